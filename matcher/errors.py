@@ -1,0 +1,37 @@
+"""Domain errors. Each carries a one-line message that tells the user what to fix."""
+
+
+class MatcherError(Exception):
+    """Base class for every error the matcher reports to a user as one line."""
+
+
+class ConfigError(MatcherError):
+    """A configuration file or environment value is missing or malformed."""
+
+
+class SnapshotError(MatcherError):
+    """A snapshot file cannot be read at all (single bad lines are skipped, not raised)."""
+
+
+class ProfileError(MatcherError):
+    """A learner profile is empty or malformed."""
+
+
+class ModelLoadError(MatcherError):
+    """The sentence-transformers model cannot be loaded."""
+
+
+class StoreError(MatcherError):
+    """The database cannot be opened or written."""
+
+
+class GitHubError(MatcherError):
+    """GitHub answered with an error, or could not be reached."""
+
+
+class AuthError(GitHubError):
+    """The GitHub token is missing or invalid."""
+
+
+class RateLimitError(GitHubError):
+    """The GitHub rate limit is exhausted and waiting is not allowed."""

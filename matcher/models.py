@@ -1,0 +1,102 @@
+"""Plain data records shared by every layer: issues, learner profiles and matches."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One GitHub issue with the signals the ranking uses."""
+
+    url: str
+    repo: str
+    number: int
+    title: str
+    body: str = ""
+    labels: tuple[str, ...] = ()
+    state: str = "open"
+    language: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    comments: int = 0
+    assignees: tuple[str, ...] = ()
+    linked_prs: tuple[str, ...] = ()
+    claimed: bool = False
+    stars: int | None = None
+    topics: tuple[str, ...] = ()
+    niches: tuple[str, ...] = ()
+
+    @property
+    def is_open(self) -> bool:
+        return self.state.lower() == "open"
+
+    @property
+    def is_taken(self) -> bool:
+        """Someone already works on it: assigned, a linked pull request, or a claim comment."""
+        return bool(self.assignees or self.linked_prs or self.claimed)
+
+    def embedding_text(self) -> str:
+        """The text that represents the issue for embedding and lexical matching."""
+        parts = [self.repo.replace("/", " "), self.title, " ".join(self.labels)]
+        if self.topics:
+            parts.append(" ".join(self.topics))
+        parts.append(self.body[:2000])
+        return "\n".join(p for p in parts if p)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What a learner knows and wants to work on."""
+
+    skills: str
+    niche: str = ""
+    languages: str = ""
+    id: str = "me"
+
+    def query_text(self) -> str:
+        return ". ".join(p for p in (self.skills, self.niche, self.languages) if p.strip())
+
+
+@dataclass
+class Match:
+    """An issue ranked for a learner, with the reasons a person can read."""
+
+    issue: Issue
+    score: float
+    reasons: list[str] = field(default_factory=list)
+    components: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        i = self.issue
+        return {
+            "url": i.url,
+            "repo": i.repo,
+            "number": i.number,
+            "title": i.title,
+            "labels": list(i.labels),
+            "score": round(self.score, 4),
+            "reasons": self.reasons,
+            "updated_at": i.updated_at.isoformat() if i.updated_at else None,
+        }
+
+
+def text_hash(text: str) -> str:
+    """Stable key for a text, so an unchanged text is never embedded twice."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """What a learner (and their community) said about issues; the ranking honours it.
+
+    dismissed: issues the learner marked "Not for me": never shown again, similar ones sink.
+    liked: issues marked "Interested" or "I'm working on it": similar ones rise.
+    hidden: issues not to show now (already seen, or claimed by someone else in the server).
+    """
+
+    dismissed: frozenset[str] = frozenset()
+    liked: frozenset[str] = frozenset()
+    hidden: frozenset[str] = frozenset()

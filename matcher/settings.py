@@ -1,0 +1,138 @@
+"""Settings from config/default.yaml, an optional user YAML file, and MATCHER_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+from platformdirs import user_data_dir
+from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from matcher.errors import ConfigError
+
+CONFIG_DIR = Path(os.environ.get("MATCHER_CONFIG_DIR", Path(__file__).resolve().parent.parent / "config"))
+
+
+class GitHubSettings(BaseModel):
+    api_url: str = "https://api.github.com"
+    graphql_url: str = "https://api.github.com/graphql"
+    timeout_seconds: float = Field(30, gt=0)
+    max_retries: int = Field(5, ge=0, le=20)
+    issues_per_repo: int = Field(100, ge=1, le=1000)
+    repos_per_query: int = Field(10, ge=1, le=50)
+    discover_topics: list[str] = []
+    discover_min_stars: int = Field(500, ge=0)
+
+
+class RankingSettings(BaseModel):
+    dense: float = Field(0.55, ge=0)
+    lexical: float = Field(0.30, ge=0)
+    beginner_label: float = Field(0.08, ge=0)
+    freshness: float = Field(0.04, ge=0)
+    competition: float = Field(0.12, ge=0)
+    hard_label: float = Field(0.06, ge=0)
+    max_per_repo: int = Field(2, ge=1)
+    freshness_half_life_days: float = Field(120, gt=0)
+    include_taken: bool = False
+
+
+class Settings(BaseSettings):
+    """Every knob of the matcher; see config/default.yaml for what each one means."""
+
+    model_config = SettingsConfigDict(env_prefix="MATCHER_", env_nested_delimiter="__", extra="forbid")
+
+    database_url: str = ""
+    model: str = "all-MiniLM-L6-v2"
+    top_k: int = Field(10, ge=1, le=500)
+    github: GitHubSettings = GitHubSettings()
+    ranking: RankingSettings = RankingSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (env_settings, init_settings)
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        data_dir = Path(user_data_dir("ml-first-issues", appauthor=False))
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{data_dir / 'matcher.sqlite'}"
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse a YAML file, turning every failure into a one-line ConfigError naming the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{path}:{where}: {problem}") from None
+
+
+def _merge(base: dict, override: dict) -> dict:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _describe(exc: ValidationError, source: str) -> str:
+    err = exc.errors()[0]
+    key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    value = err.get("input")
+    shown = "" if isinstance(value, dict) else f" (got {value!r})"
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{source}: key '{key}': {err['msg']}{shown}{more}"
+
+
+def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
+    """Load defaults, then the user's YAML file (MATCHER_CONFIG or `path`), then environment variables."""
+    sources = [CONFIG_DIR / "default.yaml"]
+    user_path = path or os.environ.get("MATCHER_CONFIG")
+    if user_path:
+        sources.append(Path(user_path))
+    data: dict = {}
+    for source in sources:
+        loaded = read_yaml(source) or {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{source}: expected a mapping of keys to values at the top level")
+        data = _merge(data, loaded)
+    data = _merge(data, overrides)
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        origin = " + ".join(str(s) for s in sources) + " / MATCHER_* environment"
+        raise ConfigError(_describe(exc, origin)) from None
+
+
+def github_token(required: bool = True) -> SecretStr | None:
+    """The GitHub token from GITHUB_TOKEN or the file named by GITHUB_TOKEN_FILE; never logged."""
+    token = os.environ.get("GITHUB_TOKEN", "").strip()
+    token_file = os.environ.get("GITHUB_TOKEN_FILE")
+    if not token and token_file:
+        try:
+            token = Path(token_file).read_text(encoding="utf-8").strip()
+        except OSError:
+            raise ConfigError(f"GITHUB_TOKEN_FILE: cannot read {token_file}") from None
+    if not token:
+        if required:
+            raise ConfigError("no GitHub token: set GITHUB_TOKEN or GITHUB_TOKEN_FILE")
+        return None
+    if any(c.isspace() for c in token) or len(token) < 8:
+        raise ConfigError("GitHub token is malformed: expected one word of at least 8 characters")
+    return SecretStr(token)

@@ -1,0 +1,155 @@
+"""Issues and their embeddings, keyed by a hash of the embedded text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+from sqlalchemy import JSON, Boolean, DateTime, Integer, LargeBinary, String, Text, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from matcher.models import Issue, text_hash
+from matcher.store.db import Base, Database
+
+
+class IssueRow(Base):
+    __tablename__ = "issues"
+
+    url: Mapped[str] = mapped_column(String, primary_key=True)
+    repo: Mapped[str] = mapped_column(String, index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text, default="")
+    labels: Mapped[list] = mapped_column(JSON, default=list)
+    state: Mapped[str] = mapped_column(String, default="open", index=True)
+    language: Mapped[str | None] = mapped_column(String, nullable=True)
+    created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    comments: Mapped[int] = mapped_column(Integer, default=0)
+    assignees: Mapped[list] = mapped_column(JSON, default=list)
+    linked_prs: Mapped[list] = mapped_column(JSON, default=list)
+    claimed: Mapped[bool] = mapped_column(Boolean, default=False)
+    stars: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    topics: Mapped[list] = mapped_column(JSON, default=list)
+    niches: Mapped[list] = mapped_column(JSON, default=list)
+    text_hash: Mapped[str] = mapped_column(String(64))
+    stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EmbeddingRow(Base):
+    __tablename__ = "embeddings"
+
+    model: Mapped[str] = mapped_column(String, primary_key=True)
+    text_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dim: Mapped[int] = mapped_column(Integer)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+@dataclass
+class UpsertCounts:
+    added: int = 0
+    changed: int = 0
+    unchanged: int = 0
+
+
+_FIELDS = (
+    "repo", "number", "title", "body", "state", "language", "created_at", "updated_at",
+    "comments", "claimed", "stars",
+)
+_LIST_FIELDS = ("labels", "assignees", "linked_prs", "topics", "niches")
+
+
+def _row_values(issue: Issue) -> dict:
+    values = {name: getattr(issue, name) for name in _FIELDS}
+    values.update({name: list(getattr(issue, name)) for name in _LIST_FIELDS})
+    values["text_hash"] = text_hash(issue.embedding_text())
+    return values
+
+
+def _to_issue(row: IssueRow) -> Issue:
+    return Issue(
+        url=row.url,
+        **{name: getattr(row, name) for name in _FIELDS if name not in ("created_at", "updated_at")},
+        created_at=_aware(row.created_at),
+        updated_at=_aware(row.updated_at),
+        **{name: tuple(getattr(row, name) or ()) for name in _LIST_FIELDS},
+    )
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """SQLite drops the zone; every stored time is UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def upsert_issues(db: Database, issues: Iterable[Issue]) -> UpsertCounts:
+    """Insert new issues, update changed ones, in one transaction."""
+    counts = UpsertCounts()
+    now = datetime.now(UTC)
+    with db.session() as session:
+        for issue in issues:
+            values = _row_values(issue)
+            row = session.get(IssueRow, issue.url)
+            if row is None:
+                session.add(IssueRow(url=issue.url, stored_at=now, **values))
+                counts.added += 1
+            elif any(_differs(getattr(row, k), v) for k, v in values.items()):
+                for key, value in values.items():
+                    setattr(row, key, value)
+                row.stored_at = now
+                counts.changed += 1
+            else:
+                counts.unchanged += 1
+    return counts
+
+
+def _differs(stored, new) -> bool:
+    if isinstance(stored, datetime) and isinstance(new, datetime):
+        return _aware(stored) != _aware(new)
+    return stored != new
+
+
+def load_issues(db: Database, *, open_only: bool = True, repos: Iterable[str] | None = None) -> list[Issue]:
+    """Stored issues in a stable order (repo, number)."""
+    query = select(IssueRow).order_by(IssueRow.repo, IssueRow.number)
+    if open_only:
+        query = query.where(IssueRow.state == "open")
+    if repos is not None:
+        query = query.where(IssueRow.repo.in_(list(repos)))
+    with db.session() as session:
+        return [_to_issue(row) for row in session.scalars(query)]
+
+
+def count_issues(db: Database) -> int:
+    with db.session() as session:
+        return len(session.scalars(select(IssueRow.url)).all())
+
+
+def get_embeddings(db: Database, model: str, hashes: Iterable[str]) -> dict[str, np.ndarray]:
+    """The cached vectors of `model` for the given text hashes (missing ones are absent)."""
+    wanted = list(set(hashes))
+    found: dict[str, np.ndarray] = {}
+    with db.session() as session:
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            query = select(EmbeddingRow).where(
+                EmbeddingRow.model == model, EmbeddingRow.text_hash.in_(chunk)
+            )
+            for row in session.scalars(query):
+                found[row.text_hash] = np.frombuffer(row.vector, dtype=np.float32)
+    return found
+
+
+def put_embeddings(db: Database, model: str, vectors: dict[str, np.ndarray]) -> None:
+    """Store vectors of `model` by text hash; an existing hash is left as it is."""
+    if not vectors:
+        return
+    existing = get_embeddings(db, model, vectors)
+    with db.session() as session:
+        for key, vector in vectors.items():
+            if key not in existing:
+                data = np.asarray(vector, dtype=np.float32)
+                session.add(EmbeddingRow(model=model, text_hash=key, dim=data.size, vector=data.tobytes()))
