@@ -1,0 +1,103 @@
+"""The shipped catalogue: beginner labels with their strength, hard labels, claim phrases, ML repositories."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from matcher.errors import ConfigError
+from matcher.settings import CONFIG_DIR, read_yaml
+
+_SEPARATORS = re.compile(r"[\s\-_/:]+")
+_EMOJI_CODE = re.compile(r":[a-z0-9_+\-]+:")
+
+
+def normalize_label(name: str) -> str:
+    """'Good-First_Issue :baby:' -> 'good first issue'; separators and emoji codes do not matter."""
+    text = _EMOJI_CODE.sub(" ", name.lower())
+    text = "".join(ch for ch in text if ch.isalnum() or ch in " -_/:")
+    return _SEPARATORS.sub(" ", text).strip()
+
+
+@dataclass(frozen=True, eq=False)
+class Labels:
+    """Which labels mark a newcomer issue (and how strongly), which mark a hard one."""
+
+    strengths: dict[str, float]
+    hard: frozenset[str]
+    claim_phrases: tuple[str, ...] = ()
+
+    def beginner_strength(self, labels: tuple[str, ...] | list[str]) -> float:
+        """Strength of the best beginner label on an issue, 0 when it has none."""
+        return max((self.strengths.get(normalize_label(x), 0.0) for x in labels), default=0.0)
+
+    def best_beginner_label(self, labels) -> str | None:
+        best = max(labels, key=lambda x: self.strengths.get(normalize_label(x), 0.0), default=None)
+        return best if best is not None and self.strengths.get(normalize_label(best), 0.0) > 0 else None
+
+    def is_hard(self, labels) -> bool:
+        return any(normalize_label(x) in self.hard for x in labels)
+
+    def is_claim(self, comment: str) -> bool:
+        """True when a comment says its author takes the issue ("can I work on this?", "/assign")."""
+        text = " ".join(comment.lower().replace("\u2019", "'").split())
+        return any(phrase in text for phrase in self.claim_phrases)
+
+
+@dataclass(frozen=True)
+class RepoEntry:
+    repo: str
+    niches: tuple[str, ...] = ()
+    language: str | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Catalog:
+    labels: Labels
+    repos: tuple[RepoEntry, ...] = field(default=())
+
+    def niches_of(self, repo: str) -> tuple[str, ...]:
+        return next((r.niches for r in self.repos if r.repo.lower() == repo.lower()), ())
+
+
+def load_labels(path: Path | None = None) -> Labels:
+    path = path or CONFIG_DIR / "labels.yaml"
+    data = read_yaml(path)
+    if not isinstance(data, dict) or not isinstance(data.get("beginner_labels"), list):
+        raise ConfigError(f"{path}: key 'beginner_labels' must be a list of {{name, strength}}")
+    strengths: dict[str, float] = {}
+    for i, entry in enumerate(data["beginner_labels"]):
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            raise ConfigError(f"{path}: key 'beginner_labels[{i}]' needs a 'name' string")
+        strength = entry.get("strength", 1.0)
+        if not isinstance(strength, int | float) or not 0 <= strength <= 1:
+            raise ConfigError(f"{path}: key 'beginner_labels[{i}].strength' must be a number from 0 to 1")
+        strengths[normalize_label(entry["name"])] = float(strength)
+    hard = frozenset(normalize_label(str(x)) for x in data.get("hard_labels") or [])
+    phrases = tuple(str(x).lower() for x in data.get("claim_phrases") or [])
+    return Labels(strengths=strengths, hard=hard, claim_phrases=phrases)
+
+
+def load_repos(path: Path | None = None) -> tuple[RepoEntry, ...]:
+    path = path or CONFIG_DIR / "repos.yaml"
+    data = read_yaml(path)
+    if not isinstance(data, dict) or not isinstance(data.get("repos"), list):
+        raise ConfigError(f"{path}: key 'repos' must be a list of {{repo, niches}}")
+    entries = []
+    for i, entry in enumerate(data["repos"]):
+        name = entry.get("repo") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or name.count("/") != 1:
+            raise ConfigError(f"{path}: key 'repos[{i}].repo' must be 'owner/name'")
+        niches = entry.get("niches") or []
+        if not isinstance(niches, list):
+            raise ConfigError(f"{path}: key 'repos[{i}].niches' must be a list")
+        entries.append(RepoEntry(name, tuple(str(n) for n in niches), entry.get("language")))
+    return tuple(entries)
+
+
+@lru_cache(maxsize=4)
+def load_catalog(config_dir: Path = CONFIG_DIR) -> Catalog:
+    """Labels and repositories from a config directory (cached per directory)."""
+    return Catalog(load_labels(config_dir / "labels.yaml"), load_repos(config_dir / "repos.yaml"))
