@@ -153,3 +153,11 @@ def put_embeddings(db: Database, model: str, vectors: dict[str, np.ndarray]) -> 
             if key not in existing:
                 data = np.asarray(vector, dtype=np.float32)
                 session.add(EmbeddingRow(model=model, text_hash=key, dim=data.size, vector=data.tobytes()))
+
+
+def issues_by_url(db: Database, urls: Iterable[str]) -> list[Issue]:
+    """Stored issues with these URLs, open or not (unknown URLs are left out)."""
+    wanted = list(set(urls))
+    with db.session() as session:
+        rows = session.scalars(select(IssueRow).where(IssueRow.url.in_(wanted))).all() if wanted else []
+        return [_to_issue(row) for row in rows]

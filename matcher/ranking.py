@@ -1,0 +1,203 @@
+"""Ranking: pure functions from a profile, candidate issues and their vectors to scored matches with reasons."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from matcher.catalog import Labels
+from matcher.lexical import BM25
+from matcher.models import Feedback, Issue, Match
+from matcher.settings import RankingSettings
+
+# Task types a person recognises, detected from labels and title.
+TASK_TYPES: tuple[tuple[str, re.Pattern], ...] = tuple(
+    (name, re.compile(pattern, re.I))
+    for name, pattern in (
+        ("docs task", r"\b(docs?|documentation|docstrings?|readme|typo|tutorials?|guide)\b"),
+        ("tests task", r"\b(tests?|testing|unit ?tests?|coverage|pytest)\b"),
+        ("bug fix", r"\b(bug|fix|crash|error|fails?|broken|incorrect|wrong)\b"),
+        ("example", r"\b(examples?|notebooks?|demo)\b"),
+        ("CI / tooling", r"\b(ci|workflows?|github actions|pre-commit|lint(ing|er)?|packaging)\b"),
+        ("performance", r"\b(performance|speed ?up|faster|slow|memory|optimi[sz]e)\b"),
+        ("typing", r"\b(type hints?|typing|mypy|annotations?)\b"),
+        ("feature", r"\b(feature|enhancement|support|implement|add)\b"),
+    )
+)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A learner's profile prepared for ranking: its vector and expanded lexical terms."""
+
+    vector: np.ndarray
+    terms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The pool to rank: issues, their vectors (row-aligned), and a BM25 index fitted on their text."""
+
+    issues: Sequence[Issue]
+    vectors: np.ndarray
+    lexical: BM25
+
+
+def fit_candidates(issues: Sequence[Issue], vectors: np.ndarray) -> Candidates:
+    """Prepare a pool once; it can then rank any number of profiles."""
+    return Candidates(issues, vectors, BM25().fit([i.embedding_text() for i in issues]))
+
+
+def _normalise(values: np.ndarray) -> np.ndarray:
+    """Scale to [0, 1] by the best value in the pool (zeros stay zeros)."""
+    top = values.max(initial=0.0)
+    return values / top if top > 0 else np.zeros_like(values)
+
+
+def _days_since(when: datetime | None, now: datetime) -> float | None:
+    return None if when is None else max((now - when).total_seconds() / 86400, 0.0)
+
+
+def freshness(issue: Issue, now: datetime, half_life_days: float) -> float:
+    """1 for activity today, halving every half-life; 0.5 when the age is unknown."""
+    days = _days_since(issue.updated_at or issue.created_at, now)
+    return 0.5 if days is None else 0.5 ** (days / half_life_days)
+
+
+def competition(issue: Issue) -> float:
+    """0 when free; 1 when someone took it; a little for a crowded thread."""
+    if issue.is_taken:
+        return 1.0
+    return min(issue.comments, 20) / 80
+
+
+def feedback_shift(vectors: np.ndarray, liked: np.ndarray | None, disliked: np.ndarray | None) -> np.ndarray:
+    """Per-issue nudge: up when close to liked issues, down when close to dismissed ones."""
+    shift = np.zeros(vectors.shape[0])
+    if liked is not None and len(liked):
+        shift += 0.5 * np.clip(vectors @ liked.T, 0, None).max(axis=1)
+    if disliked is not None and len(disliked):
+        shift -= 0.8 * np.clip(vectors @ disliked.T, 0, None).max(axis=1)
+    return shift
+
+
+def score_candidates(
+    query: Query, pool: Candidates, *, settings: RankingSettings, labels: Labels, now: datetime,
+    shift: np.ndarray | None = None,
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The score of every issue in the pool, and its components."""
+    dense = pool.vectors @ query.vector if len(pool.issues) else np.zeros(0)
+    lexical = _normalise(pool.lexical.score(query.terms))
+    label = np.array([labels.beginner_strength(i.labels) for i in pool.issues])
+    hard = np.array([float(labels.is_hard(i.labels)) for i in pool.issues])
+    fresh = np.array([freshness(i, now, settings.freshness_half_life_days) for i in pool.issues])
+    taken = np.array([competition(i) for i in pool.issues])
+    parts = {"dense": dense, "lexical": lexical, "label": label, "fresh": fresh, "taken": taken, "hard": hard}
+    score = (
+        settings.dense * dense
+        + settings.lexical * lexical
+        + settings.beginner_label * label
+        + settings.freshness * fresh
+        - settings.competition * taken
+        - settings.hard_label * hard
+    )
+    if shift is not None:
+        score = score + settings.dense * shift
+    return score, parts
+
+
+def diversify(order: Sequence[int], repos: Sequence[str], max_per_repo: int, top_k: int) -> list[int]:
+    """Take the best issues, at most `max_per_repo` from one repository while others remain."""
+    chosen, overflow, per_repo = [], [], {}
+    for index in order:
+        repo = repos[index]
+        if per_repo.get(repo, 0) < max_per_repo:
+            chosen.append(index)
+            per_repo[repo] = per_repo.get(repo, 0) + 1
+        else:
+            overflow.append(index)
+        if len(chosen) == top_k:
+            return chosen
+    return (chosen + overflow)[:top_k]
+
+
+def rank(
+    query: Query, pool: Candidates, *, settings: RankingSettings, labels: Labels, now: datetime,
+    top_k: int = 10, feedback: Feedback | None = None, shift: np.ndarray | None = None,
+    diversity: bool = True,
+) -> list[Match]:
+    """The top matches for one learner, best first, each with its reasons. Deterministic."""
+    if not pool.issues:
+        return []
+    score, parts = score_candidates(query, pool, settings=settings, labels=labels, now=now, shift=shift)
+    excluded = (feedback.dismissed | feedback.hidden) if feedback else frozenset()
+    eligible = [
+        i for i, issue in enumerate(pool.issues)
+        if issue.is_open and issue.url not in excluded and (settings.include_taken or not issue.is_taken)
+    ]
+    # Ties break on URL so the same inputs always give the same order.
+    order = sorted(eligible, key=lambda i: (-score[i], pool.issues[i].url))
+    if diversity:
+        order = diversify(order, [i.repo for i in pool.issues], settings.max_per_repo, top_k)
+    return [
+        Match(
+            issue=pool.issues[i],
+            score=float(score[i]),
+            reasons=explain(query, pool, i, parts, labels, now),
+            components={name: round(float(values[i]), 4) for name, values in parts.items()},
+        )
+        for i in order[:top_k]
+    ]
+
+
+def task_type(issue: Issue) -> str | None:
+    """The kind of work, from labels first, then the title."""
+    for text in (" ".join(issue.labels), issue.title):
+        for name, pattern in TASK_TYPES:
+            if pattern.search(text):
+                return name
+    return None
+
+
+def _age(issue: Issue, now: datetime) -> str | None:
+    updated = _days_since(issue.updated_at, now)
+    if updated is None:
+        return None
+    days = int(updated)
+    if days == 0:
+        return "updated today"
+    if days < 60:
+        return f"updated {days} day{'s' if days != 1 else ''} ago"
+    if days < 730:
+        return f"updated {days // 30} months ago"
+    return f"updated {days // 365} years ago"
+
+
+def explain(query: Query, pool: Candidates, index: int, parts: dict[str, np.ndarray], labels: Labels,
+            now: datetime) -> list[str]:
+    """Short reasons a person can check against the issue text."""
+    issue = pool.issues[index]
+    reasons = []
+    matched = pool.lexical.matched_terms(index, query.terms)
+    if matched:
+        reasons.append("matches: " + ", ".join(matched[:6]))
+    if parts["dense"][index] >= 0.3:
+        reasons.append(f"close to your profile (similarity {parts['dense'][index]:.2f})")
+    kind = task_type(issue)
+    if kind:
+        reasons.append(kind)
+    best = labels.best_beginner_label(issue.labels)
+    if best:
+        reasons.append(f"labelled '{best}'")
+    if issue.is_taken:
+        who = f"assigned to {', '.join(issue.assignees)}" if issue.assignees else (
+            "has a linked pull request" if issue.linked_prs else "claimed in a comment")
+        reasons.append(f"taken: {who}")
+    age = _age(issue, now)
+    if age:
+        reasons.append(age)
+    return reasons
