@@ -38,10 +38,12 @@ class MatchEngine:
             self._embedder = load_embedder(self.settings.model)
         return self._embedder
 
-    def candidates(self, repos: Collection[str] | None = None,
-                   niches: Collection[str] | None = None) -> Candidates:
-        """Open issues from the store (optionally only some repositories or niches), ready to rank."""
+    def candidates(self, repos: Collection[str] | None = None, niches: Collection[str] | None = None,
+                   only_urls: Collection[str] | None = None) -> Candidates:
+        """Open issues from the store (optionally only some repositories, niches or URLs), ready to rank."""
         issues = load_issues(self.db, open_only=True, repos=repos)
+        if only_urls is not None:
+            issues = [i for i in issues if i.url in only_urls]
         if niches:
             wanted = {n.lower() for n in niches}
             issues = [i for i in issues if wanted & {n.lower() for n in self._niches(i)}]
@@ -80,9 +82,10 @@ class MatchEngine:
     def match_many(self, profiles: Sequence[Profile], *, top_k: int | None = None,
                    feedback_by_id: dict[str, Feedback] | None = None,
                    repos: Collection[str] | None = None, niches: Collection[str] | None = None,
-                   now: datetime | None = None) -> dict[str, list[Match]]:
+                   only_urls: Collection[str] | None = None, now: datetime | None = None,
+                   ) -> dict[str, list[Match]]:
         """Rank many learners against one pool, built and embedded once."""
-        pool = self.candidates(repos, niches)
+        pool = self.candidates(repos, niches, only_urls)
         now = now or datetime.now(UTC)
         results = {}
         for profile, query in zip(profiles, self.queries(profiles), strict=True):

@@ -1,0 +1,77 @@
+"""`python -m matcher`: a thin Typer layer over the library; library errors become one line and exit 1."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+
+from matcher.errors import MatcherError
+
+app = typer.Typer(
+    help="Find beginner-friendly ML issues that fit your skills and niche.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+)
+stderr = Console(stderr=True)
+
+# Each module adds its commands with register(app); one module per command group.
+COMMAND_MODULES = ["matcher.cli.match", "matcher.cli.snapshot", "matcher.cli.sync", "matcher.cli.portfolio"]
+
+
+@app.callback()
+def configure(
+    ctx: typer.Context,
+    config: Annotated[str | None, typer.Option(help="A YAML file overriding config/default.yaml.")] = None,
+    db: Annotated[str | None, typer.Option(help="SQLAlchemy URL or SQLite file path of the store.")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details on stderr.")] = False,
+) -> None:
+    """Options shared by every command."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO, format="%(message)s", force=True,
+        handlers=[RichHandler(console=stderr, show_path=False, show_time=False)],
+    )
+    for noisy in ("httpx", "httpcore", "sentence_transformers", "urllib3", "github"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    ctx.obj = {"config": config, "db": db}
+
+
+def _register_all() -> None:
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue  # a command group not built yet
+        module.register(app)
+
+
+_register_all()
+
+
+def main() -> None:
+    """Run the CLI; expected failures print one line on stderr and exit 1, never a traceback."""
+    try:
+        app(standalone_mode=False)
+    except MatcherError as exc:
+        stderr.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
+        sys.exit(1)
+    except (typer.Abort, KeyboardInterrupt):
+        stderr.print("aborted")
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
