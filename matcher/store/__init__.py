@@ -1,6 +1,7 @@
 """All storage goes through this package: one module per area, all tables on one Base."""
 
 from matcher.store import issues  # noqa: F401
+from matcher.store import learners  # noqa: F401
 from matcher.store.db import Base, Database
 
 __all__ = ["Base", "Database"]
