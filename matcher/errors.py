@@ -35,3 +35,15 @@ class AuthError(GitHubError):
 
 class RateLimitError(GitHubError):
     """The GitHub rate limit is exhausted and waiting is not allowed."""
+
+
+class GitHubNotFoundError(GitHubError):
+    """GitHub has no such user, repository or pull request (or it is private)."""
+
+
+class IdentityError(MatcherError):
+    """A GitHub login cannot be linked: claimed by another learner, or never linked."""
+
+
+class VerificationError(IdentityError):
+    """The verification code was not found where the learner was told to put it, or expired."""
