@@ -2,6 +2,7 @@
 
 from matcher.store import issues  # noqa: F401
 from matcher.store import learners  # noqa: F401
+from matcher.store import portfolio  # noqa: F401
 from matcher.store.db import Base, Database
 
 __all__ = ["Base", "Database"]

@@ -1,0 +1,376 @@
+"""Merged pull requests of a GitHub login, through PyGithub: search, details, repositories, reverts."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+import requests
+import urllib3
+from github import (
+    Auth,
+    BadCredentialsException,
+    Github,
+    GithubException,
+    RateLimitExceededException,
+    UnknownObjectException,
+)
+
+from matcher.errors import AuthError, GitHubError, GitHubNotFoundError, RateLimitError
+from matcher.store.portfolio import Contribution
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://api.github.com"
+SEARCH_PAGE = 100
+GRAPHQL_BATCH = 50
+REVERT_REPOS_PER_QUERY = 8
+
+# "closes #12", "Fixes owner/repo#12", "resolved https://github.com/owner/repo/issues/12"
+_CLOSING = re.compile(
+    r"\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\s*:?\s+"
+    r"(?:(?P<repo>[\w.-]+/[\w.-]+)?#(?P<num>\d+)"
+    r"|https?://github\.com/(?P<urlrepo>[\w.-]+/[\w.-]+)/issues/(?P<urlnum>\d+))",
+    re.IGNORECASE,
+)
+# GitHub's revert button writes "Reverts owner/repo#12"; people also paste the pull URL
+_REVERTS = re.compile(
+    r"\breverts?\s+(?:(?P<repo>[\w.-]+/[\w.-]+)?#(?P<num>\d+)"
+    r"|https?://github\.com/(?P<urlrepo>[\w.-]+/[\w.-]+)/pull/(?P<urlnum>\d+))",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class GitHubUser:
+    id: int
+    login: str
+    name: str | None = None
+    bio: str | None = None
+    html_url: str | None = None
+
+
+@dataclass(frozen=True)
+class RepoInfo:
+    full_name: str
+    stars: int | None
+    language: str | None
+    topics: tuple[str, ...]
+    private: bool = False
+
+
+@dataclass
+class Counter:
+    """Requests made by one client, by kind, for the report of a refresh."""
+
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+    def add(self, kind: str, n: int = 1) -> None:
+        self.by_kind[kind] = self.by_kind.get(kind, 0) + n
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_kind.values())
+
+
+def issue_url(repo: str, number: int | str) -> str:
+    """The canonical web URL of an issue (owner/repo lowercased: GitHub ignores its case)."""
+    return f"https://github.com/{repo.lower()}/issues/{int(number)}"
+
+
+def pull_url(repo: str, number: int | str) -> str:
+    return f"https://github.com/{repo}/pull/{int(number)}"
+
+
+def normalize_issue_url(url: str) -> str:
+    """https://github.com/Owner/Repo/issues/3 and .../pull/3 and the API form all map to one key."""
+    m = re.search(r"(?:github\.com/(?:repos/)?|/repos/)([\w.-]+/[\w.-]+)/(?:issues|pulls?)/(\d+)", url)
+    return issue_url(m.group(1), m.group(2)) if m else url.strip().lower()
+
+
+def parse_closing_refs(body: str | None, repo: str) -> tuple[str, ...]:
+    """Issue URLs a pull request body says it closes ("fixes #3", "closes o/r#4", full URLs)."""
+    found: list[str] = []
+    for m in _CLOSING.finditer(body or ""):
+        if m.group("num"):
+            url = issue_url(m.group("repo") or repo, m.group("num"))
+        else:
+            url = issue_url(m.group("urlrepo"), m.group("urlnum"))
+        if url not in found:
+            found.append(url)
+    return tuple(found)
+
+
+def parse_reverted_refs(title: str | None, body: str | None, repo: str) -> tuple[str, ...]:
+    """Pull request URLs (lowercased issue form) that a revert pull request says it reverts."""
+    found: list[str] = []
+    for m in _REVERTS.finditer(body or ""):
+        if m.group("num"):
+            url = issue_url(m.group("repo") or repo, m.group("num"))
+        else:
+            url = issue_url(m.group("urlrepo"), m.group("urlnum"))
+        if url not in found:
+            found.append(url)
+    return tuple(found)
+
+
+def _repo_of(url: str) -> str:
+    """'owner/name' from an API or web URL of a repository, issue or pull request."""
+    m = re.search(r"/repos/([^/]+/[^/?#]+)", url) or re.search(r"github\.com/([^/]+/[^/?#]+)", url)
+    return m.group(1) if m else ""
+
+
+@contextlib.contextmanager
+def translate(what: str) -> Iterator[None]:
+    """Turn PyGithub and network exceptions into matcher errors with one readable line."""
+    try:
+        yield
+    except BadCredentialsException:
+        raise AuthError("GitHub rejected the token (401): check GITHUB_TOKEN") from None
+    except RateLimitExceededException as exc:
+        raise RateLimitError(f"GitHub rate limit exhausted while fetching {what}{_reset(exc)}") from None
+    except UnknownObjectException:
+        raise GitHubNotFoundError(f"GitHub has no {what} (deleted, renamed or private)") from None
+    except GithubException as exc:
+        message = exc.data.get("message") if isinstance(exc.data, dict) else None
+        if exc.status == 403 and message and "rate limit" in message.lower():
+            raise RateLimitError(f"GitHub rate limit exhausted while fetching {what}{_reset(exc)}") from None
+        if exc.status == 422:
+            raise GitHubNotFoundError(f"GitHub cannot search {what}: {message or 'unprocessable'}") from None
+        raise GitHubError(f"GitHub answered {exc.status} for {what}: {message or 'no message'}") from None
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+        raise GitHubError(f"cannot reach GitHub for {what}: {exc.__class__.__name__}") from None
+
+
+def _reset(exc: GithubException) -> str:
+    headers = {k.lower(): v for k, v in (exc.headers or {}).items()}
+    try:
+        at = datetime.fromtimestamp(int(headers["x-ratelimit-reset"]), UTC)
+    except (KeyError, ValueError):
+        return ""
+    return f"; it resets at {at:%H:%M} UTC"
+
+
+def make_github(api_url: str = DEFAULT_API_URL, token: str | None = None, *, retries: int = 3,
+                timeout: float = 30) -> Github:
+    """A PyGithub client for api_url (a local fake in tests); throttled only against github.com."""
+    retry = urllib3.Retry(
+        total=retries,
+        backoff_factor=0.5 if api_url == DEFAULT_API_URL else 0.01,
+        status_forcelist=(500, 502, 503, 504),
+        allowed_methods=frozenset({"GET", "POST"}),
+        raise_on_status=False,
+    )
+    return Github(
+        auth=Auth.Token(token) if token else None,
+        base_url=api_url.rstrip("/"),
+        timeout=int(timeout),
+        retry=retry,
+        per_page=SEARCH_PAGE,
+        seconds_between_requests=0.25 if api_url == DEFAULT_API_URL else None,
+        seconds_between_writes=None,
+    )
+
+
+class PullsClient:
+    """What the portfolio asks GitHub; repositories are looked up once per client (one run)."""
+
+    def __init__(self, gh: Github, *, use_graphql: bool = True):
+        self.gh = gh
+        self._lazy = gh.withLazy(True)  # builds URLs without fetching what we do not read
+        self.use_graphql = use_graphql
+        self.requests = Counter()
+        self._repos: dict[str, RepoInfo | None] = {}
+        # {reverted pull (issue-form URL): revert pull URL}, from bodies seen in searches
+        self.reverts_seen: dict[str, str] = {}
+
+    # --- users ---------------------------------------------------------------------------
+
+    def user(self, login: str) -> GitHubUser:
+        """The account behind a login; GitHubNotFoundError when no such login exists."""
+        self.requests.add("user")
+        with translate(f"user '{login}'"):
+            u = self.gh.get_user(login)
+            return GitHubUser(id=u.id, login=u.login, name=u.name, bio=u.bio, html_url=u.html_url)
+
+    def user_by_id(self, github_id: int) -> GitHubUser | None:
+        """The account's current login, found by its permanent id (follows renames); None if deleted."""
+        self.requests.add("user")
+        try:
+            with translate(f"user #{github_id}"):
+                u = self.gh.get_user_by_id(int(github_id))
+                return GitHubUser(id=u.id, login=u.login, name=u.name, bio=u.bio, html_url=u.html_url)
+        except GitHubNotFoundError:
+            return None
+
+    # --- merged pull requests ------------------------------------------------------------
+
+    def merged_pulls(self, login: str, since: date | None = None) -> list[Contribution]:
+        """Merged pull requests authored by login, merged on or after `since`, from the search API.
+
+        The search result already carries title, labels, body and merge date; details
+        (additions, deletions, repository facts) are filled in by `complete`.
+        """
+        query = f"is:pr is:merged author:{login}"
+        if since is not None:
+            query += f" merged:>={since.isoformat()}"
+        found: list[Contribution] = []
+        with translate(f"merged pull requests of '{login}'"):
+            results = self.gh.search_issues(query, sort="updated", order="asc")
+            total = results.totalCount
+            self.requests.add("search", max(1, -(-min(total, 1000) // SEARCH_PAGE)))
+            if total > 1000:
+                log.warning("%s has %d merged pull requests; search returns the first 1000", login, total)
+            for item in results:
+                found.append(self._from_search(item))
+        return found
+
+    def _from_search(self, item) -> Contribution:
+        raw = item.raw_data
+        repo = _repo_of(raw.get("repository_url") or raw.get("html_url") or "")
+        merged = (raw.get("pull_request") or {}).get("merged_at") or raw.get("closed_at")
+        user = raw.get("user") or {}
+        url = raw.get("html_url") or pull_url(repo, raw["number"])
+        for target in parse_reverted_refs(raw.get("title"), raw.get("body"), repo):
+            self.reverts_seen.setdefault(target, url)
+        return Contribution(
+            url=url,
+            repo=repo,
+            number=int(raw["number"]),
+            title=raw.get("title") or "",
+            merged_at=_parse_time(merged),
+            author_id=user.get("id"),
+            author_login=user.get("login") or "",
+            labels=tuple(label["name"] for label in raw.get("labels") or [] if label.get("name")),
+            closes=parse_closing_refs(raw.get("body"), repo),
+            details=False,
+        )
+
+    def complete(self, pulls: Iterable[Contribution]) -> list[Contribution]:
+        """Add additions, deletions, exact merge time, closing issues and repository facts.
+
+        A pull request whose repository became private or was deleted keeps what search said
+        (details=False) instead of failing the refresh.
+        """
+        pulls = list(pulls)
+        closing = self.closing_issues(pulls)
+        out: list[Contribution] = []
+        for c in pulls:
+            info = self.repo_info(c.repo)
+            values: dict = {"closes": tuple(dict.fromkeys(c.closes + closing.get(c.url, ())))}
+            if info is not None:
+                values.update(repo_stars=info.stars, repo_language=info.language, repo_topics=info.topics)
+                try:
+                    self.requests.add("pull")
+                    with translate(f"pull request {c.url}"):
+                        pr = self._lazy.get_repo(c.repo).get_pull(c.number)
+                        values.update(
+                            additions=pr.additions,
+                            deletions=pr.deletions,
+                            merged_at=pr.merged_at or c.merged_at,
+                            title=pr.title or c.title,
+                            labels=tuple(label.name for label in pr.labels) or c.labels,
+                            details=True,
+                        )
+                except GitHubNotFoundError:
+                    log.warning("%s: pull request not readable; stored from the search result", c.url)
+            out.append(_replace(c, **values))
+        return out
+
+    def repo_info(self, full_name: str) -> RepoInfo | None:
+        """Stars, language and topics of a repository, cached; None when private or deleted."""
+        key = full_name.lower()
+        if key not in self._repos:
+            self.requests.add("repo")
+            try:
+                with translate(f"repository {full_name}"):
+                    r = self.gh.get_repo(full_name)
+                    self._repos[key] = RepoInfo(
+                        full_name=r.full_name,
+                        stars=r.stargazers_count,
+                        language=r.language,
+                        topics=tuple(r.raw_data.get("topics") or ()),
+                        private=bool(r.private),
+                    )
+            except GitHubNotFoundError:
+                log.warning("repository %s is private or deleted; its pull requests keep search data",
+                            full_name)
+                self._repos[key] = None
+        return self._repos[key]
+
+    # --- closing issues ------------------------------------------------------------------
+
+    def closing_issues(self, pulls: list[Contribution]) -> dict[str, tuple[str, ...]]:
+        """Issues each pull request closes, from GraphQL closingIssuesReferences (batched).
+
+        Returns {} when GraphQL is off or fails; the body keywords parsed from search remain.
+        """
+        if not self.use_graphql or not pulls:
+            return {}
+        out: dict[str, tuple[str, ...]] = {}
+        for start in range(0, len(pulls), GRAPHQL_BATCH):
+            batch = pulls[start : start + GRAPHQL_BATCH]
+            fields = "\n".join(
+                f'p{i}: resource(url: "{c.url}") {{ ... on PullRequest {{ '
+                f"closingIssuesReferences(first: 25) {{ nodes {{ url }} }} }} }}"
+                for i, c in enumerate(batch)
+            )
+            self.requests.add("graphql")
+            try:
+                with translate("closing issue references"):
+                    _headers, data = self.gh.requester.graphql_query(f"query {{\n{fields}\n}}", {})
+            except GitHubError as exc:
+                log.info("GraphQL closing references unavailable (%s); using pull request bodies", exc)
+                self.use_graphql = False
+                return out
+            answers = (data or {}).get("data") or {}
+            for i, c in enumerate(batch):
+                node = answers.get(f"p{i}") or {}
+                refs = ((node.get("closingIssuesReferences") or {}).get("nodes")) or []
+                urls = tuple(normalize_issue_url(n["url"]) for n in refs if n and n.get("url"))
+                if urls:
+                    out[c.url] = urls
+        return out
+
+    # --- reverts -------------------------------------------------------------------------
+
+    def reverts(self, repos: Iterable[str], since: date | None) -> dict[str, str]:
+        """{reverted pull URL (issue form): revert pull URL} for merged reverts in these repos."""
+        repos = sorted(set(repos))
+        found: dict[str, str] = {}
+        for start in range(0, len(repos), REVERT_REPOS_PER_QUERY):
+            chunk = repos[start : start + REVERT_REPOS_PER_QUERY]
+            query = "is:pr is:merged revert in:title " + " ".join(f"repo:{r}" for r in chunk)
+            if since is not None:
+                query += f" merged:>={since.isoformat()}"
+            try:
+                with translate("revert pull requests"):
+                    results = self.gh.search_issues(query)
+                    self.requests.add("search", max(1, -(-min(results.totalCount, 1000) // SEARCH_PAGE)))
+                    for item in results:
+                        raw = item.raw_data
+                        repo = _repo_of(raw.get("repository_url") or raw.get("html_url") or "")
+                        for target in parse_reverted_refs(raw.get("title"), raw.get("body"), repo):
+                            found.setdefault(target, raw.get("html_url") or "")
+            except GitHubNotFoundError as exc:
+                # a repository in the query became private or was deleted: skip this chunk
+                log.warning("revert search skipped: %s", exc)
+        return found
+
+
+def _replace(c: Contribution, **values) -> Contribution:
+    from dataclasses import replace
+
+    return replace(c, **values)
+
+
+def _parse_time(value) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if not value:
+        return datetime.now(UTC)
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))

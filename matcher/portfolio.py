@@ -1,0 +1,476 @@
+"""Portfolio: verify a learner's GitHub login, track their merged pull requests, summarise them.
+
+I/O (GitHub through `PullsClient`, the store) is in link/verify/refresh/attribute/load_summary;
+`summarize`, `streaks` and `funnel_counts` are pure and take plain records.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+
+from matcher.catalog import normalize_label
+from matcher.errors import GitHubNotFoundError, IdentityError, MatcherError, VerificationError
+from matcher.github.identity import code_matches, find_codes, hash_code, new_code
+from matcher.github.pulls import GitHubUser, PullsClient, normalize_issue_url
+from matcher.store import portfolio as store
+from matcher.store.db import Database
+from matcher.store.portfolio import Attribution, Contribution, Identity
+
+log = logging.getLogger(__name__)
+
+CODE_TTL = timedelta(hours=24)
+_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
+# labels that say how an issue was triaged, not what skill it needed
+_NOISE_LABELS = {
+    "good first issue", "help wanted", "first timers only", "beginner", "easy", "triaged",
+    "needs triage", "cla signed", "merged", "ready to merge", "lgtm", "approved",
+}
+
+
+def check_login(login: str) -> str:
+    """A syntactically valid GitHub login, or IdentityError saying why not."""
+    login = (login or "").strip().removeprefix("@")
+    if not _LOGIN.match(login):
+        raise IdentityError(
+            f"'{login}' is not a GitHub login (letters, digits and single hyphens, at most 39)"
+        )
+    return login
+
+
+# --- verification --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    login: str
+    code: str
+    expires_at: datetime
+
+    @property
+    def instructions(self) -> str:
+        return (
+            f"Put {self.code} in your GitHub profile bio (https://github.com/settings/profile) "
+            f"or in a public gist of {self.login} (https://gist.github.com), then verify. "
+            f"The code expires at {self.expires_at:%Y-%m-%d %H:%M} UTC; remove it once verified."
+        )
+
+
+def link(db: Database, learner_id: str, login: str, client: PullsClient | None = None) -> LinkResult:
+    """Start linking a login to a learner: issue a one-time code (only its hash is stored).
+
+    With a client, an unknown login is refused now rather than at verification.
+    """
+    login = check_login(login)
+    owner = store.verified_identity(db, login)
+    if owner is not None and owner.learner_id != str(learner_id):
+        raise IdentityError(f"GitHub login {login} is already verified by another learner")
+    if client is not None:
+        try:
+            login = client.user(login).login
+        except GitHubNotFoundError:
+            raise GitHubNotFoundError(f"GitHub has no user '{login}': check the spelling") from None
+    code = new_code()
+    expires = datetime.now(UTC) + CODE_TTL
+    store.save_claim(db, str(learner_id), login, hash_code(code), expires)
+    return LinkResult(login=login, code=code, expires_at=expires)
+
+
+def verify(db: Database, client: PullsClient, login: str, learner_id: str | None = None) -> Identity:
+    """Check GitHub for the code of a pending claim; on success the login becomes evidence."""
+    login = check_login(login)
+    claims = [
+        c for c in store.identities_for_login(db, login)
+        if learner_id is None or c.learner_id == str(learner_id)
+    ]
+    if not claims:
+        raise IdentityError(f"no learner has linked {login}: run `portfolio link {login} --learner ID` first")
+    if all(c.verified for c in claims):
+        return claims[0]
+    now = datetime.now(UTC)
+    pending = [c for c in claims if not c.verified and c.code_hash]
+    live = [c for c in pending if c.code_expires_at is None or c.code_expires_at > now]
+    if not live:
+        raise VerificationError(f"the code for {login} expired: link it again to get a new one")
+    try:
+        user = client.user(login)
+    except GitHubNotFoundError:
+        raise GitHubNotFoundError(f"GitHub has no user '{login}' (renamed or deleted?)") from None
+    sightings = find_codes(client, user)
+    for claim in live:
+        seen = code_matches(sightings, claim.code_hash or "")
+        if seen is not None:
+            identity = store.mark_verified(db, claim.learner_id, user.id, user.login)
+            log.info("%s verified for learner %s (code found in %s)", user.login, claim.learner_id, seen.where)
+            return identity
+    if sightings:
+        raise VerificationError(
+            f"the code found on {login}'s profile is not the one issued; use the latest code you were given"
+        )
+    raise VerificationError(
+        f"no verification code found in the bio or the newest public gists of {login}"
+    )
+
+
+# --- refresh -------------------------------------------------------------------------------
+
+
+@dataclass
+class RefreshReport:
+    login: str
+    github_id: int | None
+    seen: int = 0
+    added: list[Contribution] = field(default_factory=list)
+    updated: int = 0
+    reverted: list[str] = field(default_factory=list)
+    attributed: list[Attribution] = field(default_factory=list)
+    renamed_from: str | None = None
+    since: date | None = None
+    requests: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        parts = [f"{self.login}: {self.seen} merged pull requests seen, {len(self.added)} new"]
+        if self.reverted:
+            parts.append(f"{len(self.reverted)} newly marked reverted")
+        if self.attributed:
+            parts.append(f"{len(self.attributed)} linked to suggestions")
+        if self.renamed_from:
+            parts.append(f"renamed on GitHub from {self.renamed_from}")
+        parts.append(f"{sum(self.requests.values())} GitHub requests")
+        return "; ".join(parts)
+
+
+def _resolve_user(db: Database, client: PullsClient, login: str) -> tuple[GitHubUser, str | None]:
+    """The GitHub account for a login, following a rename through the stored user id."""
+    known = store.identities_for_login(db, login)
+    known_id = next((i.github_id for i in known if i.github_id is not None), None)
+    if known_id is None:
+        stored = store.load_contributions(db, login=login)
+        known_id = next((c.author_id for c in stored if c.author_id is not None), None)
+    try:
+        user = client.user(login)
+    except GitHubNotFoundError:
+        user = None
+    if user is not None and (known_id is None or user.id == known_id):
+        return user, None
+    if known_id is not None:
+        current = client.user_by_id(known_id)
+        if current is not None:
+            store.rename_identity(db, known_id, current.login)
+            log.warning("GitHub login %s is now %s; the portfolio follows it", login, current.login)
+            return current, login
+    raise GitHubNotFoundError(
+        f"GitHub has no user '{login}' (renamed or deleted?); stored contributions are kept"
+    )
+
+
+def refresh(db: Database, client: PullsClient, login: str, *, full: bool = False) -> RefreshReport:
+    """Fetch merged pull requests merged since the last refresh; store each once; flag reverts.
+
+    A verified login also gets its contributions attributed to the suggestions that led to them.
+    """
+    login = check_login(login)
+    before = dict(client.requests.by_kind)
+    user, renamed_from = _resolve_user(db, client, login)
+    key = store.author_key(user.id, user.login)
+    watermark = None if full else store.get_watermark(db, key)
+    since = watermark.date() if watermark else None  # day granularity; the overlap is deduplicated
+    report = RefreshReport(login=user.login, github_id=user.id, renamed_from=renamed_from, since=since)
+
+    hits = client.merged_pulls(user.login, since)
+    report.seen = len(hits)
+    known = store.known_urls(db, (h.url for h in hits))
+    fresh = client.complete([h for h in hits if h.url not in known])
+
+    stored = store.load_contributions(db, author_id=user.id)
+    repos = {c.repo for c in stored} | {c.repo for c in fresh}
+    earliest = min((c.merged_at for c in [*stored, *fresh]), default=None)
+    revert_since = since or (earliest.date() if earliest else None)
+    # the learner's own revert pull requests (seen in the search) count too
+    reverted = {**client.reverts_seen, **(client.reverts(repos, revert_since) if repos else {})}
+
+    def flag(c: Contribution) -> Contribution:
+        by = reverted.get(normalize_issue_url(c.url))
+        return replace(c, reverted=True, reverted_by=by) if by and by != c.url else c
+
+    fresh = [flag(c) for c in fresh]
+    counts = store.add_contributions(db, fresh)
+    report.added = [c for c in fresh if c.url in set(counts.added_urls)]
+    report.updated = counts.updated
+    for c in stored:
+        by = reverted.get(normalize_issue_url(c.url))
+        if by and by != c.url and store.mark_reverted(db, c.url, by):
+            report.reverted.append(c.url)
+    report.reverted.extend(c.url for c in report.added if c.reverted)
+
+    latest = max((c.merged_at for c in hits), default=None)
+    store.set_watermark(db, key, user.login, latest)
+    identity = store.verified_identity(db, user.login)
+    if identity is not None and identity.github_id == user.id:
+        report.attributed = attribute(db, identity)
+    report.requests = {
+        k: v - before.get(k, 0) for k, v in client.requests.by_kind.items() if v - before.get(k, 0)
+    }
+    log.info("%s", report.message)
+    return report
+
+
+# --- attribution ---------------------------------------------------------------------------
+
+
+def attribute(db: Database, identity: Identity) -> list[Attribution]:
+    """Link the learner's merged pull requests to suggestions of the issues they closed.
+
+    A merge counts for a suggestion only when it happened after the suggestion was made.
+    """
+    if not identity.verified or identity.github_id is None:
+        return []
+    suggestions = {
+        normalize_issue_url(s.issue_url): s for s in store.suggestions_of(db, identity.learner_id)
+    }
+    new: list[Attribution] = []
+    for c in store.load_contributions(db, author_id=identity.github_id):
+        for issue in c.closes:
+            s = suggestions.get(normalize_issue_url(issue))
+            if s is None:
+                continue
+            if s.suggested_at is not None and c.merged_at < _utc(s.suggested_at):
+                continue
+            a = Attribution(c.url, identity.learner_id, s.issue_url, s.suggested_at, c.merged_at)
+            if store.add_attribution(db, a):
+                new.append(a)
+    return new
+
+
+@dataclass(frozen=True)
+class Funnel:
+    suggested: int = 0
+    interested: int = 0
+    working: int = 0
+    merged: int = 0
+
+    def rates(self) -> dict[str, float]:
+        base = self.suggested or 1
+        return {k: round(v / base, 4) for k, v in asdict(self).items()}
+
+
+def funnel_counts(statuses: Iterable[tuple[str, str]], merged_issue_keys: set[str]) -> Funnel:
+    """Cumulative funnel from (issue key, status) pairs: a merge implies working implies interested."""
+    counts = Counter()
+    for key, status in statuses:
+        merged = key in merged_issue_keys
+        counts["suggested"] += 1
+        counts["interested"] += merged or status in ("interested", "working")
+        counts["working"] += merged or status == "working"
+        counts["merged"] += merged
+    return Funnel(**counts)
+
+
+def funnel(db: Database, learner_id: str | None = None) -> Funnel:
+    """The suggestion-to-merge funnel of one learner, or of everyone."""
+    suggestions = store.suggestions_of(db, learner_id)
+    merged = {
+        (a.learner_id, normalize_issue_url(a.issue_url)) for a in store.load_attributions(db, learner_id)
+    }
+    pairs = [((str(s.learner_id), normalize_issue_url(s.issue_url)), s.status) for s in suggestions]
+    return funnel_counts(pairs, merged)
+
+
+# --- summary (pure) ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RepoStat:
+    repo: str
+    prs: int
+    additions: int
+    deletions: int
+    stars: int | None
+    language: str | None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One contribution as the summary shows it, with the suggestion that led to it."""
+
+    contribution: Contribution
+    suggested_at: datetime | None = None
+    suggested_issue: str | None = None
+
+
+@dataclass(frozen=True)
+class Summary:
+    login: str
+    verified: bool
+    generated_at: datetime
+    merged: int
+    reverted: int
+    repos_count: int
+    additions: int
+    deletions: int
+    first_merge: datetime | None
+    latest_merge: datetime | None
+    current_streak_weeks: int
+    longest_streak_weeks: int
+    active_weeks: int
+    repos: tuple[RepoStat, ...]
+    languages: tuple[tuple[str, int], ...]
+    niches: tuple[tuple[str, int], ...]
+    labels: tuple[tuple[str, int], ...]
+    entries: tuple[Entry, ...]
+    attributed: int = 0
+    funnel: Funnel | None = None
+
+    @property
+    def profile_url(self) -> str:
+        return f"https://github.com/{self.login}"
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _week(d: date) -> date:
+    return d - timedelta(days=d.weekday())
+
+
+def streaks(merge_days: Iterable[date], today: date) -> tuple[int, int, int]:
+    """(current, longest, active) runs of consecutive ISO weeks with at least one merge.
+
+    The current streak still counts when this week has no merge yet but last week had one.
+    """
+    weeks = sorted({_week(d) for d in merge_days})
+    if not weeks:
+        return 0, 0, 0
+    longest = run = 1
+    for prev, cur in zip(weeks, weeks[1:], strict=False):
+        run = run + 1 if (cur - prev).days == 7 else 1
+        longest = max(longest, run)
+    current = 0
+    this_week = _week(today)
+    if weeks[-1] in (this_week, this_week - timedelta(days=7)):
+        current = 1
+        for prev, cur in zip(reversed(weeks[:-1]), reversed(weeks), strict=False):
+            if (cur - prev).days != 7:
+                break
+            current += 1
+    return current, longest, len(weeks)
+
+
+def summarize(
+    login: str,
+    contributions: Iterable[Contribution],
+    attributions: Iterable[Attribution] = (),
+    *,
+    verified: bool,
+    niches_of: Callable[[str], Iterable[str]] = lambda repo: (),
+    now: datetime | None = None,
+    funnel: Funnel | None = None,
+) -> Summary:
+    """Totals, repositories, first/latest merge, weekly streaks and skills evidenced."""
+    now = now or datetime.now(UTC)
+    items = sorted(contributions, key=lambda c: (_utc(c.merged_at), c.url))
+    counted = [c for c in items if c.counts]
+    by_url = {a.contribution_url: a for a in attributions}
+
+    repo_stats: dict[str, list[Contribution]] = {}
+    for c in counted:
+        repo_stats.setdefault(c.repo, []).append(c)
+    repos = sorted(
+        (
+            RepoStat(
+                repo=r,
+                prs=len(cs),
+                additions=sum(c.additions or 0 for c in cs),
+                deletions=sum(c.deletions or 0 for c in cs),
+                stars=next((c.repo_stars for c in reversed(cs) if c.repo_stars is not None), None),
+                language=next((c.repo_language for c in reversed(cs) if c.repo_language), None),
+            )
+            for r, cs in repo_stats.items()
+        ),
+        key=lambda s: (-s.prs, -(s.stars or 0), s.repo.lower()),
+    )
+    languages = Counter(c.repo_language for c in counted if c.repo_language)
+    niches: Counter[str] = Counter()
+    labels: Counter[str] = Counter()
+    for c in counted:
+        tags = {t.lower() for t in niches_of(c.repo)} | {t.lower() for t in c.repo_topics}
+        niches.update(tags)
+        labels.update({normalize_label(x) for x in c.labels} - _NOISE_LABELS - {""})
+    current, longest, active = streaks((_utc(c.merged_at).date() for c in counted), now.date())
+    entries = tuple(
+        Entry(
+            contribution=c,
+            suggested_at=by_url[c.url].suggested_at if c.url in by_url else None,
+            suggested_issue=by_url[c.url].issue_url if c.url in by_url else None,
+        )
+        for c in reversed(items)
+    )
+    return Summary(
+        login=login,
+        verified=verified,
+        generated_at=now,
+        merged=len(counted),
+        reverted=len(items) - len(counted),
+        repos_count=len(repos),
+        additions=sum(c.additions or 0 for c in counted),
+        deletions=sum(c.deletions or 0 for c in counted),
+        first_merge=_utc(counted[0].merged_at) if counted else None,
+        latest_merge=_utc(counted[-1].merged_at) if counted else None,
+        current_streak_weeks=current,
+        longest_streak_weeks=longest,
+        active_weeks=active,
+        repos=tuple(repos),
+        languages=tuple(_ranked(languages)),
+        niches=tuple(_ranked(niches)),
+        labels=tuple(_ranked(labels)[:15]),
+        entries=entries,
+        attributed=sum(1 for e in entries if e.suggested_at or e.suggested_issue),
+        funnel=funnel,
+    )
+
+
+def _ranked(counter: Counter) -> list[tuple[str, int]]:
+    return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def load_summary(db: Database, login: str, *, niches_of: Callable[[str], Iterable[str]] | None = None,
+                 now: datetime | None = None) -> Summary:
+    """The summary of a login from the store; unverified logins are marked as such."""
+    login = check_login(login)
+    claims = store.identities_for_login(db, login)
+    identity = next((c for c in claims if c.verified), None)
+    github_id = identity.github_id if identity else None
+    contributions = store.load_contributions(db, author_id=github_id, login=login)
+    if not contributions and not claims:
+        raise MatcherError(
+            f"no portfolio for {login}: run `portfolio refresh {login}` (and link it to a learner to verify)"
+        )
+    shown_login = identity.login if identity else (contributions[0].author_login if contributions else login)
+    attributions = store.load_attributions(db, identity.learner_id) if identity else []
+    if niches_of is None:
+        niches_of = _catalog_niches()
+    return summarize(
+        shown_login or login,
+        contributions,
+        attributions,
+        verified=identity is not None,
+        niches_of=niches_of,
+        now=now,
+        funnel=funnel(db, identity.learner_id) if identity else None,
+    )
+
+
+def _catalog_niches() -> Callable[[str], Iterable[str]]:
+    try:
+        from matcher.catalog import load_catalog
+
+        return load_catalog().niches_of
+    except MatcherError as exc:  # a broken catalogue costs the niches, not the summary
+        log.warning("catalogue unavailable (%s); niches come from repository topics only", exc)
+        return lambda repo: ()

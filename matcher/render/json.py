@@ -1,0 +1,70 @@
+"""The portfolio as JSON: every number the other renderers show, plus each contribution."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import datetime
+
+from matcher.portfolio import Summary
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def summary_dict(summary: Summary) -> dict:
+    """A JSON-ready dict (stable keys; times in ISO 8601 UTC)."""
+    return {
+        "login": summary.login,
+        "profile_url": summary.profile_url,
+        "verified": summary.verified,
+        "generated_at": _iso(summary.generated_at),
+        "totals": {
+            "merged_pull_requests": summary.merged,
+            "reverted": summary.reverted,
+            "repositories": summary.repos_count,
+            "additions": summary.additions,
+            "deletions": summary.deletions,
+            "from_suggestions": summary.attributed,
+        },
+        "first_merge": _iso(summary.first_merge),
+        "latest_merge": _iso(summary.latest_merge),
+        "streaks": {
+            "current_weeks": summary.current_streak_weeks,
+            "longest_weeks": summary.longest_streak_weeks,
+            "active_weeks": summary.active_weeks,
+        },
+        "repositories": [asdict(r) for r in summary.repos],
+        "skills": {
+            "languages": dict(summary.languages),
+            "niches": dict(summary.niches),
+            "labels": dict(summary.labels),
+        },
+        "funnel": asdict(summary.funnel) if summary.funnel else None,
+        "contributions": [
+            {
+                "url": e.contribution.url,
+                "repo": e.contribution.repo,
+                "number": e.contribution.number,
+                "title": e.contribution.title,
+                "merged_at": _iso(e.contribution.merged_at),
+                "additions": e.contribution.additions,
+                "deletions": e.contribution.deletions,
+                "labels": list(e.contribution.labels),
+                "closes": list(e.contribution.closes),
+                "repo_stars": e.contribution.repo_stars,
+                "repo_language": e.contribution.repo_language,
+                "repo_topics": list(e.contribution.repo_topics),
+                "reverted": e.contribution.reverted,
+                "reverted_by": e.contribution.reverted_by,
+                "suggested_at": _iso(e.suggested_at),
+                "suggested_issue": e.suggested_issue,
+            }
+            for e in summary.entries
+        ],
+    }
+
+
+def to_json(summary: Summary) -> str:
+    return json.dumps(summary_dict(summary), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,60 @@
+"""The portfolio in a terminal: a Rich header panel and a table of contributions."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from matcher.portfolio import Summary
+from matcher.render import changes, day, stars
+
+
+def _counts(pairs, limit: int = 6) -> str:
+    return ", ".join(f"{name} ({n})" for name, n in pairs[:limit]) or "-"
+
+
+def portfolio_renderable(summary: Summary) -> Group:
+    s = summary
+    head = Text()
+    head.append(f"@{s.login}", style="bold")
+    head.append("  verified" if s.verified else "  UNVERIFIED: not evidence",
+                style="green" if s.verified else "bold red")
+    head.append(f"\n{s.merged} merged PRs in {s.repos_count} repositories, "
+                f"+{s.additions:,} -{s.deletions:,} lines")
+    if s.reverted:
+        head.append(f" ({s.reverted} reverted, not counted)", style="yellow")
+    if s.first_merge:
+        head.append(f"\nfirst merge {day(s.first_merge)}, latest {day(s.latest_merge)}; "
+                    f"weekly streak {s.current_streak_weeks} (longest {s.longest_streak_weeks})")
+    head.append(f"\nlanguages: {_counts(s.languages)}\nareas: {_counts(s.niches)}")
+    if s.funnel:
+        f = s.funnel
+        head.append(f"\nsuggestions: {f.suggested} suggested, {f.interested} interested, "
+                    f"{f.working} working on it, {f.merged} merged")
+
+    table = Table(show_lines=False, expand=True)
+    table.add_column("Merged", no_wrap=True)
+    table.add_column("Repository", overflow="fold", max_width=28)
+    table.add_column("Pull request", min_width=30, ratio=1)
+    table.add_column("Changes", justify="right", no_wrap=True)
+    for e in s.entries:
+        c = e.contribution
+        repo = c.repo + (f" ★{stars(c.repo_stars)}" if c.repo_stars is not None else "")
+        title = Text(f"{c.title} (#{c.number})", style=f"link {c.url}")
+        if e.suggested_at:
+            title.append(f"\nsuggested on {day(e.suggested_at)}", style="cyan")
+        if c.reverted:
+            title.append(" reverted", style="yellow")
+        table.add_row(
+            Text(day(c.merged_at), style="strike" if c.reverted else ""),
+            repo,
+            title,
+            changes(c.additions, c.deletions),
+        )
+    return Group(Panel(head, title="Contributions", expand=False), table)
+
+
+def print_portfolio(summary: Summary, console: Console | None = None) -> None:
+    (console or Console()).print(portfolio_renderable(summary))
