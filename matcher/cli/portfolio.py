@@ -1,0 +1,150 @@
+"""`portfolio`: link and verify a GitHub login, refresh its merged pull requests, show the summary."""
+
+from __future__ import annotations
+
+import logging
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from matcher import portfolio as lib
+from matcher.cli.common import open_store, settings_from
+from matcher.errors import MatcherError
+from matcher.github.pulls import PullsClient, make_github
+from matcher.settings import Settings, github_token
+
+log = logging.getLogger(__name__)
+
+portfolio_app = typer.Typer(
+    help="Track merged pull requests of verified GitHub logins and render a portfolio.",
+    no_args_is_help=True,
+)
+stdout = Console()
+stderr = Console(stderr=True)
+
+
+class Format(str, Enum):
+    table = "table"
+    md = "md"
+    html = "html"
+    json = "json"
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(portfolio_app, name="portfolio")
+
+
+def _client(settings: Settings) -> PullsClient:
+    token = github_token(required=False)
+    gh = make_github(
+        settings.github.api_url,
+        token.get_secret_value() if token else None,
+        retries=settings.github.max_retries,
+        timeout=settings.github.timeout_seconds,
+    )
+    return PullsClient(gh)
+
+
+@portfolio_app.command("link")
+def link(
+    ctx: typer.Context,
+    login: Annotated[str, typer.Argument(help="The GitHub login to link.")],
+    learner: Annotated[str, typer.Option("--learner", help="The learner's id (their Discord user id).")],
+    offline: Annotated[bool, typer.Option(help="Do not check on GitHub that the login exists.")] = False,
+) -> None:
+    """Issue a one-time code and say where to put it to prove the login is yours."""
+    settings = settings_from(ctx)
+    db = open_store(settings)
+    result = lib.link(db, learner, login, None if offline else _client(settings))
+    stderr.print(result.instructions, highlight=False)
+    stderr.print(f"Then run: python -m matcher portfolio verify {result.login}", highlight=False)
+    typer.echo(result.code)
+
+
+@portfolio_app.command("verify")
+def verify(
+    ctx: typer.Context,
+    login: Annotated[str, typer.Argument(help="The GitHub login linked with `portfolio link`.")],
+    learner: Annotated[str | None, typer.Option("--learner", help="Only this learner's claim.")] = None,
+) -> None:
+    """Look for the code in the login's bio and public gists; verified logins count as evidence."""
+    settings = settings_from(ctx)
+    identity = lib.verify(open_store(settings), _client(settings), login, learner)
+    typer.echo(f"{identity.login} verified for learner {identity.learner_id}")
+
+
+@portfolio_app.command("refresh")
+def refresh(
+    ctx: typer.Context,
+    login: Annotated[str, typer.Argument(help="The GitHub login whose merged pull requests to fetch.")],
+    full: Annotated[bool, typer.Option("--full", help="Ignore the watermark and fetch everything.")] = False,
+) -> None:
+    """Fetch merged pull requests since the last refresh; store each once."""
+    settings = settings_from(ctx)
+    report = lib.refresh(open_store(settings), _client(settings), login, full=full)
+    for c in report.added:
+        stderr.print(f"new: {c.repo}#{c.number} {c.title}", highlight=False, markup=False)
+    typer.echo(report.message)
+
+
+@portfolio_app.command("show")
+def show(
+    ctx: typer.Context,
+    login: Annotated[str, typer.Argument(help="The GitHub login.")],
+    format: Annotated[Format, typer.Option("--format", "-f", help="table, md, html or json.")] = Format.table,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Render the stored portfolio (no GitHub requests): table, Markdown, HTML page or JSON."""
+    settings = settings_from(ctx)
+    summary = lib.load_summary(open_store(settings), login)
+    if format is Format.table and out is None:
+        from matcher.render.terminal import print_portfolio
+
+        print_portfolio(summary, stdout)
+        return
+    if format is Format.md or format is Format.table:
+        from matcher.render.markdown import to_markdown
+
+        text = to_markdown(summary)
+    elif format is Format.html:
+        from matcher.render.html import to_html
+
+        text = to_html(summary)
+    else:
+        from matcher.render.json import to_json
+
+        text = to_json(summary)
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise MatcherError(f"{out}: cannot write ({exc.strerror or exc})") from None
+    stderr.print(f"wrote {out} ({len(text.encode('utf-8')):,} bytes)", highlight=False)
+
+
+@portfolio_app.command("funnel")
+def funnel(
+    ctx: typer.Context,
+    learner: Annotated[str | None, typer.Option("--learner", help="One learner; everyone if left out.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The suggestion-to-merge funnel: suggested, interested, working on it, merged."""
+    import json
+    from dataclasses import asdict
+
+    f = lib.funnel(open_store(settings_from(ctx)), learner)
+    if as_json:
+        typer.echo(json.dumps({"counts": asdict(f), "rates": f.rates()}))
+        return
+    from rich.table import Table
+
+    table = Table("Stage", "Count", "Of suggested")
+    for stage, count in asdict(f).items():
+        table.add_row(stage, str(count), f"{f.rates()[stage]:.0%}")
+    stdout.print(table)

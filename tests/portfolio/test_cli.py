@@ -1,0 +1,73 @@
+"""`python -m matcher portfolio ...` through the real CLI entry point."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from matcher.cli import app
+from matcher.store import Database
+from tests.portfolio.sample import CONTRIBUTIONS, LOGIN, populate
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _store(tmp_path, verified=True) -> Path:
+    path = tmp_path / "store.sqlite"
+    db = Database(f"sqlite:///{path}")
+    populate(db, verified=verified)
+    db.close()
+    return path
+
+
+def test_show_html_writes_the_page(tmp_path):
+    store = _store(tmp_path)
+    page = tmp_path / "page.html"
+    result = CliRunner().invoke(app, ["--db", str(store), "portfolio", "show", LOGIN,
+                                      "--format", "html", "--out", str(page)])
+    assert result.exit_code == 0, result.output
+    text = page.read_text(encoding="utf-8")
+    image = re.search(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', text).group(1)
+    assert base64.b64decode(image)[:4] == b"\x89PNG"
+    assert all(f'href="{c.url}"' in text for c in CONTRIBUTIONS)
+
+
+def test_show_formats_on_stdout(tmp_path):
+    store = _store(tmp_path)
+    runner = CliRunner()
+    md = runner.invoke(app, ["--db", str(store), "portfolio", "show", LOGIN, "--format", "md"])
+    assert md.exit_code == 0 and md.stdout.startswith("## Open-source contributions")
+    js = runner.invoke(app, ["--db", str(store), "portfolio", "show", LOGIN, "-f", "json"])
+    assert json.loads(js.stdout)["login"] == LOGIN
+    table = runner.invoke(app, ["--db", str(store), "portfolio", "show", LOGIN])
+    assert table.exit_code == 0 and "verified" in table.stdout
+
+
+def test_funnel_json(tmp_path):
+    store = _store(tmp_path)
+    result = CliRunner().invoke(app, ["--db", str(store), "portfolio", "funnel", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["counts"] == {"suggested": 2, "interested": 1, "working": 1, "merged": 1}
+
+
+def test_every_portfolio_command_has_help():
+    for command in ("link", "verify", "refresh", "show", "funnel"):
+        result = CliRunner().invoke(app, ["portfolio", command, "--help"])
+        assert result.exit_code == 0 and len(result.stdout) > 100
+
+
+def test_unknown_login_is_one_line_and_exit_1(tmp_path):
+    store = _store(tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "matcher", "--db", str(store), "portfolio", "show", "nobody-here"],
+        capture_output=True, text=True, cwd=ROOT, timeout=60,
+    )
+    assert proc.returncode == 1
+    assert "no portfolio for nobody-here" in proc.stderr
+    assert "Traceback" not in proc.stderr and proc.stdout == ""
