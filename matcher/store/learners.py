@@ -41,7 +41,7 @@ from matcher.store.db import Base, Database
 
 STATUSES = ("suggested", "interested", "dismissed", "working")
 VIAS = ("suggest", "digest")
-DELIVERY_OUTCOMES = ("sending", "dm", "channel", "failed")
+DELIVERY_OUTCOMES = ("sending", "dm", "channel", "empty", "failed")
 CLAIM_TTL = timedelta(days=30)
 MAX_TEXT = 300
 _GITHUB_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
@@ -596,7 +596,7 @@ def claim_digest(db: Database, learner_id: str, week: str, *, now: datetime | No
 
 
 def finish_digest(db: Database, learner_id: str, week: str, status: str, *, detail: str | None = None) -> None:
-    """Record how a reserved digest went: 'dm', 'channel' or 'failed'."""
+    """Record how a reserved digest went: 'dm', 'channel', 'empty' (no new matches) or 'failed'."""
     if status not in DELIVERY_OUTCOMES:
         raise ValueError(f"status must be one of {DELIVERY_OUTCOMES}")
     with db.session() as session:

@@ -1,0 +1,73 @@
+"""`python -m bot`: run the Discord bot. Configuration problems are one line on stderr and exit 1."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+import aiohttp
+import discord
+
+from bot.common import install_secret_filter
+from bot.settings import BotSettings, load_bot_settings, load_token
+from matcher.errors import MatcherError
+from matcher.settings import Settings, load_settings
+
+log = logging.getLogger("bot")
+
+
+def build_bot(bot_settings: BotSettings, settings: Settings, *, embedder=None):
+    """The bot with its store and engine; the model loads on first use, not here."""
+    from bot.client import MatchBot
+    from matcher.engine import MatchEngine
+    from matcher.store import Database
+
+    db = Database(settings.resolved_database_url)
+    engine = MatchEngine(db, settings, embedder=embedder)
+    return MatchBot(settings=bot_settings, db=db, engine=engine)
+
+
+async def run(token: str, bot_settings: BotSettings, settings: Settings, *, embedder=None) -> None:
+    """Start the bot and keep it running until it is closed."""
+    bot = build_bot(bot_settings, settings, embedder=embedder)
+    async with bot:
+        try:
+            await bot.start(token)
+        finally:
+            bot.db.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        token = load_token()
+        bot_settings = load_bot_settings()
+        settings = load_settings()
+    except MatcherError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    discord.utils.setup_logging(level=getattr(logging, bot_settings.log_level.upper(), logging.INFO), root=True)
+    install_secret_filter([token.get_secret_value()])
+    try:
+        asyncio.run(run(token.get_secret_value(), bot_settings, settings))
+    except discord.LoginFailure:
+        print("error: Discord rejected the token (DISCORD_TOKEN): reset it on the Bot page and try again",
+              file=sys.stderr)
+        return 1
+    except discord.PrivilegedIntentsRequired:
+        print("error: Discord refused a privileged intent; this bot needs none, so check the client setup",
+              file=sys.stderr)
+        return 1
+    except MatcherError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except (aiohttp.ClientError, OSError) as error:
+        print(f"error: cannot reach Discord ({error.__class__.__name__}); check the network", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""The bot: minimal intents, no mentions, extensions discovered and loaded in setup_hook."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import pkgutil
+
+import discord
+from discord.ext import commands
+
+import bot.exts
+from bot.settings import BotSettings
+from bot.views import MatchButton
+from matcher.store import Database
+from matcher.store.learners import get_meta, set_meta
+
+log = logging.getLogger(__name__)
+
+FIRST_EXTENSIONS = ("bot.exts.error_handler",)  # installed before anything can fail
+
+
+def discover_extensions() -> list[str]:
+    """Every module under bot/exts (private `_name` modules excepted), the error handler first."""
+    found = sorted(
+        f"{bot.exts.__name__}.{module.name}"
+        for module in pkgutil.iter_modules(bot.exts.__path__)
+        if not module.name.startswith("_")
+    )
+    return [name for name in FIRST_EXTENSIONS if name in found] + [n for n in found if n not in FIRST_EXTENSIONS]
+
+
+def bot_intents() -> discord.Intents:
+    """Slash commands and buttons need no privileged intent; `guilds` keeps channels and roles cached."""
+    intents = discord.Intents.none()
+    intents.guilds = True
+    return intents
+
+
+class MatchBot(commands.Bot):
+    """Holds the store and the engine; features live in extensions under bot/exts."""
+
+    def __init__(self, *, settings: BotSettings, db: Database, engine, top_k: int | None = None):
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=bot_intents(),
+            allowed_mentions=discord.AllowedMentions.none(),
+            help_command=None,
+        )
+        self.settings = settings
+        self.db = db
+        self.engine = engine
+        self.synced: str | None = None  # 'guild' / 'global' when this start synced, for logs and tests
+
+    async def setup_hook(self) -> None:
+        for name in discover_extensions():
+            await self.load_extension(name)
+            log.info("loaded extension %s", name)
+        self.add_dynamic_items(MatchButton)
+        await self.sync_commands()
+
+    async def report_error(self, interaction: discord.Interaction, error: Exception) -> None:
+        """Views and other callbacks hand errors here; the error-handler extension replaces it."""
+        log.error("unhandled interaction error", exc_info=error)
+
+    def command_fingerprint(self, guild: discord.abc.Snowflake | None) -> str:
+        payload = [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]
+        return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+    async def sync_commands(self) -> None:
+        """Sync application commands as configured, and only when they changed since the last sync."""
+        mode = self.settings.sync_commands
+        if mode == "off":
+            log.info("command sync is off (BOT_SYNC_COMMANDS=off)")
+            return
+        guild = discord.Object(id=self.settings.guild_id) if mode == "guild" else None
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        key = f"commands:{self.application_id}:{mode}:{guild.id if guild else 'global'}"
+        fingerprint = self.command_fingerprint(guild)
+        if get_meta(self.db, key) == fingerprint:
+            log.info("application commands unchanged since the last %s sync; not syncing", mode)
+            return
+        synced = await self.tree.sync(guild=guild)
+        set_meta(self.db, key, fingerprint)
+        self.synced = mode
+        log.info("synced %d application commands (%s)", len(synced), mode)

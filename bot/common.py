@@ -1,0 +1,91 @@
+"""Small helpers every extension shares: replies that carry pending notices, blocking calls, redaction."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import re
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import discord
+
+from matcher.store.learners import pop_pending_notice
+
+if TYPE_CHECKING:
+    from bot.client import MatchBot
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class UserError(Exception):
+    """A mistake the user can fix; its message is shown to them as it is."""
+
+
+async def run_blocking(func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """Run CPU- or IO-bound library code (engine, bulk store work) off the event loop."""
+    return await asyncio.to_thread(functools.partial(func, *args, **kwargs))
+
+
+def guild_key(interaction: discord.Interaction) -> str | None:
+    return str(interaction.guild_id) if interaction.guild_id else None
+
+
+async def reply(
+    interaction: discord.Interaction,
+    content: str | None = None,
+    *,
+    embeds: Sequence[discord.Embed] = (),
+    view: discord.ui.View | None = None,
+    ephemeral: bool = True,
+    notice: bool = True,
+) -> None:
+    """Answer an interaction whether or not it was deferred, adding the learner's pending notice."""
+    bot: MatchBot = interaction.client  # type: ignore[assignment]
+    if notice:
+        pending = pop_pending_notice(bot.db, str(interaction.user.id))
+        if pending:
+            content = f"{content}\n\n:warning: {pending}" if content else f":warning: {pending}"
+    kwargs: dict[str, Any] = {"content": content, "embeds": list(embeds), "ephemeral": ephemeral}
+    if view is not None:
+        kwargs["view"] = view
+    if interaction.response.is_done():
+        await interaction.followup.send(**kwargs)
+    else:
+        await interaction.response.send_message(**kwargs)
+
+
+class SecretFilter(logging.Filter):
+    """Replaces known secrets (and anything shaped like a Discord token) in every log record."""
+
+    _TOKENISH = re.compile(r"[A-Za-z0-9_-]{23,28}\.[A-Za-z0-9_-]{6,7}\.[A-Za-z0-9_-]{27,}")
+
+    def __init__(self, secrets: Sequence[str] = ()):
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    def _clean(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "[redacted]")
+        return self._TOKENISH.sub("[redacted]", text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.msg, record.args = self._clean(message), None
+        if record.exc_text:
+            record.exc_text = self._clean(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self._clean(record.stack_info)
+        return True
+
+
+def install_secret_filter(secrets: Sequence[str]) -> SecretFilter:
+    """Attach the filter to every handler of the root logger (handlers see records from all loggers)."""
+    secret_filter = SecretFilter(secrets)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(secret_filter)
+    return secret_filter

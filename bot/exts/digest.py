@@ -1,0 +1,218 @@
+"""/digest on|off and the weekly digest loop.
+
+Every few minutes the loop asks matcher.digest who is due, reserves each learner's week in the
+store (a unique row: exactly once, across restarts and several processes), ranks new matches for
+all of them in one batch off the event loop, and sends them: by DM, else to the server's digest
+channel, else the failure is recorded and shown to the learner at their next command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import discord
+from discord import app_commands
+from discord.ext import commands, tasks
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.common import reply, run_blocking
+from bot.embeds import match_embed
+from bot.views import match_view
+from matcher.digest import due_learners, next_slot
+from matcher.errors import MatcherError, ProfileError
+from matcher.models import Match
+from matcher.store.learners import (
+    Learner,
+    claim_digest,
+    digest_learners,
+    feedback_for,
+    finish_digest,
+    get_guild_config,
+    get_learner,
+    last_digest_weeks,
+    record_suggestions,
+    set_digest,
+    set_pending_notice,
+)
+
+log = logging.getLogger(__name__)
+
+# The loop survives these and tries again at the next tick; anything else is a bug and is logged by on_loop_error.
+SURVIVABLE = (MatcherError, SQLAlchemyError, discord.HTTPException, OSError, asyncio.TimeoutError)
+
+
+@dataclass
+class DigestReport:
+    """What one pass of the loop did."""
+
+    due: int = 0
+    outcomes: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    seconds: float = 0.0
+
+    def __str__(self) -> str:
+        parts = ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes.items())) or "nothing sent"
+        return f"{self.due} due: {parts} in {self.seconds:.2f}s"
+
+
+def _rank(engine, learners: list[Learner], db, now: datetime, top_k: int) -> dict[str, list[Match]]:
+    """New matches for every learner, batched per community focus (runs in a worker thread)."""
+    groups: dict[tuple, list[Learner]] = defaultdict(list)
+    configs = {}
+    for learner in learners:
+        config = configs.setdefault(learner.home_guild_id, get_guild_config(db, learner.home_guild_id))
+        focus = (config.focus_repos, config.focus_niches) if config else ((), ())
+        groups[focus].append(learner)
+    results: dict[str, list[Match]] = {}
+    for (repos, niches), members in groups.items():
+        feedback = {m.learner_id: feedback_for(db, m.learner_id, m.home_guild_id, for_digest=True, now=now) for m in members}
+        valid = [m for m in members if m.skills.strip() or m.niche.strip()]
+        try:
+            results.update(engine.match_many(
+                [m.profile for m in valid], top_k=top_k, feedback_by_id=feedback,
+                repos=repos or None, niches=niches or None, now=now,
+            ))
+        except ProfileError as error:  # one bad profile must not cost everyone their digest
+            log.warning("digest batch failed (%s); ranking one by one", error)
+            for m in valid:
+                try:
+                    results[m.learner_id] = engine.match(m.profile, top_k=top_k, feedback=feedback[m.learner_id],
+                                                         repos=repos or None, niches=niches or None, now=now)
+                except ProfileError:
+                    results[m.learner_id] = []
+    return results
+
+
+class Digest(commands.GroupCog, group_name="digest", group_description="Your weekly digest of new matches"):
+    def __init__(self, bot):
+        self.bot = bot
+        super().__init__()
+        self.last_report: DigestReport | None = None
+        self._pass_lock = asyncio.Lock()
+
+    async def cog_load(self) -> None:
+        self.digest_loop.change_interval(seconds=self.bot.settings.digest_check_seconds)
+        self.digest_loop.start()
+
+    async def cog_unload(self) -> None:
+        self.digest_loop.cancel()
+
+    # ------------------------------------------------------------------ commands
+
+    @app_commands.command(name="on", description="Get your top new matches by DM once a week")
+    async def digest_on(self, interaction: discord.Interaction) -> None:
+        learner = set_digest(self.bot.db, str(interaction.user.id), True, now=discord.utils.utcnow())
+        when = discord.utils.format_dt(next_slot(learner.schedule, discord.utils.utcnow()), "F")
+        await reply(interaction, f"Weekly digest is on: {learner.schedule.describe()}. Next one: {when}. "
+                                 "Change the day, hour or time zone with `/profile set`.")
+
+    @app_commands.command(name="off", description="Stop the weekly digest")
+    async def digest_off(self, interaction: discord.Interaction) -> None:
+        set_digest(self.bot.db, str(interaction.user.id), False, now=discord.utils.utcnow())
+        await reply(interaction, "Weekly digest is off. `/digest on` brings it back.")
+
+    # ------------------------------------------------------------------ the loop
+
+    @tasks.loop(minutes=5)
+    async def digest_loop(self) -> None:
+        try:
+            await self.run_due(discord.utils.utcnow())
+        except SURVIVABLE as error:
+            log.warning("digest pass failed, retrying next tick: %s", error.__class__.__name__, exc_info=error)
+
+    @digest_loop.before_loop
+    async def _wait_ready(self) -> None:
+        await self.bot.wait_until_ready()
+
+    @digest_loop.error
+    async def on_loop_error(self, error: BaseException) -> None:
+        log.error("digest loop crashed; restarting it", exc_info=error)
+        self.digest_loop.restart()
+
+    async def run_due(self, now: datetime) -> DigestReport:
+        """Send every digest due at `now`, each at most once per learner and week."""
+        async with self._pass_lock:
+            started = time.perf_counter()
+            db = self.bot.db
+            learners = await run_blocking(digest_learners, db)
+            last = await run_blocking(last_digest_weeks, db)
+            due = due_learners([(l.learner_id, l.schedule, l.digest_since) for l in learners], now, last)
+            report = DigestReport(due=len(due))
+            if due:
+                by_id = {l.learner_id: l for l in learners}
+                claimed = await run_blocking(
+                    lambda: [(by_id[d.learner_id], d.week) for d in due if claim_digest(db, d.learner_id, d.week, now=now)]
+                )
+                if claimed:
+                    matches = await run_blocking(_rank, self.bot.engine, [l for l, _ in claimed], db, now,
+                                                 self.bot.settings.digest_count)
+                    gate = asyncio.Semaphore(self.bot.settings.digest_concurrency)
+
+                    async def deliver(learner: Learner, week: str) -> None:
+                        async with gate:
+                            outcome = await self.deliver(learner, week, matches.get(learner.learner_id, []), now)
+                        report.outcomes[outcome] += 1
+
+                    await asyncio.gather(*(deliver(l, w) for l, w in claimed))
+            report.seconds = time.perf_counter() - started
+            self.last_report = report
+            if due:
+                log.info("digest pass: %s", report)
+            return report
+
+    async def deliver(self, learner: Learner, week: str, matches: list[Match], now: datetime) -> str:
+        """Send one reserved digest; returns the recorded outcome."""
+        db = self.bot.db
+        if not matches:
+            finish_digest(db, learner.learner_id, week, "empty")
+            return "empty"
+        content = (f"Your weekly matches ({week}): {len(matches)} new issues that fit your profile. "
+                   "Answer with the buttons; `/digest off` stops these.")
+        embeds = [match_embed(m, i) for i, m in enumerate(matches, 1)]
+        view = match_view(matches, db)
+        outcome, detail = "failed", None
+        try:
+            user = self.bot.get_user(int(learner.learner_id)) or await self.bot.fetch_user(int(learner.learner_id))
+            await user.send(content, embeds=embeds, view=view)
+            outcome = "dm"
+        except discord.HTTPException as error:  # Forbidden: DMs closed; NotFound: user gone
+            detail = f"DM: {error.status} {error.code}"
+            outcome = await self._to_channel(learner, content, embeds, view) or "failed"
+        if outcome == "failed":
+            set_pending_notice(
+                db, learner.learner_id,
+                f"Your weekly digest for {week} could not be delivered: your DMs are closed to me and this "
+                "server has no digest channel. Allow DMs from server members, or use `/suggest`.",
+            )
+        else:
+            record_suggestions(db, learner.learner_id, [m.issue.url for m in matches], via="digest",
+                               guild_id=learner.home_guild_id, now=now)
+        finish_digest(db, learner.learner_id, week, outcome, detail=detail)
+        return outcome
+
+    async def _to_channel(self, learner: Learner, content: str, embeds, view) -> str | None:
+        config = get_guild_config(self.bot.db, learner.home_guild_id)
+        if config is None or not config.digest_channel_id:
+            return None
+        try:
+            channel = self.bot.get_channel(int(config.digest_channel_id)) or await self.bot.fetch_channel(
+                int(config.digest_channel_id))
+            # The one place the bot pings: the learner the digest is for, and nobody else.
+            await channel.send(
+                f"<@{learner.learner_id}> your DMs are closed, so here is your digest. {content}",
+                embeds=embeds, view=view,
+                allowed_mentions=discord.AllowedMentions(users=[discord.Object(int(learner.learner_id))]),
+            )
+        except discord.HTTPException as error:
+            log.warning("digest channel %s of guild %s failed: %s", config.digest_channel_id, learner.home_guild_id,
+                        error.status)
+            return None
+        return "channel"
+
+
+async def setup(bot) -> None:
+    await bot.add_cog(Digest(bot))

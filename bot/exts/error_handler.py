@@ -1,0 +1,113 @@
+"""The one error handler: slash commands, prefix commands and views all end up here.
+
+Order: the user's own mistakes, then permissions and checks, then cooldowns, then the unexpected,
+which is logged with its traceback (never a token: see bot.common.SecretFilter) under a short
+reference the user can quote.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.common import UserError
+from matcher.errors import MatcherError, ModelLoadError, StoreError
+
+log = logging.getLogger(__name__)
+
+
+def _unwrap(error: BaseException) -> BaseException:
+    while isinstance(error, (app_commands.CommandInvokeError, commands.CommandInvokeError, commands.HybridCommandError)):
+        error = error.original
+    return error
+
+
+def user_message(error: BaseException) -> tuple[str, bool]:
+    """What to tell the user, and whether the error is unexpected (log it with detail)."""
+    error = _unwrap(error)
+    if isinstance(error, UserError):
+        return str(error), False
+    if isinstance(error, MatcherError) and not isinstance(error, (StoreError, ModelLoadError)):
+        return f"{error}", False
+    if isinstance(error, app_commands.TransformerError):
+        return f"'{error.value}' is not a valid {error.type.name.lower()} here.", False
+    if isinstance(error, commands.UserInputError):
+        return f"That input doesn't fit: {error}", False
+    if isinstance(error, (app_commands.NoPrivateMessage, commands.NoPrivateMessage)):
+        return "This command works only in a server.", False
+    if isinstance(error, (app_commands.MissingPermissions, commands.MissingPermissions)):
+        needed = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+        return f"You need the {needed} permission for this.", False
+    if isinstance(error, (app_commands.BotMissingPermissions, commands.BotMissingPermissions)):
+        needed = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+        return f"I need the {needed} permission here to do that.", False
+    if isinstance(error, (app_commands.CommandOnCooldown, commands.CommandOnCooldown)):
+        return f"Slow down: try again in {error.retry_after:.0f}s.", False
+    if isinstance(error, (app_commands.CheckFailure, commands.CheckFailure)):
+        return "You can't use this command here.", False
+    if isinstance(error, discord.Forbidden):
+        return "Discord didn't let me do that (a missing permission or closed DMs).", True
+    return "Something went wrong on my side; it has been logged.", True
+
+
+class ErrorHandler(commands.Cog):
+    """Installs itself as the app-command tree's error handler and the bot's report_error."""
+
+    def __init__(self, bot: commands.Bot):
+        self.bot = bot
+        self._previous_tree_error = bot.tree.on_error
+
+    async def cog_load(self) -> None:
+        self.bot.tree.on_error = self.on_app_command_error
+        self.bot.report_error = self.handle  # type: ignore[attr-defined]
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.on_error = self._previous_tree_error
+        del self.bot.report_error  # type: ignore[attr-defined]  (falls back to the class method)
+
+    async def on_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        await self.handle(interaction, error)
+
+    @commands.Cog.listener()
+    async def on_command_error(self, ctx: commands.Context, error: commands.CommandError) -> None:
+        if isinstance(error, commands.CommandNotFound):
+            return
+        message, unexpected = user_message(error)
+        if unexpected:
+            message = message + self._log(error, f"command {ctx.command}", ctx.author.id)
+        try:
+            await ctx.send(message, allowed_mentions=discord.AllowedMentions.none())
+        except discord.HTTPException:
+            log.warning("could not report an error to %s", ctx.author.id)
+
+    async def handle(self, interaction: discord.Interaction, error: BaseException) -> None:
+        """Tell the user briefly and privately; log the detail of anything unexpected."""
+        message, unexpected = user_message(error)
+        if unexpected:
+            where = interaction.command.qualified_name if interaction.command else (
+                (interaction.data or {}).get("custom_id", "interaction")
+            )
+            message = message + self._log(error, f"/{where}" if interaction.command else where, interaction.user.id)
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(message, ephemeral=True)
+            else:
+                await interaction.response.send_message(message, ephemeral=True)
+        except discord.HTTPException:
+            log.warning("could not report an error to user %s (interaction expired?)", interaction.user.id)
+
+    @staticmethod
+    def _log(error: BaseException, where: str, user_id: int) -> str:
+        reference = secrets.token_hex(3)
+        original = _unwrap(error)
+        log.error("error %s in %s for user %s: %s", reference, where, user_id, original.__class__.__name__,
+                  exc_info=(type(original), original, original.__traceback__))
+        return f" (reference {reference})"
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(ErrorHandler(bot))

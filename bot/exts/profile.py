@@ -1,0 +1,85 @@
+"""/profile set and /profile show: what a learner knows, wants, and when their digest comes."""
+
+from __future__ import annotations
+
+import zoneinfo
+from functools import lru_cache
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.common import guild_key, reply
+from bot.embeds import profile_embed
+from matcher.digest import WEEKDAYS, next_slot
+from matcher.store.learners import clean_profile_update, get_learner, save_profile
+
+WEEKDAY_CHOICES = [app_commands.Choice(name=name, value=i) for i, name in enumerate(WEEKDAYS)]
+
+
+@lru_cache(maxsize=1)
+def _zones() -> tuple[str, ...]:
+    return tuple(sorted(zoneinfo.available_timezones()))
+
+
+def next_digest_text(learner) -> str | None:
+    if not learner.digest_enabled:
+        return None
+    when = next_slot(learner.schedule, discord.utils.utcnow())
+    return discord.utils.format_dt(when, "F")
+
+
+class Profile(commands.GroupCog, group_name="profile", group_description="Your skills, niche and digest schedule"):
+    def __init__(self, bot):
+        self.bot = bot
+        super().__init__()
+
+    @app_commands.command(name="set", description="Set or change your profile (only the fields you give change)")
+    @app_commands.describe(
+        skills="What you know, comma-separated: python, pytorch, pandas",
+        niche="What you want to work on: nlp, computer vision, mlops ...",
+        languages="Programming languages you write: python, rust ...",
+        github="Your GitHub login (for your contribution portfolio)",
+        digest_day="Weekday of your weekly digest",
+        digest_hour="Hour of your weekly digest (0-23, in your time zone)",
+        timezone="Your time zone, e.g. Europe/Berlin",
+    )
+    @app_commands.choices(digest_day=WEEKDAY_CHOICES)
+    async def set_profile(
+        self,
+        interaction: discord.Interaction,
+        skills: str | None = None,
+        niche: str | None = None,
+        languages: str | None = None,
+        github: str | None = None,
+        digest_day: app_commands.Choice[int] | None = None,
+        digest_hour: app_commands.Range[int, 0, 23] | None = None,
+        timezone: str | None = None,
+    ) -> None:
+        update = clean_profile_update(
+            skills=skills, niche=niche, languages=languages, github_login=github,
+            digest_weekday=digest_day.value if digest_day else None, digest_hour=digest_hour, timezone=timezone,
+        )
+        learner = save_profile(self.bot.db, str(interaction.user.id), update, guild_id=guild_key(interaction),
+                               now=discord.utils.utcnow())
+        tip = "" if learner.digest_enabled else " Turn on your weekly digest with `/digest on`."
+        await reply(interaction, f"Profile saved.{tip} Try `/suggest` for matches now.",
+                    embeds=[profile_embed(learner, next_digest=next_digest_text(learner))])
+
+    @set_profile.autocomplete("timezone")
+    async def timezone_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        needle = current.lower().replace(" ", "_")
+        found = [z for z in _zones() if needle in z.lower()][:25]
+        return [app_commands.Choice(name=z, value=z) for z in found]
+
+    @app_commands.command(name="show", description="Show your profile and digest schedule")
+    async def show_profile(self, interaction: discord.Interaction) -> None:
+        learner = get_learner(self.bot.db, str(interaction.user.id))
+        if learner is None:
+            await reply(interaction, "You have no profile yet: start with `/profile set skills: python, pytorch`.")
+            return
+        await reply(interaction, embeds=[profile_embed(learner, next_digest=next_digest_text(learner))])
+
+
+async def setup(bot) -> None:
+    await bot.add_cog(Profile(bot))

@@ -1,0 +1,75 @@
+"""/server ...: community settings, for members with Manage Server only."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.common import reply
+from matcher.store.learners import get_guild_config, parse_focus_list, update_guild_config
+
+CLEAR = {"-", "none", "clear"}
+
+
+def describe(config) -> str:
+    if config is None:
+        return "No settings yet: digests go by DM only, and all repositories and niches are in focus."
+    channel = f"<#{config.digest_channel_id}>" if config.digest_channel_id else "none (DM only)"
+    repos = ", ".join(config.focus_repos) or "all"
+    niches = ", ".join(config.focus_niches) or "all"
+    return f"Digest fallback channel: {channel}\nFocus repositories: {repos}\nFocus niches: {niches}"
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
+class ServerSettings(commands.GroupCog, group_name="server", group_description="Community settings (admins)"):
+    """default_permissions hides the group from members; the check below enforces it server-side,
+    because server owners can override command visibility in their integration settings."""
+
+    def __init__(self, bot):
+        self.bot = bot
+        super().__init__()
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if interaction.guild is None:
+            raise app_commands.NoPrivateMessage()
+        permissions = interaction.permissions
+        if not (permissions.manage_guild or permissions.administrator):
+            raise app_commands.MissingPermissions(["manage_guild"])
+        return True
+
+    @app_commands.command(name="digest-channel", description="Where digests go when a learner's DMs are closed")
+    @app_commands.describe(channel="A text channel; leave empty to send digests by DM only")
+    async def digest_channel(self, interaction: discord.Interaction, channel: discord.TextChannel | None = None) -> None:
+        if channel is not None:
+            me = interaction.guild.me
+            if me is not None and not channel.permissions_for(me).send_messages:
+                await reply(interaction, f"I can't send messages in {channel.mention}; give me Send Messages there first.")
+                return
+        config = update_guild_config(self.bot.db, str(interaction.guild_id),
+                                     digest_channel_id=channel.id if channel else None)
+        await reply(interaction, "Saved.\n" + describe(config))
+
+    @app_commands.command(name="focus", description="Which repositories or niches this community focuses on")
+    @app_commands.describe(
+        repos="owner/name, comma-separated (e.g. huggingface/transformers); '-' clears",
+        niches="niches, comma-separated (e.g. nlp, vision); '-' clears",
+    )
+    async def focus(self, interaction: discord.Interaction, repos: str | None = None, niches: str | None = None) -> None:
+        changes = {}
+        if repos is not None:
+            changes["focus_repos"] = [] if repos.strip().lower() in CLEAR else parse_focus_list(repos, repos=True)
+        if niches is not None:
+            changes["focus_niches"] = [] if niches.strip().lower() in CLEAR else parse_focus_list(niches, repos=False)
+        config = update_guild_config(self.bot.db, str(interaction.guild_id), **changes) if changes else \
+            get_guild_config(self.bot.db, str(interaction.guild_id))
+        await reply(interaction, ("Saved.\n" if changes else "") + describe(config))
+
+    @app_commands.command(name="show", description="Show this community's settings")
+    async def show(self, interaction: discord.Interaction) -> None:
+        await reply(interaction, describe(get_guild_config(self.bot.db, str(interaction.guild_id))))
+
+
+async def setup(bot) -> None:
+    await bot.add_cog(ServerSettings(bot))

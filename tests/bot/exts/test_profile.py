@@ -1,0 +1,58 @@
+"""/profile set and /profile show through discord.py's real app-command machinery."""
+
+from tests.bot.helpers import set_profile
+
+
+async def test_set_then_show_is_private(world):
+    env, guild, channel, admin, alice, bob = world
+    result = await set_profile(alice, channel, github="alice-gh", digest_day=2, digest_hour=18, timezone="Europe/Berlin")
+    assert result.ephemeral
+    embed = result.response.embeds[0]
+    fields = {f.name: f.value for f in embed.fields}
+    assert fields["Skills"] == "python, pytorch, tokenizer"
+    assert fields["GitHub"] == "alice-gh"
+    assert "Wednesdays at 18:00 (Europe/Berlin)" in fields["Weekly digest (off)"]
+
+    shown = await alice.slash(channel, "profile show")
+    assert shown.ephemeral
+    assert {f.name: f.value for f in shown.response.embeds[0].fields}["Niche"] == "nlp"
+
+
+async def test_partial_update_keeps_other_fields(world):
+    env, guild, channel, admin, alice, bob = world
+    await set_profile(alice, channel)
+    result = await alice.slash(channel, "profile set", niche="vision")
+    fields = {f.name: f.value for f in result.response.embeds[0].fields}
+    assert fields["Skills"] == "python, pytorch, tokenizer" and fields["Niche"] == "vision"
+
+
+async def test_validation_messages_are_clear_and_private(world):
+    env, guild, channel, admin, alice, bob = world
+    result = await alice.slash(channel, "profile set", niche="nlp")
+    assert result.ephemeral and "a new profile needs skills" in result.response.content
+    result = await alice.slash(channel, "profile set", skills="python", timezone="Mars/Base")
+    assert "unknown time zone 'Mars/Base'" in result.response.content
+    result = await alice.slash(channel, "profile set", skills="python", github="not a login!")
+    assert "is not a GitHub login" in result.response.content
+    # Nothing was stored by the failed attempts.
+    shown = await alice.slash(channel, "profile show")
+    assert "no profile yet" in shown.response.content
+
+
+async def test_show_without_profile(world):
+    env, guild, channel, admin, alice, bob = world
+    result = await bob.slash(channel, "profile show")
+    assert result.ephemeral and "/profile set" in result.response.content
+
+
+async def test_timezone_autocomplete(world):
+    env, guild, channel, admin, alice, bob = world
+    choices = await alice.autocomplete(channel, "profile set", "timezone", "berl")
+    assert [c["value"] for c in choices] == ["Europe/Berlin"]
+
+
+async def test_user_text_never_pings(world):
+    env, guild, channel, admin, alice, bob = world
+    result = await set_profile(alice, channel, skills="python @everyone <@&1> pytorch")
+    assert result.response.message.mention_everyone is False
+    assert not result.response.message.mentions and not result.response.message.role_mentions
