@@ -37,6 +37,10 @@ class RateLimitError(GitHubError):
     """The GitHub rate limit is exhausted and waiting is not allowed."""
 
 
+class MalformedResponseError(GitHubError):
+    """GitHub answered, but not with the shape we asked for (truncated JSON, missing fields)."""
+
+
 class GitHubNotFoundError(GitHubError):
     """GitHub has no such user, repository or pull request (or it is private)."""
 

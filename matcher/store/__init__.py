@@ -3,6 +3,7 @@
 from matcher.store import issues  # noqa: F401
 from matcher.store import learners  # noqa: F401
 from matcher.store import portfolio  # noqa: F401
+from matcher.store import sync_state  # noqa: F401
 from matcher.store.db import Base, Database
 
 __all__ = ["Base", "Database"]

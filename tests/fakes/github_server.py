@@ -1,0 +1,902 @@
+"""A fake GitHub on 127.0.0.1 for tests: a real HTTP server with GraphQL and REST, state and faults.
+
+    with FakeGitHub(token="ghp_test_token") as gh:        # random free port, daemon thread
+        gh.seed(repos=3, issues_per_repo=5)               # deterministic ML-ish data
+        Transport(gh.token, ...).post_json(gh.graphql_url, {...})
+        gh.close_issue(url); gh.assign(url, "ada"); gh.link_pr(url); gh.add_comment(url, "/assign")
+        gh.faults.add("secondary", count=2)               # next 2 requests: 403 + retry-after
+        gh.stats.graphql, gh.stats.rest, gh.stats.not_modified
+
+What it answers
+- POST /graphql: parses and validates the query against the subset of GitHub's schema in
+  `graphql_engine.SCHEMA` (unknown fields, arguments and variables are errors, as on GitHub),
+  computes GitHub's cost, and executes it on the in-memory state. `rateLimit` reports the cost.
+- REST (for PyGithub): GET /user, /users/{login}, /repos/{owner}/{name},
+  /repos/{owner}/{name}/issues, /search/repositories (q with `topic:`, `stars:>=N`, `archived:`),
+  /rate_limit. Link-header pagination (`per_page`, `page`), weak ETags and If-None-Match -> 304
+  (free, as on GitHub), X-RateLimit-* headers, 401 "Bad credentials" for a wrong token.
+- Payloads are built from the recorded exchanges in ../shared/github-examples/replay (so the shapes
+  are GitHub's own) when that directory exists, and from small built-in templates otherwise.
+
+Faults (`gh.faults.add(kind, count=1, target="any"|"graphql"|"rest")`), consumed one per request:
+  "secondary" 403 abuse message + Retry-After; "429" 429 + Retry-After; "primary" 403 with
+  X-RateLimit-Remaining 0 and a reset `retry_after` seconds ahead; "502"; "500"; "timeout" (the
+  answer is held back `hang_seconds`, longer than the client timeout, then dropped);
+  "truncated" (200 whose JSON body is cut in half). `gh.corrupt_repos` holds repositories whose
+  GraphQL issue nodes come back malformed (a per-repository, not per-run, error).
+
+Extension API (for other features' tests, e.g. portfolio routes):
+- `gh.add_route(method, path_regex, handler)`: `handler(request: Request) -> Response | (status,
+  body) | (status, body, headers)`; `body` is JSON-encoded unless bytes/str. Added routes are tried
+  before the built-in ones; `request.match` holds the regex match, `request.query` the parsed
+  query string (lists), `request.json()` the decoded body. Auth, faults, rate-limit headers and
+  ETags apply to added routes too.
+- `gh.state`: the shared in-memory `State` (repos, issues, users, `extra` dict for new features),
+  guarded by `gh.state.lock` (an RLock; take it when mutating from a test thread).
+- `gh.template(name)`: a deep copy of a GitHub payload template ("repo", "user", "issue",
+  "search", "rate_limit", "pull"), taken from the replay files when present.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import copy
+import hashlib
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from tests.fakes import graphql_engine as gql
+
+EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "github-examples" / "replay"
+DOCS = "https://docs.github.com/rest"
+
+
+# --------------------------------------------------------------------------------------------
+# Recorded exchanges
+
+
+@dataclass
+class Exchange:
+    method: str
+    path: str
+    request_headers: dict
+    request_body: str | None
+    status: int
+    headers: list[tuple[str, str]]
+    body: str
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    def header(self, name: str) -> str | None:
+        return next((v for k, v in self.headers if k.lower() == name.lower()), None)
+
+
+def load_exchanges(name: str, root: Path = EXAMPLES) -> list[Exchange]:
+    """The exchanges of one replay file (`Issue.setUp` or `Issue.setUp.txt`)."""
+    path = root / (name if name.endswith(".txt") else f"{name}.txt")
+    lines = path.read_text(encoding="utf-8").split("\n")
+    out, i = [], 0
+    while i < len(lines):
+        if not lines[i].strip():
+            i += 1
+            continue
+        block = lines[i:i + 10]
+        if len(block) < 10:
+            block += [""] * (10 - len(block))
+        out.append(Exchange(
+            method=block[1], path=block[4], request_headers=ast.literal_eval(block[5]),
+            request_body=None if block[6] == "None" else block[6], status=int(block[7]),
+            headers=ast.literal_eval(block[8]), body=block[9],
+        ))
+        i += 10
+    return out
+
+
+_MINIMAL = {
+    "repo": {"id": 1, "node_id": "R_1", "name": "PyGithub", "full_name": "PyGithub/PyGithub",
+             "private": False, "owner": {"login": "PyGithub", "id": 1, "type": "Organization",
+                                         "url": "https://api.github.com/users/PyGithub"},
+             "html_url": "https://github.com/PyGithub/PyGithub", "description": "",
+             "fork": False, "url": "https://api.github.com/repos/PyGithub/PyGithub",
+             "created_at": "2012-02-25T12:53:47Z", "updated_at": "2024-09-17T06:27:32Z",
+             "stargazers_count": 0, "watchers_count": 0, "language": None, "archived": False,
+             "topics": [], "open_issues_count": 0, "default_branch": "main"},
+    "user": {"login": "jacquev6", "id": 327146, "type": "User", "name": "Vincent Jacques",
+             "url": "https://api.github.com/users/jacquev6", "html_url": "https://github.com/jacquev6",
+             "public_repos": 13},
+    "issue": {"url": "https://api.github.com/repos/PyGithub/PyGithub/issues/28", "number": 28,
+              "html_url": "https://github.com/PyGithub/PyGithub/issues/28", "title": "",
+              "user": {"login": "jacquev6"}, "labels": [], "state": "open", "assignee": None,
+              "assignees": [], "comments": 0, "created_at": "2012-05-19T10:38:23Z",
+              "updated_at": "2012-05-19T10:38:23Z", "closed_at": None, "body": ""},
+    "search": {"total_count": 0, "incomplete_results": False, "items": []},
+    "rate_limit": {"resources": {"core": {"limit": 5000, "used": 0, "remaining": 5000, "reset": 0},
+                                 "search": {"limit": 30, "used": 0, "remaining": 30, "reset": 0},
+                                 "graphql": {"limit": 5000, "used": 0, "remaining": 5000, "reset": 0}},
+                   "rate": {"limit": 5000, "used": 0, "remaining": 5000, "reset": 0}},
+    "bad_credentials": {"message": "Bad credentials", "documentation_url": DOCS},
+    "not_found": {"message": "Not Found", "documentation_url": DOCS},
+    "abuse": {"documentation_url": "https://developer.github.com/v3/#abuse-rate-limits",
+              "message": "You have triggered an abuse detection mechanism. Please wait a few minutes "
+                         "before you try again."},
+    "primary": {"message": "API rate limit exceeded for user ID 1.", "documentation_url": DOCS},
+    "server_error": {"error": "Server Error"},
+}
+
+_FROM_REPLAY = {
+    "repo": ("Issue.setUp", 0), "issue": ("Issue.setUp", 1), "user": ("SpecificExceptions.testUnknownObject", 0),
+    "search": ("Search.testSearchRepos", 0), "rate_limit": ("RateLimiting.testGetRateLimit", 0),
+    "bad_credentials": ("SpecificExceptions.testBadCredentials", 0),
+    "not_found": ("Exceptions.testUnknownUser", 0),
+    "abuse": ("SpecificExceptions.testAuthenticatedRateLimitExceeded", 1),
+    "server_error": ("Retry.testReturnsRepoAfter1Retry", 0),
+}
+
+
+def _templates() -> dict[str, Any]:
+    found = copy.deepcopy(_MINIMAL)
+    if not EXAMPLES.is_dir():
+        return found
+    for key, (name, index) in _FROM_REPLAY.items():
+        try:
+            found[key] = load_exchanges(name)[index].json()
+        except (OSError, IndexError, ValueError, SyntaxError):
+            pass
+    return found
+
+
+# --------------------------------------------------------------------------------------------
+# State
+
+
+@dataclass
+class Comment:
+    body: str
+    author: str
+    created_at: datetime
+
+
+@dataclass
+class PullRef:
+    url: str
+    number: int
+    state: str = "OPEN"  # OPEN, CLOSED, MERGED
+    kind: str = "closing"  # closing (closedByPullRequestsReferences), connected, cross
+
+
+@dataclass
+class Repo:
+    full_name: str
+    description: str = ""
+    stars: int = 0
+    language: str | None = "Python"
+    topics: list[str] = field(default_factory=list)
+    archived: bool = False
+    id: int = 0
+
+
+@dataclass
+class FakeIssue:
+    repo: str
+    number: int
+    title: str
+    body: str
+    labels: list[str]
+    created_at: datetime
+    updated_at: datetime
+    state: str = "OPEN"
+    author: str = "octocat"
+    assignees: list[str] = field(default_factory=list)
+    comments: list[Comment] = field(default_factory=list)
+    reactions: int = 0
+    prs: list[PullRef] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"https://github.com/{self.repo}/issues/{self.number}"
+
+
+@dataclass
+class Budget:
+    limit: int = 5000
+    remaining: int = 5000
+    reset: int = 0
+
+
+@dataclass
+class State:
+    repos: dict[str, Repo] = field(default_factory=dict)
+    issues: dict[str, FakeIssue] = field(default_factory=dict)  # by html url
+    users: dict[str, dict] = field(default_factory=dict)
+    budgets: dict[str, Budget] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    clock: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0) - timedelta(days=1))
+
+    def tick(self) -> datetime:
+        """A strictly increasing 'now' for mutations (one second per change)."""
+        self.clock += timedelta(seconds=1)
+        return self.clock
+
+    def budget(self, resource: str) -> Budget:
+        if resource not in self.budgets:
+            self.budgets[resource] = Budget(reset=int(time.time()) + 3600)
+        return self.budgets[resource]
+
+    def repo_issues(self, repo: str) -> list[FakeIssue]:
+        return [i for i in self.issues.values() if i.repo.lower() == repo.lower()]
+
+
+@dataclass
+class Fault:
+    kind: str
+    count: int
+    target: str = "any"
+
+
+class Faults:
+    """Switches that make the next requests fail; each consumed fault answers one request."""
+
+    KINDS = ("secondary", "429", "primary", "502", "500", "timeout", "truncated")
+
+    def __init__(self) -> None:
+        self._queue: list[Fault] = []
+        self._lock = threading.Lock()
+        self.retry_after = 1
+        self.hang_seconds = 1.5
+        self.served: list[str] = []
+
+    def add(self, kind: str, count: int = 1, target: str = "any") -> None:
+        if kind not in self.KINDS:
+            raise ValueError(f"unknown fault {kind!r}; one of {self.KINDS}")
+        with self._lock:
+            self._queue.append(Fault(kind, count, target))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._queue.clear()
+
+    def take(self, target: str) -> str | None:
+        with self._lock:
+            for fault in self._queue:
+                if fault.target in ("any", target):
+                    fault.count -= 1
+                    if fault.count <= 0:
+                        self._queue.remove(fault)
+                    self.served.append(fault.kind)
+                    return fault.kind
+        return None
+
+    @property
+    def pending(self) -> int:
+        with self._lock:
+            return sum(f.count for f in self._queue)
+
+
+@dataclass
+class Counters:
+    graphql: int = 0
+    rest: int = 0
+    not_modified: int = 0
+    graphql_points: int = 0
+    log: list[tuple[str, str, int]] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.graphql + self.rest
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+    match: re.Match | None = None
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"null")
+
+
+@dataclass
+class Response:
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------------------
+# The server
+
+_ML_WORDS = ["tokenizer", "dataloader", "docstring", "CUDA kernel", "type hints", "unit test",
+             "notebook", "benchmark", "logging", "CLI flag", "metric", "augmentation", "scheduler",
+             "checkpoint", "quantization", "plotting", "README", "example script", "error message",
+             "deprecation warning"]
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class FakeGitHub:
+    """The fake GitHub server; see the module docstring."""
+
+    def __init__(self, token: str = "ghp_fake_token_for_tests", *, host: str = "127.0.0.1"):
+        self.token = token
+        self.state = State()
+        self.faults = Faults()
+        self.stats = Counters()
+        self.corrupt_repos: set[str] = set()
+        self._templates = _templates()
+        self._routes: list[tuple[str, re.Pattern, Callable]] = []
+        self._builtin: list[tuple[str, re.Pattern, Callable]] = [
+            ("POST", re.compile(r"^/graphql$"), self._graphql),
+            ("GET", re.compile(r"^/user$"), self._get_viewer),
+            ("GET", re.compile(r"^/users/(?P<login>[^/]+)$"), self._get_user),
+            ("GET", re.compile(r"^/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)$"), self._get_repo),
+            ("GET", re.compile(r"^/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)/issues$"), self._get_issues),
+            ("GET", re.compile(r"^/search/repositories$"), self._search_repos),
+            ("GET", re.compile(r"^/rate_limit$"), self._rate_limit),
+        ]
+        server = self
+        handler = type("Handler", (_Handler,), {"fake": server})
+        self._httpd = ThreadingHTTPServer((host, 0), handler)
+        self._httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def graphql_url(self) -> str:
+        return f"{self.url}/graphql"
+
+    def start(self) -> FakeGitHub:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="fake-github", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def __enter__(self) -> FakeGitHub:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # -- extension API --------------------------------------------------------------------------
+
+    def add_route(self, method: str, path_regex: str, handler: Callable[[Request], Any]) -> None:
+        """Serve `method` on paths matching `path_regex` (tried before the built-in routes)."""
+        self._routes.append((method.upper(), re.compile(path_regex), handler))
+
+    def template(self, name: str) -> Any:
+        """A deep copy of a GitHub payload template (from the replay files when present)."""
+        return copy.deepcopy(self._templates[name])
+
+    # -- state helpers --------------------------------------------------------------------------
+
+    def add_repo(self, full_name: str, **fields: Any) -> Repo:
+        with self.state.lock:
+            repo = Repo(full_name, id=1000 + len(self.state.repos), **fields)
+            self.state.repos[full_name.lower()] = repo
+            return repo
+
+    def add_issue(self, repo: str, title: str, *, labels=("good first issue",), body: str = "",
+                  updated_at: datetime | None = None, **fields: Any) -> FakeIssue:
+        with self.state.lock:
+            number = 1 + max((i.number for i in self.state.repo_issues(repo)), default=0)
+            when = updated_at or self.state.tick()
+            issue = FakeIssue(repo=self.state.repos[repo.lower()].full_name, number=number, title=title,
+                              body=body, labels=list(labels), created_at=fields.pop("created_at", when),
+                              updated_at=when, **fields)
+            self.state.issues[issue.url] = issue
+            return issue
+
+    def seed(self, repos: int = 50, issues_per_repo: int = 20, *, noise: int = 2) -> list[str]:
+        """Deterministic data: `repos` ML-ish repositories with `issues_per_repo` beginner issues
+        each (mixed beginner labels), plus `noise` non-beginner and closed issues per repository
+        that a correct client never stores. Returns the repository names."""
+        beginner = ["good first issue", "good-first-issue", "help wanted", "documentation", "easy"]
+        names = []
+        base = self.state.clock - timedelta(days=30)
+        for r in range(repos):
+            name = f"ml-org{r % 7}/project-{r:03d}"
+            self.add_repo(name, description=f"Project {r}: a library for {_ML_WORDS[r % 20]}s",
+                          stars=100 * (r + 1), language=["Python", "C++", "Rust"][r % 3],
+                          topics=["machine-learning", ["nlp", "vision", "deep-learning"][r % 3]])
+            names.append(name)
+            for k in range(issues_per_repo):
+                word = _ML_WORDS[(r + k) % len(_ML_WORDS)]
+                self.add_issue(
+                    name, f"Improve the {word} of project {r} (task {k})",
+                    labels=[beginner[k % len(beginner)], "enhancement"],
+                    body=f"The {word} needs work. Steps: read the code, add a test, open a PR. #{k}",
+                    updated_at=base + timedelta(minutes=r * 100 + k), reactions=k % 3,
+                )
+            for k in range(noise):
+                self.add_issue(name, f"Hard refactor {k} of project {r}", labels=["bug", "difficulty: hard"],
+                               updated_at=base + timedelta(minutes=r * 100 + 50 + k))
+                closed = self.add_issue(name, f"Old beginner task {k} of project {r}",
+                                        labels=["good first issue"],
+                                        updated_at=base + timedelta(minutes=r * 100 + 60 + k))
+                closed.state = "CLOSED"
+        return names
+
+    def _touch(self, url: str) -> FakeIssue:
+        issue = self.state.issues[url]
+        issue.updated_at = self.state.tick()
+        return issue
+
+    def close_issue(self, url: str) -> None:
+        with self.state.lock:
+            self._touch(url).state = "CLOSED"
+
+    def reopen_issue(self, url: str) -> None:
+        with self.state.lock:
+            self._touch(url).state = "OPEN"
+
+    def assign(self, url: str, login: str = "someone") -> None:
+        with self.state.lock:
+            self._touch(url).assignees.append(login)
+
+    def link_pr(self, url: str, kind: str = "closing", state: str = "OPEN") -> str:
+        """Link a pull request: 'closing' (closes #N), 'connected' (sidebar link) or 'cross' (mention)."""
+        with self.state.lock:
+            issue = self._touch(url)
+            number = 10000 + len(issue.prs) + issue.number * 10
+            pr = PullRef(f"https://github.com/{issue.repo}/pull/{number}", number, state, kind)
+            issue.prs.append(pr)
+            return pr.url
+
+    def add_comment(self, url: str, text: str, author: str = "learner42") -> None:
+        with self.state.lock:
+            issue = self._touch(url)
+            issue.comments.append(Comment(text, author, issue.updated_at))
+
+    def edit_issue(self, url: str, **fields: Any) -> None:
+        with self.state.lock:
+            issue = self._touch(url)
+            for key, value in fields.items():
+                setattr(issue, key, value)
+
+    # -- HTTP plumbing ----------------------------------------------------------------------------
+
+    def dispatch(self, req: Request) -> tuple[Response, str | None]:
+        """Route a request; returns the response and the fault to apply (None if none)."""
+        is_graphql = req.path == "/graphql"
+        target = "graphql" if is_graphql else "rest"
+        resource = "graphql" if is_graphql else ("search" if req.path.startswith("/search/") else "core")
+        if not self._authorized(req):
+            return Response(401, self.template("bad_credentials")), None
+        fault = self.faults.take(target)
+        with self.state.lock:
+            if is_graphql:
+                self.stats.graphql += 1
+            else:
+                self.stats.rest += 1
+            if fault and fault not in ("truncated", "timeout"):
+                return self._fault_response(fault, resource), fault
+            budget = self.state.budget(resource)
+            for method, pattern, handler in self._routes + self._builtin:
+                m = pattern.match(req.path)
+                if m and method == req.method:
+                    req.match = m
+                    result = handler(req)
+                    response = result if isinstance(result, Response) else Response(*result)
+                    break
+            else:
+                response = Response(404, self.template("not_found"))
+            if response.status == 200 and req.method == "GET":
+                etag = 'W/"' + hashlib.sha256(_encode(response.body)).hexdigest() + '"'
+                response.headers.setdefault("ETag", etag)
+                if req.headers.get("if-none-match") == response.headers["ETag"]:
+                    self.stats.not_modified += 1
+                    response = Response(304, b"", {"ETag": etag})
+                elif not is_graphql:
+                    budget.remaining = max(0, budget.remaining - 1)
+            elif not is_graphql and response.status < 500:
+                budget.remaining = max(0, budget.remaining - 1)
+            response.headers.update(self._limit_headers(resource))
+            return response, fault
+
+    def _authorized(self, req: Request) -> bool:
+        value = req.headers.get("authorization", "")
+        scheme, _, token = value.partition(" ")
+        return scheme.lower() in ("token", "bearer") and token.strip() == self.token
+
+    def _limit_headers(self, resource: str) -> dict[str, str]:
+        b = self.state.budget(resource)
+        return {"X-RateLimit-Limit": str(b.limit), "X-RateLimit-Remaining": str(b.remaining),
+                "X-RateLimit-Reset": str(b.reset), "X-RateLimit-Used": str(b.limit - b.remaining),
+                "X-RateLimit-Resource": resource}
+
+    def _fault_response(self, fault: str, resource: str) -> Response:
+        wait = str(self.faults.retry_after)
+        if fault == "secondary":
+            return Response(403, self.template("abuse"), {"Retry-After": wait})
+        if fault == "429":
+            return Response(429, {"message": "You have exceeded a secondary rate limit.",
+                                  "documentation_url": DOCS}, {"Retry-After": wait})
+        if fault == "primary":
+            b = self.state.budget(resource)
+            headers = self._limit_headers(resource)
+            headers.update({"X-RateLimit-Remaining": "0",
+                            "X-RateLimit-Reset": str(int(time.time()) + self.faults.retry_after)})
+            del b  # the budget itself is not spent; the header says it is, for one answer
+            return Response(403, self.template("primary"), headers)
+        return Response(int(fault), self.template("server_error"))
+
+    # -- REST handlers ----------------------------------------------------------------------------
+
+    def _rewrite(self, payload: Any, mapping: dict[str, str]) -> Any:
+        text = json.dumps(payload)
+        for old, new in mapping.items():
+            text = text.replace(old, new)
+        return json.loads(text)
+
+    def repo_payload(self, repo: Repo) -> dict:
+        """A REST repository object shaped like GitHub's (from the recorded template)."""
+        template = self.template("repo")
+        old = template.get("full_name", "PyGithub/PyGithub")
+        owner, name = repo.full_name.split("/")
+        data = self._rewrite(template, {old: repo.full_name, "https://api.github.com": self.url,
+                                        f"/{old.split('/')[0]}\"": f"/{owner}\""})
+        data.update(id=repo.id, name=name, full_name=repo.full_name, description=repo.description,
+                    stargazers_count=repo.stars, watchers_count=repo.stars, language=repo.language,
+                    topics=list(repo.topics), archived=repo.archived,
+                    open_issues_count=sum(i.state == "OPEN" for i in self.state.repo_issues(repo.full_name)))
+        if isinstance(data.get("owner"), dict):
+            data["owner"]["login"] = owner
+        data.pop("parent", None)
+        data.pop("source", None)
+        return data
+
+    def user_payload(self, login: str) -> dict:
+        data = self._rewrite(self.template("user"), {"https://api.github.com": self.url})
+        old = data.get("login", "")
+        data = self._rewrite(data, {f"/{old}": f"/{login}"}) if old else data
+        data.update(login=login, **self.state.users.get(login, {}))
+        return data
+
+    def _get_viewer(self, req: Request) -> Response:
+        return Response(200, self.user_payload(self.state.extra.get("viewer", "fake-viewer")))
+
+    def _get_user(self, req: Request) -> Response:
+        login = req.match["login"]
+        if login not in self.state.users:
+            return Response(404, self.template("not_found"))
+        return Response(200, self.user_payload(login))
+
+    def _get_repo(self, req: Request) -> Response:
+        repo = self.state.repos.get(f"{req.match['owner']}/{req.match['name']}".lower())
+        if repo is None:
+            return Response(404, self.template("not_found"))
+        return Response(200, self.repo_payload(repo))
+
+    def issue_payload(self, issue: FakeIssue) -> dict:
+        data = self._rewrite(self.template("issue"), {"https://api.github.com": self.url})
+        data.update(
+            url=f"{self.url}/repos/{issue.repo}/issues/{issue.number}",
+            repository_url=f"{self.url}/repos/{issue.repo}", html_url=issue.url, number=issue.number,
+            title=issue.title, body=issue.body, state=issue.state.lower(),
+            labels=[{"name": n, "color": "7057ff", "default": False} for n in issue.labels],
+            assignee={"login": issue.assignees[0]} if issue.assignees else None,
+            assignees=[{"login": a} for a in issue.assignees], comments=len(issue.comments),
+            created_at=_iso(issue.created_at), updated_at=_iso(issue.updated_at),
+            closed_at=None if issue.state == "OPEN" else _iso(issue.updated_at),
+        )
+        for key in ("pull_request", "milestone", "closed_by"):
+            data.pop(key, None)
+        return data
+
+    def _get_issues(self, req: Request) -> Response:
+        repo = f"{req.match['owner']}/{req.match['name']}"
+        if repo.lower() not in self.state.repos:
+            return Response(404, self.template("not_found"))
+        state = req.query.get("state", ["open"])[0]
+        issues = [i for i in self.state.repo_issues(repo) if state == "all" or i.state.lower() == state]
+        issues.sort(key=lambda i: i.created_at, reverse=True)
+        return self._paged(req, [self.issue_payload(i) for i in issues], envelope=None)
+
+    def _search_repos(self, req: Request) -> Response:
+        q = req.query.get("q", [""])[0]
+        topics, words, min_stars, archived = [], [], 0, None
+        for term in q.split():
+            if term.startswith("topic:"):
+                topics.append(term[6:].lower())
+            elif term.startswith("stars:"):
+                m = re.match(r"stars:(>=|>)?(\d+)", term)
+                if m:
+                    min_stars = int(m[2]) + (1 if m[1] == ">" else 0)
+            elif term.startswith("archived:"):
+                archived = term.endswith("true")
+            elif ":" in term:
+                return Response(422, {"message": "Validation Failed", "errors": [
+                    {"message": f"unsupported qualifier in this fake: {term}"}], "documentation_url": DOCS})
+            else:
+                words.append(term.lower())
+        found = [
+            r for r in self.state.repos.values()
+            if all(t in [x.lower() for x in r.topics] for t in topics) and r.stars >= min_stars
+            and (archived is None or r.archived == archived)
+            and all(w in (r.full_name + " " + r.description).lower() for w in words)
+        ]
+        found.sort(key=lambda r: (-r.stars, r.full_name))
+        items = []
+        for r in found:
+            item = self.repo_payload(r)
+            item["score"] = 1.0
+            items.append(item)
+        return self._paged(req, items, envelope=self.template("search"))
+
+    def _paged(self, req: Request, items: list, envelope: dict | None) -> Response:
+        per_page = max(1, min(100, int(req.query.get("per_page", ["30"])[0])))
+        page = max(1, int(req.query.get("page", ["1"])[0]))
+        last = max(1, -(-len(items) // per_page))
+        chunk = items[(page - 1) * per_page: page * per_page]
+        links = []
+
+        def link(n: int, rel: str) -> str:
+            query = {k: v[0] for k, v in req.query.items()}
+            query["page"] = str(n)
+            return f'<{self.url}{req.path}?{urlencode(query)}>; rel="{rel}"'
+
+        if page < last:
+            links += [link(page + 1, "next"), link(last, "last")]
+        if page > 1:
+            links += [link(1, "first"), link(page - 1, "prev")]
+        headers = {"Link": ", ".join(links)} if links else {}
+        if envelope is None:
+            return Response(200, chunk, headers)
+        body = dict(envelope)
+        body.update(total_count=len(items), incomplete_results=False, items=chunk)
+        return Response(200, body, headers)
+
+    def _rate_limit(self, req: Request) -> Response:
+        data = self.template("rate_limit")
+        for name, res in data.get("resources", {}).items():
+            if isinstance(res, dict):
+                b = self.state.budget(name)
+                res.update(limit=b.limit, remaining=b.remaining, used=b.limit - b.remaining, reset=b.reset)
+        core = self.state.budget("core")
+        data["rate"] = {"limit": core.limit, "remaining": core.remaining,
+                        "used": core.limit - core.remaining, "reset": core.reset}
+        return Response(200, data)
+
+    # -- GraphQL --------------------------------------------------------------------------------
+
+    def _graphql(self, req: Request) -> Response:
+        try:
+            payload = req.json()
+        except ValueError:
+            return Response(400, {"message": "Problems parsing JSON", "documentation_url": DOCS})
+        if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+            return Response(200, {"errors": [{"message": "A query attribute must be specified and "
+                                              "must be a string."}]})
+        variables = payload.get("variables") or {}
+        try:
+            doc = gql.parse(payload["query"])
+        except gql.GraphQLSyntaxError as exc:
+            return Response(200, {"errors": [{"message": str(exc)}]})
+        if len(doc.operations) != 1:
+            return Response(200, {"errors": [{"message": "This fake runs exactly one operation per document"}]})
+        op = doc.operations[0]
+        errors = gql.validate(doc, op)
+        if errors:
+            return Response(200, {"errors": errors})
+        points, errors = gql.cost(doc, op, variables)
+        if errors:
+            return Response(200, {"errors": errors})
+        budget = self.state.budget("graphql")
+        if budget.remaining < points:
+            return Response(200, {"errors": [{"type": "RATE_LIMITED", "message": "API rate limit exceeded"}]})
+        budget.remaining -= points
+        self.stats.graphql_points += points
+        root = self._root(points)
+        data, errors = gql.execute(doc, op, root, variables)
+        body: dict[str, Any] = {"data": data}
+        if errors:
+            body["errors"] = errors
+        return Response(200, body)
+
+    def _root(self, points: int) -> gql.Obj:
+        budget = self.state.budget("graphql")
+        rate = gql.Obj("RateLimit", cost=points, remaining=budget.remaining, limit=budget.limit,
+                       used=budget.limit - budget.remaining, nodeCount=0,
+                       resetAt=_iso(datetime.fromtimestamp(budget.reset, UTC)))
+
+        def repository(args):
+            full = f"{args.get('owner')}/{args.get('name')}"
+            repo = self.state.repos.get(full.lower())
+            if repo is None:
+                raise gql.ExecutionError(f"Could not resolve to a Repository with the name '{full}'.",
+                                         "NOT_FOUND")
+            return self._repo_obj(repo)
+
+        return gql.Obj("Query", rateLimit=rate, repository=repository,
+                       viewer=gql.Obj("User", login="fake-viewer"))
+
+    def _repo_obj(self, repo: Repo) -> gql.Obj:
+        owner, name = repo.full_name.split("/")
+
+        def topics(args):
+            nodes = [gql.Obj("RepositoryTopic", topic=gql.Obj("Topic", name=t)) for t in repo.topics]
+            return _list_connection("RepositoryTopic", nodes, args)
+
+        def issues(args):
+            return self._issue_connection(repo, args)
+
+        return gql.Obj(
+            "Repository", id=f"R_{repo.id}", name=name, nameWithOwner=repo.full_name,
+            url=f"https://github.com/{repo.full_name}", description=repo.description or None,
+            stargazerCount=repo.stars, isArchived=repo.archived, isFork=False,
+            owner=gql.Obj("User", login=owner),
+            primaryLanguage=gql.Obj("Language", name=repo.language) if repo.language else None,
+            repositoryTopics=topics, issues=issues,
+        )
+
+    def _issue_connection(self, repo: Repo, args: dict) -> gql.Obj:
+        filters = dict(args.get("filterBy") or {})
+        states = args.get("states") or filters.get("states")
+        labels = args.get("labels") or filters.get("labels")
+        since = filters.get("since")
+        order = args.get("orderBy") or {"field": "CREATED_AT", "direction": "ASC"}
+        if order.get("field") not in ("CREATED_AT", "UPDATED_AT", "COMMENTS"):
+            raise gql.ExecutionError(f"Unknown IssueOrderField {order.get('field')!r}", "INVALID_ARGUMENT")
+        since_dt = None
+        if since is not None:
+            try:
+                since_dt = datetime.fromisoformat(str(since).replace("Z", "+00:00"))
+            except ValueError:
+                raise gql.ExecutionError(f"Argument 'since' is not a DateTime: {since!r}", "INVALID_ARGUMENT") from None
+        wanted = {x.lower() for x in labels} if labels is not None else None
+        pool = [
+            i for i in self.state.repo_issues(repo.full_name)
+            if (states is None or i.state in states)
+            and (wanted is None or any(x.lower() in wanted for x in i.labels))
+            and (since_dt is None or i.updated_at >= since_dt)
+        ]
+        attr = {"CREATED_AT": "created_at", "UPDATED_AT": "updated_at"}.get(order["field"])
+        descending = order.get("direction") == "DESC"
+
+        def key(i: FakeIssue):
+            value = getattr(i, attr).timestamp() if attr else len(i.comments)
+            return (value, i.number)
+
+        pool.sort(key=key, reverse=descending)
+        keys = [key(i) for i in pool]
+        nodes, cursors, info = gql.paginate(pool, keys, args, _encode_cursor, _decode_cursor,
+                                            descending=descending)
+        corrupt = repo.full_name.lower() in {r.lower() for r in self.corrupt_repos}
+        objs = [self._issue_obj(i, corrupt) for i in nodes]
+        return gql.Obj("IssueConnection", totalCount=len(pool), pageInfo=info, nodes=objs,
+                       edges=[gql.Obj("IssueEdge", cursor=c, node=o) for c, o in zip(cursors, objs, strict=True)])
+
+    def _issue_obj(self, issue: FakeIssue, corrupt: bool = False) -> gql.Obj:
+        def labels(args):
+            return _list_connection("Label", [gql.Obj("Label", name=n, color="7057ff") for n in issue.labels], args)
+
+        def assignees(args):
+            return _list_connection("User", [gql.Obj("User", login=a) for a in issue.assignees], args)
+
+        def comments(args):
+            nodes = [gql.Obj("IssueComment", body=c.body, createdAt=_iso(c.created_at),
+                             updatedAt=_iso(c.created_at), author=gql.Obj("User", login=c.author))
+                     for c in issue.comments]
+            return _list_connection("IssueComment", nodes, args)
+
+        def reactions(args):
+            return _list_connection("Reaction", [gql.Obj("Reaction", content="THUMBS_UP")] * issue.reactions, args)
+
+        def pr_obj(pr: PullRef) -> gql.Obj:
+            return gql.Obj("PullRequest", url=pr.url, number=pr.number, state=pr.state,
+                           title=f"Fix #{issue.number}", isDraft=False, merged=pr.state == "MERGED")
+
+        def closing(args):
+            prs = [p for p in issue.prs if p.kind == "closing"
+                   and (args.get("includeClosedPrs") or p.state == "OPEN")]
+            return _list_connection("PullRequest", [pr_obj(p) for p in prs], args)
+
+        def timeline(args):
+            types = set(args.get("itemTypes") or ["CONNECTED_EVENT", "CROSS_REFERENCED_EVENT"])
+            items = []
+            for p in issue.prs:
+                if p.kind == "connected" and "CONNECTED_EVENT" in types:
+                    items.append(gql.Obj("ConnectedEvent", subject=pr_obj(p), createdAt=_iso(issue.updated_at)))
+                elif p.kind in ("cross", "closing") and "CROSS_REFERENCED_EVENT" in types:
+                    items.append(gql.Obj("CrossReferencedEvent", source=pr_obj(p), willCloseTarget=p.kind == "closing",
+                                         isCrossRepository=False, createdAt=_iso(issue.updated_at)))
+            return _list_connection("IssueTimelineItems", items, args)
+
+        return gql.Obj(
+            "Issue", id=f"I_{abs(hash(issue.url)) % 10**9}", number=issue.number, url=issue.url,
+            title=None if corrupt else issue.title, body=issue.body, state=issue.state,
+            createdAt=_iso(issue.created_at), updatedAt="yesterday" if corrupt else _iso(issue.updated_at),
+            closedAt=None if issue.state == "OPEN" else _iso(issue.updated_at), locked=False,
+            author=gql.Obj("User", login=issue.author), labels=labels, assignees=assignees,
+            comments=comments, reactions=reactions, closedByPullRequestsReferences=closing,
+            timelineItems=timeline,
+        )
+
+
+def _encode_cursor(key: Any) -> str:
+    return base64.b64encode(("cursor:v2:" + json.dumps(key)).encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> Any:
+    try:
+        raw = base64.b64decode(cursor.encode()).decode()
+        value = json.loads(raw.removeprefix("cursor:v2:"))
+    except (ValueError, UnicodeDecodeError):
+        raise gql.ExecutionError(f"`{cursor}` does not appear to be a valid cursor.", "INVALID_CURSOR_ARGUMENTS") from None
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _list_connection(node_type: str, nodes: list, args: dict) -> gql.Obj:
+    keys = list(range(len(nodes)))
+    page, cursors, info = gql.paginate(nodes, keys, args, _encode_cursor, _decode_cursor)
+    return gql.Obj(f"{node_type}Connection", totalCount=len(nodes), pageInfo=info, nodes=page,
+                   edges=[gql.Obj(f"{node_type}Edge", cursor=c, node=n) for c, n in zip(cursors, page, strict=True)])
+
+
+def _encode(body: Any) -> bytes:
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        return body.encode()
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    fake: FakeGitHub
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
+
+    def _handle(self) -> None:
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("content-length") or 0)
+        body = self.rfile.read(length) if length else b""
+        req = Request(self.command, parts.path, parse_qs(parts.query),
+                      {k.lower(): v for k, v in self.headers.items()}, body)
+        response, fault = self.fake.dispatch(req)
+        self.fake.stats.log.append((req.method, req.path, response.status))
+        if fault == "timeout":
+            time.sleep(self.fake.faults.hang_seconds)
+            self.close_connection = True
+            return
+        data = _encode(response.body) if response.status != 304 else b""
+        if fault == "truncated":
+            data = data[: max(1, len(data) // 2)]
+        try:
+            self.send_response(response.status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            for key, value in response.headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _handle
