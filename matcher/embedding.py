@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -78,8 +79,9 @@ def _load_sentence_transformer(model: str):
         ) from None
 
 
+@lru_cache(maxsize=2)
 def load_embedder(model: str = DEFAULT_MODEL) -> Embedder:
-    """The one place a model is loaded; tests swap this for a small fake."""
+    """The one place a model is loaded (once per process and name); tests swap this for a small fake."""
     return SentenceTransformerEmbedder(model)
 
 

@@ -61,7 +61,7 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except MatcherError as exc:
-        stderr.print(f"[red]error:[/red] {exc}", highlight=False, markup=True)
+        typer.echo(f"error: {exc}", err=True)
         sys.exit(1)
     except (typer.Abort, KeyboardInterrupt):
         stderr.print("aborted")

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from matcher.catalog import load_catalog
 from matcher.cli.common import open_store, settings_from
-from matcher.engine import MatchEngine
+from matcher.engine import MatchEngine, validate_profile
 from matcher.errors import ProfileError
 from matcher.models import Match, Profile
 from matcher.snapshot import demo_snapshot_path, read_snapshot
@@ -79,6 +79,8 @@ def match(
     """Rank open beginner issues for a learner, each with the reasons it fits."""
     settings = settings_from(ctx)
     batch = load_profiles(profiles) if profiles else [Profile(skills=skills, niche=niche, languages=languages)]
+    for profile in batch:
+        validate_profile(profile)
     db = open_store(settings)
     urls = _fill_store(db, snapshot)
     engine = MatchEngine(db, settings)

