@@ -1,0 +1,361 @@
+"""`sync`: fill the store from GitHub with the beginner issues of the configured ML repositories.
+
+How a sync runs
+- Targets: the repositories of config/repos.yaml (or `repos=`), plus, with `discover=True`,
+  repositories found by GitHub topic (`github.discover_topics`, at least `discover_min_stars`).
+- Each repository is walked in a *pass* of GraphQL pages; up to `github.repos_per_query`
+  repositories share one query (aliases), each with its own cursor. The first pass is full (open
+  issues, newest first); later passes ask only for issues updated since the repository's
+  watermark (any state, oldest change first), so an unchanged repository costs a share of one
+  request and closed issues come back exactly once.
+- After every page, the page's issues are upserted, then its signals and the repository's new
+  cursor are saved in one transaction: a run killed at any point resumes from the saved cursor,
+  refetching at most the page it was storing, and loses nothing stored before.
+- Issues that close, get an assignee, a linked pull request or a claim comment are updated in the
+  store (state, assignees, linked_prs, claimed), which takes them out of the candidate pool
+  (`load_issues(open_only=True)` + `Issue.is_taken`). A complete full pass also takes out stored
+  open issues it no longer sees (relabelled, deleted, transferred): state "unlisted".
+- A repository that fails (not found, malformed answer, retries exhausted) is reported with a
+  one-line reason and keeps its saved progress; the others go on. A bad token or an exhausted
+  rate limit stops the run (every further request would fail the same way).
+- At the end, the open, untaken issues of the synced repositories are embedded; only texts whose
+  hash is not cached are encoded, so an unchanged sync encodes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+
+from matcher.catalog import Catalog, Labels, load_catalog
+from matcher.errors import AuthError, ConfigError, GitHubError, MalformedResponseError, RateLimitError
+from matcher.github import PAGE_SIZE, PROBE_PAGE_SIZE, GitHubClient, RepoMeta, RepoRequest
+from matcher.github.parse import parse_issue, parse_repo_meta
+from matcher.models import Issue
+from matcher.settings import CONFIG_DIR, Settings, read_yaml
+from matcher.store import Database
+from matcher.store.issues import load_issues, upsert_issues
+from matcher.store.sync_state import (
+    RepoMetaRecord,
+    RepoSyncState,
+    get_discovery,
+    load_repo_meta,
+    load_sync_states,
+    mark_unlisted,
+    put_discovery,
+    refresh_issue_repo_fields,
+    save_page_progress,
+    save_repo_meta,
+    save_sync_state,
+)
+
+log = logging.getLogger(__name__)
+
+WATERMARK_MARGIN = timedelta(minutes=10)  # clock skew allowance when a pass saw no issue at all
+
+# GitHub topics that name one of our niches (config/repos.yaml `niches:`).
+TOPIC_NICHES = {
+    "nlp": "nlp", "natural-language-processing": "nlp", "transformers": "nlp",
+    "computer-vision": "vision", "image-processing": "vision", "object-detection": "vision",
+    "reinforcement-learning": "rl", "robotics": "robotics", "audio": "audio",
+    "speech-recognition": "speech", "speech": "speech", "mlops": "mlops", "llm": "llm-apps",
+    "large-language-models": "llm-apps", "rag": "llm-apps", "time-series": "time-series",
+    "forecasting": "time-series", "recommender-system": "recsys", "graph-neural-networks": "graph",
+    "data-visualization": "visualization", "visualization": "visualization",
+    "explainable-ai": "explainability", "bayesian-inference": "probabilistic",
+    "deep-learning": "deep-learning-frameworks", "gpu": "gpu-performance", "cuda": "gpu-performance",
+    "scikit-learn": "classical-ml", "tabular-data": "tabular", "dataframe": "data-tooling",
+}
+
+
+class SyncProgress(Protocol):
+    """What a front end (the CLI's progress bars) hears during a sync."""
+
+    def repo_started(self, repo: str, mode: str) -> None: ...
+
+    def repo_advanced(self, repo: str, fetched: int, total: int | None) -> None: ...
+
+    def repo_finished(self, repo: str, ok: bool, message: str) -> None: ...
+
+
+class _NoProgress:
+    def repo_started(self, repo: str, mode: str) -> None:
+        pass
+
+    def repo_advanced(self, repo: str, fetched: int, total: int | None) -> None:
+        pass
+
+    def repo_finished(self, repo: str, ok: bool, message: str) -> None:
+        pass
+
+
+@dataclass
+class SyncReport:
+    """What a sync did and what it cost."""
+
+    repos_ok: list[str] = field(default_factory=list)
+    repos_failed: dict[str, str] = field(default_factory=dict)
+    added: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    left_pool: int = 0  # issues that were candidates and now are closed, taken or unlisted
+    candidates: int = 0  # open, untaken issues of the synced repositories after the sync
+    embedded: int = 0
+    requests: int = 0
+    graphql_requests: int = 0
+    rest_requests: int = 0
+    not_modified: int = 0
+    retries: int = 0
+    graphql_points: int = 0
+    rate_limit_remaining: int | None = None
+    seconds: float = 0.0
+    stopped: str | None = None  # why the run stopped early (rate limit), if it did
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class _Work:
+    """One repository's pass in this run."""
+
+    repo: str
+    state: RepoSyncState
+    niches: tuple[str, ...]
+    first: int
+    known: dict[str, Issue]
+    resumed: bool
+    seen: set[str] = field(default_factory=set)
+    meta: RepoMeta | None = None
+
+
+def beginner_label_names(config_dir: Path = CONFIG_DIR) -> list[str]:
+    """Every beginner label spelling of labels.yaml, as written (GitHub matches names exactly)."""
+    data = read_yaml(config_dir / "labels.yaml")
+    entries = data.get("beginner_labels") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        raise ConfigError(f"{config_dir / 'labels.yaml'}: key 'beginner_labels' must be a list")
+    return list(dict.fromkeys(e["name"] for e in entries if isinstance(e, dict) and isinstance(e.get("name"), str)))
+
+
+def _candidate(issue: Issue | None) -> bool:
+    return issue is not None and issue.is_open and not issue.is_taken
+
+
+def discover_repos(db: Database, settings: Settings, client: GitHubClient, *, limit: int = 30) -> list[RepoMetaRecord]:
+    """Repositories by GitHub topic (REST search, conditional on the last ETag per topic)."""
+    topics = settings.github.discover_topics
+    if not topics:
+        return []
+    etags = {t: get_discovery(db, f"topic:{t}:{settings.github.discover_min_stars}")[0] for t in topics}
+    etags = {t: e for t, e in etags.items() if e}
+    answers = client.rest.discover(topics, settings.github.discover_min_stars, limit=limit, etags=etags)
+    found: dict[str, RepoMetaRecord] = {}
+    for topic, answer in answers.items():
+        key = f"topic:{topic}:{settings.github.discover_min_stars}"
+        if answer.not_modified:
+            _, cached = get_discovery(db, key)
+            metas = [RepoMeta(**{**m, "topics": tuple(m.get("topics", ()))}) for m in cached]
+        else:
+            metas = list(answer.data)
+            put_discovery(db, key, answer.etag, [asdict(m) for m in metas])
+        for meta in metas:
+            if meta.archived:
+                continue
+            niches = tuple(dict.fromkeys(TOPIC_NICHES[t] for t in meta.topics if t in TOPIC_NICHES))
+            found.setdefault(meta.repo, RepoMetaRecord(
+                meta.repo, meta.description, meta.stars, meta.language, meta.topics, niches, False, "discovered"))
+    return list(found.values())
+
+
+def sync(
+    db: Database,
+    settings: Settings,
+    client: GitHubClient,
+    embedder=None,
+    *,
+    repos: Sequence[str] | None = None,
+    full: bool = False,
+    discover: bool = False,
+    progress: SyncProgress | None = None,
+    catalog: Catalog | None = None,
+    label_names: Sequence[str] | None = None,
+    now: datetime | None = None,
+) -> SyncReport:
+    """Fetch new and changed beginner issues of the target repositories into the store."""
+    started = time.monotonic()
+    catalog = catalog or load_catalog()
+    labels = catalog.labels
+    label_names = list(label_names) if label_names is not None else beginner_label_names()
+    progress = progress or _NoProgress()
+    report = SyncReport()
+    niches = {r.repo: r.niches for r in catalog.repos}
+    targets = list(dict.fromkeys(repos if repos is not None else [r.repo for r in catalog.repos]))
+    if discover:
+        for record in discover_repos(db, settings, client):
+            if record.repo not in targets:
+                targets.append(record.repo)
+                niches[record.repo] = record.niches
+                save_repo_meta(db, record)
+    if not targets:
+        raise ConfigError("no repositories to sync: config/repos.yaml is empty and none were given")
+
+    states = load_sync_states(db, targets)
+    queue: list[_Work] = []
+    for repo in targets:
+        state = states.get(repo) or RepoSyncState(repo)
+        resumed = state.in_progress and not full
+        if not resumed:
+            mode = "full" if (full or state.watermark is None) else "incremental"
+            state.pass_mode = mode
+            state.pass_since = None if mode == "full" else state.watermark
+            state.pass_started_at = now or datetime.now(UTC)
+            state.cursor = None
+            state.pass_max_updated = None
+            state.pass_fetched = 0
+        first = PROBE_PAGE_SIZE if state.pass_mode == "incremental" and state.cursor is None else PAGE_SIZE
+        known = {i.url: i for i in load_issues(db, open_only=False, repos=[repo])}
+        queue.append(_Work(repo, state, tuple(niches.get(repo, ())), first, known, resumed))
+
+    cap = settings.github.issues_per_repo
+    batch_size = settings.github.repos_per_query
+    active: list[_Work] = []
+    stop_reason: str | None = None
+    while (queue or active) and stop_reason is None:
+        while queue and len(active) < batch_size:
+            work = queue.pop(0)
+            progress.repo_started(work.repo, work.state.pass_mode or "full")
+            active.append(work)
+        requests = [
+            RepoRequest(w.repo, after=w.state.cursor, since=w.state.pass_since,
+                        first=min(w.first, max(1, cap - w.state.pass_fetched)))
+            for w in active
+        ]
+        try:
+            answer = client.graphql.issue_pages(requests, label_names)
+        except AuthError:
+            raise
+        except RateLimitError as exc:
+            stop_reason = str(exc)
+            break
+        except GitHubError as exc:
+            # The whole batch failed after retries: fail these repositories, go on with the rest.
+            for work in active:
+                _fail(db, report, progress, work, str(exc))
+            active = []
+            continue
+        still: list[_Work] = []
+        for work, page in zip(active, answer.pages, strict=True):
+            if page.error:
+                _fail(db, report, progress, work, page.error)
+                continue
+            try:
+                done = _store_page(db, report, labels, work, page, cap, now)
+            except MalformedResponseError as exc:
+                _fail(db, report, progress, work, str(exc))
+                continue
+            progress.repo_advanced(work.repo, work.state.pass_fetched, page.total)
+            if done:
+                report.repos_ok.append(work.repo)
+                progress.repo_finished(work.repo, True, f"{work.state.pass_fetched} fetched")
+            else:
+                work.first = PAGE_SIZE
+                still.append(work)
+        active = still
+
+    if stop_reason:
+        report.stopped = stop_reason
+        for work in active + queue:
+            report.repos_failed[work.repo] = stop_reason
+            work.state.last_error = stop_reason
+            save_sync_state(db, work.state)
+            progress.repo_finished(work.repo, False, stop_reason)
+
+    pool = [i for i in load_issues(db, open_only=True, repos=targets) if not i.is_taken]
+    report.candidates = len(pool)
+    if embedder is not None and pool:
+        from matcher.embedding import issue_vectors
+
+        _matrix, report.embedded = issue_vectors(db, embedder, pool)
+
+    stats = client.stats()
+    report.requests = stats["requests"]
+    report.graphql_requests = stats["graphql_requests"]
+    report.rest_requests = stats["rest_requests"]
+    report.not_modified = stats["not_modified"]
+    report.retries = stats["retries"]
+    report.graphql_points = stats["graphql_points"]
+    report.rate_limit_remaining = stats["rate_limit_remaining"]
+    report.seconds = round(time.monotonic() - started, 3)
+    return report
+
+
+def _store_page(db: Database, report: SyncReport, labels: Labels, work: _Work, page, cap: int,
+                now: datetime | None) -> bool:
+    """Store one page of one repository and its progress; True when the repository's pass is done."""
+    state = work.state
+    if page.meta is not None and work.meta is None:
+        work.meta = parse_repo_meta(page.meta, work.repo)
+        _save_meta(db, work)
+    meta = work.meta or RepoMeta(work.repo)
+    parsed = [parse_issue(node, meta, labels, niches=work.niches, now=now) for node in page.nodes]
+    issues, signals = [], []
+    for issue, sig in parsed:
+        work.seen.add(issue.url)
+        if not issue.is_open and issue.url not in work.known:
+            continue  # closed before we ever stored it: nothing to take out of the pool
+        issues.append(issue)
+        signals.append(sig)
+        if state.pass_max_updated is None or (issue.updated_at and issue.updated_at > state.pass_max_updated):
+            state.pass_max_updated = issue.updated_at
+    counts = upsert_issues(db, issues)
+    report.added += counts.added
+    report.changed += counts.changed
+    report.unchanged += counts.unchanged
+    for issue in issues:
+        if _candidate(work.known.get(issue.url)) and not _candidate(issue):
+            report.left_pool += 1
+        work.known[issue.url] = issue
+    state.pass_fetched += len(page.nodes)
+    done = not page.has_next or state.pass_fetched >= cap
+    if done:
+        if state.pass_mode == "full" and not page.has_next and not work.resumed:
+            gone = [u for u, i in work.known.items() if i.is_open and u not in work.seen]
+            report.left_pool += sum(_candidate(work.known[u]) for u in gone)
+            mark_unlisted(db, gone)
+        state.watermark = state.pass_max_updated or state.watermark or (
+            (state.pass_started_at or datetime.now(UTC)) - WATERMARK_MARGIN)
+        state.pass_mode = state.pass_since = state.cursor = state.pass_max_updated = None
+        state.pass_started_at = None
+        state.last_completed_at = now or datetime.now(UTC)
+        state.last_error = None
+    else:
+        state.cursor = page.end_cursor
+    save_page_progress(db, state, signals)
+    return done
+
+
+def _save_meta(db: Database, work: _Work) -> None:
+    meta = work.meta
+    existing = load_repo_meta(db, [work.repo]).get(work.repo)
+    record = RepoMetaRecord(work.repo, meta.description, meta.stars, meta.language, meta.topics,
+                            work.niches, meta.archived, existing.source if existing else "config")
+    if save_repo_meta(db, record) and existing is not None:
+        # Stars, topics or language moved: keep the issues we are not refetching in step.
+        refresh_issue_repo_fields(db, work.repo, stars=meta.stars, topics=meta.topics,
+                                  language=meta.language, niches=work.niches)
+        work.known = {i.url: i for i in load_issues(db, open_only=False, repos=[work.repo])}
+
+
+def _fail(db: Database, report: SyncReport, progress: SyncProgress, work: _Work, reason: str) -> None:
+    reason = " ".join(reason.split())[:300]
+    report.repos_failed[work.repo] = reason
+    work.state.last_error = reason
+    save_sync_state(db, work.state)  # the cursor stays: the next run resumes this pass
+    progress.repo_finished(work.repo, False, reason)
+    log.warning("%s: %s", work.repo, reason)

@@ -1,0 +1,92 @@
+"""Fixtures around the fake GitHub server; import them into a test module:
+
+    from tests.fakes.github_fixtures import fake_github, sync_env  # noqa: F401
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from matcher.catalog import Catalog, RepoEntry, load_catalog
+from matcher.github import GitHubClient
+from matcher.ingest import SyncReport, sync
+from matcher.settings import Settings, load_settings
+from matcher.store import Database
+from tests.fakes.embedder import HashingEmbedder
+from tests.fakes.github_server import FakeGitHub
+
+TOKEN = "ghp_fake_token_for_tests"
+
+
+@pytest.fixture
+def fake_github():
+    """A running fake GitHub (random port on 127.0.0.1), stopped after the test."""
+    with FakeGitHub(token=TOKEN) as server:
+        yield server
+
+
+def fake_settings(server: FakeGitHub, **github) -> Settings:
+    """Settings pointing at the fake, with a short timeout so a hang costs half a second."""
+    options = {"api_url": server.url, "graphql_url": server.graphql_url, "timeout_seconds": 0.5,
+               "max_retries": 4, "repos_per_query": 10, "issues_per_repo": 100}
+    options.update(github)
+    return load_settings(github=options)
+
+
+@dataclass
+class SleepRecorder:
+    """Injected instead of time.sleep: remembers the waits, never waits."""
+
+    waits: list[float] = field(default_factory=list)
+
+    def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+def fake_client(server: FakeGitHub, settings: Settings | None = None, token: str = TOKEN, **options) -> GitHubClient:
+    settings = settings or fake_settings(server)
+    options.setdefault("sleep", SleepRecorder())
+    options.setdefault("backoff_base", 0.01)
+    return GitHubClient(token, settings.github, **options)
+
+
+@dataclass
+class SyncEnv:
+    """A store, settings, catalogue and embedder wired to one fake server."""
+
+    server: FakeGitHub
+    db: Database
+    settings: Settings
+    catalog: Catalog
+    embedder: HashingEmbedder
+    repos: list[str]
+    reports: list[SyncReport] = field(default_factory=list)
+
+    def run(self, **kwargs) -> SyncReport:
+        client_options = kwargs.pop("client_options", {})
+        with fake_client(self.server, self.settings, **client_options) as client:
+            report = sync(self.db, self.settings, client, self.embedder, catalog=self.catalog,
+                          label_names=LABELS, **kwargs)
+        self.reports.append(report)
+        return report
+
+
+LABELS = ["good first issue", "good-first-issue", "help wanted", "documentation", "easy", "Good First Issue"]
+
+
+def make_env(server: FakeGitHub, db_path, repos: int = 50, issues: int = 20, **github) -> SyncEnv:
+    names = server.seed(repos, issues) if repos else []
+    base = load_catalog()
+    catalog = Catalog(base.labels, tuple(RepoEntry(n, ("nlp",), "Python") for n in names))
+    db = Database(f"sqlite:///{db_path}")
+    return SyncEnv(server, db, fake_settings(server, **github), catalog, HashingEmbedder(), names)
+
+
+@pytest.fixture
+def sync_env(fake_github, tmp_path):
+    """50 repositories x 20 beginner issues on the fake, an empty store, a counting fake embedder."""
+    env = make_env(fake_github, tmp_path / "store.sqlite")
+    yield env
+    env.db.close()
