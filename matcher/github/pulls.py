@@ -221,16 +221,18 @@ class PullsClient:
         found: list[Contribution] = []
         with translate(f"merged pull requests of '{login}'"):
             results = self.gh.search_issues(query, sort="updated", order="asc")
-            total = results.totalCount
-            self.requests.add("search", max(1, -(-min(total, 1000) // SEARCH_PAGE)))
-            if total > 1000:
-                log.warning("%s has %d merged pull requests; search returns the first 1000", login, total)
-            for item in results:
+            for item in results:  # iterate first: totalCount then comes from the first page
                 found.append(self._from_search(item))
+            total = results.totalCount
+        self.requests.add("search", max(1, -(-min(total, 1000) // SEARCH_PAGE)))
+        if total > 1000:
+            log.warning("%s has %d merged pull requests; search returns the first 1000", login, total)
         return found
 
     def _from_search(self, item) -> Contribution:
-        raw = item.raw_data
+        # _rawData, not raw_data: the public property "completes" the object with one more
+        # request per item, and a search item already holds every field read here
+        raw = item._rawData
         repo = _repo_of(raw.get("repository_url") or raw.get("html_url") or "")
         merged = (raw.get("pull_request") or {}).get("merged_at") or raw.get("closed_at")
         user = raw.get("user") or {}
@@ -350,12 +352,12 @@ class PullsClient:
             try:
                 with translate("revert pull requests"):
                     results = self.gh.search_issues(query)
-                    self.requests.add("search", max(1, -(-min(results.totalCount, 1000) // SEARCH_PAGE)))
                     for item in results:
-                        raw = item.raw_data
+                        raw = item._rawData
                         repo = _repo_of(raw.get("repository_url") or raw.get("html_url") or "")
                         for target in parse_reverted_refs(raw.get("title"), raw.get("body"), repo):
                             found.setdefault(target, raw.get("html_url") or "")
+                    self.requests.add("search", max(1, -(-min(results.totalCount, 1000) // SEARCH_PAGE)))
             except GitHubNotFoundError as exc:
                 # a repository in the query became private or was deleted: skip this chunk
                 log.warning("revert search skipped: %s", exc)
