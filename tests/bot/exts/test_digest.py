@@ -1,0 +1,129 @@
+"""The weekly digest loop under simcord's moved clock (virtual time starts Thu 2026-01-01 00:00 UTC)."""
+
+from datetime import timedelta
+
+import pytest
+
+from matcher.store.learners import deliveries, feedback_for, get_learner, suggestions_for
+from tests.bot.conftest import make_bot
+from tests.bot.helpers import custom_ids, set_profile
+
+HOUR = 3600
+THURSDAY = 3
+
+
+def dms(actor):
+    return [m for m in actor.user.dm_channel.history() if m.author.bot]
+
+
+async def _learner_with_digest(actor, channel, hour=3):
+    await set_profile(actor, channel, digest_day=THURSDAY, digest_hour=hour, timezone="UTC")
+    result = await actor.slash(channel, "digest on")
+    assert "Weekly digest is on: Thursdays at 03:00 (UTC)" in result.response.content
+    return result
+
+
+async def test_digest_arrives_at_the_chosen_hour_once_per_week(world, db_url, bot_settings, settings):
+    env, guild, channel, admin, alice, bob = world
+    await _learner_with_digest(alice, channel)
+    await env.advance_time(2 * HOUR)
+    assert dms(alice) == []
+    await env.advance_time(2 * HOUR)  # 04:00: the 03:00 tick has run
+    first = dms(alice)
+    assert len(first) == 1
+    assert first[0].content.startswith("Your weekly matches (2026-W01)")
+    assert len(first[0].embeds) == 5 and len(custom_ids(first[0])) == 15
+    week1 = {e.url for e in first[0].embeds}
+
+    # A restart mid-week sends no second digest.
+    old = env.bot
+    await env.restart_bot(make_bot(db_url, bot_settings, settings))
+    old.db.close()
+    await env.advance_time(30 * HOUR)
+    assert len(dms(alice)) == 1
+
+    # Next Thursday brings new matches only: nothing already seen comes back.
+    await env.advance_time(6 * 24 * HOUR)
+    messages = dms(alice)
+    assert len(messages) == 2
+    week2 = {e.url for e in messages[1].embeds}
+    assert week2 and not (week2 & week1)
+    assert [d.week for d in deliveries(env.bot.db, str(alice.id))] == ["2026-W01", "2026-W02"]
+    assert all(s.digested_at is not None for s in suggestions_for(env.bot.db, str(alice.id)))
+    env.bot.db.close()
+
+
+async def test_digest_missed_while_down_is_sent_once_on_return(world, db_url, bot_settings, settings):
+    env, guild, channel, admin, alice, bob = world
+    await _learner_with_digest(alice, channel, hour=3)
+    # Stand-in for downtime: a bot whose loop never ticks after start-up, over the Thursday slot.
+    sleepy = make_bot(db_url, bot_settings.model_copy(update={"digest_check_seconds": 30 * 24 * HOUR}), settings)
+    old = env.bot
+    await env.restart_bot(sleepy)
+    old.db.close()
+    await env.advance_time(3 * 24 * HOUR)  # Sunday; the slot was missed
+    assert dms(alice) == []
+    await env.restart_bot(make_bot(db_url, bot_settings, settings))  # back up
+    sleepy.db.close()
+    assert len(dms(alice)) == 1  # sent by the first tick after start-up
+    await env.advance_time(2 * 24 * HOUR)
+    assert len(dms(alice)) == 1
+    env.bot.db.close()
+
+
+async def test_closed_dms_fall_back_to_the_server_channel(world):
+    env, guild, channel, admin, alice, bob = world
+    digests = guild.create_text_channel("digests")
+    await admin.slash(channel, "server digest-channel", channel=digests)
+    await _learner_with_digest(alice, channel)
+    env.inject_error("POST", f"/channels/{alice.user.dm_channel.id}/messages", status=403, code=50007,
+                     message="Cannot send messages to this user", times=None)
+    await env.advance_time(4 * HOUR)
+    posted = digests.history()
+    assert len(posted) == 1
+    assert posted[0].content.startswith(f"<@{alice.id}> your DMs are closed")
+    assert [u.id for u in posted[0].mentions] == [alice.id]  # pings the learner only
+    assert [d.status for d in deliveries(env.bot.db, str(alice.id))] == ["channel"]
+
+
+async def test_undeliverable_digest_is_recorded_and_told_next_time(world):
+    env, guild, channel, admin, alice, bob = world
+    await _learner_with_digest(alice, channel)
+    env.inject_error("POST", f"/channels/{alice.user.dm_channel.id}/messages", status=403, code=50007,
+                     message="Cannot send messages to this user", times=None)
+    await env.advance_time(4 * HOUR)
+    assert [d.status for d in deliveries(env.bot.db, str(alice.id))] == ["failed"]
+    assert get_learner(env.bot.db, str(alice.id)).pending_notice
+    # Nothing was shown, so nothing is hidden from /suggest.
+    assert not feedback_for(env.bot.db, str(alice.id), str(guild.id)).hidden
+    result = await alice.slash(channel, "profile show")
+    assert "could not be delivered" in result.response.content
+    again = await alice.slash(channel, "profile show")
+    assert again.response.content in (None, "")  # told once
+    await env.advance_time(24 * HOUR)
+    assert len(deliveries(env.bot.db, str(alice.id))) == 1  # no retry storm within the week
+
+
+async def test_digest_off_stops_it(world):
+    env, guild, channel, admin, alice, bob = world
+    await _learner_with_digest(alice, channel)
+    off = await alice.slash(channel, "digest off")
+    assert "off" in off.response.content
+    await env.advance_time(5 * HOUR)
+    assert dms(alice) == []
+
+
+async def test_digest_on_needs_a_profile(world):
+    env, guild, channel, admin, alice, bob = world
+    result = await bob.slash(channel, "digest on")
+    assert result.ephemeral and "profile first" in result.response.content
+
+
+async def test_turning_on_after_this_weeks_slot_waits_a_week(world):
+    env, guild, channel, admin, alice, bob = world
+    await env.advance_time(5 * HOUR)  # Thursday 05:00, after the 03:00 slot
+    await _learner_with_digest(alice, channel)
+    await env.advance_time(2 * HOUR)
+    assert dms(alice) == []
+    await env.advance_time(timedelta(days=7).total_seconds())
+    assert len(dms(alice)) == 1
