@@ -100,7 +100,7 @@ def verify(db: Database, client: PullsClient, login: str, learner_id: str | None
         user = client.user(login)
     except GitHubNotFoundError:
         raise GitHubNotFoundError(f"GitHub has no user '{login}' (renamed or deleted?)") from None
-    sightings = find_codes(client, user)
+    sightings = find_codes(client, user, {c.code_hash for c in live if c.code_hash})
     for claim in live:
         seen = code_matches(sightings, claim.code_hash or "")
         if seen is not None:

@@ -34,17 +34,22 @@ class CodeSighting:
     where: str  # "bio" or the gist's URL
 
 
-def find_codes(client: PullsClient, user: GitHubUser) -> list[CodeSighting]:
-    """Every verification-looking code in the user's bio and newest public gists.
+def find_codes(client: PullsClient, user: GitHubUser, wanted: set[str] = frozenset()) -> list[CodeSighting]:
+    """Verification-looking codes in the user's bio and newest public gists.
 
-    Costs: 0 requests for the bio (read with the user), 1 for the gist list, 1 per gist
-    whose description holds no code (their file contents are only in the single-gist answer).
+    Stops as soon as a code whose hash is in `wanted` is seen. Costs: 0 requests for the bio
+    (read with the user), 1 for the gist list, 1 per gist whose description holds no code
+    (file contents are only in the single-gist answer), at most GISTS_CHECKED of them.
     """
     found = [CodeSighting(c, "bio") for c in CODE_PATTERN.findall((user.bio or "").lower())]
+    if any(hash_code(s.code) in wanted for s in found):
+        return found
     client.requests.add("gists")
     with translate(f"public gists of '{user.login}'"):
-        gists = client.gh.get_user(user.login).get_gists()
+        gists = client.gh.get_user(user.login, lazy=True).get_gists()
         for n, gist in enumerate(gists):
+            if any(hash_code(s.code) in wanted for s in found):
+                break
             if n >= GISTS_CHECKED:
                 break
             where = gist.html_url or f"gist {gist.id}"
