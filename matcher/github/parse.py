@@ -216,11 +216,17 @@ def parse_rate_limit(data: Any) -> RateInfo:
     )
 
 
+def is_pull_request(data: dict) -> bool:
+    """REST lists pull requests among issues; old payloads carry an empty `pull_request` on issues."""
+    pr = data.get("pull_request")
+    return isinstance(pr, dict) and bool(pr.get("html_url") or pr.get("url"))
+
+
 def parse_rest_issue(data: Any, meta: RepoMeta | None = None) -> Issue:
     """A REST issue object (GET /repos/{owner}/{repo}/issues); pull requests are rejected."""
     if not isinstance(data, dict) or not isinstance(data.get("number"), int):
         raise MalformedResponseError("issue payload has no 'number'")
-    if "pull_request" in data:
+    if is_pull_request(data):
         raise MalformedResponseError(f"#{data['number']} is a pull request, not an issue")
     repo_url = data.get("repository_url") or ""
     repo = meta.repo if meta else "/".join(repo_url.rstrip("/").split("/")[-2:])

@@ -176,6 +176,7 @@ class Transport:
                 self.stats.retries += 1
                 log.info("GitHub %s: %s; retry %d in %.1fs", _where(url), exc.reason, attempt, delay)
                 self._wait(delay)
+                self._limits.pop(_resource(url), None)  # we waited already; the next answer says anew
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -244,7 +245,7 @@ class Transport:
         reset = _int(response.headers.get("x-ratelimit-reset"))
         if remaining is None:
             return
-        resource = response.headers.get("x-ratelimit-resource", "core")
+        resource = response.headers.get("x-ratelimit-resource") or _resource(str(response.request.url))
         self._limits[resource] = (remaining, float(reset or 0))
         self.stats.by_resource[resource] = remaining
         if resource == "graphql" or self.stats.rate_remaining is None:
@@ -270,7 +271,7 @@ class Transport:
 
     def _respect_primary_limit(self, url: str) -> None:
         """Before sending: if the last answer said the budget is spent, wait for the reset."""
-        resource = "graphql" if url.rstrip("/").endswith("/graphql") else "core"
+        resource = _resource(url)
         remaining, reset = self._limits.get(resource, (1, 0.0))
         if remaining > 0:
             return
@@ -308,6 +309,13 @@ def _message(response: httpx.Response) -> str:
     if isinstance(data, dict):
         return str(data.get("message") or "")[:200]
     return ""
+
+
+def _resource(url: str) -> str:
+    path = urlsplit(url).path
+    if path.rstrip("/").endswith("/graphql"):
+        return "graphql"
+    return "search" if path.startswith("/search/") else "core"
 
 
 def _where(url: str) -> str:

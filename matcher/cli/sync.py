@@ -1,0 +1,124 @@
+"""`sync`: fetch the beginner issues of the configured ML repositories from GitHub into the store."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+
+from matcher.catalog import load_catalog
+from matcher.cli.common import open_store, settings_from
+from matcher.errors import ConfigError, GitHubError
+from matcher.settings import github_token
+
+log = logging.getLogger(__name__)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("sync")(sync_command)
+
+
+class RichSyncProgress:
+    """One bar per repository being fetched (removed when done) and one for the whole run."""
+
+    def __init__(self, progress: Progress, total_repos: int):
+        self.progress = progress
+        self.overall = progress.add_task("repositories", total=total_repos)
+        self.tasks: dict[str, TaskID] = {}
+
+    def repo_started(self, repo: str, mode: str) -> None:
+        self.tasks[repo] = self.progress.add_task(f"{repo} ({mode})", total=None)
+
+    def repo_advanced(self, repo: str, fetched: int, total: int | None) -> None:
+        task = self.tasks.get(repo)
+        if task is not None:
+            self.progress.update(task, completed=fetched, total=max(total or 0, fetched) or None)
+
+    def repo_finished(self, repo: str, ok: bool, message: str) -> None:
+        task = self.tasks.pop(repo, None)
+        if task is not None:
+            self.progress.remove_task(task)
+        self.progress.advance(self.overall)
+        if not ok:
+            self.progress.console.print(f"[yellow]{repo}[/]: {message}", markup=True, highlight=False)
+
+
+def sync_command(
+    ctx: typer.Context,
+    repos: Annotated[str | None, typer.Option(help="Only these repositories: owner/name,owner/name.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N repositories of the list.")] = None,
+    discover: Annotated[bool, typer.Option("--discover", help="Add repositories found by GitHub topic "
+                                           "(github.discover_topics, discover_min_stars).")] = False,
+    full: Annotated[bool, typer.Option("--full", help="Refetch every open issue instead of only "
+                                       "what changed since the last sync.")] = False,
+    embed: Annotated[bool, typer.Option("--embed/--no-embed", help="Embed new and changed issue "
+                                        "texts so `match` has nothing left to encode.")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print only a JSON summary on stdout.")] = False,
+) -> None:
+    """Fetch beginner-labelled open issues from GitHub, cheaply: only what changed since last time."""
+    from matcher.github import connect
+    from matcher.ingest import sync
+
+    # MatcherError propagates: matcher.cli.main turns it into one line on stderr and exit code 1.
+    settings = settings_from(ctx)
+    token = github_token(required=True)
+    targets = _targets(repos, limit)
+    db = open_store(settings)
+    embedder = None
+    if embed:
+        from matcher.embedding import load_embedder
+
+        embedder = load_embedder(settings.model)
+    console = Console(stderr=True)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with connect(settings.github, token) as client, Progress(
+        *columns, console=console, transient=True, disable=not console.is_terminal
+    ) as bars:
+        total = len(targets) if targets is not None else len(load_catalog().repos)
+        report = sync(db, settings, client, embedder, repos=targets, full=full, discover=discover,
+                      progress=RichSyncProgress(bars, total))
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), indent=1, default=str))
+    else:
+        _print_summary(report)
+    if report.repos_failed and not report.repos_ok:
+        first = next(iter(sorted(report.repos_failed.items())))
+        raise GitHubError(f"every repository failed; {first[0]}: {first[1]}")
+
+
+def _targets(repos: str | None, limit: int | None) -> list[str] | None:
+    names = None
+    if repos:
+        names = [r.strip() for r in repos.split(",") if r.strip()]
+        bad = [r for r in names if r.count("/") != 1 or r.startswith("/") or r.endswith("/")]
+        if bad:
+            raise ConfigError(f"--repos: {bad[0]!r} is not owner/name")
+    if limit is not None:
+        names = (names if names is not None else [r.repo for r in load_catalog().repos])[:limit]
+    return names
+
+
+def _print_summary(report) -> None:
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    console.print(
+        f"synced {len(report.repos_ok)} repositories"
+        + (f", {len(report.repos_failed)} failed" if report.repos_failed else "")
+        + f": {report.added} new, {report.changed} changed, {report.unchanged} unchanged issues; "
+        f"{report.left_pool} left the pool; {report.candidates} candidates; {report.embedded} texts embedded"
+    )
+    for repo, reason in sorted(report.repos_failed.items()):
+        console.print(f"  failed {repo}: {reason}")
+    console.print(
+        f"cost: {report.requests} requests ({report.graphql_requests} GraphQL, {report.rest_requests} REST, "
+        f"{report.not_modified} not modified, {report.retries} retries), {report.graphql_points} GraphQL "
+        f"points, rate limit left {report.rate_limit_remaining if report.rate_limit_remaining is not None else '?'}"
+        f"; {report.seconds:.1f}s"
+    )
+    if report.stopped:
+        console.print(f"stopped early: {report.stopped}")
+    sys.stderr.flush()
