@@ -368,7 +368,8 @@ class FakeGitHub:
         return f"{self.url}/graphql"
 
     def start(self) -> FakeGitHub:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="fake-github", daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="fake-github", daemon=True)
         self._thread.start()
         return self
 
