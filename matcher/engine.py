@@ -11,7 +11,7 @@ import numpy as np
 from matcher.catalog import Catalog, load_catalog
 from matcher.embedding import Embedder, issue_vectors, load_embedder
 from matcher.errors import ProfileError
-from matcher.lexical import expand_query, load_synonyms
+from matcher.lexical import expand_query, load_languages, load_synonyms, profile_languages
 from matcher.models import Feedback, Issue, Match, Profile
 from matcher.ranking import Candidates, Query, feedback_shift, fit_candidates, rank
 from matcher.settings import Settings
@@ -56,9 +56,10 @@ class MatchEngine:
     def queries(self, profiles: Sequence[Profile]) -> list[Query]:
         for profile in profiles:
             validate_profile(profile)
-        synonyms = load_synonyms()
+        synonyms, languages = load_synonyms(), load_languages()
         vectors = self.embedder.encode([p.query_text() for p in profiles])
-        return [Query(vector, tuple(expand_query(p.query_text(), synonyms)))
+        return [Query(vector, tuple(expand_query(p.query_text(), synonyms, unique=False)),
+                      profile_languages(p.query_text(), languages))
                 for p, vector in zip(profiles, vectors, strict=True)]
 
     def _shift(self, pool: Candidates, feedback: Feedback | None) -> np.ndarray | None:

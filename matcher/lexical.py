@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -45,15 +46,69 @@ def load_synonyms(path: Path = CONFIG_DIR / "synonyms.yaml") -> dict[str, tuple[
     return {str(k).lower(): tuple(str(t).lower() for t in (v or [])) for k, v in table.items()}
 
 
-def expand_query(text: str, synonyms: dict[str, tuple[str, ...]]) -> list[str]:
-    """Tokens of the text plus the terms its phrases stand for (each term once)."""
+def _phrase_pattern(phrase: str) -> re.Pattern:
+    return re.compile(rf"(?<![a-z0-9+#]){re.escape(phrase)}(?![a-z0-9+#])")
+
+
+def expand_query(text: str, synonyms: dict[str, tuple[str, ...]], *, unique: bool = True) -> list[str]:
+    """Tokens of the text plus the terms its phrases stand for.
+
+    With `unique=False` a term comes once per time the profile implies it (a word it says, or each
+    mention of a phrase that stands for it); BM25.score weighs such repeats as central terms.
+    """
     lowered = " ".join(text.lower().split())
     terms = tokenize(lowered)
     for phrase, extra in synonyms.items():
-        if re.search(rf"(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])", lowered):
+        for _ in _phrase_pattern(phrase).finditer(lowered):
             for term in extra:
                 terms.extend(tokenize(term))
-    return list(dict.fromkeys(terms))
+    return list(dict.fromkeys(terms)) if unique else terms
+
+
+@lru_cache(maxsize=4)
+def load_languages(path: Path = CONFIG_DIR / "synonyms.yaml") -> dict[str, tuple[str, ...]]:
+    """Programming language -> words in a profile that imply a learner writes it (optional `languages` key)."""
+    data = read_yaml(path)
+    table = data.get("languages", {}) if isinstance(data, dict) else {}
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: key 'languages' must map a language to the words that imply it")
+    return {str(k).lower(): tuple(str(t).lower() for t in (v or [])) for k, v in table.items()}
+
+
+# Repository languages that say nothing about the code a contributor writes, and aliases of others.
+_NEUTRAL_LANGUAGES = frozenset({
+    "", "html", "css", "scss", "tex", "makefile", "shell", "dockerfile", "markdown", "mdx", "yaml", "roff",
+    "batchfile", "powershell", "cmake", "jsonnet", "hcl", "smarty", "jinja", "rich text format",
+})
+_LANGUAGE_ALIASES = {"jupyter notebook": "python", "cython": "python", "vue": "javascript", "svelte": "javascript",
+                     "cuda": "c++", "c": "c++", "objective-c": "c++", "objective-c++": "c++"}
+
+
+def issue_language(language: str | None) -> str | None:
+    """The programming language a repository's code is in, or None when it says nothing (docs, config)."""
+    name = (language or "").strip().lower()
+    if name in _NEUTRAL_LANGUAGES:
+        return None
+    return _LANGUAGE_ALIASES.get(name, name)
+
+
+def profile_languages(text: str, table: dict[str, tuple[str, ...]]) -> frozenset[str]:
+    """Programming languages a learner writes: named, or implied by a tool ("PyTorch" -> python).
+
+    Single letters and "go" count only when written as names (C, R, Go), not as English words.
+    """
+    lowered = " ".join(text.lower().split())
+    found = set()
+    for language, words in table.items():
+        for word in words:
+            if len(word) <= 2 and word.isalpha():
+                hit = re.search(rf"(?<![A-Za-z0-9+#]){re.escape(word.capitalize())}(?![A-Za-z0-9+#])", text)
+            else:
+                hit = _phrase_pattern(word).search(lowered)
+            if hit:
+                found.add(_LANGUAGE_ALIASES.get(language, language))
+                break
+    return frozenset(found)
 
 
 class BM25(BaseEstimator):
@@ -83,13 +138,16 @@ class BM25(BaseEstimator):
         return self
 
     def score(self, terms: Iterable[str]) -> np.ndarray:
+        """BM25 of every document. A term given n times weighs sqrt(n): the profile keeps coming back to it."""
         vocab = self.vectorizer_.vocabulary_
-        cols = sorted({vocab[t] for t in terms if t in vocab})
-        if not cols:
+        counts = Counter(vocab[t] for t in terms if t in vocab)
+        if not counts:
             return np.zeros(self.weights_.shape[0])
-        return np.asarray(self.weights_[:, cols].sum(axis=1)).ravel()
+        cols = sorted(counts)
+        weights = np.sqrt(np.array([counts[c] for c in cols], dtype=np.float64))
+        return np.asarray(self.weights_[:, cols] @ weights).ravel()
 
     def matched_terms(self, doc_index: int, terms: Iterable[str]) -> list[str]:
         """Query terms that really occur in one document, in query order."""
         present = self.doc_terms_[doc_index]
-        return [t for t in terms if t in present]
+        return [t for t in dict.fromkeys(terms) if t in present]

@@ -10,7 +10,7 @@ from datetime import datetime
 import numpy as np
 
 from matcher.catalog import Labels
-from matcher.lexical import BM25
+from matcher.lexical import BM25, issue_language
 from matcher.models import Feedback, Issue, Match
 from matcher.settings import RankingSettings
 
@@ -35,7 +35,8 @@ class Query:
     """A learner's profile prepared for ranking: its vector and expanded lexical terms."""
 
     vector: np.ndarray
-    terms: tuple[str, ...]
+    terms: tuple[str, ...]  # a term may repeat: the profile implies it more than once, so it weighs more
+    languages: frozenset[str] = frozenset()  # programming languages the learner writes; empty = not judged
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,15 @@ def competition(issue: Issue) -> float:
     return min(issue.comments, 20) / 80
 
 
+def language_fit(issue: Issue, languages: frozenset[str]) -> float:
+    """+1 when the repository's code is in a language the learner writes, -1 when in another one,
+    0 when either side says nothing (a profile without languages, a docs or config repository)."""
+    language = issue_language(issue.language)
+    if not languages or language is None:
+        return 0.0
+    return 1.0 if language in languages else -1.0
+
+
 def feedback_shift(vectors: np.ndarray, liked: np.ndarray | None, disliked: np.ndarray | None) -> np.ndarray:
     """Per-issue nudge: up when close to liked issues, down when close to dismissed ones."""
     shift = np.zeros(vectors.shape[0])
@@ -83,6 +93,19 @@ def feedback_shift(vectors: np.ndarray, liked: np.ndarray | None, disliked: np.n
     if disliked is not None and len(disliked):
         shift -= 0.8 * np.clip(vectors @ disliked.T, 0, None).max(axis=1)
     return shift
+
+
+def combine(parts: dict[str, np.ndarray], settings: RankingSettings) -> np.ndarray:
+    """The weighted sum of score components (see score_candidates); also used to tune the weights."""
+    return (
+        settings.dense * parts["dense"]
+        + settings.lexical * parts["lexical"]
+        + settings.beginner_label * parts["label"]
+        + settings.freshness * parts["fresh"]
+        - settings.competition * parts["taken"]
+        - settings.hard_label * parts["hard"]
+        + settings.language * parts["language"]
+    )
 
 
 def score_candidates(
@@ -96,15 +119,10 @@ def score_candidates(
     hard = np.array([float(labels.is_hard(i.labels)) for i in pool.issues])
     fresh = np.array([freshness(i, now, settings.freshness_half_life_days) for i in pool.issues])
     taken = np.array([competition(i) for i in pool.issues])
-    parts = {"dense": dense, "lexical": lexical, "label": label, "fresh": fresh, "taken": taken, "hard": hard}
-    score = (
-        settings.dense * dense
-        + settings.lexical * lexical
-        + settings.beginner_label * label
-        + settings.freshness * fresh
-        - settings.competition * taken
-        - settings.hard_label * hard
-    )
+    language = np.array([language_fit(i, query.languages) for i in pool.issues])
+    parts = {"dense": dense, "lexical": lexical, "label": label, "fresh": fresh, "taken": taken, "hard": hard,
+             "language": language}
+    score = combine(parts, settings)
     if shift is not None:
         score = score + settings.dense * shift
     return score, parts
@@ -187,6 +205,10 @@ def explain(query: Query, pool: Candidates, index: int, parts: dict[str, np.ndar
         reasons.append("matches: " + ", ".join(matched[:6]))
     if parts["dense"][index] >= 0.3:
         reasons.append(f"close to your profile (similarity {parts['dense'][index]:.2f})")
+    if parts["language"][index] > 0:
+        reasons.append(f"written in {issue.language}, which you know")
+    elif parts["language"][index] < 0:
+        reasons.append(f"written in {issue.language}, not among your languages")
     kind = task_type(issue)
     if kind:
         reasons.append(kind)

@@ -30,11 +30,12 @@ class GitHubSettings(BaseModel):
 
 class RankingSettings(BaseModel):
     dense: float = Field(0.55, ge=0)
-    lexical: float = Field(0.30, ge=0)
+    lexical: float = Field(0.40, ge=0)
     beginner_label: float = Field(0.08, ge=0)
     freshness: float = Field(0.04, ge=0)
     competition: float = Field(0.12, ge=0)
     hard_label: float = Field(0.06, ge=0)
+    language: float = Field(0.15, ge=0)
     max_per_repo: int = Field(2, ge=1)
     freshness_half_life_days: float = Field(120, gt=0)
     include_taken: bool = False
