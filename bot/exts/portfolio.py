@@ -1,0 +1,222 @@
+"""/portfolio, /github link and /github verify, and the loop that congratulates new merges by DM.
+
+The loop refreshes every verified GitHub login (one PyGithub client per pass, so repositories
+are looked up once per pass) and DMs the learner one message per pass listing their new merged
+pull requests. The first refresh of a login only records its history: nobody gets thirty
+congratulations for last year's work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from collections.abc import Callable
+
+import discord
+from discord import app_commands
+from discord.ext import commands, tasks
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.common import UserError, reply, run_blocking
+from matcher import portfolio as lib
+from matcher.errors import AuthError, MatcherError, RateLimitError
+from matcher.github.pulls import PullsClient, make_github
+from matcher.render import day
+from matcher.render.chart import chart_png
+from matcher.store import portfolio as store
+from matcher.store.learners import get_learner, set_pending_notice
+
+log = logging.getLogger(__name__)
+
+COLOUR = discord.Colour(0x8250DF)
+DEFAULT_REFRESH_SECONDS = 6 * 3600
+CHART_NAME = "portfolio.png"
+# The loop survives these and tries again next pass; anything else is logged by on_loop_error.
+SURVIVABLE = (MatcherError, SQLAlchemyError, discord.HTTPException, OSError, asyncio.TimeoutError)
+
+
+def default_client() -> PullsClient:
+    """A PyGithub client from the matcher settings and GITHUB_TOKEN (anonymous without one)."""
+    from matcher.settings import github_token, load_settings
+
+    settings = load_settings()
+    token = github_token(required=False)
+    return PullsClient(make_github(settings.github.api_url, token.get_secret_value() if token else None,
+                                   retries=settings.github.max_retries,
+                                   timeout=settings.github.timeout_seconds))
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def portfolio_embed(summary: lib.Summary) -> discord.Embed:
+    """Totals, skills and the latest merges; the chart is attached as attachment://portfolio.png."""
+    s = summary
+    description = (
+        f"**{s.merged}** merged pull request{'s' if s.merged != 1 else ''} in **{s.repos_count}** "
+        f"repositor{'ies' if s.repos_count != 1 else 'y'} · +{s.additions:,} / -{s.deletions:,} lines"
+    )
+    if s.first_merge:
+        description += (f"\nFirst merge {day(s.first_merge)}, latest {day(s.latest_merge)} · weekly streak "
+                        f"{s.current_streak_weeks} (longest {s.longest_streak_weeks})")
+    if not s.verified:
+        description = ":warning: **Unverified login: not evidence.** Use `/github link` to verify.\n" + description
+    embed = discord.Embed(title=_cut(f"Contributions of @{s.login}", 256), url=s.profile_url,
+                          colour=COLOUR, description=_cut(description, 4000))
+    if s.repos:
+        embed.add_field(name="Repositories", value=_cut("\n".join(
+            f"[{r.repo}](https://github.com/{r.repo}) · {r.prs}" for r in s.repos[:5]), 1024), inline=False)
+    if s.languages:
+        embed.add_field(name="Languages", value=_cut(", ".join(f"{n} ({c})" for n, c in s.languages[:6]), 1024))
+    if s.niches:
+        embed.add_field(name="Areas", value=_cut(", ".join(f"{n} ({c})" for n, c in s.niches[:6]), 1024))
+    latest = []
+    for e in s.entries[:5]:
+        c = e.contribution
+        line = f"[{_cut(c.title, 60)}]({c.url}) · {day(c.merged_at)}"
+        if e.suggested_at:
+            line += f" · suggested {day(e.suggested_at)}"
+        if c.reverted:
+            line += " · reverted"
+        latest.append(line)
+    if latest:
+        embed.add_field(name="Latest", value=_cut("\n".join(latest), 1024), inline=False)
+    embed.set_image(url=f"attachment://{CHART_NAME}")
+    embed.set_footer(text="verified GitHub login" if s.verified else "unverified GitHub login")
+    return embed
+
+
+def congratulation(report: lib.RefreshReport) -> str:
+    """One DM for the new merges of one refresh."""
+    merged = [c for c in report.added if not c.reverted]
+    suggested = {a.contribution_url for a in report.attributed}
+    lines = [f":tada: Congratulations! {len(merged)} new merged pull request{'s' if len(merged) != 1 else ''}:"]
+    for c in merged[:10]:
+        note = " (one of your suggestions!)" if c.url in suggested else ""
+        lines.append(f"• {c.repo}: {c.title} ({day(c.merged_at)}){note}\n  <{c.url}>")
+    if len(merged) > 10:
+        lines.append(f"…and {len(merged) - 10} more.")
+    lines.append("Your `/portfolio` is up to date.")
+    return _cut("\n".join(lines), 2000)
+
+
+class Portfolio(commands.Cog):
+    github = app_commands.Group(name="github", description="Link and verify your GitHub login")
+
+    def __init__(self, bot):
+        self.bot = bot
+        # tests point the cog at a fake GitHub by setting bot.portfolio_client_factory
+        self.make_client: Callable[[], PullsClient] = getattr(bot, "portfolio_client_factory", None) or default_client
+        self.refresh_seconds = float(getattr(bot, "portfolio_refresh_seconds", None) or DEFAULT_REFRESH_SECONDS)
+        self._pass_lock = asyncio.Lock()
+        self.last_reports: list[lib.RefreshReport] = []
+
+    async def cog_load(self) -> None:
+        self.refresh_loop.change_interval(seconds=self.refresh_seconds)
+        self.refresh_loop.start()
+
+    async def cog_unload(self) -> None:
+        self.refresh_loop.cancel()
+
+    # ------------------------------------------------------------------ commands
+
+    @app_commands.command(name="portfolio", description="Your merged pull requests, with a chart")
+    @app_commands.describe(login="A GitHub login (default: yours)", public="Show it to the channel")
+    async def portfolio(self, interaction: discord.Interaction, login: str | None = None,
+                        public: bool = False) -> None:
+        login = login or await run_blocking(self._own_login, str(interaction.user.id))
+        if not login:
+            raise UserError("Link your GitHub login first: `/github link login: your-login`.")
+        await interaction.response.defer(ephemeral=not public, thinking=True)
+        summary = await run_blocking(lib.load_summary, self.bot.db, login)
+        png = await run_blocking(chart_png, summary)
+        await interaction.followup.send(
+            embed=portfolio_embed(summary), file=discord.File(io.BytesIO(png), filename=CHART_NAME),
+            ephemeral=not public,
+        )
+
+    def _own_login(self, learner_id: str) -> str | None:
+        identity = store.get_identity(self.bot.db, learner_id)
+        if identity is not None:
+            return identity.login
+        learner = get_learner(self.bot.db, learner_id)
+        return learner.github_login if learner else None
+
+    @github.command(name="link", description="Link your GitHub login; you get a code to prove it is yours")
+    @app_commands.describe(login="Your GitHub login")
+    async def link(self, interaction: discord.Interaction, login: str) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        result = await run_blocking(lib.link, self.bot.db, str(interaction.user.id), login, self.make_client())
+        await reply(interaction, f"{result.instructions}\nThen run `/github verify`.\n`{result.code}`")
+
+    @github.command(name="verify", description="Check GitHub for your code; then your merges count")
+    async def verify(self, interaction: discord.Interaction) -> None:
+        learner_id = str(interaction.user.id)
+        identity = await run_blocking(store.get_identity, self.bot.db, learner_id)
+        if identity is None:
+            raise UserError("Start with `/github link login: your-login`.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        client = self.make_client()
+        identity = await run_blocking(lib.verify, self.bot.db, client, identity.login, learner_id)
+        report = await run_blocking(lib.refresh, self.bot.db, client, identity.login)
+        await reply(interaction, f"Verified: **{identity.login}** is yours. Found {report.seen} merged pull "
+                                 "request(s); `/portfolio` shows them. I'll DM you when a new one is merged.")
+
+    # ------------------------------------------------------------------ the loop
+
+    @tasks.loop(hours=6)
+    async def refresh_loop(self) -> None:
+        try:
+            await self.refresh_all()
+        except SURVIVABLE as error:
+            log.warning("portfolio refresh pass failed, retrying next pass: %s", error.__class__.__name__,
+                        exc_info=error)
+
+    @refresh_loop.before_loop
+    async def _wait_ready(self) -> None:
+        await self.bot.wait_until_ready()
+
+    @refresh_loop.error
+    async def on_loop_error(self, error: BaseException) -> None:
+        log.error("portfolio loop crashed; restarting it", exc_info=error)
+        self.refresh_loop.restart()
+
+    async def refresh_all(self) -> list[lib.RefreshReport]:
+        """Refresh every verified login once; DM learners about merges new since the last pass."""
+        async with self._pass_lock:
+            identities = await run_blocking(store.verified_identities, self.bot.db)
+            reports: list[lib.RefreshReport] = []
+            if not identities:
+                self.last_reports = reports
+                return reports
+            client = self.make_client()
+            for identity in identities:
+                try:
+                    report = await run_blocking(lib.refresh, self.bot.db, client, identity.login)
+                except (AuthError, RateLimitError):
+                    raise  # the same for every login: stop this pass
+                except MatcherError as error:  # one renamed or deleted account must not stop the rest
+                    log.warning("portfolio refresh of %s failed: %s", identity.login, error)
+                    continue
+                reports.append(report)
+                baseline = report.since is None  # first look at this login: history, not news
+                if not baseline and any(not c.reverted for c in report.added):
+                    await self._congratulate(identity.learner_id, report)
+            self.last_reports = reports
+            return reports
+
+    async def _congratulate(self, learner_id: str, report: lib.RefreshReport) -> None:
+        message = congratulation(report)
+        try:
+            user = self.bot.get_user(int(learner_id)) or await self.bot.fetch_user(int(learner_id))
+            await user.send(message)
+        except (discord.HTTPException, ValueError) as error:  # Forbidden: DMs closed; NotFound: gone
+            log.info("cannot DM learner %s (%s); keeping the news for their next command",
+                     learner_id, error.__class__.__name__)
+            await run_blocking(set_pending_notice, self.bot.db, learner_id, message)
+
+
+async def setup(bot) -> None:
+    await bot.add_cog(Portfolio(bot))

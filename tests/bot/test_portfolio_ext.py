@@ -1,0 +1,95 @@
+"""/github link, /github verify, /portfolio (embed + chart) and the merge-congratulation loop,
+with the real bot under simcord and GitHub faked by the local server with portfolio routes."""
+
+from __future__ import annotations
+
+import pytest
+
+from matcher.store import portfolio as store
+from tests.bot.conftest import make_bot
+from tests.portfolio.conftest import ADA_ID, fake, gh, make_client, when  # noqa: F401  (fixtures)
+
+HOUR = 3600
+
+
+@pytest.fixture
+def simcord_bot(db_url, bot_settings, settings, gh, fake):  # noqa: F811
+    bot = make_bot(db_url, bot_settings, settings)
+    bot.portfolio_client_factory = lambda: make_client(gh)
+    bot.portfolio_refresh_seconds = HOUR
+    yield bot
+    bot.db.close()
+
+
+def bot_dms(actor):
+    channel = actor.user.dm_channel
+    return [m for m in channel.history() if m.author.bot] if channel else []
+
+
+async def _link_and_verify(alice, channel, fake):  # noqa: F811
+    linked = await alice.slash(channel, "github link", login="ada")
+    assert linked.ephemeral
+    text = (linked.followups or [linked.response])[-1].content
+    code = text.rsplit("`", 2)[-2]
+    assert code.startswith("mfi-verify-") and "gist" in text
+    fake.set_bio("ada", f"learning ML {code}")
+    verified = await alice.slash(channel, "github verify")
+    return (verified.followups or [verified.response])[-1].content
+
+
+async def test_link_verify_then_portfolio_embed_with_chart(world, fake):  # noqa: F811
+    env, guild, channel, admin, alice, bob = world
+    message = await _link_and_verify(alice, channel, fake)
+    assert "Verified: **ada**" in message and "Found 2 merged" in message
+    assert store.get_identity(env.bot.db, str(alice.id)).verified
+
+    result = await alice.slash(channel, "portfolio")
+    sent = (result.followups or [result.response])[-1]
+    embed = sent.embeds[0]
+    assert embed.title == "Contributions of @ada" and "**2** merged pull requests" in embed.description
+    assert embed.image.url == "attachment://portfolio.png"
+    [attachment] = sent.attachments
+    assert attachment.filename == "portfolio.png" and attachment.size > 1000
+    assert env.backend.cdn.get(attachment.url)[:4] == b"\x89PNG"
+    assert "https://github.com/acme/vision/pull/21" in {f.name: f.value for f in embed.fields}["Latest"]
+
+
+async def test_wrong_code_is_refused(world, fake):  # noqa: F811
+    env, guild, channel, admin, alice, bob = world
+    await alice.slash(channel, "github link", login="ada")
+    fake.set_bio("ada", "mfi-verify-aaaaaaaaaaaa")
+    result = await alice.slash(channel, "github verify")
+    text = (result.followups or [result.response])[-1].content
+    assert "not the one issued" in text
+    assert not store.get_identity(env.bot.db, str(alice.id)).verified
+
+
+async def test_portfolio_without_a_login_says_what_to_do(world):
+    env, guild, channel, admin, alice, bob = world
+    result = await bob.slash(channel, "portfolio")
+    assert result.ephemeral and "/github link" in result.response.content
+
+
+async def test_new_merge_is_congratulated_by_dm_once(world, fake):  # noqa: F811
+    env, guild, channel, admin, alice, bob = world
+    await _link_and_verify(alice, channel, fake)  # verification records the history: no DM for it
+    await env.advance_time(HOUR + 1)
+    assert bot_dms(alice) == []
+
+    fake.add_pull("acme/vision", "ada", "Faster resize", merged_at=when(20), number=30)
+    await env.advance_time(HOUR + 1)
+    dms = bot_dms(alice)
+    assert len(dms) == 1
+    assert "Congratulations" in dms[0].content and "https://github.com/acme/vision/pull/30" in dms[0].content
+
+    await env.advance_time(HOUR + 1)  # nothing new: no second message
+    assert len(bot_dms(alice)) == 1
+
+
+async def test_loop_stops_when_the_extension_unloads(world):
+    env = world[0]
+    cog = env.bot.get_cog("Portfolio")
+    assert cog.refresh_loop.is_running()
+    await env.bot.unload_extension("bot.exts.portfolio")
+    await env.advance_time(1)
+    assert not cog.refresh_loop.is_running()
