@@ -134,7 +134,8 @@ class RefreshReport:
 
     @property
     def message(self) -> str:
-        parts = [f"{self.login}: {self.seen} merged pull requests seen, {len(self.added)} new"]
+        plural = "s" if self.seen != 1 else ""
+        parts = [f"{self.login}: {self.seen} merged pull request{plural} seen, {len(self.added)} new"]
         if self.reverted:
             parts.append(f"{len(self.reverted)} newly marked reverted")
         if self.attributed:

@@ -55,3 +55,21 @@ def populate(db, *, verified: bool = True) -> None:
         store.add_attribution(db, Attribution(CONTRIBUTIONS[0].url, LEARNER,
                                               "https://github.com/huggingface/transformers/issues/30010",
                                               suggested))
+
+
+def markdown_example() -> str:
+    """The Markdown export of this sample, as docs/portfolio.md shows it (niches from topics only)."""
+    from matcher.portfolio import load_summary
+    from matcher.render.markdown import to_markdown
+    from matcher.store import Database
+
+    db = Database("sqlite:///:memory:")
+    try:
+        populate(db)
+        return to_markdown(load_summary(db, LOGIN, niches_of=lambda repo: (), now=NOW))
+    finally:
+        db.close()
+
+
+if __name__ == "__main__":  # python -m tests.portfolio.sample  (regenerates the docs example)
+    print(markdown_example(), end="")

@@ -71,3 +71,47 @@ def test_unknown_login_is_one_line_and_exit_1(tmp_path):
     assert proc.returncode == 1
     assert "no portfolio for nobody-here" in proc.stderr
     assert "Traceback" not in proc.stderr and proc.stdout == ""
+
+
+def _env(gh, tmp_path, monkeypatch):
+    from tests.portfolio.conftest import TOKEN
+
+    monkeypatch.setenv("MATCHER_GITHUB__API_URL", gh.url)
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    return ["--db", str(tmp_path / "cli.sqlite")]
+
+
+def test_link_verify_refresh_show_against_the_fake_github(gh, fake, tmp_path, monkeypatch):
+    base = _env(gh, tmp_path, monkeypatch)
+    runner = CliRunner()
+    linked = runner.invoke(app, [*base, "portfolio", "link", "ada", "--learner", "77"])
+    assert linked.exit_code == 0, linked.output
+    code = linked.stdout.strip()
+    assert code.startswith("mfi-verify-")
+    fake.add_gist("ada", code)
+
+    verified = runner.invoke(app, [*base, "portfolio", "verify", "ada"])
+    assert verified.exit_code == 0 and "ada verified for learner 77" in verified.stdout
+
+    first = runner.invoke(app, [*base, "portfolio", "refresh", "ada"])
+    assert first.exit_code == 0 and "2 merged pull requests seen, 2 new" in first.stdout
+    second = runner.invoke(app, [*base, "portfolio", "refresh", "ada"])
+    assert "0 new" in second.stdout
+
+    page = tmp_path / "page.html"
+    shown = runner.invoke(app, [*base, "portfolio", "show", "ada", "--format", "html", "--out", str(page)])
+    assert shown.exit_code == 0
+    assert 'href="https://github.com/acme/vision/pull/21"' in page.read_text(encoding="utf-8")
+
+
+def test_cli_unknown_login_against_github_is_one_line(gh, fake, tmp_path, monkeypatch):
+    base = _env(gh, tmp_path, monkeypatch)
+    import os
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "matcher", *base, "portfolio", "refresh", "no-such-learner"],
+        capture_output=True, text=True, cwd=ROOT, timeout=60, env={**os.environ},
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "GitHub has no user 'no-such-learner'" in proc.stderr
+    assert "Traceback" not in proc.stderr and "ghp_" not in proc.stderr

@@ -80,3 +80,12 @@ def test_terminal_table(db):
     assert "@ada-learns" in out and "verified" in out
     assert "Fix padding side in the Whisper tokenizer" in out
     assert "3 merged PRs in 2 repositories" in out
+
+
+def test_docs_show_the_real_markdown_export():
+    from pathlib import Path
+
+    from tests.portfolio.sample import markdown_example
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "portfolio.md").read_text(encoding="utf-8")
+    assert f"````markdown\n{markdown_example()}````" in docs, "regenerate: python -m tests.portfolio.sample"
