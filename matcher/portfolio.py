@@ -27,8 +27,18 @@ CODE_TTL = timedelta(hours=24)
 _LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 # labels that say how an issue was triaged, not what skill it needed
 _NOISE_LABELS = {
-    "good first issue", "help wanted", "first timers only", "beginner", "easy", "triaged",
-    "needs triage", "cla signed", "merged", "ready to merge", "lgtm", "approved",
+    "good first issue",
+    "help wanted",
+    "first timers only",
+    "beginner",
+    "easy",
+    "triaged",
+    "needs triage",
+    "cla signed",
+    "merged",
+    "ready to merge",
+    "lgtm",
+    "approved",
 }
 
 
@@ -60,7 +70,9 @@ class LinkResult:
         )
 
 
-def link(db: Database, learner_id: str, login: str, client: PullsClient | None = None) -> LinkResult:
+def link(
+    db: Database, learner_id: str, login: str, client: PullsClient | None = None
+) -> LinkResult:
     """Start linking a login to a learner: issue a one-time code (only its hash is stored).
 
     With a client, an unknown login is refused now rather than at verification.
@@ -80,15 +92,20 @@ def link(db: Database, learner_id: str, login: str, client: PullsClient | None =
     return LinkResult(login=login, code=code, expires_at=expires)
 
 
-def verify(db: Database, client: PullsClient, login: str, learner_id: str | None = None) -> Identity:
+def verify(
+    db: Database, client: PullsClient, login: str, learner_id: str | None = None
+) -> Identity:
     """Check GitHub for the code of a pending claim; on success the login becomes evidence."""
     login = check_login(login)
     claims = [
-        c for c in store.identities_for_login(db, login)
+        c
+        for c in store.identities_for_login(db, login)
         if learner_id is None or c.learner_id == str(learner_id)
     ]
     if not claims:
-        raise IdentityError(f"no learner has linked {login}: run `portfolio link {login} --learner ID` first")
+        raise IdentityError(
+            f"no learner has linked {login}: run `portfolio link {login} --learner ID` first"
+        )
     if all(c.verified for c in claims):
         return claims[0]
     now = datetime.now(UTC)
@@ -105,11 +122,17 @@ def verify(db: Database, client: PullsClient, login: str, learner_id: str | None
         seen = code_matches(sightings, claim.code_hash or "")
         if seen is not None:
             identity = store.mark_verified(db, claim.learner_id, user.id, user.login)
-            log.info("%s verified for learner %s (code found in %s)", user.login, claim.learner_id, seen.where)
+            log.info(
+                "%s verified for learner %s (code found in %s)",
+                user.login,
+                claim.learner_id,
+                seen.where,
+            )
             return identity
     if sightings:
         raise VerificationError(
-            f"the code found on {login}'s profile is not the one issued; use the latest code you were given"
+            f"the code found on {login}'s profile is not the one issued; "
+            "use the latest code you were given"
         )
     raise VerificationError(
         f"no verification code found in the bio or the newest public gists of {login}"
@@ -135,7 +158,9 @@ class RefreshReport:
     @property
     def message(self) -> str:
         plural = "s" if self.seen != 1 else ""
-        parts = [f"{self.login}: {self.seen} merged pull request{plural} seen, {len(self.added)} new"]
+        parts = [
+            f"{self.login}: {self.seen} merged pull request{plural} seen, {len(self.added)} new"
+        ]
         if self.reverted:
             parts.append(f"{len(self.reverted)} newly marked reverted")
         if self.attributed:
@@ -181,7 +206,9 @@ def refresh(db: Database, client: PullsClient, login: str, *, full: bool = False
     key = store.author_key(user.id, user.login)
     watermark = None if full else store.get_watermark(db, key)
     since = watermark.date() if watermark else None  # day granularity; the overlap is deduplicated
-    report = RefreshReport(login=user.login, github_id=user.id, renamed_from=renamed_from, since=since)
+    report = RefreshReport(
+        login=user.login, github_id=user.id, renamed_from=renamed_from, since=since
+    )
 
     hits = client.merged_pulls(user.login, since)
     report.seen = len(hits)
@@ -261,7 +288,7 @@ class Funnel:
 
 
 def funnel_counts(statuses: Iterable[tuple[str, str]], merged_issue_keys: set[str]) -> Funnel:
-    """Cumulative funnel from (issue key, status) pairs: a merge implies working implies interested."""
+    """Cumulative funnel from (issue key, status) pairs: merged => working => interested."""
     counts = Counter()
     for key, status in statuses:
         merged = key in merged_issue_keys
@@ -276,7 +303,8 @@ def funnel(db: Database, learner_id: str | None = None) -> Funnel:
     """The suggestion-to-merge funnel of one learner, or of everyone."""
     suggestions = store.suggestions_of(db, learner_id)
     merged = {
-        (a.learner_id, normalize_issue_url(a.issue_url)) for a in store.load_attributions(db, learner_id)
+        (a.learner_id, normalize_issue_url(a.issue_url))
+        for a in store.load_attributions(db, learner_id)
     }
     pairs = [((str(s.learner_id), normalize_issue_url(s.issue_url)), s.status) for s in suggestions]
     return funnel_counts(pairs, merged)
@@ -440,8 +468,13 @@ def _ranked(counter: Counter) -> list[tuple[str, int]]:
     return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def load_summary(db: Database, login: str, *, niches_of: Callable[[str], Iterable[str]] | None = None,
-                 now: datetime | None = None) -> Summary:
+def load_summary(
+    db: Database,
+    login: str,
+    *,
+    niches_of: Callable[[str], Iterable[str]] | None = None,
+    now: datetime | None = None,
+) -> Summary:
     """The summary of a login from the store; unverified logins are marked as such."""
     login = check_login(login)
     claims = store.identities_for_login(db, login)
@@ -450,9 +483,12 @@ def load_summary(db: Database, login: str, *, niches_of: Callable[[str], Iterabl
     contributions = store.load_contributions(db, author_id=github_id, login=login)
     if not contributions and not claims:
         raise MatcherError(
-            f"no portfolio for {login}: run `portfolio refresh {login}` (and link it to a learner to verify)"
+            f"no portfolio for {login}: run `portfolio refresh {login}` "
+            "(and link it to a learner to verify)"
         )
-    shown_login = identity.login if identity else (contributions[0].author_login if contributions else login)
+    shown_login = (
+        identity.login if identity else (contributions[0].author_login if contributions else login)
+    )
     attributions = store.load_attributions(db, identity.learner_id) if identity else []
     if niches_of is None:
         niches_of = _catalog_niches()

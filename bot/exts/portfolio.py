@@ -42,9 +42,14 @@ def default_client() -> PullsClient:
 
     settings = load_settings()
     token = github_token(required=False)
-    return PullsClient(make_github(settings.github.api_url, token.get_secret_value() if token else None,
-                                   retries=settings.github.max_retries,
-                                   timeout=settings.github.timeout_seconds))
+    return PullsClient(
+        make_github(
+            settings.github.api_url,
+            token.get_secret_value() if token else None,
+            retries=settings.github.max_retries,
+            timeout=settings.github.timeout_seconds,
+        )
+    )
 
 
 def _cut(text: str, limit: int) -> str:
@@ -56,22 +61,44 @@ def portfolio_embed(summary: lib.Summary) -> discord.Embed:
     s = summary
     description = (
         f"**{s.merged}** merged pull request{'s' if s.merged != 1 else ''} in **{s.repos_count}** "
-        f"repositor{'ies' if s.repos_count != 1 else 'y'} · +{s.additions:,} / -{s.deletions:,} lines"
+        f"repositor{'ies' if s.repos_count != 1 else 'y'}"
+        f" · +{s.additions:,} / -{s.deletions:,} lines"
     )
     if s.first_merge:
-        description += (f"\nFirst merge {day(s.first_merge)}, latest {day(s.latest_merge)} · weekly streak "
-                        f"{s.current_streak_weeks} (longest {s.longest_streak_weeks})")
+        description += (
+            f"\nFirst merge {day(s.first_merge)}, latest {day(s.latest_merge)} · weekly streak "
+            f"{s.current_streak_weeks} (longest {s.longest_streak_weeks})"
+        )
     if not s.verified:
-        description = ":warning: **Unverified login: not evidence.** Use `/github link` to verify.\n" + description
-    embed = discord.Embed(title=_cut(f"Contributions of @{s.login}", 256), url=s.profile_url,
-                          colour=COLOUR, description=_cut(description, 4000))
+        description = (
+            ":warning: **Unverified login: not evidence.** Use `/github link` to verify.\n"
+            + description
+        )
+    embed = discord.Embed(
+        title=_cut(f"Contributions of @{s.login}", 256),
+        url=s.profile_url,
+        colour=COLOUR,
+        description=_cut(description, 4000),
+    )
     if s.repos:
-        embed.add_field(name="Repositories", value=_cut("\n".join(
-            f"[{r.repo}](https://github.com/{r.repo}) · {r.prs}" for r in s.repos[:5]), 1024), inline=False)
+        embed.add_field(
+            name="Repositories",
+            value=_cut(
+                "\n".join(
+                    f"[{r.repo}](https://github.com/{r.repo}) · {r.prs}" for r in s.repos[:5]
+                ),
+                1024,
+            ),
+            inline=False,
+        )
     if s.languages:
-        embed.add_field(name="Languages", value=_cut(", ".join(f"{n} ({c})" for n, c in s.languages[:6]), 1024))
+        embed.add_field(
+            name="Languages", value=_cut(", ".join(f"{n} ({c})" for n, c in s.languages[:6]), 1024)
+        )
     if s.niches:
-        embed.add_field(name="Areas", value=_cut(", ".join(f"{n} ({c})" for n, c in s.niches[:6]), 1024))
+        embed.add_field(
+            name="Areas", value=_cut(", ".join(f"{n} ({c})" for n, c in s.niches[:6]), 1024)
+        )
     latest = []
     for e in s.entries[:5]:
         c = e.contribution
@@ -92,7 +119,10 @@ def congratulation(report: lib.RefreshReport) -> str:
     """One DM for the new merges of one refresh."""
     merged = [c for c in report.added if not c.reverted]
     suggested = {a.contribution_url for a in report.attributed}
-    lines = [f":tada: Congratulations! {len(merged)} new merged pull request{'s' if len(merged) != 1 else ''}:"]
+    lines = [
+        f":tada: Congratulations! {len(merged)} new merged pull "
+        f"request{'s' if len(merged) != 1 else ''}:"
+    ]
     for c in merged[:10]:
         note = " (one of your suggestions!)" if c.url in suggested else ""
         lines.append(f"• {c.repo}: {c.title} ({day(c.merged_at)}){note}\n  <{c.url}>")
@@ -108,8 +138,12 @@ class Portfolio(commands.Cog):
     def __init__(self, bot):
         self.bot = bot
         # tests point the cog at a fake GitHub by setting bot.portfolio_client_factory
-        self.make_client: Callable[[], PullsClient] = getattr(bot, "portfolio_client_factory", None) or default_client
-        self.refresh_seconds = float(getattr(bot, "portfolio_refresh_seconds", None) or DEFAULT_REFRESH_SECONDS)
+        self.make_client: Callable[[], PullsClient] = (
+            getattr(bot, "portfolio_client_factory", None) or default_client
+        )
+        self.refresh_seconds = float(
+            getattr(bot, "portfolio_refresh_seconds", None) or DEFAULT_REFRESH_SECONDS
+        )
         self._pass_lock = asyncio.Lock()
         self.last_reports: list[lib.RefreshReport] = []
 
@@ -124,8 +158,9 @@ class Portfolio(commands.Cog):
 
     @app_commands.command(name="portfolio", description="Your merged pull requests, with a chart")
     @app_commands.describe(login="A GitHub login (default: yours)", public="Show it to the channel")
-    async def portfolio(self, interaction: discord.Interaction, login: str | None = None,
-                        public: bool = False) -> None:
+    async def portfolio(
+        self, interaction: discord.Interaction, login: str | None = None, public: bool = False
+    ) -> None:
         login = login or await run_blocking(self._own_login, str(interaction.user.id))
         if not login:
             raise UserError("Link your GitHub login first: `/github link login: your-login`.")
@@ -133,7 +168,8 @@ class Portfolio(commands.Cog):
         summary = await run_blocking(lib.load_summary, self.bot.db, login)
         png = await run_blocking(chart_png, summary)
         await interaction.followup.send(
-            embed=portfolio_embed(summary), file=discord.File(io.BytesIO(png), filename=CHART_NAME),
+            embed=portfolio_embed(summary),
+            file=discord.File(io.BytesIO(png), filename=CHART_NAME),
             ephemeral=not public,
         )
 
@@ -144,12 +180,18 @@ class Portfolio(commands.Cog):
         learner = get_learner(self.bot.db, learner_id)
         return learner.github_login if learner else None
 
-    @github.command(name="link", description="Link your GitHub login; you get a code to prove it is yours")
+    @github.command(
+        name="link", description="Link your GitHub login; you get a code to prove it is yours"
+    )
     @app_commands.describe(login="Your GitHub login")
     async def link(self, interaction: discord.Interaction, login: str) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        result = await run_blocking(lib.link, self.bot.db, str(interaction.user.id), login, self.make_client())
-        await reply(interaction, f"{result.instructions}\nThen run `/github verify`.\n`{result.code}`")
+        result = await run_blocking(
+            lib.link, self.bot.db, str(interaction.user.id), login, self.make_client()
+        )
+        await reply(
+            interaction, f"{result.instructions}\nThen run `/github verify`.\n`{result.code}`"
+        )
 
     @github.command(name="verify", description="Check GitHub for your code; then your merges count")
     async def verify(self, interaction: discord.Interaction) -> None:
@@ -161,8 +203,11 @@ class Portfolio(commands.Cog):
         client = self.make_client()
         identity = await run_blocking(lib.verify, self.bot.db, client, identity.login, learner_id)
         report = await run_blocking(lib.refresh, self.bot.db, client, identity.login)
-        await reply(interaction, f"Verified: **{identity.login}** is yours. Found {report.seen} merged pull "
-                                 "request(s); `/portfolio` shows them. I'll DM you when a new one is merged.")
+        await reply(
+            interaction,
+            f"Verified: **{identity.login}** is yours. Found {report.seen} merged pull "
+            "request(s); `/portfolio` shows them. I'll DM you when a new one is merged.",
+        )
 
     # ------------------------------------------------------------------ the loop
 
@@ -171,8 +216,11 @@ class Portfolio(commands.Cog):
         try:
             await self.refresh_all()
         except SURVIVABLE as error:
-            log.warning("portfolio refresh pass failed, retrying next pass: %s", error.__class__.__name__,
-                        exc_info=error)
+            log.warning(
+                "portfolio refresh pass failed, retrying next pass: %s",
+                error.__class__.__name__,
+                exc_info=error,
+            )
 
     @refresh_loop.before_loop
     async def _wait_ready(self) -> None:
@@ -197,7 +245,9 @@ class Portfolio(commands.Cog):
                     report = await run_blocking(lib.refresh, self.bot.db, client, identity.login)
                 except (AuthError, RateLimitError):
                     raise  # the same for every login: stop this pass
-                except MatcherError as error:  # one renamed or deleted account must not stop the rest
+                except (
+                    MatcherError
+                ) as error:  # one renamed or deleted account must not stop the rest
                     log.warning("portfolio refresh of %s failed: %s", identity.login, error)
                     continue
                 reports.append(report)
@@ -212,9 +262,15 @@ class Portfolio(commands.Cog):
         try:
             user = self.bot.get_user(int(learner_id)) or await self.bot.fetch_user(int(learner_id))
             await user.send(message)
-        except (discord.HTTPException, ValueError) as error:  # Forbidden: DMs closed; NotFound: gone
-            log.info("cannot DM learner %s (%s); keeping the news for their next command",
-                     learner_id, error.__class__.__name__)
+        except (
+            discord.HTTPException,
+            ValueError,
+        ) as error:  # Forbidden: DMs closed; NotFound: gone
+            log.info(
+                "cannot DM learner %s (%s); keeping the news for their next command",
+                learner_id,
+                error.__class__.__name__,
+            )
             await run_blocking(set_pending_notice, self.bot.db, learner_id, message)
 
 

@@ -1,9 +1,9 @@
-"""`portfolio`: link and verify a GitHub login, refresh its merged pull requests, show the summary."""
+"""`portfolio`: link and verify a GitHub login, refresh its merged pull requests, show them."""
 
 from __future__ import annotations
 
 import logging
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -26,7 +26,7 @@ stdout = Console()
 stderr = Console(stderr=True)
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     md = "md"
     html = "html"
@@ -52,8 +52,12 @@ def _client(settings: Settings) -> PullsClient:
 def link(
     ctx: typer.Context,
     login: Annotated[str, typer.Argument(help="The GitHub login to link.")],
-    learner: Annotated[str, typer.Option("--learner", help="The learner's id (their Discord user id).")],
-    offline: Annotated[bool, typer.Option(help="Do not check on GitHub that the login exists.")] = False,
+    learner: Annotated[
+        str, typer.Option("--learner", help="The learner's id (their Discord user id).")
+    ],
+    offline: Annotated[
+        bool, typer.Option(help="Do not check on GitHub that the login exists.")
+    ] = False,
 ) -> None:
     """Issue a one-time code and say where to put it to prove the login is yours."""
     settings = settings_from(ctx)
@@ -68,7 +72,9 @@ def link(
 def verify(
     ctx: typer.Context,
     login: Annotated[str, typer.Argument(help="The GitHub login linked with `portfolio link`.")],
-    learner: Annotated[str | None, typer.Option("--learner", help="Only this learner's claim.")] = None,
+    learner: Annotated[
+        str | None, typer.Option("--learner", help="Only this learner's claim.")
+    ] = None,
 ) -> None:
     """Look for the code in the login's bio and public gists; verified logins count as evidence."""
     settings = settings_from(ctx)
@@ -79,8 +85,12 @@ def verify(
 @portfolio_app.command("refresh")
 def refresh(
     ctx: typer.Context,
-    login: Annotated[str, typer.Argument(help="The GitHub login whose merged pull requests to fetch.")],
-    full: Annotated[bool, typer.Option("--full", help="Ignore the watermark and fetch everything.")] = False,
+    login: Annotated[
+        str, typer.Argument(help="The GitHub login whose merged pull requests to fetch.")
+    ],
+    full: Annotated[
+        bool, typer.Option("--full", help="Ignore the watermark and fetch everything.")
+    ] = False,
 ) -> None:
     """Fetch merged pull requests since the last refresh; store each once."""
     settings = settings_from(ctx)
@@ -94,8 +104,12 @@ def refresh(
 def show(
     ctx: typer.Context,
     login: Annotated[str, typer.Argument(help="The GitHub login.")],
-    format: Annotated[Format, typer.Option("--format", "-f", help="table, md, html or json.")] = Format.table,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")] = None,
+    format: Annotated[
+        Format, typer.Option("--format", "-f", help="table, md, html or json.")
+    ] = Format.table,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")
+    ] = None,
 ) -> None:
     """Render the stored portfolio (no GitHub requests): table, Markdown, HTML page or JSON."""
     settings = settings_from(ctx)
@@ -131,7 +145,9 @@ def show(
 @portfolio_app.command("funnel")
 def funnel(
     ctx: typer.Context,
-    learner: Annotated[str | None, typer.Option("--learner", help="One learner; everyone if left out.")] = None,
+    learner: Annotated[
+        str | None, typer.Option("--learner", help="One learner; everyone if left out.")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """The suggestion-to-merge funnel: suggested, interested, working on it, merged."""

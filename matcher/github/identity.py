@@ -34,7 +34,9 @@ class CodeSighting:
     where: str  # "bio" or the gist's URL
 
 
-def find_codes(client: PullsClient, user: GitHubUser, wanted: set[str] = frozenset()) -> list[CodeSighting]:
+def find_codes(
+    client: PullsClient, user: GitHubUser, wanted: set[str] = frozenset()
+) -> list[CodeSighting]:
     """Verification-looking codes in the user's bio and newest public gists.
 
     Stops as soon as a code whose hash is in `wanted` is seen. Costs: 0 requests for the bio
@@ -60,7 +62,9 @@ def find_codes(client: PullsClient, user: GitHubUser, wanted: set[str] = frozens
             client.requests.add("gist")
             full = client.gh.get_gist(gist.id)
             for f in (full.files or {}).values():
-                found.extend(CodeSighting(c, where) for c in CODE_PATTERN.findall((f.content or "").lower()))
+                found.extend(
+                    CodeSighting(c, where) for c in CODE_PATTERN.findall((f.content or "").lower())
+                )
     return found
 
 

@@ -1,4 +1,4 @@
-"""Merged pull requests of a GitHub login, through PyGithub: search, details, repositories, reverts."""
+"""Merged pull requests of a GitHub login through PyGithub: search, details, repos, reverts."""
 
 from __future__ import annotations
 
@@ -88,7 +88,9 @@ def pull_url(repo: str, number: int | str) -> str:
 
 def normalize_issue_url(url: str) -> str:
     """https://github.com/Owner/Repo/issues/3 and .../pull/3 and the API form all map to one key."""
-    m = re.search(r"(?:github\.com/(?:repos/)?|/repos/)([\w.-]+/[\w.-]+)/(?:issues|pulls?)/(\d+)", url)
+    m = re.search(
+        r"(?:github\.com/(?:repos/)?|/repos/)([\w.-]+/[\w.-]+)/(?:issues|pulls?)/(\d+)", url
+    )
     return issue_url(m.group(1), m.group(2)) if m else url.strip().lower()
 
 
@@ -132,16 +134,24 @@ def translate(what: str) -> Iterator[None]:
     except BadCredentialsException:
         raise AuthError("GitHub rejected the token (401): check GITHUB_TOKEN") from None
     except RateLimitExceededException as exc:
-        raise RateLimitError(f"GitHub rate limit exhausted while fetching {what}{_reset(exc)}") from None
+        raise RateLimitError(
+            f"GitHub rate limit exhausted while fetching {what}{_reset(exc)}"
+        ) from None
     except UnknownObjectException:
         raise GitHubNotFoundError(f"GitHub has no {what} (deleted, renamed or private)") from None
     except GithubException as exc:
         message = exc.data.get("message") if isinstance(exc.data, dict) else None
         if exc.status == 403 and message and "rate limit" in message.lower():
-            raise RateLimitError(f"GitHub rate limit exhausted while fetching {what}{_reset(exc)}") from None
+            raise RateLimitError(
+                f"GitHub rate limit exhausted while fetching {what}{_reset(exc)}"
+            ) from None
         if exc.status == 422:
-            raise GitHubNotFoundError(f"GitHub cannot search {what}: {message or 'unprocessable'}") from None
-        raise GitHubError(f"GitHub answered {exc.status} for {what}: {message or 'no message'}") from None
+            raise GitHubNotFoundError(
+                f"GitHub cannot search {what}: {message or 'unprocessable'}"
+            ) from None
+        raise GitHubError(
+            f"GitHub answered {exc.status} for {what}: {message or 'no message'}"
+        ) from None
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
         raise GitHubError(f"cannot reach GitHub for {what}: {exc.__class__.__name__}") from None
 
@@ -155,8 +165,13 @@ def _reset(exc: GithubException) -> str:
     return f"; it resets at {at:%H:%M} UTC"
 
 
-def make_github(api_url: str = DEFAULT_API_URL, token: str | None = None, *, retries: int = 3,
-                timeout: float = 30) -> Github:
+def make_github(
+    api_url: str = DEFAULT_API_URL,
+    token: str | None = None,
+    *,
+    retries: int = 3,
+    timeout: float = 30,
+) -> Github:
     """A PyGithub client for api_url (a local fake in tests); throttled only against github.com."""
     retry = urllib3.Retry(
         total=retries,
@@ -198,12 +213,14 @@ class PullsClient:
             return GitHubUser(id=u.id, login=u.login, name=u.name, bio=u.bio, html_url=u.html_url)
 
     def user_by_id(self, github_id: int) -> GitHubUser | None:
-        """The account's current login, found by its permanent id (follows renames); None if deleted."""
+        """The account's current login by its permanent id (follows renames); None if deleted."""
         self.requests.add("user")
         try:
             with translate(f"user #{github_id}"):
                 u = self.gh.get_user_by_id(int(github_id))
-                return GitHubUser(id=u.id, login=u.login, name=u.name, bio=u.bio, html_url=u.html_url)
+                return GitHubUser(
+                    id=u.id, login=u.login, name=u.name, bio=u.bio, html_url=u.html_url
+                )
         except GitHubNotFoundError:
             return None
 
@@ -226,7 +243,9 @@ class PullsClient:
             total = results.totalCount
         self.requests.add("search", max(1, -(-min(total, 1000) // SEARCH_PAGE)))
         if total > 1000:
-            log.warning("%s has %d merged pull requests; search returns the first 1000", login, total)
+            log.warning(
+                "%s has %d merged pull requests; search returns the first 1000", login, total
+            )
         return found
 
     def _from_search(self, item) -> Contribution:
@@ -265,7 +284,9 @@ class PullsClient:
             info = self.repo_info(c.repo)
             values: dict = {"closes": tuple(dict.fromkeys(c.closes + closing.get(c.url, ())))}
             if info is not None:
-                values.update(repo_stars=info.stars, repo_language=info.language, repo_topics=info.topics)
+                values.update(
+                    repo_stars=info.stars, repo_language=info.language, repo_topics=info.topics
+                )
                 try:
                     self.requests.add("pull")
                     with translate(f"pull request {c.url}"):
@@ -279,7 +300,9 @@ class PullsClient:
                             details=True,
                         )
                 except GitHubNotFoundError:
-                    log.warning("%s: pull request not readable; stored from the search result", c.url)
+                    log.warning(
+                        "%s: pull request not readable; stored from the search result", c.url
+                    )
             out.append(_replace(c, **values))
         return out
 
@@ -299,8 +322,10 @@ class PullsClient:
                         private=bool(r.private),
                     )
             except GitHubNotFoundError:
-                log.warning("repository %s is private or deleted; its pull requests keep search data",
-                            full_name)
+                log.warning(
+                    "repository %s is private or deleted; its pull requests keep search data",
+                    full_name,
+                )
                 self._repos[key] = None
         return self._repos[key]
 
@@ -326,7 +351,9 @@ class PullsClient:
                 with translate("closing issue references"):
                     _headers, data = self.gh.requester.graphql_query(f"query {{\n{fields}\n}}", {})
             except GitHubError as exc:
-                log.info("GraphQL closing references unavailable (%s); using pull request bodies", exc)
+                log.info(
+                    "GraphQL closing references unavailable (%s); using pull request bodies", exc
+                )
                 self.use_graphql = False
                 return out
             answers = (data or {}).get("data") or {}
@@ -357,7 +384,9 @@ class PullsClient:
                         repo = _repo_of(raw.get("repository_url") or raw.get("html_url") or "")
                         for target in parse_reverted_refs(raw.get("title"), raw.get("body"), repo):
                             found.setdefault(target, raw.get("html_url") or "")
-                    self.requests.add("search", max(1, -(-min(results.totalCount, 1000) // SEARCH_PAGE)))
+                    self.requests.add(
+                        "search", max(1, -(-min(results.totalCount, 1000) // SEARCH_PAGE))
+                    )
             except GitHubNotFoundError as exc:
                 # a repository in the query became private or was deleted: skip this chunk
                 log.warning("revert search skipped: %s", exc)

@@ -34,8 +34,9 @@ def _weeks(first: date, last: date) -> list[date]:
 def chart_png(summary: Summary, *, dpi: int = 100) -> bytes:
     """A PNG of two panels; reverted merges are left out, as in the totals."""
     merged = [e.contribution for e in summary.entries if e.contribution.counts]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6), dpi=dpi,
-                                      gridspec_kw={"width_ratios": [3, 2]})
+    fig, (left, right) = plt.subplots(
+        1, 2, figsize=(10, 3.6), dpi=dpi, gridspec_kw={"width_ratios": [3, 2]}
+    )
     try:
         if merged:
             days = [c.merged_at.date() for c in merged]
@@ -58,8 +59,14 @@ def chart_png(summary: Summary, *, dpi: int = 100) -> bytes:
             for n in counts:
                 total += n
                 cumulative.append(total)
-            running.plot(range(len(months)), cumulative, color="#1a7f37", marker="o", linewidth=1.5,
-                         label="running total")
+            running.plot(
+                range(len(months)),
+                cumulative,
+                color="#1a7f37",
+                marker="o",
+                linewidth=1.5,
+                label="running total",
+            )
             running.set_ylim(bottom=0)
             running.spines[["top"]].set_visible(False)
             running.set_ylabel("running total", fontsize=8, color="#1a7f37")
@@ -74,8 +81,15 @@ def chart_png(summary: Summary, *, dpi: int = 100) -> bytes:
             right.tick_params(axis="y", labelsize=8)
         else:
             for ax in (left, right):
-                ax.text(0.5, 0.5, "no merged pull requests yet", ha="center", va="center",
-                        transform=ax.transAxes, color="#57606a")
+                ax.text(
+                    0.5,
+                    0.5,
+                    "no merged pull requests yet",
+                    ha="center",
+                    va="center",
+                    transform=ax.transAxes,
+                    color="#57606a",
+                )
                 ax.set_xticks([])
                 ax.set_yticks([])
         left.set_title("Merged pull requests over time", fontsize=10)

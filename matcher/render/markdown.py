@@ -23,8 +23,10 @@ def to_markdown(summary: Summary) -> str:
     if s.verified:
         lines.append(f"GitHub: [@{s.login}]({s.profile_url}) (verified)")
     else:
-        lines.append(f"> **Unverified:** the GitHub login @{s.login} has not been verified; "
-                     "these pull requests are not evidence.")
+        lines.append(
+            f"> **Unverified:** the GitHub login @{s.login} has not been verified; "
+            "these pull requests are not evidence."
+        )
     lines.append("")
     totals = (
         f"**{s.merged} merged pull request{'s' if s.merged != 1 else ''}** to "
@@ -40,8 +42,10 @@ def to_markdown(summary: Summary) -> str:
         )
     if s.reverted:
         were = "were" if s.reverted != 1 else "was"
-        lines.append(f"{s.reverted} more merged pull request{'s' if s.reverted != 1 else ''} {were} "
-                     "later reverted and not counted.")
+        lines.append(
+            f"{s.reverted} more merged pull request{'s' if s.reverted != 1 else ''} {were} "
+            "later reverted and not counted."
+        )
     lines += [
         "",
         f"- **Languages:** {_counts(s.languages)}",

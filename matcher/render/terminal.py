@@ -19,20 +19,28 @@ def portfolio_renderable(summary: Summary) -> Group:
     s = summary
     head = Text()
     head.append(f"@{s.login}", style="bold")
-    head.append("  verified" if s.verified else "  UNVERIFIED: not evidence",
-                style="green" if s.verified else "bold red")
-    head.append(f"\n{s.merged} merged PRs in {s.repos_count} repositories, "
-                f"+{s.additions:,} -{s.deletions:,} lines")
+    head.append(
+        "  verified" if s.verified else "  UNVERIFIED: not evidence",
+        style="green" if s.verified else "bold red",
+    )
+    head.append(
+        f"\n{s.merged} merged PRs in {s.repos_count} repositories, "
+        f"+{s.additions:,} -{s.deletions:,} lines"
+    )
     if s.reverted:
         head.append(f" ({s.reverted} reverted, not counted)", style="yellow")
     if s.first_merge:
-        head.append(f"\nfirst merge {day(s.first_merge)}, latest {day(s.latest_merge)}; "
-                    f"weekly streak {s.current_streak_weeks} (longest {s.longest_streak_weeks})")
+        head.append(
+            f"\nfirst merge {day(s.first_merge)}, latest {day(s.latest_merge)}; "
+            f"weekly streak {s.current_streak_weeks} (longest {s.longest_streak_weeks})"
+        )
     head.append(f"\nlanguages: {_counts(s.languages)}\nareas: {_counts(s.niches)}")
     if s.funnel:
         f = s.funnel
-        head.append(f"\nsuggestions: {f.suggested} suggested, {f.interested} interested, "
-                    f"{f.working} working on it, {f.merged} merged")
+        head.append(
+            f"\nsuggestions: {f.suggested} suggested, {f.interested} interested, "
+            f"{f.working} working on it, {f.merged} merged"
+        )
 
     table = Table(show_lines=False, expand=True)
     table.add_column("Merged", no_wrap=True)

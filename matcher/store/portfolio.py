@@ -25,7 +25,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from matcher.errors import IdentityError
 from matcher.store.db import Base, Database
 
-
 # --- records -------------------------------------------------------------------------------
 
 
@@ -194,8 +193,19 @@ def _identity(row: IdentityRow) -> Identity:
 
 
 _SCALARS = (
-    "author_id", "author_login", "repo", "number", "title", "merged_at", "additions", "deletions",
-    "repo_stars", "repo_language", "reverted", "reverted_by", "details",
+    "author_id",
+    "author_login",
+    "repo",
+    "number",
+    "title",
+    "merged_at",
+    "additions",
+    "deletions",
+    "repo_stars",
+    "repo_language",
+    "reverted",
+    "reverted_by",
+    "details",
 )
 _LISTS = ("labels", "closes", "repo_topics")
 
@@ -232,7 +242,9 @@ def verified_identity(db: Database, login: str) -> Identity | None:
 
 def verified_identities(db: Database) -> list[Identity]:
     """All verified identities, for the periodic refresh."""
-    query = select(IdentityRow).where(IdentityRow.verified.is_(True)).order_by(IdentityRow.login_key)
+    query = (
+        select(IdentityRow).where(IdentityRow.verified.is_(True)).order_by(IdentityRow.login_key)
+    )
     with db.session() as session:
         return [_identity(r) for r in session.scalars(query)]
 
@@ -284,7 +296,9 @@ def mark_verified(db: Database, learner_id: str, github_id: int, login: str) -> 
             session.flush()
             return _identity(row)
     except IntegrityError:
-        raise IdentityError(f"GitHub login {login} is already verified by another learner") from None
+        raise IdentityError(
+            f"GitHub login {login} is already verified by another learner"
+        ) from None
 
 
 def rename_identity(db: Database, github_id: int, new_login: str) -> None:
@@ -293,7 +307,9 @@ def rename_identity(db: Database, github_id: int, new_login: str) -> None:
         for row in session.scalars(select(IdentityRow).where(IdentityRow.github_id == github_id)):
             row.login = new_login
             row.login_key = login_key(new_login)
-        for row in session.scalars(select(ContributionRow).where(ContributionRow.author_id == github_id)):
+        for row in session.scalars(
+            select(ContributionRow).where(ContributionRow.author_id == github_id)
+        ):
             row.author_login = new_login
 
 
@@ -315,7 +331,9 @@ def known_urls(db: Database, urls: Iterable[str]) -> set[str]:
     with db.session() as session:
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
-            found.update(session.scalars(select(ContributionRow.url).where(ContributionRow.url.in_(chunk))))
+            found.update(
+                session.scalars(select(ContributionRow.url).where(ContributionRow.url.in_(chunk)))
+            )
     return found
 
 
@@ -451,7 +469,11 @@ def set_watermark(db: Database, key: str, login: str, merged_through: datetime |
     with db.session() as session:
         row = session.get(WatermarkRow, key)
         if row is None:
-            session.add(WatermarkRow(author_key=key, login=login, merged_through=merged_through, refreshed_at=now))
+            session.add(
+                WatermarkRow(
+                    author_key=key, login=login, merged_through=merged_through, refreshed_at=now
+                )
+            )
             return
         row.login = login
         row.refreshed_at = now

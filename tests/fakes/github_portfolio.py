@@ -1,4 +1,4 @@
-"""Portfolio routes for the fake GitHub: merged pull requests, users by id, gists, closing references.
+"""Portfolio routes for the fake GitHub: merged pull requests, users by id, gists, closing refs.
 
     with FakeGitHub() as gh:
         fake = PortfolioFake(gh)                      # installs the routes with gh.add_route
@@ -10,7 +10,8 @@
         fake.hide_repo("acme/lib")                   # private or deleted: /repos/... 404
 
 Served (shapes from ../shared/github-examples/replay: Search.testSearchIssues, PullRequest.setUp):
-  GET /search/issues      q: is:pr is:merged author:L merged:>=YYYY-MM-DD | repo:o/r ... in:title WORD
+  GET /search/issues      q: is:pr is:merged author:L merged:>=YYYY-MM-DD
+                          | is:pr is:merged repo:o/r ... in:title WORD
   GET /repos/o/r/pulls/N  additions, deletions, merged_at, labels
   GET /user/{id}          the account's current login (renames)
   GET /users/{l}/gists, GET /gists/{id}
@@ -29,10 +30,25 @@ from typing import Any
 from tests.fakes.github_server import DOCS, FakeGitHub, Request, Response, load_exchanges
 
 _PULL_MINIMAL = {
-    "url": "", "id": 1, "html_url": "", "number": 1, "state": "closed", "title": "", "body": "",
-    "user": {"login": "octocat", "id": 1}, "labels": [], "created_at": "2020-01-01T00:00:00Z",
-    "updated_at": "2020-01-01T00:00:00Z", "closed_at": None, "merged_at": None, "merged": False,
-    "additions": 0, "deletions": 0, "changed_files": 0, "commits": 1, "comments": 0,
+    "url": "",
+    "id": 1,
+    "html_url": "",
+    "number": 1,
+    "state": "closed",
+    "title": "",
+    "body": "",
+    "user": {"login": "octocat", "id": 1},
+    "labels": [],
+    "created_at": "2020-01-01T00:00:00Z",
+    "updated_at": "2020-01-01T00:00:00Z",
+    "closed_at": None,
+    "merged_at": None,
+    "merged": False,
+    "additions": 0,
+    "deletions": 0,
+    "changed_files": 0,
+    "commits": 1,
+    "comments": 0,
 }
 
 
@@ -76,7 +92,11 @@ class PortfolioFake:
             gh.state.extra.setdefault("gists", {})
             gh.state.extra.setdefault("hidden_repos", set())
         gh.add_route("GET", r"^/search/issues$", self._search_issues)
-        gh.add_route("GET", r"^/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)/pulls/(?P<number>\d+)$", self._get_pull)
+        gh.add_route(
+            "GET",
+            r"^/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)/pulls/(?P<number>\d+)$",
+            self._get_pull,
+        )
         gh.add_route("GET", r"^/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)$", self._get_repo)
         gh.add_route("GET", r"^/user/(?P<id>\d+)$", self._get_user_by_id)
         gh.add_route("GET", r"^/users/(?P<login>[^/]+)/gists$", self._list_gists)
@@ -89,7 +109,9 @@ class PortfolioFake:
     def pulls(self) -> dict[str, FakePull]:
         return self.gh.state.extra["pulls"]
 
-    def add_user(self, login: str, github_id: int, *, bio: str = "", name: str | None = None) -> None:
+    def add_user(
+        self, login: str, github_id: int, *, bio: str = "", name: str | None = None
+    ) -> None:
         with self.gh.state.lock:
             self.gh.state.users[login] = {"id": github_id, "bio": bio, "name": name or login}
 
@@ -108,22 +130,47 @@ class PortfolioFake:
             if old in gists:
                 gists[new] = gists.pop(old)
 
-    def add_gist(self, login: str, content: str, *, description: str = "", filename: str = "proof.txt") -> str:
+    def add_gist(
+        self, login: str, content: str, *, description: str = "", filename: str = "proof.txt"
+    ) -> str:
         with self.gh.state.lock:
             gists = self.gh.state.extra["gists"].setdefault(login, [])
             gist_id = f"g{len(gists) + 1:04d}{abs(hash(login)) % 10000:04d}"
-            gists.insert(0, {"id": gist_id, "description": description, "files": {filename: content}})
+            gists.insert(
+                0, {"id": gist_id, "description": description, "files": {filename: content}}
+            )
             return gist_id
 
-    def add_pull(self, repo: str, author: str, title: str, *, merged_at: datetime | None,
-                 body: str = "", additions: int = 10, deletions: int = 2, labels=(), closes=(),
-                 number: int | None = None) -> str:
+    def add_pull(
+        self,
+        repo: str,
+        author: str,
+        title: str,
+        *,
+        merged_at: datetime | None,
+        body: str = "",
+        additions: int = 10,
+        deletions: int = 2,
+        labels=(),
+        closes=(),
+        number: int | None = None,
+    ) -> str:
         with self.gh.state.lock:
             if number is None:
                 taken = [p.number for p in self.pulls.values() if p.repo.lower() == repo.lower()]
                 number = 100 + len(taken) + 1
-            pr = FakePull(repo, number, title, author, merged_at, body, additions, deletions,
-                          list(labels), list(closes))
+            pr = FakePull(
+                repo,
+                number,
+                title,
+                author,
+                merged_at,
+                body,
+                additions,
+                deletions,
+                list(labels),
+                list(closes),
+            )
             self.pulls[pr.url] = pr
             return pr.url
 
@@ -147,8 +194,13 @@ class PortfolioFake:
 
     def _user_ref(self, login: str) -> dict:
         info = self.gh.state.users.get(login, {})
-        return {"login": login, "id": info.get("id", 0), "type": "User",
-                "url": f"{self.gh.url}/users/{login}", "html_url": f"https://github.com/{login}"}
+        return {
+            "login": login,
+            "id": info.get("id", 0),
+            "type": "User",
+            "url": f"{self.gh.url}/users/{login}",
+            "html_url": f"https://github.com/{login}",
+        }
 
     def _search_item(self, pr: FakePull) -> dict:
         base = self.gh.url
@@ -156,16 +208,24 @@ class PortfolioFake:
         item.update(
             url=f"{base}/repos/{pr.repo}/issues/{pr.number}",
             repository_url=f"{base}/repos/{pr.repo}",
-            html_url=pr.url, number=pr.number, title=pr.title, body=pr.body, state="closed",
+            html_url=pr.url,
+            number=pr.number,
+            title=pr.title,
+            body=pr.body,
+            state="closed",
             user=self._user_ref(pr.author),
             labels=[{"name": n, "color": "7057ff", "default": False} for n in pr.labels],
-            assignee=None, assignees=[], comments=0,
+            assignee=None,
+            assignees=[],
+            comments=0,
             created_at=_iso(pr.merged_at or datetime.now(UTC)),
             updated_at=_iso(pr.merged_at or datetime.now(UTC)),
             closed_at=_iso(pr.merged_at) if pr.merged_at else None,
             pull_request={
-                "url": f"{base}/repos/{pr.repo}/pulls/{pr.number}", "html_url": pr.url,
-                "diff_url": f"{pr.url}.diff", "patch_url": f"{pr.url}.patch",
+                "url": f"{base}/repos/{pr.repo}/pulls/{pr.number}",
+                "html_url": pr.url,
+                "diff_url": f"{pr.url}.diff",
+                "patch_url": f"{pr.url}.patch",
                 "merged_at": _iso(pr.merged_at) if pr.merged_at else None,
             },
             score=1.0,
@@ -178,16 +238,34 @@ class PortfolioFake:
         base = self.gh.url
         data = copy.deepcopy(self._pull_template)
         data.update(
-            url=f"{base}/repos/{pr.repo}/pulls/{pr.number}", html_url=pr.url,
-            issue_url=f"{base}/repos/{pr.repo}/issues/{pr.number}", number=pr.number,
-            state="closed", title=pr.title, body=pr.body, user=self._user_ref(pr.author),
+            url=f"{base}/repos/{pr.repo}/pulls/{pr.number}",
+            html_url=pr.url,
+            issue_url=f"{base}/repos/{pr.repo}/issues/{pr.number}",
+            number=pr.number,
+            state="closed",
+            title=pr.title,
+            body=pr.body,
+            user=self._user_ref(pr.author),
             labels=[{"name": n, "color": "7057ff", "default": False} for n in pr.labels],
-            merged=pr.merged_at is not None, merged_at=_iso(pr.merged_at) if pr.merged_at else None,
+            merged=pr.merged_at is not None,
+            merged_at=_iso(pr.merged_at) if pr.merged_at else None,
             closed_at=_iso(pr.merged_at) if pr.merged_at else None,
-            additions=pr.additions, deletions=pr.deletions, changed_files=1,
-            assignee=None, assignees=[], merged_by=None, milestone=None,
+            additions=pr.additions,
+            deletions=pr.deletions,
+            changed_files=1,
+            assignee=None,
+            assignees=[],
+            merged_by=None,
+            milestone=None,
         )
-        for key in ("head", "base", "_links", "requested_reviewers", "requested_teams", "auto_merge"):
+        for key in (
+            "head",
+            "base",
+            "_links",
+            "requested_reviewers",
+            "requested_teams",
+            "auto_merge",
+        ):
             data.pop(key, None)
         return data
 
@@ -209,34 +287,64 @@ class PortfolioFake:
             elif term == "in:title":
                 in_title = True
             elif ":" in term:
-                return Response(422, {"message": "Validation Failed", "errors": [
-                    {"message": f"unsupported qualifier in this fake: {term}"}], "documentation_url": DOCS})
+                return Response(
+                    422,
+                    {
+                        "message": "Validation Failed",
+                        "errors": [{"message": f"unsupported qualifier in this fake: {term}"}],
+                        "documentation_url": DOCS,
+                    },
+                )
             else:
                 words.append(term.lower())
         if author is not None and author not in self.gh.state.users:
-            # GitHub: 422 "The listed users cannot be searched either because the users do not exist..."
-            return Response(422, {"message": "Validation Failed", "errors": [{
-                "message": "The listed users and repositories cannot be searched either because the "
-                           "resources do not exist or you do not have permission to view them.",
-                "resource": "Search", "field": "q", "code": "invalid"}], "documentation_url": DOCS})
+            # GitHub answers 422 "The listed users cannot be searched ..." for an unknown author
+            return Response(
+                422,
+                {
+                    "message": "Validation Failed",
+                    "errors": [
+                        {
+                            "message": "The listed users and repositories cannot be searched "
+                            "either because the "
+                            "resources do not exist or you do not have permission to view them.",
+                            "resource": "Search",
+                            "field": "q",
+                            "code": "invalid",
+                        }
+                    ],
+                    "documentation_url": DOCS,
+                },
+            )
         found = [
-            pr for pr in self.pulls.values()
+            pr
+            for pr in self.pulls.values()
             if pr.merged_at is not None
             and pr.repo.lower() not in self.gh.state.extra.get("unsearchable", set())
             and (author is None or pr.author.lower() == author.lower())
             and (not repos or pr.repo.lower() in repos)
             and (since is None or pr.merged_at.date() >= since)
-            and all(w in (pr.title if in_title else pr.title + " " + pr.body).lower() for w in words)
+            and all(
+                w in (pr.title if in_title else pr.title + " " + pr.body).lower() for w in words
+            )
         ]
         found.sort(key=lambda p: (p.merged_at, p.url))
-        return self.gh._paged(req, [self._search_item(p) for p in found], envelope=self.gh.template("search"))
+        return self.gh._paged(
+            req, [self._search_item(p) for p in found], envelope=self.gh.template("search")
+        )
 
     def _get_pull(self, req: Request) -> Response:
         repo = f"{req.match['owner']}/{req.match['name']}"
         pr = self.pulls.get(f"https://github.com/{repo}/pull/{req.match['number']}")
         if pr is None:
-            pr = next((p for p in self.pulls.values()
-                       if p.repo.lower() == repo.lower() and p.number == int(req.match["number"])), None)
+            pr = next(
+                (
+                    p
+                    for p in self.pulls.values()
+                    if p.repo.lower() == repo.lower() and p.number == int(req.match["number"])
+                ),
+                None,
+            )
         if pr is None or self._hidden(repo):
             return Response(404, self.gh.template("not_found"))
         return Response(200, self._pull_payload(pr))
@@ -249,7 +357,9 @@ class PortfolioFake:
 
     def _get_user_by_id(self, req: Request) -> Response:
         wanted = int(req.match["id"])
-        login = next((name for name, info in self.gh.state.users.items() if info.get("id") == wanted), None)
+        login = next(
+            (name for name, info in self.gh.state.users.items() if info.get("id") == wanted), None
+        )
         if login is None:
             return Response(404, self.gh.template("not_found"))
         return Response(200, self.gh.user_payload(login))
@@ -257,15 +367,24 @@ class PortfolioFake:
     def _gist_payload(self, login: str, gist: dict, *, content: bool) -> dict:
         base = self.gh.url
         return {
-            "url": f"{base}/gists/{gist['id']}", "id": gist["id"],
+            "url": f"{base}/gists/{gist['id']}",
+            "id": gist["id"],
             "html_url": f"https://gist.github.com/{login}/{gist['id']}",
-            "description": gist["description"], "public": True,
-            "owner": self._user_ref(login), "created_at": "2026-01-01T00:00:00Z",
-            "updated_at": "2026-01-01T00:00:00Z", "comments": 0,
+            "description": gist["description"],
+            "public": True,
+            "owner": self._user_ref(login),
+            "created_at": "2026-01-01T00:00:00Z",
+            "updated_at": "2026-01-01T00:00:00Z",
+            "comments": 0,
             "files": {
-                name: {"filename": name, "type": "text/plain", "language": "Text", "size": len(text),
-                       "raw_url": f"https://gist.githubusercontent.com/{login}/{gist['id']}/raw/{name}",
-                       **({"content": text, "truncated": False} if content else {})}
+                name: {
+                    "filename": name,
+                    "type": "text/plain",
+                    "language": "Text",
+                    "size": len(text),
+                    "raw_url": f"https://gist.githubusercontent.com/{login}/{gist['id']}/raw/{name}",
+                    **({"content": text, "truncated": False} if content else {}),
+                }
                 for name, text in gist["files"].items()
             },
         }
@@ -275,7 +394,9 @@ class PortfolioFake:
         if login not in self.gh.state.users:
             return Response(404, self.gh.template("not_found"))
         gists = self.gh.state.extra["gists"].get(login, [])
-        return self.gh._paged(req, [self._gist_payload(login, g, content=False) for g in gists], envelope=None)
+        return self.gh._paged(
+            req, [self._gist_payload(login, g, content=False) for g in gists], envelope=None
+        )
 
     def _get_gist(self, req: Request) -> Response:
         for login, gists in self.gh.state.extra["gists"].items():
@@ -299,8 +420,17 @@ class PortfolioFake:
             return self.gh._graphql(req)
         found = self._RESOURCE.findall(query)
         if not found or query.count("resource(") != len(found):
-            return Response(200, {"errors": [{"message": "this fake answers only "
-                                              "resource(url:){...on PullRequest{closingIssuesReferences}}"}]})
+            return Response(
+                200,
+                {
+                    "errors": [
+                        {
+                            "message": "this fake answers only "
+                            "resource(url:){...on PullRequest{closingIssuesReferences}}"
+                        }
+                    ]
+                },
+            )
         data: dict[str, Any] = {}
         for alias, url, first in found:
             pr = self.pulls.get(url)

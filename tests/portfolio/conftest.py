@@ -31,11 +31,29 @@ def fake(gh) -> PortfolioFake:
     f.add_user("ada", ADA_ID, bio="Learning ML in public")
     gh.add_repo("acme/tokenizers", stars=2400, language="Rust", topics=["nlp", "tokenization"])
     gh.add_repo("acme/vision", stars=800, language="Python", topics=["computer-vision"])
-    f.add_pull("acme/tokenizers", "ada", "Fix padding for empty batches", merged_at=when(3),
-               body="Fixes #7", additions=40, deletions=3, labels=["bug"], number=11)
-    f.add_pull("acme/vision", "ada", "Docs: augmentation example", merged_at=when(10),
-               body="Add an example.", additions=25, deletions=0, labels=["documentation"], number=21,
-               closes=["https://github.com/acme/vision/issues/5"])
+    f.add_pull(
+        "acme/tokenizers",
+        "ada",
+        "Fix padding for empty batches",
+        merged_at=when(3),
+        body="Fixes #7",
+        additions=40,
+        deletions=3,
+        labels=["bug"],
+        number=11,
+    )
+    f.add_pull(
+        "acme/vision",
+        "ada",
+        "Docs: augmentation example",
+        merged_at=when(10),
+        body="Add an example.",
+        additions=25,
+        deletions=0,
+        labels=["documentation"],
+        number=21,
+        closes=["https://github.com/acme/vision/issues/5"],
+    )
     f.add_pull("acme/vision", "ada", "WIP: new transform", merged_at=None, number=22)
     f.add_pull("acme/vision", "bob", "Someone else's work", merged_at=when(4), number=23)
     return f

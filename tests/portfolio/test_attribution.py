@@ -23,14 +23,21 @@ def _verified(db, fake, client, learner="L1"):
 
 def test_merged_pull_is_linked_to_the_suggestion_it_closed(db, gh, fake, client):
     _verified(db, fake, client)
-    record_suggestions(db, "L1", [TOKENIZERS_7, VISION_5, "https://github.com/acme/x/issues/1"],
-                       via="suggest", now=SUGGESTED)
+    record_suggestions(
+        db,
+        "L1",
+        [TOKENIZERS_7, VISION_5, "https://github.com/acme/x/issues/1"],
+        via="suggest",
+        now=SUGGESTED,
+    )
     set_status(db, "L1", TOKENIZERS_7, "working", now=SUGGESTED)
     set_status(db, "L1", VISION_5, "interested", now=SUGGESTED)
     report = lib.refresh(db, client, "ada")
     assert {a.issue_url for a in report.attributed} == {TOKENIZERS_7, VISION_5}
     attributions = {a.issue_url: a for a in store.load_attributions(db, "L1")}
-    assert attributions[TOKENIZERS_7].contribution_url == "https://github.com/acme/tokenizers/pull/11"
+    assert (
+        attributions[TOKENIZERS_7].contribution_url == "https://github.com/acme/tokenizers/pull/11"
+    )
     assert attributions[TOKENIZERS_7].suggested_at == SUGGESTED
 
     summary = lib.load_summary(db, "ada", niches_of=lambda r: ())
@@ -51,7 +58,9 @@ def test_merge_before_the_suggestion_is_not_credited_to_it(db, gh, fake, client)
 
 def test_issue_url_case_and_form_do_not_matter(db, gh, fake, client):
     _verified(db, fake, client)
-    record_suggestions(db, "L1", ["https://github.com/Acme/Tokenizers/issues/7"], via="suggest", now=SUGGESTED)
+    record_suggestions(
+        db, "L1", ["https://github.com/Acme/Tokenizers/issues/7"], via="suggest", now=SUGGESTED
+    )
     assert len(lib.refresh(db, client, "ada").attributed) == 1
 
 

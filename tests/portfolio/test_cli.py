@@ -29,8 +29,10 @@ def _store(tmp_path, verified=True) -> Path:
 def test_show_html_writes_the_page(tmp_path):
     store = _store(tmp_path)
     page = tmp_path / "page.html"
-    result = CliRunner().invoke(app, ["--db", str(store), "portfolio", "show", LOGIN,
-                                      "--format", "html", "--out", str(page)])
+    result = CliRunner().invoke(
+        app,
+        ["--db", str(store), "portfolio", "show", LOGIN, "--format", "html", "--out", str(page)],
+    )
     assert result.exit_code == 0, result.output
     text = page.read_text(encoding="utf-8")
     image = re.search(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', text).group(1)
@@ -53,7 +55,12 @@ def test_funnel_json(tmp_path):
     store = _store(tmp_path)
     result = CliRunner().invoke(app, ["--db", str(store), "portfolio", "funnel", "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["counts"] == {"suggested": 2, "interested": 1, "working": 1, "merged": 1}
+    assert json.loads(result.stdout)["counts"] == {
+        "suggested": 2,
+        "interested": 1,
+        "working": 1,
+        "merged": 1,
+    }
 
 
 def test_every_portfolio_command_has_help():
@@ -66,7 +73,10 @@ def test_unknown_login_is_one_line_and_exit_1(tmp_path):
     store = _store(tmp_path)
     proc = subprocess.run(
         [sys.executable, "-m", "matcher", "--db", str(store), "portfolio", "show", "nobody-here"],
-        capture_output=True, text=True, cwd=ROOT, timeout=60,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
     )
     assert proc.returncode == 1
     assert "no portfolio for nobody-here" in proc.stderr
@@ -99,7 +109,9 @@ def test_link_verify_refresh_show_against_the_fake_github(gh, fake, tmp_path, mo
     assert "0 new" in second.stdout
 
     page = tmp_path / "page.html"
-    shown = runner.invoke(app, [*base, "portfolio", "show", "ada", "--format", "html", "--out", str(page)])
+    shown = runner.invoke(
+        app, [*base, "portfolio", "show", "ada", "--format", "html", "--out", str(page)]
+    )
     assert shown.exit_code == 0
     assert 'href="https://github.com/acme/vision/pull/21"' in page.read_text(encoding="utf-8")
 
@@ -110,7 +122,11 @@ def test_cli_unknown_login_against_github_is_one_line(gh, fake, tmp_path, monkey
 
     proc = subprocess.run(
         [sys.executable, "-m", "matcher", *base, "portfolio", "refresh", "no-such-learner"],
-        capture_output=True, text=True, cwd=ROOT, timeout=60, env={**os.environ},
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        env={**os.environ},
     )
     assert proc.returncode == 1, proc.stderr
     assert "GitHub has no user 'no-such-learner'" in proc.stderr

@@ -17,8 +17,17 @@ def test_first_refresh_stores_merged_pulls_with_details(db, gh, fake, client):
     stored = {c.number: c for c in store.load_contributions(db, author_id=ADA_ID)}
     assert set(stored) == {11, 21}  # the open one and bob's are not Ada's merges
     tok = stored[11]
-    assert (tok.repo, tok.additions, tok.deletions, tok.labels) == ("acme/tokenizers", 40, 3, ("bug",))
-    assert (tok.repo_stars, tok.repo_language, tok.repo_topics) == (2400, "Rust", ("nlp", "tokenization"))
+    assert (tok.repo, tok.additions, tok.deletions, tok.labels) == (
+        "acme/tokenizers",
+        40,
+        3,
+        ("bug",),
+    )
+    assert (tok.repo_stars, tok.repo_language, tok.repo_topics) == (
+        2400,
+        "Rust",
+        ("nlp", "tokenization"),
+    )
     assert tok.merged_at == when(3) and tok.details
     # closing issues: from the body ("Fixes #7") and from GraphQL closingIssuesReferences
     assert tok.closes == ("https://github.com/acme/tokenizers/issues/7",)
@@ -51,8 +60,14 @@ def test_refresh_is_incremental_by_merge_date(db, gh, fake, client):
 
 def test_reverted_pull_is_flagged_not_lost(db, gh, fake, client):
     lib.refresh(db, client, "ada")
-    fake.add_pull("acme/tokenizers", "maintainer", 'Revert "Fix padding for empty batches"',
-                  merged_at=when(12), body="Reverts acme/tokenizers#11", number=40)
+    fake.add_pull(
+        "acme/tokenizers",
+        "maintainer",
+        'Revert "Fix padding for empty batches"',
+        merged_at=when(12),
+        body="Reverts acme/tokenizers#11",
+        number=40,
+    )
     fake.add_user("maintainer", 9)
     report = lib.refresh(db, make_client(gh), "ada")
     assert report.reverted == ["https://github.com/acme/tokenizers/pull/11"]
@@ -92,7 +107,11 @@ def test_pull_of_a_repository_gone_private_is_stored_from_search(db, gh, fake):
     report = lib.refresh(db, make_client(gh), "ada")
     assert len(report.added) == 2
     vision = {c.number: c for c in store.load_contributions(db, author_id=ADA_ID)}[21]
-    assert not vision.details and vision.additions is None and vision.title == "Docs: augmentation example"
+    assert (
+        not vision.details
+        and vision.additions is None
+        and vision.title == "Docs: augmentation example"
+    )
 
 
 def test_bad_token_is_an_auth_error(db, gh, fake):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date
 
 from matcher.github.pulls import normalize_issue_url, parse_closing_refs, parse_reverted_refs
 from matcher.portfolio import Funnel, funnel_counts, load_summary, streaks, summarize
@@ -10,7 +10,13 @@ from tests.portfolio.sample import CONTRIBUTIONS, LOGIN, NOW, populate
 
 
 def test_streaks_count_consecutive_iso_weeks():
-    days = [date(2026, 1, 5), date(2026, 1, 7), date(2026, 1, 14), date(2026, 1, 19), date(2026, 2, 9)]
+    days = [
+        date(2026, 1, 5),
+        date(2026, 1, 7),
+        date(2026, 1, 14),
+        date(2026, 1, 19),
+        date(2026, 2, 9),
+    ]
     # weeks of 5 Jan, 12 Jan, 19 Jan are consecutive; 9 Feb stands alone
     assert streaks(days, today=date(2026, 2, 12)) == (1, 3, 4)
     assert streaks(days, today=date(2026, 2, 17)) == (1, 3, 4)  # last week still counts
@@ -19,8 +25,13 @@ def test_streaks_count_consecutive_iso_weeks():
 
 
 def test_summary_counts_exclude_reverted_and_list_everything():
-    s = summarize(LOGIN, CONTRIBUTIONS, verified=True, now=NOW,
-                  niches_of=lambda repo: ("nlp",) if repo.startswith("huggingface/") else ())
+    s = summarize(
+        LOGIN,
+        CONTRIBUTIONS,
+        verified=True,
+        now=NOW,
+        niches_of=lambda repo: ("nlp",) if repo.startswith("huggingface/") else (),
+    )
     assert s.merged == 3 and s.reverted == 1
     assert s.repos_count == 2
     assert s.additions == 42 + 18 + 120 and s.deletions == 7 + 2 + 31
@@ -35,12 +46,23 @@ def test_summary_counts_exclude_reverted_and_list_everything():
 
 
 def test_funnel_is_cumulative():
-    pairs = [("a", "suggested"), ("b", "interested"), ("c", "working"), ("d", "dismissed"), ("e", "suggested")]
-    assert funnel_counts(pairs, {"c", "e"}) == Funnel(suggested=5, interested=3, working=2, merged=2)
+    pairs = [
+        ("a", "suggested"),
+        ("b", "interested"),
+        ("c", "working"),
+        ("d", "dismissed"),
+        ("e", "suggested"),
+    ]
+    assert funnel_counts(pairs, {"c", "e"}) == Funnel(
+        suggested=5, interested=3, working=2, merged=2
+    )
 
 
 def test_closing_refs_from_body():
-    body = "Fixes #12, closes huggingface/hub#3.\nResolves https://github.com/Acme/Lib/issues/9\nsee #44"
+    body = (
+        "Fixes #12, closes huggingface/hub#3.\n"
+        "Resolves https://github.com/Acme/Lib/issues/9\nsee #44"
+    )
     assert parse_closing_refs(body, "Acme/Lib") == (
         "https://github.com/acme/lib/issues/12",
         "https://github.com/huggingface/hub/issues/3",
@@ -53,7 +75,10 @@ def test_revert_refs_and_url_normalisation():
     assert parse_reverted_refs('Revert "Fix x"', "Reverts Acme/Lib#7", "Acme/Lib") == (
         "https://github.com/acme/lib/issues/7",
     )
-    assert normalize_issue_url("https://github.com/Acme/Lib/pull/7") == "https://github.com/acme/lib/issues/7"
+    assert (
+        normalize_issue_url("https://github.com/Acme/Lib/pull/7")
+        == "https://github.com/acme/lib/issues/7"
+    )
     assert normalize_issue_url("https://api.github.com/repos/Acme/Lib/issues/7") == (
         "https://github.com/acme/lib/issues/7"
     )
