@@ -126,3 +126,18 @@ def test_graphql_unavailable_falls_back_to_body_keywords(db, gh, fake):
     stored = {c.number: c for c in store.load_contributions(db, author_id=ADA_ID)}
     assert stored[11].closes == ("https://github.com/acme/tokenizers/issues/7",)
     assert stored[21].closes == ()  # only GraphQL knew this link
+
+
+def test_rate_limit_is_one_clear_error_and_nothing_half_stored(db, gh, fake):
+    gh.faults.add("primary", count=1, target="rest")
+    from matcher.errors import RateLimitError
+
+    with pytest.raises(RateLimitError, match="rate limit exhausted"):
+        lib.refresh(db, make_client(gh), "ada")
+    assert store.load_contributions(db) == []
+
+
+def test_server_errors_are_retried(db, gh, fake):
+    gh.faults.add("502", count=2, target="rest")
+    report = lib.refresh(db, make_client(gh), "ada")
+    assert len(report.added) == 2 and gh.faults.pending == 0
