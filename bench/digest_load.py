@@ -70,7 +70,9 @@ def make_embedder(real_model: bool):
 def make_bot(url: str, embedder, settings) -> MatchBot:
     db = Database(url)
     bot_settings = BotSettings(sync_commands="global", digest_check_seconds=HOUR, digest_count=5)
-    return MatchBot(settings=bot_settings, db=db, engine=MatchEngine(db, settings, embedder=embedder))
+    return MatchBot(
+        settings=bot_settings, db=db, engine=MatchEngine(db, settings, embedder=embedder)
+    )
 
 
 async def run(learners: int, real_model: bool) -> int:
@@ -88,12 +90,19 @@ async def run(learners: int, real_model: bool) -> int:
         async with simcord.run(bot, settle_timeout=600) as env:
             guild = env.create_guild("Load")
             users = [guild.add_member(env.create_user(f"learner{i}")) for i in range(learners)]
-            since = datetime(2025, 12, 31, 23, tzinfo=UTC)  # switched on an hour before the bench starts
+            since = datetime(
+                2025, 12, 31, 23, tzinfo=UTC
+            )  # switched on an hour before the bench starts
             for i, member in enumerate(users):
                 zone, weekday, hour = SLOTS[i % len(SLOTS)]
                 skills, niche = PROFILES[i % len(PROFILES)]
-                update = clean_profile_update(skills=f"{skills}, topic{i % 13}", niche=niche,
-                                              digest_weekday=weekday, digest_hour=hour, timezone=zone)
+                update = clean_profile_update(
+                    skills=f"{skills}, topic{i % 13}",
+                    niche=niche,
+                    digest_weekday=weekday,
+                    digest_hour=hour,
+                    timezone=zone,
+                )
                 save_profile(db, str(member.id), update, guild_id=str(guild.id))
                 set_digest(db, str(member.id), True, now=since)
 
@@ -105,7 +114,9 @@ async def run(learners: int, real_model: bool) -> int:
             wall = time.perf_counter() - started
             report = digest_cog.last_report
 
-            counts = Counter(len([m for m in u.user.dm_channel.history() if m.author.bot]) for u in users)
+            counts = Counter(
+                len([m for m in u.user.dm_channel.history() if m.author.bot]) for u in users
+            )
             stored = deliveries(db)
 
             # Restart mid-week and let a day pass: nobody gets a second digest.
@@ -113,26 +124,41 @@ async def run(learners: int, real_model: bool) -> int:
             await env.restart_bot(make_bot(url, embedder, settings))
             old.db.close()
             await env.advance_time(24 * HOUR)
-            after = Counter(len([m for m in u.user.dm_channel.history() if m.author.bot]) for u in users)
+            after = Counter(
+                len([m for m in u.user.dm_channel.history() if m.author.bot]) for u in users
+            )
             env.bot.db.close()
 
         db.close()
         model = "all-MiniLM-L6-v2" if real_model else "hashing embedder"
-        print(f"learners due in the same hour: {learners} ({len(SLOTS)} time zones), "
-              f"{len(snapshot.issues)} issues, {model}")
+        print(
+            f"learners due in the same hour: {learners} ({len(SLOTS)} time zones), "
+            f"{len(snapshot.issues)} issues, {model}"
+        )
         print(f"digest pass: {report}")
         print(f"wall time of the tick (ranking + {learners} DMs through discord.py): {wall:.2f}s")
-        print(f"DMs per learner after the pass: {dict(counts)}; after a restart and a day: {dict(after)}")
+        print(
+            f"DMs per learner after the pass: {dict(counts)}; "
+            f"after a restart and a day: {dict(after)}"
+        )
         print(f"delivery rows: {len(stored)} ({dict(Counter(d.status for d in stored))})")
         ok = counts == Counter({1: learners}) and after == counts and len(stored) == learners
-        print("OK: every learner got exactly one digest" if ok else "FAILED: not exactly one digest each")
+        print(
+            "OK: every learner got exactly one digest"
+            if ok
+            else "FAILED: not exactly one digest each"
+        )
         return 0 if ok else 1
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--learners", type=int, default=200)
-    parser.add_argument("--model", action="store_true", help="use the real sentence-transformers model")
+    parser.add_argument(
+        "--model", action="store_true", help="use the real sentence-transformers model"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     return asyncio.run(run(args.learners, args.model))

@@ -1,4 +1,4 @@
-"""`python -m bot`: run the Discord bot. Configuration problems are one line on stderr and exit 1."""
+"""`python -m bot`: run the Discord bot. Configuration problems: one line on stderr, exit 1."""
 
 from __future__ import annotations
 
@@ -46,23 +46,32 @@ def main(argv: list[str] | None = None) -> int:
     except MatcherError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    discord.utils.setup_logging(level=getattr(logging, bot_settings.log_level.upper(), logging.INFO), root=True)
+    discord.utils.setup_logging(
+        level=getattr(logging, bot_settings.log_level.upper(), logging.INFO), root=True
+    )
     install_secret_filter([token.get_secret_value()])
     try:
         asyncio.run(run(token.get_secret_value(), bot_settings, settings))
     except discord.LoginFailure:
-        print("error: Discord rejected the token (DISCORD_TOKEN): reset it on the Bot page and try again",
-              file=sys.stderr)
+        print(
+            "error: Discord rejected the token (DISCORD_TOKEN): reset it on the Bot page",
+            file=sys.stderr,
+        )
         return 1
     except discord.PrivilegedIntentsRequired:
-        print("error: Discord refused a privileged intent; this bot needs none, so check the client setup",
-              file=sys.stderr)
+        print(
+            "error: Discord refused a privileged intent; this bot needs none: check the client",
+            file=sys.stderr,
+        )
         return 1
     except MatcherError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except (aiohttp.ClientError, OSError) as error:
-        print(f"error: cannot reach Discord ({error.__class__.__name__}); check the network", file=sys.stderr)
+        print(
+            f"error: cannot reach Discord ({error.__class__.__name__}); check the network",
+            file=sys.stderr,
+        )
         return 1
     except KeyboardInterrupt:
         return 0

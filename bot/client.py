@@ -28,11 +28,13 @@ def discover_extensions() -> list[str]:
         for module in pkgutil.iter_modules(bot.exts.__path__)
         if not module.name.startswith("_")
     )
-    return [name for name in FIRST_EXTENSIONS if name in found] + [n for n in found if n not in FIRST_EXTENSIONS]
+    return [name for name in FIRST_EXTENSIONS if name in found] + [
+        n for n in found if n not in FIRST_EXTENSIONS
+    ]
 
 
 def bot_intents() -> discord.Intents:
-    """Slash commands and buttons need no privileged intent; `guilds` keeps channels and roles cached."""
+    """Slash commands and buttons need no privileged intent; `guilds` caches channels and roles."""
     intents = discord.Intents.none()
     intents.guilds = True
     return intents
@@ -51,7 +53,9 @@ class MatchBot(commands.Bot):
         self.settings = settings
         self.db = db
         self.engine = engine
-        self.synced: str | None = None  # 'guild' / 'global' when this start synced, for logs and tests
+        self.synced: str | None = (
+            None  # 'guild' / 'global' when this start synced, for logs and tests
+        )
 
     async def setup_hook(self) -> None:
         for name in discover_extensions():
@@ -69,7 +73,7 @@ class MatchBot(commands.Bot):
         return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
     async def sync_commands(self) -> None:
-        """Sync application commands as configured, and only when they changed since the last sync."""
+        """Sync application commands as configured, and only if they changed since the last sync."""
         mode = self.settings.sync_commands
         if mode == "off":
             log.info("command sync is off (BOT_SYNC_COMMANDS=off)")

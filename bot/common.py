@@ -1,4 +1,4 @@
-"""Small helpers every extension shares: replies that carry pending notices, blocking calls, redaction."""
+"""Helpers every extension shares: replies carrying pending notices, blocking calls, redaction."""
 
 from __future__ import annotations
 
@@ -84,7 +84,7 @@ class SecretFilter(logging.Filter):
 
 
 def install_secret_filter(secrets: Sequence[str]) -> SecretFilter:
-    """Attach the filter to every handler of the root logger (handlers see records from all loggers)."""
+    """Attach the filter to every root handler (handlers see the records of all loggers)."""
     secret_filter = SecretFilter(secrets)
     for handler in logging.getLogger().handlers:
         handler.addFilter(secret_filter)

@@ -23,19 +23,32 @@ def match_embed(match: Match, position: int | None = None) -> discord.Embed:
         title=_cut(f"{prefix}{issue.title}", 256),
         url=issue.url,
         colour=COLOUR,
-        description=_cut("\n".join(f"• {reason}" for reason in match.reasons) or "Matches your profile.", 1000),
+        description=_cut(
+            "\n".join(f"• {reason}" for reason in match.reasons) or "Matches your profile.", 1000
+        ),
     )
-    embed.add_field(name="Repository", value=_cut(f"[{issue.repo}](https://github.com/{issue.repo}) #{issue.number}", 1024))
+    embed.add_field(
+        name="Repository",
+        value=_cut(f"[{issue.repo}](https://github.com/{issue.repo}) #{issue.number}", 1024),
+    )
     embed.add_field(name="Score", value=f"{match.score:.2f}")
     if issue.labels:
-        embed.add_field(name="Labels", value=_cut(", ".join(f"`{label}`" for label in issue.labels), 1024), inline=False)
+        embed.add_field(
+            name="Labels",
+            value=_cut(", ".join(f"`{label}`" for label in issue.labels), 1024),
+            inline=False,
+        )
     return embed
 
 
 def match_text(match: Match, position: int) -> str:
     """The plain-text form of a suggestion (logs, docs, and clients without embeds)."""
     issue = match.issue
-    lines = [f"#{position} {issue.title}", f"   {issue.url}", f"   {issue.repo} · score {match.score:.2f}"]
+    lines = [
+        f"#{position} {issue.title}",
+        f"   {issue.url}",
+        f"   {issue.repo} · score {match.score:.2f}",
+    ]
     lines += [f"   • {reason}" for reason in match.reasons]
     if issue.labels:
         lines.append("   labels: " + ", ".join(issue.labels))
@@ -48,7 +61,13 @@ def profile_embed(learner: Learner, *, next_digest: str | None = None) -> discor
     embed.add_field(name="Niche", value=_cut(learner.niche or "—", 1024))
     embed.add_field(name="Languages", value=_cut(learner.languages or "—", 1024))
     embed.add_field(name="GitHub", value=learner.github_login or "—")
-    digest = f"{WEEKDAYS[learner.digest_weekday]}s at {learner.digest_hour:02d}:00 ({learner.timezone})"
+    digest = (
+        f"{WEEKDAYS[learner.digest_weekday]}s at {learner.digest_hour:02d}:00 ({learner.timezone})"
+    )
     state = "on" if learner.digest_enabled else "off"
-    embed.add_field(name=f"Weekly digest ({state})", value=digest + (f"\nnext: {next_digest}" if next_digest else ""), inline=False)
+    embed.add_field(
+        name=f"Weekly digest ({state})",
+        value=digest + (f"\nnext: {next_digest}" if next_digest else ""),
+        inline=False,
+    )
     return embed

@@ -17,17 +17,20 @@ _TOKEN = re.compile(r"^[A-Za-z0-9_-]{18,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{20,}
 
 
 class BotSettings(BaseSettings):
-    """Every knob of the bot. Matcher settings (database, model, ranking) stay in matcher.settings."""
+    """Every knob of the bot; matcher settings (database, model, ranking) are matcher.settings."""
 
     model_config = SettingsConfigDict(env_prefix="BOT_", extra="ignore")
 
     guild_id: int | None = Field(None, description="BOT_GUILD_ID: the guild commands sync to")
     sync_commands: Literal["guild", "global", "off"] | None = Field(
-        None, description="BOT_SYNC_COMMANDS: guild (default when BOT_GUILD_ID is set), global, or off"
+        None,
+        description="BOT_SYNC_COMMANDS: guild (default when BOT_GUILD_ID is set), global, or off",
     )
     suggest_count: int = Field(3, ge=1, le=5, description="matches /suggest shows by default")
     digest_count: int = Field(5, ge=1, le=5, description="matches in a weekly digest")
-    digest_check_seconds: float = Field(300, gt=0, description="how often the digest loop looks for due learners")
+    digest_check_seconds: float = Field(
+        300, gt=0, description="how often the digest loop looks for due learners"
+    )
     digest_concurrency: int = Field(10, ge=1, le=50, description="digests sent at the same time")
     log_level: str = "INFO"
 
@@ -46,7 +49,9 @@ def load_bot_settings(**overrides) -> BotSettings:
         return BotSettings(**overrides)
     except ValidationError as exc:
         err = exc.errors()[0]
-        name = "BOT_" + "_".join(str(p) for p in err["loc"]).upper() if err["loc"] else "bot settings"
+        name = (
+            "BOT_" + "_".join(str(p) for p in err["loc"]).upper() if err["loc"] else "bot settings"
+        )
         raise ConfigError(f"{name}: {err['msg'].removeprefix('Value error, ')}") from None
 
 
@@ -61,9 +66,13 @@ def load_token(environ: dict[str, str] | None = None) -> SecretStr:
         try:
             token = path.read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise ConfigError(f"DISCORD_TOKEN_FILE: cannot read {path} ({exc.strerror or exc.__class__.__name__})") from None
+            raise ConfigError(
+                f"DISCORD_TOKEN_FILE: cannot read {path} ({exc.strerror or exc.__class__.__name__})"
+            ) from None
     if not token:
-        raise ConfigError("no Discord token: set DISCORD_TOKEN or DISCORD_TOKEN_FILE (see docs/bot.md)")
+        raise ConfigError(
+            "no Discord token: set DISCORD_TOKEN or DISCORD_TOKEN_FILE (see docs/bot.md)"
+        )
     token = token.removeprefix("Bot ").strip()
     if not _TOKEN.match(token):
         # Never echo the value: a malformed token may still be most of a real one.

@@ -1,4 +1,4 @@
-"""Weekly digest scheduling as pure functions: when is a learner's digest due, and which are due now.
+"""Weekly digest scheduling as pure functions: when is a learner's digest due, who is due now.
 
 A learner chooses a weekday (0 = Monday) and an hour in their own time zone. The *slot* of a week
 is that local instant; a digest is due when the most recent slot has passed and nothing was
@@ -42,12 +42,16 @@ def parse_timezone(name: str) -> ZoneInfo:
     """The zone for an IANA name such as Europe/Berlin; a one-line ProfileError otherwise."""
     cleaned = (name or "").strip()
     if not cleaned or len(cleaned) > 64 or ".." in cleaned or cleaned.startswith("/"):
-        raise ProfileError(f"unknown time zone '{cleaned}': use an IANA name such as Europe/Berlin or America/New_York")
+        raise ProfileError(
+            f"unknown time zone '{cleaned}': "
+            "use an IANA name such as Europe/Berlin or America/New_York"
+        )
     try:
         return ZoneInfo(cleaned)
     except (ZoneInfoNotFoundError, ValueError):
         raise ProfileError(
-            f"unknown time zone '{cleaned}': use an IANA name such as Europe/Berlin or America/New_York"
+            f"unknown time zone '{cleaned}': "
+            "use an IANA name such as Europe/Berlin or America/New_York"
         ) from None
 
 
@@ -60,7 +64,11 @@ def parse_weekday(value: str | int) -> int:
         if text.isdigit():
             day = int(text)
         else:
-            found = [i for i, name in enumerate(WEEKDAYS) if len(text) >= 2 and name.lower().startswith(text)]
+            found = [
+                i
+                for i, name in enumerate(WEEKDAYS)
+                if len(text) >= 2 and name.lower().startswith(text)
+            ]
             if len(found) != 1:
                 raise ProfileError(f"unknown weekday '{value}': use Monday ... Sunday")
             day = found[0]
@@ -84,7 +92,7 @@ def _utc(now: datetime) -> datetime:
 def _slot_on(day: date, schedule: Schedule) -> datetime:
     """The local slot instant on a given local date, as an aware local datetime.
 
-    A slot inside a DST gap (e.g. 02:00 on spring-forward day) resolves to the instant after the gap.
+    A slot inside a DST gap (02:00 on spring-forward day) resolves to the instant after the gap.
     """
     zone = parse_timezone(schedule.timezone)
     local = datetime.combine(day, time(schedule.hour), tzinfo=zone)

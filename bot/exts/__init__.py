@@ -1,1 +1,1 @@
-"""One extension per feature; every public module here is loaded by setup_hook, no registration needed."""
+"""One extension per feature; setup_hook loads every public module here, no registration needed."""

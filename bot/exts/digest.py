@@ -33,7 +33,6 @@ from matcher.store.learners import (
     feedback_for,
     finish_digest,
     get_guild_config,
-    get_learner,
     last_digest_weeks,
     record_suggestions,
     set_digest,
@@ -42,7 +41,8 @@ from matcher.store.learners import (
 
 log = logging.getLogger(__name__)
 
-# The loop survives these and tries again at the next tick; anything else is a bug and is logged by on_loop_error.
+# The loop survives these and tries again at the next tick; anything else is a bug,
+# logged by on_loop_error.
 SURVIVABLE = (MatcherError, SQLAlchemyError, discord.HTTPException, OSError, asyncio.TimeoutError)
 
 
@@ -64,30 +64,49 @@ def _rank(engine, learners: list[Learner], db, now: datetime, top_k: int) -> dic
     groups: dict[tuple, list[Learner]] = defaultdict(list)
     configs = {}
     for learner in learners:
-        config = configs.setdefault(learner.home_guild_id, get_guild_config(db, learner.home_guild_id))
+        config = configs.setdefault(
+            learner.home_guild_id, get_guild_config(db, learner.home_guild_id)
+        )
         focus = (config.focus_repos, config.focus_niches) if config else ((), ())
         groups[focus].append(learner)
     results: dict[str, list[Match]] = {}
     for (repos, niches), members in groups.items():
-        feedback = {m.learner_id: feedback_for(db, m.learner_id, m.home_guild_id, for_digest=True, now=now) for m in members}
+        feedback = {
+            m.learner_id: feedback_for(db, m.learner_id, m.home_guild_id, for_digest=True, now=now)
+            for m in members
+        }
         valid = [m for m in members if m.skills.strip() or m.niche.strip()]
         try:
-            results.update(engine.match_many(
-                [m.profile for m in valid], top_k=top_k, feedback_by_id=feedback,
-                repos=repos or None, niches=niches or None, now=now,
-            ))
+            results.update(
+                engine.match_many(
+                    [m.profile for m in valid],
+                    top_k=top_k,
+                    feedback_by_id=feedback,
+                    repos=repos or None,
+                    niches=niches or None,
+                    now=now,
+                )
+            )
         except ProfileError as error:  # one bad profile must not cost everyone their digest
             log.warning("digest batch failed (%s); ranking one by one", error)
             for m in valid:
                 try:
-                    results[m.learner_id] = engine.match(m.profile, top_k=top_k, feedback=feedback[m.learner_id],
-                                                         repos=repos or None, niches=niches or None, now=now)
+                    results[m.learner_id] = engine.match(
+                        m.profile,
+                        top_k=top_k,
+                        feedback=feedback[m.learner_id],
+                        repos=repos or None,
+                        niches=niches or None,
+                        now=now,
+                    )
                 except ProfileError:
                     results[m.learner_id] = []
     return results
 
 
-class Digest(commands.GroupCog, group_name="digest", group_description="Your weekly digest of new matches"):
+class Digest(
+    commands.GroupCog, group_name="digest", group_description="Your weekly digest of new matches"
+):
     def __init__(self, bot):
         self.bot = bot
         super().__init__()
@@ -105,10 +124,15 @@ class Digest(commands.GroupCog, group_name="digest", group_description="Your wee
 
     @app_commands.command(name="on", description="Get your top new matches by DM once a week")
     async def digest_on(self, interaction: discord.Interaction) -> None:
-        learner = set_digest(self.bot.db, str(interaction.user.id), True, now=discord.utils.utcnow())
+        learner = set_digest(
+            self.bot.db, str(interaction.user.id), True, now=discord.utils.utcnow()
+        )
         when = discord.utils.format_dt(next_slot(learner.schedule, discord.utils.utcnow()), "F")
-        await reply(interaction, f"Weekly digest is on: {learner.schedule.describe()}. Next one: {when}. "
-                                 "Change the day, hour or time zone with `/profile set`.")
+        await reply(
+            interaction,
+            f"Weekly digest is on: {learner.schedule.describe()}. Next one: {when}. "
+            "Change the day, hour or time zone with `/profile set`.",
+        )
 
     @app_commands.command(name="off", description="Stop the weekly digest")
     async def digest_off(self, interaction: discord.Interaction) -> None:
@@ -122,7 +146,11 @@ class Digest(commands.GroupCog, group_name="digest", group_description="Your wee
         try:
             await self.run_due(discord.utils.utcnow())
         except SURVIVABLE as error:
-            log.warning("digest pass failed, retrying next tick: %s", error.__class__.__name__, exc_info=error)
+            log.warning(
+                "digest pass failed, retrying next tick: %s",
+                error.__class__.__name__,
+                exc_info=error,
+            )
 
     @digest_loop.before_loop
     async def _wait_ready(self) -> None:
@@ -140,43 +168,63 @@ class Digest(commands.GroupCog, group_name="digest", group_description="Your wee
             db = self.bot.db
             learners = await run_blocking(digest_learners, db)
             last = await run_blocking(last_digest_weeks, db)
-            due = due_learners([(l.learner_id, l.schedule, l.digest_since) for l in learners], now, last)
+            due = due_learners(
+                [(x.learner_id, x.schedule, x.digest_since) for x in learners], now, last
+            )
             report = DigestReport(due=len(due))
             if due:
-                by_id = {l.learner_id: l for l in learners}
+                by_id = {x.learner_id: x for x in learners}
                 claimed = await run_blocking(
-                    lambda: [(by_id[d.learner_id], d.week) for d in due if claim_digest(db, d.learner_id, d.week, now=now)]
+                    lambda: [
+                        (by_id[d.learner_id], d.week)
+                        for d in due
+                        if claim_digest(db, d.learner_id, d.week, now=now)
+                    ]
                 )
                 if claimed:
-                    matches = await run_blocking(_rank, self.bot.engine, [l for l, _ in claimed], db, now,
-                                                 self.bot.settings.digest_count)
+                    matches = await run_blocking(
+                        _rank,
+                        self.bot.engine,
+                        [learner for learner, _ in claimed],
+                        db,
+                        now,
+                        self.bot.settings.digest_count,
+                    )
                     gate = asyncio.Semaphore(self.bot.settings.digest_concurrency)
 
                     async def deliver(learner: Learner, week: str) -> None:
                         async with gate:
-                            outcome = await self.deliver(learner, week, matches.get(learner.learner_id, []), now)
+                            outcome = await self.deliver(
+                                learner, week, matches.get(learner.learner_id, []), now
+                            )
                         report.outcomes[outcome] += 1
 
-                    await asyncio.gather(*(deliver(l, w) for l, w in claimed))
+                    await asyncio.gather(*(deliver(learner, week) for learner, week in claimed))
             report.seconds = time.perf_counter() - started
             self.last_report = report
             if due:
                 log.info("digest pass: %s", report)
             return report
 
-    async def deliver(self, learner: Learner, week: str, matches: list[Match], now: datetime) -> str:
+    async def deliver(
+        self, learner: Learner, week: str, matches: list[Match], now: datetime
+    ) -> str:
         """Send one reserved digest; returns the recorded outcome."""
         db = self.bot.db
         if not matches:
             finish_digest(db, learner.learner_id, week, "empty")
             return "empty"
-        content = (f"Your weekly matches ({week}): {len(matches)} new issues that fit your profile. "
-                   "Answer with the buttons; `/digest off` stops these.")
+        content = (
+            f"Your weekly matches ({week}): {len(matches)} new issues that fit your profile. "
+            "Answer with the buttons; `/digest off` stops these."
+        )
         embeds = [match_embed(m, i) for i, m in enumerate(matches, 1)]
         view = match_view(matches, db)
         outcome, detail = "failed", None
         try:
-            user = self.bot.get_user(int(learner.learner_id)) or await self.bot.fetch_user(int(learner.learner_id))
+            user = self.bot.get_user(int(learner.learner_id)) or await self.bot.fetch_user(
+                int(learner.learner_id)
+            )
             await user.send(content, embeds=embeds, view=view)
             outcome = "dm"
         except discord.HTTPException as error:  # Forbidden: DMs closed; NotFound: user gone
@@ -184,13 +232,21 @@ class Digest(commands.GroupCog, group_name="digest", group_description="Your wee
             outcome = await self._to_channel(learner, content, embeds, view) or "failed"
         if outcome == "failed":
             set_pending_notice(
-                db, learner.learner_id,
-                f"Your weekly digest for {week} could not be delivered: your DMs are closed to me and this "
+                db,
+                learner.learner_id,
+                f"Your weekly digest for {week} could not be delivered: your DMs are closed to me "
+                "and this "
                 "server has no digest channel. Allow DMs from server members, or use `/suggest`.",
             )
         else:
-            record_suggestions(db, learner.learner_id, [m.issue.url for m in matches], via="digest",
-                               guild_id=learner.home_guild_id, now=now)
+            record_suggestions(
+                db,
+                learner.learner_id,
+                [m.issue.url for m in matches],
+                via="digest",
+                guild_id=learner.home_guild_id,
+                now=now,
+            )
         finish_digest(db, learner.learner_id, week, outcome, detail=detail)
         return outcome
 
@@ -199,17 +255,25 @@ class Digest(commands.GroupCog, group_name="digest", group_description="Your wee
         if config is None or not config.digest_channel_id:
             return None
         try:
-            channel = self.bot.get_channel(int(config.digest_channel_id)) or await self.bot.fetch_channel(
-                int(config.digest_channel_id))
+            channel = self.bot.get_channel(
+                int(config.digest_channel_id)
+            ) or await self.bot.fetch_channel(int(config.digest_channel_id))
             # The one place the bot pings: the learner the digest is for, and nobody else.
             await channel.send(
                 f"<@{learner.learner_id}> your DMs are closed, so here is your digest. {content}",
-                embeds=embeds, view=view,
-                allowed_mentions=discord.AllowedMentions(users=[discord.Object(int(learner.learner_id))]),
+                embeds=embeds,
+                view=view,
+                allowed_mentions=discord.AllowedMentions(
+                    users=[discord.Object(int(learner.learner_id))]
+                ),
             )
         except discord.HTTPException as error:
-            log.warning("digest channel %s of guild %s failed: %s", config.digest_channel_id, learner.home_guild_id,
-                        error.status)
+            log.warning(
+                "digest channel %s of guild %s failed: %s",
+                config.digest_channel_id,
+                learner.home_guild_id,
+                error.status,
+            )
             return None
         return "channel"
 

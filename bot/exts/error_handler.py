@@ -21,7 +21,10 @@ log = logging.getLogger(__name__)
 
 
 def _unwrap(error: BaseException) -> BaseException:
-    while isinstance(error, (app_commands.CommandInvokeError, commands.CommandInvokeError, commands.HybridCommandError)):
+    while isinstance(
+        error,
+        (app_commands.CommandInvokeError, commands.CommandInvokeError, commands.HybridCommandError),
+    ):
         error = error.original
     return error
 
@@ -69,7 +72,9 @@ class ErrorHandler(commands.Cog):
         self.bot.tree.on_error = self._previous_tree_error
         del self.bot.report_error  # type: ignore[attr-defined]  (falls back to the class method)
 
-    async def on_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+    async def on_app_command_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
         await self.handle(interaction, error)
 
     @commands.Cog.listener()
@@ -88,24 +93,36 @@ class ErrorHandler(commands.Cog):
         """Tell the user briefly and privately; log the detail of anything unexpected."""
         message, unexpected = user_message(error)
         if unexpected:
-            where = interaction.command.qualified_name if interaction.command else (
-                (interaction.data or {}).get("custom_id", "interaction")
+            where = (
+                interaction.command.qualified_name
+                if interaction.command
+                else ((interaction.data or {}).get("custom_id", "interaction"))
             )
-            message = message + self._log(error, f"/{where}" if interaction.command else where, interaction.user.id)
+            message = message + self._log(
+                error, f"/{where}" if interaction.command else where, interaction.user.id
+            )
         try:
             if interaction.response.is_done():
                 await interaction.followup.send(message, ephemeral=True)
             else:
                 await interaction.response.send_message(message, ephemeral=True)
         except discord.HTTPException:
-            log.warning("could not report an error to user %s (interaction expired?)", interaction.user.id)
+            log.warning(
+                "could not report an error to user %s (interaction expired?)", interaction.user.id
+            )
 
     @staticmethod
     def _log(error: BaseException, where: str, user_id: int) -> str:
         reference = secrets.token_hex(3)
         original = _unwrap(error)
-        log.error("error %s in %s for user %s: %s", reference, where, user_id, original.__class__.__name__,
-                  exc_info=(type(original), original, original.__traceback__))
+        log.error(
+            "error %s in %s for user %s: %s",
+            reference,
+            where,
+            user_id,
+            original.__class__.__name__,
+            exc_info=(type(original), original, original.__traceback__),
+        )
         return f" (reference {reference})"
 
 

@@ -29,12 +29,18 @@ def next_digest_text(learner) -> str | None:
     return discord.utils.format_dt(when, "F")
 
 
-class Profile(commands.GroupCog, group_name="profile", group_description="Your skills, niche and digest schedule"):
+class Profile(
+    commands.GroupCog,
+    group_name="profile",
+    group_description="Your skills, niche and digest schedule",
+):
     def __init__(self, bot):
         self.bot = bot
         super().__init__()
 
-    @app_commands.command(name="set", description="Set or change your profile (only the fields you give change)")
+    @app_commands.command(
+        name="set", description="Set or change your profile (only the fields you give change)"
+    )
     @app_commands.describe(
         skills="What you know, comma-separated: python, pytorch, pandas",
         niche="What you want to work on: nlp, computer vision, mlops ...",
@@ -57,17 +63,32 @@ class Profile(commands.GroupCog, group_name="profile", group_description="Your s
         timezone: str | None = None,
     ) -> None:
         update = clean_profile_update(
-            skills=skills, niche=niche, languages=languages, github_login=github,
-            digest_weekday=digest_day.value if digest_day else None, digest_hour=digest_hour, timezone=timezone,
+            skills=skills,
+            niche=niche,
+            languages=languages,
+            github_login=github,
+            digest_weekday=digest_day.value if digest_day else None,
+            digest_hour=digest_hour,
+            timezone=timezone,
         )
-        learner = save_profile(self.bot.db, str(interaction.user.id), update, guild_id=guild_key(interaction),
-                               now=discord.utils.utcnow())
+        learner = save_profile(
+            self.bot.db,
+            str(interaction.user.id),
+            update,
+            guild_id=guild_key(interaction),
+            now=discord.utils.utcnow(),
+        )
         tip = "" if learner.digest_enabled else " Turn on your weekly digest with `/digest on`."
-        await reply(interaction, f"Profile saved.{tip} Try `/suggest` for matches now.",
-                    embeds=[profile_embed(learner, next_digest=next_digest_text(learner))])
+        await reply(
+            interaction,
+            f"Profile saved.{tip} Try `/suggest` for matches now.",
+            embeds=[profile_embed(learner, next_digest=next_digest_text(learner))],
+        )
 
     @set_profile.autocomplete("timezone")
-    async def timezone_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+    async def timezone_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
         needle = current.lower().replace(" ", "_")
         found = [z for z in _zones() if needle in z.lower()][:25]
         return [app_commands.Choice(name=z, value=z) for z in found]
@@ -76,9 +97,14 @@ class Profile(commands.GroupCog, group_name="profile", group_description="Your s
     async def show_profile(self, interaction: discord.Interaction) -> None:
         learner = get_learner(self.bot.db, str(interaction.user.id))
         if learner is None:
-            await reply(interaction, "You have no profile yet: start with `/profile set skills: python, pytorch`.")
+            await reply(
+                interaction,
+                "You have no profile yet: start with `/profile set skills: python, pytorch`.",
+            )
             return
-        await reply(interaction, embeds=[profile_embed(learner, next_digest=next_digest_text(learner))])
+        await reply(
+            interaction, embeds=[profile_embed(learner, next_digest=next_digest_text(learner))]
+        )
 
 
 async def setup(bot) -> None:

@@ -14,16 +14,22 @@ CLEAR = {"-", "none", "clear"}
 
 def describe(config) -> str:
     if config is None:
-        return "No settings yet: digests go by DM only, and all repositories and niches are in focus."
+        return (
+            "No settings yet: digests go by DM only, and all repositories and niches are in focus."
+        )
     channel = f"<#{config.digest_channel_id}>" if config.digest_channel_id else "none (DM only)"
     repos = ", ".join(config.focus_repos) or "all"
     niches = ", ".join(config.focus_niches) or "all"
-    return f"Digest fallback channel: {channel}\nFocus repositories: {repos}\nFocus niches: {niches}"
+    return (
+        f"Digest fallback channel: {channel}\nFocus repositories: {repos}\nFocus niches: {niches}"
+    )
 
 
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
-class ServerSettings(commands.GroupCog, group_name="server", group_description="Community settings (admins)"):
+class ServerSettings(
+    commands.GroupCog, group_name="server", group_description="Community settings (admins)"
+):
     """default_permissions hides the group from members; the check below enforces it server-side,
     because server owners can override command visibility in their integration settings."""
 
@@ -39,31 +45,53 @@ class ServerSettings(commands.GroupCog, group_name="server", group_description="
             raise app_commands.MissingPermissions(["manage_guild"])
         return True
 
-    @app_commands.command(name="digest-channel", description="Where digests go when a learner's DMs are closed")
+    @app_commands.command(
+        name="digest-channel", description="Where digests go when a learner's DMs are closed"
+    )
     @app_commands.describe(channel="A text channel; leave empty to send digests by DM only")
-    async def digest_channel(self, interaction: discord.Interaction, channel: discord.TextChannel | None = None) -> None:
+    async def digest_channel(
+        self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
+    ) -> None:
         if channel is not None:
             me = interaction.guild.me
             if me is not None and not channel.permissions_for(me).send_messages:
-                await reply(interaction, f"I can't send messages in {channel.mention}; give me Send Messages there first.")
+                await reply(
+                    interaction,
+                    f"I can't send messages in {channel.mention}; "
+                    "give me Send Messages there first.",
+                )
                 return
-        config = update_guild_config(self.bot.db, str(interaction.guild_id),
-                                     digest_channel_id=channel.id if channel else None)
+        config = update_guild_config(
+            self.bot.db,
+            str(interaction.guild_id),
+            digest_channel_id=channel.id if channel else None,
+        )
         await reply(interaction, "Saved.\n" + describe(config))
 
-    @app_commands.command(name="focus", description="Which repositories or niches this community focuses on")
+    @app_commands.command(
+        name="focus", description="Which repositories or niches this community focuses on"
+    )
     @app_commands.describe(
         repos="owner/name, comma-separated (e.g. huggingface/transformers); '-' clears",
         niches="niches, comma-separated (e.g. nlp, vision); '-' clears",
     )
-    async def focus(self, interaction: discord.Interaction, repos: str | None = None, niches: str | None = None) -> None:
+    async def focus(
+        self, interaction: discord.Interaction, repos: str | None = None, niches: str | None = None
+    ) -> None:
         changes = {}
         if repos is not None:
-            changes["focus_repos"] = [] if repos.strip().lower() in CLEAR else parse_focus_list(repos, repos=True)
+            changes["focus_repos"] = (
+                [] if repos.strip().lower() in CLEAR else parse_focus_list(repos, repos=True)
+            )
         if niches is not None:
-            changes["focus_niches"] = [] if niches.strip().lower() in CLEAR else parse_focus_list(niches, repos=False)
-        config = update_guild_config(self.bot.db, str(interaction.guild_id), **changes) if changes else \
-            get_guild_config(self.bot.db, str(interaction.guild_id))
+            changes["focus_niches"] = (
+                [] if niches.strip().lower() in CLEAR else parse_focus_list(niches, repos=False)
+            )
+        config = (
+            update_guild_config(self.bot.db, str(interaction.guild_id), **changes)
+            if changes
+            else get_guild_config(self.bot.db, str(interaction.guild_id))
+        )
         await reply(interaction, ("Saved.\n" if changes else "") + describe(config))
 
     @app_commands.command(name="show", description="Show this community's settings")

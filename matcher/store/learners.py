@@ -85,7 +85,9 @@ class IssueKeyRow(Base):
 
 class SuggestionRow(Base):
     __tablename__ = "suggestions"
-    __table_args__ = (UniqueConstraint("learner_id", "issue_url", name="uq_suggestion_learner_issue"),)
+    __table_args__ = (
+        UniqueConstraint("learner_id", "issue_url", name="uq_suggestion_learner_issue"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     learner_id: Mapped[str] = mapped_column(String(32), index=True)
@@ -152,7 +154,9 @@ class Learner:
 
     @property
     def profile(self) -> Profile:
-        return Profile(skills=self.skills, niche=self.niche, languages=self.languages, id=self.learner_id)
+        return Profile(
+            skills=self.skills, niche=self.niche, languages=self.languages, id=self.learner_id
+        )
 
     @property
     def schedule(self) -> Schedule:
@@ -215,10 +219,17 @@ def _now(now: datetime | None) -> datetime:
 
 def _learner(row: LearnerRow) -> Learner:
     return Learner(
-        learner_id=row.learner_id, skills=row.skills or "", niche=row.niche or "",
-        languages=row.languages or "", github_login=row.github_login, home_guild_id=row.home_guild_id,
-        digest_enabled=bool(row.digest_enabled), digest_since=_aware(row.digest_since),
-        digest_weekday=row.digest_weekday, digest_hour=row.digest_hour, timezone=row.timezone,
+        learner_id=row.learner_id,
+        skills=row.skills or "",
+        niche=row.niche or "",
+        languages=row.languages or "",
+        github_login=row.github_login,
+        home_guild_id=row.home_guild_id,
+        digest_enabled=bool(row.digest_enabled),
+        digest_since=_aware(row.digest_since),
+        digest_weekday=row.digest_weekday,
+        digest_hour=row.digest_hour,
+        timezone=row.timezone,
         pending_notice=row.pending_notice,
     )
 
@@ -231,7 +242,9 @@ def _clean_text(name: str, value: str | None, *, required: bool = False) -> str 
         return None
     text = " ".join(value.split())
     if required and not text:
-        raise ProfileError(f"{name} cannot be empty: list a few things you know, e.g. 'python, pytorch, pandas'")
+        raise ProfileError(
+            f"{name} cannot be empty: list a few things you know, e.g. 'python, pytorch, pandas'"
+        )
     if len(text) > MAX_TEXT:
         raise ProfileError(f"{name} is too long ({len(text)} characters; at most {MAX_TEXT})")
     return text
@@ -242,7 +255,8 @@ def validate_github_login(login: str) -> str:
     text = login.strip().removeprefix("@").removeprefix("https://github.com/").strip("/")
     if not _GITHUB_LOGIN.match(text):
         raise ProfileError(
-            f"'{login.strip()[:40]}' is not a GitHub login: 1-39 letters, digits or single hyphens, "
+            f"'{login.strip()[:40]}' is not a GitHub login: "
+            "1-39 letters, digits or single hyphens, "
             "not starting or ending with a hyphen"
         )
     return text
@@ -258,7 +272,7 @@ def clean_profile_update(
     digest_hour: int | None = None,
     timezone: str | None = None,
 ) -> ProfileUpdate:
-    """Validate what a learner typed; every problem is a one-line ProfileError saying what to fix."""
+    """Validate what a learner typed; each problem is a one-line ProfileError saying what to fix."""
     update = ProfileUpdate(
         skills=_clean_text("skills", skills, required=True),
         niche=_clean_text("niche", niche),
@@ -276,7 +290,11 @@ def clean_profile_update(
         update.digest_hour = digest_hour
     if timezone is not None:
         update.timezone = parse_timezone(timezone).key
-    update.changed = [k for k in ProfileUpdate.__dataclass_fields__ if k != "changed" and getattr(update, k) is not None]
+    update.changed = [
+        k
+        for k in ProfileUpdate.__dataclass_fields__
+        if k != "changed" and getattr(update, k) is not None
+    ]
     return update
 
 
@@ -291,7 +309,11 @@ def get_learner(db: Database, learner_id: str) -> Learner | None:
 
 
 def save_profile(
-    db: Database, learner_id: str, update: ProfileUpdate, *, guild_id: str | None = None,
+    db: Database,
+    learner_id: str,
+    update: ProfileUpdate,
+    *,
+    guild_id: str | None = None,
     now: datetime | None = None,
 ) -> Learner:
     """Create or update a learner from validated fields; a new learner needs skills."""
@@ -299,10 +321,18 @@ def save_profile(
         row = session.get(LearnerRow, str(learner_id))
         if row is None:
             if not update.skills:
-                raise ProfileError("a new profile needs skills, e.g. skills: 'python, pytorch, pandas'")
+                raise ProfileError(
+                    "a new profile needs skills, e.g. skills: 'python, pytorch, pandas'"
+                )
             row = LearnerRow(
-                learner_id=str(learner_id), skills="", niche="", languages="", digest_enabled=False,
-                digest_weekday=0, digest_hour=9, timezone="UTC",
+                learner_id=str(learner_id),
+                skills="",
+                niche="",
+                languages="",
+                digest_enabled=False,
+                digest_weekday=0,
+                digest_hour=9,
+                timezone="UTC",
             )
             session.add(row)
         for name in update.changed:
@@ -327,7 +357,9 @@ def set_home_guild(db: Database, learner_id: str, guild_id: str | None) -> None:
             row.home_guild_id = str(guild_id)
 
 
-def set_digest(db: Database, learner_id: str, enabled: bool, *, now: datetime | None = None) -> Learner:
+def set_digest(
+    db: Database, learner_id: str, enabled: bool, *, now: datetime | None = None
+) -> Learner:
     """Switch a learner's weekly digest on or off; needs a profile."""
     with db.session() as session:
         row = session.get(LearnerRow, str(learner_id))
@@ -344,7 +376,11 @@ def set_digest(db: Database, learner_id: str, enabled: bool, *, now: datetime | 
 def digest_learners(db: Database) -> list[Learner]:
     """Every learner with the weekly digest switched on."""
     with db.session() as session:
-        rows = session.scalars(select(LearnerRow).where(LearnerRow.digest_enabled.is_(True)).order_by(LearnerRow.learner_id))
+        rows = session.scalars(
+            select(LearnerRow)
+            .where(LearnerRow.digest_enabled.is_(True))
+            .order_by(LearnerRow.learner_id)
+        )
         return [_learner(row) for row in rows]
 
 
@@ -377,41 +413,60 @@ def get_guild_config(db: Database, guild_id: str | None) -> GuildConfig | None:
         row = session.get(GuildSettingsRow, str(guild_id))
         if row is None:
             return None
-        return GuildConfig(str(guild_id), row.digest_channel_id, tuple(row.focus_repos or ()), tuple(row.focus_niches or ()))
+        return GuildConfig(
+            str(guild_id),
+            row.digest_channel_id,
+            tuple(row.focus_repos or ()),
+            tuple(row.focus_niches or ()),
+        )
 
 
 _UNSET = object()
 
 
 def update_guild_config(
-    db: Database, guild_id: str, *, digest_channel_id=_UNSET, focus_repos=_UNSET, focus_niches=_UNSET,
+    db: Database,
+    guild_id: str,
+    *,
+    digest_channel_id=_UNSET,
+    focus_repos=_UNSET,
+    focus_niches=_UNSET,
 ) -> GuildConfig:
     """Change some of a community's settings; pass None for the channel to clear it."""
     with db.session() as session:
         row = session.get(GuildSettingsRow, str(guild_id))
         if row is None:
-            row = GuildSettingsRow(guild_id=str(guild_id), digest_channel_id=None, focus_repos=[], focus_niches=[])
+            row = GuildSettingsRow(
+                guild_id=str(guild_id), digest_channel_id=None, focus_repos=[], focus_niches=[]
+            )
             session.add(row)
         if digest_channel_id is not _UNSET:
-            row.digest_channel_id = str(digest_channel_id) if digest_channel_id is not None else None
+            row.digest_channel_id = (
+                str(digest_channel_id) if digest_channel_id is not None else None
+            )
         if focus_repos is not _UNSET:
             row.focus_repos = list(focus_repos)
         if focus_niches is not _UNSET:
             row.focus_niches = list(focus_niches)
         session.flush()
-        return GuildConfig(str(guild_id), row.digest_channel_id, tuple(row.focus_repos), tuple(row.focus_niches))
+        return GuildConfig(
+            str(guild_id), row.digest_channel_id, tuple(row.focus_repos), tuple(row.focus_niches)
+        )
 
 
 _REPO = re.compile(r"^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$")
 
 
 def parse_focus_list(text: str, *, repos: bool) -> list[str]:
-    """Comma- or space-separated repos ('owner/name') or niches; ProfileError for a bad repo name."""
+    """Comma- or space-separated repos ('owner/name') or niches; ProfileError for a bad repo."""
     items = [part.strip() for part in re.split(r"[,\s]+", text or "") if part.strip()]
     if repos:
         for item in items:
             if not _REPO.match(item):
-                raise ProfileError(f"'{item[:60]}' is not a repository: use owner/name, e.g. huggingface/transformers")
+                raise ProfileError(
+                    f"'{item[:60]}' is not a repository: "
+                    "use owner/name, e.g. huggingface/transformers"
+                )
     else:
         items = [item.lower() for item in items]
     if len(items) > 50:
@@ -433,7 +488,9 @@ def register_issue_keys(db: Database, urls: Iterable[str]) -> dict[str, str]:
     if not keys:
         return keys
     with db.session() as session:
-        known = set(session.scalars(select(IssueKeyRow.key).where(IssueKeyRow.key.in_(list(keys.values())))))
+        known = set(
+            session.scalars(select(IssueKeyRow.key).where(IssueKeyRow.key.in_(list(keys.values()))))
+        )
         for url, key in keys.items():
             if key not in known:
                 session.add(IssueKeyRow(key=key, issue_url=url))
@@ -453,14 +510,24 @@ def url_for_key(db: Database, key: str) -> str | None:
 
 def _suggestion(row: SuggestionRow) -> Suggestion:
     return Suggestion(
-        learner_id=row.learner_id, issue_url=row.issue_url, suggested_at=_aware(row.suggested_at),
-        via=row.via, status=row.status, status_at=_aware(row.status_at), guild_id=row.guild_id,
+        learner_id=row.learner_id,
+        issue_url=row.issue_url,
+        suggested_at=_aware(row.suggested_at),
+        via=row.via,
+        status=row.status,
+        status_at=_aware(row.status_at),
+        guild_id=row.guild_id,
         digested_at=_aware(row.digested_at),
     )
 
 
 def record_suggestions(
-    db: Database, learner_id: str, urls: Iterable[str], *, via: str, guild_id: str | None = None,
+    db: Database,
+    learner_id: str,
+    urls: Iterable[str],
+    *,
+    via: str,
+    guild_id: str | None = None,
     now: datetime | None = None,
 ) -> None:
     """Remember that these issues were shown to the learner; the first showing is kept."""
@@ -473,15 +540,21 @@ def record_suggestions(
         existing = {
             row.issue_url: row
             for row in session.scalars(
-                select(SuggestionRow).where(SuggestionRow.learner_id == str(learner_id), SuggestionRow.issue_url.in_(urls))
+                select(SuggestionRow).where(
+                    SuggestionRow.learner_id == str(learner_id), SuggestionRow.issue_url.in_(urls)
+                )
             )
         }
         for url in urls:
             row = existing.get(url)
             if row is None:
                 row = SuggestionRow(
-                    learner_id=str(learner_id), issue_url=url, guild_id=str(guild_id) if guild_id else None,
-                    suggested_at=now, via=via, status="suggested",
+                    learner_id=str(learner_id),
+                    issue_url=url,
+                    guild_id=str(guild_id) if guild_id else None,
+                    suggested_at=now,
+                    via=via,
+                    status="suggested",
                 )
                 session.add(row)
             if via == "digest" and row.digested_at is None:
@@ -489,7 +562,12 @@ def record_suggestions(
 
 
 def set_status(
-    db: Database, learner_id: str, issue_url: str, status: str, *, guild_id: str | None = None,
+    db: Database,
+    learner_id: str,
+    issue_url: str,
+    status: str,
+    *,
+    guild_id: str | None = None,
     now: datetime | None = None,
 ) -> str | None:
     """Store a learner's answer to a suggestion and keep the community's claims in step.
@@ -510,18 +588,30 @@ def set_status(
                 if live and claim.learner_id != learner_id:
                     return claim.learner_id
                 if claim is None:
-                    session.add(ClaimRow(guild_id=str(guild_id), issue_url=issue_url, learner_id=learner_id, claimed_at=now))
+                    session.add(
+                        ClaimRow(
+                            guild_id=str(guild_id),
+                            issue_url=issue_url,
+                            learner_id=learner_id,
+                            claimed_at=now,
+                        )
+                    )
                 else:
                     claim.learner_id, claim.claimed_at = learner_id, now
             elif claim is not None and claim.learner_id == learner_id:
                 session.delete(claim)
         row = session.scalar(
-            select(SuggestionRow).where(SuggestionRow.learner_id == learner_id, SuggestionRow.issue_url == issue_url)
+            select(SuggestionRow).where(
+                SuggestionRow.learner_id == learner_id, SuggestionRow.issue_url == issue_url
+            )
         )
         if row is None:
             row = SuggestionRow(
-                learner_id=learner_id, issue_url=issue_url, guild_id=str(guild_id) if guild_id else None,
-                suggested_at=now, via="suggest",
+                learner_id=learner_id,
+                issue_url=issue_url,
+                guild_id=str(guild_id) if guild_id else None,
+                suggested_at=now,
+                via="suggest",
             )
             session.add(row)
         row.status, row.status_at = status, now
@@ -537,20 +627,28 @@ def suggestions_for(db: Database, learner_id: str | None = None) -> list[Suggest
         return [_suggestion(row) for row in session.scalars(query)]
 
 
-def claimed_by_others(db: Database, guild_id: str | None, learner_id: str, *, now: datetime | None = None) -> set[str]:
+def claimed_by_others(
+    db: Database, guild_id: str | None, learner_id: str, *, now: datetime | None = None
+) -> set[str]:
     """Issue URLs someone else in the community is working on (claims expire after CLAIM_TTL)."""
     if guild_id is None:
         return set()
     cutoff = _now(now) - CLAIM_TTL
     with db.session() as session:
         rows = session.scalars(
-            select(ClaimRow).where(ClaimRow.guild_id == str(guild_id), ClaimRow.learner_id != str(learner_id))
+            select(ClaimRow).where(
+                ClaimRow.guild_id == str(guild_id), ClaimRow.learner_id != str(learner_id)
+            )
         )
         return {row.issue_url for row in rows if _aware(row.claimed_at) > cutoff}
 
 
 def feedback_for(
-    db: Database, learner_id: str, guild_id: str | None, *, for_digest: bool = False,
+    db: Database,
+    learner_id: str,
+    guild_id: str | None,
+    *,
+    for_digest: bool = False,
     now: datetime | None = None,
 ) -> Feedback:
     """The Feedback the engine honours for this learner in this community.
@@ -568,7 +666,9 @@ def feedback_for(
         if s.status == "working" or s.digested_at is not None or for_digest:
             hidden.add(s.issue_url)
     hidden |= claimed_by_others(db, guild_id, learner_id, now=now)
-    return Feedback(dismissed=frozenset(dismissed), liked=frozenset(liked), hidden=frozenset(hidden - dismissed))
+    return Feedback(
+        dismissed=frozenset(dismissed), liked=frozenset(liked), hidden=frozenset(hidden - dismissed)
+    )
 
 
 # ---------------------------------------------------------------- digest deliveries
@@ -577,7 +677,11 @@ def feedback_for(
 def last_digest_weeks(db: Database) -> dict[str, str]:
     """learner_id -> the latest week key a digest was claimed for."""
     with db.session() as session:
-        rows = session.execute(select(DigestDeliveryRow.learner_id, func.max(DigestDeliveryRow.week)).group_by(DigestDeliveryRow.learner_id))
+        rows = session.execute(
+            select(DigestDeliveryRow.learner_id, func.max(DigestDeliveryRow.week)).group_by(
+                DigestDeliveryRow.learner_id
+            )
+        )
         return {learner: week for learner, week in rows}
 
 
@@ -589,19 +693,27 @@ def claim_digest(db: Database, learner_id: str, week: str, *, now: datetime | No
     """
     try:
         with db.session() as session:
-            session.add(DigestDeliveryRow(learner_id=str(learner_id), week=week, status="sending", sent_at=_now(now)))
+            session.add(
+                DigestDeliveryRow(
+                    learner_id=str(learner_id), week=week, status="sending", sent_at=_now(now)
+                )
+            )
     except IntegrityError:
         return False
     return True
 
 
-def finish_digest(db: Database, learner_id: str, week: str, status: str, *, detail: str | None = None) -> None:
+def finish_digest(
+    db: Database, learner_id: str, week: str, status: str, *, detail: str | None = None
+) -> None:
     """Record how a reserved digest went: 'dm', 'channel', 'empty' (no new matches) or 'failed'."""
     if status not in DELIVERY_OUTCOMES:
         raise ValueError(f"status must be one of {DELIVERY_OUTCOMES}")
     with db.session() as session:
         row = session.scalar(
-            select(DigestDeliveryRow).where(DigestDeliveryRow.learner_id == str(learner_id), DigestDeliveryRow.week == week)
+            select(DigestDeliveryRow).where(
+                DigestDeliveryRow.learner_id == str(learner_id), DigestDeliveryRow.week == week
+            )
         )
         if row is not None:
             row.status, row.detail = status, detail
@@ -613,7 +725,10 @@ def deliveries(db: Database, learner_id: str | None = None) -> list[Delivery]:
     if learner_id is not None:
         query = query.where(DigestDeliveryRow.learner_id == str(learner_id))
     with db.session() as session:
-        return [Delivery(r.learner_id, r.week, r.status, _aware(r.sent_at), r.detail) for r in session.scalars(query)]
+        return [
+            Delivery(r.learner_id, r.week, r.status, _aware(r.sent_at), r.detail)
+            for r in session.scalars(query)
+        ]
 
 
 # ---------------------------------------------------------------- meta
@@ -639,7 +754,9 @@ def delete_learner(db: Database, learner_id: str) -> None:
     learner_id = str(learner_id)
     with db.session() as session:
         for table, column in (
-            (SuggestionRow, SuggestionRow.learner_id), (ClaimRow, ClaimRow.learner_id),
-            (DigestDeliveryRow, DigestDeliveryRow.learner_id), (LearnerRow, LearnerRow.learner_id),
+            (SuggestionRow, SuggestionRow.learner_id),
+            (ClaimRow, ClaimRow.learner_id),
+            (DigestDeliveryRow, DigestDeliveryRow.learner_id),
+            (LearnerRow, LearnerRow.learner_id),
         ):
             session.execute(delete(table).where(column == learner_id))

@@ -14,7 +14,10 @@ from tests.bot.helpers import set_profile
 def test_every_extension_is_discovered_error_handler_first(tmp_path, monkeypatch):
     found = discover_extensions()
     assert found[0] == "bot.exts.error_handler"
-    assert {f"bot.exts.{n}" for n in ("error_handler", "digest", "help", "profile", "server_settings", "suggest")} <= set(found)
+    assert {
+        f"bot.exts.{n}"
+        for n in ("error_handler", "digest", "help", "profile", "server_settings", "suggest")
+    } <= set(found)
     # A new feature module (e.g. portfolio.py) is picked up with no edit to client.py.
     extra = tmp_path / "exts"
     extra.mkdir()
@@ -27,10 +30,19 @@ def test_every_extension_is_discovered_error_handler_first(tmp_path, monkeypatch
 
 def test_minimal_intents_and_no_mentions(simcord_bot):
     assert bot_intents() == discord.Intents(guilds=True)
-    assert not bot_intents().message_content and not bot_intents().members and not bot_intents().presences
+    assert (
+        not bot_intents().message_content
+        and not bot_intents().members
+        and not bot_intents().presences
+    )
     assert simcord_bot.intents == bot_intents()
     mentions = simcord_bot.allowed_mentions
-    assert (mentions.everyone, mentions.users, mentions.roles, mentions.replied_user) == (False, False, False, False)
+    assert (mentions.everyone, mentions.users, mentions.roles, mentions.replied_user) == (
+        False,
+        False,
+        False,
+        False,
+    )
 
 
 async def test_command_names_are_unique_and_described(world):
@@ -63,7 +75,9 @@ async def test_commands_sync_once_not_on_every_start(world, db_url, bot_settings
 async def test_sync_off_never_syncs(world, db_url, bot_settings, settings):
     env, guild, channel, admin, alice, bob = world
     old = env.bot
-    quiet: MatchBot = make_bot(db_url, bot_settings.model_copy(update={"sync_commands": "off"}), settings)
+    quiet: MatchBot = make_bot(
+        db_url, bot_settings.model_copy(update={"sync_commands": "off"}), settings
+    )
     from matcher.store.learners import MetaRow
 
     with quiet.db.session() as session:
@@ -72,3 +86,21 @@ async def test_sync_off_never_syncs(world, db_url, bot_settings, settings):
     old.db.close()
     assert quiet.synced is None and len(_syncs(env)) == 1
     quiet.db.close()
+
+
+async def test_guild_sync_targets_the_configured_guild(world, db_url, bot_settings, settings):
+    env, guild, channel, admin, alice, bob = world
+    old = env.bot
+    await env.restart_bot(
+        make_bot(
+            db_url,
+            bot_settings.model_copy(update={"sync_commands": "guild", "guild_id": guild.id}),
+            settings,
+        )
+    )
+    old.db.close()
+    assert env.bot.synced == "guild"
+    assert _syncs(env)[-1].path.endswith(f"/guilds/{guild.id}/commands")
+    result = await alice.slash(channel, "help")
+    assert "`/suggest`" in result.response.content
+    env.bot.db.close()

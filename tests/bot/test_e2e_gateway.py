@@ -29,7 +29,9 @@ async def test_suggest_round_trip(fake_discord, tmp_path, monkeypatch, settings)
     url = f"sqlite:///{tmp_path / 'e2e.sqlite'}"
     db = Database(url)
     upsert_issues(db, ISSUES)
-    save_profile(db, LEARNER, clean_profile_update(skills="python, pytorch, tokenizer", niche="nlp"))
+    save_profile(
+        db, LEARNER, clean_profile_update(skills="python, pytorch, tokenizer", niche="nlp")
+    )
     db.close()
     monkeypatch.setenv("BOT_SYNC_COMMANDS", "global")
     settings = settings.model_copy(update={"database_url": url})
@@ -49,24 +51,47 @@ async def test_suggest_round_trip(fake_discord, tmp_path, monkeypatch, settings)
             assert fake_discord.requests[0].authorization == f"Bot {TOKEN}"
             assert fake_discord.identify["intents"] == discord.Intents(guilds=True).value
             sync = await fake_discord.wait_for_request("PUT", f"/applications/{APP_ID}/commands")
-            assert {"digest", "help", "profile", "server", "suggest"} <= {c["name"] for c in sync.json}
-            suggest_id = next(c["id"] for c in fake_discord.commands["global"] if c["name"] == "suggest")
+            assert {"digest", "help", "profile", "server", "suggest"} <= {
+                c["name"] for c in sync.json
+            }
+            suggest_id = next(
+                c["id"] for c in fake_discord.commands["global"] if c["name"] == "suggest"
+            )
 
             # A learner runs /suggest in a DM with the bot.
             dm = fake_discord.snowflake()
-            await fake_discord.dispatch("INTERACTION_CREATE", {
-                "id": fake_discord.snowflake(), "application_id": str(APP_ID), "type": 2,
-                "token": "interaction-token-1", "version": 1,
-                "data": {"id": suggest_id, "name": "suggest", "type": 1},
-                "channel_id": dm, "channel": {"id": dm, "type": 1},
-                "user": {"id": LEARNER, "username": "alice", "discriminator": "0", "avatar": None, "global_name": None},
-                "context": 1, "app_permissions": "0", "locale": "en-US", "entitlements": [],
-                "authorizing_integration_owners": {"1": LEARNER}, "attachment_size_limit": 10_485_760,
-            })
+            await fake_discord.dispatch(
+                "INTERACTION_CREATE",
+                {
+                    "id": fake_discord.snowflake(),
+                    "application_id": str(APP_ID),
+                    "type": 2,
+                    "token": "interaction-token-1",
+                    "version": 1,
+                    "data": {"id": suggest_id, "name": "suggest", "type": 1},
+                    "channel_id": dm,
+                    "channel": {"id": dm, "type": 1},
+                    "user": {
+                        "id": LEARNER,
+                        "username": "alice",
+                        "discriminator": "0",
+                        "avatar": None,
+                        "global_name": None,
+                    },
+                    "context": 1,
+                    "app_permissions": "0",
+                    "locale": "en-US",
+                    "entitlements": [],
+                    "authorizing_integration_owners": {"1": LEARNER},
+                    "attachment_size_limit": 10_485_760,
+                },
+            )
 
             callback = await fake_discord.wait_for_request("POST", "/callback")
             assert callback.json == {"type": 5, "data": {"flags": 64}}  # deferred, ephemeral
-            reply = await fake_discord.wait_for_request("POST", f"/webhooks/{APP_ID}/interaction-token-1")
+            reply = await fake_discord.wait_for_request(
+                "POST", f"/webhooks/{APP_ID}/interaction-token-1"
+            )
         finally:
             await bot.close()
             await asyncio.wait_for(runner, 10)

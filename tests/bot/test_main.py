@@ -1,4 +1,4 @@
-"""`python -m bot` with a missing or malformed token: one line on stderr, exit code 1, no traceback."""
+"""`python -m bot` with a missing or malformed token: one line on stderr, exit 1, no traceback."""
 
 import os
 import subprocess
@@ -13,14 +13,24 @@ ROOT = Path(__file__).resolve().parents[2]
 def run_bot(**env):
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "BOT_"))}
     clean.update(env)
-    return subprocess.run([sys.executable, "-m", "bot"], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 @pytest.mark.parametrize(
     "env, expected",
     [
         ({}, "error: no Discord token: set DISCORD_TOKEN or DISCORD_TOKEN_FILE (see docs/bot.md)"),
-        ({"DISCORD_TOKEN": "s3cret-but-wrong"}, "error: DISCORD_TOKEN: the Discord token is malformed"),
+        (
+            {"DISCORD_TOKEN": "s3cret-but-wrong"},
+            "error: DISCORD_TOKEN: the Discord token is malformed",
+        ),
     ],
 )
 def test_token_problems_are_one_line(env, expected):

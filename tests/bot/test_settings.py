@@ -23,7 +23,10 @@ def test_token_from_env_or_file(tmp_path):
         ({"DISCORD_TOKEN": "   "}, "no Discord token"),
         ({"DISCORD_TOKEN": "hunter2-not-a-token"}, "DISCORD_TOKEN: the Discord token is malformed"),
         ({"DISCORD_TOKEN": GOOD.replace(".", " ", 1)}, "malformed"),
-        ({"DISCORD_TOKEN_FILE": "/nonexistent/token"}, "DISCORD_TOKEN_FILE: cannot read /nonexistent/token"),
+        (
+            {"DISCORD_TOKEN_FILE": "/nonexistent/token"},
+            "DISCORD_TOKEN_FILE: cannot read /nonexistent/token",
+        ),
     ],
 )
 def test_bad_tokens_are_one_line(environ, message):

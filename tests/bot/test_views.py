@@ -57,7 +57,9 @@ async def test_second_claim_in_the_same_server_is_refused(world):
     await alice.click(alice_msg, label="I'm working on it #1")
     refused = await bob.click(bob_msg, label="I'm working on it #1")
     assert "already working on" in refused.response.content
-    assert {s.issue_url: s.status for s in suggestions_for(env.bot.db, str(bob.id))}[bob_urls[0]] == "suggested"
+    assert {s.issue_url: s.status for s in suggestions_for(env.bot.db, str(bob.id))}[
+        bob_urls[0]
+    ] == "suggested"
 
 
 async def test_buttons_survive_a_restart(world, db_url, bot_settings, settings):

@@ -24,13 +24,22 @@ from aiohttp import WSMsgType, web
 
 API = "/api/v10"
 APP_ID = 900000000000000001
-BOT_USER = {"id": str(APP_ID), "username": "matcher", "discriminator": "0", "global_name": None,
-            "avatar": None, "bot": True, "flags": 0}
+BOT_USER = {
+    "id": str(APP_ID),
+    "username": "matcher",
+    "discriminator": "0",
+    "global_name": None,
+    "avatar": None,
+    "bot": True,
+    "flags": 0,
+}
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
     # discord.py decodes JSON only when Content-Type is exactly application/json (no charset).
-    return web.Response(body=json.dumps(data).encode(), status=status, headers={"Content-Type": "application/json"})
+    return web.Response(
+        body=json.dumps(data).encode(), status=status, headers={"Content-Type": "application/json"}
+    )
 
 
 @dataclass
@@ -50,7 +59,9 @@ class FakeDiscord:
     requests: list[Request] = field(default_factory=list)
     unknown: list[Request] = field(default_factory=list)
     identify: dict | None = None
-    commands: dict[str, list[dict]] = field(default_factory=dict)  # scope ('global' or guild id) -> commands
+    commands: dict[str, list[dict]] = field(
+        default_factory=dict
+    )  # scope ('global' or guild id) -> commands
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(1_100_000_000_000_000_000)
@@ -94,7 +105,9 @@ class FakeDiscord:
         import discord.http
 
         monkeypatch.setattr(discord.http.Route, "BASE", self.rest_base)
-        monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(self.gateway_url))
+        monkeypatch.setattr(
+            discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(self.gateway_url)
+        )
 
     def snowflake(self) -> str:
         return str(next(self._ids))
@@ -108,7 +121,9 @@ class FakeDiscord:
         """The first request (past or future) whose path contains `path_part`."""
 
         def find():
-            return next((r for r in self.requests if r.method == method and path_part in r.path), None)
+            return next(
+                (r for r in self.requests if r.method == method and path_part in r.path), None
+            )
 
         async with self._new_request:
             await asyncio.wait_for(self._new_request.wait_for(lambda: find() is not None), timeout)
@@ -126,7 +141,9 @@ class FakeDiscord:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self._sockets.append(ws)
-        await ws.send_str(json.dumps({"op": 10, "s": None, "t": None, "d": {"heartbeat_interval": 45000}}))
+        await ws.send_str(
+            json.dumps({"op": 10, "s": None, "t": None, "d": {"heartbeat_interval": 45000}})
+        )
         try:
             async for message in ws:
                 if message.type != WSMsgType.TEXT:
@@ -137,11 +154,19 @@ class FakeDiscord:
                     await ws.send_str(json.dumps({"op": 11, "s": None, "t": None, "d": None}))
                 elif op == 2:  # IDENTIFY
                     self.identify = frame["d"]
-                    await self.dispatch("READY", {
-                        "v": 10, "user": BOT_USER, "guilds": [], "session_id": "fake-session",
-                        "resume_gateway_url": self.gateway_url, "application": {"id": str(APP_ID), "flags": 0},
-                        "private_channels": [], "relationships": [],
-                    })
+                    await self.dispatch(
+                        "READY",
+                        {
+                            "v": 10,
+                            "user": BOT_USER,
+                            "guilds": [],
+                            "session_id": "fake-session",
+                            "resume_gateway_url": self.gateway_url,
+                            "application": {"id": str(APP_ID), "flags": 0},
+                            "private_channels": [],
+                            "relationships": [],
+                        },
+                    )
                     self._ready.set()
         finally:
             self._sockets.remove(ws)
@@ -151,12 +176,24 @@ class FakeDiscord:
 
     def _message(self, channel_id: str, body: dict, *, flags: int = 0) -> dict:
         return {
-            "id": self.snowflake(), "channel_id": channel_id, "author": BOT_USER, "type": 0,
-            "content": body.get("content") or "", "embeds": body.get("embeds") or [],
-            "components": body.get("components") or [], "attachments": [], "mentions": [],
-            "mention_roles": [], "mention_everyone": False, "pinned": False, "tts": False,
-            "timestamp": datetime.now(UTC).isoformat(), "edited_timestamp": None,
-            "flags": body.get("flags", flags) or 0, "webhook_id": str(APP_ID), "application_id": str(APP_ID),
+            "id": self.snowflake(),
+            "channel_id": channel_id,
+            "author": BOT_USER,
+            "type": 0,
+            "content": body.get("content") or "",
+            "embeds": body.get("embeds") or [],
+            "components": body.get("components") or [],
+            "attachments": [],
+            "mentions": [],
+            "mention_roles": [],
+            "mention_everyone": False,
+            "pinned": False,
+            "tts": False,
+            "timestamp": datetime.now(UTC).isoformat(),
+            "edited_timestamp": None,
+            "flags": body.get("flags", flags) or 0,
+            "webhook_id": str(APP_ID),
+            "application_id": str(APP_ID),
         }
 
     async def _rest(self, request: web.Request) -> web.Response:
@@ -165,7 +202,9 @@ class FakeDiscord:
             text = await request.text()
             body = json.loads(text) if text and request.content_type == "application/json" else text
         path = "/" + request.match_info["tail"]
-        record = Request(request.method, path, dict(request.query), body, request.headers.get("Authorization"))
+        record = Request(
+            request.method, path, dict(request.query), body, request.headers.get("Authorization")
+        )
         async with self._new_request:
             self.requests.append(record)
             self._new_request.notify_all()
@@ -175,32 +214,67 @@ class FakeDiscord:
         if method == "GET" and path == "/users/@me":
             return _json(BOT_USER)
         if method == "GET" and path == "/oauth2/applications/@me":
-            return _json({
-                "id": str(APP_ID), "name": "matcher", "icon": None, "description": "", "rpc_origins": [],
-                "bot_public": True, "bot_require_code_grant": False, "owner": {**BOT_USER, "bot": False},
-                "verify_key": "0" * 64, "flags": 0, "team": None, "summary": "",
-            })
+            return _json(
+                {
+                    "id": str(APP_ID),
+                    "name": "matcher",
+                    "icon": None,
+                    "description": "",
+                    "rpc_origins": [],
+                    "bot_public": True,
+                    "bot_require_code_grant": False,
+                    "owner": {**BOT_USER, "bot": False},
+                    "verify_key": "0" * 64,
+                    "flags": 0,
+                    "team": None,
+                    "summary": "",
+                }
+            )
         if method == "GET" and path in ("/gateway", "/gateway/bot"):
-            return _json({
-                "url": self.gateway_url, "shards": 1,
-                "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1},
-            })
+            return _json(
+                {
+                    "url": self.gateway_url,
+                    "shards": 1,
+                    "session_start_limit": {
+                        "total": 1000,
+                        "remaining": 999,
+                        "reset_after": 0,
+                        "max_concurrency": 1,
+                    },
+                }
+            )
         if method == "PUT" and parts[0] == "applications" and parts[-1] == "commands":
             scope = parts[3] if len(parts) == 5 else "global"
-            registered = [{**cmd, "id": self.snowflake(), "application_id": str(APP_ID), "version": "1",
-                           "default_member_permissions": cmd.get("default_member_permissions"),
-                           **({"guild_id": scope} if scope != "global" else {})} for cmd in body or []]
+            registered = [
+                {
+                    **cmd,
+                    "id": self.snowflake(),
+                    "application_id": str(APP_ID),
+                    "version": "1",
+                    "default_member_permissions": cmd.get("default_member_permissions"),
+                    **({"guild_id": scope} if scope != "global" else {}),
+                }
+                for cmd in body or []
+            ]
             self.commands[scope] = registered
             return _json(registered)
         if method == "POST" and parts[0] == "interactions" and parts[-1] == "callback":
             kind = (body or {}).get("type")
             data = (body or {}).get("data") or {}
-            return _json({
-                "interaction": {"id": parts[1], "type": 2, "response_message_id": self.snowflake(),
-                                "response_message_loading": kind == 5,
-                                "response_message_ephemeral": bool(data.get("flags", 0) & 64)},
-            })
+            return _json(
+                {
+                    "interaction": {
+                        "id": parts[1],
+                        "type": 2,
+                        "response_message_id": self.snowflake(),
+                        "response_message_loading": kind == 5,
+                        "response_message_ephemeral": bool(data.get("flags", 0) & 64),
+                    },
+                }
+            )
         if parts[0] == "webhooks" and method in ("POST", "PATCH"):
             return _json(self._message(self.snowflake(), body or {}))
         self.unknown.append(record)
-        return _json({"message": f"fake Discord has no route {method} {path}", "code": 0}, status=404)
+        return _json(
+            {"message": f"fake Discord has no route {method} {path}", "code": 0}, status=404
+        )

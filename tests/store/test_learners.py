@@ -49,8 +49,12 @@ def db(tmp_path):
 
 def test_profile_round_trip_and_validation(db):
     update = clean_profile_update(
-        skills="  python,   pytorch ", niche="nlp", github_login="@Octo-Cat", digest_weekday=2,
-        digest_hour=18, timezone="Europe/Berlin",
+        skills="  python,   pytorch ",
+        niche="nlp",
+        github_login="@Octo-Cat",
+        digest_weekday=2,
+        digest_hour=18,
+        timezone="Europe/Berlin",
     )
     learner = save_profile(db, "42", update, guild_id="7", now=NOW)
     assert learner.skills == "python, pytorch"
@@ -60,7 +64,11 @@ def test_profile_round_trip_and_validation(db):
     # A partial update leaves the other fields alone.
     save_profile(db, "42", clean_profile_update(niche="vision"), now=NOW)
     again = get_learner(db, "42")
-    assert (again.skills, again.niche, again.timezone) == ("python, pytorch", "vision", "Europe/Berlin")
+    assert (again.skills, again.niche, again.timezone) == (
+        "python, pytorch",
+        "vision",
+        "Europe/Berlin",
+    )
 
 
 @pytest.mark.parametrize(
@@ -118,7 +126,9 @@ def test_feedback_from_statuses(db):
     assert digest_fb.hidden == {B, C}
     # Suggestions keep their first showing; the portfolio reads these fields.
     rows = {s.issue_url: s for s in suggestions_for(db, "1")}
-    assert rows[A].status == "dismissed" and rows[C].via == "suggest" and rows[C].suggested_at == NOW
+    assert (
+        rows[A].status == "dismissed" and rows[C].via == "suggest" and rows[C].suggested_at == NOW
+    )
 
 
 def test_seen_in_digest_is_hidden_from_suggest(db):
@@ -151,7 +161,10 @@ def test_digest_claim_is_exactly_once_in_the_database(db):
     finish_digest(db, "1", "2026-W02", "dm")
     assert claim_digest(db, "1", "2026-W03", now=NOW)
     assert last_digest_weeks(db) == {"1": "2026-W03"}
-    assert [(d.week, d.status) for d in deliveries(db, "1")] == [("2026-W02", "dm"), ("2026-W03", "sending")]
+    assert [(d.week, d.status) for d in deliveries(db, "1")] == [
+        ("2026-W02", "dm"),
+        ("2026-W03", "sending"),
+    ]
 
 
 def test_digest_claim_races_between_processes(tmp_path):
@@ -176,8 +189,15 @@ def test_digest_claim_races_between_processes(tmp_path):
 def test_guild_config(db):
     assert get_guild_config(db, "g") is None
     update_guild_config(db, "g", digest_channel_id=123)
-    config = update_guild_config(db, "g", focus_repos=parse_focus_list("huggingface/transformers, pytorch/pytorch", repos=True))
-    assert config.digest_channel_id == "123" and config.focus_repos == ("huggingface/transformers", "pytorch/pytorch")
+    config = update_guild_config(
+        db,
+        "g",
+        focus_repos=parse_focus_list("huggingface/transformers, pytorch/pytorch", repos=True),
+    )
+    assert config.digest_channel_id == "123" and config.focus_repos == (
+        "huggingface/transformers",
+        "pytorch/pytorch",
+    )
     assert update_guild_config(db, "g", digest_channel_id=None).digest_channel_id is None
     assert parse_focus_list("NLP vision, nlp", repos=False) == ["nlp", "vision"]
     with pytest.raises(ProfileError, match="owner/name"):

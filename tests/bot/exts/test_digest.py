@@ -1,8 +1,6 @@
-"""The weekly digest loop under simcord's moved clock (virtual time starts Thu 2026-01-01 00:00 UTC)."""
+"""The weekly digest loop under simcord's moved clock (virtual time starts Thu 2026-01-01 00:00)."""
 
 from datetime import timedelta
-
-import pytest
 
 from matcher.store.learners import deliveries, feedback_for, get_learner, suggestions_for
 from tests.bot.conftest import make_bot
@@ -23,7 +21,9 @@ async def _learner_with_digest(actor, channel, hour=3):
     return result
 
 
-async def test_digest_arrives_at_the_chosen_hour_once_per_week(world, db_url, bot_settings, settings):
+async def test_digest_arrives_at_the_chosen_hour_once_per_week(
+    world, db_url, bot_settings, settings
+):
     env, guild, channel, admin, alice, bob = world
     await _learner_with_digest(alice, channel)
     await env.advance_time(2 * HOUR)
@@ -53,11 +53,15 @@ async def test_digest_arrives_at_the_chosen_hour_once_per_week(world, db_url, bo
     env.bot.db.close()
 
 
-async def test_digest_missed_while_down_is_sent_once_on_return(world, db_url, bot_settings, settings):
+async def test_digest_missed_while_down_is_sent_once_on_return(
+    world, db_url, bot_settings, settings
+):
     env, guild, channel, admin, alice, bob = world
     await _learner_with_digest(alice, channel, hour=3)
     # Stand-in for downtime: a bot whose loop never ticks after start-up, over the Thursday slot.
-    sleepy = make_bot(db_url, bot_settings.model_copy(update={"digest_check_seconds": 30 * 24 * HOUR}), settings)
+    sleepy = make_bot(
+        db_url, bot_settings.model_copy(update={"digest_check_seconds": 30 * 24 * HOUR}), settings
+    )
     old = env.bot
     await env.restart_bot(sleepy)
     old.db.close()
@@ -76,8 +80,14 @@ async def test_closed_dms_fall_back_to_the_server_channel(world):
     digests = guild.create_text_channel("digests")
     await admin.slash(channel, "server digest-channel", channel=digests)
     await _learner_with_digest(alice, channel)
-    env.inject_error("POST", f"/channels/{alice.user.dm_channel.id}/messages", status=403, code=50007,
-                     message="Cannot send messages to this user", times=None)
+    env.inject_error(
+        "POST",
+        f"/channels/{alice.user.dm_channel.id}/messages",
+        status=403,
+        code=50007,
+        message="Cannot send messages to this user",
+        times=None,
+    )
     await env.advance_time(4 * HOUR)
     posted = digests.history()
     assert len(posted) == 1
@@ -89,8 +99,14 @@ async def test_closed_dms_fall_back_to_the_server_channel(world):
 async def test_undeliverable_digest_is_recorded_and_told_next_time(world):
     env, guild, channel, admin, alice, bob = world
     await _learner_with_digest(alice, channel)
-    env.inject_error("POST", f"/channels/{alice.user.dm_channel.id}/messages", status=403, code=50007,
-                     message="Cannot send messages to this user", times=None)
+    env.inject_error(
+        "POST",
+        f"/channels/{alice.user.dm_channel.id}/messages",
+        status=403,
+        code=50007,
+        message="Cannot send messages to this user",
+        times=None,
+    )
     await env.advance_time(4 * HOUR)
     assert [d.status for d in deliveries(env.bot.db, str(alice.id))] == ["failed"]
     assert get_learner(env.bot.db, str(alice.id)).pending_notice

@@ -29,7 +29,9 @@ async def test_unexpected_command_error(world, redacted_caplog):
     env.bot.engine.match = broken
     result = await alice.slash(channel, "suggest")
     assert result.ephemeral
-    assert result.response.content.startswith("Something went wrong on my side; it has been logged. (reference ")
+    assert result.response.content.startswith(
+        "Something went wrong on my side; it has been logged. (reference "
+    )
     assert "exploded" not in result.response.content
     record = next(r for r in redacted_caplog.records if r.name == "bot.exts.error_handler")
     assert "/suggest" in record.getMessage() and "RuntimeError" in record.getMessage()
@@ -57,8 +59,13 @@ def test_order_of_messages():
 
     assert user_message(ProfileError("skills cannot be empty")) == ("skills cannot be empty", False)
     assert user_message(StoreError("cannot open the store"))[1] is True  # ours, not the user's
-    assert user_message(app_commands.MissingPermissions(["manage_guild"]))[0] == "You need the Manage Guild permission for this."
-    assert user_message(app_commands.NoPrivateMessage())[0] == "This command works only in a server."
+    assert (
+        user_message(app_commands.MissingPermissions(["manage_guild"]))[0]
+        == "You need the Manage Guild permission for this."
+    )
+    assert (
+        user_message(app_commands.NoPrivateMessage())[0] == "This command works only in a server."
+    )
     wrapped = app_commands.CommandInvokeError.__new__(app_commands.CommandInvokeError)
     wrapped.original = ProfileError("bad hour")
     assert user_message(wrapped) == ("bad hour", False)

@@ -5,7 +5,9 @@ from tests.bot.helpers import set_profile
 
 async def test_set_then_show_is_private(world):
     env, guild, channel, admin, alice, bob = world
-    result = await set_profile(alice, channel, github="alice-gh", digest_day=2, digest_hour=18, timezone="Europe/Berlin")
+    result = await set_profile(
+        alice, channel, github="alice-gh", digest_day=2, digest_hour=18, timezone="Europe/Berlin"
+    )
     assert result.ephemeral
     embed = result.response.embeds[0]
     fields = {f.name: f.value for f in embed.fields}

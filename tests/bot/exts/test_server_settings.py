@@ -10,7 +10,9 @@ async def test_admin_sets_channel_and_focus(world):
     digests = guild.create_text_channel("digests")
     result = await admin.slash(channel, "server digest-channel", channel=digests)
     assert result.ephemeral and f"<#{digests.id}>" in result.response.content
-    result = await admin.slash(channel, "server focus", repos="huggingface/transformers, pytorch/vision", niches="NLP")
+    result = await admin.slash(
+        channel, "server focus", repos="huggingface/transformers, pytorch/vision", niches="NLP"
+    )
     assert "huggingface/transformers, pytorch/vision" in result.response.content
     config = get_guild_config(env.bot.db, str(guild.id))
     assert config.digest_channel_id == str(digests.id) and config.focus_niches == ("nlp",)
@@ -35,7 +37,10 @@ async def test_members_cannot_change_settings(world):
     command_id = int(env.backend.find_command("server", None)["id"])
     guild.set_command_permissions(command_id, {alice: True})
     result = await alice.slash(channel, "server focus", repos="evil/repo")
-    assert result.ephemeral and result.response.content == "You need the Manage Guild permission for this."
+    assert (
+        result.ephemeral
+        and result.response.content == "You need the Manage Guild permission for this."
+    )
     assert get_guild_config(env.bot.db, str(guild.id)) is None
 
 

@@ -49,4 +49,6 @@ async def test_suggest_respects_server_focus(world):
     await set_profile(alice, channel)
     await admin.slash(channel, "server focus", repos="pytorch/vision")
     result = await alice.slash(channel, "suggest")
-    assert {e.url.split("/issues")[0] for e in result.response.embeds} == {"https://github.com/pytorch/vision"}
+    assert {e.url.split("/issues")[0] for e in result.response.embeds} == {
+        "https://github.com/pytorch/vision"
+    }
