@@ -80,6 +80,7 @@ class GitHubClient:
         if self._rest is not None:
             data["rest_requests"] += self._rest.requests
             data["requests"] += self._rest.requests
+            data["not_modified"] += self._rest.not_modified
         return data
 
     def close(self) -> None:

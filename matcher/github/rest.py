@@ -101,6 +101,7 @@ class RestClient:
     ):
         self._retries = [0]
         self.calls = 0
+        self.not_modified = 0
         retry = _retry_class(sleep, self._retries)(
             total=max_retries,
             backoff_factor=backoff_base,
@@ -139,6 +140,7 @@ class RestClient:
             )
         new_tag = response_headers.get("etag")
         if data is None and etag:  # 304: PyGithub hands back an empty body
+            self.not_modified += 1
             return Conditional(None, etag, True)
         return Conditional(data, new_tag, False)
 

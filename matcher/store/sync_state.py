@@ -129,14 +129,21 @@ def save_sync_state(db: Database, state: RepoSyncState) -> None:
 
 def save_page_progress(db: Database, state: RepoSyncState, signals: Iterable) -> None:
     """Signals of the issues of one page and the repository's new cursor, in one transaction."""
-    with db.session() as session:
+    signals = list(signals)
+    with db.session() as session, session.no_autoflush:
+        urls = [sig.url for sig in signals]
+        existing = {
+            row.url: row
+            for start in range(0, len(urls), 500)
+            for row in session.scalars(select(IssueSignalsRow).where(IssueSignalsRow.url.in_(urls[start:start + 500])))
+        }
         for sig in signals:
-            row = session.get(IssueSignalsRow, sig.url)
             values = {
                 "repo": state.repo, "beginner_strength": sig.beginner_strength, "reactions": sig.reactions,
                 "last_activity_at": sig.last_activity_at, "claimed_by": sig.claimed_by,
                 "claimed_at": sig.claimed_at,
             }
+            row = existing.get(sig.url)
             if row is None:
                 session.add(IssueSignalsRow(url=sig.url, **values))
             else:

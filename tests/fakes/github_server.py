@@ -18,7 +18,8 @@ What it answers
 - Payloads are built from the recorded exchanges in ../shared/github-examples/replay (so the shapes
   are GitHub's own) when that directory exists, and from small built-in templates otherwise.
 
-Faults (`gh.faults.add(kind, count=1, target="any"|"graphql"|"rest")`), consumed one per request:
+Faults (`gh.faults.add(kind, count=1, target="any"|"graphql"|"rest", after=0)`), consumed one per
+request once `after` matching requests went through:
   "secondary" 403 abuse message + Retry-After; "429" 429 + Retry-After; "primary" 403 with
   X-RateLimit-Remaining 0 and a reset `retry_after` seconds ahead; "502"; "500"; "timeout" (the
   answer is held back `hang_seconds`, longer than the client timeout, then dropped);
@@ -243,6 +244,7 @@ class Fault:
     kind: str
     count: int
     target: str = "any"
+    after: int = 0  # matching requests to let through first
 
 
 class Faults:
@@ -257,11 +259,12 @@ class Faults:
         self.hang_seconds = 1.5
         self.served: list[str] = []
 
-    def add(self, kind: str, count: int = 1, target: str = "any") -> None:
+    def add(self, kind: str, count: int = 1, target: str = "any", after: int = 0) -> None:
+        """Answer `count` requests to `target` with `kind`, after letting `after` of them through."""
         if kind not in self.KINDS:
             raise ValueError(f"unknown fault {kind!r}; one of {self.KINDS}")
         with self._lock:
-            self._queue.append(Fault(kind, count, target))
+            self._queue.append(Fault(kind, count, target, after))
 
     def clear(self) -> None:
         with self._lock:
@@ -270,6 +273,9 @@ class Faults:
     def take(self, target: str) -> str | None:
         with self._lock:
             for fault in self._queue:
+                if fault.target in ("any", target) and fault.after > 0:
+                    fault.after -= 1
+                    return None
                 if fault.target in ("any", target):
                     fault.count -= 1
                     if fault.count <= 0:
