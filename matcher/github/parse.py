@@ -156,8 +156,12 @@ def parse_issue(
     state = _need(node, "state", str, repo).lower()
     created = parse_time(node.get("createdAt"), f"#{number} createdAt", repo)
     updated = parse_time(node.get("updatedAt"), f"#{number} updatedAt", repo)
-    label_names = tuple(n["name"] for n in _nodes(node.get("labels"), "labels", repo) if isinstance(n.get("name"), str))
-    assignees = tuple(n["login"] for n in _nodes(node.get("assignees"), "assignees", repo) if isinstance(n.get("login"), str))
+    label_names = tuple(
+        n["name"] for n in _nodes(node.get("labels"), "labels", repo) if isinstance(n.get("name"), str)
+    )
+    assignees = tuple(
+        n["login"] for n in _nodes(node.get("assignees"), "assignees", repo) if isinstance(n.get("login"), str)
+    )
     comments_block = node.get("comments")
     if not isinstance(comments_block, dict) or not isinstance(comments_block.get("totalCount"), int):
         raise MalformedResponseError(f"{repo}: #{number} comments block is malformed")

@@ -64,7 +64,9 @@ def _translated(what: str) -> Iterator[None]:
     try:
         yield
     except github.BadCredentialsException:
-        raise AuthError("GitHub rejected the token (Bad credentials); check GITHUB_TOKEN or GITHUB_TOKEN_FILE") from None
+        raise AuthError(
+            "GitHub rejected the token (Bad credentials); check GITHUB_TOKEN or GITHUB_TOKEN_FILE"
+        ) from None
     except github.RateLimitExceededException:
         raise RateLimitError(f"GitHub {what}: rate limit exhausted; try again later") from None
     except github.UnknownObjectException:

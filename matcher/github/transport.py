@@ -163,7 +163,8 @@ class Transport:
                 return self._attempt(method, url, params=params, json=json, headers=headers)
             except _Retryable as exc:
                 if attempt >= self.max_retries:
-                    raise GitHubError(
+                    kind = MalformedResponseError if exc.reason.startswith("malformed") else GitHubError
+                    raise kind(
                         f"GitHub {_where(url)}: {exc.reason} (gave up after {attempt} retries)"
                     ) from None
                 delay = exc.delay if exc.delay is not None else self._backoff(attempt)
