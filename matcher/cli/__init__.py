@@ -49,6 +49,7 @@ def _register_all() -> None:
         except ModuleNotFoundError as exc:
             if exc.name != name:
                 raise
+    sys.exit(code or 0)
             continue  # a command group not built yet
         module.register(app)
 
@@ -59,15 +60,13 @@ _register_all()
 def main() -> None:
     """Run the CLI; expected failures print one line on stderr and exit 1, never a traceback."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # click returns typer.Exit's code instead of raising it
     except MatcherError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(1)
     except (typer.Abort, KeyboardInterrupt):
         stderr.print("aborted")
         sys.exit(130)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
     except Exception as exc:  # click usage errors and the like
         import click
 
@@ -75,3 +74,4 @@ def main() -> None:
             exc.show()
             sys.exit(exc.exit_code)
         raise
+    sys.exit(code or 0)
