@@ -44,14 +44,7 @@ def configure(
 
 def _register_all() -> None:
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-    sys.exit(code or 0)
-            continue  # a command group not built yet
-        module.register(app)
+        importlib.import_module(name).register(app)
 
 
 _register_all()
