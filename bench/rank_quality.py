@@ -1,6 +1,7 @@
 """Ranking quality on the shared benchmark: the matcher against three baselines, scored by score.py.
 
     python bench/rank_quality.py [--data ../shared/bench/dev] [--top 20] [--per-profile]
+                                 [--weights lexical=0.4,language=0.1] [--no-diversity]
 
 Prints one table of nDCG@10, P@1, P@5 and MRR. Baselines: newest first, BM25 only (rank-bm25 Okapi
 on repo + title + labels + body), embedding cosine only (the configured model). Tune on dev only.
@@ -74,11 +75,19 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "bench" / "dev")
     parser.add_argument("--top", type=int, default=20)
     parser.add_argument("--per-profile", action="store_true")
+    parser.add_argument("--weights", default="", help="ranking overrides, e.g. lexical=0.4,max_per_repo=3")
+    parser.add_argument("--no-diversity", action="store_true", help="max_per_repo off (to measure its cost)")
     args = parser.parse_args()
     if not (args.data / "issues.jsonl").exists():
         sys.exit(f"no benchmark data at {args.data}: pass --data DIR with issues.jsonl, personas.json, qrels.tsv")
 
     settings = load_settings()
+    overrides = dict(item.split("=", 1) for item in args.weights.split(",") if item.strip())
+    if args.no_diversity:
+        overrides["max_per_repo"] = str(args.top)
+    if overrides:
+        ranking = settings.ranking.model_validate({**settings.ranking.model_dump(), **overrides})
+        settings = settings.model_copy(update={"ranking": ranking})
     issues = read_snapshot(args.data / "issues.jsonl").issues
     profiles = [Profile(id=p["id"], skills=p["skills"], niche=p.get("niche", ""))
                 for p in json.loads((args.data / "personas.json").read_text())]
