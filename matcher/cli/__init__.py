@@ -53,18 +53,7 @@ _register_all()
 def main() -> None:
     """Run the CLI; expected failures print one line on stderr and exit 1, never a traceback."""
     try:
-        code = app(standalone_mode=False)  # click returns typer.Exit's code instead of raising it
+        app()  # click itself reports usage errors and handles typer.Exit and Ctrl-C
     except MatcherError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(1)
-    except (typer.Abort, KeyboardInterrupt):
-        stderr.print("aborted")
-        sys.exit(130)
-    except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
-    sys.exit(code or 0)
