@@ -121,7 +121,7 @@ def populate(db, *, verified: bool = True) -> None:
 
 
 def markdown_example() -> str:
-    """The Markdown export of this sample, as in docs/portfolio.md (niches from topics only)."""
+    """The Markdown export of this sample, as in the README's Portfolio section (niches from topics only)."""
     from matcher.portfolio import load_summary
     from matcher.render.markdown import to_markdown
     from matcher.store import Database

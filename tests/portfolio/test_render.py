@@ -87,9 +87,7 @@ def test_docs_show_the_real_markdown_export():
 
     from tests.portfolio.sample import markdown_example
 
-    docs = (Path(__file__).resolve().parents[2] / "docs" / "portfolio.md").read_text(
-        encoding="utf-8"
-    )
+    docs = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     assert f"````markdown\n{markdown_example()}````" in docs, (
         "regenerate: python -m tests.portfolio.sample"
     )
