@@ -1,32 +1,18 @@
-"""Fast stand-ins for the bot tests: a hashing embedder and a small issue catalogue."""
+"""Fast stand-ins for the bot tests: the shared hashing embedder and a small issue catalogue."""
 
 from __future__ import annotations
 
-import hashlib
-import re
-from collections.abc import Sequence
 from datetime import UTC, datetime
 
-import numpy as np
-
 from matcher.models import Issue
+from tests.fakes.embedder import HashingEmbedder as SharedHashingEmbedder
 
-DIM = 256
 
+class HashingEmbedder(SharedHashingEmbedder):
+    """The shared test embedder, wider, so the bot's small catalogue rarely collides."""
 
-class HashingEmbedder:
-    """Bag of hashed words, L2-normalised: similar texts share words, so they share directions."""
-
-    name = "test-hashing-256"
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        out = np.zeros((len(texts), DIM), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in re.findall(r"[a-z0-9]+", text.lower()):
-                out[row, int(hashlib.md5(word.encode()).hexdigest()[:8], 16) % DIM] += 1.0
-            norm = np.linalg.norm(out[row])
-            out[row] = out[row] / norm if norm else 1.0 / np.sqrt(DIM)
-        return out
+    def __init__(self):
+        super().__init__(dim=256, name="test-hashing-256")
 
 
 UPDATED = datetime(2025, 12, 20, tzinfo=UTC)

@@ -27,7 +27,7 @@ class HashingEmbedder:
         for row, text in enumerate(texts):
             for word in _WORD.findall(text.lower()):
                 h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=4).digest(), "little")
-                out[row, h % self.dim] += 1.0 if h & 1 << 31 else -1.0
+                out[row, h % self.dim] += 1.0  # texts sharing words share directions
             norm = np.linalg.norm(out[row])
             out[row] = out[row] / norm if norm else out[row]
             if not norm:
