@@ -8,7 +8,8 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from matcher.github.pulls import GitHubUser, PullsClient, translate
+from matcher.github.pulls import GitHubUser, PullsClient
+from matcher.github.pygithub import translated
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ def find_codes(
     if any(hash_code(s.code) in wanted for s in found):
         return found
     client.requests.add("gists")
-    with translate(f"public gists of '{user.login}'"):
+    with translated(f"public gists of '{user.login}'"):
         gists = client.gh.get_user(user.login, lazy=True).get_gists()
         for n, gist in enumerate(gists):
             if any(hash_code(s.code) in wanted for s in found):

@@ -2,31 +2,22 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-import requests
-import urllib3
-from github import (
-    Auth,
-    BadCredentialsException,
-    Github,
-    GithubException,
-    RateLimitExceededException,
-    UnknownObjectException,
-)
+from github import Github
 
-from matcher.errors import AuthError, GitHubError, GitHubNotFoundError, RateLimitError
+from matcher.errors import GitHubError, GitHubNotFoundError
+from matcher.github.pygithub import DEFAULT_API_URL, PER_PAGE, THROTTLE_SECONDS, translated
+from matcher.github.pygithub import make_github as _make_github
 from matcher.store.portfolio import Contribution
 
 log = logging.getLogger(__name__)
 
-DEFAULT_API_URL = "https://api.github.com"
-SEARCH_PAGE = 100
+SEARCH_PAGE = PER_PAGE
 GRAPHQL_BATCH = 50
 REVERT_REPOS_PER_QUERY = 8
 
@@ -126,45 +117,6 @@ def _repo_of(url: str) -> str:
     return m.group(1) if m else ""
 
 
-@contextlib.contextmanager
-def translate(what: str) -> Iterator[None]:
-    """Turn PyGithub and network exceptions into matcher errors with one readable line."""
-    try:
-        yield
-    except BadCredentialsException:
-        raise AuthError("GitHub rejected the token (401): check GITHUB_TOKEN") from None
-    except RateLimitExceededException as exc:
-        raise RateLimitError(
-            f"GitHub rate limit exhausted while fetching {what}{_reset(exc)}"
-        ) from None
-    except UnknownObjectException:
-        raise GitHubNotFoundError(f"GitHub has no {what} (deleted, renamed or private)") from None
-    except GithubException as exc:
-        message = exc.data.get("message") if isinstance(exc.data, dict) else None
-        if exc.status == 403 and message and "rate limit" in message.lower():
-            raise RateLimitError(
-                f"GitHub rate limit exhausted while fetching {what}{_reset(exc)}"
-            ) from None
-        if exc.status == 422:
-            raise GitHubNotFoundError(
-                f"GitHub cannot search {what}: {message or 'unprocessable'}"
-            ) from None
-        raise GitHubError(
-            f"GitHub answered {exc.status} for {what}: {message or 'no message'}"
-        ) from None
-    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-        raise GitHubError(f"cannot reach GitHub for {what}: {exc.__class__.__name__}") from None
-
-
-def _reset(exc: GithubException) -> str:
-    headers = {k.lower(): v for k, v in (exc.headers or {}).items()}
-    try:
-        at = datetime.fromtimestamp(int(headers["x-ratelimit-reset"]), UTC)
-    except (KeyError, ValueError):
-        return ""
-    return f"; it resets at {at:%H:%M} UTC"
-
-
 def make_github(
     api_url: str = DEFAULT_API_URL,
     token: str | None = None,
@@ -172,22 +124,19 @@ def make_github(
     retries: int = 3,
     timeout: float = 30,
 ) -> Github:
-    """A PyGithub client for api_url (a local fake in tests); throttled only against github.com."""
-    retry = urllib3.Retry(
-        total=retries,
-        backoff_factor=0.5 if api_url == DEFAULT_API_URL else 0.01,
-        status_forcelist=(500, 502, 503, 504),
-        allowed_methods=frozenset({"GET", "POST"}),
-        raise_on_status=False,
-    )
-    return Github(
-        auth=Auth.Token(token) if token else None,
-        base_url=api_url.rstrip("/"),
-        timeout=int(timeout),
-        retry=retry,
+    """The portfolio's PyGithub client (pygithub.make_github): retries 5xx with a short backoff,
+    never waits out a rate limit (RateLimitError at once), throttled only against github.com."""
+    return _make_github(
+        api_url,
+        token,
+        timeout=timeout,
+        retries=retries,
+        backoff=0.5 if api_url.rstrip("/") == DEFAULT_API_URL else 0.01,
+        backoff_max=120.0,
+        retry_statuses=(500, 502, 503, 504),
+        max_rate_limit_wait=0,
         per_page=SEARCH_PAGE,
-        seconds_between_requests=0.25 if api_url == DEFAULT_API_URL else None,
-        seconds_between_writes=None,
+        throttle=THROTTLE_SECONDS,
     )
 
 
@@ -208,7 +157,7 @@ class PullsClient:
     def user(self, login: str) -> GitHubUser:
         """The account behind a login; GitHubNotFoundError when no such login exists."""
         self.requests.add("user")
-        with translate(f"user '{login}'"):
+        with translated(f"user '{login}'"):
             u = self.gh.get_user(login)
             return GitHubUser(id=u.id, login=u.login, name=u.name, bio=u.bio, html_url=u.html_url)
 
@@ -216,7 +165,7 @@ class PullsClient:
         """The account's current login by its permanent id (follows renames); None if deleted."""
         self.requests.add("user")
         try:
-            with translate(f"user #{github_id}"):
+            with translated(f"user #{github_id}"):
                 u = self.gh.get_user_by_id(int(github_id))
                 return GitHubUser(
                     id=u.id, login=u.login, name=u.name, bio=u.bio, html_url=u.html_url
@@ -236,7 +185,7 @@ class PullsClient:
         if since is not None:
             query += f" merged:>={since.isoformat()}"
         found: list[Contribution] = []
-        with translate(f"merged pull requests of '{login}'"):
+        with translated(f"merged pull requests of '{login}'"):
             results = self.gh.search_issues(query, sort="updated", order="asc")
             for item in results:  # iterate first: totalCount then comes from the first page
                 found.append(self._from_search(item))
@@ -289,7 +238,7 @@ class PullsClient:
                 )
                 try:
                     self.requests.add("pull")
-                    with translate(f"pull request {c.url}"):
+                    with translated(f"pull request {c.url}"):
                         pr = self._lazy.get_repo(c.repo).get_pull(c.number)
                         values.update(
                             additions=pr.additions,
@@ -312,7 +261,7 @@ class PullsClient:
         if key not in self._repos:
             self.requests.add("repo")
             try:
-                with translate(f"repository {full_name}"):
+                with translated(f"repository {full_name}"):
                     r = self.gh.get_repo(full_name)
                     self._repos[key] = RepoInfo(
                         full_name=r.full_name,
@@ -348,7 +297,7 @@ class PullsClient:
             )
             self.requests.add("graphql")
             try:
-                with translate("closing issue references"):
+                with translated("closing issue references"):
                     _headers, data = self.gh.requester.graphql_query(f"query {{\n{fields}\n}}", {})
             except GitHubError as exc:
                 log.info(
@@ -377,7 +326,7 @@ class PullsClient:
             if since is not None:
                 query += f" merged:>={since.isoformat()}"
             try:
-                with translate("revert pull requests"):
+                with translated("revert pull requests"):
                     results = self.gh.search_issues(query)
                     for item in results:
                         raw = item._rawData
