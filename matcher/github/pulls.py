@@ -85,10 +85,10 @@ def normalize_issue_url(url: str) -> str:
     return issue_url(m.group(1), m.group(2)) if m else url.strip().lower()
 
 
-def parse_closing_refs(body: str | None, repo: str) -> tuple[str, ...]:
-    """Issue URLs a pull request body says it closes ("fixes #3", "closes o/r#4", full URLs)."""
+def _refs(pattern: re.Pattern, text: str | None, repo: str) -> tuple[str, ...]:
+    """Issue-form URLs of the references `pattern` finds ("#3", "o/r#4", full URLs), each once."""
     found: list[str] = []
-    for m in _CLOSING.finditer(body or ""):
+    for m in pattern.finditer(text or ""):
         if m.group("num"):
             url = issue_url(m.group("repo") or repo, m.group("num"))
         else:
@@ -96,19 +96,16 @@ def parse_closing_refs(body: str | None, repo: str) -> tuple[str, ...]:
         if url not in found:
             found.append(url)
     return tuple(found)
+
+
+def parse_closing_refs(body: str | None, repo: str) -> tuple[str, ...]:
+    """Issue URLs a pull request body says it closes ("fixes #3", "closes o/r#4", full URLs)."""
+    return _refs(_CLOSING, body, repo)
 
 
 def parse_reverted_refs(title: str | None, body: str | None, repo: str) -> tuple[str, ...]:
     """Pull request URLs (lowercased issue form) that a revert pull request says it reverts."""
-    found: list[str] = []
-    for m in _REVERTS.finditer(body or ""):
-        if m.group("num"):
-            url = issue_url(m.group("repo") or repo, m.group("num"))
-        else:
-            url = issue_url(m.group("urlrepo"), m.group("urlnum"))
-        if url not in found:
-            found.append(url)
-    return tuple(found)
+    return _refs(_REVERTS, body, repo)
 
 
 def _repo_of(url: str) -> str:
