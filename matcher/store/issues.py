@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
-from sqlalchemy import JSON, Boolean, DateTime, Integer, LargeBinary, String, Text, select
+from sqlalchemy import JSON, Boolean, DateTime, Integer, LargeBinary, String, Text, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from matcher.models import Issue, text_hash
@@ -125,7 +125,7 @@ def load_issues(db: Database, *, open_only: bool = True, repos: Iterable[str] | 
 
 def count_issues(db: Database) -> int:
     with db.session() as session:
-        return len(session.scalars(select(IssueRow.url)).all())
+        return session.scalar(select(func.count()).select_from(IssueRow)) or 0
 
 
 def get_embeddings(db: Database, model: str, hashes: Iterable[str]) -> dict[str, np.ndarray]:
