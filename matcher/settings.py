@@ -36,7 +36,7 @@ class RankingSettings(BaseModel):
     competition: float = Field(0.12, ge=0)
     hard_label: float = Field(0.06, ge=0)
     language: float = Field(0.15, ge=0)
-    max_per_repo: int = Field(2, ge=1)
+    max_per_repo: int = Field(3, ge=1)
     freshness_half_life_days: float = Field(120, gt=0)
     include_taken: bool = False
 
