@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from matcher.errors import StoreError
@@ -25,8 +25,14 @@ class Database:
 
     def __init__(self, url: str):
         self.url = url
-        if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        path = _sqlite_path(url)
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot create the directory {path.parent} for the store ({exc.strerror or exc}); "
+                    "choose another place with --db or MATCHER_DATABASE_URL") from None
         try:
             self.engine = create_engine(url, future=True)
             if url.startswith("sqlite"):
@@ -35,7 +41,10 @@ class Database:
 
             Base.metadata.create_all(self.engine)
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot open the store at {_safe(url)}: {exc.__class__.__name__}") from None
+            raise StoreError(f"cannot open the store at {_safe(url)}: {_reason(exc)}") from None
+        except ImportError as exc:  # the URL names a database driver that is not installed
+            raise StoreError(f"cannot open the store at {_safe(url)}: its driver is not installed "
+                             f"(no module named {exc.name or exc})") from None
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
@@ -45,6 +54,10 @@ class Database:
             try:
                 yield session
                 session.commit()
+            except OperationalError as exc:
+                # read-only file, full disk, lost server: one line for the user, nothing half-written
+                session.rollback()
+                raise StoreError(f"cannot use the store at {_safe(self.url)}: {_reason(exc)}") from None
             except Exception:
                 session.rollback()
                 raise
@@ -59,6 +72,23 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+def _sqlite_path(url: str) -> Path | None:
+    """The file of a plain SQLite URL (None for memory, URI-style and other databases)."""
+    if not url.startswith("sqlite:///") or url == "sqlite:///:memory:":
+        return None
+    rest = url.removeprefix("sqlite:///")
+    if rest.startswith("file:") or not rest:  # sqlite:///file:...?mode=ro&uri=true
+        return None
+    return Path(rest.split("?", 1)[0])
+
+
+def _reason(exc: SQLAlchemyError) -> str:
+    """The database's own words (e.g. 'attempt to write a readonly database'), on one line."""
+    orig = getattr(exc, "orig", None)
+    text = str(orig) if orig is not None else ""
+    return " ".join(text.split())[:200] or exc.__class__.__name__
 
 
 def _safe(url: str) -> str:

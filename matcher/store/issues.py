@@ -89,12 +89,21 @@ def upsert_issues(db: Database, issues: Iterable[Issue]) -> UpsertCounts:
     """Insert new issues, update changed ones, in one transaction."""
     counts = UpsertCounts()
     now = datetime.now(UTC)
+    issues = list(issues)
     with db.session() as session:
+        # one SELECT per 500 issues, not one per issue
+        urls = list({issue.url for issue in issues})
+        rows: dict[str, IssueRow] = {}
+        for start in range(0, len(urls), 500):
+            chunk = urls[start : start + 500]
+            rows.update((row.url, row) for row in session.scalars(select(IssueRow).where(IssueRow.url.in_(chunk))))
         for issue in issues:
             values = _row_values(issue)
-            row = session.get(IssueRow, issue.url)
+            row = rows.get(issue.url)
             if row is None:
-                session.add(IssueRow(url=issue.url, stored_at=now, **values))
+                row = IssueRow(url=issue.url, stored_at=now, **values)
+                session.add(row)
+                rows[issue.url] = row
                 counts.added += 1
             elif any(_differs(getattr(row, k), v) for k, v in values.items()):
                 for key, value in values.items():
