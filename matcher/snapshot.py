@@ -118,12 +118,17 @@ def read_snapshot(path: str | Path, labels: Labels | None = None) -> SnapshotRes
     path = Path(path)
     result = SnapshotResult()
     try:
-        handle = path.open(encoding="utf-8")
+        handle = path.open("rb")
     except OSError as exc:
         raise SnapshotError(f"{path}: cannot read snapshot ({exc.strerror or exc})") from None
     seen: set[str] = set()
     with handle:
-        for number, line in enumerate(handle, start=1):
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                result.errors.append(f"{path}: line {number}: not UTF-8 text (byte {exc.start + 1})")
+                continue
             if not line.strip():
                 continue
             try:

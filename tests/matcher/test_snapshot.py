@@ -77,3 +77,12 @@ def test_reimport_counts_unchanged_and_changed(db):
     assert upsert_issues(db, issues).added == 5
     counts = upsert_issues(db, issues[:4] + [issues[4].__class__(**{**issues[4].__dict__, "title": "New"})])
     assert (counts.added, counts.changed, counts.unchanged) == (0, 1, 4)
+
+
+def test_lines_that_are_not_utf8_are_reported_and_skipped(tmp_path):
+    path = tmp_path / "mixed.jsonl"
+    good = json.dumps(GOOD).encode("utf-8")
+    path.write_bytes(b"\xef\xbb\xbf" + good + b"\n\xff\xfe garbage\n" + good.replace(b"/1", b"/2") + b"\n")
+    result = read_snapshot(path, load_catalog().labels)
+    assert [i.url for i in result.issues] == ["https://github.com/a/b/issues/1", "https://github.com/a/b/issues/2"]
+    assert len(result.errors) == 1 and "line 2: not UTF-8" in result.errors[0]
