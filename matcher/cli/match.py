@@ -14,11 +14,11 @@ from rich.table import Table
 from matcher.catalog import load_catalog
 from matcher.cli.common import open_store, settings_from
 from matcher.engine import MatchEngine, validate_profile
-from matcher.errors import ProfileError
+from matcher.errors import ProfileError, SnapshotError
 from matcher.models import Match, Profile
 from matcher.snapshot import demo_snapshot_path, read_snapshot
 from matcher.store import Database
-from matcher.store.issues import count_issues, upsert_issues
+from matcher.store.issues import count_issues, load_issues, upsert_issues
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +59,18 @@ def _fill_store(db: Database, snapshot: Path | None) -> set[str] | None:
         log.info("the store is empty: ranking the bundled demo snapshot (demo data, not live GitHub issues)")
         snapshot = demo_snapshot_path()
     result = read_snapshot(snapshot, load_catalog().labels)
+    if not result.issues:
+        raise SnapshotError(f"{snapshot}: no valid issue in the snapshot ({len(result.errors)} bad lines); "
+                            "see the warnings above")
     counts = upsert_issues(db, result.issues)
     log.info("snapshot %s: %d issues (%d new, %d changed), %d bad lines skipped",
              snapshot.name, len(result.issues), counts.added, counts.changed, len(result.errors))
     return {i.url for i in result.issues}
+
+
+def _has_candidates(db: Database, repos: list[str] | None, urls: set[str] | None) -> bool:
+    issues = load_issues(db, open_only=True, repos=repos)
+    return any(i.url in urls for i in issues) if urls is not None else bool(issues)
 
 
 def match(
@@ -83,9 +91,16 @@ def match(
         validate_profile(profile)
     db = open_store(settings)
     urls = _fill_store(db, snapshot)
-    engine = MatchEngine(db, settings)
-    results = engine.match_many(batch, top_k=top, repos=repo, only_urls=urls)
-    log.info("embedded %d new issue texts", engine.encoded_last)
+    if not _has_candidates(db, repo, urls):
+        # nothing to rank (e.g. --repo names a repository with no open issue stored)
+        results = {p.id: [] for p in batch}
+        if repo:
+            log.warning("no open issue stored for %s: sync it first (`python -m matcher sync --repos %s`)",
+                        ", ".join(repo), ",".join(repo))
+    else:
+        engine = MatchEngine(db, settings)
+        results = engine.match_many(batch, top_k=top, repos=repo, only_urls=urls)
+        log.info("embedded %d new issue texts", engine.encoded_last)
     if profiles:
         typer.echo(json.dumps({pid: [m.to_dict() for m in ms] for pid, ms in results.items()}, indent=1))
     elif as_json:

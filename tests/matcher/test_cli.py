@@ -113,3 +113,14 @@ def test_every_command_has_help_and_is_in_the_readme():
         assert command.help or getattr(command, "short_help", None), name
     for name in names:
         assert re.search(rf"python -m matcher {re.escape(name)}\b", readme), f"README lacks `{name}`"
+
+
+def test_nothing_to_rank_is_not_a_traceback(tmp_path):
+    invoke(tmp_path, "import", str(demo_snapshot_path()))
+    unknown = invoke(tmp_path, "match", "--skills", "python", "--repo", "nobody/nothing", "--json")
+    assert json.loads(unknown.stdout) == []
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"url": "x"}\nnot json\n')
+    result = run_cli("--db", str(tmp_path / "cli.sqlite"), "match", "--skills", "python", "--snapshot", str(bad))
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith(f"error: {bad}: no valid issue")
