@@ -13,6 +13,7 @@ from discord.ext import commands
 import bot.exts
 from bot.settings import BotSettings
 from bot.views import MatchButton
+from matcher.errors import ConfigError
 from matcher.store import Database
 from matcher.store.learners import get_meta, set_meta
 
@@ -86,7 +87,27 @@ class MatchBot(commands.Bot):
         if get_meta(self.db, key) == fingerprint:
             log.info("application commands unchanged since the last %s sync; not syncing", mode)
             return
-        synced = await self.tree.sync(guild=guild)
+        try:
+            synced = await self.tree.sync(guild=guild)
+        except discord.Forbidden as error:
+            # The usual set-up mistakes: a wrong BOT_GUILD_ID, or an invite without the
+            # applications.commands scope. One clear line instead of a traceback.
+            where = f"server {guild.id} (BOT_GUILD_ID)" if guild else "every server"
+            raise ConfigError(
+                f"Discord refused to sync the slash commands to {where}: {error.status} "
+                f"{error.text or 'Forbidden'} (code {error.code}). Invite the bot to that server "
+                "with the applications.commands scope (README, Discord bot, step 3) and check "
+                "BOT_GUILD_ID"
+            ) from None
+        except discord.HTTPException as error:
+            # Discord having a bad moment must not stop the bot: the commands synced last time
+            # still work, and the next start tries again (the fingerprint was not stored).
+            log.warning(
+                "command sync failed (%s %s); keeping the commands synced before",
+                error.status,
+                error.code,
+            )
+            return
         set_meta(self.db, key, fingerprint)
         self.synced = mode
         log.info("synced %d application commands (%s)", len(synced), mode)

@@ -104,3 +104,41 @@ async def test_guild_sync_targets_the_configured_guild(world, db_url, bot_settin
     result = await alice.slash(channel, "help")
     assert "`/suggest`" in result.response.content
     env.bot.db.close()
+
+
+def _http_error(kind, status, code, message):
+    from types import SimpleNamespace
+
+    return kind(SimpleNamespace(status=status, reason=message), {"code": code, "message": message})
+
+
+async def test_refused_sync_is_one_config_error_not_a_traceback(db_url, bot_settings, settings):
+    """Regression: a wrong BOT_GUILD_ID (403 Missing Access) crashed start-up with a traceback."""
+    import pytest
+
+    from matcher.errors import ConfigError
+    from matcher.store.learners import get_meta
+
+    bot = make_bot(
+        db_url,
+        bot_settings.model_copy(update={"sync_commands": "guild", "guild_id": 123}),
+        settings,
+    )
+    bot._connection.application_id = 900
+    await bot.load_extension("bot.exts.help")
+
+    async def refuse(*, guild=None):
+        raise _http_error(discord.Forbidden, 403, 50001, "Missing Access")
+
+    bot.tree.sync = refuse
+    with pytest.raises(ConfigError, match=r"server 123 \(BOT_GUILD_ID\): 403 Missing Access") as e:
+        await bot.sync_commands()
+    assert "\n" not in str(e.value) and "applications.commands" in str(e.value)
+
+    async def down(*, guild=None):
+        raise _http_error(discord.DiscordServerError, 503, 0, "Service Unavailable")
+
+    bot.tree.sync = down
+    await bot.sync_commands()  # a Discord outage is logged, start-up goes on
+    assert bot.synced is None and get_meta(bot.db, "commands:900:guild:123") is None
+    bot.db.close()
