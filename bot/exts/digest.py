@@ -35,6 +35,7 @@ from matcher.store.learners import (
     get_guild_config,
     last_digest_weeks,
     record_suggestions,
+    release_digest,
     set_digest,
     set_pending_notice,
 )
@@ -182,21 +183,45 @@ class Digest(
                     ]
                 )
                 if claimed:
-                    matches = await run_blocking(
-                        _rank,
-                        self.bot.engine,
-                        [learner for learner, _ in claimed],
-                        db,
-                        now,
-                        self.bot.settings.digest_count,
-                    )
+                    try:
+                        matches = await run_blocking(
+                            _rank,
+                            self.bot.engine,
+                            [learner for learner, _ in claimed],
+                            db,
+                            now,
+                            self.bot.settings.digest_count,
+                        )
+                    except BaseException as error:
+                        # Nothing was sent: give the weeks back so the next tick retries them,
+                        # instead of leaving them reserved ('sending') and lost.
+                        for learner, week in claimed:
+                            release_digest(db, learner.learner_id, week)
+                        if not isinstance(error, Exception):
+                            raise  # cancelled (shutdown): the weeks are released, stop here
+                        log.error(
+                            "ranking %d digests failed; retrying them next tick",
+                            len(claimed),
+                            exc_info=error,
+                        )
+                        report.outcomes["retry"] = len(claimed)
+                        claimed = []
                     gate = asyncio.Semaphore(self.bot.settings.digest_concurrency)
 
                     async def deliver(learner: Learner, week: str) -> None:
                         async with gate:
-                            outcome = await self.deliver(
-                                learner, week, matches.get(learner.learner_id, []), now
-                            )
+                            try:
+                                outcome = await self.deliver(
+                                    learner, week, matches.get(learner.learner_id, []), now
+                                )
+                            except Exception as error:  # noqa: BLE001 - one learner, not the pass
+                                log.error(
+                                    "digest %s for learner %s failed",
+                                    week,
+                                    learner.learner_id,
+                                    exc_info=error,
+                                )
+                                outcome = "error"
                         report.outcomes[outcome] += 1
 
                     await asyncio.gather(*(deliver(learner, week) for learner, week in claimed))
@@ -230,13 +255,22 @@ class Digest(
         except discord.HTTPException as error:  # Forbidden: DMs closed; NotFound: user gone
             detail = f"DM: {error.status} {error.code}"
             outcome = await self._to_channel(learner, content, embeds, view) or "failed"
+        except Exception as error:  # noqa: BLE001 - bad data or a bug: record it, keep the pass
+            log.error("digest DM to learner %s failed", learner.learner_id, exc_info=error)
+            detail = f"DM: {error.__class__.__name__}"
+            outcome = await self._to_channel(learner, content, embeds, view) or "failed"
         if outcome == "failed":
+            config = get_guild_config(db, learner.home_guild_id)
+            channel = (
+                "the server's digest channel did not work either"
+                if config is not None and config.digest_channel_id
+                else "this server has no digest channel"
+            )
             set_pending_notice(
                 db,
                 learner.learner_id,
-                f"Your weekly digest for {week} could not be delivered: your DMs are closed to me "
-                "and this "
-                "server has no digest channel. Allow DMs from server members, or use `/suggest`.",
+                f"Your weekly digest for {week} could not be delivered: I could not DM you and "
+                f"{channel}. Allow DMs from server members, or use `/suggest`.",
             )
         else:
             record_suggestions(
@@ -273,6 +307,14 @@ class Digest(
                 config.digest_channel_id,
                 learner.home_guild_id,
                 error.status,
+            )
+            return None
+        except Exception as error:  # noqa: BLE001 - e.g. the channel is no longer a text channel
+            log.error(
+                "digest channel %s of guild %s failed",
+                config.digest_channel_id,
+                learner.home_guild_id,
+                exc_info=error,
             )
             return None
         return "channel"

@@ -703,6 +703,22 @@ def claim_digest(db: Database, learner_id: str, week: str, *, now: datetime | No
     return True
 
 
+def release_digest(db: Database, learner_id: str, week: str) -> bool:
+    """Undo a reservation that was never sent (still 'sending'), so a later pass can retry it.
+
+    Only for a pass that failed before anything went to Discord; a finished delivery stays.
+    """
+    with db.session() as session:
+        result = session.execute(
+            delete(DigestDeliveryRow).where(
+                DigestDeliveryRow.learner_id == str(learner_id),
+                DigestDeliveryRow.week == week,
+                DigestDeliveryRow.status == "sending",
+            )
+        )
+        return bool(result.rowcount)
+
+
 def finish_digest(
     db: Database, learner_id: str, week: str, status: str, *, detail: str | None = None
 ) -> None:

@@ -24,6 +24,7 @@ from matcher.store.learners import (
     pop_pending_notice,
     record_suggestions,
     register_issue_keys,
+    release_digest,
     save_profile,
     set_digest,
     set_meta,
@@ -165,6 +166,16 @@ def test_digest_claim_is_exactly_once_in_the_database(db):
         ("2026-W02", "dm"),
         ("2026-W03", "sending"),
     ]
+
+
+def test_release_gives_back_only_an_unsent_reservation(db):
+    assert claim_digest(db, "1", "2026-W02", now=NOW)
+    assert release_digest(db, "1", "2026-W02")
+    assert deliveries(db, "1") == [] and last_digest_weeks(db) == {}
+    assert claim_digest(db, "1", "2026-W02", now=NOW)  # a later pass may retry it
+    finish_digest(db, "1", "2026-W02", "dm")
+    assert not release_digest(db, "1", "2026-W02")  # a sent digest is never given back
+    assert not claim_digest(db, "1", "2026-W02", now=NOW)
 
 
 def test_digest_claim_races_between_processes(tmp_path):

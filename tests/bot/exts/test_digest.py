@@ -143,3 +143,55 @@ async def test_turning_on_after_this_weeks_slot_waits_a_week(world):
     assert dms(alice) == []
     await env.advance_time(timedelta(days=7).total_seconds())
     assert len(dms(alice)) == 1
+
+
+async def test_a_failed_ranking_gives_the_week_back_and_retries(world, monkeypatch):
+    """Regression: the weeks were reserved before ranking; a ranking error left them 'sending'
+    forever, so every learner in the pass silently lost that week's digest."""
+    from sqlalchemy.exc import OperationalError
+
+    env, guild, channel, admin, alice, bob = world
+    await _learner_with_digest(alice, channel)
+    engine = env.bot.engine
+    real = engine.match_many
+    calls = []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("SELECT", {}, Exception("database is locked"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "match_many", flaky)
+    await env.advance_time(3 * HOUR + 60)  # the 03:00 tick fails
+    assert dms(alice) == []
+    assert deliveries(env.bot.db, str(alice.id)) == []  # released, not lost
+    assert env.bot.get_cog("Digest").last_report.outcomes == {"retry": 1}
+    await env.advance_time(HOUR)  # the next tick sends it, once
+    assert len(dms(alice)) == 1
+    assert [d.status for d in deliveries(env.bot.db, str(alice.id))] == ["dm"]
+    await env.advance_time(HOUR)
+    assert len(dms(alice)) == 1
+
+
+async def test_one_learners_unexpected_error_does_not_cost_the_others(world, monkeypatch):
+    """Regression: gather() let one learner's unexpected error end the pass (and the loop's
+    restart cancelled the other deliveries mid-way)."""
+    env, guild, channel, admin, alice, bob = world
+    await _learner_with_digest(alice, channel)
+    await _learner_with_digest(bob, channel)
+    bot = env.bot
+    real_get_user = bot.get_user
+
+    def get_user(user_id):
+        if user_id == alice.id:
+            raise RuntimeError("boom")
+        return real_get_user(user_id)
+
+    monkeypatch.setattr(bot, "get_user", get_user)
+    await env.advance_time(4 * HOUR)
+    assert dms(alice) == [] and len(dms(bob)) == 1
+    assert [d.status for d in deliveries(bot.db, str(bob.id))] == ["dm"]
+    failed = deliveries(bot.db, str(alice.id))
+    assert [(d.status, d.detail) for d in failed] == [("failed", "DM: RuntimeError")]
+    assert "could not be delivered" in get_learner(bot.db, str(alice.id)).pending_notice
