@@ -245,6 +245,11 @@ def _clean_text(name: str, value: str | None, *, required: bool = False) -> str 
         raise ProfileError(
             f"{name} cannot be empty: list a few things you know, e.g. 'python, pytorch, pandas'"
         )
+    if required and not any(ch.isalnum() for ch in text):
+        # Emoji or punctuation alone give the ranking nothing to match, only noise.
+        raise ProfileError(
+            f"{name} needs words, not only symbols or emoji: e.g. 'python, pytorch, pandas'"
+        )
     if len(text) > MAX_TEXT:
         raise ProfileError(f"{name} is too long ({len(text)} characters; at most {MAX_TEXT})")
     return text

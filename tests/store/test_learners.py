@@ -76,6 +76,8 @@ def test_profile_round_trip_and_validation(db):
     "fields, message",
     [
         ({"skills": "   "}, "skills cannot be empty"),
+        ({"skills": "🚀🔥🤖"}, "skills needs words"),  # regression: emoji alone were accepted
+        ({"skills": "-, !?"}, "skills needs words"),
         ({"skills": "x" * 301}, "too long"),
         ({"github_login": "-bad-"}, "not a GitHub login"),
         ({"github_login": "a" * 40}, "not a GitHub login"),
@@ -86,6 +88,10 @@ def test_profile_round_trip_and_validation(db):
 def test_profile_validation_messages(fields, message):
     with pytest.raises(ProfileError, match=message):
         clean_profile_update(**fields)
+
+
+def test_skills_in_any_script_are_words():
+    assert clean_profile_update(skills="機械学習, pytorch 🚀").skills == "機械学習, pytorch 🚀"
 
 
 def test_new_profile_needs_skills(db):

@@ -36,6 +36,8 @@ async def test_validation_messages_are_clear_and_private(world):
     assert "unknown time zone 'Mars/Base'" in result.response.content
     result = await alice.slash(channel, "profile set", skills="python", github="not a login!")
     assert "is not a GitHub login" in result.response.content
+    result = await alice.slash(channel, "profile set", skills="🚀🔥🤖")
+    assert result.ephemeral and "skills needs words" in result.response.content
     # Nothing was stored by the failed attempts.
     shown = await alice.slash(channel, "profile show")
     assert "no profile yet" in shown.response.content
