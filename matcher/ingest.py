@@ -195,10 +195,13 @@ def sync(
     progress = progress or _NoProgress()
     report = SyncReport()
     niches = {r.repo: r.niches for r in catalog.repos}
-    targets = list(dict.fromkeys(repos if repos is not None else [r.repo for r in catalog.repos]))
+    # GitHub names are case-insensitive: "ACME/Vision" is the catalogue's "acme/vision" (and its niches)
+    spelled = {r.repo.lower(): r.repo for r in catalog.repos}
+    targets = list({spelled.get(r.lower(), r).lower(): spelled.get(r.lower(), r)
+                    for r in (repos if repos is not None else [r.repo for r in catalog.repos])}.values())
     if discover:
         for record in discover_repos(db, settings, client):
-            if record.repo not in targets:
+            if record.repo.lower() not in {t.lower() for t in targets}:
                 targets.append(record.repo)
                 niches[record.repo] = record.niches
                 save_repo_meta(db, record)
@@ -206,6 +209,10 @@ def sync(
         raise ConfigError("no repositories to sync: config/repos.yaml is empty and none were given")
 
     states = load_sync_states(db, targets)
+    # stored issues by repository (GitHub's spelling may differ in case from the target's), one query
+    stored: dict[str, dict[str, Issue]] = {}
+    for issue in load_issues(db, open_only=False, repos=targets):
+        stored.setdefault(issue.repo.lower(), {})[issue.url] = issue
     queue: list[_Work] = []
     for repo in targets:
         state = states.get(repo) or RepoSyncState(repo)
@@ -219,7 +226,7 @@ def sync(
             state.pass_max_updated = None
             state.pass_fetched = 0
         first = PROBE_PAGE_SIZE if state.pass_mode == "incremental" and state.cursor is None else PAGE_SIZE
-        known = {i.url: i for i in load_issues(db, open_only=False, repos=[repo])}
+        known = stored.get(repo.lower(), {})
         queue.append(_Work(repo, state, tuple(niches.get(repo, ())), first, known, resumed))
 
     cap = settings.github.issues_per_repo

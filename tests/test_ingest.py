@@ -228,3 +228,20 @@ def test_cli_missing_or_bad_token_is_one_line(fake_github, tmp_path):
         assert result.returncode == 1 and text in result.stderr, result.stderr
         assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
         assert "ghp_wrong_token_value" not in result.stderr and result.stdout == ""
+
+
+def test_a_repository_named_in_another_case_still_takes_closed_issues_out(fake_github, tmp_path):
+    """GitHub names are case-insensitive; issues are stored under GitHub's spelling."""
+    env = make_env(fake_github, tmp_path / "store.sqlite", repos=2, issues=3)
+    shouted = [r.upper() for r in env.repos]
+    env.catalog = Catalog(env.catalog.labels, tuple(RepoEntry(r, ("vision",), "Python") for r in shouted))
+    first = env.run()
+    assert first.added == 6 and first.candidates == 6
+    assert {i.niches for i in load_issues(env.db)} == {("vision",)}
+    closed = sorted(pool(env.db))[0]
+    fake_github.close_issue(closed)
+    second = env.run(repos=[r.lower() for r in env.repos] + [env.repos[0].upper()])  # typed in any case
+    assert second.left_pool == 1 and second.candidates == 5 and not second.repos_failed
+    assert pool(env.db) == {i.url for i in load_issues(env.db, open_only=False)} - {closed}
+    assert len(load_issues(env.db, open_only=False, repos=[env.repos[0].title()])) == 3
+    env.db.close()

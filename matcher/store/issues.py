@@ -122,12 +122,12 @@ def _differs(stored, new) -> bool:
 
 
 def load_issues(db: Database, *, open_only: bool = True, repos: Iterable[str] | None = None) -> list[Issue]:
-    """Stored issues in a stable order (repo, number)."""
+    """Stored issues in a stable order (repo, number); `repos` match whatever their case, as on GitHub."""
     query = select(IssueRow).order_by(IssueRow.repo, IssueRow.number)
     if open_only:
         query = query.where(IssueRow.state == "open")
     if repos is not None:
-        query = query.where(IssueRow.repo.in_(list(repos)))
+        query = query.where(func.lower(IssueRow.repo).in_({r.lower() for r in repos}))
     with db.session() as session:
         return [_to_issue(row) for row in session.scalars(query)]
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, String, Text, select, update
+from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, String, Text, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from matcher.store.db import Base, Database
@@ -227,7 +227,7 @@ def refresh_issue_repo_fields(
     with db.session() as session:
         result = session.execute(
             update(IssueRow)
-            .where(IssueRow.repo == repo)
+            .where(func.lower(IssueRow.repo) == repo.lower())
             .values(stars=stars, topics=list(topics), language=language, niches=list(niches))
         )
         return result.rowcount or 0
