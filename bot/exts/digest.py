@@ -60,8 +60,15 @@ class DigestReport:
         return f"{self.due} due: {parts} in {self.seconds:.2f}s"
 
 
-def _rank(engine, learners: list[Learner], db, now: datetime, top_k: int) -> dict[str, list[Match]]:
-    """New matches for every learner, batched per community focus (runs in a worker thread)."""
+def _rank(
+    engine, learners: list[Learner], db, now: datetime, top_k: int
+) -> dict[str, list[Match] | None]:
+    """New matches for every learner, batched per community focus (runs in a worker thread).
+
+    None for the learners of a batch whose ranking failed unexpectedly (e.g. one community's
+    focus has no stored issues yet): their weeks are given back and retried, and the other
+    communities' digests still go out.
+    """
     groups: dict[tuple, list[Learner]] = defaultdict(list)
     configs = {}
     for learner in learners:
@@ -70,38 +77,54 @@ def _rank(engine, learners: list[Learner], db, now: datetime, top_k: int) -> dic
         )
         focus = (config.focus_repos, config.focus_niches) if config else ((), ())
         groups[focus].append(learner)
-    results: dict[str, list[Match]] = {}
+    results: dict[str, list[Match] | None] = {}
     for (repos, niches), members in groups.items():
-        feedback = {
-            m.learner_id: feedback_for(db, m.learner_id, m.home_guild_id, for_digest=True, now=now)
-            for m in members
-        }
-        valid = [m for m in members if m.skills.strip() or m.niche.strip()]
         try:
-            results.update(
-                engine.match_many(
-                    [m.profile for m in valid],
+            results.update(_rank_group(engine, members, db, now, top_k, repos, niches))
+        except Exception:  # noqa: BLE001 - one batch must not cost the other batches
+            log.exception(
+                "ranking %d digests (focus repos=%s niches=%s) failed; retrying them next tick",
+                len(members),
+                list(repos),
+                list(niches),
+            )
+            results.update({m.learner_id: None for m in members})
+    return results
+
+
+def _rank_group(engine, members, db, now, top_k, repos, niches) -> dict[str, list[Match]]:
+    """One batch of learners sharing a community focus."""
+    results: dict[str, list[Match]] = {}
+    feedback = {
+        m.learner_id: feedback_for(db, m.learner_id, m.home_guild_id, for_digest=True, now=now)
+        for m in members
+    }
+    valid = [m for m in members if m.skills.strip() or m.niche.strip()]
+    try:
+        results.update(
+            engine.match_many(
+                [m.profile for m in valid],
+                top_k=top_k,
+                feedback_by_id=feedback,
+                repos=repos or None,
+                niches=niches or None,
+                now=now,
+            )
+        )
+    except ProfileError as error:  # one bad profile must not cost everyone their digest
+        log.warning("digest batch failed (%s); ranking one by one", error)
+        for m in valid:
+            try:
+                results[m.learner_id] = engine.match(
+                    m.profile,
                     top_k=top_k,
-                    feedback_by_id=feedback,
+                    feedback=feedback[m.learner_id],
                     repos=repos or None,
                     niches=niches or None,
                     now=now,
                 )
-            )
-        except ProfileError as error:  # one bad profile must not cost everyone their digest
-            log.warning("digest batch failed (%s); ranking one by one", error)
-            for m in valid:
-                try:
-                    results[m.learner_id] = engine.match(
-                        m.profile,
-                        top_k=top_k,
-                        feedback=feedback[m.learner_id],
-                        repos=repos or None,
-                        niches=niches or None,
-                        now=now,
-                    )
-                except ProfileError:
-                    results[m.learner_id] = []
+            except ProfileError:
+                results[m.learner_id] = []
     return results
 
 
@@ -206,6 +229,13 @@ class Digest(
                         )
                         report.outcomes["retry"] = len(claimed)
                         claimed = []
+                    retry = [
+                        (x, week) for x, week in claimed if matches.get(x.learner_id, []) is None
+                    ]
+                    for learner, week in retry:
+                        release_digest(db, learner.learner_id, week)
+                        report.outcomes["retry"] += 1
+                    claimed = [item for item in claimed if item not in retry]
                     gate = asyncio.Semaphore(self.bot.settings.digest_concurrency)
 
                     async def deliver(learner: Learner, week: str) -> None:
@@ -240,8 +270,13 @@ class Digest(
             finish_digest(db, learner.learner_id, week, "empty")
             return "empty"
         content = (
-            f"Your weekly matches ({week}): {len(matches)} new issues that fit your profile. "
-            "Answer with the buttons; `/digest off` stops these."
+            f"Your weekly matches ({week}): "
+            + (
+                f"{len(matches)} new issues that fit your profile. "
+                if len(matches) != 1
+                else "1 new issue that fits your profile. "
+            )
+            + "Answer with the buttons; `/digest off` stops these."
         )
         embeds = [match_embed(m, i) for i, m in enumerate(matches, 1)]
         view = match_view(matches, db)

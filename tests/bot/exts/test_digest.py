@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+import discord
+
 from matcher.store.learners import deliveries, feedback_for, get_learner, suggestions_for
 from tests.bot.conftest import make_bot
 from tests.bot.helpers import custom_ids, set_profile
@@ -195,3 +197,57 @@ async def test_one_learners_unexpected_error_does_not_cost_the_others(world, mon
     failed = deliveries(bot.db, str(alice.id))
     assert [(d.status, d.detail) for d in failed] == [("failed", "DM: RuntimeError")]
     assert "could not be delivered" in get_learner(bot.db, str(alice.id)).pending_notice
+
+
+async def test_one_communitys_failing_batch_does_not_block_the_others(world, monkeypatch):
+    """Regression: ranking was one try for every community; a batch that failed (e.g. a focus on
+    repositories with no stored issues) cost every learner in every server their digest."""
+    env, guild, channel, admin, alice, bob = world
+    other = env.create_guild("Vision club")
+    other_channel = other.create_text_channel("general")
+    other_admin = other.add_member(
+        env.create_user("vic"),
+        roles=[other.create_role("Admins", permissions=discord.Permissions(manage_guild=True))],
+    )
+    carol = other.add_member(env.create_user("carol"))
+    await other_admin.slash(other_channel, "server focus", repos="nobody/unsynced")
+    await _learner_with_digest(alice, channel)
+    await _learner_with_digest(carol, other_channel)
+    engine = env.bot.engine
+    real = engine.match_many
+
+    def match_many(*args, repos=None, **kwargs):
+        if repos:
+            raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
+        return real(*args, repos=repos, **kwargs)
+
+    monkeypatch.setattr(engine, "match_many", match_many)
+    await env.advance_time(3 * HOUR + 60)  # the 03:00 tick
+    assert len(dms(alice)) == 1  # her community's batch went out
+    assert dms(carol) == [] and deliveries(env.bot.db, str(carol.id)) == []  # given back
+    assert env.bot.get_cog("Digest").last_report.outcomes == {"dm": 1, "retry": 1}
+
+    def fixed(profiles, *, repos=None, **kwargs):  # what an empty pool should give: no matches
+        return {p.id: [] for p in profiles} if repos else real(profiles, repos=repos, **kwargs)
+
+    monkeypatch.setattr(engine, "match_many", fixed)
+    await env.advance_time(HOUR)  # retried at the next tick
+    assert [d.status for d in deliveries(env.bot.db, str(carol.id))] == ["empty"]
+    assert len(dms(alice)) == 1
+
+
+async def test_a_digest_of_one_says_one_new_issue(world):
+    """Regression: '1 new issues that fit your profile'."""
+    from matcher.store.learners import record_suggestions
+    from tests.bot.fakes import ISSUES
+
+    env, guild, channel, admin, alice, bob = world
+    await _learner_with_digest(alice, channel)
+    seen = [i.url for i in ISSUES[1:]]
+    record_suggestions(env.bot.db, str(alice.id), seen, via="suggest", guild_id=str(guild.id))
+    await env.advance_time(4 * HOUR)
+    (message,) = dms(alice)
+    assert message.content.startswith(
+        "Your weekly matches (2026-W01): 1 new issue that fits your profile."
+    )
+    assert [e.url for e in message.embeds] == [ISSUES[0].url]
