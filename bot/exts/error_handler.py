@@ -29,6 +29,14 @@ def _unwrap(error: BaseException) -> BaseException:
     return error
 
 
+# Discord's UI names some permissions differently from the API.
+PERMISSION_NAMES = {"manage_guild": "Manage Server", "administrator": "Administrator"}
+
+
+def _permissions(names) -> str:
+    return ", ".join(PERMISSION_NAMES.get(p, p.replace("_", " ").title()) for p in names)
+
+
 def user_message(error: BaseException) -> tuple[str, bool]:
     """What to tell the user, and whether the error is unexpected (log it with detail)."""
     error = _unwrap(error)
@@ -43,10 +51,10 @@ def user_message(error: BaseException) -> tuple[str, bool]:
     if isinstance(error, (app_commands.NoPrivateMessage, commands.NoPrivateMessage)):
         return "This command works only in a server.", False
     if isinstance(error, (app_commands.MissingPermissions, commands.MissingPermissions)):
-        needed = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+        needed = _permissions(error.missing_permissions)
         return f"You need the {needed} permission for this.", False
     if isinstance(error, (app_commands.BotMissingPermissions, commands.BotMissingPermissions)):
-        needed = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+        needed = _permissions(error.missing_permissions)
         return f"I need the {needed} permission here to do that.", False
     if isinstance(error, (app_commands.CommandOnCooldown, commands.CommandOnCooldown)):
         return f"Slow down: try again in {error.retry_after:.0f}s.", False

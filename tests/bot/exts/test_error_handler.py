@@ -61,7 +61,7 @@ def test_order_of_messages():
     assert user_message(StoreError("cannot open the store"))[1] is True  # ours, not the user's
     assert (
         user_message(app_commands.MissingPermissions(["manage_guild"]))[0]
-        == "You need the Manage Guild permission for this."
+        == "You need the Manage Server permission for this."
     )
     assert (
         user_message(app_commands.NoPrivateMessage())[0] == "This command works only in a server."

@@ -39,7 +39,7 @@ async def test_members_cannot_change_settings(world):
     result = await alice.slash(channel, "server focus", repos="evil/repo")
     assert (
         result.ephemeral
-        and result.response.content == "You need the Manage Guild permission for this."
+        and result.response.content == "You need the Manage Server permission for this."
     )
     assert get_guild_config(env.bot.db, str(guild.id)) is None
 
