@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from matcher.errors import ProfileError
 
@@ -38,6 +39,12 @@ class Schedule:
         return f"{WEEKDAYS[self.weekday]}s at {self.hour:02d}:00 ({self.timezone})"
 
 
+@lru_cache(maxsize=1)
+def _zone_names() -> dict[str, str]:
+    """lower-case name -> IANA name, so 'europe/berlin' is Europe/Berlin on every platform."""
+    return {zone.lower(): zone for zone in available_timezones()}
+
+
 def parse_timezone(name: str) -> ZoneInfo:
     """The zone for an IANA name such as Europe/Berlin; a one-line ProfileError otherwise."""
     cleaned = (name or "").strip()
@@ -47,7 +54,7 @@ def parse_timezone(name: str) -> ZoneInfo:
             "use an IANA name such as Europe/Berlin or America/New_York"
         )
     try:
-        return ZoneInfo(cleaned)
+        return ZoneInfo(_zone_names().get(cleaned.lower(), cleaned))
     except (ZoneInfoNotFoundError, ValueError):
         raise ProfileError(
             f"unknown time zone '{cleaned}': "

@@ -106,6 +106,13 @@ def test_validation_messages():
         parse_weekday("t")  # ambiguous: Tuesday or Thursday
 
 
+def test_time_zone_names_are_case_insensitive():
+    # Regression: 'europe/berlin' was refused on Linux (zone files are case-sensitive there).
+    assert parse_timezone("europe/berlin").key == "Europe/Berlin"
+    assert parse_timezone(" AMERICA/NEW_YORK ").key == "America/New_York"
+    assert parse_timezone("utc").key == "UTC"
+
+
 def test_naive_now_is_rejected():
     with pytest.raises(ValueError):
         last_slot(BERLIN_MON_9, datetime(2026, 1, 5, 9))
