@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+import threading
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 
@@ -30,12 +32,14 @@ class MatchEngine:
         self.settings = settings
         self.catalog = catalog or load_catalog()
         self._embedder = embedder
+        self._embedder_lock = threading.Lock()  # the bot ranks from worker threads
         self.encoded_last = 0  # texts newly encoded by the last call, for reports and tests
 
     @property
     def embedder(self) -> Embedder:
-        if self._embedder is None:
-            self._embedder = load_embedder(self.settings.model)
+        with self._embedder_lock:
+            if self._embedder is None:
+                self._embedder = load_embedder(self.settings.model)
         return self._embedder
 
     def candidates(self, repos: Collection[str] | None = None, niches: Collection[str] | None = None,
@@ -100,7 +104,7 @@ class MatchEngine:
 
 def validate_profile(profile: Profile) -> None:
     """A profile needs some words to match on."""
-    if not profile.skills.strip() and not profile.niche.strip():
-        raise ProfileError(f"profile '{profile.id}' is empty: give skills or a niche")
+    if not re.search(r"\w", f"{profile.skills} {profile.niche}"):
+        raise ProfileError(f"profile '{profile.id}' is empty: give skills or a niche in words")
     if len(profile.query_text()) > 2000:
         raise ProfileError(f"profile '{profile.id}' is too long: keep skills and niche under 2000 characters")

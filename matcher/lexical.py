@@ -119,8 +119,13 @@ class BM25(BaseEstimator):
         self.b = b
 
     def fit(self, documents: Sequence[str], y=None) -> BM25:
-        self.vectorizer_ = CountVectorizer(tokenizer=tokenize, lowercase=False, token_pattern=None)
-        counts = self.vectorizer_.fit_transform(documents).tocsr().astype(np.float64)
+        vectorizer = CountVectorizer(tokenizer=tokenize, lowercase=False, token_pattern=None)
+        try:
+            counts = vectorizer.fit_transform(documents).tocsr().astype(np.float64)
+            self.vocabulary_ = vectorizer.vocabulary_
+        except ValueError:  # no documents, or not one term in them: nothing can match
+            counts = sparse.csr_matrix((len(documents), 0))
+            self.vocabulary_ = {}
         n_docs = counts.shape[0]
         doc_len = np.asarray(counts.sum(axis=1)).ravel()
         avg_len = doc_len.mean() if n_docs else 0.0
@@ -132,14 +137,14 @@ class BM25(BaseEstimator):
         weights.data = counts.data * (self.k1 + 1) / (counts.data + row_norm)
         self.weights_ = sparse.csr_matrix(weights.multiply(self.idf_).tocsr())
         self.doc_terms_ = [set() for _ in range(n_docs)]
-        vocab_inv = self.vectorizer_.get_feature_names_out()
+        vocab_inv = {index: term for term, index in self.vocabulary_.items()}
         for row in range(n_docs):
             self.doc_terms_[row] = {vocab_inv[j] for j in counts.indices[counts.indptr[row] : counts.indptr[row + 1]]}
         return self
 
     def score(self, terms: Iterable[str]) -> np.ndarray:
         """BM25 of every document. A term given n times weighs sqrt(n): the profile keeps coming back to it."""
-        vocab = self.vectorizer_.vocabulary_
+        vocab = self.vocabulary_
         counts = Counter(vocab[t] for t in terms if t in vocab)
         if not counts:
             return np.zeros(self.weights_.shape[0])

@@ -153,3 +153,19 @@ def test_labels_catalogue_drives_label_strength():
     labels = load_catalog().labels
     issue = make_issue(1, "x", labels=("Difficulty: easy",))
     assert labels.beginner_strength(dataclasses.astuple(issue)[5]) > 0.5
+
+
+def test_empty_pool_ranks_to_nothing(engine):
+    assert engine.match(Profile(skills="PyTorch"), now=NOW) == []
+    assert engine.match_many([Profile(id="a", skills="x"), Profile(id="b", skills="y")], now=NOW) == {"a": [], "b": []}
+
+
+def test_pool_without_any_word_still_ranks(engine):
+    matches = ranked(engine, Profile(skills="PyTorch"), [make_issue(1, "🚀🚀", repo="a/b", labels=())])
+    assert [m.issue.number for m in matches] == [1]
+
+
+@pytest.mark.parametrize("skills", ["🙂🙂", "!!! ---", "   "])
+def test_profile_without_words_is_rejected(engine, skills):
+    with pytest.raises(ProfileError, match="is empty"):
+        engine.match(Profile(skills=skills), now=NOW)
