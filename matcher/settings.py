@@ -128,8 +128,10 @@ def github_token(required: bool = True) -> SecretStr | None:
     if not token and token_file:
         try:
             token = Path(token_file).read_text(encoding="utf-8").strip()
-        except OSError:
-            raise ConfigError(f"GITHUB_TOKEN_FILE: cannot read {token_file}") from None
+        except OSError as exc:
+            raise ConfigError(f"GITHUB_TOKEN_FILE: cannot read {token_file} ({exc.strerror or exc})") from None
+        except UnicodeDecodeError:  # the message would quote the file's bytes: say only what is wrong
+            raise ConfigError(f"GITHUB_TOKEN_FILE: {token_file} is not a text file holding one token") from None
     if not token:
         if required:
             raise ConfigError("no GitHub token: set GITHUB_TOKEN or GITHUB_TOKEN_FILE")

@@ -79,6 +79,19 @@ def test_token_from_env_or_file_and_never_in_messages(monkeypatch, tmp_path):
     assert "two words" not in str(err.value)
 
 
+def test_token_file_that_is_not_text_is_one_line_without_its_bytes(monkeypatch, tmp_path):
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    secret = tmp_path / "token"
+    secret.write_bytes(b"\xff\xfeghp_secretsecret\n")
+    monkeypatch.setenv("GITHUB_TOKEN_FILE", str(secret))
+    with pytest.raises(ConfigError, match="not a text file") as err:
+        github_token()
+    assert "secret" not in str(err.value).replace(str(tmp_path), "")
+    monkeypatch.setenv("GITHUB_TOKEN_FILE", str(tmp_path))
+    with pytest.raises(ConfigError, match="Is a directory"):
+        github_token()
+
+
 def test_shipped_catalogue_is_big_enough():
     labels = load_labels()
     assert len(labels.strengths) >= 40
