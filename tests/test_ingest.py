@@ -245,3 +245,15 @@ def test_a_repository_named_in_another_case_still_takes_closed_issues_out(fake_g
     assert pool(env.db) == {i.url for i in load_issues(env.db, open_only=False)} - {closed}
     assert len(load_issues(env.db, open_only=False, repos=[env.repos[0].title()])) == 3
     env.db.close()
+
+
+def test_cli_failed_repository_is_reported_once_in_the_log_and_once_in_the_summary(fake_github, tmp_path):
+    names = fake_github.seed(repos=1, issues_per_repo=2)
+    env = {**os.environ, "GITHUB_TOKEN": TOKEN, "MATCHER_GITHUB__API_URL": fake_github.url,
+           "MATCHER_GITHUB__GRAPHQL_URL": fake_github.graphql_url}
+    proc = subprocess.run([sys.executable, "-m", "matcher", "--db", str(tmp_path / "s.sqlite"), "sync",
+                           "--repos", f"{names[0]},nobody/nothing", "--no-embed"],
+                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.count("Could not resolve to a Repository") == 2, proc.stderr
+    assert "failed nobody/nothing" in proc.stderr and TOKEN not in proc.stderr + proc.stdout

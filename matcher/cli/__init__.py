@@ -37,8 +37,10 @@ def configure(
         level=logging.DEBUG if verbose else logging.INFO, format="%(message)s", force=True,
         handlers=[RichHandler(console=stderr, show_path=False, show_time=False)],
     )
-    for noisy in ("httpx", "httpcore", "sentence_transformers", "urllib3", "github"):
+    for noisy in ("httpx", "httpcore", "sentence_transformers", "github"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # urllib3 warns about every retried connection; the outcome is reported once as our own error
+    logging.getLogger("urllib3").setLevel(logging.ERROR)
     ctx.obj = {"config": config, "db": db}
 
 

@@ -44,8 +44,7 @@ class RichSyncProgress:
         if task is not None:
             self.progress.remove_task(task)
         self.progress.advance(self.overall)
-        if not ok:
-            self.progress.console.print(f"[yellow]{repo}[/]: {message}", markup=True, highlight=False)
+        # a failure is logged once by the sync and listed again in the summary: not printed here
 
 
 def sync_command(

@@ -131,3 +131,21 @@ def test_cli_unknown_login_against_github_is_one_line(gh, fake, tmp_path, monkey
     assert proc.returncode == 1, proc.stderr
     assert "GitHub has no user 'no-such-learner'" in proc.stderr
     assert "Traceback" not in proc.stderr and "ghp_" not in proc.stderr
+
+
+def test_unreachable_github_is_one_line_without_retry_noise(tmp_path):
+    import os
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "MATCHER_GITHUB__API_URL": f"http://127.0.0.1:{port}",
+           "MATCHER_GITHUB__MAX_RETRIES": "1", "GITHUB_TOKEN": "ghp_unreachable_token"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "matcher", "--db", str(tmp_path / "s.sqlite"), "portfolio", "refresh", "ada"],
+        capture_output=True, text=True, cwd=ROOT, timeout=60, env=env,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()], proc.stderr
+    assert proc.stderr.startswith("error: cannot reach GitHub") and "ghp_" not in proc.stderr
