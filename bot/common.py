@@ -61,6 +61,8 @@ class SecretFilter(logging.Filter):
     """Replaces known secrets (and anything shaped like a Discord token) in every log record."""
 
     _TOKENISH = re.compile(r"[A-Za-z0-9_-]{23,28}\.[A-Za-z0-9_-]{6,7}\.[A-Za-z0-9_-]{27,}")
+    # Interaction tokens (valid 15 minutes) in gateway payloads and webhook / callback URLs at DEBUG.
+    _INTERACTION = re.compile(r"""(['"]token['"]\s*:\s*['"])[^'"]+|(/(?:webhooks|interactions)/\d+/)[\w.-]+""")
 
     def __init__(self, secrets: Sequence[str] = ()):
         super().__init__()
@@ -69,7 +71,8 @@ class SecretFilter(logging.Filter):
     def _clean(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, "[redacted]")
-        return self._TOKENISH.sub("[redacted]", text)
+        text = self._TOKENISH.sub("[redacted]", text)
+        return self._INTERACTION.sub(lambda m: (m.group(1) or m.group(2)) + "[redacted]", text)
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()

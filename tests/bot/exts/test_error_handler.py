@@ -76,3 +76,17 @@ def test_secret_filter_redacts_token_shapes_even_when_unknown():
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "token is %s", (TOKEN,), None)
     f.filter(record)
     assert TOKEN not in record.getMessage() and "[redacted]" in record.getMessage()
+
+
+def test_interaction_tokens_are_redacted():
+    import logging
+
+    secret = "aW50ZXJhY3Rpb246MTIzNDU2Nzg5MDp0b2tlbi10ZXh0LWhlcmU"
+    record = logging.LogRecord("discord.gateway", logging.DEBUG, __file__, 1,
+                               "payload %s then POST /webhooks/123456/%s/messages/@original and "
+                               "/interactions/987/%s/callback",
+                               ({"type": 2, "token": secret}, secret, secret), None)
+    SecretFilter([]).filter(record)
+    text = record.getMessage()
+    assert secret not in text and text.count("[redacted]") == 3
+    assert "/webhooks/123456/[redacted]/messages" in text
