@@ -361,7 +361,8 @@ class Summary:
 
 
 def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    """In UTC: a naive time is UTC (SQLite); an aware one (e.g. from a non-UTC database session) is converted."""
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _week(d: date) -> date:
@@ -431,7 +432,7 @@ def summarize(
         tags = {t.lower() for t in niches_of(c.repo)} | {t.lower() for t in c.repo_topics}
         niches.update(tags)
         labels.update({normalize_label(x) for x in c.labels} - _NOISE_LABELS - {""})
-    current, longest, active = streaks((_utc(c.merged_at).date() for c in counted), now.date())
+    current, longest, active = streaks((_utc(c.merged_at).date() for c in counted), _utc(now).date())
     entries = tuple(
         Entry(
             contribution=c,

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 
 def day(value: datetime | None) -> str:
     """'3 Feb 2026' (no leading zero, locale-independent)."""
     if value is None:
         return "-"
+    if value.tzinfo is not None:  # every date shown is a UTC date, as the streaks count them
+        value = value.astimezone(UTC)
     return f"{value.day} {value:%b %Y}"
 
 

@@ -98,3 +98,22 @@ def test_unverified_login_is_marked(db):
     populate(db, verified=False)
     s = load_summary(db, LOGIN, niches_of=lambda r: (), now=NOW)
     assert not s.verified and s.funnel is None and s.attributed == 0
+
+
+def test_times_in_another_zone_count_on_their_utc_day():
+    from dataclasses import replace
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from matcher.render import day
+
+    tokyo = timezone(timedelta(hours=9))
+    first, second = CONTRIBUTIONS[0], CONTRIBUTIONS[1]
+    items = [
+        replace(first, reverted=False, merged_at=datetime(2026, 2, 1, 12, tzinfo=UTC)),  # Sun, week of 26 Jan
+        # Mon 9 Feb 01:00 in Tokyo is Sun 8 Feb 16:00 UTC: the week of 2 Feb
+        replace(second, reverted=False, merged_at=datetime(2026, 2, 9, 1, tzinfo=tokyo)),
+    ]
+    s = summarize(LOGIN, items, verified=True, now=datetime(2026, 2, 9, 2, tzinfo=tokyo))
+    assert (s.current_streak_weeks, s.longest_streak_weeks, s.active_weeks) == (2, 2, 2)
+    assert s.latest_merge == datetime(2026, 2, 8, 16, tzinfo=UTC)
+    assert day(items[1].merged_at) == "8 Feb 2026"
