@@ -81,6 +81,10 @@ def link(
     owner = store.verified_identity(db, login)
     if owner is not None and owner.learner_id != str(learner_id):
         raise IdentityError(f"GitHub login {login} is already verified by another learner")
+    if owner is not None:
+        # a new code would turn the verified login back into an unproven claim
+        raise IdentityError(f"GitHub login {owner.login} is already verified for learner {owner.learner_id}; "
+                            "nothing to do")
     if client is not None:
         try:
             login = client.user(login).login

@@ -86,3 +86,15 @@ def test_unverified_refresh_is_not_attributed(db, fake, client):
     report = lib.refresh(db, client, "ada")
     assert len(report.added) == 2 and report.attributed == []
     assert not lib.load_summary(db, "ada", niches_of=lambda r: ()).verified
+
+
+def test_linking_an_already_verified_login_again_keeps_it_verified(db, fake, client):
+    code = lib.link(db, "L1", "ada", client).code
+    fake.set_bio("ada", code)
+    lib.verify(db, client, "ada")
+    fake.set_bio("ada", "code removed once verified, as told")
+    with pytest.raises(IdentityError, match="already verified for learner L1"):
+        lib.link(db, "L1", "Ada", client)
+    identity = store.get_identity(db, "L1")
+    assert identity.verified and identity.github_id == ADA_ID
+    assert lib.verify(db, client, "ada").verified
