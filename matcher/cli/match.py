@@ -18,6 +18,7 @@ from matcher.errors import ProfileError, SnapshotError
 from matcher.models import Match, Profile
 from matcher.snapshot import demo_snapshot_path, read_snapshot
 from matcher.store import Database
+from matcher.store.db import sqlite_path
 from matcher.store.issues import count_issues, load_issues, upsert_issues
 
 log = logging.getLogger(__name__)
@@ -52,12 +53,9 @@ def load_profiles(path: Path) -> list[Profile]:
 
 
 def _fill_store(db: Database, snapshot: Path | None) -> set[str] | None:
-    """Import the snapshot (or the demo one into an empty store); return the URLs to rank, None for all."""
+    """Import the snapshot into `db`; return the URLs to rank, None for all."""
     if snapshot is None:
-        if count_issues(db):
-            return None
-        log.info("the store is empty: ranking the bundled demo snapshot (demo data, not live GitHub issues)")
-        snapshot = demo_snapshot_path()
+        return None
     result = read_snapshot(snapshot, load_catalog().labels)
     if not result.issues:
         raise SnapshotError(f"{snapshot}: no valid issue in the snapshot ({len(result.errors)} bad lines); "
@@ -66,6 +64,13 @@ def _fill_store(db: Database, snapshot: Path | None) -> set[str] | None:
     log.info("snapshot %s: %d issues (%d new, %d changed), %d bad lines skipped",
              snapshot.name, len(result.issues), counts.added, counts.changed, len(result.errors))
     return {i.url for i in result.issues}
+
+
+def demo_store(db: Database) -> Database:
+    """Where the demo snapshot is ranked: a store of its own next to the learner's (so its vectors are
+    cached), never the learner's store, which would otherwise keep 220 demo issues among real ones."""
+    path = sqlite_path(db.url)
+    return Database(f"sqlite:///{path.with_name(path.stem + '.demo.sqlite')}" if path else "sqlite:///:memory:")
 
 
 def _has_candidates(db: Database, repos: list[str] | None, urls: set[str] | None) -> bool:
@@ -90,6 +95,9 @@ def match(
     for profile in batch:
         validate_profile(profile)
     db = open_store(settings)
+    if snapshot is None and not count_issues(db):
+        log.info("the store is empty: ranking the bundled demo snapshot (demo data, not live GitHub issues)")
+        db, snapshot = demo_store(db), demo_snapshot_path()
     urls = _fill_store(db, snapshot)
     if not _has_candidates(db, repo, urls):
         # nothing to rank (e.g. --repo names a repository with no open issue stored)

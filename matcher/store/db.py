@@ -25,7 +25,7 @@ class Database:
 
     def __init__(self, url: str):
         self.url = url
-        path = _sqlite_path(url)
+        path = sqlite_path(url)
         if path is not None:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -74,7 +74,7 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cursor.close()
 
 
-def _sqlite_path(url: str) -> Path | None:
+def sqlite_path(url: str) -> Path | None:
     """The file of a plain SQLite URL (None for memory, URI-style and other databases)."""
     if not url.startswith("sqlite:///") or url == "sqlite:///:memory:":
         return None

@@ -124,3 +124,16 @@ def test_nothing_to_rank_is_not_a_traceback(tmp_path):
     result = run_cli("--db", str(tmp_path / "cli.sqlite"), "match", "--skills", "python", "--snapshot", str(bad))
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith(f"error: {bad}: no valid issue")
+
+
+def test_the_demo_is_ranked_without_filling_the_learners_store(tmp_path):
+    from matcher.store import Database
+    from matcher.store.issues import count_issues
+
+    first = json.loads(invoke(tmp_path, "match", "--skills", "PyTorch", "--niche", "vision", "--json").stdout)
+    assert first  # ranked the bundled demo
+    store = Database(f"sqlite:///{tmp_path / 'cli.sqlite'}")
+    assert count_issues(store) == 0  # ...which did not become part of the store sync fills
+    store.close()
+    again = json.loads(invoke(tmp_path, "match", "--skills", "PyTorch", "--niche", "vision", "--json").stdout)
+    assert again == first
