@@ -63,7 +63,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         data_dir = Path(user_data_dir("ml-first-issues", appauthor=False))
-        data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"cannot create the default store directory {data_dir} ({exc.strerror or exc}); "
+                              "choose a store with --db or MATCHER_DATABASE_URL") from None
         return f"sqlite:///{data_dir / 'matcher.sqlite'}"
 
 

@@ -117,3 +117,15 @@ def test_bad_repos_file_names_entry(tmp_path):
     path.write_text("repos:\n  - repo: huggingface/transformers\n  - repo: not-a-repo\n")
     with pytest.raises(ConfigError, match=r"repos\[1\]\.repo"):
         load_repos(path)
+
+
+def test_default_store_directory_that_cannot_be_made_is_one_line(tmp_path, monkeypatch):
+    import matcher.settings
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setattr(matcher.settings, "user_data_dir", lambda *a, **k: str(blocker / "data"))
+    settings = load_settings()
+    settings.database_url = ""
+    with pytest.raises(ConfigError, match="cannot create the default store directory .*--db"):
+        settings.resolved_database_url  # noqa: B018
