@@ -28,8 +28,8 @@ def fake_github():
 
 
 def fake_settings(server: FakeGitHub, **github) -> Settings:
-    """Settings pointing at the fake, with a short timeout so a hang costs half a second."""
-    options = {"api_url": server.url, "graphql_url": server.graphql_url, "timeout_seconds": 0.5,
+    """Settings pointing at the fake, with a short timeout (1.5 s) so a hang costs little but a busy machine is not a hang."""
+    options = {"api_url": server.url, "graphql_url": server.graphql_url, "timeout_seconds": 1.5,
                "max_retries": 4, "repos_per_query": 10, "issues_per_repo": 100}
     options.update(github)
     return load_settings(github=options)

@@ -256,7 +256,7 @@ class Faults:
         self._queue: list[Fault] = []
         self._lock = threading.Lock()
         self.retry_after = 1
-        self.hang_seconds = 1.5
+        self.hang_seconds = 3.0
         self.served: list[str] = []
 
     def add(self, kind: str, count: int = 1, target: str = "any", after: int = 0) -> None:
