@@ -9,7 +9,9 @@ RUN useradd --create-home --uid 10001 matcher && mkdir /data && chown matcher /d
 WORKDIR /app
 COPY --chown=matcher . /app
 USER matcher
-RUN bash scripts/install.sh
+# Pass --build-arg TORCH_INDEX_URL=<PyTorch's CPU wheel index> for a CPU-only torch.
+ARG TORCH_INDEX_URL=""
+RUN TORCH_INDEX_URL="$TORCH_INDEX_URL" bash scripts/install.sh
 
 VOLUME ["/data"]
 ENTRYPOINT ["/app/.venv/bin/python", "-m", "matcher"]

@@ -5,5 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$python" -m venv .venv
-.venv/bin/python -m pip install --quiet --disable-pip-version-check "torch==2.13.0"
+# TORCH_INDEX_URL (optional) names a wheel index with CPU-only builds, e.g. for a Docker image
+# built where the local CPU wheel is not on disk.
+.venv/bin/python -m pip install --quiet --disable-pip-version-check \
+    ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"} "torch==2.13.0"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
