@@ -51,6 +51,9 @@ class MatchEngine:
         if niches:
             wanted = {n.lower() for n in niches}
             issues = [i for i in issues if wanted & {n.lower() for n in self._niches(i)}]
+        if not issues:  # nothing to rank: no need to load the model
+            self.encoded_last = 0
+            return fit_candidates([], np.zeros((0, 0), dtype=np.float32))
         vectors, self.encoded_last = issue_vectors(self.db, self.embedder, issues)
         return fit_candidates(issues, vectors)
 
@@ -91,6 +94,10 @@ class MatchEngine:
                    ) -> dict[str, list[Match]]:
         """Rank many learners against one pool, built and embedded once."""
         pool = self.candidates(repos, niches, only_urls)
+        if not pool.issues:
+            for profile in profiles:
+                validate_profile(profile)
+            return {profile.id: [] for profile in profiles}
         now = now or datetime.now(UTC)
         results = {}
         for profile, query in zip(profiles, self.queries(profiles), strict=True):

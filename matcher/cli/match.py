@@ -19,7 +19,7 @@ from matcher.models import Match, Profile
 from matcher.snapshot import demo_snapshot_path, read_snapshot
 from matcher.store import Database
 from matcher.store.db import sqlite_path
-from matcher.store.issues import count_issues, load_issues, upsert_issues
+from matcher.store.issues import count_issues, upsert_issues
 
 log = logging.getLogger(__name__)
 
@@ -73,11 +73,6 @@ def demo_store(db: Database) -> Database:
     return Database(f"sqlite:///{path.with_name(path.stem + '.demo.sqlite')}" if path else "sqlite:///:memory:")
 
 
-def _has_candidates(db: Database, repos: list[str] | None, urls: set[str] | None) -> bool:
-    issues = load_issues(db, open_only=True, repos=repos)
-    return any(i.url in urls for i in issues) if urls is not None else bool(issues)
-
-
 def match(
     ctx: typer.Context,
     skills: Annotated[str, typer.Option(help="What you can do: 'Python, PyTorch, OpenCV'.")] = "",
@@ -99,16 +94,12 @@ def match(
         log.info("the store is empty: ranking the bundled demo snapshot (demo data, not live GitHub issues)")
         db, snapshot = demo_store(db), demo_snapshot_path()
     urls = _fill_store(db, snapshot)
-    if not _has_candidates(db, repo, urls):
-        # nothing to rank (e.g. --repo names a repository with no open issue stored)
-        results = {p.id: [] for p in batch}
-        if repo:
-            log.warning("no open issue stored for %s: sync it first (`python -m matcher sync --repos %s`)",
-                        ", ".join(repo), ",".join(repo))
-    else:
-        engine = MatchEngine(db, settings)
-        results = engine.match_many(batch, top_k=top, repos=repo, only_urls=urls)
-        log.info("embedded %d new issue texts", engine.encoded_last)
+    engine = MatchEngine(db, settings)
+    results = engine.match_many(batch, top_k=top, repos=repo, only_urls=urls)
+    log.info("embedded %d new issue texts", engine.encoded_last)
+    if repo and not any(results.values()):
+        log.warning("no open issue stored for %s: sync it first (`python -m matcher sync --repos %s`)",
+                    ", ".join(repo), ",".join(repo))
     if profiles:
         typer.echo(json.dumps({pid: [m.to_dict() for m in ms] for pid, ms in results.items()}, indent=1))
     elif as_json:
