@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -13,7 +14,7 @@ from discord.ext import commands
 import bot.exts
 from bot.settings import BotSettings
 from bot.views import MatchButton
-from matcher.errors import ConfigError
+from matcher.errors import ConfigError, MatcherError
 from matcher.store import Database
 from matcher.store.learners import get_meta, set_meta
 
@@ -64,6 +65,16 @@ class MatchBot(commands.Bot):
             log.info("loaded extension %s", name)
         self.add_dynamic_items(MatchButton)
         await self.sync_commands()
+        self._warm_up = asyncio.create_task(self.warm_up_model())
+
+    async def warm_up_model(self) -> None:
+        """Load the embedding model off the event loop at start, so the first /suggest is quick."""
+        try:
+            model = await asyncio.to_thread(lambda: self.engine.embedder)
+        except MatcherError as error:  # /suggest will report it to the learner who asks
+            log.error("embedding model not loaded: %s", error)
+        else:
+            log.info("embedding model ready (%s)", model.name)
 
     async def report_error(self, interaction: discord.Interaction, error: Exception) -> None:
         """Views and other callbacks hand errors here; the error-handler extension replaces it."""

@@ -7,6 +7,8 @@ from discord import app_commands
 
 import bot.exts
 from bot.client import MatchBot, bot_intents, discover_extensions
+from matcher.engine import MatchEngine
+from matcher.store import Database
 from tests.bot.conftest import make_bot
 from tests.bot.helpers import set_profile
 
@@ -142,3 +144,24 @@ async def test_refused_sync_is_one_config_error_not_a_traceback(db_url, bot_sett
     await bot.sync_commands()  # a Discord outage is logged, start-up goes on
     assert bot.synced is None and get_meta(bot.db, "commands:900:guild:123") is None
     bot.db.close()
+
+
+async def test_model_is_loaded_once_in_the_background_at_start(db_url, bot_settings, settings, monkeypatch, caplog):
+    import matcher.engine
+    from matcher.errors import ModelLoadError
+    from tests.bot.fakes import HashingEmbedder
+
+    loads = []
+    monkeypatch.setattr(matcher.engine, "load_embedder", lambda name: loads.append(name) or HashingEmbedder())
+    bot = MatchBot(settings=bot_settings, db=Database(db_url), engine=MatchEngine(Database(db_url), settings))
+    await bot.warm_up_model()
+    assert bot.engine.embedder.name == "test-hashing-256"
+    assert loads == [settings.model]  # loaded once, at start, not again on use
+
+    def broken(name):
+        raise ModelLoadError("cannot load embedding model 'x'")
+
+    monkeypatch.setattr(matcher.engine, "load_embedder", broken)
+    bot = MatchBot(settings=bot_settings, db=Database(db_url), engine=MatchEngine(Database(db_url), settings))
+    await bot.warm_up_model()  # logged, not raised: /suggest reports it to whoever asks
+    assert "embedding model not loaded: cannot load embedding model 'x'" in caplog.text
