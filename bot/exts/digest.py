@@ -182,7 +182,10 @@ class Digest(
 
     @digest_loop.error
     async def on_loop_error(self, error: BaseException) -> None:
-        log.error("digest loop crashed; restarting it", exc_info=error)
+        # Wait one interval first, so an error that recurs on every pass does not spin.
+        delay = self.bot.settings.digest_check_seconds
+        log.error("digest loop crashed; restarting it in %.0f s", delay, exc_info=error)
+        await asyncio.sleep(delay)
         self.digest_loop.restart()
 
     async def run_due(self, now: datetime) -> DigestReport:

@@ -251,3 +251,18 @@ async def test_a_digest_of_one_says_one_new_issue(world):
         "Your weekly matches (2026-W01): 1 new issue that fits your profile."
     )
     assert [e.url for e in message.embeds] == [ISSUES[0].url]
+
+
+async def test_a_crashing_loop_waits_one_interval_before_restarting(world, monkeypatch):
+    import asyncio
+
+    bot = world[0].bot
+    cog = next(c for c in bot.cogs.values() if hasattr(c, "digest_loop"))
+    restarts = []
+    monkeypatch.setattr(cog.digest_loop, "restart", lambda: restarts.append(True))
+    monkeypatch.setattr(bot.settings, "digest_check_seconds", 0.3)
+    task = asyncio.get_running_loop().create_task(cog.on_loop_error(RuntimeError("boom")))
+    await asyncio.sleep(0.1)
+    assert restarts == []  # still waiting: an error on every pass must not spin
+    await task
+    assert restarts == [True]
