@@ -60,14 +60,22 @@ class LinkResult:
     login: str
     code: str
     expires_at: datetime
+    # the learner's verified login, which stays their evidence until this one is verified
+    keeps: str | None = None
 
     @property
     def instructions(self) -> str:
-        return (
+        text = (
             f"Put {self.code} in your GitHub profile bio (https://github.com/settings/profile) "
             f"or in a public gist of {self.login} (https://gist.github.com), then verify. "
             f"The code expires at {self.expires_at:%Y-%m-%d %H:%M} UTC; remove it once verified."
         )
+        if self.keeps:
+            text += (
+                f" Your verified login {self.keeps} stays linked until {self.login} is verified, "
+                "then it is replaced."
+            )
+        return text
 
 
 def link(
@@ -75,6 +83,7 @@ def link(
 ) -> LinkResult:
     """Start linking a login to a learner: issue a one-time code (only its hash is stored).
 
+    A learner who already has another verified login keeps it until this one is verified.
     With a client, an unknown login is refused now rather than at verification.
     """
     login = check_login(login)
@@ -92,29 +101,34 @@ def link(
             raise GitHubNotFoundError(f"GitHub has no user '{login}': check the spelling") from None
     code = new_code()
     expires = datetime.now(UTC) + CODE_TTL
-    store.save_claim(db, str(learner_id), login, hash_code(code), expires)
-    return LinkResult(login=login, code=code, expires_at=expires)
+    identity = store.save_claim(db, str(learner_id), login, hash_code(code), expires)
+    keeps = identity.login if identity.verified else None
+    return LinkResult(login=login, code=code, expires_at=expires, keeps=keeps)
 
 
 def verify(
     db: Database, client: PullsClient, login: str, learner_id: str | None = None
 ) -> Identity:
-    """Check GitHub for the code of a pending claim; on success the login becomes evidence."""
+    """Check GitHub for the code of a pending claim; on success the login becomes evidence.
+
+    A learner's earlier verified login is replaced only here, once the new one is proven: a wrong
+    or expired code leaves it as it was.
+    """
     login = check_login(login)
-    claims = [
-        c
-        for c in store.identities_for_login(db, login)
-        if learner_id is None or c.learner_id == str(learner_id)
-    ]
-    if not claims:
+
+    def wanted(learner: str) -> bool:
+        return learner_id is None or learner == str(learner_id)
+
+    owner = store.verified_identity(db, login)
+    pending = [c for c in store.claims_for_login(db, login) if wanted(c.learner_id)]
+    if not pending:
+        if owner is not None and wanted(owner.learner_id):
+            return owner
         raise IdentityError(
             f"no learner has linked {login}: run `portfolio link {login} --learner ID` first"
         )
-    if all(c.verified for c in claims):
-        return claims[0]
     now = datetime.now(UTC)
-    pending = [c for c in claims if not c.verified and c.code_hash]
-    live = [c for c in pending if c.code_expires_at is None or c.code_expires_at > now]
+    live = [c for c in pending if c.expires_at is None or c.expires_at > now]
     if not live:
         raise VerificationError(f"the code for {login} expired: link it again to get a new one")
     try:
@@ -123,14 +137,18 @@ def verify(
         raise GitHubNotFoundError(f"GitHub has no user '{login}' (renamed or deleted?)") from None
     sightings = find_codes(client, user, {c.code_hash for c in live if c.code_hash})
     for claim in live:
-        seen = code_matches(sightings, claim.code_hash or "")
+        seen = code_matches(sightings, claim.code_hash)
         if seen is not None:
+            before = store.get_identity(db, claim.learner_id)
             identity = store.mark_verified(db, claim.learner_id, user.id, user.login)
             log.info(
-                "%s verified for learner %s (code found in %s)",
+                "%s verified for learner %s (code found in %s)%s",
                 user.login,
                 claim.learner_id,
                 seen.where,
+                f"; it replaces {before.login}"
+                if before is not None and before.verified and before.github_id != user.id
+                else "",
             )
             return identity
     if sightings:
@@ -303,13 +321,19 @@ def funnel_counts(statuses: Iterable[tuple[str, str]], merged_issue_keys: set[st
     return Funnel(**counts)
 
 
-def funnel(db: Database, learner_id: str | None = None) -> Funnel:
-    """The suggestion-to-merge funnel of one learner, or of everyone."""
+def funnel(
+    db: Database, learner_id: str | None = None, *, contributions: Iterable[str] | None = None
+) -> Funnel:
+    """The suggestion-to-merge funnel of one learner, or of everyone.
+
+    With `contributions` (pull request URLs), only merges among them count as merged.
+    """
     suggestions = store.suggestions_of(db, learner_id)
-    merged = {
-        (a.learner_id, normalize_issue_url(a.issue_url))
-        for a in store.load_attributions(db, learner_id)
-    }
+    attributions = store.load_attributions(db, learner_id)
+    if contributions is not None:
+        keep = set(contributions)
+        attributions = [a for a in attributions if a.contribution_url in keep]
+    merged = {(a.learner_id, normalize_issue_url(a.issue_url)) for a in attributions}
     pairs = [((str(s.learner_id), normalize_issue_url(s.issue_url)), s.status) for s in suggestions]
     return funnel_counts(pairs, merged)
 
@@ -358,6 +382,8 @@ class Summary:
     entries: tuple[Entry, ...]
     attributed: int = 0
     funnel: Funnel | None = None
+    # a login the learner has claimed but not yet verified; this one stays theirs until then
+    pending_login: str | None = None
 
     @property
     def profile_url(self) -> str:
@@ -405,6 +431,7 @@ def summarize(
     niches_of: Callable[[str], Iterable[str]] = lambda repo: (),
     now: datetime | None = None,
     funnel: Funnel | None = None,
+    pending_login: str | None = None,
 ) -> Summary:
     """Totals, repositories, first/latest merge, weekly streaks and skills evidenced."""
     now = now or datetime.now(UTC)
@@ -466,6 +493,7 @@ def summarize(
         entries=entries,
         attributed=sum(1 for e in entries if e.suggested_at or e.suggested_issue),
         funnel=funnel,
+        pending_login=pending_login,
     )
 
 
@@ -480,13 +508,18 @@ def load_summary(
     niches_of: Callable[[str], Iterable[str]] | None = None,
     now: datetime | None = None,
 ) -> Summary:
-    """The summary of a login from the store; unverified logins are marked as such."""
+    """The summary of a login from the store; unverified logins are marked as such.
+
+    Contributions are picked by login (by GitHub user id once verified), never by learner: a
+    learner's earlier login, replaced by a newly verified one, keeps its stored contributions,
+    but they show as unverified under that login and no longer in the learner's summary or funnel.
+    """
     login = check_login(login)
     claims = store.identities_for_login(db, login)
     identity = next((c for c in claims if c.verified), None)
     github_id = identity.github_id if identity else None
     contributions = store.load_contributions(db, author_id=github_id, login=login)
-    if not contributions and not claims:
+    if not contributions and not claims and not store.claims_for_login(db, login):
         raise MatcherError(
             f"no portfolio for {login}: run `portfolio refresh {login}` "
             "(and link it to a learner to verify)"
@@ -504,7 +537,12 @@ def load_summary(
         verified=identity is not None,
         niches_of=niches_of,
         now=now,
-        funnel=funnel(db, identity.learner_id) if identity else None,
+        funnel=(
+            funnel(db, identity.learner_id, contributions=[c.url for c in contributions])
+            if identity
+            else None
+        ),
+        pending_login=identity.pending_login if identity else None,
     )
 
 

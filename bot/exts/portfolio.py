@@ -74,6 +74,11 @@ def portfolio_embed(summary: lib.Summary) -> discord.Embed:
             ":warning: **Unverified login: not evidence.** Use `/github link` to verify.\n"
             + description
         )
+    elif s.pending_login:
+        description += (
+            f"\n:hourglass: **@{s.pending_login}** is linked but not yet verified; "
+            f"@{s.login} stays yours until `/github verify` proves it."
+        )
     embed = discord.Embed(
         title=_cut(f"Contributions of @{s.login}", 256),
         url=s.profile_url,
@@ -201,11 +206,20 @@ class Portfolio(commands.Cog):
             raise UserError("Start with `/github link login: your-login`.")
         await interaction.response.defer(ephemeral=True, thinking=True)
         client = self.make_client()
-        identity = await run_blocking(lib.verify, self.bot.db, client, identity.login, learner_id)
+        # a login claimed beside a verified one is the one to prove; the verified one stays till then
+        claim = identity.claim
+        login = claim.login if claim is not None else identity.login
+        previous = identity.login if identity.verified and claim is not None else None
+        identity = await run_blocking(lib.verify, self.bot.db, client, login, learner_id)
         report = await run_blocking(lib.refresh, self.bot.db, client, identity.login)
+        replaced = (
+            f" It replaces **{previous}**, whose merges no longer count as yours."
+            if previous and store.login_key(previous) != store.login_key(identity.login)
+            else ""
+        )
         await reply(
             interaction,
-            f"Verified: **{identity.login}** is yours. Found {report.seen} merged pull "
+            f"Verified: **{identity.login}** is yours.{replaced} Found {report.seen} merged pull "
             "request(s); `/portfolio` shows them. I'll DM you when a new one is merged.",
         )
 

@@ -15,6 +15,7 @@ from matcher.cli.common import open_store, settings_from
 from matcher.errors import MatcherError
 from matcher.github.pulls import PullsClient, make_github
 from matcher.settings import Settings, github_token
+from matcher.store import portfolio as store
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +79,21 @@ def verify(
 ) -> None:
     """Look for the code in the login's bio and public gists; verified logins count as evidence."""
     settings = settings_from(ctx)
-    identity = lib.verify(open_store(settings), _client(settings), login, learner)
-    typer.echo(f"{identity.login} verified for learner {identity.learner_id}")
+    db = open_store(settings)
+    # each claimant's verified login before, to say which one a successful verification replaces
+    before = {
+        c.learner_id: store.get_identity(db, c.learner_id) for c in store.claims_for_login(db, login)
+    }
+    identity = lib.verify(db, _client(settings), login, learner)
+    previous = before.get(identity.learner_id)
+    replaced = (
+        f" (replaces {previous.login})"
+        if previous is not None
+        and previous.verified
+        and store.login_key(previous.login) != store.login_key(identity.login)
+        else ""
+    )
+    typer.echo(f"{identity.login} verified for learner {identity.learner_id}{replaced}")
 
 
 @portfolio_app.command("refresh")

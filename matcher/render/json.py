@@ -19,6 +19,7 @@ def summary_dict(summary: Summary) -> dict:
         "login": summary.login,
         "profile_url": summary.profile_url,
         "verified": summary.verified,
+        "pending_login": summary.pending_login,
         "generated_at": _iso(summary.generated_at),
         "totals": {
             "merged_pull_requests": summary.merged,

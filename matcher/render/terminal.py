@@ -23,6 +23,11 @@ def portfolio_renderable(summary: Summary) -> Group:
         "  verified" if s.verified else "  UNVERIFIED: not evidence",
         style="green" if s.verified else "bold red",
     )
+    if s.pending_login:
+        head.append(
+            f"  (@{s.pending_login} linked, not yet verified: it replaces this login once verified)",
+            style="yellow",
+        )
     head.append(
         f"\n{s.merged} merged PRs in {s.repos_count} repositories, "
         f"+{s.additions:,} -{s.deletions:,} lines"

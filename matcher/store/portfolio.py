@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     delete,
+    or_,
     select,
     text,
 )
@@ -58,8 +59,23 @@ class Contribution:
 
 
 @dataclass(frozen=True)
+class Claim:
+    """A pending (unproven) claim of a learner to a login: the hash of the code issued for it."""
+
+    learner_id: str
+    login: str
+    code_hash: str
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class Identity:
-    """A learner's claim to a GitHub login, verified or not."""
+    """A learner's GitHub login, verified or not, and a pending claim to another login.
+
+    Without a verified login, `login`/`code_hash`/`code_expires_at` are the learner's claim. Once
+    `login` is verified it stays verified while the learner claims another login: that claim is
+    held beside it in `pending_*` until it is proven, and only then replaces `login`.
+    """
 
     learner_id: str
     login: str
@@ -68,6 +84,20 @@ class Identity:
     verified_at: datetime | None = None
     code_hash: str | None = None
     code_expires_at: datetime | None = None
+    pending_login: str | None = None
+    pending_code_hash: str | None = None
+    pending_expires_at: datetime | None = None
+
+    @property
+    def claim(self) -> Claim | None:
+        """The login this learner is trying to prove, if any."""
+        if not self.verified and self.code_hash:
+            return Claim(self.learner_id, self.login, self.code_hash, self.code_expires_at)
+        if self.pending_login and self.pending_code_hash:
+            return Claim(
+                self.learner_id, self.pending_login, self.pending_code_hash, self.pending_expires_at
+            )
+        return None
 
 
 @dataclass(frozen=True)
@@ -113,6 +143,13 @@ class IdentityRow(Base):
     verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     code_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     code_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # a claim to another login, held beside the verified one until it is proven
+    pending_login: Mapped[str | None] = mapped_column(String, nullable=True)
+    pending_login_key: Mapped[str | None] = mapped_column(String, nullable=True, index=True)
+    pending_code_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    pending_expires_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -189,7 +226,17 @@ def _identity(row: IdentityRow) -> Identity:
         verified_at=_aware(row.verified_at),
         code_hash=row.code_hash,
         code_expires_at=_aware(row.code_expires_at),
+        pending_login=row.pending_login,
+        pending_code_hash=row.pending_code_hash,
+        pending_expires_at=_aware(row.pending_expires_at),
     )
+
+
+def _clear_pending(row: IdentityRow) -> None:
+    row.pending_login = None
+    row.pending_login_key = None
+    row.pending_code_hash = None
+    row.pending_expires_at = None
 
 
 _SCALARS = (
@@ -229,11 +276,29 @@ def get_identity(db: Database, learner_id: str) -> Identity | None:
 
 
 def identities_for_login(db: Database, login: str) -> list[Identity]:
-    """Every claim to a login, the verified one (if any) first."""
+    """Every identity whose login is this one (verified or claimed), the verified one first.
+
+    Claims held beside another verified login are not included: see `claims_for_login`.
+    """
     query = select(IdentityRow).where(IdentityRow.login_key == login_key(login))
     with db.session() as session:
         rows = [_identity(r) for r in session.scalars(query)]
     return sorted(rows, key=lambda i: not i.verified)
+
+
+def claims_for_login(db: Database, login: str) -> list[Claim]:
+    """Every pending claim to a login: first claims and those held beside a verified login."""
+    key = login_key(login)
+    query = select(IdentityRow).where(
+        or_(IdentityRow.login_key == key, IdentityRow.pending_login_key == key)
+    )
+    with db.session() as session:
+        identities = [_identity(r) for r in session.scalars(query)]
+    return [
+        i.claim
+        for i in identities
+        if i.claim is not None and login_key(i.claim.login) == key
+    ]
 
 
 def verified_identity(db: Database, login: str) -> Identity | None:
@@ -252,13 +317,30 @@ def verified_identities(db: Database) -> list[Identity]:
 def save_claim(
     db: Database, learner_id: str, login: str, code_hash: str, expires_at: datetime
 ) -> Identity:
-    """Record a pending (unverified) claim; it replaces the learner's previous identity."""
+    """Record a pending (unverified) claim to a login.
+
+    A learner without a verified login: the claim replaces their previous one. A learner with a
+    verified login keeps it (it stays evidence); the claim is held beside it, replacing an earlier
+    pending claim, until `mark_verified` proves it.
+    """
     now = datetime.now(UTC)
     with db.session() as session:
         row = session.get(IdentityRow, str(learner_id))
         if row is None:
             row = IdentityRow(learner_id=str(learner_id), created_at=now)
             session.add(row)
+        if row.verified:
+            if row.login_key == login_key(login):
+                raise IdentityError(
+                    f"GitHub login {row.login} is already verified for learner {learner_id}"
+                )
+            row.pending_login = login
+            row.pending_login_key = login_key(login)
+            row.pending_code_hash = code_hash
+            row.pending_expires_at = expires_at
+            session.flush()
+            return _identity(row)
+        _clear_pending(row)
         if row.login_key != login_key(login):
             row.github_id = None
         row.login = login
@@ -272,8 +354,13 @@ def save_claim(
 
 
 def mark_verified(db: Database, learner_id: str, github_id: int, login: str) -> Identity:
-    """Turn a claim into a verified identity; other learners' pending claims to it are dropped."""
+    """Turn a claim into the learner's verified identity; it replaces their earlier verified login.
+
+    Other learners' pending claims to the login are dropped (first claims and claims held beside
+    a verified login alike). A login verified by another learner raises IdentityError.
+    """
     now = datetime.now(UTC)
+    key = login_key(login)
     try:
         with db.session() as session:
             row = session.get(IdentityRow, str(learner_id))
@@ -281,13 +368,21 @@ def mark_verified(db: Database, learner_id: str, github_id: int, login: str) -> 
                 raise IdentityError(f"learner {learner_id} has not linked a GitHub login")
             session.execute(
                 delete(IdentityRow).where(
-                    IdentityRow.login_key == login_key(login),
+                    IdentityRow.login_key == key,
                     IdentityRow.learner_id != str(learner_id),
                     IdentityRow.verified.is_(False),
                 )
             )
+            for other in session.scalars(
+                select(IdentityRow).where(
+                    IdentityRow.pending_login_key == key,
+                    IdentityRow.learner_id != str(learner_id),
+                )
+            ):
+                _clear_pending(other)
+            _clear_pending(row)
             row.login = login
-            row.login_key = login_key(login)
+            row.login_key = key
             row.github_id = github_id
             row.verified = True
             row.verified_at = now

@@ -93,3 +93,32 @@ async def test_loop_stops_when_the_extension_unloads(world):
     await env.bot.unload_extension("bot.exts.portfolio")
     await env.advance_time(1)
     assert not cog.refresh_loop.is_running()
+
+
+async def test_relinking_keeps_the_verified_login_until_the_new_one_is_verified(world, fake):  # noqa: F811
+    env, guild, channel, admin, alice, bob = world
+    await _link_and_verify(alice, channel, fake)
+    fake.add_user("ada-new", 6160)
+    linked = await alice.slash(channel, "github link", login="ada-new")
+    text = (linked.followups or [linked.response])[-1].content
+    assert "ada stays linked until ada-new is verified" in text
+    code = text.rsplit("`", 2)[-2]
+    identity = store.get_identity(env.bot.db, str(alice.id))
+    assert identity.verified and identity.login == "ada" and identity.pending_login == "ada-new"
+
+    shown = await alice.slash(channel, "portfolio")
+    embed = (shown.followups or [shown.response])[-1].embeds[0]
+    assert embed.title == "Contributions of @ada" and "**2** merged" in embed.description
+    assert "ada-new" in embed.description and "Unverified" not in embed.description
+
+    fake.set_bio("ada-new", "mfi-verify-aaaaaaaaaaaa")
+    refused = await alice.slash(channel, "github verify")
+    assert "not the one issued" in (refused.followups or [refused.response])[-1].content
+    assert store.get_identity(env.bot.db, str(alice.id)).login == "ada"
+
+    fake.set_bio("ada-new", code)
+    verified = await alice.slash(channel, "github verify")
+    message = (verified.followups or [verified.response])[-1].content
+    assert "Verified: **ada-new**" in message and "replaces **ada**" in message
+    identity = store.get_identity(env.bot.db, str(alice.id))
+    assert identity.verified and identity.login == "ada-new" and identity.pending_login is None
