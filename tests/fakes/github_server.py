@@ -25,6 +25,12 @@ request once `after` matching requests went through:
   answer is held back `hang_seconds`, longer than the client timeout, then dropped);
   "truncated" (200 whose JSON body is cut in half). `gh.corrupt_repos` holds repositories whose
   GraphQL issue nodes come back malformed (a per-repository, not per-run, error).
+  A held "timeout" answer sets `gh.faults.holding` (a threading.Event) when it starts being held, so
+  a test can act at that moment (e.g. SIGKILL the client); `gh.faults.release()` drops held answers
+  at once (`stop()` does too).
+
+`gh.stats.pages` logs every GraphQL `issues` connection the fake executed (also for answers held
+back by a fault): `IssuePage(repo, first, after, since, returned, has_next)`.
 
 Extension API (for other features' tests, e.g. portfolio routes):
 - `gh.add_route(method, path_regex, handler)`: `handler(request: Request) -> Response | (status,
@@ -258,6 +264,17 @@ class Faults:
         self.retry_after = 1
         self.hang_seconds = 3.0
         self.served: list[str] = []
+        self.holding = threading.Event()  # set when a "timeout" answer starts being held back
+        self._release = threading.Event()
+
+    def release(self) -> None:
+        """Drop every answer held back by a "timeout" fault now instead of after `hang_seconds`."""
+        self._release.set()
+
+    def hold(self) -> None:
+        """Called by the handler of a "timeout" answer: signal, then wait `hang_seconds` or a release."""
+        self.holding.set()
+        self._release.wait(self.hang_seconds)
 
     def add(self, kind: str, count: int = 1, target: str = "any", after: int = 0) -> None:
         """Answer `count` requests to `target` with `kind`, after letting `after` of them through."""
@@ -290,6 +307,18 @@ class Faults:
             return sum(f.count for f in self._queue)
 
 
+@dataclass(frozen=True)
+class IssuePage:
+    """One GraphQL `issues` connection the fake executed: which repository, which page, how many."""
+
+    repo: str
+    first: int | None
+    after: str | None
+    since: str | None  # None: no `since` filter (a full pass)
+    returned: int
+    has_next: bool
+
+
 @dataclass
 class Counters:
     graphql: int = 0
@@ -297,6 +326,7 @@ class Counters:
     not_modified: int = 0
     graphql_points: int = 0
     log: list[tuple[str, str, int]] = field(default_factory=list)
+    pages: list[IssuePage] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -380,6 +410,7 @@ class FakeGitHub:
         return self
 
     def stop(self) -> None:
+        self.faults.release()
         self._httpd.shutdown()
         self._httpd.server_close()
 
@@ -795,6 +826,8 @@ class FakeGitHub:
                                             descending=descending)
         corrupt = repo.full_name.lower() in {r.lower() for r in self.corrupt_repos}
         objs = [self._issue_obj(i, corrupt) for i in nodes]
+        self.stats.pages.append(IssuePage(repo.full_name, args.get("first"), args.get("after"), since,
+                                          len(nodes), bool(info.fields["hasNextPage"])))
         return gql.Obj("IssueConnection", totalCount=len(pool), pageInfo=info, nodes=objs,
                        edges=[gql.Obj("IssueEdge", cursor=c, node=o) for c, o in zip(cursors, objs, strict=True)])
 
@@ -889,7 +922,7 @@ class _Handler(BaseHTTPRequestHandler):
         response, fault = self.fake.dispatch(req)
         self.fake.stats.log.append((req.method, req.path, response.status))
         if fault == "timeout":
-            time.sleep(self.fake.faults.hang_seconds)
+            self.fake.faults.hold()
             self.close_connection = True
             return
         data = _encode(response.body) if response.status != 304 else b""
