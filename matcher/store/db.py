@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -40,6 +40,7 @@ class Database:
             import matcher.store  # noqa: F401  (registers every table on Base)
 
             Base.metadata.create_all(self.engine)
+            _add_missing_columns(self.engine)
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot open the store at {_safe(url)}: {_reason(exc)}") from None
         except ImportError as exc:  # the URL names a database driver that is not installed
@@ -64,6 +65,26 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _add_missing_columns(engine) -> None:
+    """Bring a store made by an older version up to date: add the columns newer tables declare.
+
+    create_all makes missing tables but never changes existing ones. Added columns are nullable
+    (existing rows hold NULL there), and nothing stored is touched.
+    """
+    existing = inspect(engine)
+    with engine.begin() as connection:
+        for table in Base.metadata.sorted_tables:
+            if not existing.has_table(table.name):
+                continue
+            present = {column["name"] for column in existing.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present:
+                    continue
+                kind = column.type.compile(dialect=engine.dialect)
+                connection.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
+                log.info("store upgraded: added column %s.%s", table.name, column.name)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
