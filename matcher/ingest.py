@@ -190,24 +190,58 @@ def sync(
     """Fetch new and changed beginner issues of the target repositories into the store."""
     started = time.monotonic()
     catalog = catalog or load_catalog()
-    labels = catalog.labels
     label_names = list(label_names) if label_names is not None else beginner_label_names()
     progress = progress or _NoProgress()
     report = SyncReport()
-    niches = {r.repo: r.niches for r in catalog.repos}
-    # GitHub names are case-insensitive: "ACME/Vision" is the catalogue's "acme/vision" (and its niches)
-    spelled = {r.repo.lower(): r.repo for r in catalog.repos}
-    targets = list({spelled.get(r.lower(), r).lower(): spelled.get(r.lower(), r)
-                    for r in (repos if repos is not None else [r.repo for r in catalog.repos])}.values())
+    targets, niches = _targets(catalog, repos)
     if discover:
-        for record in discover_repos(db, settings, client):
-            if record.repo.lower() not in {t.lower() for t in targets}:
-                targets.append(record.repo)
-                niches[record.repo] = record.niches
-                save_repo_meta(db, record)
+        _add_discovered(db, settings, client, targets, niches)
     if not targets:
         raise ConfigError("no repositories to sync: config/repos.yaml is empty and none were given")
 
+    queue = _plan(db, targets, niches, full, now)
+    stop_reason = _fetch(db, settings, client, report, progress, catalog.labels, label_names, queue, now)
+    if stop_reason:
+        report.stopped = stop_reason
+        for work in queue:
+            report.repos_failed[work.repo] = stop_reason
+            work.state.last_error = stop_reason
+            save_sync_state(db, work.state)
+            progress.repo_finished(work.repo, False, stop_reason)
+
+    pool = [i for i in load_issues(db, open_only=True, repos=targets) if not i.is_taken]
+    report.candidates = len(pool)
+    if embedder is not None and pool:
+        from matcher.embedding import issue_vectors
+
+        _matrix, report.embedded = issue_vectors(db, embedder, pool)
+    _add_costs(report, client.stats())
+    report.seconds = round(time.monotonic() - started, 3)
+    return report
+
+
+def _targets(catalog: Catalog, repos: Sequence[str] | None) -> tuple[list[str], dict[str, tuple[str, ...]]]:
+    """The repositories to sync, each once, in the catalogue's spelling when it has them, and their niches."""
+    niches = {r.repo: r.niches for r in catalog.repos}
+    # GitHub names are case-insensitive: "ACME/Vision" is the catalogue's "acme/vision" (and its niches)
+    spelled = {r.repo.lower(): r.repo for r in catalog.repos}
+    wanted = repos if repos is not None else [r.repo for r in catalog.repos]
+    targets = list({spelled.get(r.lower(), r).lower(): spelled.get(r.lower(), r) for r in wanted}.values())
+    return targets, niches
+
+
+def _add_discovered(db: Database, settings: Settings, client: GitHubClient, targets: list[str],
+                    niches: dict[str, tuple[str, ...]]) -> None:
+    for record in discover_repos(db, settings, client):
+        if record.repo.lower() not in {t.lower() for t in targets}:
+            targets.append(record.repo)
+            niches[record.repo] = record.niches
+            save_repo_meta(db, record)
+
+
+def _plan(db: Database, targets: list[str], niches: dict[str, tuple[str, ...]], full: bool,
+          now: datetime | None) -> list[_Work]:
+    """One unit of work per repository: resume a pass left unfinished, or start a full or incremental one."""
     states = load_sync_states(db, targets)
     # stored issues by repository (GitHub's spelling may differ in case from the target's), one query
     stored: dict[str, dict[str, Issue]] = {}
@@ -228,13 +262,21 @@ def sync(
         first = PROBE_PAGE_SIZE if state.pass_mode == "incremental" and state.cursor is None else PAGE_SIZE
         known = stored.get(repo.lower(), {})
         queue.append(_Work(repo, state, tuple(niches.get(repo, ())), first, known, resumed))
+    return queue
 
+
+def _fetch(db: Database, settings: Settings, client: GitHubClient, report: SyncReport,
+           progress: SyncProgress, labels: Labels, label_names: Sequence[str], queue: list[_Work],
+           now: datetime | None) -> str | None:
+    """Page through the queue, `repos_per_query` repositories per GraphQL request, storing each page.
+
+    Returns why the run stopped early (the rate limit), or None; on return `queue` holds the
+    repositories left unfinished by an early stop.
+    """
     cap = settings.github.issues_per_repo
-    batch_size = settings.github.repos_per_query
     active: list[_Work] = []
-    stop_reason: str | None = None
-    while (queue or active) and stop_reason is None:
-        while queue and len(active) < batch_size:
+    while queue or active:
+        while queue and len(active) < settings.github.repos_per_query:
             work = queue.pop(0)
             progress.repo_started(work.repo, work.state.pass_mode or "full")
             active.append(work)
@@ -248,8 +290,8 @@ def sync(
         except AuthError:
             raise
         except RateLimitError as exc:
-            stop_reason = str(exc)
-            break
+            queue[:0] = active
+            return str(exc)
         except GitHubError as exc:
             # The whole batch failed after retries: fail these repositories, go on with the rest.
             for work in active:
@@ -274,32 +316,14 @@ def sync(
                 work.first = PAGE_SIZE
                 still.append(work)
         active = still
+    return None
 
-    if stop_reason:
-        report.stopped = stop_reason
-        for work in active + queue:
-            report.repos_failed[work.repo] = stop_reason
-            work.state.last_error = stop_reason
-            save_sync_state(db, work.state)
-            progress.repo_finished(work.repo, False, stop_reason)
 
-    pool = [i for i in load_issues(db, open_only=True, repos=targets) if not i.is_taken]
-    report.candidates = len(pool)
-    if embedder is not None and pool:
-        from matcher.embedding import issue_vectors
-
-        _matrix, report.embedded = issue_vectors(db, embedder, pool)
-
-    stats = client.stats()
-    report.requests = stats["requests"]
-    report.graphql_requests = stats["graphql_requests"]
-    report.rest_requests = stats["rest_requests"]
-    report.not_modified = stats["not_modified"]
-    report.retries = stats["retries"]
-    report.graphql_points = stats["graphql_points"]
-    report.rate_limit_remaining = stats["rate_limit_remaining"]
-    report.seconds = round(time.monotonic() - started, 3)
-    return report
+def _add_costs(report: SyncReport, stats: dict) -> None:
+    """What the run cost, from the client's counters."""
+    for name in ("requests", "graphql_requests", "rest_requests", "not_modified", "retries",
+                 "graphql_points", "rate_limit_remaining"):
+        setattr(report, name, stats[name])
 
 
 def _store_page(db: Database, report: SyncReport, labels: Labels, work: _Work, page, cap: int,
