@@ -23,6 +23,18 @@ async def _learner_with_digest(actor, channel, hour=3):
     return result
 
 
+def _close_dms(env, member):
+    """Discord refuses every DM to this member, as when they closed their DMs (code 50007)."""
+    env.inject_error(
+        "POST",
+        f"/channels/{member.user.dm_channel.id}/messages",
+        status=403,
+        code=50007,
+        message="Cannot send messages to this user",
+        times=None,
+    )
+
+
 async def test_digest_arrives_at_the_chosen_hour_once_per_week(
     world, db_url, bot_settings, settings
 ):
@@ -82,14 +94,7 @@ async def test_closed_dms_fall_back_to_the_server_channel(world):
     digests = guild.create_text_channel("digests")
     await admin.slash(channel, "server digest-channel", channel=digests)
     await _learner_with_digest(alice, channel)
-    env.inject_error(
-        "POST",
-        f"/channels/{alice.user.dm_channel.id}/messages",
-        status=403,
-        code=50007,
-        message="Cannot send messages to this user",
-        times=None,
-    )
+    _close_dms(env, alice)
     await env.advance_time(4 * HOUR)
     posted = digests.history()
     assert len(posted) == 1
@@ -101,14 +106,7 @@ async def test_closed_dms_fall_back_to_the_server_channel(world):
 async def test_undeliverable_digest_is_recorded_and_told_next_time(world):
     env, guild, channel, admin, alice, bob = world
     await _learner_with_digest(alice, channel)
-    env.inject_error(
-        "POST",
-        f"/channels/{alice.user.dm_channel.id}/messages",
-        status=403,
-        code=50007,
-        message="Cannot send messages to this user",
-        times=None,
-    )
+    _close_dms(env, alice)
     await env.advance_time(4 * HOUR)
     assert [d.status for d in deliveries(env.bot.db, str(alice.id))] == ["failed"]
     assert get_learner(env.bot.db, str(alice.id)).pending_notice
