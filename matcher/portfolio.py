@@ -18,7 +18,7 @@ from matcher.errors import GitHubNotFoundError, IdentityError, MatcherError, Ver
 from matcher.github.identity import code_matches, find_codes, hash_code, new_code
 from matcher.github.pulls import GitHubUser, PullsClient, normalize_issue_url
 from matcher.store import portfolio as store
-from matcher.store.db import Database
+from matcher.store.db import Database, as_utc
 from matcher.store.portfolio import Attribution, Contribution, Identity
 
 log = logging.getLogger(__name__)
@@ -289,7 +289,7 @@ def attribute(db: Database, identity: Identity) -> list[Attribution]:
             s = suggestions.get(normalize_issue_url(issue))
             if s is None:
                 continue
-            if s.suggested_at is not None and c.merged_at < _utc(s.suggested_at):
+            if s.suggested_at is not None and c.merged_at < as_utc(s.suggested_at):
                 continue
             a = Attribution(c.url, identity.learner_id, s.issue_url, s.suggested_at, c.merged_at)
             if store.add_attribution(db, a):
@@ -390,10 +390,6 @@ class Summary:
         return f"https://github.com/{self.login}"
 
 
-def _utc(value: datetime) -> datetime:
-    """In UTC: a naive time is UTC (SQLite); an aware one (e.g. from a non-UTC database session) is converted."""
-    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-
 
 def _week(d: date) -> date:
     return d - timedelta(days=d.weekday())
@@ -435,7 +431,7 @@ def summarize(
 ) -> Summary:
     """Totals, repositories, first/latest merge, weekly streaks and skills evidenced."""
     now = now or datetime.now(UTC)
-    items = sorted(contributions, key=lambda c: (_utc(c.merged_at), c.url))
+    items = sorted(contributions, key=lambda c: (as_utc(c.merged_at), c.url))
     counted = [c for c in items if c.counts]
     by_url = {a.contribution_url: a for a in attributions}
 
@@ -463,7 +459,7 @@ def summarize(
         tags = {t.lower() for t in niches_of(c.repo)} | {t.lower() for t in c.repo_topics}
         niches.update(tags)
         labels.update({normalize_label(x) for x in c.labels} - _NOISE_LABELS - {""})
-    current, longest, active = streaks((_utc(c.merged_at).date() for c in counted), _utc(now).date())
+    current, longest, active = streaks((as_utc(c.merged_at).date() for c in counted), as_utc(now).date())
     entries = tuple(
         Entry(
             contribution=c,
@@ -481,8 +477,8 @@ def summarize(
         repos_count=len(repos),
         additions=sum(c.additions or 0 for c in counted),
         deletions=sum(c.deletions or 0 for c in counted),
-        first_merge=_utc(counted[0].merged_at) if counted else None,
-        latest_merge=_utc(counted[-1].merged_at) if counted else None,
+        first_merge=as_utc(counted[0].merged_at) if counted else None,
+        latest_merge=as_utc(counted[-1].merged_at) if counted else None,
         current_streak_weeks=current,
         longest_streak_weeks=longest,
         active_weeks=active,

@@ -7,9 +7,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, inspect, text
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, create_engine, event, inspect, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
 
 from matcher.errors import StoreError
 
@@ -18,6 +21,26 @@ log = logging.getLogger(__name__)
 
 class Base(DeclarativeBase):
     """Every table of the store registers here."""
+
+
+class UTCDateTime(TypeDecorator):
+    """A point in time, stored as UTC and always read back zone-aware (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        return value.astimezone(UTC) if value is not None and value.tzinfo is not None else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        return as_utc(value)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """The same instant in UTC; a time without a zone is taken to be UTC already."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Database:

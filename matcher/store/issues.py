@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
-from sqlalchemy import JSON, Boolean, DateTime, Integer, LargeBinary, String, Text, func, select
+from sqlalchemy import JSON, Boolean, Integer, LargeBinary, String, Text, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from matcher.models import Issue, text_hash
-from matcher.store.db import Base, Database
+from matcher.store.db import Base, Database, UTCDateTime, as_utc
 
 
 class IssueRow(Base):
@@ -25,8 +25,8 @@ class IssueRow(Base):
     labels: Mapped[list] = mapped_column(JSON, default=list)
     state: Mapped[str] = mapped_column(String, default="open", index=True)
     language: Mapped[str | None] = mapped_column(String, nullable=True)
-    created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     comments: Mapped[int] = mapped_column(Integer, default=0)
     assignees: Mapped[list] = mapped_column(JSON, default=list)
     linked_prs: Mapped[list] = mapped_column(JSON, default=list)
@@ -35,7 +35,7 @@ class IssueRow(Base):
     topics: Mapped[list] = mapped_column(JSON, default=list)
     niches: Mapped[list] = mapped_column(JSON, default=list)
     text_hash: Mapped[str] = mapped_column(String(64))
-    stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class EmbeddingRow(Base):
@@ -63,6 +63,7 @@ _LIST_FIELDS = ("labels", "assignees", "linked_prs", "topics", "niches")
 
 def _row_values(issue: Issue) -> dict:
     values = {name: getattr(issue, name) for name in _FIELDS}
+    values["created_at"], values["updated_at"] = as_utc(issue.created_at), as_utc(issue.updated_at)
     values.update({name: list(getattr(issue, name)) for name in _LIST_FIELDS})
     values["text_hash"] = text_hash(issue.embedding_text())
     return values
@@ -71,18 +72,9 @@ def _row_values(issue: Issue) -> dict:
 def _to_issue(row: IssueRow) -> Issue:
     return Issue(
         url=row.url,
-        **{name: getattr(row, name) for name in _FIELDS if name not in ("created_at", "updated_at")},
-        created_at=_aware(row.created_at),
-        updated_at=_aware(row.updated_at),
+        **{name: getattr(row, name) for name in _FIELDS},
         **{name: tuple(getattr(row, name) or ()) for name in _LIST_FIELDS},
     )
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite drops the zone; every stored time is UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
 
 
 def upsert_issues(db: Database, issues: Iterable[Issue]) -> UpsertCounts:
@@ -105,7 +97,7 @@ def upsert_issues(db: Database, issues: Iterable[Issue]) -> UpsertCounts:
                 session.add(row)
                 rows[issue.url] = row
                 counts.added += 1
-            elif any(_differs(getattr(row, k), v) for k, v in values.items()):
+            elif any(getattr(row, k) != v for k, v in values.items()):
                 for key, value in values.items():
                     setattr(row, key, value)
                 row.stored_at = now
@@ -113,12 +105,6 @@ def upsert_issues(db: Database, issues: Iterable[Issue]) -> UpsertCounts:
             else:
                 counts.unchanged += 1
     return counts
-
-
-def _differs(stored, new) -> bool:
-    if isinstance(stored, datetime) and isinstance(new, datetime):
-        return _aware(stored) != _aware(new)
-    return stored != new
 
 
 def load_issues(db: Database, *, open_only: bool = True, repos: Iterable[str] | None = None) -> list[Issue]:

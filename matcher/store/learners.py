@@ -22,7 +22,6 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     Integer,
     String,
     Text,
@@ -37,7 +36,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from matcher.digest import Schedule, parse_timezone
 from matcher.errors import ProfileError
 from matcher.models import Feedback, Profile
-from matcher.store.db import Base, Database
+from matcher.store.db import Base, Database, UTCDateTime
 
 STATUSES = ("suggested", "interested", "dismissed", "working")
 VIAS = ("suggest", "digest")
@@ -57,12 +56,12 @@ class LearnerRow(Base):
     github_login: Mapped[str | None] = mapped_column(String(39), nullable=True, index=True)
     home_guild_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     digest_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
-    digest_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    digest_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     digest_weekday: Mapped[int] = mapped_column(Integer, default=0)
     digest_hour: Mapped[int] = mapped_column(Integer, default=9)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     pending_notice: Mapped[str | None] = mapped_column(Text, nullable=True)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class GuildSettingsRow(Base):
@@ -93,11 +92,11 @@ class SuggestionRow(Base):
     learner_id: Mapped[str] = mapped_column(String(32), index=True)
     issue_url: Mapped[str] = mapped_column(String, index=True)
     guild_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    suggested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    suggested_at: Mapped[datetime] = mapped_column(UTCDateTime)
     via: Mapped[str] = mapped_column(String(16), default="suggest")
-    digested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    digested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="suggested")
-    status_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    status_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class ClaimRow(Base):
@@ -108,7 +107,7 @@ class ClaimRow(Base):
     guild_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     issue_url: Mapped[str] = mapped_column(String, primary_key=True)
     learner_id: Mapped[str] = mapped_column(String(32))
-    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class DigestDeliveryRow(Base):
@@ -119,7 +118,7 @@ class DigestDeliveryRow(Base):
     learner_id: Mapped[str] = mapped_column(String(32), index=True)
     week: Mapped[str] = mapped_column(String(10))
     status: Mapped[str] = mapped_column(String(16), default="sending")
-    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
     detail: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
@@ -206,13 +205,6 @@ class ProfileUpdate:
     changed: list[str] = field(default_factory=list)
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite drops the zone; every stored time is UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
 def _now(now: datetime | None) -> datetime:
     return now if now is not None else datetime.now(UTC)
 
@@ -226,7 +218,7 @@ def _learner(row: LearnerRow) -> Learner:
         github_login=row.github_login,
         home_guild_id=row.home_guild_id,
         digest_enabled=bool(row.digest_enabled),
-        digest_since=_aware(row.digest_since),
+        digest_since=row.digest_since,
         digest_weekday=row.digest_weekday,
         digest_hour=row.digest_hour,
         timezone=row.timezone,
@@ -517,12 +509,12 @@ def _suggestion(row: SuggestionRow) -> Suggestion:
     return Suggestion(
         learner_id=row.learner_id,
         issue_url=row.issue_url,
-        suggested_at=_aware(row.suggested_at),
+        suggested_at=row.suggested_at,
         via=row.via,
         status=row.status,
-        status_at=_aware(row.status_at),
+        status_at=row.status_at,
         guild_id=row.guild_id,
-        digested_at=_aware(row.digested_at),
+        digested_at=row.digested_at,
     )
 
 
@@ -588,7 +580,7 @@ def set_status(
     with db.session() as session:
         if guild_id is not None:
             claim = session.get(ClaimRow, (str(guild_id), issue_url))
-            live = claim is not None and _aware(claim.claimed_at) > now - CLAIM_TTL
+            live = claim is not None and claim.claimed_at > now - CLAIM_TTL
             if status == "working":
                 if live and claim.learner_id != learner_id:
                     return claim.learner_id
@@ -645,7 +637,7 @@ def claimed_by_others(
                 ClaimRow.guild_id == str(guild_id), ClaimRow.learner_id != str(learner_id)
             )
         )
-        return {row.issue_url for row in rows if _aware(row.claimed_at) > cutoff}
+        return {row.issue_url for row in rows if row.claimed_at > cutoff}
 
 
 def feedback_for(
@@ -747,7 +739,7 @@ def deliveries(db: Database, learner_id: str | None = None) -> list[Delivery]:
         query = query.where(DigestDeliveryRow.learner_id == str(learner_id))
     with db.session() as session:
         return [
-            Delivery(r.learner_id, r.week, r.status, _aware(r.sent_at), r.detail)
+            Delivery(r.learner_id, r.week, r.status, r.sent_at, r.detail)
             for r in session.scalars(query)
         ]
 

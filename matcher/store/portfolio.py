@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -24,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from matcher.errors import IdentityError
-from matcher.store.db import Base, Database
+from matcher.store.db import Base, Database, UTCDateTime
 
 # --- records -------------------------------------------------------------------------------
 
@@ -140,17 +139,17 @@ class IdentityRow(Base):
     login_key: Mapped[str] = mapped_column(String, index=True)
     github_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     verified: Mapped[bool] = mapped_column(Boolean, default=False)
-    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     code_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    code_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # a claim to another login, held beside the verified one until it is proven
     pending_login: Mapped[str | None] = mapped_column(String, nullable=True)
     pending_login_key: Mapped[str | None] = mapped_column(String, nullable=True, index=True)
     pending_code_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     pending_expires_at: Mapped[datetime | None] = mapped_column(
-        DateTime(timezone=True), nullable=True
+        UTCDateTime, nullable=True
     )
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ContributionRow(Base):
@@ -162,7 +161,7 @@ class ContributionRow(Base):
     repo: Mapped[str] = mapped_column(String, index=True)
     number: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(Text)
-    merged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    merged_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     additions: Mapped[int | None] = mapped_column(Integer, nullable=True)
     deletions: Mapped[int | None] = mapped_column(Integer, nullable=True)
     labels: Mapped[list] = mapped_column(JSON, default=list)
@@ -173,7 +172,7 @@ class ContributionRow(Base):
     reverted: Mapped[bool] = mapped_column(Boolean, default=False)
     reverted_by: Mapped[str | None] = mapped_column(String, nullable=True)
     details: Mapped[bool] = mapped_column(Boolean, default=True)
-    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class AttributionRow(Base):
@@ -184,8 +183,8 @@ class AttributionRow(Base):
     )
     issue_url: Mapped[str] = mapped_column(String, primary_key=True)
     learner_id: Mapped[str] = mapped_column(String, index=True)
-    suggested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    attributed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    suggested_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    attributed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class WatermarkRow(Base):
@@ -194,18 +193,11 @@ class WatermarkRow(Base):
     # the GitHub user id survives a rename; the login is kept for people reading the table
     author_key: Mapped[str] = mapped_column(String, primary_key=True)
     login: Mapped[str] = mapped_column(String)
-    merged_through: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    refreshed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    merged_through: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite drops the zone; every stored time is UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
 
 
 def login_key(login: str) -> str:
@@ -223,12 +215,12 @@ def _identity(row: IdentityRow) -> Identity:
         login=row.login,
         github_id=row.github_id,
         verified=bool(row.verified),
-        verified_at=_aware(row.verified_at),
+        verified_at=row.verified_at,
         code_hash=row.code_hash,
-        code_expires_at=_aware(row.code_expires_at),
+        code_expires_at=row.code_expires_at,
         pending_login=row.pending_login,
         pending_code_hash=row.pending_code_hash,
-        pending_expires_at=_aware(row.pending_expires_at),
+        pending_expires_at=row.pending_expires_at,
     )
 
 
@@ -259,7 +251,7 @@ _LISTS = ("labels", "closes", "repo_topics")
 
 def _contribution(row: ContributionRow) -> Contribution:
     values = {name: getattr(row, name) for name in _SCALARS}
-    values["merged_at"] = _aware(row.merged_at)
+    values["merged_at"] = row.merged_at
     values["reverted"] = bool(row.reverted)
     values["details"] = bool(row.details)
     values.update({name: tuple(getattr(row, name) or ()) for name in _LISTS})
@@ -542,8 +534,8 @@ def load_attributions(db: Database, learner_id: str | None = None) -> list[Attri
                 contribution_url=row.contribution_url,
                 learner_id=row.learner_id,
                 issue_url=row.issue_url,
-                suggested_at=_aware(row.suggested_at),
-                merged_at=_aware(merged_at),
+                suggested_at=row.suggested_at,
+                merged_at=merged_at,
             )
             for row, merged_at in session.execute(query)
         ]
@@ -555,7 +547,7 @@ def load_attributions(db: Database, learner_id: str | None = None) -> list[Attri
 def get_watermark(db: Database, key: str) -> datetime | None:
     with db.session() as session:
         row = session.get(WatermarkRow, key)
-        return _aware(row.merged_through) if row else None
+        return row.merged_through if row else None
 
 
 def set_watermark(db: Database, key: str, login: str, merged_through: datetime | None) -> None:
@@ -572,7 +564,7 @@ def set_watermark(db: Database, key: str, login: str, merged_through: datetime |
             return
         row.login = login
         row.refreshed_at = now
-        current = _aware(row.merged_through)
+        current = row.merged_through
         if merged_through is not None and (current is None or merged_through > current):
             row.merged_through = merged_through
 

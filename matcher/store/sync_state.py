@@ -7,31 +7,25 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, String, Text, func, select, update
+from sqlalchemy import JSON, Boolean, Float, Integer, String, Text, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from matcher.store.db import Base, Database
+from matcher.store.db import Base, Database, UTCDateTime
 from matcher.store.issues import IssueRow
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
 
 
 class RepoSyncRow(Base):
     __tablename__ = "repo_sync_state"
 
     repo: Mapped[str] = mapped_column(String, primary_key=True)
-    watermark: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    watermark: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     pass_mode: Mapped[str | None] = mapped_column(String, nullable=True)
-    pass_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    pass_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    pass_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    pass_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     cursor: Mapped[str | None] = mapped_column(Text, nullable=True)
-    pass_max_updated: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    pass_max_updated: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     pass_fetched: Mapped[int] = mapped_column(Integer, default=0)
-    last_completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     etag: Mapped[str | None] = mapped_column(String, nullable=True)
 
@@ -47,7 +41,7 @@ class RepoMetaRow(Base):
     niches: Mapped[list] = mapped_column(JSON, default=list)
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str] = mapped_column(String, default="config")
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class IssueSignalsRow(Base):
@@ -57,9 +51,9 @@ class IssueSignalsRow(Base):
     repo: Mapped[str] = mapped_column(String, index=True)
     beginner_strength: Mapped[float] = mapped_column(Float, default=0.0)
     reactions: Mapped[int] = mapped_column(Integer, default=0)
-    last_activity_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     claimed_by: Mapped[str | None] = mapped_column(String, nullable=True)
-    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class DiscoveryRow(Base):
@@ -68,7 +62,7 @@ class DiscoveryRow(Base):
     key: Mapped[str] = mapped_column(String, primary_key=True)
     etag: Mapped[str | None] = mapped_column(String, nullable=True)
     repos: Mapped[list] = mapped_column(JSON, default=list)
-    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 @dataclass
@@ -96,11 +90,7 @@ _STATE_FIELDS = [f.name for f in fields(RepoSyncState)]
 
 
 def _state_from_row(row: RepoSyncRow) -> RepoSyncState:
-    values = {name: getattr(row, name) for name in _STATE_FIELDS}
-    for name, value in values.items():
-        if isinstance(value, datetime):
-            values[name] = _aware(value)
-    return RepoSyncState(**values)
+    return RepoSyncState(**{name: getattr(row, name) for name in _STATE_FIELDS})
 
 
 def load_sync_states(db: Database, repos: Iterable[str] | None = None) -> dict[str, RepoSyncState]:
@@ -168,8 +158,8 @@ def load_issue_signals(db: Database, repos: Iterable[str] | None = None) -> dict
         query = query.where(IssueSignalsRow.repo.in_(list(repos)))
     with db.session() as session:
         return {
-            r.url: StoredSignals(r.url, r.beginner_strength, r.reactions, _aware(r.last_activity_at),
-                                 r.claimed_by, _aware(r.claimed_at))
+            r.url: StoredSignals(r.url, r.beginner_strength, r.reactions, r.last_activity_at,
+                                 r.claimed_by, r.claimed_at)
             for r in session.scalars(query)
         }
 
@@ -214,7 +204,7 @@ def load_repo_meta(db: Database, repos: Iterable[str] | None = None) -> dict[str
     with db.session() as session:
         return {
             r.repo: RepoMetaRecord(r.repo, r.description, r.stars, r.language, tuple(r.topics or ()),
-                                   tuple(r.niches or ()), r.archived, r.source, _aware(r.updated_at))
+                                   tuple(r.niches or ()), r.archived, r.source, r.updated_at)
             for r in session.scalars(query)
         }
 
