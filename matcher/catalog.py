@@ -28,6 +28,7 @@ class Labels:
     strengths: dict[str, float]
     hard: frozenset[str]
     claim_phrases: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()  # beginner labels as spelled in labels.yaml (GitHub filters by exact name)
 
     def beginner_strength(self, labels: tuple[str, ...] | list[str]) -> float:
         """Strength of the best beginner label on an issue, 0 when it has none."""
@@ -68,6 +69,7 @@ def load_labels(path: Path | None = None) -> Labels:
     if not isinstance(data, dict) or not isinstance(data.get("beginner_labels"), list):
         raise ConfigError(f"{path}: key 'beginner_labels' must be a list of {{name, strength}}")
     strengths: dict[str, float] = {}
+    names: dict[str, None] = {}
     for i, entry in enumerate(data["beginner_labels"]):
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
             raise ConfigError(f"{path}: key 'beginner_labels[{i}]' needs a 'name' string")
@@ -75,9 +77,10 @@ def load_labels(path: Path | None = None) -> Labels:
         if not isinstance(strength, int | float) or not 0 <= strength <= 1:
             raise ConfigError(f"{path}: key 'beginner_labels[{i}].strength' must be a number from 0 to 1")
         strengths[normalize_label(entry["name"])] = float(strength)
+        names[entry["name"]] = None
     hard = frozenset(normalize_label(str(x)) for x in data.get("hard_labels") or [])
     phrases = tuple(str(x).lower() for x in data.get("claim_phrases") or [])
-    return Labels(strengths=strengths, hard=hard, claim_phrases=phrases)
+    return Labels(strengths=strengths, hard=hard, claim_phrases=phrases, names=tuple(names))
 
 
 def load_repos(path: Path | None = None) -> tuple[RepoEntry, ...]:

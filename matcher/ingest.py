@@ -29,7 +29,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Protocol
 
 from matcher.catalog import Catalog, Labels, load_catalog
@@ -37,7 +36,7 @@ from matcher.errors import AuthError, ConfigError, GitHubError, MalformedRespons
 from matcher.github import PAGE_SIZE, PROBE_PAGE_SIZE, GitHubClient, RepoMeta, RepoRequest
 from matcher.github.parse import parse_issue, parse_repo_meta
 from matcher.models import Issue
-from matcher.settings import CONFIG_DIR, Settings, read_yaml
+from matcher.settings import Settings
 from matcher.store import Database
 from matcher.store.issues import load_issues, upsert_issues
 from matcher.store.sync_state import (
@@ -134,15 +133,6 @@ class _Work:
     meta: RepoMeta | None = None
 
 
-def beginner_label_names(config_dir: Path = CONFIG_DIR) -> list[str]:
-    """Every beginner label spelling of labels.yaml, as written (GitHub matches names exactly)."""
-    data = read_yaml(config_dir / "labels.yaml")
-    entries = data.get("beginner_labels") if isinstance(data, dict) else None
-    if not isinstance(entries, list):
-        raise ConfigError(f"{config_dir / 'labels.yaml'}: key 'beginner_labels' must be a list")
-    return list(dict.fromkeys(e["name"] for e in entries if isinstance(e, dict) and isinstance(e.get("name"), str)))
-
-
 def _candidate(issue: Issue | None) -> bool:
     return issue is not None and issue.is_open and not issue.is_taken
 
@@ -190,7 +180,7 @@ def sync(
     """Fetch new and changed beginner issues of the target repositories into the store."""
     started = time.monotonic()
     catalog = catalog or load_catalog()
-    label_names = list(label_names) if label_names is not None else beginner_label_names()
+    label_names = list(label_names) if label_names is not None else list(catalog.labels.names)
     progress = progress or _NoProgress()
     report = SyncReport()
     targets, niches = _targets(catalog, repos)

@@ -129,3 +129,9 @@ def test_default_store_directory_that_cannot_be_made_is_one_line(tmp_path, monke
     settings.database_url = ""
     with pytest.raises(ConfigError, match="cannot create the default store directory .*--db"):
         settings.resolved_database_url  # noqa: B018
+
+
+def test_beginner_label_spellings_are_kept_as_written_for_github():
+    labels = load_labels()
+    assert "good first issue" in labels.names and "good-first-issue" in labels.names
+    assert len(labels.names) == len(set(labels.names)) >= 40
