@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.common import UserError, reply, run_blocking
 from matcher import portfolio as lib
 from matcher.errors import AuthError, MatcherError, RateLimitError
-from matcher.github.pulls import PullsClient, make_github
+from matcher.github.pulls import PullsClient, pulls_client
 from matcher.render import day
 from matcher.render.chart import chart_png
 from matcher.store import portfolio as store
@@ -38,18 +38,9 @@ SURVIVABLE = (MatcherError, SQLAlchemyError, discord.HTTPException, OSError, asy
 
 def default_client() -> PullsClient:
     """A PyGithub client from the matcher settings and GITHUB_TOKEN (anonymous without one)."""
-    from matcher.settings import github_token, load_settings
+    from matcher.settings import load_settings
 
-    settings = load_settings()
-    token = github_token(required=False)
-    return PullsClient(
-        make_github(
-            settings.github.api_url,
-            token.get_secret_value() if token else None,
-            retries=settings.github.max_retries,
-            timeout=settings.github.timeout_seconds,
-        )
-    )
+    return pulls_client(load_settings().github)
 
 
 def _cut(text: str, limit: int) -> str:

@@ -13,8 +13,8 @@ from rich.console import Console
 from matcher import portfolio as lib
 from matcher.cli.common import open_store, settings_from
 from matcher.errors import MatcherError
-from matcher.github.pulls import PullsClient, make_github
-from matcher.settings import Settings, github_token
+from matcher.github.pulls import PullsClient, pulls_client
+from matcher.settings import Settings
 from matcher.store import portfolio as store
 
 log = logging.getLogger(__name__)
@@ -39,14 +39,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _client(settings: Settings) -> PullsClient:
-    token = github_token(required=False)
-    gh = make_github(
-        settings.github.api_url,
-        token.get_secret_value() if token else None,
-        retries=settings.github.max_retries,
-        timeout=settings.github.timeout_seconds,
-    )
-    return PullsClient(gh)
+    return pulls_client(settings.github)
 
 
 @portfolio_app.command("link")

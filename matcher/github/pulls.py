@@ -13,6 +13,7 @@ from github import Github
 from matcher.errors import GitHubError, GitHubNotFoundError
 from matcher.github.pygithub import DEFAULT_API_URL, PER_PAGE, THROTTLE_SECONDS, translated
 from matcher.github.pygithub import make_github as _make_github
+from matcher.settings import GitHubSettings, github_token
 from matcher.store.portfolio import Contribution
 
 log = logging.getLogger(__name__)
@@ -135,6 +136,14 @@ def make_github(
         per_page=SEARCH_PAGE,
         throttle=THROTTLE_SECONDS,
     )
+
+
+def pulls_client(settings: GitHubSettings) -> PullsClient:
+    """The portfolio's client from the GitHub settings and GITHUB_TOKEN (anonymous without one)."""
+    token = github_token(required=False)
+    gh = make_github(settings.api_url, token.get_secret_value() if token else None,
+                     retries=settings.max_retries, timeout=settings.timeout_seconds)
+    return PullsClient(gh)
 
 
 class PullsClient:
