@@ -55,9 +55,26 @@ def build_snapshot(path: Path, count: int) -> None:
 def run(db: Path, profiles: Path, snapshot: Path) -> tuple[float, int]:
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "matcher", "--db", str(db), "match", "--profiles", str(profiles),
-         "--snapshot", str(snapshot), "--top", "20", "--json"],
-        capture_output=True, text=True, cwd=ROOT, check=True)
+        [
+            sys.executable,
+            "-m",
+            "matcher",
+            "--db",
+            str(db),
+            "match",
+            "--profiles",
+            str(profiles),
+            "--snapshot",
+            str(snapshot),
+            "--top",
+            "20",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
     seconds = time.perf_counter() - start
     embedded = int(re.search(r"embedded (\d+) new issue texts", done.stderr).group(1))
     assert len(json.loads(done.stdout)) == len(PROFILES)
@@ -79,11 +96,17 @@ def main() -> None:
             db = tmp / f"store{n}.sqlite"
             cold.append(run(db, profiles, snapshot))
             warm.append(run(db, profiles, snapshot))
-    print(f"{args.issues} issues x {len(PROFILES)} profiles, top 20, one process per run, {args.runs} runs")
-    print(f"cold (empty store): median {statistics.median(s for s, _ in cold):.1f} s, "
-          f"embedded {cold[0][1]} texts")
-    print(f"warm (same store):  median {statistics.median(s for s, _ in warm):.1f} s, "
-          f"embedded {warm[0][1]} texts")
+    print(
+        f"{args.issues} issues x {len(PROFILES)} profiles, top 20, one process per run, {args.runs} runs"
+    )
+    print(
+        f"cold (empty store): median {statistics.median(s for s, _ in cold):.1f} s, "
+        f"embedded {cold[0][1]} texts"
+    )
+    print(
+        f"warm (same store):  median {statistics.median(s for s, _ in warm):.1f} s, "
+        f"embedded {warm[0][1]} texts"
+    )
 
 
 if __name__ == "__main__":

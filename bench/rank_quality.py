@@ -36,7 +36,9 @@ def baseline_text(issue) -> str:
 
 
 def newest_first(issues, profiles):
-    order = sorted(issues, key=lambda i: (i.created_at or datetime.min.replace(tzinfo=UTC)), reverse=True)
+    order = sorted(
+        issues, key=lambda i: i.created_at or datetime.min.replace(tzinfo=UTC), reverse=True
+    )
     return {p.id: [i.url for i in order] for p in profiles}
 
 
@@ -57,15 +59,21 @@ def bm25_only(issues, profiles):
 def cosine_only(issues, profiles, embedder):
     docs = embedder.encode([baseline_text(i) for i in issues])
     queries = embedder.encode([f"{p.skills} {p.niche}" for p in profiles])
-    return {p.id: [issues[j].url for j in np.argsort(-(docs @ q), kind="stable")]
-            for p, q in zip(profiles, queries, strict=True)}
+    return {
+        p.id: [issues[j].url for j in np.argsort(-(docs @ q), kind="stable")]
+        for p, q in zip(profiles, queries, strict=True)
+    }
 
 
 def score(qrels: Path, run: dict) -> dict:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(run, handle)
-    out = subprocess.run([sys.executable, str(qrels.parent.parent / "score.py"), str(qrels), handle.name, "--json"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, str(qrels.parent.parent / "score.py"), str(qrels), handle.name, "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     Path(handle.name).unlink()
     return json.loads(out.stdout)
 
@@ -75,11 +83,17 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "bench" / "dev")
     parser.add_argument("--top", type=int, default=20)
     parser.add_argument("--per-profile", action="store_true")
-    parser.add_argument("--weights", default="", help="ranking overrides, e.g. lexical=0.4,max_per_repo=3")
-    parser.add_argument("--no-diversity", action="store_true", help="max_per_repo off (to measure its cost)")
+    parser.add_argument(
+        "--weights", default="", help="ranking overrides, e.g. lexical=0.4,max_per_repo=3"
+    )
+    parser.add_argument(
+        "--no-diversity", action="store_true", help="max_per_repo off (to measure its cost)"
+    )
     args = parser.parse_args()
     if not (args.data / "issues.jsonl").exists():
-        sys.exit(f"no benchmark data at {args.data}: pass --data DIR with issues.jsonl, personas.json, qrels.tsv")
+        sys.exit(
+            f"no benchmark data at {args.data}: pass --data DIR with issues.jsonl, personas.json, qrels.tsv"
+        )
 
     settings = load_settings()
     overrides = dict(item.split("=", 1) for item in args.weights.split(",") if item.strip())
@@ -89,15 +103,19 @@ def main() -> None:
         ranking = settings.ranking.model_validate({**settings.ranking.model_dump(), **overrides})
         settings = settings.model_copy(update={"ranking": ranking})
     issues = read_snapshot(args.data / "issues.jsonl").issues
-    profiles = [Profile(id=p["id"], skills=p["skills"], niche=p.get("niche", ""))
-                for p in json.loads((args.data / "personas.json").read_text())]
+    profiles = [
+        Profile(id=p["id"], skills=p["skills"], niche=p.get("niche", ""))
+        for p in json.loads((args.data / "personas.json").read_text())
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         db = Database(f"sqlite:///{tmp}/bench.sqlite")
         upsert_issues(db, issues)
         engine = MatchEngine(db, settings)
         # The benchmark pool stands for open candidates judged on fit, not age.
-        matcher_run = {pid: [m.issue.url for m in ms] for pid, ms in
-                       engine.match_many(profiles, top_k=args.top).items()}
+        matcher_run = {
+            pid: [m.issue.url for m in ms]
+            for pid, ms in engine.match_many(profiles, top_k=args.top).items()
+        }
         runs = {
             "newest first": newest_first(issues, profiles),
             "BM25 only": bm25_only(issues, profiles),

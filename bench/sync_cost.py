@@ -17,8 +17,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.fakes.github_fixtures import TOKEN, make_env  # noqa: E402
 from tests.fakes.github_server import FakeGitHub  # noqa: E402
 
-FIELDS = ("requests", "graphql_requests", "rest_requests", "not_modified", "graphql_points",
-          "rate_limit_remaining", "added", "changed", "unchanged", "left_pool", "embedded", "seconds")
+FIELDS = (
+    "requests",
+    "graphql_requests",
+    "rest_requests",
+    "not_modified",
+    "graphql_points",
+    "rate_limit_remaining",
+    "added",
+    "changed",
+    "unchanged",
+    "left_pool",
+    "embedded",
+    "seconds",
+)
 
 
 def main() -> None:
@@ -30,23 +42,49 @@ def main() -> None:
     args = parser.parse_args()
     rows = {}
     with FakeGitHub(token=TOKEN) as server, tempfile.TemporaryDirectory() as tmp:
-        env = make_env(server, Path(tmp) / "store.sqlite", repos=args.repos, issues=args.issues,
-                       repos_per_query=args.batch)
+        env = make_env(
+            server,
+            Path(tmp) / "store.sqlite",
+            repos=args.repos,
+            issues=args.issues,
+            repos_per_query=args.batch,
+        )
         rows["first sync"] = env.run()
         rows["second sync (nothing changed)"] = env.run()
         urls = sorted(server.state.issues)[:8]
-        server.close_issue(urls[0]); server.assign(urls[1]); server.link_pr(urls[2])  # noqa: E702
+        server.close_issue(urls[0])
+        server.assign(urls[1])
+        server.link_pr(urls[2])  # noqa: E702
         server.add_comment(urls[3], "Can I take this?")
         rows["third sync (4 issues taken)"] = env.run()
         env.db.close()
     if args.json:
-        print(json.dumps({k: {f: getattr(r, f) for f in FIELDS} for k, r in rows.items()}, indent=1))
+        print(
+            json.dumps({k: {f: getattr(r, f) for f in FIELDS} for k, r in rows.items()}, indent=1)
+        )
         return
-    print(f"{args.repos} repositories x {args.issues} beginner issues, {args.batch} repositories per query")
-    print(f"{'':32}" + "".join(f"{f:>15}" for f in ("requests", "GraphQL points", "rate left", "stored+chg", "embedded", "seconds")))
+    print(
+        f"{args.repos} repositories x {args.issues} beginner issues, {args.batch} repositories per query"
+    )
+    print(
+        f"{'':32}"
+        + "".join(
+            f"{f:>15}"
+            for f in (
+                "requests",
+                "GraphQL points",
+                "rate left",
+                "stored+chg",
+                "embedded",
+                "seconds",
+            )
+        )
+    )
     for name, r in rows.items():
-        print(f"{name:32}{r.requests:>15}{r.graphql_points:>15}{r.rate_limit_remaining:>15}"
-              f"{r.added + r.changed:>15}{r.embedded:>15}{r.seconds:>15.2f}")
+        print(
+            f"{name:32}{r.requests:>15}{r.graphql_points:>15}{r.rate_limit_remaining:>15}"
+            f"{r.added + r.changed:>15}{r.embedded:>15}{r.seconds:>15.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -55,8 +55,10 @@ def parse_assignments(items: list[str]) -> dict[str, list[float]]:
 
 def load_bench(data: Path):
     issues = read_snapshot(data / "issues.jsonl").issues
-    profiles = [Profile(id=p["id"], skills=p["skills"], niche=p.get("niche", ""))
-                for p in json.loads((data / "personas.json").read_text())]
+    profiles = [
+        Profile(id=p["id"], skills=p["skills"], niche=p.get("niche", ""))
+        for p in json.loads((data / "personas.json").read_text())
+    ]
     qrels: dict[str, dict[str, int]] = {}
     for line in (data / "qrels.tsv").read_text().splitlines():
         if line.strip() and not line.startswith("#"):
@@ -66,7 +68,7 @@ def load_bench(data: Path):
 
 
 def _dcg(grades) -> float:
-    return sum((2 ** g - 1) / math.log2(i + 2) for i, g in enumerate(grades))
+    return sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(grades))
 
 
 def metrics(ranked: list[int], grades: np.ndarray) -> np.ndarray:
@@ -103,8 +105,9 @@ class Bench:
         now = datetime.now(UTC)
         self.parts = {}
         for p, q in zip(profiles, queries, strict=True):
-            _, parts = score_candidates(q, pool, settings=self.settings.ranking, labels=engine.catalog.labels,
-                                        now=now)
+            _, parts = score_candidates(
+                q, pool, settings=self.settings.ranking, labels=engine.catalog.labels, now=now
+            )
             self.parts[p.id] = parts
         self.diversity, self.top = diversity, top
 
@@ -122,16 +125,25 @@ class Bench:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "bench" / "dev")
-    parser.add_argument("--grid", nargs="*", default=[], help="key=v1,v2,... (default: a small built-in grid)")
-    parser.add_argument("--base", nargs="*", default=[], help="key=value overrides of the current settings")
+    parser.add_argument(
+        "--grid", nargs="*", default=[], help="key=v1,v2,... (default: a small built-in grid)"
+    )
+    parser.add_argument(
+        "--base", nargs="*", default=[], help="key=value overrides of the current settings"
+    )
     parser.add_argument("--no-diversity", action="store_true")
     args = parser.parse_args()
 
     bench = Bench(args.data, diversity=not args.no_diversity)
-    base = bench.settings.ranking.model_copy(update={k: v[0] for k, v in parse_assignments(args.base).items()})
+    base = bench.settings.ranking.model_copy(
+        update={k: v[0] for k, v in parse_assignments(args.base).items()}
+    )
     grid = parse_assignments(args.grid) or DEFAULT_GRID
     keys = list(grid)
-    points = [dict(zip(keys, values, strict=True)) for values in itertools.product(*(grid[k] for k in keys))]
+    points = [
+        dict(zip(keys, values, strict=True))
+        for values in itertools.product(*(grid[k] for k in keys))
+    ]
     results = [bench.evaluate(base.model_copy(update=pt)) for pt in points]
     current = bench.evaluate(base)
     ids = bench.ids
@@ -146,7 +158,9 @@ def main() -> None:
     print(f"{'current settings':34s} {m[0]:8.3f} {m[1]:6.2f} {m[2]:6.2f} {m[3]:6.3f}")
     best = int(np.argmax(ndcg.mean(axis=1)))
     m = mean(results[best])
-    print(f"{'in-sample best (optimistic)':34s} {m[0]:8.3f} {m[1]:6.2f} {m[2]:6.2f} {m[3]:6.3f}  {points[best]}")
+    print(
+        f"{'in-sample best (optimistic)':34s} {m[0]:8.3f} {m[1]:6.2f} {m[2]:6.2f} {m[3]:6.3f}  {points[best]}"
+    )
 
     # Leave one persona out: choose on nine, score the tenth.
     held = []
@@ -155,7 +169,9 @@ def main() -> None:
         others = [j for j in range(len(ids)) if j != k]
         choice = int(np.argmax(ndcg[:, others].mean(axis=1)))
         held.append(results[choice][pid])
-        print(f"    {pid:20s} {results[choice][pid][0]:.3f} (current {current[pid][0]:.3f})  {points[choice]}")
+        print(
+            f"    {pid:20s} {results[choice][pid][0]:.3f} (current {current[pid][0]:.3f})  {points[choice]}"
+        )
     m = np.mean(held, axis=0)
     print(f"{'LOPO mean':34s} {m[0]:8.3f} {m[1]:6.2f} {m[2]:6.2f} {m[3]:6.3f}")
 
@@ -169,8 +185,10 @@ def main() -> None:
         gains.append(gain)
         wins += gain > 0
     gains = np.array(gains)
-    print(f"\nsplit halves ({len(gains)} splits): out-of-half nDCG@10 gain over current "
-          f"mean {gains.mean():+.3f}, median {np.median(gains):+.3f}, better in {wins}/{len(gains)}")
+    print(
+        f"\nsplit halves ({len(gains)} splits): out-of-half nDCG@10 gain over current "
+        f"mean {gains.mean():+.3f}, median {np.median(gains):+.3f}, better in {wins}/{len(gains)}"
+    )
 
 
 if __name__ == "__main__":

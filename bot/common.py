@@ -62,7 +62,9 @@ class SecretFilter(logging.Filter):
 
     _TOKENISH = re.compile(r"[A-Za-z0-9_-]{23,28}\.[A-Za-z0-9_-]{6,7}\.[A-Za-z0-9_-]{27,}")
     # Interaction tokens (valid 15 minutes) in gateway payloads and webhook / callback URLs at DEBUG.
-    _INTERACTION = re.compile(r"""(['"]token['"]\s*:\s*['"])[^'"]+|(/(?:webhooks|interactions)/\d+/)[\w.-]+""")
+    _INTERACTION = re.compile(
+        r"""(['"]token['"]\s*:\s*['"])[^'"]+|(/(?:webhooks|interactions)/\d+/)[\w.-]+"""
+    )
 
     def __init__(self, secrets: Sequence[str] = ()):
         super().__init__()

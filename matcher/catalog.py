@@ -28,7 +28,9 @@ class Labels:
     strengths: dict[str, float]
     hard: frozenset[str]
     claim_phrases: tuple[str, ...] = ()
-    names: tuple[str, ...] = ()  # beginner labels as spelled in labels.yaml (GitHub filters by exact name)
+    names: tuple[
+        str, ...
+    ] = ()  # beginner labels as spelled in labels.yaml (GitHub filters by exact name)
 
     def beginner_strength(self, labels: tuple[str, ...] | list[str]) -> float:
         """Strength of the best beginner label on an issue, 0 when it has none."""
@@ -36,7 +38,11 @@ class Labels:
 
     def best_beginner_label(self, labels) -> str | None:
         best = max(labels, key=lambda x: self.strengths.get(normalize_label(x), 0.0), default=None)
-        return best if best is not None and self.strengths.get(normalize_label(best), 0.0) > 0 else None
+        return (
+            best
+            if best is not None and self.strengths.get(normalize_label(best), 0.0) > 0
+            else None
+        )
 
     def is_hard(self, labels) -> bool:
         return any(normalize_label(x) in self.hard for x in labels)
@@ -75,7 +81,9 @@ def load_labels(path: Path | None = None) -> Labels:
             raise ConfigError(f"{path}: key 'beginner_labels[{i}]' needs a 'name' string")
         strength = entry.get("strength", 1.0)
         if not isinstance(strength, int | float) or not 0 <= strength <= 1:
-            raise ConfigError(f"{path}: key 'beginner_labels[{i}].strength' must be a number from 0 to 1")
+            raise ConfigError(
+                f"{path}: key 'beginner_labels[{i}].strength' must be a number from 0 to 1"
+            )
         strengths[normalize_label(entry["name"])] = float(strength)
         names[entry["name"]] = None
     hard = frozenset(normalize_label(str(x)) for x in data.get("hard_labels") or [])

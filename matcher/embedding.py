@@ -46,8 +46,11 @@ class SentenceTransformerEmbedder:
         if len(texts) > PROGRESS_THRESHOLD:
             log.info("encoding %d texts with %s", len(texts), self.name)
         vectors = self._model.encode(
-            list(texts), batch_size=self.batch_size, show_progress_bar=show,
-            normalize_embeddings=True, convert_to_numpy=True,
+            list(texts),
+            batch_size=self.batch_size,
+            show_progress_bar=show,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
         )
         return vectors.astype(np.float32)
 
@@ -85,14 +88,20 @@ def load_embedder(model: str = DEFAULT_MODEL) -> Embedder:
     return SentenceTransformerEmbedder(model)
 
 
-def issue_vectors(db: Database, embedder: Embedder, issues: Sequence[Issue]) -> tuple[np.ndarray, int]:
+def issue_vectors(
+    db: Database, embedder: Embedder, issues: Sequence[Issue]
+) -> tuple[np.ndarray, int]:
     """Vectors for `issues` in order, encoding only texts the store has not seen with this model.
 
     Returns the matrix and how many texts were newly encoded.
     """
     hashes = [text_hash(issue.embedding_text()) for issue in issues]
     cached = get_embeddings(db, embedder.name, hashes)
-    missing = {h: issue.embedding_text() for h, issue in zip(hashes, issues, strict=True) if h not in cached}
+    missing = {
+        h: issue.embedding_text()
+        for h, issue in zip(hashes, issues, strict=True)
+        if h not in cached
+    }
     if missing:
         fresh = embedder.encode(list(missing.values()))
         new = dict(zip(missing, fresh, strict=True))

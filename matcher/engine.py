@@ -26,8 +26,13 @@ log = logging.getLogger(__name__)
 class MatchEngine:
     """Ranks stored open issues for learners; the model is loaded on first use and kept."""
 
-    def __init__(self, db: Database, settings: Settings, embedder: Embedder | None = None,
-                 catalog: Catalog | None = None):
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        catalog: Catalog | None = None,
+    ):
         self.db = db
         self.settings = settings
         self.catalog = catalog or load_catalog()
@@ -42,8 +47,12 @@ class MatchEngine:
                 self._embedder = load_embedder(self.settings.model)
         return self._embedder
 
-    def candidates(self, repos: Collection[str] | None = None, niches: Collection[str] | None = None,
-                   only_urls: Collection[str] | None = None) -> Candidates:
+    def candidates(
+        self,
+        repos: Collection[str] | None = None,
+        niches: Collection[str] | None = None,
+        only_urls: Collection[str] | None = None,
+    ) -> Candidates:
         """Open issues from the store (optionally only some repositories, niches or URLs), ready to rank."""
         issues = load_issues(self.db, open_only=True, repos=repos)
         if only_urls is not None:
@@ -65,9 +74,14 @@ class MatchEngine:
             validate_profile(profile)
         synonyms, languages = load_synonyms(), load_languages()
         vectors = self.embedder.encode([p.query_text() for p in profiles])
-        return [Query(vector, tuple(expand_query(p.query_text(), synonyms, unique=False)),
-                      profile_languages(p.query_text(), languages))
-                for p, vector in zip(profiles, vectors, strict=True)]
+        return [
+            Query(
+                vector,
+                tuple(expand_query(p.query_text(), synonyms, unique=False)),
+                profile_languages(p.query_text(), languages),
+            )
+            for p, vector in zip(profiles, vectors, strict=True)
+        ]
 
     def _shift(self, pool: Candidates, feedback: Feedback | None) -> np.ndarray | None:
         if feedback is None or not (feedback.liked or feedback.dismissed) or not pool.issues:
@@ -80,18 +94,37 @@ class MatchEngine:
         issues = issues_by_url(self.db, urls)
         return issue_vectors(self.db, self.embedder, issues)[0] if issues else None
 
-    def match(self, profile: Profile, *, top_k: int | None = None, feedback: Feedback | None = None,
-              repos: Collection[str] | None = None, niches: Collection[str] | None = None,
-              now: datetime | None = None) -> list[Match]:
+    def match(
+        self,
+        profile: Profile,
+        *,
+        top_k: int | None = None,
+        feedback: Feedback | None = None,
+        repos: Collection[str] | None = None,
+        niches: Collection[str] | None = None,
+        now: datetime | None = None,
+    ) -> list[Match]:
         """The best open issues for one learner, honouring their feedback."""
-        return self.match_many([profile], top_k=top_k, feedback_by_id={profile.id: feedback} if feedback else None,
-                               repos=repos, niches=niches, now=now)[profile.id]
+        return self.match_many(
+            [profile],
+            top_k=top_k,
+            feedback_by_id={profile.id: feedback} if feedback else None,
+            repos=repos,
+            niches=niches,
+            now=now,
+        )[profile.id]
 
-    def match_many(self, profiles: Sequence[Profile], *, top_k: int | None = None,
-                   feedback_by_id: dict[str, Feedback] | None = None,
-                   repos: Collection[str] | None = None, niches: Collection[str] | None = None,
-                   only_urls: Collection[str] | None = None, now: datetime | None = None,
-                   ) -> dict[str, list[Match]]:
+    def match_many(
+        self,
+        profiles: Sequence[Profile],
+        *,
+        top_k: int | None = None,
+        feedback_by_id: dict[str, Feedback] | None = None,
+        repos: Collection[str] | None = None,
+        niches: Collection[str] | None = None,
+        only_urls: Collection[str] | None = None,
+        now: datetime | None = None,
+    ) -> dict[str, list[Match]]:
         """Rank many learners against one pool, built and embedded once."""
         pool = self.candidates(repos, niches, only_urls)
         if not pool.issues:
@@ -103,8 +136,14 @@ class MatchEngine:
         for profile, query in zip(profiles, self.queries(profiles), strict=True):
             feedback = (feedback_by_id or {}).get(profile.id)
             results[profile.id] = rank(
-                query, pool, settings=self.settings.ranking, labels=self.catalog.labels, now=now,
-                top_k=top_k or self.settings.top_k, feedback=feedback, shift=self._shift(pool, feedback),
+                query,
+                pool,
+                settings=self.settings.ranking,
+                labels=self.catalog.labels,
+                now=now,
+                top_k=top_k or self.settings.top_k,
+                feedback=feedback,
+                shift=self._shift(pool, feedback),
             )
         return results
 
@@ -114,4 +153,6 @@ def validate_profile(profile: Profile) -> None:
     if not re.search(r"\w", f"{profile.skills} {profile.niche}"):
         raise ProfileError(f"profile '{profile.id}' is empty: give skills or a niche in words")
     if len(profile.query_text()) > 2000:
-        raise ProfileError(f"profile '{profile.id}' is too long: keep skills and niche under 2000 characters")
+        raise ProfileError(
+            f"profile '{profile.id}' is too long: keep skills and niche under 2000 characters"
+        )

@@ -32,7 +32,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from matcher.catalog import Catalog, Labels, load_catalog
-from matcher.errors import AuthError, ConfigError, GitHubError, MalformedResponseError, RateLimitError
+from matcher.errors import (
+    AuthError,
+    ConfigError,
+    GitHubError,
+    MalformedResponseError,
+    RateLimitError,
+)
 from matcher.github import PAGE_SIZE, PROBE_PAGE_SIZE, GitHubClient, RepoMeta, RepoRequest
 from matcher.github.parse import parse_issue, parse_repo_meta
 from matcher.models import Issue
@@ -59,16 +65,35 @@ WATERMARK_MARGIN = timedelta(minutes=10)  # clock skew allowance when a pass saw
 
 # GitHub topics that name one of our niches (config/repos.yaml `niches:`).
 TOPIC_NICHES = {
-    "nlp": "nlp", "natural-language-processing": "nlp", "transformers": "nlp",
-    "computer-vision": "vision", "image-processing": "vision", "object-detection": "vision",
-    "reinforcement-learning": "rl", "robotics": "robotics", "audio": "audio",
-    "speech-recognition": "speech", "speech": "speech", "mlops": "mlops", "llm": "llm-apps",
-    "large-language-models": "llm-apps", "rag": "llm-apps", "time-series": "time-series",
-    "forecasting": "time-series", "recommender-system": "recsys", "graph-neural-networks": "graph",
-    "data-visualization": "visualization", "visualization": "visualization",
-    "explainable-ai": "explainability", "bayesian-inference": "probabilistic",
-    "deep-learning": "deep-learning-frameworks", "gpu": "gpu-performance", "cuda": "gpu-performance",
-    "scikit-learn": "classical-ml", "tabular-data": "tabular", "dataframe": "data-tooling",
+    "nlp": "nlp",
+    "natural-language-processing": "nlp",
+    "transformers": "nlp",
+    "computer-vision": "vision",
+    "image-processing": "vision",
+    "object-detection": "vision",
+    "reinforcement-learning": "rl",
+    "robotics": "robotics",
+    "audio": "audio",
+    "speech-recognition": "speech",
+    "speech": "speech",
+    "mlops": "mlops",
+    "llm": "llm-apps",
+    "large-language-models": "llm-apps",
+    "rag": "llm-apps",
+    "time-series": "time-series",
+    "forecasting": "time-series",
+    "recommender-system": "recsys",
+    "graph-neural-networks": "graph",
+    "data-visualization": "visualization",
+    "visualization": "visualization",
+    "explainable-ai": "explainability",
+    "bayesian-inference": "probabilistic",
+    "deep-learning": "deep-learning-frameworks",
+    "gpu": "gpu-performance",
+    "cuda": "gpu-performance",
+    "scikit-learn": "classical-ml",
+    "tabular-data": "tabular",
+    "dataframe": "data-tooling",
 }
 
 
@@ -137,14 +162,20 @@ def _candidate(issue: Issue | None) -> bool:
     return issue is not None and issue.is_open and not issue.is_taken
 
 
-def discover_repos(db: Database, settings: Settings, client: GitHubClient, *, limit: int = 30) -> list[RepoMetaRecord]:
+def discover_repos(
+    db: Database, settings: Settings, client: GitHubClient, *, limit: int = 30
+) -> list[RepoMetaRecord]:
     """Repositories by GitHub topic (REST search, conditional on the last ETag per topic)."""
     topics = settings.github.discover_topics
     if not topics:
         return []
-    etags = {t: get_discovery(db, f"topic:{t}:{settings.github.discover_min_stars}")[0] for t in topics}
+    etags = {
+        t: get_discovery(db, f"topic:{t}:{settings.github.discover_min_stars}")[0] for t in topics
+    }
     etags = {t: e for t, e in etags.items() if e}
-    answers = client.rest.discover(topics, settings.github.discover_min_stars, limit=limit, etags=etags)
+    answers = client.rest.discover(
+        topics, settings.github.discover_min_stars, limit=limit, etags=etags
+    )
     found: dict[str, RepoMetaRecord] = {}
     for topic, answer in answers.items():
         key = f"topic:{topic}:{settings.github.discover_min_stars}"
@@ -158,8 +189,19 @@ def discover_repos(db: Database, settings: Settings, client: GitHubClient, *, li
             if meta.archived:
                 continue
             niches = tuple(dict.fromkeys(TOPIC_NICHES[t] for t in meta.topics if t in TOPIC_NICHES))
-            found.setdefault(meta.repo, RepoMetaRecord(
-                meta.repo, meta.description, meta.stars, meta.language, meta.topics, niches, False, "discovered"))
+            found.setdefault(
+                meta.repo,
+                RepoMetaRecord(
+                    meta.repo,
+                    meta.description,
+                    meta.stars,
+                    meta.language,
+                    meta.topics,
+                    niches,
+                    False,
+                    "discovered",
+                ),
+            )
     return list(found.values())
 
 
@@ -190,7 +232,9 @@ def sync(
         raise ConfigError("no repositories to sync: config/repos.yaml is empty and none were given")
 
     queue = _plan(db, targets, niches, full, now)
-    stop_reason = _fetch(db, settings, client, report, progress, catalog.labels, label_names, queue, now)
+    stop_reason = _fetch(
+        db, settings, client, report, progress, catalog.labels, label_names, queue, now
+    )
     if stop_reason:
         report.stopped = stop_reason
         for work in queue:
@@ -210,18 +254,27 @@ def sync(
     return report
 
 
-def _targets(catalog: Catalog, repos: Sequence[str] | None) -> tuple[list[str], dict[str, tuple[str, ...]]]:
+def _targets(
+    catalog: Catalog, repos: Sequence[str] | None
+) -> tuple[list[str], dict[str, tuple[str, ...]]]:
     """The repositories to sync, each once, in the catalogue's spelling when it has them, and their niches."""
     niches = {r.repo: r.niches for r in catalog.repos}
     # GitHub names are case-insensitive: "ACME/Vision" is the catalogue's "acme/vision" (and its niches)
     spelled = {r.repo.lower(): r.repo for r in catalog.repos}
     wanted = repos if repos is not None else [r.repo for r in catalog.repos]
-    targets = list({spelled.get(r.lower(), r).lower(): spelled.get(r.lower(), r) for r in wanted}.values())
+    targets = list(
+        {spelled.get(r.lower(), r).lower(): spelled.get(r.lower(), r) for r in wanted}.values()
+    )
     return targets, niches
 
 
-def _add_discovered(db: Database, settings: Settings, client: GitHubClient, targets: list[str],
-                    niches: dict[str, tuple[str, ...]]) -> None:
+def _add_discovered(
+    db: Database,
+    settings: Settings,
+    client: GitHubClient,
+    targets: list[str],
+    niches: dict[str, tuple[str, ...]],
+) -> None:
     for record in discover_repos(db, settings, client):
         if record.repo.lower() not in {t.lower() for t in targets}:
             targets.append(record.repo)
@@ -229,8 +282,13 @@ def _add_discovered(db: Database, settings: Settings, client: GitHubClient, targ
             save_repo_meta(db, record)
 
 
-def _plan(db: Database, targets: list[str], niches: dict[str, tuple[str, ...]], full: bool,
-          now: datetime | None) -> list[_Work]:
+def _plan(
+    db: Database,
+    targets: list[str],
+    niches: dict[str, tuple[str, ...]],
+    full: bool,
+    now: datetime | None,
+) -> list[_Work]:
     """One unit of work per repository: resume a pass left unfinished, or start a full or incremental one."""
     states = load_sync_states(db, targets)
     # stored issues by repository (GitHub's spelling may differ in case from the target's), one query
@@ -249,15 +307,27 @@ def _plan(db: Database, targets: list[str], niches: dict[str, tuple[str, ...]], 
             state.cursor = None
             state.pass_max_updated = None
             state.pass_fetched = 0
-        first = PROBE_PAGE_SIZE if state.pass_mode == "incremental" and state.cursor is None else PAGE_SIZE
+        first = (
+            PROBE_PAGE_SIZE
+            if state.pass_mode == "incremental" and state.cursor is None
+            else PAGE_SIZE
+        )
         known = stored.get(repo.lower(), {})
         queue.append(_Work(repo, state, tuple(niches.get(repo, ())), first, known, resumed))
     return queue
 
 
-def _fetch(db: Database, settings: Settings, client: GitHubClient, report: SyncReport,
-           progress: SyncProgress, labels: Labels, label_names: Sequence[str], queue: list[_Work],
-           now: datetime | None) -> str | None:
+def _fetch(
+    db: Database,
+    settings: Settings,
+    client: GitHubClient,
+    report: SyncReport,
+    progress: SyncProgress,
+    labels: Labels,
+    label_names: Sequence[str],
+    queue: list[_Work],
+    now: datetime | None,
+) -> str | None:
     """Page through the queue, `repos_per_query` repositories per GraphQL request, storing each page.
 
     Returns why the run stopped early (the rate limit), or None; on return `queue` holds the
@@ -271,8 +341,12 @@ def _fetch(db: Database, settings: Settings, client: GitHubClient, report: SyncR
             progress.repo_started(work.repo, work.state.pass_mode or "full")
             active.append(work)
         requests = [
-            RepoRequest(w.repo, after=w.state.cursor, since=w.state.pass_since,
-                        first=min(w.first, max(1, cap - w.state.pass_fetched)))
+            RepoRequest(
+                w.repo,
+                after=w.state.cursor,
+                since=w.state.pass_since,
+                first=min(w.first, max(1, cap - w.state.pass_fetched)),
+            )
             for w in active
         ]
         try:
@@ -311,13 +385,27 @@ def _fetch(db: Database, settings: Settings, client: GitHubClient, report: SyncR
 
 def _add_costs(report: SyncReport, stats: dict) -> None:
     """What the run cost, from the client's counters."""
-    for name in ("requests", "graphql_requests", "rest_requests", "not_modified", "retries",
-                 "graphql_points", "rate_limit_remaining"):
+    for name in (
+        "requests",
+        "graphql_requests",
+        "rest_requests",
+        "not_modified",
+        "retries",
+        "graphql_points",
+        "rate_limit_remaining",
+    ):
         setattr(report, name, stats[name])
 
 
-def _store_page(db: Database, report: SyncReport, labels: Labels, work: _Work, page, cap: int,
-                now: datetime | None) -> bool:
+def _store_page(
+    db: Database,
+    report: SyncReport,
+    labels: Labels,
+    work: _Work,
+    page,
+    cap: int,
+    now: datetime | None,
+) -> bool:
     """Store one page of one repository and its progress; True when the repository's pass is done."""
     state = work.state
     if page.meta is not None and work.meta is None:
@@ -332,7 +420,9 @@ def _store_page(db: Database, report: SyncReport, labels: Labels, work: _Work, p
             continue  # closed before we ever stored it: nothing to take out of the pool
         issues.append(issue)
         signals.append(sig)
-        if state.pass_max_updated is None or (issue.updated_at and issue.updated_at > state.pass_max_updated):
+        if state.pass_max_updated is None or (
+            issue.updated_at and issue.updated_at > state.pass_max_updated
+        ):
             state.pass_max_updated = issue.updated_at
     counts = upsert_issues(db, issues)
     report.added += counts.added
@@ -349,8 +439,11 @@ def _store_page(db: Database, report: SyncReport, labels: Labels, work: _Work, p
             gone = [u for u, i in work.known.items() if i.is_open and u not in work.seen]
             report.left_pool += sum(_candidate(work.known[u]) for u in gone)
             mark_unlisted(db, gone)
-        state.watermark = state.pass_max_updated or state.watermark or (
-            (state.pass_started_at or datetime.now(UTC)) - WATERMARK_MARGIN)
+        state.watermark = (
+            state.pass_max_updated
+            or state.watermark
+            or ((state.pass_started_at or datetime.now(UTC)) - WATERMARK_MARGIN)
+        )
         state.pass_mode = state.pass_since = state.cursor = state.pass_max_updated = None
         state.pass_started_at = None
         state.last_completed_at = now or datetime.now(UTC)
@@ -364,16 +457,32 @@ def _store_page(db: Database, report: SyncReport, labels: Labels, work: _Work, p
 def _save_meta(db: Database, work: _Work) -> None:
     meta = work.meta
     existing = load_repo_meta(db, [work.repo]).get(work.repo)
-    record = RepoMetaRecord(work.repo, meta.description, meta.stars, meta.language, meta.topics,
-                            work.niches, meta.archived, existing.source if existing else "config")
+    record = RepoMetaRecord(
+        work.repo,
+        meta.description,
+        meta.stars,
+        meta.language,
+        meta.topics,
+        work.niches,
+        meta.archived,
+        existing.source if existing else "config",
+    )
     if save_repo_meta(db, record) and existing is not None:
         # Stars, topics or language moved: keep the issues we are not refetching in step.
-        refresh_issue_repo_fields(db, work.repo, stars=meta.stars, topics=meta.topics,
-                                  language=meta.language, niches=work.niches)
+        refresh_issue_repo_fields(
+            db,
+            work.repo,
+            stars=meta.stars,
+            topics=meta.topics,
+            language=meta.language,
+            niches=work.niches,
+        )
         work.known = {i.url: i for i in load_issues(db, open_only=False, repos=[work.repo])}
 
 
-def _fail(db: Database, report: SyncReport, progress: SyncProgress, work: _Work, reason: str) -> None:
+def _fail(
+    db: Database, report: SyncReport, progress: SyncProgress, work: _Work, reason: str
+) -> None:
     reason = " ".join(reason.split())[:300]
     report.repos_failed[work.repo] = reason
     work.state.last_error = reason

@@ -19,8 +19,25 @@ from matcher.settings import CONFIG_DIR, read_yaml
 # "scikit-learn", "c++", "node.js", "stable-baselines3" stay whole; their parts are added too.
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9+#]*(?:[.\-][a-z0-9+#]+)*")
 _STOP = frozenset(ENGLISH_STOP_WORDS) | {
-    "using", "use", "used", "like", "would", "want", "work", "working", "issue", "issues", "add",
-    "http", "https", "com", "github", "www", "e.g", "i.e", "etc",
+    "using",
+    "use",
+    "used",
+    "like",
+    "would",
+    "want",
+    "work",
+    "working",
+    "issue",
+    "issues",
+    "add",
+    "http",
+    "https",
+    "com",
+    "github",
+    "www",
+    "e.g",
+    "i.e",
+    "etc",
 }
 
 
@@ -50,7 +67,9 @@ def _phrase_pattern(phrase: str) -> re.Pattern:
     return re.compile(rf"(?<![a-z0-9+#]){re.escape(phrase)}(?![a-z0-9+#])")
 
 
-def expand_query(text: str, synonyms: dict[str, tuple[str, ...]], *, unique: bool = True) -> list[str]:
+def expand_query(
+    text: str, synonyms: dict[str, tuple[str, ...]], *, unique: bool = True
+) -> list[str]:
     """Tokens of the text plus the terms its phrases stand for.
 
     With `unique=False` a term comes once per time the profile implies it (a word it says, or each
@@ -76,12 +95,40 @@ def load_languages(path: Path = CONFIG_DIR / "synonyms.yaml") -> dict[str, tuple
 
 
 # Repository languages that say nothing about the code a contributor writes, and aliases of others.
-_NEUTRAL_LANGUAGES = frozenset({
-    "", "html", "css", "scss", "tex", "makefile", "shell", "dockerfile", "markdown", "mdx", "yaml", "roff",
-    "batchfile", "powershell", "cmake", "jsonnet", "hcl", "smarty", "jinja", "rich text format",
-})
-_LANGUAGE_ALIASES = {"jupyter notebook": "python", "cython": "python", "vue": "javascript", "svelte": "javascript",
-                     "cuda": "c++", "c": "c++", "objective-c": "c++", "objective-c++": "c++"}
+_NEUTRAL_LANGUAGES = frozenset(
+    {
+        "",
+        "html",
+        "css",
+        "scss",
+        "tex",
+        "makefile",
+        "shell",
+        "dockerfile",
+        "markdown",
+        "mdx",
+        "yaml",
+        "roff",
+        "batchfile",
+        "powershell",
+        "cmake",
+        "jsonnet",
+        "hcl",
+        "smarty",
+        "jinja",
+        "rich text format",
+    }
+)
+_LANGUAGE_ALIASES = {
+    "jupyter notebook": "python",
+    "cython": "python",
+    "vue": "javascript",
+    "svelte": "javascript",
+    "cuda": "c++",
+    "c": "c++",
+    "objective-c": "c++",
+    "objective-c++": "c++",
+}
 
 
 def issue_language(language: str | None) -> str | None:
@@ -102,7 +149,9 @@ def profile_languages(text: str, table: dict[str, tuple[str, ...]]) -> frozenset
     for language, words in table.items():
         for word in words:
             if len(word) <= 2 and word.isalpha():
-                hit = re.search(rf"(?<![A-Za-z0-9+#]){re.escape(word.capitalize())}(?![A-Za-z0-9+#])", text)
+                hit = re.search(
+                    rf"(?<![A-Za-z0-9+#]){re.escape(word.capitalize())}(?![A-Za-z0-9+#])", text
+                )
             else:
                 hit = _phrase_pattern(word).search(lowered)
             if hit:
@@ -139,7 +188,9 @@ class BM25(BaseEstimator):
         self.doc_terms_ = [set() for _ in range(n_docs)]
         vocab_inv = {index: term for term, index in self.vocabulary_.items()}
         for row in range(n_docs):
-            self.doc_terms_[row] = {vocab_inv[j] for j in counts.indices[counts.indptr[row] : counts.indptr[row + 1]]}
+            self.doc_terms_[row] = {
+                vocab_inv[j] for j in counts.indices[counts.indptr[row] : counts.indptr[row + 1]]
+            }
         return self
 
     def score(self, terms: Iterable[str]) -> np.ndarray:

@@ -92,8 +92,10 @@ def link(
         raise IdentityError(f"GitHub login {login} is already verified by another learner")
     if owner is not None:
         # a new code would turn the verified login back into an unproven claim
-        raise IdentityError(f"GitHub login {owner.login} is already verified for learner {owner.learner_id}; "
-                            "nothing to do")
+        raise IdentityError(
+            f"GitHub login {owner.login} is already verified for learner {owner.learner_id}; "
+            "nothing to do"
+        )
     if client is not None:
         try:
             login = client.user(login).login
@@ -390,7 +392,6 @@ class Summary:
         return f"https://github.com/{self.login}"
 
 
-
 def _week(d: date) -> date:
     return d - timedelta(days=d.weekday())
 
@@ -459,7 +460,9 @@ def summarize(
         tags = {t.lower() for t in niches_of(c.repo)} | {t.lower() for t in c.repo_topics}
         niches.update(tags)
         labels.update({normalize_label(x) for x in c.labels} - _NOISE_LABELS - {""})
-    current, longest, active = streaks((as_utc(c.merged_at).date() for c in counted), as_utc(now).date())
+    current, longest, active = streaks(
+        (as_utc(c.merged_at).date() for c in counted), as_utc(now).date()
+    )
     entries = tuple(
         Entry(
             contribution=c,

@@ -35,8 +35,12 @@ class Query:
     """A learner's profile prepared for ranking: its vector and expanded lexical terms."""
 
     vector: np.ndarray
-    terms: tuple[str, ...]  # a term may repeat: the profile implies it more than once, so it weighs more
-    languages: frozenset[str] = frozenset()  # programming languages the learner writes; empty = not judged
+    terms: tuple[
+        str, ...
+    ]  # a term may repeat: the profile implies it more than once, so it weighs more
+    languages: frozenset[str] = (
+        frozenset()
+    )  # programming languages the learner writes; empty = not judged
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,9 @@ def language_fit(issue: Issue, languages: frozenset[str]) -> float:
     return 1.0 if language in languages else -1.0
 
 
-def feedback_shift(vectors: np.ndarray, liked: np.ndarray | None, disliked: np.ndarray | None) -> np.ndarray:
+def feedback_shift(
+    vectors: np.ndarray, liked: np.ndarray | None, disliked: np.ndarray | None
+) -> np.ndarray:
     """Per-issue nudge: up when close to liked issues, down when close to dismissed ones."""
     shift = np.zeros(vectors.shape[0])
     if liked is not None and len(liked):
@@ -109,7 +115,12 @@ def combine(parts: dict[str, np.ndarray], settings: RankingSettings) -> np.ndarr
 
 
 def score_candidates(
-    query: Query, pool: Candidates, *, settings: RankingSettings, labels: Labels, now: datetime,
+    query: Query,
+    pool: Candidates,
+    *,
+    settings: RankingSettings,
+    labels: Labels,
+    now: datetime,
     shift: np.ndarray | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The score of every issue in the pool, and its components."""
@@ -120,15 +131,24 @@ def score_candidates(
     fresh = np.array([freshness(i, now, settings.freshness_half_life_days) for i in pool.issues])
     taken = np.array([competition(i) for i in pool.issues])
     language = np.array([language_fit(i, query.languages) for i in pool.issues])
-    parts = {"dense": dense, "lexical": lexical, "label": label, "fresh": fresh, "taken": taken, "hard": hard,
-             "language": language}
+    parts = {
+        "dense": dense,
+        "lexical": lexical,
+        "label": label,
+        "fresh": fresh,
+        "taken": taken,
+        "hard": hard,
+        "language": language,
+    }
     score = combine(parts, settings)
     if shift is not None:
         score = score + settings.dense * shift
     return score, parts
 
 
-def diversify(order: Sequence[int], repos: Sequence[str], max_per_repo: int, top_k: int) -> list[int]:
+def diversify(
+    order: Sequence[int], repos: Sequence[str], max_per_repo: int, top_k: int
+) -> list[int]:
     """Take the best issues, at most `max_per_repo` from one repository while others remain."""
     chosen, overflow, per_repo = [], [], {}
     for index in order:
@@ -144,18 +164,30 @@ def diversify(order: Sequence[int], repos: Sequence[str], max_per_repo: int, top
 
 
 def rank(
-    query: Query, pool: Candidates, *, settings: RankingSettings, labels: Labels, now: datetime,
-    top_k: int = 10, feedback: Feedback | None = None, shift: np.ndarray | None = None,
+    query: Query,
+    pool: Candidates,
+    *,
+    settings: RankingSettings,
+    labels: Labels,
+    now: datetime,
+    top_k: int = 10,
+    feedback: Feedback | None = None,
+    shift: np.ndarray | None = None,
     diversity: bool = True,
 ) -> list[Match]:
     """The top matches for one learner, best first, each with its reasons. Deterministic."""
     if not pool.issues:
         return []
-    score, parts = score_candidates(query, pool, settings=settings, labels=labels, now=now, shift=shift)
+    score, parts = score_candidates(
+        query, pool, settings=settings, labels=labels, now=now, shift=shift
+    )
     excluded = (feedback.dismissed | feedback.hidden) if feedback else frozenset()
     eligible = [
-        i for i, issue in enumerate(pool.issues)
-        if issue.is_open and issue.url not in excluded and (settings.include_taken or not issue.is_taken)
+        i
+        for i, issue in enumerate(pool.issues)
+        if issue.is_open
+        and issue.url not in excluded
+        and (settings.include_taken or not issue.is_taken)
     ]
     # Ties break on URL so the same inputs always give the same order.
     order = sorted(eligible, key=lambda i: (-score[i], pool.issues[i].url))
@@ -195,8 +227,14 @@ def _age(issue: Issue, now: datetime) -> str | None:
     return f"updated {days // 365} years ago"
 
 
-def explain(query: Query, pool: Candidates, index: int, parts: dict[str, np.ndarray], labels: Labels,
-            now: datetime) -> list[str]:
+def explain(
+    query: Query,
+    pool: Candidates,
+    index: int,
+    parts: dict[str, np.ndarray],
+    labels: Labels,
+    now: datetime,
+) -> list[str]:
     """Short reasons a person can check against the issue text."""
     issue = pool.issues[index]
     reasons = []
@@ -216,8 +254,11 @@ def explain(query: Query, pool: Candidates, index: int, parts: dict[str, np.ndar
     if best:
         reasons.append(f"labelled '{best}'")
     if issue.is_taken:
-        who = f"assigned to {', '.join(issue.assignees)}" if issue.assignees else (
-            "has a linked pull request" if issue.linked_prs else "claimed in a comment")
+        who = (
+            f"assigned to {', '.join(issue.assignees)}"
+            if issue.assignees
+            else ("has a linked pull request" if issue.linked_prs else "claimed in a comment")
+        )
         reasons.append(f"taken: {who}")
     age = _age(issue, now)
     if age:

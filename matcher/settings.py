@@ -14,7 +14,9 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from matcher.errors import ConfigError
 
-CONFIG_DIR = Path(os.environ.get("MATCHER_CONFIG_DIR", Path(__file__).resolve().parent.parent / "config"))
+CONFIG_DIR = Path(
+    os.environ.get("MATCHER_CONFIG_DIR", Path(__file__).resolve().parent.parent / "config")
+)
 
 
 class GitHubSettings(BaseModel):
@@ -44,7 +46,9 @@ class RankingSettings(BaseModel):
 class Settings(BaseSettings):
     """Every knob of the matcher; see config/default.yaml for what each one means."""
 
-    model_config = SettingsConfigDict(env_prefix="MATCHER_", env_nested_delimiter="__", extra="forbid")
+    model_config = SettingsConfigDict(
+        env_prefix="MATCHER_", env_nested_delimiter="__", extra="forbid"
+    )
 
     database_url: str = ""
     model: str = "all-MiniLM-L6-v2"
@@ -66,8 +70,10 @@ class Settings(BaseSettings):
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise ConfigError(f"cannot create the default store directory {data_dir} ({exc.strerror or exc}); "
-                              "choose a store with --db or MATCHER_DATABASE_URL") from None
+            raise ConfigError(
+                f"cannot create the default store directory {data_dir} ({exc.strerror or exc}); "
+                "choose a store with --db or MATCHER_DATABASE_URL"
+            ) from None
         return f"sqlite:///{data_dir / 'matcher.sqlite'}"
 
 
@@ -133,9 +139,15 @@ def github_token(required: bool = True) -> SecretStr | None:
         try:
             token = Path(token_file).read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise ConfigError(f"GITHUB_TOKEN_FILE: cannot read {token_file} ({exc.strerror or exc})") from None
-        except UnicodeDecodeError:  # the message would quote the file's bytes: say only what is wrong
-            raise ConfigError(f"GITHUB_TOKEN_FILE: {token_file} is not a text file holding one token") from None
+            raise ConfigError(
+                f"GITHUB_TOKEN_FILE: cannot read {token_file} ({exc.strerror or exc})"
+            ) from None
+        except (
+            UnicodeDecodeError
+        ):  # the message would quote the file's bytes: say only what is wrong
+            raise ConfigError(
+                f"GITHUB_TOKEN_FILE: {token_file} is not a text file holding one token"
+            ) from None
     if not token:
         if required:
             raise ConfigError("no GitHub token: set GITHUB_TOKEN or GITHUB_TOKEN_FILE")

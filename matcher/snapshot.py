@@ -52,7 +52,9 @@ def _strings(value: Any, key: str) -> tuple[str, ...]:
         raise ValueError(f"key '{key}' must be a list")
     out = []
     for item in value:
-        if isinstance(item, dict):  # GitHub-shaped objects: {"name": ...} or {"login": ...} or {"url": ...}
+        if isinstance(
+            item, dict
+        ):  # GitHub-shaped objects: {"name": ...} or {"login": ...} or {"url": ...}
             item = item.get("name") or item.get("login") or item.get("html_url") or item.get("url")
         if not isinstance(item, str | int):
             raise ValueError(f"key '{key}' holds a {type(item).__name__}, expected strings")
@@ -94,15 +96,23 @@ def issue_from_record(record: dict, labels: Labels | None = None) -> Issue:
     comments, claimed = _comments(record.get("comments"), labels)
     stars = record.get("stars")
     try:
-        created_at, updated_at = parse_time(record.get("created_at")), parse_time(record.get("updated_at"))
+        created_at, updated_at = (
+            parse_time(record.get("created_at")),
+            parse_time(record.get("updated_at")),
+        )
     except ValueError as exc:
         raise ValueError(f"bad time: {exc}") from None
     return Issue(
-        url=url, repo=repo, number=int(number), title=title.strip(), body=body,
+        url=url,
+        repo=repo,
+        number=int(number),
+        title=title.strip(),
+        body=body,
         labels=_strings(record["labels"], "labels"),
         state=str(record.get("state") or "open").lower(),
         language=record.get("language") or None,
-        created_at=created_at, updated_at=updated_at or created_at,
+        created_at=created_at,
+        updated_at=updated_at or created_at,
         comments=comments,
         assignees=_strings(record.get("assignees"), "assignees"),
         linked_prs=_strings(record.get("linked_prs"), "linked_prs"),
@@ -127,7 +137,9 @@ def read_snapshot(path: str | Path, labels: Labels | None = None) -> SnapshotRes
             try:
                 line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
             except UnicodeDecodeError as exc:
-                result.errors.append(f"{path}: line {number}: not UTF-8 text (byte {exc.start + 1})")
+                result.errors.append(
+                    f"{path}: line {number}: not UTF-8 text (byte {exc.start + 1})"
+                )
                 continue
             if not line.strip():
                 continue
@@ -140,7 +152,9 @@ def read_snapshot(path: str | Path, labels: Labels | None = None) -> SnapshotRes
                 result.errors.append(f"{path}: line {number}: {exc}")
                 continue
             if issue.url in seen:
-                result.errors.append(f"{path}: line {number}: duplicate url {issue.url}, kept the first")
+                result.errors.append(
+                    f"{path}: line {number}: duplicate url {issue.url}, kept the first"
+                )
                 continue
             seen.add(issue.url)
             result.issues.append(issue)
@@ -154,12 +168,22 @@ def issue_to_record(issue: Issue) -> dict:
         return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
     return {
-        "url": issue.url, "repo": issue.repo, "number": issue.number, "title": issue.title,
-        "body": issue.body, "labels": list(issue.labels), "state": issue.state,
-        "language": issue.language, "created_at": iso(issue.created_at),
-        "updated_at": iso(issue.updated_at), "comments": issue.comments,
-        "assignees": list(issue.assignees), "linked_prs": list(issue.linked_prs),
-        "claimed": issue.claimed, "stars": issue.stars, "topics": list(issue.topics),
+        "url": issue.url,
+        "repo": issue.repo,
+        "number": issue.number,
+        "title": issue.title,
+        "body": issue.body,
+        "labels": list(issue.labels),
+        "state": issue.state,
+        "language": issue.language,
+        "created_at": iso(issue.created_at),
+        "updated_at": iso(issue.updated_at),
+        "comments": issue.comments,
+        "assignees": list(issue.assignees),
+        "linked_prs": list(issue.linked_prs),
+        "claimed": issue.claimed,
+        "stars": issue.stars,
+        "topics": list(issue.topics),
         "niches": list(issue.niches),
     }
 

@@ -53,12 +53,25 @@ def settings(monkeypatch):
     return load_settings()
 
 
-def make_issue(n: int, title: str, body: str = "", repo: str = "acme/lib", labels=("good first issue",),
-               **extra) -> Issue:
+def make_issue(
+    n: int,
+    title: str,
+    body: str = "",
+    repo: str = "acme/lib",
+    labels=("good first issue",),
+    **extra,
+) -> Issue:
     """A small open issue for tests."""
     extra.setdefault("updated_at", NOW)
-    return Issue(url=f"https://github.com/{repo}/issues/{n}", repo=repo, number=n, title=title, body=body,
-                 labels=tuple(labels), **extra)
+    return Issue(
+        url=f"https://github.com/{repo}/issues/{n}",
+        repo=repo,
+        number=n,
+        title=title,
+        body=body,
+        labels=tuple(labels),
+        **extra,
+    )
 
 
 def unit(vector) -> np.ndarray:

@@ -69,7 +69,9 @@ def test_first_sync_stores_all_1000_with_signals_second_costs_one_request_per_ba
     first = sync_env.run()
     assert not first.repos_failed and len(first.repos_ok) == 50
     assert first.added == 1000 and first.candidates == 1000 and first.embedded == 1000
-    assert first.graphql_requests == 5 and first.graphql_points == sync_env.server.stats.graphql_points
+    assert (
+        first.graphql_requests == 5 and first.graphql_points == sync_env.server.stats.graphql_points
+    )
     issues = load_issues(sync_env.db, open_only=False)
     assert len(issues) == 1000 and all(i.is_open and not i.is_taken for i in issues)
     assert all(i.stars and i.topics and i.niches == ("nlp",) for i in issues)
@@ -150,7 +152,9 @@ def test_killed_run_resumes_without_refetching_and_loses_nothing(small_env, tmp_
     before = small_env.server.stats.graphql
     with pytest.raises(Killed):
         small_env.run(client_options={"before_request": kill_after(1)})
-    assert len(load_issues(small_env.db, open_only=False)) == 100  # the first batch of 10 x 10 stored
+    assert (
+        len(load_issues(small_env.db, open_only=False)) == 100
+    )  # the first batch of 10 x 10 stored
     resumed = small_env.run()
     # The 10 finished repositories only get the cheap "changed since?" probe (one shared request,
     # which returns just the issue at each watermark); the 10 others are fetched once.
@@ -161,7 +165,9 @@ def test_killed_run_resumes_without_refetching_and_loses_nothing(small_env, tmp_
 
 
 def test_kill_inside_a_multi_page_repository_resumes_from_its_cursor(fake_github, tmp_path):
-    env = make_env(fake_github, tmp_path / "store.sqlite", repos=0, repos_per_query=2, issues_per_repo=1000)
+    env = make_env(
+        fake_github, tmp_path / "store.sqlite", repos=0, repos_per_query=2, issues_per_repo=1000
+    )
     fake_github.seed(repos=2, issues_per_repo=0, noise=0)
     names = sorted(r.full_name for r in fake_github.state.repos.values())
     for k in range(250):
@@ -181,7 +187,9 @@ def test_kill_inside_a_multi_page_repository_resumes_from_its_cursor(fake_github
     env.db.close()
 
 
-def test_cli_sync_sigkilled_mid_run_resumes_without_refetching_and_loses_nothing(fake_github, tmp_path):
+def test_cli_sync_sigkilled_mid_run_resumes_without_refetching_and_loses_nothing(
+    fake_github, tmp_path
+):
     """A real `python -m matcher sync` process, SIGKILLed while its 4th of 6 batches is in flight.
 
     30 repositories x 20 issues, 5 repositories per query: batches 1-3 (15 repositories) are stored
@@ -191,24 +199,42 @@ def test_cli_sync_sigkilled_mid_run_resumes_without_refetching_and_loses_nothing
     names = fake_github.seed(repos=30, issues_per_repo=20)
     finished, unfinished = names[:15], names[15:]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MATCHER_", "GITHUB_TOKEN"))}
-    env.update(GITHUB_TOKEN=TOKEN, MATCHER_GITHUB__API_URL=fake_github.url,
-               MATCHER_GITHUB__GRAPHQL_URL=fake_github.graphql_url, MATCHER_GITHUB__REPOS_PER_QUERY="5",
-               MATCHER_GITHUB__TIMEOUT_SECONDS="120")  # the held request must not time out and retry
-    command = [sys.executable, "-m", "matcher", "sync", "--repos", ",".join(names), "--no-embed", "--json"]
+    env.update(
+        GITHUB_TOKEN=TOKEN,
+        MATCHER_GITHUB__API_URL=fake_github.url,
+        MATCHER_GITHUB__GRAPHQL_URL=fake_github.graphql_url,
+        MATCHER_GITHUB__REPOS_PER_QUERY="5",
+        MATCHER_GITHUB__TIMEOUT_SECONDS="120",
+    )  # the held request must not time out and retry
+    command = [
+        sys.executable,
+        "-m",
+        "matcher",
+        "sync",
+        "--repos",
+        ",".join(names),
+        "--no-embed",
+        "--json",
+    ]
 
     def store(name: str) -> tuple[str, dict]:
-        return f"sqlite:///{tmp_path / name}", {**env, "MATCHER_DATABASE_URL": f"sqlite:///{tmp_path / name}"}
+        return f"sqlite:///{tmp_path / name}", {
+            **env,
+            "MATCHER_DATABASE_URL": f"sqlite:///{tmp_path / name}",
+        }
 
     def counts() -> tuple[int, int, int]:
         return fake_github.stats.graphql, fake_github.stats.rest, len(fake_github.stats.pages)
 
     def run(run_env: dict) -> tuple[dict, tuple[int, int], list]:
         before = counts()
-        proc = subprocess.run(command, capture_output=True, text=True, env=run_env, cwd=ROOT, timeout=120)
+        proc = subprocess.run(
+            command, capture_output=True, text=True, env=run_env, cwd=ROOT, timeout=120
+        )
         assert proc.returncode == 0, proc.stderr
         after = counts()
         requests = (after[0] - before[0], after[1] - before[1])
-        return json.loads(proc.stdout), requests, fake_github.stats.pages[before[2]:]
+        return json.loads(proc.stdout), requests, fake_github.stats.pages[before[2] :]
 
     # The fault-free reference: 6 requests, every repository's 20 issues in one full page.
     ref_url, ref_env = store("reference.sqlite")
@@ -221,8 +247,9 @@ def test_cli_sync_sigkilled_mid_run_resumes_without_refetching_and_loses_nothing
     fake_github.faults.hang_seconds = 120
     fake_github.faults.add("timeout", count=1, target="graphql", after=3)
     before = counts()
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=run_env, cwd=ROOT)
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=run_env, cwd=ROOT
+    )
     try:
         deadline = 90.0
         while not fake_github.faults.holding.wait(0.1):
@@ -237,9 +264,14 @@ def test_cli_sync_sigkilled_mid_run_resumes_without_refetching_and_loses_nothing
             proc.kill()
             proc.communicate(timeout=60)
         fake_github.faults.release()
-    assert proc.returncode == -signal.SIGKILL and out == ""  # killed before it could print a summary
+    assert (
+        proc.returncode == -signal.SIGKILL and out == ""
+    )  # killed before it could print a summary
     after = counts()
-    assert (after[0] - before[0], after[1] - before[1]) == (4, 0)  # 3 answered batches + the held one
+    assert (after[0] - before[0], after[1] - before[1]) == (
+        4,
+        0,
+    )  # 3 answered batches + the held one
     assert fake_github.faults.served == ["timeout"]
 
     db, ref = Database(url), Database(ref_url)
@@ -269,7 +301,12 @@ def test_cli_sync_sigkilled_mid_run_resumes_without_refetching_and_loses_nothing
             assert page.returned == 1 + 2 and not page.has_next
         for repo in unfinished:
             (page,) = by_repo[repo]
-            assert page.since is None and page.after is None and page.returned == 20 and not page.has_next
+            assert (
+                page.since is None
+                and page.after is None
+                and page.returned == 20
+                and not page.has_next
+            )
         assert sum(p.returned for p in resumed_pages) == 15 * 3 + 300  # vs 600 for the fresh run
 
         db = Database(url)
@@ -287,16 +324,30 @@ def test_unknown_repository_is_reported_and_the_rest_synced(sync_env):
 
 
 def test_discovery_by_topic_adds_repositories_and_is_304_the_second_time(fake_github, tmp_path):
-    env = make_env(fake_github, tmp_path / "store.sqlite", repos=12, issues=2,
-                   discover_topics=["nlp"], discover_min_stars=500)
+    env = make_env(
+        fake_github,
+        tmp_path / "store.sqlite",
+        repos=12,
+        issues=2,
+        discover_topics=["nlp"],
+        discover_min_stars=500,
+    )
     env.catalog = Catalog(env.catalog.labels, (RepoEntry(env.repos[0], ("docs",)),))
     report = env.run(discover=True)
-    nlp = [r.full_name for r in fake_github.state.repos.values() if "nlp" in r.topics and r.stars >= 500]
+    nlp = [
+        r.full_name
+        for r in fake_github.state.repos.values()
+        if "nlp" in r.topics and r.stars >= 500
+    ]
     assert sorted(report.repos_ok) == sorted([env.repos[0]] + nlp)
     meta = load_repo_meta(env.db)
     assert {meta[r].source for r in nlp} == {"discovered"} and meta[nlp[0]].niches == ("nlp",)
     again = env.run(discover=True)
-    assert again.not_modified == 1 and again.rest_requests == 1 and sorted(again.repos_ok) == sorted(report.repos_ok)
+    assert (
+        again.not_modified == 1
+        and again.rest_requests == 1
+        and sorted(again.repos_ok) == sorted(report.repos_ok)
+    )
     env.db.close()
 
 
@@ -305,10 +356,21 @@ def test_cli_sync_json_summary(fake_github, tmp_path, monkeypatch):
 
     names = fake_github.seed(repos=3, issues_per_repo=4)
     config = tmp_path / "config.yaml"
-    config.write_text(f"github:\n  api_url: {fake_github.url}\n  graphql_url: {fake_github.graphql_url}\n")
+    config.write_text(
+        f"github:\n  api_url: {fake_github.url}\n  graphql_url: {fake_github.graphql_url}\n"
+    )
     monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
-    args = ["--config", str(config), "--db", str(tmp_path / "s.sqlite"), "sync", "--repos", ",".join(names),
-            "--no-embed", "--json"]
+    args = [
+        "--config",
+        str(config),
+        "--db",
+        str(tmp_path / "s.sqlite"),
+        "sync",
+        "--repos",
+        ",".join(names),
+        "--no-embed",
+        "--json",
+    ]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
@@ -318,10 +380,23 @@ def test_cli_sync_json_summary(fake_github, tmp_path, monkeypatch):
 
 def test_cli_missing_or_bad_token_is_one_line(fake_github, tmp_path):
     config = tmp_path / "config.yaml"
-    config.write_text(f"github:\n  api_url: {fake_github.url}\n  graphql_url: {fake_github.graphql_url}\n")
+    config.write_text(
+        f"github:\n  api_url: {fake_github.url}\n  graphql_url: {fake_github.graphql_url}\n"
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_TOKEN")}
-    base = [sys.executable, "-m", "matcher", "--config", str(config), "--db", str(tmp_path / "s.sqlite"),
-            "sync", "--repos", "a/b", "--no-embed"]
+    base = [
+        sys.executable,
+        "-m",
+        "matcher",
+        "--config",
+        str(config),
+        "--db",
+        str(tmp_path / "s.sqlite"),
+        "sync",
+        "--repos",
+        "a/b",
+        "--no-embed",
+    ]
     missing = subprocess.run(base, capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
     env["GITHUB_TOKEN"] = "ghp_wrong_token_value"
     wrong = subprocess.run(base, capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
@@ -335,26 +410,51 @@ def test_a_repository_named_in_another_case_still_takes_closed_issues_out(fake_g
     """GitHub names are case-insensitive; issues are stored under GitHub's spelling."""
     env = make_env(fake_github, tmp_path / "store.sqlite", repos=2, issues=3)
     shouted = [r.upper() for r in env.repos]
-    env.catalog = Catalog(env.catalog.labels, tuple(RepoEntry(r, ("vision",), "Python") for r in shouted))
+    env.catalog = Catalog(
+        env.catalog.labels, tuple(RepoEntry(r, ("vision",), "Python") for r in shouted)
+    )
     first = env.run()
     assert first.added == 6 and first.candidates == 6
     assert {i.niches for i in load_issues(env.db)} == {("vision",)}
     closed = sorted(pool(env.db))[0]
     fake_github.close_issue(closed)
-    second = env.run(repos=[r.lower() for r in env.repos] + [env.repos[0].upper()])  # typed in any case
+    second = env.run(
+        repos=[r.lower() for r in env.repos] + [env.repos[0].upper()]
+    )  # typed in any case
     assert second.left_pool == 1 and second.candidates == 5 and not second.repos_failed
     assert pool(env.db) == {i.url for i in load_issues(env.db, open_only=False)} - {closed}
     assert len(load_issues(env.db, open_only=False, repos=[env.repos[0].title()])) == 3
     env.db.close()
 
 
-def test_cli_failed_repository_is_reported_once_in_the_log_and_once_in_the_summary(fake_github, tmp_path):
+def test_cli_failed_repository_is_reported_once_in_the_log_and_once_in_the_summary(
+    fake_github, tmp_path
+):
     names = fake_github.seed(repos=1, issues_per_repo=2)
-    env = {**os.environ, "GITHUB_TOKEN": TOKEN, "MATCHER_GITHUB__API_URL": fake_github.url,
-           "MATCHER_GITHUB__GRAPHQL_URL": fake_github.graphql_url}
-    proc = subprocess.run([sys.executable, "-m", "matcher", "--db", str(tmp_path / "s.sqlite"), "sync",
-                           "--repos", f"{names[0]},nobody/nothing", "--no-embed"],
-                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
+    env = {
+        **os.environ,
+        "GITHUB_TOKEN": TOKEN,
+        "MATCHER_GITHUB__API_URL": fake_github.url,
+        "MATCHER_GITHUB__GRAPHQL_URL": fake_github.graphql_url,
+    }
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "matcher",
+            "--db",
+            str(tmp_path / "s.sqlite"),
+            "sync",
+            "--repos",
+            f"{names[0]},nobody/nothing",
+            "--no-embed",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.count("Could not resolve to a Repository") == 2, proc.stderr
     assert "failed nobody/nothing" in proc.stderr and TOKEN not in proc.stderr + proc.stdout

@@ -22,19 +22,32 @@ app = typer.Typer(
 stderr = Console(stderr=True)
 
 # Each module adds its commands with register(app); one module per command group.
-COMMAND_MODULES = ["matcher.cli.match", "matcher.cli.snapshot", "matcher.cli.sync", "matcher.cli.portfolio"]
+COMMAND_MODULES = [
+    "matcher.cli.match",
+    "matcher.cli.snapshot",
+    "matcher.cli.sync",
+    "matcher.cli.portfolio",
+]
 
 
 @app.callback()
 def configure(
     ctx: typer.Context,
-    config: Annotated[str | None, typer.Option(help="A YAML file overriding config/default.yaml.")] = None,
-    db: Annotated[str | None, typer.Option(help="SQLAlchemy URL or SQLite file path of the store.")] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details on stderr.")] = False,
+    config: Annotated[
+        str | None, typer.Option(help="A YAML file overriding config/default.yaml.")
+    ] = None,
+    db: Annotated[
+        str | None, typer.Option(help="SQLAlchemy URL or SQLite file path of the store.")
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log details on stderr.")
+    ] = False,
 ) -> None:
     """Options shared by every command."""
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO, format="%(message)s", force=True,
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(message)s",
+        force=True,
         handlers=[RichHandler(console=stderr, show_path=False, show_time=False)],
     )
     for noisy in ("httpx", "httpcore", "sentence_transformers", "github"):

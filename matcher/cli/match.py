@@ -37,14 +37,18 @@ def load_profiles(path: Path) -> list[Profile]:
     except json.JSONDecodeError as exc:
         raise ProfileError(f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
     if not isinstance(data, list) or not data:
-        raise ProfileError(f"{path}: expected a non-empty JSON list of {{\"id\", \"skills\", \"niche\"}} objects")
+        raise ProfileError(
+            f'{path}: expected a non-empty JSON list of {{"id", "skills", "niche"}} objects'
+        )
     profiles, seen = [], set()
     for n, item in enumerate(data):
         if not isinstance(item, dict) or not isinstance(item.get("id"), str | int):
             raise ProfileError(f"{path}: item {n} needs an 'id'")
         fields = {k: item.get(k) or "" for k in ("skills", "niche", "languages")}
         if not all(isinstance(v, str) for v in fields.values()):
-            raise ProfileError(f"{path}: item {n}: 'skills', 'niche' and 'languages' must be strings")
+            raise ProfileError(
+                f"{path}: item {n}: 'skills', 'niche' and 'languages' must be strings"
+            )
         if str(item["id"]) in seen:
             raise ProfileError(f"{path}: item {n}: duplicate id '{item['id']}'")
         seen.add(str(item["id"]))
@@ -58,11 +62,19 @@ def _fill_store(db: Database, snapshot: Path | None) -> set[str] | None:
         return None
     result = read_snapshot(snapshot, load_catalog().labels)
     if not result.issues:
-        raise SnapshotError(f"{snapshot}: no valid issue in the snapshot ({len(result.errors)} bad lines); "
-                            "see the warnings above")
+        raise SnapshotError(
+            f"{snapshot}: no valid issue in the snapshot ({len(result.errors)} bad lines); "
+            "see the warnings above"
+        )
     counts = upsert_issues(db, result.issues)
-    log.info("snapshot %s: %d issues (%d new, %d changed), %d bad lines skipped",
-             snapshot.name, len(result.issues), counts.added, counts.changed, len(result.errors))
+    log.info(
+        "snapshot %s: %d issues (%d new, %d changed), %d bad lines skipped",
+        snapshot.name,
+        len(result.issues),
+        counts.added,
+        counts.changed,
+        len(result.errors),
+    )
     return {i.url for i in result.issues}
 
 
@@ -70,7 +82,9 @@ def demo_store(db: Database) -> Database:
     """Where the demo snapshot is ranked: a store of its own next to the learner's (so its vectors are
     cached), never the learner's store, which would otherwise keep 220 demo issues among real ones."""
     path = sqlite_path(db.url)
-    return Database(f"sqlite:///{path.with_name(path.stem + '.demo.sqlite')}" if path else "sqlite:///:memory:")
+    return Database(
+        f"sqlite:///{path.with_name(path.stem + '.demo.sqlite')}" if path else "sqlite:///:memory:"
+    )
 
 
 def match(
@@ -78,30 +92,49 @@ def match(
     skills: Annotated[str, typer.Option(help="What you can do: 'Python, PyTorch, OpenCV'.")] = "",
     niche: Annotated[str, typer.Option(help="What you want to work on: 'computer vision'.")] = "",
     languages: Annotated[str, typer.Option(help="Programming languages you know.")] = "",
-    snapshot: Annotated[Path | None, typer.Option(help="Rank issues from this JSON-lines snapshot.")] = None,
-    profiles: Annotated[Path | None, typer.Option(help="Batch: a JSON list of {id, skills, niche}.")] = None,
-    top: Annotated[int | None, typer.Option("--top", min=1, max=500, help="How many matches.")] = None,
-    repo: Annotated[list[str] | None, typer.Option(help="Only these repositories (repeatable).")] = None,
+    snapshot: Annotated[
+        Path | None, typer.Option(help="Rank issues from this JSON-lines snapshot.")
+    ] = None,
+    profiles: Annotated[
+        Path | None, typer.Option(help="Batch: a JSON list of {id, skills, niche}.")
+    ] = None,
+    top: Annotated[
+        int | None, typer.Option("--top", min=1, max=500, help="How many matches.")
+    ] = None,
+    repo: Annotated[
+        list[str] | None, typer.Option(help="Only these repositories (repeatable).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")] = False,
 ) -> None:
     """Rank open beginner issues for a learner, each with the reasons it fits."""
     settings = settings_from(ctx)
-    batch = load_profiles(profiles) if profiles else [Profile(skills=skills, niche=niche, languages=languages)]
+    batch = (
+        load_profiles(profiles)
+        if profiles
+        else [Profile(skills=skills, niche=niche, languages=languages)]
+    )
     for profile in batch:
         validate_profile(profile)
     db = open_store(settings)
     if snapshot is None and not count_issues(db):
-        log.info("the store is empty: ranking the bundled demo snapshot (demo data, not live GitHub issues)")
+        log.info(
+            "the store is empty: ranking the bundled demo snapshot (demo data, not live GitHub issues)"
+        )
         db, snapshot = demo_store(db), demo_snapshot_path()
     urls = _fill_store(db, snapshot)
     engine = MatchEngine(db, settings)
     results = engine.match_many(batch, top_k=top, repos=repo, only_urls=urls)
     log.info("embedded %d new issue texts", engine.encoded_last)
     if repo and not any(results.values()):
-        log.warning("no open issue stored for %s: sync it first (`python -m matcher sync --repos %s`)",
-                    ", ".join(repo), ",".join(repo))
+        log.warning(
+            "no open issue stored for %s: sync it first (`python -m matcher sync --repos %s`)",
+            ", ".join(repo),
+            ",".join(repo),
+        )
     if profiles:
-        typer.echo(json.dumps({pid: [m.to_dict() for m in ms] for pid, ms in results.items()}, indent=1))
+        typer.echo(
+            json.dumps({pid: [m.to_dict() for m in ms] for pid, ms in results.items()}, indent=1)
+        )
     elif as_json:
         typer.echo(json.dumps([m.to_dict() for m in results[batch[0].id]], indent=1))
     else:

@@ -75,7 +75,8 @@ def verify(
     db = open_store(settings)
     # each claimant's verified login before, to say which one a successful verification replaces
     before = {
-        c.learner_id: store.get_identity(db, c.learner_id) for c in store.claims_for_login(db, login)
+        c.learner_id: store.get_identity(db, c.learner_id)
+        for c in store.claims_for_login(db, login)
     }
     identity = lib.verify(db, _client(settings), login, learner)
     previous = before.get(identity.learner_id)

@@ -24,19 +24,29 @@ def register(app: typer.Typer) -> None:
 def import_snapshot(
     ctx: typer.Context,
     path: Annotated[Path, typer.Argument(help="A JSON-lines snapshot file.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON summary on stdout.")
+    ] = False,
 ) -> None:
     """Load issues from a snapshot into the store; bad lines are reported by number and skipped."""
     settings = settings_from(ctx)
     result = read_snapshot(path, load_catalog().labels)
     counts = upsert_issues(open_store(settings), result.issues)
-    summary = {"read": len(result.issues), "added": counts.added, "changed": counts.changed,
-               "unchanged": counts.unchanged, "skipped_lines": len(result.errors)}
+    summary = {
+        "read": len(result.issues),
+        "added": counts.added,
+        "changed": counts.changed,
+        "unchanged": counts.unchanged,
+        "skipped_lines": len(result.errors),
+    }
     if as_json:
         typer.echo(json.dumps(summary))
     else:
-        stderr.print(f"imported {path}: {summary['read']} issues ({counts.added} new, {counts.changed} changed, "
-                     f"{counts.unchanged} unchanged), {len(result.errors)} bad lines skipped", highlight=False)
+        stderr.print(
+            f"imported {path}: {summary['read']} issues ({counts.added} new, {counts.changed} changed, "
+            f"{counts.unchanged} unchanged), {len(result.errors)} bad lines skipped",
+            highlight=False,
+        )
 
 
 def export_snapshot(

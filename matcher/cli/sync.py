@@ -49,15 +49,37 @@ class RichSyncProgress:
 
 def sync_command(
     ctx: typer.Context,
-    repos: Annotated[str | None, typer.Option(help="Only these repositories: owner/name,owner/name.")] = None,
-    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N repositories of the list.")] = None,
-    discover: Annotated[bool, typer.Option("--discover", help="Add repositories found by GitHub topic "
-                                           "(github.discover_topics, discover_min_stars).")] = False,
-    full: Annotated[bool, typer.Option("--full", help="Refetch every open issue instead of only "
-                                       "what changed since the last sync.")] = False,
-    embed: Annotated[bool, typer.Option("--embed/--no-embed", help="Embed new and changed issue "
-                                        "texts so `match` has nothing left to encode.")] = True,
-    as_json: Annotated[bool, typer.Option("--json", help="Print only a JSON summary on stdout.")] = False,
+    repos: Annotated[
+        str | None, typer.Option(help="Only these repositories: owner/name,owner/name.")
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="Only the first N repositories of the list.")
+    ] = None,
+    discover: Annotated[
+        bool,
+        typer.Option(
+            "--discover",
+            help="Add repositories found by GitHub topic "
+            "(github.discover_topics, discover_min_stars).",
+        ),
+    ] = False,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Refetch every open issue instead of only what changed since the last sync.",
+        ),
+    ] = False,
+    embed: Annotated[
+        bool,
+        typer.Option(
+            "--embed/--no-embed",
+            help="Embed new and changed issue texts so `match` has nothing left to encode.",
+        ),
+    ] = True,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print only a JSON summary on stdout.")
+    ] = False,
 ) -> None:
     """Fetch beginner-labelled open issues from GitHub, cheaply: only what changed since last time."""
     from matcher.github import connect
@@ -75,12 +97,23 @@ def sync_command(
         embedder = load_embedder(settings.model)
     console = Console(stderr=True)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    with connect(settings.github, token) as client, Progress(
-        *columns, console=console, transient=True, disable=not console.is_terminal
-    ) as bars:
+    with (
+        connect(settings.github, token) as client,
+        Progress(
+            *columns, console=console, transient=True, disable=not console.is_terminal
+        ) as bars,
+    ):
         total = len(targets) if targets is not None else len(load_catalog().repos)
-        report = sync(db, settings, client, embedder, repos=targets, full=full, discover=discover,
-                      progress=RichSyncProgress(bars, total))
+        report = sync(
+            db,
+            settings,
+            client,
+            embedder,
+            repos=targets,
+            full=full,
+            discover=discover,
+            progress=RichSyncProgress(bars, total),
+        )
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=1, default=str))
     else:

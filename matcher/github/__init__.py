@@ -17,16 +17,42 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from matcher.github.graphql import PAGE_SIZE, PROBE_PAGE_SIZE, BatchAnswer, GraphQLClient, RepoPage, RepoRequest
-from matcher.github.parse import IssueSignals, RepoMeta, parse_issue, parse_repo_meta, parse_rest_repo
+from matcher.github.graphql import (
+    PAGE_SIZE,
+    PROBE_PAGE_SIZE,
+    BatchAnswer,
+    GraphQLClient,
+    RepoPage,
+    RepoRequest,
+)
+from matcher.github.parse import (
+    IssueSignals,
+    RepoMeta,
+    parse_issue,
+    parse_repo_meta,
+    parse_rest_repo,
+)
 from matcher.github.rest import RestClient
 from matcher.github.transport import Stats, Transport
 from matcher.settings import GitHubSettings
 
 __all__ = [
-    "PAGE_SIZE", "PROBE_PAGE_SIZE", "BatchAnswer", "GitHubClient", "GraphQLClient", "IssueSignals",
-    "RepoMeta", "RepoPage", "RepoRequest", "RestClient", "Stats", "Transport", "connect",
-    "parse_issue", "parse_repo_meta", "parse_rest_repo",
+    "PAGE_SIZE",
+    "PROBE_PAGE_SIZE",
+    "BatchAnswer",
+    "GitHubClient",
+    "GraphQLClient",
+    "IssueSignals",
+    "RepoMeta",
+    "RepoPage",
+    "RepoRequest",
+    "RestClient",
+    "Stats",
+    "Transport",
+    "connect",
+    "parse_issue",
+    "parse_repo_meta",
+    "parse_rest_repo",
 ]
 
 

@@ -108,7 +108,9 @@ def _split(repo: str) -> tuple[str, str]:
     return owner, name
 
 
-def build_query(requests: Sequence[RepoRequest], labels: Sequence[str]) -> tuple[str, dict[str, Any]]:
+def build_query(
+    requests: Sequence[RepoRequest], labels: Sequence[str]
+) -> tuple[str, dict[str, Any]]:
     """The aliased query for a batch, and its variables."""
     declared = ["$labels: [String!]"]
     variables: dict[str, Any] = {"labels": list(labels)}
@@ -152,7 +154,9 @@ class GraphQLClient:
     def query(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """Run any query; returns the whole answer ({data, errors}); counts its rateLimit cost."""
         for _ in range(3):
-            answer = self.transport.post_json(self.url, {"query": query, "variables": variables or {}})
+            answer = self.transport.post_json(
+                self.url, {"query": query, "variables": variables or {}}
+            )
             if not isinstance(answer, dict):
                 raise MalformedResponseError("GitHub GraphQL: the answer is not a JSON object")
             data = answer.get("data")
@@ -188,7 +192,10 @@ class GraphQLClient:
             else:
                 raise GitHubError(f"GitHub GraphQL: {str(err.get('message'))[:200]}")
         rate = parse_rate_limit(data.get("rateLimit"))
-        pages = [_page(req.repo, data.get(f"r{i}"), by_alias.get(f"r{i}")) for i, req in enumerate(requests)]
+        pages = [
+            _page(req.repo, data.get(f"r{i}"), by_alias.get(f"r{i}"))
+            for i, req in enumerate(requests)
+        ]
         return BatchAnswer(pages, rate)
 
 
@@ -200,12 +207,23 @@ def _page(repo: str, block: Any, error: str | None) -> RepoPage:
     issues = block.get("issues")
     info = issues.get("pageInfo") if isinstance(issues, dict) else None
     nodes = issues.get("nodes") if isinstance(issues, dict) else None
-    if not isinstance(info, dict) or not isinstance(nodes, list) or not isinstance(info.get("hasNextPage"), bool):
+    if (
+        not isinstance(info, dict)
+        or not isinstance(nodes, list)
+        or not isinstance(info.get("hasNextPage"), bool)
+    ):
         return RepoPage(repo, error="malformed answer: issues connection lacks pageInfo or nodes")
     cursor = info.get("endCursor")
     if info["hasNextPage"] and not isinstance(cursor, str):
         return RepoPage(repo, error="malformed answer: hasNextPage without endCursor")
     meta = {k: v for k, v in block.items() if k != "issues"}
     total = issues.get("totalCount")
-    return RepoPage(repo, nodes=nodes, meta=meta, has_next=info["hasNextPage"], end_cursor=cursor,
-                    total=total if isinstance(total, int) else None, error=error)
+    return RepoPage(
+        repo,
+        nodes=nodes,
+        meta=meta,
+        has_next=info["hasNextPage"],
+        end_cursor=cursor,
+        total=total if isinstance(total, int) else None,
+        error=error,
+    )

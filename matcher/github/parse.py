@@ -49,7 +49,9 @@ def parse_time(value: Any, what: str, repo: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise MalformedResponseError(f"{repo}: {what} is not a timestamp ({value[:40]!r})") from None
+        raise MalformedResponseError(
+            f"{repo}: {what} is not a timestamp ({value[:40]!r})"
+        ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
@@ -62,7 +64,9 @@ def _nodes(container: Any, what: str, repo: str) -> list[dict]:
     return [n for n in nodes if isinstance(n, dict)]
 
 
-def _need(node: Mapping, key: str, kind: type | tuple[type, ...], repo: str, where: str = "issue") -> Any:
+def _need(
+    node: Mapping, key: str, kind: type | tuple[type, ...], repo: str, where: str = "issue"
+) -> Any:
     value = node.get(key)
     if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
         raise MalformedResponseError(f"{repo}: {where} field '{key}' is missing or malformed")
@@ -110,7 +114,9 @@ def parse_rest_repo(data: Any) -> RepoMeta:
 def _open_pr_urls(node: Mapping, repo: str) -> tuple[str, ...]:
     """Open pull requests that will close the issue, or were connected or cross-referenced to it."""
     urls: list[str] = []
-    for pr in _nodes(node.get("closedByPullRequestsReferences"), "closedByPullRequestsReferences", repo):
+    for pr in _nodes(
+        node.get("closedByPullRequestsReferences"), "closedByPullRequestsReferences", repo
+    ):
         if pr.get("state") == "OPEN" and isinstance(pr.get("url"), str):
             urls.append(pr["url"])
     for item in _nodes(node.get("timelineItems"), "timelineItems", repo):
@@ -157,13 +163,19 @@ def parse_issue(
     created = parse_time(node.get("createdAt"), f"#{number} createdAt", repo)
     updated = parse_time(node.get("updatedAt"), f"#{number} updatedAt", repo)
     label_names = tuple(
-        n["name"] for n in _nodes(node.get("labels"), "labels", repo) if isinstance(n.get("name"), str)
+        n["name"]
+        for n in _nodes(node.get("labels"), "labels", repo)
+        if isinstance(n.get("name"), str)
     )
     assignees = tuple(
-        n["login"] for n in _nodes(node.get("assignees"), "assignees", repo) if isinstance(n.get("login"), str)
+        n["login"]
+        for n in _nodes(node.get("assignees"), "assignees", repo)
+        if isinstance(n.get("login"), str)
     )
     comments_block = node.get("comments")
-    if not isinstance(comments_block, dict) or not isinstance(comments_block.get("totalCount"), int):
+    if not isinstance(comments_block, dict) or not isinstance(
+        comments_block.get("totalCount"), int
+    ):
         raise MalformedResponseError(f"{repo}: #{number} comments block is malformed")
     comments = _nodes(comments_block, "comments", repo)
     claimed_by, claimed_at = _claim(comments, labels, now, repo)
@@ -216,7 +228,9 @@ def parse_rate_limit(data: Any) -> RateInfo:
     return RateInfo(
         cost=data.get("cost") if isinstance(data.get("cost"), int) else 0,
         remaining=data.get("remaining") if isinstance(data.get("remaining"), int) else None,
-        reset_at=parse_time(reset, "rateLimit.resetAt", "graphql") if isinstance(reset, str) else None,
+        reset_at=parse_time(reset, "rateLimit.resetAt", "graphql")
+        if isinstance(reset, str)
+        else None,
     )
 
 
@@ -241,7 +255,9 @@ def parse_rest_issue(data: Any, meta: RepoMeta | None = None) -> Issue:
         number=data["number"],
         title=_need(data, "title", str, repo),
         body=data.get("body") or "",
-        labels=tuple(x["name"] for x in data.get("labels") or [] if isinstance(x, dict) and "name" in x),
+        labels=tuple(
+            x["name"] for x in data.get("labels") or [] if isinstance(x, dict) and "name" in x
+        ),
         state=_need(data, "state", str, repo).lower(),
         language=meta.language if meta else None,
         created_at=parse_time(data.get("created_at"), "created_at", repo),

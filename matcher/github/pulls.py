@@ -141,8 +141,12 @@ def make_github(
 def pulls_client(settings: GitHubSettings) -> PullsClient:
     """The portfolio's client from the GitHub settings and GITHUB_TOKEN (anonymous without one)."""
     token = github_token(required=False)
-    gh = make_github(settings.api_url, token.get_secret_value() if token else None,
-                     retries=settings.max_retries, timeout=settings.timeout_seconds)
+    gh = make_github(
+        settings.api_url,
+        token.get_secret_value() if token else None,
+        retries=settings.max_retries,
+        timeout=settings.timeout_seconds,
+    )
     return PullsClient(gh)
 
 

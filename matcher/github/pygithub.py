@@ -18,7 +18,13 @@ import requests
 import urllib3
 from github import Auth, Github, GithubException, GithubRetry
 
-from matcher.errors import AuthError, GitHubError, GitHubNotFoundError, MalformedResponseError, RateLimitError
+from matcher.errors import (
+    AuthError,
+    GitHubError,
+    GitHubNotFoundError,
+    MalformedResponseError,
+    RateLimitError,
+)
 
 DEFAULT_API_URL = "https://api.github.com"
 PER_PAGE = 100
@@ -39,7 +45,9 @@ def translated(what: str) -> Iterator[None]:
     except github.RateLimitExceededException as exc:
         raise RateLimitError(_rate_limited(what, exc)) from None
     except github.UnknownObjectException:
-        raise GitHubNotFoundError(f"GitHub has no {what} (not found: deleted, renamed or private)") from None
+        raise GitHubNotFoundError(
+            f"GitHub has no {what} (not found: deleted, renamed or private)"
+        ) from None
     except GithubException as exc:
         message = exc.data.get("message") if isinstance(exc.data, dict) else None
         if exc.status == 401:
@@ -47,8 +55,12 @@ def translated(what: str) -> Iterator[None]:
         if exc.status == 403 and message and "rate limit" in str(message).lower():
             raise RateLimitError(_rate_limited(what, exc)) from None
         if exc.status == 422:
-            raise GitHubNotFoundError(f"GitHub cannot search {what}: {_cut(message) or 'unprocessable'}") from None
-        raise GitHubError(f"GitHub answered HTTP {exc.status} for {what}: {_cut(message) or 'no message'}") from None
+            raise GitHubNotFoundError(
+                f"GitHub cannot search {what}: {_cut(message) or 'unprocessable'}"
+            ) from None
+        raise GitHubError(
+            f"GitHub answered HTTP {exc.status} for {what}: {_cut(message) or 'no message'}"
+        ) from None
     except requests.exceptions.JSONDecodeError:
         raise MalformedResponseError(f"GitHub sent malformed JSON for {what}") from None
     except (requests.exceptions.RetryError, urllib3.exceptions.MaxRetryError):
@@ -61,7 +73,9 @@ def translated(what: str) -> Iterator[None]:
         raise MalformedResponseError(f"GitHub sent malformed JSON for {what}") from None
 
 
-_REJECTED = "GitHub rejected the token (401 Bad credentials); check GITHUB_TOKEN or GITHUB_TOKEN_FILE"
+_REJECTED = (
+    "GitHub rejected the token (401 Bad credentials); check GITHUB_TOKEN or GITHUB_TOKEN_FILE"
+)
 
 
 def _cut(message: object) -> str:
@@ -81,7 +95,9 @@ def _reset(exc: GithubException) -> str:
     return f"it resets at {at:%H:%M} UTC"
 
 
-def _retry_class(sleep: Callable[[float], None], on_retry: Callable[[], None] | None) -> type[GithubRetry]:
+def _retry_class(
+    sleep: Callable[[float], None], on_retry: Callable[[], None] | None
+) -> type[GithubRetry]:
     class _Retry(GithubRetry):
         """GithubRetry whose waits go through an injectable sleep, and which reports its retries.
 

@@ -76,7 +76,12 @@ class RestClient:
         return remaining if remaining >= 0 else None
 
     def get(
-        self, path: str, params: dict[str, Any] | None = None, etag: str | None = None, *, what: str | None = None
+        self,
+        path: str,
+        params: dict[str, Any] | None = None,
+        etag: str | None = None,
+        *,
+        what: str | None = None,
     ) -> Conditional:
         """A conditional GET of a REST path; a 304 comes back as `not_modified`.
 
@@ -108,10 +113,14 @@ class RestClient:
             user = self.github.get_user(login)
             return {"login": user.login, "name": user.name, "public_repos": user.public_repos}
 
-    def search_repositories(self, query: str, *, limit: int = 100, etag: str | None = None) -> Conditional:
+    def search_repositories(
+        self, query: str, *, limit: int = 100, etag: str | None = None
+    ) -> Conditional:
         """First page of a repository search, most stars first; items parsed to RepoMeta."""
         params = {"q": query, "sort": "stars", "order": "desc", "per_page": min(100, max(1, limit))}
-        answer = self.get("/search/repositories", params=params, etag=etag, what=f"repositories ({query})")
+        answer = self.get(
+            "/search/repositories", params=params, etag=etag, what=f"repositories ({query})"
+        )
         if answer.not_modified:
             return answer
         items = answer.data.get("items") if isinstance(answer.data, dict) else None
@@ -120,13 +129,20 @@ class RestClient:
         return Conditional([parse_rest_repo(item) for item in items[:limit]], answer.etag, False)
 
     def discover(
-        self, topics: Sequence[str], min_stars: int, *, limit: int = 30, etags: dict[str, str] | None = None
+        self,
+        topics: Sequence[str],
+        min_stars: int,
+        *,
+        limit: int = 30,
+        etags: dict[str, str] | None = None,
     ) -> dict[str, Conditional]:
         """Repositories per GitHub topic with at least `min_stars` stars, not archived."""
         found: dict[str, Conditional] = {}
         for topic in topics:
             query = f"topic:{topic} stars:>={min_stars} archived:false"
-            found[topic] = self.search_repositories(query, limit=limit, etag=(etags or {}).get(topic))
+            found[topic] = self.search_repositories(
+                query, limit=limit, etag=(etags or {}).get(topic)
+            )
         return found
 
     def close(self) -> None:

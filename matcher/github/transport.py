@@ -163,7 +163,11 @@ class Transport:
                 return self._attempt(method, url, params=params, json=json, headers=headers)
             except _Retryable as exc:
                 if attempt >= self.max_retries:
-                    kind = MalformedResponseError if exc.reason.startswith("malformed") else GitHubError
+                    kind = (
+                        MalformedResponseError
+                        if exc.reason.startswith("malformed")
+                        else GitHubError
+                    )
                     raise kind(
                         f"GitHub {_where(url)}: {exc.reason} (gave up after {attempt} retries)"
                     ) from None
@@ -175,9 +179,13 @@ class Transport:
                     ) from None
                 attempt += 1
                 self.stats.retries += 1
-                log.info("GitHub %s: %s; retry %d in %.1fs", _where(url), exc.reason, attempt, delay)
+                log.info(
+                    "GitHub %s: %s; retry %d in %.1fs", _where(url), exc.reason, attempt, delay
+                )
                 self._wait(delay)
-                self._limits.pop(_resource(url), None)  # we waited already; the next answer says anew
+                self._limits.pop(
+                    _resource(url), None
+                )  # we waited already; the next answer says anew
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -238,15 +246,21 @@ class Transport:
             raise _Retryable(f"rate limit exhausted (HTTP {response.status_code})", delay)
         lowered = (message or "").lower()
         if response.status_code == 429 or "secondary rate limit" in lowered or "abuse" in lowered:
-            raise _Retryable(f"secondary rate limit (HTTP {response.status_code})", SECONDARY_DEFAULT_WAIT)
-        raise GitHubError(f"GitHub {_where(url)}: HTTP {response.status_code}: {message or 'Forbidden'}")
+            raise _Retryable(
+                f"secondary rate limit (HTTP {response.status_code})", SECONDARY_DEFAULT_WAIT
+            )
+        raise GitHubError(
+            f"GitHub {_where(url)}: HTTP {response.status_code}: {message or 'Forbidden'}"
+        )
 
     def _note_limits(self, response: httpx.Response) -> None:
         remaining = _int(response.headers.get("x-ratelimit-remaining"))
         reset = _int(response.headers.get("x-ratelimit-reset"))
         if remaining is None:
             return
-        resource = response.headers.get("x-ratelimit-resource") or _resource(str(response.request.url))
+        resource = response.headers.get("x-ratelimit-resource") or _resource(
+            str(response.request.url)
+        )
         self._limits[resource] = (remaining, float(reset or 0))
         self.stats.by_resource[resource] = remaining
         if resource == "graphql" or self.stats.rate_remaining is None:
@@ -254,7 +268,9 @@ class Transport:
             if reset:
                 self.stats.rate_reset = datetime.fromtimestamp(reset, UTC)
 
-    def note_graphql_rate(self, cost: int, remaining: int | None, reset_at: datetime | None) -> None:
+    def note_graphql_rate(
+        self, cost: int, remaining: int | None, reset_at: datetime | None
+    ) -> None:
         """Record the `rateLimit` block of a GraphQL answer (points, not requests)."""
         self.stats.graphql_points += cost
         if remaining is not None:
@@ -281,7 +297,9 @@ class Transport:
             return
         if delay > self.max_wait:
             when = datetime.fromtimestamp(reset, UTC).strftime("%H:%M UTC")
-            raise RateLimitError(f"GitHub {resource} rate limit exhausted until {when}; try again later")
+            raise RateLimitError(
+                f"GitHub {resource} rate limit exhausted until {when}; try again later"
+            )
         log.warning("GitHub %s rate limit exhausted; waiting %.0fs for the reset", resource, delay)
         self._wait(delay)
         self._limits[resource] = (1, 0.0)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
-
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import DateTime, create_engine, event, inspect, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -55,7 +54,8 @@ class Database:
             except OSError as exc:
                 raise StoreError(
                     f"cannot create the directory {path.parent} for the store ({exc.strerror or exc}); "
-                    "choose another place with --db or MATCHER_DATABASE_URL") from None
+                    "choose another place with --db or MATCHER_DATABASE_URL"
+                ) from None
         try:
             self.engine = create_engine(url, future=True)
             if url.startswith("sqlite"):
@@ -67,8 +67,10 @@ class Database:
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot open the store at {_safe(url)}: {_reason(exc)}") from None
         except ImportError as exc:  # the URL names a database driver that is not installed
-            raise StoreError(f"cannot open the store at {_safe(url)}: its driver is not installed "
-                             f"(no module named {exc.name or exc})") from None
+            raise StoreError(
+                f"cannot open the store at {_safe(url)}: its driver is not installed "
+                f"(no module named {exc.name or exc})"
+            ) from None
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
@@ -81,7 +83,9 @@ class Database:
             except OperationalError as exc:
                 # read-only file, full disk, lost server: one line for the user, nothing half-written
                 session.rollback()
-                raise StoreError(f"cannot use the store at {_safe(self.url)}: {_reason(exc)}") from None
+                raise StoreError(
+                    f"cannot use the store at {_safe(self.url)}: {_reason(exc)}"
+                ) from None
             except Exception:
                 session.rollback()
                 raise
@@ -106,7 +110,9 @@ def _add_missing_columns(engine) -> None:
                 if column.name in present:
                     continue
                 kind = column.type.compile(dialect=engine.dialect)
-                connection.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
+                connection.execute(
+                    text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}')
+                )
                 log.info("store upgraded: added column %s.%s", table.name, column.name)
 
 

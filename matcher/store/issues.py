@@ -55,8 +55,17 @@ class UpsertCounts:
 
 
 _FIELDS = (
-    "repo", "number", "title", "body", "state", "language", "created_at", "updated_at",
-    "comments", "claimed", "stars",
+    "repo",
+    "number",
+    "title",
+    "body",
+    "state",
+    "language",
+    "created_at",
+    "updated_at",
+    "comments",
+    "claimed",
+    "stars",
 )
 _LIST_FIELDS = ("labels", "assignees", "linked_prs", "topics", "niches")
 
@@ -88,7 +97,10 @@ def upsert_issues(db: Database, issues: Iterable[Issue]) -> UpsertCounts:
         rows: dict[str, IssueRow] = {}
         for start in range(0, len(urls), 500):
             chunk = urls[start : start + 500]
-            rows.update((row.url, row) for row in session.scalars(select(IssueRow).where(IssueRow.url.in_(chunk))))
+            rows.update(
+                (row.url, row)
+                for row in session.scalars(select(IssueRow).where(IssueRow.url.in_(chunk)))
+            )
         for issue in issues:
             values = _row_values(issue)
             row = rows.get(issue.url)
@@ -107,7 +119,9 @@ def upsert_issues(db: Database, issues: Iterable[Issue]) -> UpsertCounts:
     return counts
 
 
-def load_issues(db: Database, *, open_only: bool = True, repos: Iterable[str] | None = None) -> list[Issue]:
+def load_issues(
+    db: Database, *, open_only: bool = True, repos: Iterable[str] | None = None
+) -> list[Issue]:
     """Stored issues in a stable order (repo, number); `repos` match whatever their case, as on GitHub."""
     query = select(IssueRow).order_by(IssueRow.repo, IssueRow.number)
     if open_only:
@@ -147,12 +161,18 @@ def put_embeddings(db: Database, model: str, vectors: dict[str, np.ndarray]) -> 
         for key, vector in vectors.items():
             if key not in existing:
                 data = np.asarray(vector, dtype=np.float32)
-                session.add(EmbeddingRow(model=model, text_hash=key, dim=data.size, vector=data.tobytes()))
+                session.add(
+                    EmbeddingRow(model=model, text_hash=key, dim=data.size, vector=data.tobytes())
+                )
 
 
 def issues_by_url(db: Database, urls: Iterable[str]) -> list[Issue]:
     """Stored issues with these URLs, open or not (unknown URLs are left out)."""
     wanted = list(set(urls))
     with db.session() as session:
-        rows = session.scalars(select(IssueRow).where(IssueRow.url.in_(wanted))).all() if wanted else []
+        rows = (
+            session.scalars(select(IssueRow).where(IssueRow.url.in_(wanted))).all()
+            if wanted
+            else []
+        )
         return [_to_issue(row) for row in rows]

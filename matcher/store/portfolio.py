@@ -146,9 +146,7 @@ class IdentityRow(Base):
     pending_login: Mapped[str | None] = mapped_column(String, nullable=True)
     pending_login_key: Mapped[str | None] = mapped_column(String, nullable=True, index=True)
     pending_code_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    pending_expires_at: Mapped[datetime | None] = mapped_column(
-        UTCDateTime, nullable=True
-    )
+    pending_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -286,11 +284,7 @@ def claims_for_login(db: Database, login: str) -> list[Claim]:
     )
     with db.session() as session:
         identities = [_identity(r) for r in session.scalars(query)]
-    return [
-        i.claim
-        for i in identities
-        if i.claim is not None and login_key(i.claim.login) == key
-    ]
+    return [i.claim for i in identities if i.claim is not None and login_key(i.claim.login) == key]
 
 
 def verified_identity(db: Database, login: str) -> Identity | None:

@@ -125,12 +125,17 @@ def save_page_progress(db: Database, state: RepoSyncState, signals: Iterable) ->
         existing = {
             row.url: row
             for start in range(0, len(urls), 500)
-            for row in session.scalars(select(IssueSignalsRow).where(IssueSignalsRow.url.in_(urls[start:start + 500])))
+            for row in session.scalars(
+                select(IssueSignalsRow).where(IssueSignalsRow.url.in_(urls[start : start + 500]))
+            )
         }
         for sig in signals:
             values = {
-                "repo": state.repo, "beginner_strength": sig.beginner_strength, "reactions": sig.reactions,
-                "last_activity_at": sig.last_activity_at, "claimed_by": sig.claimed_by,
+                "repo": state.repo,
+                "beginner_strength": sig.beginner_strength,
+                "reactions": sig.reactions,
+                "last_activity_at": sig.last_activity_at,
+                "claimed_by": sig.claimed_by,
                 "claimed_at": sig.claimed_at,
             }
             row = existing.get(sig.url)
@@ -152,14 +157,22 @@ class StoredSignals:
     claimed_at: datetime | None
 
 
-def load_issue_signals(db: Database, repos: Iterable[str] | None = None) -> dict[str, StoredSignals]:
+def load_issue_signals(
+    db: Database, repos: Iterable[str] | None = None
+) -> dict[str, StoredSignals]:
     query = select(IssueSignalsRow)
     if repos is not None:
         query = query.where(IssueSignalsRow.repo.in_(list(repos)))
     with db.session() as session:
         return {
-            r.url: StoredSignals(r.url, r.beginner_strength, r.reactions, r.last_activity_at,
-                                 r.claimed_by, r.claimed_at)
+            r.url: StoredSignals(
+                r.url,
+                r.beginner_strength,
+                r.reactions,
+                r.last_activity_at,
+                r.claimed_by,
+                r.claimed_at,
+            )
             for r in session.scalars(query)
         }
 
@@ -180,8 +193,12 @@ class RepoMetaRecord:
 def save_repo_meta(db: Database, record: RepoMetaRecord) -> bool:
     """Insert or update a repository's metadata; True when something changed."""
     values = {
-        "description": record.description, "stars": record.stars, "language": record.language,
-        "topics": list(record.topics), "niches": list(record.niches), "archived": record.archived,
+        "description": record.description,
+        "stars": record.stars,
+        "language": record.language,
+        "topics": list(record.topics),
+        "niches": list(record.niches),
+        "archived": record.archived,
         "source": record.source,
     }
     with db.session() as session:
@@ -203,14 +220,28 @@ def load_repo_meta(db: Database, repos: Iterable[str] | None = None) -> dict[str
         query = query.where(RepoMetaRow.repo.in_(list(repos)))
     with db.session() as session:
         return {
-            r.repo: RepoMetaRecord(r.repo, r.description, r.stars, r.language, tuple(r.topics or ()),
-                                   tuple(r.niches or ()), r.archived, r.source, r.updated_at)
+            r.repo: RepoMetaRecord(
+                r.repo,
+                r.description,
+                r.stars,
+                r.language,
+                tuple(r.topics or ()),
+                tuple(r.niches or ()),
+                r.archived,
+                r.source,
+                r.updated_at,
+            )
             for r in session.scalars(query)
         }
 
 
 def refresh_issue_repo_fields(
-    db: Database, repo: str, *, stars: int | None, topics: tuple[str, ...], language: str | None,
+    db: Database,
+    repo: str,
+    *,
+    stars: int | None,
+    topics: tuple[str, ...],
+    language: str | None,
     niches: tuple[str, ...],
 ) -> int:
     """Copy changed repository fields onto every stored issue of the repository; rows touched."""
@@ -226,7 +257,9 @@ def refresh_issue_repo_fields(
 def stored_states(db: Database, repo: str) -> dict[str, str]:
     """url -> state of every stored issue of a repository."""
     with db.session() as session:
-        return dict(session.execute(select(IssueRow.url, IssueRow.state).where(IssueRow.repo == repo)).all())
+        return dict(
+            session.execute(select(IssueRow.url, IssueRow.state).where(IssueRow.repo == repo)).all()
+        )
 
 
 def mark_unlisted(db: Database, urls: Iterable[str], state: str = "unlisted") -> int:

@@ -146,14 +146,20 @@ async def test_refused_sync_is_one_config_error_not_a_traceback(db_url, bot_sett
     bot.db.close()
 
 
-async def test_model_is_loaded_once_in_the_background_at_start(db_url, bot_settings, settings, monkeypatch, caplog):
+async def test_model_is_loaded_once_in_the_background_at_start(
+    db_url, bot_settings, settings, monkeypatch, caplog
+):
     import matcher.engine
     from matcher.errors import ModelLoadError
     from tests.bot.fakes import HashingEmbedder
 
     loads = []
-    monkeypatch.setattr(matcher.engine, "load_embedder", lambda name: loads.append(name) or HashingEmbedder())
-    bot = MatchBot(settings=bot_settings, db=Database(db_url), engine=MatchEngine(Database(db_url), settings))
+    monkeypatch.setattr(
+        matcher.engine, "load_embedder", lambda name: loads.append(name) or HashingEmbedder()
+    )
+    bot = MatchBot(
+        settings=bot_settings, db=Database(db_url), engine=MatchEngine(Database(db_url), settings)
+    )
     await bot.warm_up_model()
     assert bot.engine.embedder.name == "test-hashing-256"
     assert loads == [settings.model]  # loaded once, at start, not again on use
@@ -162,6 +168,8 @@ async def test_model_is_loaded_once_in_the_background_at_start(db_url, bot_setti
         raise ModelLoadError("cannot load embedding model 'x'")
 
     monkeypatch.setattr(matcher.engine, "load_embedder", broken)
-    bot = MatchBot(settings=bot_settings, db=Database(db_url), engine=MatchEngine(Database(db_url), settings))
+    bot = MatchBot(
+        settings=bot_settings, db=Database(db_url), engine=MatchEngine(Database(db_url), settings)
+    )
     await bot.warm_up_model()  # logged, not raised: /suggest reports it to whoever asks
     assert "embedding model not loaded: cannot load embedding model 'x'" in caplog.text

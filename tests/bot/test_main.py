@@ -26,7 +26,10 @@ def run_bot(**env):
 @pytest.mark.parametrize(
     "env, expected",
     [
-        ({}, "error: no Discord token: set DISCORD_TOKEN or DISCORD_TOKEN_FILE (see the README, Discord bot)"),
+        (
+            {},
+            "error: no Discord token: set DISCORD_TOKEN or DISCORD_TOKEN_FILE (see the README, Discord bot)",
+        ),
         (
             {"DISCORD_TOKEN": "s3cret-but-wrong"},
             "error: DISCORD_TOKEN: the Discord token is malformed",

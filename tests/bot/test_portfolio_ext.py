@@ -46,12 +46,17 @@ async def test_link_verify_then_portfolio_embed_with_chart(world, fake):  # noqa
     result = await alice.slash(channel, "portfolio")
     sent = (result.followups or [result.response])[-1]
     embed = sent.embeds[0]
-    assert embed.title == "Contributions of @ada" and "**2** merged pull requests" in embed.description
+    assert (
+        embed.title == "Contributions of @ada" and "**2** merged pull requests" in embed.description
+    )
     assert embed.image.url == "attachment://portfolio.png"
     [attachment] = sent.attachments
     assert attachment.filename == "portfolio.png" and attachment.size > 1000
     assert env.backend.cdn.get(attachment.url)[:4] == b"\x89PNG"
-    assert "https://github.com/acme/vision/pull/21" in {f.name: f.value for f in embed.fields}["Latest"]
+    assert (
+        "https://github.com/acme/vision/pull/21"
+        in {f.name: f.value for f in embed.fields}["Latest"]
+    )
 
 
 async def test_wrong_code_is_refused(world, fake):  # noqa: F811
@@ -80,7 +85,10 @@ async def test_new_merge_is_congratulated_by_dm_once(world, fake):  # noqa: F811
     await env.advance_time(HOUR + 1)
     dms = bot_dms(alice)
     assert len(dms) == 1
-    assert "Congratulations" in dms[0].content and "https://github.com/acme/vision/pull/30" in dms[0].content
+    assert (
+        "Congratulations" in dms[0].content
+        and "https://github.com/acme/vision/pull/30" in dms[0].content
+    )
 
     await env.advance_time(HOUR + 1)  # nothing new: no second message
     assert len(bot_dms(alice)) == 1

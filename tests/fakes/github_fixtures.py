@@ -1,6 +1,6 @@
 """Fixtures around the fake GitHub server; import them into a test module:
 
-    from tests.fakes.github_fixtures import fake_github, sync_env  # noqa: F401
+from tests.fakes.github_fixtures import fake_github, sync_env  # noqa: F401
 """
 
 from __future__ import annotations
@@ -29,8 +29,14 @@ def fake_github():
 
 def fake_settings(server: FakeGitHub, **github) -> Settings:
     """Settings pointing at the fake, with a short timeout (1.5 s) so a hang costs little but a busy machine is not a hang."""
-    options = {"api_url": server.url, "graphql_url": server.graphql_url, "timeout_seconds": 1.5,
-               "max_retries": 4, "repos_per_query": 10, "issues_per_repo": 100}
+    options = {
+        "api_url": server.url,
+        "graphql_url": server.graphql_url,
+        "timeout_seconds": 1.5,
+        "max_retries": 4,
+        "repos_per_query": 10,
+        "issues_per_repo": 100,
+    }
     options.update(github)
     return load_settings(github=options)
 
@@ -45,7 +51,9 @@ class SleepRecorder:
         self.waits.append(seconds)
 
 
-def fake_client(server: FakeGitHub, settings: Settings | None = None, token: str = TOKEN, **options) -> GitHubClient:
+def fake_client(
+    server: FakeGitHub, settings: Settings | None = None, token: str = TOKEN, **options
+) -> GitHubClient:
     settings = settings or fake_settings(server)
     options.setdefault("sleep", SleepRecorder())
     options.setdefault("backoff_base", 0.01)
@@ -67,13 +75,27 @@ class SyncEnv:
     def run(self, **kwargs) -> SyncReport:
         client_options = kwargs.pop("client_options", {})
         with fake_client(self.server, self.settings, **client_options) as client:
-            report = sync(self.db, self.settings, client, self.embedder, catalog=self.catalog,
-                          label_names=LABELS, **kwargs)
+            report = sync(
+                self.db,
+                self.settings,
+                client,
+                self.embedder,
+                catalog=self.catalog,
+                label_names=LABELS,
+                **kwargs,
+            )
         self.reports.append(report)
         return report
 
 
-LABELS = ["good first issue", "good-first-issue", "help wanted", "documentation", "easy", "Good First Issue"]
+LABELS = [
+    "good first issue",
+    "good-first-issue",
+    "help wanted",
+    "documentation",
+    "easy",
+    "Good First Issue",
+]
 
 
 def make_env(server: FakeGitHub, db_path, repos: int = 50, issues: int = 20, **github) -> SyncEnv:

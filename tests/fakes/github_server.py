@@ -98,52 +98,102 @@ def load_exchanges(name: str, root: Path = EXAMPLES) -> list[Exchange]:
         if not lines[i].strip():
             i += 1
             continue
-        block = lines[i:i + 10]
+        block = lines[i : i + 10]
         if len(block) < 10:
             block += [""] * (10 - len(block))
-        out.append(Exchange(
-            method=block[1], path=block[4], request_headers=ast.literal_eval(block[5]),
-            request_body=None if block[6] == "None" else block[6], status=int(block[7]),
-            headers=ast.literal_eval(block[8]), body=block[9],
-        ))
+        out.append(
+            Exchange(
+                method=block[1],
+                path=block[4],
+                request_headers=ast.literal_eval(block[5]),
+                request_body=None if block[6] == "None" else block[6],
+                status=int(block[7]),
+                headers=ast.literal_eval(block[8]),
+                body=block[9],
+            )
+        )
         i += 10
     return out
 
 
 _MINIMAL = {
-    "repo": {"id": 1, "node_id": "R_1", "name": "PyGithub", "full_name": "PyGithub/PyGithub",
-             "private": False, "owner": {"login": "PyGithub", "id": 1, "type": "Organization",
-                                         "url": "https://api.github.com/users/PyGithub"},
-             "html_url": "https://github.com/PyGithub/PyGithub", "description": "",
-             "fork": False, "url": "https://api.github.com/repos/PyGithub/PyGithub",
-             "created_at": "2012-02-25T12:53:47Z", "updated_at": "2024-09-17T06:27:32Z",
-             "stargazers_count": 0, "watchers_count": 0, "language": None, "archived": False,
-             "topics": [], "open_issues_count": 0, "default_branch": "main"},
-    "user": {"login": "jacquev6", "id": 327146, "type": "User", "name": "Vincent Jacques",
-             "url": "https://api.github.com/users/jacquev6", "html_url": "https://github.com/jacquev6",
-             "public_repos": 13},
-    "issue": {"url": "https://api.github.com/repos/PyGithub/PyGithub/issues/28", "number": 28,
-              "html_url": "https://github.com/PyGithub/PyGithub/issues/28", "title": "",
-              "user": {"login": "jacquev6"}, "labels": [], "state": "open", "assignee": None,
-              "assignees": [], "comments": 0, "created_at": "2012-05-19T10:38:23Z",
-              "updated_at": "2012-05-19T10:38:23Z", "closed_at": None, "body": ""},
+    "repo": {
+        "id": 1,
+        "node_id": "R_1",
+        "name": "PyGithub",
+        "full_name": "PyGithub/PyGithub",
+        "private": False,
+        "owner": {
+            "login": "PyGithub",
+            "id": 1,
+            "type": "Organization",
+            "url": "https://api.github.com/users/PyGithub",
+        },
+        "html_url": "https://github.com/PyGithub/PyGithub",
+        "description": "",
+        "fork": False,
+        "url": "https://api.github.com/repos/PyGithub/PyGithub",
+        "created_at": "2012-02-25T12:53:47Z",
+        "updated_at": "2024-09-17T06:27:32Z",
+        "stargazers_count": 0,
+        "watchers_count": 0,
+        "language": None,
+        "archived": False,
+        "topics": [],
+        "open_issues_count": 0,
+        "default_branch": "main",
+    },
+    "user": {
+        "login": "jacquev6",
+        "id": 327146,
+        "type": "User",
+        "name": "Vincent Jacques",
+        "url": "https://api.github.com/users/jacquev6",
+        "html_url": "https://github.com/jacquev6",
+        "public_repos": 13,
+    },
+    "issue": {
+        "url": "https://api.github.com/repos/PyGithub/PyGithub/issues/28",
+        "number": 28,
+        "html_url": "https://github.com/PyGithub/PyGithub/issues/28",
+        "title": "",
+        "user": {"login": "jacquev6"},
+        "labels": [],
+        "state": "open",
+        "assignee": None,
+        "assignees": [],
+        "comments": 0,
+        "created_at": "2012-05-19T10:38:23Z",
+        "updated_at": "2012-05-19T10:38:23Z",
+        "closed_at": None,
+        "body": "",
+    },
     "search": {"total_count": 0, "incomplete_results": False, "items": []},
-    "rate_limit": {"resources": {"core": {"limit": 5000, "used": 0, "remaining": 5000, "reset": 0},
-                                 "search": {"limit": 30, "used": 0, "remaining": 30, "reset": 0},
-                                 "graphql": {"limit": 5000, "used": 0, "remaining": 5000, "reset": 0}},
-                   "rate": {"limit": 5000, "used": 0, "remaining": 5000, "reset": 0}},
+    "rate_limit": {
+        "resources": {
+            "core": {"limit": 5000, "used": 0, "remaining": 5000, "reset": 0},
+            "search": {"limit": 30, "used": 0, "remaining": 30, "reset": 0},
+            "graphql": {"limit": 5000, "used": 0, "remaining": 5000, "reset": 0},
+        },
+        "rate": {"limit": 5000, "used": 0, "remaining": 5000, "reset": 0},
+    },
     "bad_credentials": {"message": "Bad credentials", "documentation_url": DOCS},
     "not_found": {"message": "Not Found", "documentation_url": DOCS},
-    "abuse": {"documentation_url": "https://developer.github.com/v3/#abuse-rate-limits",
-              "message": "You have triggered an abuse detection mechanism. Please wait a few minutes "
-                         "before you try again."},
+    "abuse": {
+        "documentation_url": "https://developer.github.com/v3/#abuse-rate-limits",
+        "message": "You have triggered an abuse detection mechanism. Please wait a few minutes "
+        "before you try again.",
+    },
     "primary": {"message": "API rate limit exceeded for user ID 1.", "documentation_url": DOCS},
     "server_error": {"error": "Server Error"},
 }
 
 _FROM_REPLAY = {
-    "repo": ("Issue.setUp", 0), "issue": ("Issue.setUp", 1), "user": ("SpecificExceptions.testUnknownObject", 0),
-    "search": ("Search.testSearchRepos", 0), "rate_limit": ("RateLimiting.testGetRateLimit", 0),
+    "repo": ("Issue.setUp", 0),
+    "issue": ("Issue.setUp", 1),
+    "user": ("SpecificExceptions.testUnknownObject", 0),
+    "search": ("Search.testSearchRepos", 0),
+    "rate_limit": ("RateLimiting.testGetRateLimit", 0),
     "bad_credentials": ("SpecificExceptions.testBadCredentials", 0),
     "not_found": ("Exceptions.testUnknownUser", 0),
     "abuse": ("SpecificExceptions.testAuthenticatedRateLimitExceeded", 1),
@@ -229,7 +279,9 @@ class State:
     budgets: dict[str, Budget] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
-    clock: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0) - timedelta(days=1))
+    clock: datetime = field(
+        default_factory=lambda: datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
+    )
 
     def tick(self) -> datetime:
         """A strictly increasing 'now' for mutations (one second per change)."""
@@ -356,10 +408,28 @@ class Response:
 # --------------------------------------------------------------------------------------------
 # The server
 
-_ML_WORDS = ["tokenizer", "dataloader", "docstring", "CUDA kernel", "type hints", "unit test",
-             "notebook", "benchmark", "logging", "CLI flag", "metric", "augmentation", "scheduler",
-             "checkpoint", "quantization", "plotting", "README", "example script", "error message",
-             "deprecation warning"]
+_ML_WORDS = [
+    "tokenizer",
+    "dataloader",
+    "docstring",
+    "CUDA kernel",
+    "type hints",
+    "unit test",
+    "notebook",
+    "benchmark",
+    "logging",
+    "CLI flag",
+    "metric",
+    "augmentation",
+    "scheduler",
+    "checkpoint",
+    "quantization",
+    "plotting",
+    "README",
+    "example script",
+    "error message",
+    "deprecation warning",
+]
 
 
 def _iso(value: datetime) -> str:
@@ -382,7 +452,11 @@ class FakeGitHub:
             ("GET", re.compile(r"^/user$"), self._get_viewer),
             ("GET", re.compile(r"^/users/(?P<login>[^/]+)$"), self._get_user),
             ("GET", re.compile(r"^/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)$"), self._get_repo),
-            ("GET", re.compile(r"^/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)/issues$"), self._get_issues),
+            (
+                "GET",
+                re.compile(r"^/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)/issues$"),
+                self._get_issues,
+            ),
             ("GET", re.compile(r"^/search/repositories$"), self._search_repos),
             ("GET", re.compile(r"^/rate_limit$"), self._rate_limit),
         ]
@@ -404,8 +478,12 @@ class FakeGitHub:
         return f"{self.url}/graphql"
 
     def start(self) -> FakeGitHub:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="fake-github", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="fake-github",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -438,14 +516,29 @@ class FakeGitHub:
             self.state.repos[full_name.lower()] = repo
             return repo
 
-    def add_issue(self, repo: str, title: str, *, labels=("good first issue",), body: str = "",
-                  updated_at: datetime | None = None, **fields: Any) -> FakeIssue:
+    def add_issue(
+        self,
+        repo: str,
+        title: str,
+        *,
+        labels=("good first issue",),
+        body: str = "",
+        updated_at: datetime | None = None,
+        **fields: Any,
+    ) -> FakeIssue:
         with self.state.lock:
             number = 1 + max((i.number for i in self.state.repo_issues(repo)), default=0)
             when = updated_at or self.state.tick()
-            issue = FakeIssue(repo=self.state.repos[repo.lower()].full_name, number=number, title=title,
-                              body=body, labels=list(labels), created_at=fields.pop("created_at", when),
-                              updated_at=when, **fields)
+            issue = FakeIssue(
+                repo=self.state.repos[repo.lower()].full_name,
+                number=number,
+                title=title,
+                body=body,
+                labels=list(labels),
+                created_at=fields.pop("created_at", when),
+                updated_at=when,
+                **fields,
+            )
             self.state.issues[issue.url] = issue
             return issue
 
@@ -458,24 +551,37 @@ class FakeGitHub:
         base = self.state.clock - timedelta(days=30)
         for r in range(repos):
             name = f"ml-org{r % 7}/project-{r:03d}"
-            self.add_repo(name, description=f"Project {r}: a library for {_ML_WORDS[r % 20]}s",
-                          stars=100 * (r + 1), language=["Python", "C++", "Rust"][r % 3],
-                          topics=["machine-learning", ["nlp", "vision", "deep-learning"][r % 3]])
+            self.add_repo(
+                name,
+                description=f"Project {r}: a library for {_ML_WORDS[r % 20]}s",
+                stars=100 * (r + 1),
+                language=["Python", "C++", "Rust"][r % 3],
+                topics=["machine-learning", ["nlp", "vision", "deep-learning"][r % 3]],
+            )
             names.append(name)
             for k in range(issues_per_repo):
                 word = _ML_WORDS[(r + k) % len(_ML_WORDS)]
                 self.add_issue(
-                    name, f"Improve the {word} of project {r} (task {k})",
+                    name,
+                    f"Improve the {word} of project {r} (task {k})",
                     labels=[beginner[k % len(beginner)], "enhancement"],
                     body=f"The {word} needs work. Steps: read the code, add a test, open a PR. #{k}",
-                    updated_at=base + timedelta(minutes=r * 100 + k), reactions=k % 3,
+                    updated_at=base + timedelta(minutes=r * 100 + k),
+                    reactions=k % 3,
                 )
             for k in range(noise):
-                self.add_issue(name, f"Hard refactor {k} of project {r}", labels=["bug", "difficulty: hard"],
-                               updated_at=base + timedelta(minutes=r * 100 + 50 + k))
-                closed = self.add_issue(name, f"Old beginner task {k} of project {r}",
-                                        labels=["good first issue"],
-                                        updated_at=base + timedelta(minutes=r * 100 + 60 + k))
+                self.add_issue(
+                    name,
+                    f"Hard refactor {k} of project {r}",
+                    labels=["bug", "difficulty: hard"],
+                    updated_at=base + timedelta(minutes=r * 100 + 50 + k),
+                )
+                closed = self.add_issue(
+                    name,
+                    f"Old beginner task {k} of project {r}",
+                    labels=["good first issue"],
+                    updated_at=base + timedelta(minutes=r * 100 + 60 + k),
+                )
                 closed.state = "CLOSED"
         return names
 
@@ -522,7 +628,9 @@ class FakeGitHub:
         """Route a request; returns the response and the fault to apply (None if none)."""
         is_graphql = req.path == "/graphql"
         target = "graphql" if is_graphql else "rest"
-        resource = "graphql" if is_graphql else ("search" if req.path.startswith("/search/") else "core")
+        resource = (
+            "graphql" if is_graphql else ("search" if req.path.startswith("/search/") else "core")
+        )
         if not self._authorized(req):
             return Response(401, self.template("bad_credentials")), None
         fault = self.faults.take(target)
@@ -563,22 +671,33 @@ class FakeGitHub:
 
     def _limit_headers(self, resource: str) -> dict[str, str]:
         b = self.state.budget(resource)
-        return {"X-RateLimit-Limit": str(b.limit), "X-RateLimit-Remaining": str(b.remaining),
-                "X-RateLimit-Reset": str(b.reset), "X-RateLimit-Used": str(b.limit - b.remaining),
-                "X-RateLimit-Resource": resource}
+        return {
+            "X-RateLimit-Limit": str(b.limit),
+            "X-RateLimit-Remaining": str(b.remaining),
+            "X-RateLimit-Reset": str(b.reset),
+            "X-RateLimit-Used": str(b.limit - b.remaining),
+            "X-RateLimit-Resource": resource,
+        }
 
     def _fault_response(self, fault: str, resource: str) -> Response:
         wait = str(self.faults.retry_after)
         if fault == "secondary":
             return Response(403, self.template("abuse"), {"Retry-After": wait})
         if fault == "429":
-            return Response(429, {"message": "You have exceeded a secondary rate limit.",
-                                  "documentation_url": DOCS}, {"Retry-After": wait})
+            return Response(
+                429,
+                {"message": "You have exceeded a secondary rate limit.", "documentation_url": DOCS},
+                {"Retry-After": wait},
+            )
         if fault == "primary":
             b = self.state.budget(resource)
             headers = self._limit_headers(resource)
-            headers.update({"X-RateLimit-Remaining": "0",
-                            "X-RateLimit-Reset": str(int(time.time()) + self.faults.retry_after)})
+            headers.update(
+                {
+                    "X-RateLimit-Remaining": "0",
+                    "X-RateLimit-Reset": str(int(time.time()) + self.faults.retry_after),
+                }
+            )
             del b  # the budget itself is not spent; the header says it is, for one answer
             return Response(403, self.template("primary"), headers)
         return Response(int(fault), self.template("server_error"))
@@ -596,12 +715,28 @@ class FakeGitHub:
         template = self.template("repo")
         old = template.get("full_name", "PyGithub/PyGithub")
         owner, name = repo.full_name.split("/")
-        data = self._rewrite(template, {old: repo.full_name, "https://api.github.com": self.url,
-                                        f"/{old.split('/')[0]}\"": f"/{owner}\""})
-        data.update(id=repo.id, name=name, full_name=repo.full_name, description=repo.description,
-                    stargazers_count=repo.stars, watchers_count=repo.stars, language=repo.language,
-                    topics=list(repo.topics), archived=repo.archived,
-                    open_issues_count=sum(i.state == "OPEN" for i in self.state.repo_issues(repo.full_name)))
+        data = self._rewrite(
+            template,
+            {
+                old: repo.full_name,
+                "https://api.github.com": self.url,
+                f'/{old.split("/")[0]}"': f'/{owner}"',
+            },
+        )
+        data.update(
+            id=repo.id,
+            name=name,
+            full_name=repo.full_name,
+            description=repo.description,
+            stargazers_count=repo.stars,
+            watchers_count=repo.stars,
+            language=repo.language,
+            topics=list(repo.topics),
+            archived=repo.archived,
+            open_issues_count=sum(
+                i.state == "OPEN" for i in self.state.repo_issues(repo.full_name)
+            ),
+        )
         if isinstance(data.get("owner"), dict):
             data["owner"]["login"] = owner
         data.pop("parent", None)
@@ -634,12 +769,18 @@ class FakeGitHub:
         data = self._rewrite(self.template("issue"), {"https://api.github.com": self.url})
         data.update(
             url=f"{self.url}/repos/{issue.repo}/issues/{issue.number}",
-            repository_url=f"{self.url}/repos/{issue.repo}", html_url=issue.url, number=issue.number,
-            title=issue.title, body=issue.body, state=issue.state.lower(),
+            repository_url=f"{self.url}/repos/{issue.repo}",
+            html_url=issue.url,
+            number=issue.number,
+            title=issue.title,
+            body=issue.body,
+            state=issue.state.lower(),
             labels=[{"name": n, "color": "7057ff", "default": False} for n in issue.labels],
             assignee={"login": issue.assignees[0]} if issue.assignees else None,
-            assignees=[{"login": a} for a in issue.assignees], comments=len(issue.comments),
-            created_at=_iso(issue.created_at), updated_at=_iso(issue.updated_at),
+            assignees=[{"login": a} for a in issue.assignees],
+            comments=len(issue.comments),
+            created_at=_iso(issue.created_at),
+            updated_at=_iso(issue.updated_at),
             closed_at=None if issue.state == "OPEN" else _iso(issue.updated_at),
         )
         for key in ("pull_request", "milestone", "closed_by"):
@@ -651,7 +792,9 @@ class FakeGitHub:
         if repo.lower() not in self.state.repos:
             return Response(404, self.template("not_found"))
         state = req.query.get("state", ["open"])[0]
-        issues = [i for i in self.state.repo_issues(repo) if state == "all" or i.state.lower() == state]
+        issues = [
+            i for i in self.state.repo_issues(repo) if state == "all" or i.state.lower() == state
+        ]
         issues.sort(key=lambda i: i.created_at, reverse=True)
         return self._paged(req, [self.issue_payload(i) for i in issues], envelope=None)
 
@@ -668,13 +811,21 @@ class FakeGitHub:
             elif term.startswith("archived:"):
                 archived = term.endswith("true")
             elif ":" in term:
-                return Response(422, {"message": "Validation Failed", "errors": [
-                    {"message": f"unsupported qualifier in this fake: {term}"}], "documentation_url": DOCS})
+                return Response(
+                    422,
+                    {
+                        "message": "Validation Failed",
+                        "errors": [{"message": f"unsupported qualifier in this fake: {term}"}],
+                        "documentation_url": DOCS,
+                    },
+                )
             else:
                 words.append(term.lower())
         found = [
-            r for r in self.state.repos.values()
-            if all(t in [x.lower() for x in r.topics] for t in topics) and r.stars >= min_stars
+            r
+            for r in self.state.repos.values()
+            if all(t in [x.lower() for x in r.topics] for t in topics)
+            and r.stars >= min_stars
             and (archived is None or r.archived == archived)
             and all(w in (r.full_name + " " + r.description).lower() for w in words)
         ]
@@ -690,7 +841,7 @@ class FakeGitHub:
         per_page = max(1, min(100, int(req.query.get("per_page", ["30"])[0])))
         page = max(1, int(req.query.get("page", ["1"])[0]))
         last = max(1, -(-len(items) // per_page))
-        chunk = items[(page - 1) * per_page: page * per_page]
+        chunk = items[(page - 1) * per_page : page * per_page]
         links = []
 
         def link(n: int, rel: str) -> str:
@@ -714,10 +865,16 @@ class FakeGitHub:
         for name, res in data.get("resources", {}).items():
             if isinstance(res, dict):
                 b = self.state.budget(name)
-                res.update(limit=b.limit, remaining=b.remaining, used=b.limit - b.remaining, reset=b.reset)
+                res.update(
+                    limit=b.limit, remaining=b.remaining, used=b.limit - b.remaining, reset=b.reset
+                )
         core = self.state.budget("core")
-        data["rate"] = {"limit": core.limit, "remaining": core.remaining,
-                        "used": core.limit - core.remaining, "reset": core.reset}
+        data["rate"] = {
+            "limit": core.limit,
+            "remaining": core.remaining,
+            "used": core.limit - core.remaining,
+            "reset": core.reset,
+        }
         return Response(200, data)
 
     # -- GraphQL --------------------------------------------------------------------------------
@@ -728,15 +885,23 @@ class FakeGitHub:
         except ValueError:
             return Response(400, {"message": "Problems parsing JSON", "documentation_url": DOCS})
         if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
-            return Response(200, {"errors": [{"message": "A query attribute must be specified and "
-                                              "must be a string."}]})
+            return Response(
+                200,
+                {
+                    "errors": [
+                        {"message": "A query attribute must be specified and must be a string."}
+                    ]
+                },
+            )
         variables = payload.get("variables") or {}
         try:
             doc = gql.parse(payload["query"])
         except gql.GraphQLSyntaxError as exc:
             return Response(200, {"errors": [{"message": str(exc)}]})
         if len(doc.operations) != 1:
-            return Response(200, {"errors": [{"message": "This fake runs exactly one operation per document"}]})
+            return Response(
+                200, {"errors": [{"message": "This fake runs exactly one operation per document"}]}
+            )
         op = doc.operations[0]
         errors = gql.validate(doc, op)
         if errors:
@@ -746,7 +911,9 @@ class FakeGitHub:
             return Response(200, {"errors": errors})
         budget = self.state.budget("graphql")
         if budget.remaining < points:
-            return Response(200, {"errors": [{"type": "RATE_LIMITED", "message": "API rate limit exceeded"}]})
+            return Response(
+                200, {"errors": [{"type": "RATE_LIMITED", "message": "API rate limit exceeded"}]}
+            )
         budget.remaining -= points
         self.stats.graphql_points += points
         root = self._root(points)
@@ -758,38 +925,58 @@ class FakeGitHub:
 
     def _root(self, points: int) -> gql.Obj:
         budget = self.state.budget("graphql")
-        rate = gql.Obj("RateLimit", cost=points, remaining=budget.remaining, limit=budget.limit,
-                       used=budget.limit - budget.remaining, nodeCount=0,
-                       resetAt=_iso(datetime.fromtimestamp(budget.reset, UTC)))
+        rate = gql.Obj(
+            "RateLimit",
+            cost=points,
+            remaining=budget.remaining,
+            limit=budget.limit,
+            used=budget.limit - budget.remaining,
+            nodeCount=0,
+            resetAt=_iso(datetime.fromtimestamp(budget.reset, UTC)),
+        )
 
         def repository(args):
             full = f"{args.get('owner')}/{args.get('name')}"
             repo = self.state.repos.get(full.lower())
             if repo is None:
-                raise gql.ExecutionError(f"Could not resolve to a Repository with the name '{full}'.",
-                                         "NOT_FOUND")
+                raise gql.ExecutionError(
+                    f"Could not resolve to a Repository with the name '{full}'.", "NOT_FOUND"
+                )
             return self._repo_obj(repo)
 
-        return gql.Obj("Query", rateLimit=rate, repository=repository,
-                       viewer=gql.Obj("User", login="fake-viewer"))
+        return gql.Obj(
+            "Query",
+            rateLimit=rate,
+            repository=repository,
+            viewer=gql.Obj("User", login="fake-viewer"),
+        )
 
     def _repo_obj(self, repo: Repo) -> gql.Obj:
         owner, name = repo.full_name.split("/")
 
         def topics(args):
-            nodes = [gql.Obj("RepositoryTopic", topic=gql.Obj("Topic", name=t)) for t in repo.topics]
+            nodes = [
+                gql.Obj("RepositoryTopic", topic=gql.Obj("Topic", name=t)) for t in repo.topics
+            ]
             return _list_connection("RepositoryTopic", nodes, args)
 
         def issues(args):
             return self._issue_connection(repo, args)
 
         return gql.Obj(
-            "Repository", id=f"R_{repo.id}", name=name, nameWithOwner=repo.full_name,
-            url=f"https://github.com/{repo.full_name}", description=repo.description or None,
-            stargazerCount=repo.stars, isArchived=repo.archived, isFork=False,
+            "Repository",
+            id=f"R_{repo.id}",
+            name=name,
+            nameWithOwner=repo.full_name,
+            url=f"https://github.com/{repo.full_name}",
+            description=repo.description or None,
+            stargazerCount=repo.stars,
+            isArchived=repo.archived,
+            isFork=False,
             owner=gql.Obj("User", login=owner),
             primaryLanguage=gql.Obj("Language", name=repo.language) if repo.language else None,
-            repositoryTopics=topics, issues=issues,
+            repositoryTopics=topics,
+            issues=issues,
         )
 
     def _issue_connection(self, repo: Repo, args: dict) -> gql.Obj:
@@ -799,16 +986,21 @@ class FakeGitHub:
         since = filters.get("since")
         order = args.get("orderBy") or {"field": "CREATED_AT", "direction": "ASC"}
         if order.get("field") not in ("CREATED_AT", "UPDATED_AT", "COMMENTS"):
-            raise gql.ExecutionError(f"Unknown IssueOrderField {order.get('field')!r}", "INVALID_ARGUMENT")
+            raise gql.ExecutionError(
+                f"Unknown IssueOrderField {order.get('field')!r}", "INVALID_ARGUMENT"
+            )
         since_dt = None
         if since is not None:
             try:
                 since_dt = datetime.fromisoformat(str(since).replace("Z", "+00:00"))
             except ValueError:
-                raise gql.ExecutionError(f"Argument 'since' is not a DateTime: {since!r}", "INVALID_ARGUMENT") from None
+                raise gql.ExecutionError(
+                    f"Argument 'since' is not a DateTime: {since!r}", "INVALID_ARGUMENT"
+                ) from None
         wanted = {x.lower() for x in labels} if labels is not None else None
         pool = [
-            i for i in self.state.repo_issues(repo.full_name)
+            i
+            for i in self.state.repo_issues(repo.full_name)
             if (states is None or i.state in states)
             and (wanted is None or any(x.lower() in wanted for x in i.labels))
             and (since_dt is None or i.updated_at >= since_dt)
@@ -822,38 +1014,77 @@ class FakeGitHub:
 
         pool.sort(key=key, reverse=descending)
         keys = [key(i) for i in pool]
-        nodes, cursors, info = gql.paginate(pool, keys, args, _encode_cursor, _decode_cursor,
-                                            descending=descending)
+        nodes, cursors, info = gql.paginate(
+            pool, keys, args, _encode_cursor, _decode_cursor, descending=descending
+        )
         corrupt = repo.full_name.lower() in {r.lower() for r in self.corrupt_repos}
         objs = [self._issue_obj(i, corrupt) for i in nodes]
-        self.stats.pages.append(IssuePage(repo.full_name, args.get("first"), args.get("after"), since,
-                                          len(nodes), bool(info.fields["hasNextPage"])))
-        return gql.Obj("IssueConnection", totalCount=len(pool), pageInfo=info, nodes=objs,
-                       edges=[gql.Obj("IssueEdge", cursor=c, node=o) for c, o in zip(cursors, objs, strict=True)])
+        self.stats.pages.append(
+            IssuePage(
+                repo.full_name,
+                args.get("first"),
+                args.get("after"),
+                since,
+                len(nodes),
+                bool(info.fields["hasNextPage"]),
+            )
+        )
+        return gql.Obj(
+            "IssueConnection",
+            totalCount=len(pool),
+            pageInfo=info,
+            nodes=objs,
+            edges=[
+                gql.Obj("IssueEdge", cursor=c, node=o) for c, o in zip(cursors, objs, strict=True)
+            ],
+        )
 
     def _issue_obj(self, issue: FakeIssue, corrupt: bool = False) -> gql.Obj:
         def labels(args):
-            return _list_connection("Label", [gql.Obj("Label", name=n, color="7057ff") for n in issue.labels], args)
+            return _list_connection(
+                "Label", [gql.Obj("Label", name=n, color="7057ff") for n in issue.labels], args
+            )
 
         def assignees(args):
-            return _list_connection("User", [gql.Obj("User", login=a) for a in issue.assignees], args)
+            return _list_connection(
+                "User", [gql.Obj("User", login=a) for a in issue.assignees], args
+            )
 
         def comments(args):
-            nodes = [gql.Obj("IssueComment", body=c.body, createdAt=_iso(c.created_at),
-                             updatedAt=_iso(c.created_at), author=gql.Obj("User", login=c.author))
-                     for c in issue.comments]
+            nodes = [
+                gql.Obj(
+                    "IssueComment",
+                    body=c.body,
+                    createdAt=_iso(c.created_at),
+                    updatedAt=_iso(c.created_at),
+                    author=gql.Obj("User", login=c.author),
+                )
+                for c in issue.comments
+            ]
             return _list_connection("IssueComment", nodes, args)
 
         def reactions(args):
-            return _list_connection("Reaction", [gql.Obj("Reaction", content="THUMBS_UP")] * issue.reactions, args)
+            return _list_connection(
+                "Reaction", [gql.Obj("Reaction", content="THUMBS_UP")] * issue.reactions, args
+            )
 
         def pr_obj(pr: PullRef) -> gql.Obj:
-            return gql.Obj("PullRequest", url=pr.url, number=pr.number, state=pr.state,
-                           title=f"Fix #{issue.number}", isDraft=False, merged=pr.state == "MERGED")
+            return gql.Obj(
+                "PullRequest",
+                url=pr.url,
+                number=pr.number,
+                state=pr.state,
+                title=f"Fix #{issue.number}",
+                isDraft=False,
+                merged=pr.state == "MERGED",
+            )
 
         def closing(args):
-            prs = [p for p in issue.prs if p.kind == "closing"
-                   and (args.get("includeClosedPrs") or p.state == "OPEN")]
+            prs = [
+                p
+                for p in issue.prs
+                if p.kind == "closing" and (args.get("includeClosedPrs") or p.state == "OPEN")
+            ]
             return _list_connection("PullRequest", [pr_obj(p) for p in prs], args)
 
         def timeline(args):
@@ -861,19 +1092,41 @@ class FakeGitHub:
             items = []
             for p in issue.prs:
                 if p.kind == "connected" and "CONNECTED_EVENT" in types:
-                    items.append(gql.Obj("ConnectedEvent", subject=pr_obj(p), createdAt=_iso(issue.updated_at)))
+                    items.append(
+                        gql.Obj(
+                            "ConnectedEvent", subject=pr_obj(p), createdAt=_iso(issue.updated_at)
+                        )
+                    )
                 elif p.kind in ("cross", "closing") and "CROSS_REFERENCED_EVENT" in types:
-                    items.append(gql.Obj("CrossReferencedEvent", source=pr_obj(p), willCloseTarget=p.kind == "closing",
-                                         isCrossRepository=False, createdAt=_iso(issue.updated_at)))
+                    items.append(
+                        gql.Obj(
+                            "CrossReferencedEvent",
+                            source=pr_obj(p),
+                            willCloseTarget=p.kind == "closing",
+                            isCrossRepository=False,
+                            createdAt=_iso(issue.updated_at),
+                        )
+                    )
             return _list_connection("IssueTimelineItems", items, args)
 
         return gql.Obj(
-            "Issue", id=f"I_{abs(hash(issue.url)) % 10**9}", number=issue.number, url=issue.url,
-            title=None if corrupt else issue.title, body=issue.body, state=issue.state,
-            createdAt=_iso(issue.created_at), updatedAt="yesterday" if corrupt else _iso(issue.updated_at),
-            closedAt=None if issue.state == "OPEN" else _iso(issue.updated_at), locked=False,
-            author=gql.Obj("User", login=issue.author), labels=labels, assignees=assignees,
-            comments=comments, reactions=reactions, closedByPullRequestsReferences=closing,
+            "Issue",
+            id=f"I_{abs(hash(issue.url)) % 10**9}",
+            number=issue.number,
+            url=issue.url,
+            title=None if corrupt else issue.title,
+            body=issue.body,
+            state=issue.state,
+            createdAt=_iso(issue.created_at),
+            updatedAt="yesterday" if corrupt else _iso(issue.updated_at),
+            closedAt=None if issue.state == "OPEN" else _iso(issue.updated_at),
+            locked=False,
+            author=gql.Obj("User", login=issue.author),
+            labels=labels,
+            assignees=assignees,
+            comments=comments,
+            reactions=reactions,
+            closedByPullRequestsReferences=closing,
             timelineItems=timeline,
         )
 
@@ -887,15 +1140,25 @@ def _decode_cursor(cursor: str) -> Any:
         raw = base64.b64decode(cursor.encode()).decode()
         value = json.loads(raw.removeprefix("cursor:v2:"))
     except (ValueError, UnicodeDecodeError):
-        raise gql.ExecutionError(f"`{cursor}` does not appear to be a valid cursor.", "INVALID_CURSOR_ARGUMENTS") from None
+        raise gql.ExecutionError(
+            f"`{cursor}` does not appear to be a valid cursor.", "INVALID_CURSOR_ARGUMENTS"
+        ) from None
     return tuple(value) if isinstance(value, list) else value
 
 
 def _list_connection(node_type: str, nodes: list, args: dict) -> gql.Obj:
     keys = list(range(len(nodes)))
     page, cursors, info = gql.paginate(nodes, keys, args, _encode_cursor, _decode_cursor)
-    return gql.Obj(f"{node_type}Connection", totalCount=len(nodes), pageInfo=info, nodes=page,
-                   edges=[gql.Obj(f"{node_type}Edge", cursor=c, node=n) for c, n in zip(cursors, page, strict=True)])
+    return gql.Obj(
+        f"{node_type}Connection",
+        totalCount=len(nodes),
+        pageInfo=info,
+        nodes=page,
+        edges=[
+            gql.Obj(f"{node_type}Edge", cursor=c, node=n)
+            for c, n in zip(cursors, page, strict=True)
+        ],
+    )
 
 
 def _encode(body: Any) -> bytes:
@@ -917,8 +1180,13 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         length = int(self.headers.get("content-length") or 0)
         body = self.rfile.read(length) if length else b""
-        req = Request(self.command, parts.path, parse_qs(parts.query),
-                      {k.lower(): v for k, v in self.headers.items()}, body)
+        req = Request(
+            self.command,
+            parts.path,
+            parse_qs(parts.query),
+            {k.lower(): v for k, v in self.headers.items()},
+            body,
+        )
         response, fault = self.fake.dispatch(req)
         self.fake.stats.log.append((req.method, req.path, response.status))
         if fault == "timeout":

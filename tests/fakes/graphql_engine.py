@@ -277,8 +277,16 @@ SCHEMA: dict[str, dict[str, F]] = {
     },
     "RateLimit": {k: F() for k in ("cost", "remaining", "resetAt", "limit", "used", "nodeCount")},
     "Repository": {
-        "id": F(), "name": F(), "nameWithOwner": F(), "url": F(), "description": F(),
-        "stargazerCount": F(), "isArchived": F(), "isFork": F(), "createdAt": F(), "updatedAt": F(),
+        "id": F(),
+        "name": F(),
+        "nameWithOwner": F(),
+        "url": F(),
+        "description": F(),
+        "stargazerCount": F(),
+        "isArchived": F(),
+        "isFork": F(),
+        "createdAt": F(),
+        "updatedAt": F(),
         "owner": F("User"),
         "primaryLanguage": F("Language"),
         "repositoryTopics": _conn("RepositoryTopic"),
@@ -289,34 +297,76 @@ SCHEMA: dict[str, dict[str, F]] = {
     "Topic": {"name": F()},
     "User": {"login": F(), "name": F(), "url": F(), "avatarUrl": F()},
     "Issue": {
-        "id": F(), "number": F(), "url": F(), "title": F(), "body": F(), "state": F(),
-        "stateReason": F(), "createdAt": F(), "updatedAt": F(), "closedAt": F(), "locked": F(),
+        "id": F(),
+        "number": F(),
+        "url": F(),
+        "title": F(),
+        "body": F(),
+        "state": F(),
+        "stateReason": F(),
+        "createdAt": F(),
+        "updatedAt": F(),
+        "closedAt": F(),
+        "locked": F(),
         "author": F("User"),
         "labels": _conn("Label", "orderBy"),
         "assignees": _conn("User"),
         "comments": _conn("IssueComment", "orderBy"),
         "reactions": _conn("Reaction", "content", "orderBy"),
-        "closedByPullRequestsReferences": _conn("PullRequest", "includeClosedPrs", "orderByState", "userLinkedOnly"),
+        "closedByPullRequestsReferences": _conn(
+            "PullRequest", "includeClosedPrs", "orderByState", "userLinkedOnly"
+        ),
         "timelineItems": _conn("IssueTimelineItems", "itemTypes", "since", "skip"),
     },
     "Label": {"name": F(), "color": F(), "description": F()},
-    "IssueComment": {"body": F(), "createdAt": F(), "updatedAt": F(), "url": F(), "author": F("User")},
+    "IssueComment": {
+        "body": F(),
+        "createdAt": F(),
+        "updatedAt": F(),
+        "url": F(),
+        "author": F("User"),
+    },
     "Reaction": {"content": F(), "createdAt": F()},
-    "PullRequest": {"url": F(), "number": F(), "state": F(), "title": F(), "isDraft": F(),
-                    "createdAt": F(), "merged": F(), "author": F("User")},
+    "PullRequest": {
+        "url": F(),
+        "number": F(),
+        "state": F(),
+        "title": F(),
+        "isDraft": F(),
+        "createdAt": F(),
+        "merged": F(),
+        "author": F("User"),
+    },
     "ConnectedEvent": {"createdAt": F(), "subject": F("ReferencedSubject"), "id": F()},
-    "CrossReferencedEvent": {"createdAt": F(), "source": F("ReferencedSubject"),
-                             "willCloseTarget": F(), "isCrossRepository": F(), "id": F()},
+    "CrossReferencedEvent": {
+        "createdAt": F(),
+        "source": F("ReferencedSubject"),
+        "willCloseTarget": F(),
+        "isCrossRepository": F(),
+        "id": F(),
+    },
     "PageInfo": {k: F() for k in ("hasNextPage", "hasPreviousPage", "endCursor", "startCursor")},
 }
 ABSTRACT = {
     "IssueTimelineItems": {"ConnectedEvent", "CrossReferencedEvent"},
     "ReferencedSubject": {"PullRequest", "Issue"},
 }
-for _node in ("RepositoryTopic", "Issue", "Label", "User", "IssueComment", "Reaction", "PullRequest",
-              "IssueTimelineItems"):
-    SCHEMA[f"{_node}Connection"] = {"totalCount": F(), "pageInfo": F("PageInfo"),
-                                    "nodes": F(_node), "edges": F(f"{_node}Edge")}
+for _node in (
+    "RepositoryTopic",
+    "Issue",
+    "Label",
+    "User",
+    "IssueComment",
+    "Reaction",
+    "PullRequest",
+    "IssueTimelineItems",
+):
+    SCHEMA[f"{_node}Connection"] = {
+        "totalCount": F(),
+        "pageInfo": F("PageInfo"),
+        "nodes": F(_node),
+        "edges": F(f"{_node}Edge"),
+    }
     SCHEMA[f"{_node}Edge"] = {"cursor": F(), "node": F(_node)}
 MAX_PAGE = 100
 
@@ -329,7 +379,9 @@ MAX_PAGE = 100
 class Problems:
     errors: list[dict] = field(default_factory=list)
 
-    def add(self, message: str, line: int | None = None, path: list | None = None, code: str = "") -> None:
+    def add(
+        self, message: str, line: int | None = None, path: list | None = None, code: str = ""
+    ) -> None:
         err: dict[str, Any] = {"message": message}
         if line:
             err["locations"] = [{"line": line, "column": 1}]
@@ -382,26 +434,50 @@ def validate(doc: Document, op: Operation) -> list[dict]:
                 fields = SCHEMA.get(type_name, {})
                 spec = fields.get(sel.name)
                 if spec is None:
-                    problems.add(f"Field '{sel.name}' doesn't exist on type '{type_name}'", sel.line,
-                                 field_path, "undefinedField")
+                    problems.add(
+                        f"Field '{sel.name}' doesn't exist on type '{type_name}'",
+                        sel.line,
+                        field_path,
+                        "undefinedField",
+                    )
                     continue
                 for arg, value in sel.args.items():
                     if arg not in spec.args:
-                        problems.add(f"Field '{sel.name}' doesn't accept argument '{arg}'", sel.line,
-                                     field_path, "argumentNotAccepted")
+                        problems.add(
+                            f"Field '{sel.name}' doesn't accept argument '{arg}'",
+                            sel.line,
+                            field_path,
+                            "argumentNotAccepted",
+                        )
                     walk_value(value)
                 if spec.type is None and sel.selections:
-                    problems.add(f"Selections can't be made on scalars (field '{sel.name}')", sel.line,
-                                 field_path, "selectionMismatch")
+                    problems.add(
+                        f"Selections can't be made on scalars (field '{sel.name}')",
+                        sel.line,
+                        field_path,
+                        "selectionMismatch",
+                    )
                 elif spec.type is not None and not sel.selections:
-                    problems.add(f"Field must have selections (field '{sel.name}' returns {spec.type} "
-                                 "but has no selections)", sel.line, field_path, "selectionMismatch")
+                    problems.add(
+                        f"Field must have selections (field '{sel.name}' returns {spec.type} "
+                        "but has no selections)",
+                        sel.line,
+                        field_path,
+                        "selectionMismatch",
+                    )
                 elif spec.type is not None:
-                    if spec.connection and _selects_items(sel) and not (
-                            "first" in sel.args or "last" in sel.args):
-                        problems.add(f"You must provide a `first` or `last` value to properly paginate "
-                                     f"the `{sel.name}` connection.", sel.line, field_path,
-                                     "missingRequiredArguments")
+                    if (
+                        spec.connection
+                        and _selects_items(sel)
+                        and not ("first" in sel.args or "last" in sel.args)
+                    ):
+                        problems.add(
+                            f"You must provide a `first` or `last` value to properly paginate "
+                            f"the `{sel.name}` connection.",
+                            sel.line,
+                            field_path,
+                            "missingRequiredArguments",
+                        )
                     walk(sel.selections, spec.type, field_path, seen_frags)
 
     def check_condition(cond: str, type_name: str, line: int | None) -> None:
@@ -416,11 +492,15 @@ def validate(doc: Document, op: Operation) -> list[dict]:
         return problems.errors
     walk(op.selections, root, [], frozenset())
     for name in sorted(used_vars - set(op.variables)):
-        problems.add(f"Variable ${name} is used by {op.name or 'anonymous query'} but not declared",
-                     code="variableNotDefined")
+        problems.add(
+            f"Variable ${name} is used by {op.name or 'anonymous query'} but not declared",
+            code="variableNotDefined",
+        )
     for name in sorted(set(op.variables) - used_vars):
-        problems.add(f"Variable ${name} is declared by {op.name or 'anonymous query'} but not used",
-                     code="variableNotUsed")
+        problems.add(
+            f"Variable ${name} is declared by {op.name or 'anonymous query'} but not used",
+            code="variableNotUsed",
+        )
     return problems.errors
 
 
@@ -462,9 +542,13 @@ def cost(doc: Document, op: Operation, variables: dict[str, Any]) -> tuple[int, 
                     n = resolve_value(sel.args.get("first", sel.args.get("last")), variables)
                     if isinstance(n, int):
                         if n > MAX_PAGE or n < 0:
-                            errors.append({"message": f"Requesting {n} records on the `{sel.name}` "
-                                           f"connection exceeds the `first` limit of {MAX_PAGE} records.",
-                                           "type": "EXCESSIVE_PAGINATION"})
+                            errors.append(
+                                {
+                                    "message": f"Requesting {n} records on the `{sel.name}` "
+                                    f"connection exceeds the `first` limit of {MAX_PAGE} records.",
+                                    "type": "EXCESSIVE_PAGINATION",
+                                }
+                            )
                         total += multiplier
                         size = max(n, 1)
                 walk(sel.selections, spec.type, multiplier * size)
@@ -496,7 +580,9 @@ class ExecutionError(Exception):
         self.path = path or []
 
 
-def execute(doc: Document, op: Operation, root: Obj, variables: dict[str, Any]) -> tuple[dict, list[dict]]:
+def execute(
+    doc: Document, op: Operation, root: Obj, variables: dict[str, Any]
+) -> tuple[dict, list[dict]]:
     """Run a validated operation; field errors null their field and are listed with a path."""
     errors: list[dict] = []
 
@@ -525,7 +611,11 @@ def execute(doc: Document, op: Operation, root: Obj, variables: dict[str, Any]) 
             try:
                 value = obj.resolve(sel.name, args)
             except ExecutionError as exc:
-                err = {"type": exc.type or "UNPROCESSABLE", "path": path + [key], "message": str(exc)}
+                err = {
+                    "type": exc.type or "UNPROCESSABLE",
+                    "path": path + [key],
+                    "message": str(exc),
+                }
                 errors.append(err)
                 result[key] = None
                 continue
@@ -564,7 +654,7 @@ def paginate(items: list, keys: list, args: dict, encode, decode, *, descending:
         pairs = pairs[:first]
     if isinstance(last, int):
         has_prev = len(pairs) > last
-        pairs = pairs[len(pairs) - last:] if last else []
+        pairs = pairs[len(pairs) - last :] if last else []
     page_info = Obj(
         "PageInfo",
         hasNextPage=has_next,

@@ -21,25 +21,38 @@ pytestmark = pytest.mark.skipif(not EXAMPLES.is_dir(), reason="../shared/github-
 
 CONSUMED = {
     # REST repository objects -> RepoMeta
-    "Issue.setUp", "Issue.testAttributes", "ConditionalRequestUpdate.setUp",
-    "ConditionalRequestUpdate.testDidUpdate", "ConditionalRequestUpdate.testDidNotUpdate",
-    "GraphQl.testPaginationAndRestIntegration", "Search.testSearchRepos",
+    "Issue.setUp",
+    "Issue.testAttributes",
+    "ConditionalRequestUpdate.setUp",
+    "ConditionalRequestUpdate.testDidUpdate",
+    "ConditionalRequestUpdate.testDidNotUpdate",
+    "GraphQl.testPaginationAndRestIntegration",
+    "Search.testSearchRepos",
     "Search.testSearchReposWithNoResults",
     # REST issues -> Issue
-    "Repository.testGetIssues", "AuthenticatedUser.testGetIssues",
+    "Repository.testGetIssues",
+    "AuthenticatedUser.testGetIssues",
     # GraphQL envelopes, rate limits and errors -> transport / GraphQL client
-    "GraphQl.testQuery", "GraphQl.testNode", "RateLimiting.testGetRateLimit",
-    "Retry.testReturnsRepoAfter1Retry", "Retry.testReturnsRepoAfter3Retries",
-    "Retry.testRaisesRetryErrorAfterMaxRetries", "SpecificExceptions.testBadCredentials",
-    "SpecificExceptions.testAuthenticatedRateLimitExceeded", "SpecificExceptions.testRateLimitExceeded",
-    "Exceptions.testUnknownUser", "Exceptions.testNonJsonDataReturnedByGithub",
+    "GraphQl.testQuery",
+    "GraphQl.testNode",
+    "RateLimiting.testGetRateLimit",
+    "Retry.testReturnsRepoAfter1Retry",
+    "Retry.testReturnsRepoAfter3Retries",
+    "Retry.testRaisesRetryErrorAfterMaxRetries",
+    "SpecificExceptions.testBadCredentials",
+    "SpecificExceptions.testAuthenticatedRateLimitExceeded",
+    "SpecificExceptions.testRateLimitExceeded",
+    "Exceptions.testUnknownUser",
+    "Exceptions.testNonJsonDataReturnedByGithub",
     "Exceptions.testJSONParseError",
 }
 
 _DROP = {"content-encoding", "transfer-encoding", "content-length"}
 
 
-def replay(exchanges: list[Exchange], *, max_retries: int = 5) -> tuple[Transport, SleepRecorder, list]:
+def replay(
+    exchanges: list[Exchange], *, max_retries: int = 5
+) -> tuple[Transport, SleepRecorder, list]:
     """A transport whose answers are the recorded ones, in order."""
     queue = list(exchanges)
     seen: list[httpx.Request] = []
@@ -51,8 +64,14 @@ def replay(exchanges: list[Exchange], *, max_retries: int = 5) -> tuple[Transpor
         return httpx.Response(ex.status, headers=headers, content=ex.body.encode())
 
     sleep = SleepRecorder()
-    transport = Transport("ghp_secret_token_123", max_retries=max_retries, sleep=sleep,
-                          backoff_base=0.01, httpx_transport=httpx.MockTransport(handler), clock=lambda: 0.0)
+    transport = Transport(
+        "ghp_secret_token_123",
+        max_retries=max_retries,
+        sleep=sleep,
+        backoff_base=0.01,
+        httpx_transport=httpx.MockTransport(handler),
+        clock=lambda: 0.0,
+    )
     return transport, sleep, seen
 
 
@@ -61,11 +80,17 @@ def test_every_consumed_example_is_there():
     assert not missing
 
 
-@pytest.mark.parametrize("name,index", [
-    ("Issue.setUp", 0), ("Issue.testAttributes", 0), ("ConditionalRequestUpdate.setUp", 0),
-    ("ConditionalRequestUpdate.testDidUpdate", 0), ("GraphQl.testPaginationAndRestIntegration", 0),
-    ("Retry.testReturnsRepoAfter1Retry", 1),
-])
+@pytest.mark.parametrize(
+    "name,index",
+    [
+        ("Issue.setUp", 0),
+        ("Issue.testAttributes", 0),
+        ("ConditionalRequestUpdate.setUp", 0),
+        ("ConditionalRequestUpdate.testDidUpdate", 0),
+        ("GraphQl.testPaginationAndRestIntegration", 0),
+        ("Retry.testReturnsRepoAfter1Retry", 1),
+    ],
+)
 def test_rest_repository_payloads_parse(name, index):
     data = load_exchanges(name)[index].json()
     meta = parse_rest_repo(data)
@@ -99,9 +124,14 @@ def test_rest_issue_payloads_parse_and_pull_requests_are_refused(name):
 
 
 def test_graphql_envelope_and_node_not_found_error():
-    transport, _, seen = replay(load_exchanges("GraphQl.testQuery") + load_exchanges("GraphQl.testNode"))
+    transport, _, seen = replay(
+        load_exchanges("GraphQl.testQuery") + load_exchanges("GraphQl.testNode")
+    )
     client = GraphQLClient(transport, "https://api.github.com/graphql")
-    assert client.query("query { x }")["data"]["repository"]["url"] == "https://github.com/PyGithub/PyGithub"
+    assert (
+        client.query("query { x }")["data"]["repository"]["url"]
+        == "https://github.com/PyGithub/PyGithub"
+    )
     client.query("q")
     missing = client.query("q")
     assert missing["data"]["node"] is None and missing["errors"][0]["type"] == "NOT_FOUND"
@@ -125,7 +155,9 @@ def test_retries_after_5xx_then_returns_the_repository():
 
 
 def test_gives_up_after_max_retries_with_one_line():
-    transport, _, _ = replay(load_exchanges("Retry.testRaisesRetryErrorAfterMaxRetries"), max_retries=3)
+    transport, _, _ = replay(
+        load_exchanges("Retry.testRaisesRetryErrorAfterMaxRetries"), max_retries=3
+    )
     with pytest.raises(GitHubError) as err:
         transport.get_json("https://api.github.com/repos/PyGithub/PyGithub")
     assert "gave up after 3 retries" in str(err.value) and "\n" not in str(err.value)

@@ -18,10 +18,10 @@ from tests.fakes.github_server import FakeGitHub
 def test_unknown_fields_arguments_and_variables_are_rejected(fake_github):
     with fake_client(fake_github) as client:
         bad = [
-            "{ repository(owner: \"a\", name: \"b\") { starCount } }",
-            "{ repository(owner: \"a\", name: \"b\", color: RED) { name } }",
+            '{ repository(owner: "a", name: "b") { starCount } }',
+            '{ repository(owner: "a", name: "b", color: RED) { name } }',
             "query Q($x: String) { rateLimit { cost } }",
-            "{ repository(owner: \"a\", name: \"b\") { issues { nodes { title } } } }",
+            '{ repository(owner: "a", name: "b") { issues { nodes { title } } } }',
             "{ rateLimit { cost } ",
         ]
         for query in bad:
@@ -41,8 +41,11 @@ def test_batched_query_pages_through_a_big_repository_and_reports_cost(fake_gith
     fake_github.add_issue("ml-org1/project-001", "one", labels=["help wanted"])
     fake_github.add_issue("ml-org1/project-001", "not beginner", labels=["bug"])
     with fake_client(fake_github) as client:
-        requests = [RepoRequest("ml-org0/project-000"), RepoRequest("ml-org1/project-001"),
-                    RepoRequest("nobody/nothing")]
+        requests = [
+            RepoRequest("ml-org0/project-000"),
+            RepoRequest("ml-org1/project-001"),
+            RepoRequest("nobody/nothing"),
+        ]
         answer = client.graphql.issue_pages(requests, LABELS)
         big, small, missing = answer.pages
         assert len(big.nodes) == 100 and big.has_next and big.total == 230
@@ -52,7 +55,9 @@ def test_batched_query_pages_through_a_big_repository_and_reports_cost(fake_gith
         numbers = [n["number"] for n in big.nodes]
         cursor = big.end_cursor
         while cursor:
-            page = client.graphql.issue_pages([RepoRequest("ml-org0/project-000", after=cursor)], LABELS).pages[0]
+            page = client.graphql.issue_pages(
+                [RepoRequest("ml-org0/project-000", after=cursor)], LABELS
+            ).pages[0]
             numbers += [n["number"] for n in page.nodes]
             cursor = page.end_cursor if page.has_next else None
         assert sorted(numbers) == list(range(1, 231))
@@ -63,8 +68,13 @@ def test_batched_query_pages_through_a_big_repository_and_reports_cost(fake_gith
 def test_signals_assigned_linked_claimed_closed(fake_github):
     fake_github.seed(repos=1, issues_per_repo=8, noise=0)
     urls = sorted(i.url for i in fake_github.state.issues.values())
-    by = dict(zip(["assigned", "closing", "connected", "cross", "closed_pr", "claim", "chat", "closed"],
-                  urls, strict=False))
+    by = dict(
+        zip(
+            ["assigned", "closing", "connected", "cross", "closed_pr", "claim", "chat", "closed"],
+            urls,
+            strict=False,
+        )
+    )
     fake_github.assign(by["assigned"], "ada")
     fake_github.link_pr(by["closing"], "closing")
     fake_github.link_pr(by["connected"], "connected")
@@ -75,8 +85,9 @@ def test_signals_assigned_linked_claimed_closed(fake_github):
     fake_github.close_issue(by["closed"])
     labels = load_catalog().labels
     with fake_client(fake_github) as client:
-        page = client.graphql.issue_pages([RepoRequest("ml-org0/project-000", since=datetime(2000, 1, 1, tzinfo=UTC))],
-                                          LABELS).pages[0]
+        page = client.graphql.issue_pages(
+            [RepoRequest("ml-org0/project-000", since=datetime(2000, 1, 1, tzinfo=UTC))], LABELS
+        ).pages[0]
     meta = parse_repo_meta(page.meta, "ml-org0/project-000")
     assert meta.stars == 100 and meta.language == "Python" and "machine-learning" in meta.topics
     issues = {i.url: (i, s) for i, s in (parse_issue(n, meta, labels) for n in page.nodes)}
@@ -99,8 +110,9 @@ def test_malformed_repository_answer_is_that_repositorys_error(fake_github):
     fake_github.corrupt_repos.add("ml-org1/project-001")
     labels = load_catalog().labels
     with fake_client(fake_github) as client:
-        pages = client.graphql.issue_pages([RepoRequest("ml-org0/project-000"), RepoRequest("ml-org1/project-001")],
-                                           LABELS).pages
+        pages = client.graphql.issue_pages(
+            [RepoRequest("ml-org0/project-000"), RepoRequest("ml-org1/project-001")], LABELS
+        ).pages
     good, bad = (parse_repo_meta(p.meta, p.repo) for p in pages)
     assert all(parse_issue(n, good, labels) for n in pages[0].nodes)
     with pytest.raises(MalformedResponseError, match="ml-org1/project-001"):
@@ -127,8 +139,13 @@ def test_rest_repository_etag_304_and_discovery(fake_github):
 
 def test_pygithub_follows_link_pagination(fake_github):
     fake_github.seed(repos=23, issues_per_repo=0, noise=0)
-    gh = Github(base_url=fake_github.url, auth=Auth.Token(TOKEN), per_page=5, retry=None,
-                seconds_between_requests=None)
+    gh = Github(
+        base_url=fake_github.url,
+        auth=Auth.Token(TOKEN),
+        per_page=5,
+        retry=None,
+        seconds_between_requests=None,
+    )
     names = [r.full_name for r in gh.search_repositories("topic:machine-learning")]
     assert len(names) == 23 and len(set(names)) == 23
     assert fake_github.stats.rest == 5
@@ -145,18 +162,24 @@ def test_wrong_token_is_one_line_auth_error(fake_github):
             client.rest.repository("ml-org0/project-000")
 
 
-@pytest.mark.parametrize("kind", ["secondary", "429", "primary", "502", "500", "timeout", "truncated"])
+@pytest.mark.parametrize(
+    "kind", ["secondary", "429", "primary", "502", "500", "timeout", "truncated"]
+)
 def test_each_fault_is_survived(fake_github: FakeGitHub, kind):
     fake_github.seed(repos=2, issues_per_repo=3, noise=0)
     fake_github.faults.add(kind, count=2)
     with fake_client(fake_github) as client:
-        pages = client.graphql.issue_pages([RepoRequest("ml-org0/project-000"), RepoRequest("ml-org1/project-001")],
-                                           LABELS).pages
+        pages = client.graphql.issue_pages(
+            [RepoRequest("ml-org0/project-000"), RepoRequest("ml-org1/project-001")], LABELS
+        ).pages
         assert [len(p.nodes) for p in pages] == [3, 3]
         stats = client.stats()
         assert stats["retries"] == 2 and fake_github.faults.served == [kind, kind]
         if kind in ("secondary", "429"):
-            assert client.transport.sleep.waits == [1.0, 1.0]  # the server's Retry-After, not a guess
+            assert client.transport.sleep.waits == [
+                1.0,
+                1.0,
+            ]  # the server's Retry-After, not a guess
 
 
 def test_rest_survives_secondary_limit_and_5xx(fake_github):
@@ -166,7 +189,9 @@ def test_rest_survives_secondary_limit_and_5xx(fake_github):
     with fake_client(fake_github) as client:
         meta, _ = client.rest.repository("ml-org0/project-000")
         assert meta.stars == 100
-        assert client.rest.requests == 3 and client.transport.sleep.waits  # waits went through our sleep
+        assert (
+            client.rest.requests == 3 and client.transport.sleep.waits
+        )  # waits went through our sleep
 
 
 def test_retries_are_capped(fake_github):
@@ -180,8 +205,11 @@ def test_retries_are_capped(fake_github):
 
 def test_extension_api_routes_and_state(fake_github):
     fake_github.state.extra["hello"] = "world"
-    fake_github.add_route("GET", r"^/hello/(?P<who>\w+)$",
-                          lambda req: (200, {"hi": req.match["who"], "x": fake_github.state.extra["hello"]}))
+    fake_github.add_route(
+        "GET",
+        r"^/hello/(?P<who>\w+)$",
+        lambda req: (200, {"hi": req.match["who"], "x": fake_github.state.extra["hello"]}),
+    )
     with fake_client(fake_github) as client:
         data, etag, _ = client.transport.get_json(f"{fake_github.url}/hello/ada")
         assert data == {"hi": "ada", "x": "world"} and etag

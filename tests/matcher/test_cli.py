@@ -22,14 +22,25 @@ def shared_model(monkeypatch, embedder):
 
 
 def invoke(tmp_path, *args):
-    result = runner.invoke(app, ["--db", str(tmp_path / "cli.sqlite"), *args], catch_exceptions=False)
+    result = runner.invoke(
+        app, ["--db", str(tmp_path / "cli.sqlite"), *args], catch_exceptions=False
+    )
     assert result.exit_code == 0, result.output
     return result
 
 
 def test_match_json_shape_on_the_demo_snapshot(tmp_path):
-    result = invoke(tmp_path, "match", "--skills", "Python, PyTorch, OpenCV", "--niche", "computer vision",
-                    "--top", "7", "--json")
+    result = invoke(
+        tmp_path,
+        "match",
+        "--skills",
+        "Python, PyTorch, OpenCV",
+        "--niche",
+        "computer vision",
+        "--top",
+        "7",
+        "--json",
+    )
     matches = json.loads(result.stdout)
     assert isinstance(matches, list) and len(matches) == 7
     for m in matches:
@@ -40,11 +51,24 @@ def test_match_json_shape_on_the_demo_snapshot(tmp_path):
 
 def test_batch_profiles_and_second_run_embeds_nothing(tmp_path, embedder):
     profiles = tmp_path / "p.json"
-    profiles.write_text(json.dumps([
-        {"id": "cv", "skills": "PyTorch, OpenCV", "niche": "computer vision"},
-        {"id": "ops", "skills": "Docker, GitHub Actions", "niche": "MLOps"},
-    ]))
-    args = ("match", "--profiles", str(profiles), "--snapshot", str(demo_snapshot_path()), "--top", "5", "--json")
+    profiles.write_text(
+        json.dumps(
+            [
+                {"id": "cv", "skills": "PyTorch, OpenCV", "niche": "computer vision"},
+                {"id": "ops", "skills": "Docker, GitHub Actions", "niche": "MLOps"},
+            ]
+        )
+    )
+    args = (
+        "match",
+        "--profiles",
+        str(profiles),
+        "--snapshot",
+        str(demo_snapshot_path()),
+        "--top",
+        "5",
+        "--json",
+    )
     first = json.loads(invoke(tmp_path, *args).stdout)
     encoded_first = embedder.encoded
     second = json.loads(invoke(tmp_path, *args).stdout)
@@ -55,10 +79,23 @@ def test_batch_profiles_and_second_run_embeds_nothing(tmp_path, embedder):
 
 def test_snapshot_restricts_the_pool(tmp_path):
     snap = tmp_path / "one.jsonl"
-    snap.write_text(json.dumps({"url": "https://github.com/a/b/issues/1", "repo": "a/b", "number": 1,
-                                "title": "Add a librosa example", "body": "", "labels": []}) + "\n")
+    snap.write_text(
+        json.dumps(
+            {
+                "url": "https://github.com/a/b/issues/1",
+                "repo": "a/b",
+                "number": 1,
+                "title": "Add a librosa example",
+                "body": "",
+                "labels": [],
+            }
+        )
+        + "\n"
+    )
     invoke(tmp_path, "import", str(demo_snapshot_path()))
-    matches = json.loads(invoke(tmp_path, "match", "--skills", "librosa", "--snapshot", str(snap), "--json").stdout)
+    matches = json.loads(
+        invoke(tmp_path, "match", "--skills", "librosa", "--snapshot", str(snap), "--json").stdout
+    )
     assert [m["url"] for m in matches] == ["https://github.com/a/b/issues/1"]
 
 
@@ -73,16 +110,25 @@ def test_import_then_export(tmp_path):
 
 
 def run_cli(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "matcher", *args], capture_output=True, text=True,
-                          cwd=ROOT, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "matcher", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
 
 
-@pytest.mark.parametrize("content,expected", [
-    ("not json", "invalid JSON"),
-    ("[]", "non-empty JSON list"),
-    ('[{"id": "x", "skills": "", "niche": ""}]', "profile 'x' is empty"),
-    ('[{"id": "x", "skills": 3}]', "must be strings"),
-])
+@pytest.mark.parametrize(
+    "content,expected",
+    [
+        ("not json", "invalid JSON"),
+        ("[]", "non-empty JSON list"),
+        ('[{"id": "x", "skills": "", "niche": ""}]', "profile 'x' is empty"),
+        ('[{"id": "x", "skills": 3}]', "must be strings"),
+    ],
+)
 def test_bad_profiles_give_one_line_errors(tmp_path, content, expected):
     path = tmp_path / "p.json"
     path.write_text(content)
@@ -112,7 +158,9 @@ def test_every_command_has_help_and_is_in_the_readme():
         names += [f"{name} {sub}" for sub in subcommands] if subcommands else [name]
         assert command.help or getattr(command, "short_help", None), name
     for name in names:
-        assert re.search(rf"python -m matcher {re.escape(name)}\b", readme), f"README lacks `{name}`"
+        assert re.search(rf"python -m matcher {re.escape(name)}\b", readme), (
+            f"README lacks `{name}`"
+        )
 
 
 def test_nothing_to_rank_is_not_a_traceback(tmp_path):
@@ -121,7 +169,9 @@ def test_nothing_to_rank_is_not_a_traceback(tmp_path):
     assert json.loads(unknown.stdout) == []
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"url": "x"}\nnot json\n')
-    result = run_cli("--db", str(tmp_path / "cli.sqlite"), "match", "--skills", "python", "--snapshot", str(bad))
+    result = run_cli(
+        "--db", str(tmp_path / "cli.sqlite"), "match", "--skills", "python", "--snapshot", str(bad)
+    )
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith(f"error: {bad}: no valid issue")
 
@@ -130,10 +180,14 @@ def test_the_demo_is_ranked_without_filling_the_learners_store(tmp_path):
     from matcher.store import Database
     from matcher.store.issues import count_issues
 
-    first = json.loads(invoke(tmp_path, "match", "--skills", "PyTorch", "--niche", "vision", "--json").stdout)
+    first = json.loads(
+        invoke(tmp_path, "match", "--skills", "PyTorch", "--niche", "vision", "--json").stdout
+    )
     assert first  # ranked the bundled demo
     store = Database(f"sqlite:///{tmp_path / 'cli.sqlite'}")
     assert count_issues(store) == 0  # ...which did not become part of the store sync fills
     store.close()
-    again = json.loads(invoke(tmp_path, "match", "--skills", "PyTorch", "--niche", "vision", "--json").stdout)
+    again = json.loads(
+        invoke(tmp_path, "match", "--skills", "PyTorch", "--niche", "vision", "--json").stdout
+    )
     assert again == first

@@ -13,12 +13,30 @@ from matcher.store.issues import upsert_issues
 from tests.conftest import NOW, make_issue
 
 POOL = [
-    make_issue(1, "Add a librosa-based mel spectrogram example", "Show how to load audio with librosa.",
-               repo="sound/kit"),
-    make_issue(2, "Fix Kubernetes Helm chart values", "The helm chart sets the wrong port.", repo="ops/deploy"),
-    make_issue(3, "Typo in the contributing guide", "Two typos in CONTRIBUTING.md.", repo="docs/site"),
-    make_issue(4, "React dashboard: dark mode toggle", "Add a toggle to the TypeScript UI.", repo="ui/board"),
-    make_issue(5, "Gymnasium wrapper for Atari frames", "Wrap the env to stack frames.", repo="rl/agents"),
+    make_issue(
+        1,
+        "Add a librosa-based mel spectrogram example",
+        "Show how to load audio with librosa.",
+        repo="sound/kit",
+    ),
+    make_issue(
+        2,
+        "Fix Kubernetes Helm chart values",
+        "The helm chart sets the wrong port.",
+        repo="ops/deploy",
+    ),
+    make_issue(
+        3, "Typo in the contributing guide", "Two typos in CONTRIBUTING.md.", repo="docs/site"
+    ),
+    make_issue(
+        4,
+        "React dashboard: dark mode toggle",
+        "Add a toggle to the TypeScript UI.",
+        repo="ui/board",
+    ),
+    make_issue(
+        5, "Gymnasium wrapper for Atari frames", "Wrap the env to stack frames.", repo="rl/agents"
+    ),
 ]
 
 
@@ -38,17 +56,22 @@ def test_exact_tool_outranks_unrelated(engine):
     assert any("librosa" in r for r in matches[0].reasons)
 
 
-@pytest.mark.parametrize("skills,niche,expected", [
-    ("Kubernetes, Helm", "MLOps", 2),
-    ("TypeScript, React", "dashboards", 4),
-    ("Gymnasium, Python", "reinforcement learning", 5),
-])
+@pytest.mark.parametrize(
+    "skills,niche,expected",
+    [
+        ("Kubernetes, Helm", "MLOps", 2),
+        ("TypeScript, React", "dashboards", 4),
+        ("Gymnasium, Python", "reinforcement learning", 5),
+    ],
+)
 def test_each_learner_gets_their_own_best(engine, skills, niche, expected):
     assert ranked(engine, Profile(skills=skills, niche=niche), POOL)[0].issue.number == expected
 
 
 def test_reasons_name_only_terms_that_are_in_the_issue(engine):
-    matches = ranked(engine, Profile(skills="Python, librosa, Docker, Kubernetes, React", niche="audio"), POOL)
+    matches = ranked(
+        engine, Profile(skills="Python, librosa, Docker, Kubernetes, React", niche="audio"), POOL
+    )
     for match in matches:
         issue_tokens = set(tokenize(match.issue.embedding_text()))
         for reason in match.reasons:
@@ -58,11 +81,27 @@ def test_reasons_name_only_terms_that_are_in_the_issue(engine):
 
 
 def test_diversity_keeps_one_repo_from_filling_the_list(engine):
-    strong = [make_issue(n, f"PyTorch tokenizer bug number {n}", "The PyTorch tokenizer drops tokens.",
-                         repo="big/torchtext") for n in range(1, 13)]
-    others = [make_issue(100 + n, f"Tokenizer docs for model {n}", "Explain the tokenizer API.",
-                         repo=f"other/repo{n}") for n in range(12)]
-    matches = ranked(engine, Profile(skills="PyTorch, tokenizer", niche="NLP"), strong + others, top_k=10)
+    strong = [
+        make_issue(
+            n,
+            f"PyTorch tokenizer bug number {n}",
+            "The PyTorch tokenizer drops tokens.",
+            repo="big/torchtext",
+        )
+        for n in range(1, 13)
+    ]
+    others = [
+        make_issue(
+            100 + n,
+            f"Tokenizer docs for model {n}",
+            "Explain the tokenizer API.",
+            repo=f"other/repo{n}",
+        )
+        for n in range(12)
+    ]
+    matches = ranked(
+        engine, Profile(skills="PyTorch, tokenizer", niche="NLP"), strong + others, top_k=10
+    )
     assert len(matches) == 10
     from_big = sum(m.issue.repo == "big/torchtext" for m in matches)
     assert from_big <= engine.settings.ranking.max_per_repo
@@ -78,7 +117,12 @@ def test_taken_issues_are_left_out_unless_asked(engine, settings):
     free = make_issue(1, "Add librosa example", repo="sound/kit")
     taken = [
         make_issue(2, "Add librosa loader test", repo="sound/kit", assignees=("someone",)),
-        make_issue(3, "Add librosa resample test", repo="sound/b", linked_prs=("https://github.com/x/y/pull/1",)),
+        make_issue(
+            3,
+            "Add librosa resample test",
+            repo="sound/b",
+            linked_prs=("https://github.com/x/y/pull/1",),
+        ),
         make_issue(4, "Add librosa stft test", repo="sound/c", claimed=True),
         make_issue(5, "Add librosa closed", repo="sound/d", state="closed"),
     ]
@@ -92,7 +136,9 @@ def test_taken_issues_are_left_out_unless_asked(engine, settings):
 
 
 def test_true_beginner_label_beats_help_wanted(engine):
-    a = make_issue(1, "Add unit tests for the CSV loader", repo="data/a", labels=("good first issue",))
+    a = make_issue(
+        1, "Add unit tests for the CSV loader", repo="data/a", labels=("good first issue",)
+    )
     b = make_issue(2, "Add unit tests for the CSV loader", repo="data/b", labels=("help wanted",))
     matches = ranked(engine, Profile(skills="pandas, pytest"), [b, a])
     assert [m.issue.number for m in matches] == [1, 2]
@@ -105,12 +151,23 @@ def test_ranking_is_deterministic(engine):
 
 
 def test_dismissed_never_returns_and_similar_sink(engine):
-    audio = [make_issue(n, f"librosa audio feature {n}", "Compute audio features with librosa.",
-                        repo=f"sound/r{n}") for n in range(11, 14)]
+    audio = [
+        make_issue(
+            n,
+            f"librosa audio feature {n}",
+            "Compute audio features with librosa.",
+            repo=f"sound/r{n}",
+        )
+        for n in range(11, 14)
+    ]
     profile = Profile(skills="Python", niche="machine learning, audio, devops")
     before = {m.issue.url: m.score for m in ranked(engine, profile, audio + POOL[1:])}
-    after = {m.issue.url: m.score for m in
-             engine.match(profile, now=NOW, feedback=Feedback(dismissed=frozenset({audio[0].url})))}
+    after = {
+        m.issue.url: m.score
+        for m in engine.match(
+            profile, now=NOW, feedback=Feedback(dismissed=frozenset({audio[0].url}))
+        )
+    }
     assert audio[0].url not in after
     for similar in audio[1:]:
         assert after[similar.url] < before[similar.url] - 0.05
@@ -120,10 +177,14 @@ def test_dismissed_never_returns_and_similar_sink(engine):
 
 def test_interest_lifts_similar_issues(engine):
     profile = Profile(skills="Python", niche="open source")
-    extra = make_issue(9, "Kubernetes operator for model serving", "Deploy with Helm.", repo="ops/k")
+    extra = make_issue(
+        9, "Kubernetes operator for model serving", "Deploy with Helm.", repo="ops/k"
+    )
     before = {m.issue.url: m.score for m in ranked(engine, profile, POOL + [extra])}
-    after = {m.issue.url: m.score for m in
-             engine.match(profile, now=NOW, feedback=Feedback(liked=frozenset({POOL[1].url})))}
+    after = {
+        m.issue.url: m.score
+        for m in engine.match(profile, now=NOW, feedback=Feedback(liked=frozenset({POOL[1].url})))
+    }
     assert after[extra.url] > before[extra.url] + 0.05
 
 
@@ -157,11 +218,15 @@ def test_labels_catalogue_drives_label_strength():
 
 def test_empty_pool_ranks_to_nothing(engine):
     assert engine.match(Profile(skills="PyTorch"), now=NOW) == []
-    assert engine.match_many([Profile(id="a", skills="x"), Profile(id="b", skills="y")], now=NOW) == {"a": [], "b": []}
+    assert engine.match_many(
+        [Profile(id="a", skills="x"), Profile(id="b", skills="y")], now=NOW
+    ) == {"a": [], "b": []}
 
 
 def test_pool_without_any_word_still_ranks(engine):
-    matches = ranked(engine, Profile(skills="PyTorch"), [make_issue(1, "🚀🚀", repo="a/b", labels=())])
+    matches = ranked(
+        engine, Profile(skills="PyTorch"), [make_issue(1, "🚀🚀", repo="a/b", labels=())]
+    )
     assert [m.issue.number for m in matches] == [1]
 
 

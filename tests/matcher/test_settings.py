@@ -96,7 +96,11 @@ def test_shipped_catalogue_is_big_enough():
     labels = load_labels()
     assert len(labels.strengths) >= 40
     assert len(load_repos()) >= 60
-    assert labels.beginner_strength(["Good-First-Issue"]) > labels.beginner_strength(["help wanted"]) > 0
+    assert (
+        labels.beginner_strength(["Good-First-Issue"])
+        > labels.beginner_strength(["help wanted"])
+        > 0
+    )
     assert labels.beginner_strength(["bug"]) == 0
 
 

@@ -7,8 +7,14 @@ from matcher.errors import SnapshotError
 from matcher.snapshot import demo_snapshot_path, read_snapshot, write_snapshot
 from matcher.store.issues import load_issues, upsert_issues
 
-GOOD = {"url": "https://github.com/a/b/issues/1", "repo": "a/b", "number": 1, "title": "Fix typo",
-        "body": "The README has a typo.", "labels": ["good first issue"]}
+GOOD = {
+    "url": "https://github.com/a/b/issues/1",
+    "repo": "a/b",
+    "number": 1,
+    "title": "Fix typo",
+    "body": "The README has a typo.",
+    "labels": ["good first issue"],
+}
 
 
 def write_lines(path, lines):
@@ -18,32 +24,52 @@ def write_lines(path, lines):
 
 def test_bad_lines_are_reported_by_number_and_skipped(tmp_path):
     second = dict(GOOD, url="https://github.com/a/b/issues/2", number=2)
-    path = write_lines(tmp_path / "s.jsonl", [
-        json.dumps(GOOD),
-        "{not json",
-        json.dumps({k: v for k, v in GOOD.items() if k != "title"}),
-        json.dumps(dict(GOOD, url="https://github.com/a/b/issues/9", number="nine")),
-        json.dumps(dict(GOOD, url="https://github.com/a/b/issues/8", labels="bug")),
-        "",
-        json.dumps(second),
-        json.dumps(GOOD),
-    ])
+    path = write_lines(
+        tmp_path / "s.jsonl",
+        [
+            json.dumps(GOOD),
+            "{not json",
+            json.dumps({k: v for k, v in GOOD.items() if k != "title"}),
+            json.dumps(dict(GOOD, url="https://github.com/a/b/issues/9", number="nine")),
+            json.dumps(dict(GOOD, url="https://github.com/a/b/issues/8", labels="bug")),
+            "",
+            json.dumps(second),
+            json.dumps(GOOD),
+        ],
+    )
     result = read_snapshot(path)
     assert [i.number for i in result.issues] == [1, 2]
-    assert [e.split(": ")[1] for e in result.errors] == ["line 2", "line 3", "line 4", "line 5", "line 8"]
+    assert [e.split(": ")[1] for e in result.errors] == [
+        "line 2",
+        "line 3",
+        "line 4",
+        "line 5",
+        "line 8",
+    ]
     assert "missing key 'title'" in result.errors[1]
     assert "duplicate" in result.errors[4]
 
 
 def test_optional_keys_and_claims_in_comments(tmp_path):
-    record = dict(GOOD, state="OPEN", created_at="2026-01-02", updated_at="2026-03-04T05:06:07Z",
-                  assignees=[{"login": "octocat"}], linked_prs=["https://github.com/a/b/pull/3"],
-                  comments=[{"author": "x", "body": "Hi! Can I work on this?"}, "thanks"],
-                  stars=1200, topics=["nlp"], unknown_key="ignored")
-    issue = read_snapshot(write_lines(tmp_path / "s.jsonl", [json.dumps(record)]),
-                          load_catalog().labels).issues[0]
+    record = dict(
+        GOOD,
+        state="OPEN",
+        created_at="2026-01-02",
+        updated_at="2026-03-04T05:06:07Z",
+        assignees=[{"login": "octocat"}],
+        linked_prs=["https://github.com/a/b/pull/3"],
+        comments=[{"author": "x", "body": "Hi! Can I work on this?"}, "thanks"],
+        stars=1200,
+        topics=["nlp"],
+        unknown_key="ignored",
+    )
+    issue = read_snapshot(
+        write_lines(tmp_path / "s.jsonl", [json.dumps(record)]), load_catalog().labels
+    ).issues[0]
     assert issue.state == "open" and issue.comments == 2 and issue.claimed
-    assert issue.assignees == ("octocat",) and issue.linked_prs == ("https://github.com/a/b/pull/3",)
+    assert issue.assignees == ("octocat",) and issue.linked_prs == (
+        "https://github.com/a/b/pull/3",
+    )
     assert issue.created_at.isoformat() == "2026-01-02T00:00:00+00:00"
     assert issue.updated_at.hour == 5 and issue.is_taken
 
@@ -69,20 +95,29 @@ def test_demo_snapshot_ships_and_is_labelled_demo():
     assert not result.errors
     assert 150 <= len(result.issues) <= 300
     assert len({i.repo for i in result.issues}) >= 30
-    assert all(json.loads(line).get("demo") is True for line in path.read_text().splitlines() if line)
+    assert all(
+        json.loads(line).get("demo") is True for line in path.read_text().splitlines() if line
+    )
 
 
 def test_reimport_counts_unchanged_and_changed(db):
     issues = read_snapshot(demo_snapshot_path()).issues[:5]
     assert upsert_issues(db, issues).added == 5
-    counts = upsert_issues(db, issues[:4] + [issues[4].__class__(**{**issues[4].__dict__, "title": "New"})])
+    counts = upsert_issues(
+        db, issues[:4] + [issues[4].__class__(**{**issues[4].__dict__, "title": "New"})]
+    )
     assert (counts.added, counts.changed, counts.unchanged) == (0, 1, 4)
 
 
 def test_lines_that_are_not_utf8_are_reported_and_skipped(tmp_path):
     path = tmp_path / "mixed.jsonl"
     good = json.dumps(GOOD).encode("utf-8")
-    path.write_bytes(b"\xef\xbb\xbf" + good + b"\n\xff\xfe garbage\n" + good.replace(b"/1", b"/2") + b"\n")
+    path.write_bytes(
+        b"\xef\xbb\xbf" + good + b"\n\xff\xfe garbage\n" + good.replace(b"/1", b"/2") + b"\n"
+    )
     result = read_snapshot(path, load_catalog().labels)
-    assert [i.url for i in result.issues] == ["https://github.com/a/b/issues/1", "https://github.com/a/b/issues/2"]
+    assert [i.url for i in result.issues] == [
+        "https://github.com/a/b/issues/1",
+        "https://github.com/a/b/issues/2",
+    ]
     assert len(result.errors) == 1 and "line 2: not UTF-8" in result.errors[0]

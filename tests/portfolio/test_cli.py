@@ -140,11 +140,28 @@ def test_unreachable_github_is_one_line_without_retry_noise(tmp_path):
     with socket.socket() as s:  # a port nothing listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "MATCHER_GITHUB__API_URL": f"http://127.0.0.1:{port}",
-           "MATCHER_GITHUB__MAX_RETRIES": "1", "GITHUB_TOKEN": "ghp_unreachable_token"}
+    env = {
+        **os.environ,
+        "MATCHER_GITHUB__API_URL": f"http://127.0.0.1:{port}",
+        "MATCHER_GITHUB__MAX_RETRIES": "1",
+        "GITHUB_TOKEN": "ghp_unreachable_token",
+    }
     proc = subprocess.run(
-        [sys.executable, "-m", "matcher", "--db", str(tmp_path / "s.sqlite"), "portfolio", "refresh", "ada"],
-        capture_output=True, text=True, cwd=ROOT, timeout=60, env=env,
+        [
+            sys.executable,
+            "-m",
+            "matcher",
+            "--db",
+            str(tmp_path / "s.sqlite"),
+            "portfolio",
+            "refresh",
+            "ada",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        env=env,
     )
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines() == [proc.stderr.strip()], proc.stderr

@@ -58,7 +58,9 @@ def test_relinking_keeps_the_verified_login_until_the_new_one_is_verified(ada_ve
     assert identity.pending_expires_at == result.expires_at
     assert [c.learner_id for c in store.claims_for_login(db, "ada-new")] == ["L1"]
     summary = lib.load_summary(db, "ada", niches_of=_no_niches)
-    assert summary.pending_login == "ada-new" and summary_dict(summary)["pending_login"] == "ada-new"
+    assert (
+        summary.pending_login == "ada-new" and summary_dict(summary)["pending_login"] == "ada-new"
+    )
     new = lib.load_summary(db, "ada-new", niches_of=_no_niches)  # the pending login: not evidence
     assert not new.verified and new.merged == 0
 

@@ -109,7 +109,9 @@ def test_times_in_another_zone_count_on_their_utc_day():
     tokyo = timezone(timedelta(hours=9))
     first, second = CONTRIBUTIONS[0], CONTRIBUTIONS[1]
     items = [
-        replace(first, reverted=False, merged_at=datetime(2026, 2, 1, 12, tzinfo=UTC)),  # Sun, week of 26 Jan
+        replace(
+            first, reverted=False, merged_at=datetime(2026, 2, 1, 12, tzinfo=UTC)
+        ),  # Sun, week of 26 Jan
         # Mon 9 Feb 01:00 in Tokyo is Sun 8 Feb 16:00 UTC: the week of 2 Feb
         replace(second, reverted=False, merged_at=datetime(2026, 2, 9, 1, tzinfo=tokyo)),
     ]

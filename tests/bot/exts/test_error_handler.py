@@ -82,10 +82,16 @@ def test_interaction_tokens_are_redacted():
     import logging
 
     secret = "aW50ZXJhY3Rpb246MTIzNDU2Nzg5MDp0b2tlbi10ZXh0LWhlcmU"
-    record = logging.LogRecord("discord.gateway", logging.DEBUG, __file__, 1,
-                               "payload %s then POST /webhooks/123456/%s/messages/@original and "
-                               "/interactions/987/%s/callback",
-                               ({"type": 2, "token": secret}, secret, secret), None)
+    record = logging.LogRecord(
+        "discord.gateway",
+        logging.DEBUG,
+        __file__,
+        1,
+        "payload %s then POST /webhooks/123456/%s/messages/@original and "
+        "/interactions/987/%s/callback",
+        ({"type": 2, "token": secret}, secret, secret),
+        None,
+    )
     SecretFilter([]).filter(record)
     text = record.getMessage()
     assert secret not in text and text.count("[redacted]") == 3
