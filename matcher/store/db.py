@@ -53,7 +53,8 @@ class Database:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StoreError(
-                    f"cannot create the directory {path.parent} for the store ({exc.strerror or exc}); "
+                    f"cannot create the directory {path.parent} for the store "
+                    f"({exc.strerror or exc}); "
                     "choose another place with --db or MATCHER_DATABASE_URL"
                 ) from None
         try:
@@ -81,7 +82,8 @@ class Database:
                 yield session
                 session.commit()
             except OperationalError as exc:
-                # read-only file, full disk, lost server: one line for the user, nothing half-written
+                # read-only file, full disk, lost server: one line for the user, nothing half
+                # written
                 session.rollback()
                 raise StoreError(
                     f"cannot use the store at {_safe(self.url)}: {_reason(exc)}"
@@ -114,6 +116,24 @@ def _add_missing_columns(engine) -> None:
                     text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}')
                 )
                 log.info("store upgraded: added column %s.%s", table.name, column.name)
+
+
+def insert_ignoring_duplicates(session: Session, table, rows: list[dict], keys: list[str]) -> None:
+    """INSERT ... ON CONFLICT (keys) DO NOTHING: a row another writer stored first is kept as it is.
+
+    Check-then-insert races between processes; this statement cannot (SQLite and PostgreSQL).
+    """
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - the store supports SQLite and PostgreSQL
+        raise StoreError(f"the store does not support the {dialect} database")
+    statement = insert(table).values(rows).on_conflict_do_nothing(index_elements=keys)
+    session.execute(statement)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
