@@ -17,6 +17,7 @@ from matcher.catalog import normalize_label
 from matcher.errors import GitHubNotFoundError, IdentityError, MatcherError, VerificationError
 from matcher.github.identity import code_matches, find_codes, hash_code, new_code
 from matcher.github.pulls import GitHubUser, PullsClient, normalize_issue_url
+from matcher.niches import join_names, niche_name, pull_niches, repo_niches
 from matcher.store import portfolio as store
 from matcher.store.db import Database, as_utc
 from matcher.store.portfolio import Attribution, Contribution, Identity
@@ -351,6 +352,7 @@ class RepoStat:
     deletions: int
     stars: int | None
     language: str | None
+    niches: tuple[str, ...] = ()  # names, as `niche_name` gives them
 
 
 @dataclass(frozen=True)
@@ -360,6 +362,20 @@ class Entry:
     contribution: Contribution
     suggested_at: datetime | None = None
     suggested_issue: str | None = None
+    niches: tuple[str, ...] = ()  # names of the niches this pull request evidences
+
+    @property
+    def size(self) -> int:
+        return (self.contribution.additions or 0) + (self.contribution.deletions or 0)
+
+
+@dataclass(frozen=True)
+class NextIssue:
+    """The issue a learner was last suggested and has not dismissed: what to do next."""
+
+    url: str
+    title: str | None = None
+    repo: str | None = None
 
 
 @dataclass(frozen=True)
@@ -386,10 +402,27 @@ class Summary:
     funnel: Funnel | None = None
     # a login the learner has claimed but not yet verified; this one stays theirs until then
     pending_login: str | None = None
+    # whether a learner is linked to the login, and their next suggested issue when known
+    learner_known: bool = False
+    next_issue: NextIssue | None = None
 
     @property
     def profile_url(self) -> str:
         return f"https://github.com/{self.login}"
+
+    @property
+    def counted(self) -> tuple[Entry, ...]:
+        """The entries that count (not reverted), newest first."""
+        return tuple(e for e in self.entries if e.contribution.counts)
+
+    @property
+    def headline(self) -> str:
+        return headline(self)
+
+    @property
+    def recency(self) -> str:
+        """'latest 3 weeks ago' ('' with no merge)."""
+        return f"latest {ago(self.latest_merge, self.generated_at)}" if self.latest_merge else ""
 
 
 def _week(d: date) -> date:
@@ -429,6 +462,8 @@ def summarize(
     now: datetime | None = None,
     funnel: Funnel | None = None,
     pending_login: str | None = None,
+    learner_known: bool = False,
+    next_issue: NextIssue | None = None,
 ) -> Summary:
     """Totals, repositories, first/latest merge, weekly streaks and skills evidenced."""
     now = now or datetime.now(UTC)
@@ -456,10 +491,15 @@ def summarize(
     languages = Counter(c.repo_language for c in counted if c.repo_language)
     niches: Counter[str] = Counter()
     labels: Counter[str] = Counter()
+    pr_niches = {c.url: _evidenced(c, niches_of) for c in items}
+    repo_niche_names: dict[str, list[str]] = {}
     for c in counted:
-        tags = {t.lower() for t in niches_of(c.repo)} | {t.lower() for t in c.repo_topics}
-        niches.update(tags)
+        niches.update(pr_niches[c.url])
+        for name in pr_niches[c.url]:
+            if name not in repo_niche_names.setdefault(c.repo, []):
+                repo_niche_names[c.repo].append(name)
         labels.update({normalize_label(x) for x in c.labels} - _NOISE_LABELS - {""})
+    repos = [replace(r, niches=tuple(repo_niche_names.get(r.repo, ()))) for r in repos]
     current, longest, active = streaks(
         (as_utc(c.merged_at).date() for c in counted), as_utc(now).date()
     )
@@ -468,6 +508,7 @@ def summarize(
             contribution=c,
             suggested_at=by_url[c.url].suggested_at if c.url in by_url else None,
             suggested_issue=by_url[c.url].issue_url if c.url in by_url else None,
+            niches=pr_niches[c.url],
         )
         for c in reversed(items)
     )
@@ -493,6 +534,102 @@ def summarize(
         attributed=sum(1 for e in entries if e.suggested_at or e.suggested_issue),
         funnel=funnel,
         pending_login=pending_login,
+        learner_known=learner_known,
+        next_issue=next_issue,
+    )
+
+
+def _evidenced(c: Contribution, niches_of: Callable[[str], Iterable[str]]) -> tuple[str, ...]:
+    slugs = repo_niches(niches_of(c.repo), c.repo_topics)
+    words = " ".join([c.title, *c.labels])
+    return tuple(niche_name(s) for s in pull_niches(slugs, words))
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """'1 project', '3 projects' (or the given plural)."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+def ago(when: datetime, now: datetime) -> str:
+    """How long before `now`, as people say it: 'today', '3 weeks ago', '9 months ago'."""
+    days = (as_utc(now).date() - as_utc(when).date()).days
+    if days <= 0:
+        return "today"
+    if days == 1:
+        return "yesterday"
+    if days < 14:
+        return f"{days} days ago"
+    if days < 60:
+        return f"{days // 7} weeks ago"
+    if days < 730:
+        return f"{days * 12 // 365} months ago"
+    return f"{days // 365} years ago"
+
+
+def month_year(when: datetime) -> str:
+    """'March 2025'."""
+    return f"{as_utc(when):%B %Y}"
+
+
+def top_niches(summary: Summary, limit: int = 2) -> list[str]:
+    """The niche names with the most merged pull requests, strongest first."""
+    return [name for name, _ in summary.niches[:limit]]
+
+
+def headline(summary: Summary) -> str:
+    """One sentence: who, which niche(s), how much, how recent."""
+    s = summary
+    who = f"@{s.login}"
+    if not s.merged or s.first_merge is None or s.latest_merge is None:
+        return f"{who} has no merged pull requests yet."
+    top = top_niches(s)
+    noun = "project" if s.repos_count == 1 else "projects"
+    if top and all(set(r.niches) & set(top) for r in s.repos):
+        where = f"{s.repos_count} {join_names(top)} {noun}"
+    elif top:
+        where = f"{s.repos_count} {noun} (mostly {join_names(top)})"
+    else:
+        where = f"{s.repos_count} open-source {noun}"
+    since = f" since {month_year(s.first_merge)}" if s.merged > 1 else ""
+    return f"{who} has {plural(s.merged, 'merged pull request')} in {where}{since}, {s.recency}."
+
+
+def highlights(summary: Summary, limit: int = 3) -> list[tuple[str, Entry]]:
+    """Up to three contributions worth a look, each with why: largest, most recent, top niche."""
+    counted = summary.counted
+    if len(counted) < 2:
+        return []
+    picks: list[tuple[str, Entry]] = []
+
+    def add(reason: str, entry: Entry | None) -> None:
+        if entry is not None and all(entry is not e for _, e in picks) and len(picks) < limit:
+            picks.append((reason, entry))
+
+    add("largest change", max(counted, key=lambda e: (e.size, e.contribution.merged_at)))
+    add("most recent", counted[0])
+    top = top_niches(summary, 1)
+    if top:
+        in_top = [e for e in counted if top[0] in e.niches]
+        add(f"in {top[0]}", max(in_top, key=lambda e: (e.size, e.contribution.merged_at)))
+        rest = [e for e in in_top if all(e is not p for _, p in picks)]
+        add(f"in {top[0]}", max(rest, key=lambda e: e.size) if rest else None)
+    return picks
+
+
+def next_issue(db: Database, learner_id: str) -> NextIssue | None:
+    """The learner's newest suggestion they are working on or interested in, else not dismissed."""
+    from matcher.store.issues import issues_by_url
+
+    open_ones = [s for s in store.suggestions_of(db, learner_id) if s.status != "dismissed"]
+    if not open_ones:
+        return None
+    rank = {"working": 0, "interested": 1}
+    best = min(open_ones, key=lambda s: (rank.get(s.status, 2), -s.suggested_at.timestamp()))
+    issue = next(iter(issues_by_url(db, [best.issue_url])), None)
+    return NextIssue(
+        url=best.issue_url,
+        title=issue.title if issue else None,
+        repo=issue.repo if issue else None,
     )
 
 
@@ -527,6 +664,7 @@ def load_summary(
         identity.login if identity else (contributions[0].author_login if contributions else login)
     )
     attributions = store.load_attributions(db, identity.learner_id) if identity else []
+    learner_id = identity.learner_id if identity else next((c.learner_id for c in claims), None)
     if niches_of is None:
         niches_of = _catalog_niches()
     return summarize(
@@ -542,6 +680,8 @@ def load_summary(
             else None
         ),
         pending_login=identity.pending_login if identity else None,
+        learner_known=learner_id is not None,
+        next_issue=next_issue(db, learner_id) if learner_id is not None else None,
     )
 
 
