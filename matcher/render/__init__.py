@@ -29,3 +29,28 @@ def changes(additions: int | None, deletions: int | None) -> str:
     if additions is None and deletions is None:
         return "n/a"
     return f"+{additions or 0:,} -{deletions or 0:,}"
+
+
+def closed_issue(url: str, repo: str) -> str:
+    """'#30010' for an issue of the same repository, 'owner/name#12' for another."""
+    parts = url.rstrip("/").split("/")
+    if len(parts) < 4 or not parts[-1].isdigit():
+        return url
+    other = f"{parts[-4]}/{parts[-3]}"
+    return f"#{parts[-1]}" if other.lower() == repo.lower() else f"{other}#{parts[-1]}"
+
+
+def month(value: datetime | None) -> str:
+    """'Feb 2026'."""
+    if value is None:
+        return "-"
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return f"{value:%b %Y}"
+
+
+def capped(pairs, limit: int = 3, *, counts: bool = True) -> str:
+    """'NLP (31), speech (23), data tooling (4) +1 more': at most `limit`, the rest counted."""
+    items = [f"{name} ({n})" if counts else str(name) for name, n in pairs]
+    shown = ", ".join(items[:limit])
+    return shown + (f" +{len(items) - limit} more" if len(items) > limit else "")

@@ -1,115 +1,273 @@
-"""The portfolio as one self-contained HTML page: inline CSS, the chart as base64 PNG, no JS."""
+"""The portfolio as one self-contained public HTML page: inline CSS and SVG, no script.
+
+Built to be linked from a CV: the headline sentence first, then highlights, the chart, the
+niches, repositories and every pull request. It reflows to one column on a phone (the table
+becomes a stacked list) and never scrolls sideways at 360 px. The suggestion funnel and issue
+labels are the learner's own business and stay out of it.
+"""
 
 from __future__ import annotations
 
-import base64
 from html import escape
 
-from matcher.portfolio import Summary
-from matcher.render import changes, day, stars
-from matcher.render.chart import chart_png
+from matcher.portfolio import Entry, Summary, highlights
+from matcher.render import capped, changes, closed_issue, day, month, stars
+from matcher.render.chart import TOP_REPOS, chart_alt, chart_svg
 
 _CSS = """
-body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2328;
-max-width:960px;margin:2rem auto;padding:0 1rem}
-h1{font-size:1.6rem;margin-bottom:.2rem}.muted{color:#57606a}
-.badge{display:inline-block;padding:0 .5rem;border-radius:1rem;font-size:.8rem;font-weight:600}
-.ok{background:#dafbe1;color:#1a7f37}.warn{background:#fff8c5;color:#9a6700}
-.stats{display:flex;flex-wrap:wrap;gap:1rem;margin:1rem 0}
-.stat{border:1px solid #d0d7de;border-radius:6px;padding:.5rem 1rem}
-.stat b{display:block;font-size:1.4rem}
-img{max-width:100%;height:auto;border:1px solid #d0d7de;border-radius:6px}
-table{border-collapse:collapse;width:100%;margin-top:1rem}
-th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #d0d7de;vertical-align:top}
-td.num{text-align:right;white-space:nowrap}
-.reverted{color:#9a6700;text-decoration:line-through}a{color:#0969da}
+*{box-sizing:border-box}
+body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2328;
+margin:0;background:#f6f8fa}
+main{max-width:60rem;margin:0 auto;padding:1.5rem 1rem 3rem;background:#fff;min-height:100vh}
+a{color:#0969da}h1,h2,h3{line-height:1.25}
+h1{font-size:clamp(1.5rem,6vw,2.2rem);margin:.1rem 0 .5rem;overflow-wrap:anywhere}
+h2{font-size:1.2rem;margin:2rem 0 .75rem;padding-bottom:.3rem;border-bottom:1px solid #d8dee4}
+.eyebrow{margin:0;color:#57606a;font-size:.9rem;text-transform:uppercase;letter-spacing:.04em}
+.headline{font-size:clamp(1.1rem,4.2vw,1.35rem);margin:.25rem 0 .75rem}
+.muted{color:#57606a}.small{font-size:.875rem}
+.badge{display:inline-block;padding:0 .55rem;border-radius:1rem;font-size:.8rem;font-weight:600}
+.ok{background:#dafbe1;color:#1a7f37}.warn{background:#fff8c5;color:#7d4e00}
+.chips{display:flex;flex-wrap:wrap;gap:.4rem;margin:.5rem 0;padding:0;list-style:none}
+.chips li{background:#ddf4ff;color:#0a3069;border-radius:1rem;padding:.1rem .7rem;font-size:.9rem}
+.chips li.more{background:#eaeef2;color:#57606a}
+.stats{display:grid;grid-template-columns:repeat(auto-fit,minmax(8.5rem,1fr));gap:.5rem;margin:0}
+.stats div{border:1px solid #d8dee4;border-radius:6px;padding:.4rem .75rem}
+.stats dt{font-size:.85rem;color:#57606a}.stats dd{margin:0;font-size:1.3rem;font-weight:600}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(16rem,1fr));gap:.75rem;
+padding:0;margin:0;list-style:none}
+.cards li{border:1px solid #d8dee4;border-radius:8px;padding:.75rem 1rem}
+.why{font-size:.8rem;font-weight:600;color:#8250df;text-transform:uppercase;letter-spacing:.03em}
+.cards a.title{display:block;font-weight:600;margin:.2rem 0;overflow-wrap:anywhere}
+figure{margin:1rem 0}svg.chart{display:block;width:100%;height:auto}
+.chart-narrow{display:none!important}
+figcaption{font-size:.875rem;color:#57606a;margin-top:.4rem}
+.repos{list-style:none;padding:0;margin:0}
+.repos li{display:grid;grid-template-columns:minmax(0,14rem) minmax(0,1fr) 2.5rem;gap:.6rem;
+align-items:center;padding:.2rem 0}
+.repos .name{overflow-wrap:anywhere}.repos .count{text-align:right;font-weight:600}
+.bar{height:.8rem;border-radius:3px;background:#8250df;min-width:3px}
+.repos li.rest{display:block}.repos details ul{margin:.3rem 0;padding-left:1.2rem}
+table{border-collapse:collapse;width:100%}
+caption{text-align:left;color:#57606a;padding:.25rem 0 .5rem}
+th,td{text-align:left;padding:.5rem;border-bottom:1px solid #d8dee4;vertical-align:top}
+th{font-size:.875rem;color:#57606a}
+td.when{white-space:nowrap}td.num{text-align:right;white-space:nowrap}
+td.pr a.title{overflow-wrap:anywhere}
+tr.reverted .title{text-decoration:line-through}tr.reverted .state{color:#7d4e00}
+.next{border:1px solid #54aeff;background:#ddf4ff;border-radius:8px;padding:1rem 1.25rem}
+.next h2{margin-top:0}.next ol{margin:.5rem 0 0;padding-left:1.25rem}.next li{margin:.35rem 0}
+footer{margin-top:2.5rem;font-size:.85rem;color:#57606a}
+@media (max-width:600px){
+main{padding:1rem .9rem 2rem}
+.chart-wide{display:none!important}.chart-narrow{display:block!important}
+.repos li{grid-template-columns:minmax(0,1fr) 5rem 2rem}
+table,caption,tbody,tr,td{display:block;width:100%}thead{display:none}
+.stats dd{font-size:1.15rem}
+tr{border-bottom:1px solid #d8dee4;padding:.6rem 0}td{border:0;padding:.1rem 0}
+td.num{text-align:left}td.when{color:#57606a;font-size:.875rem}
+}
 """
 
 
-def _counts(pairs, limit: int = 8) -> str:
-    return ", ".join(f"{escape(name)} ({n})" for name, n in pairs[:limit]) or "-"
+def _login(login: str) -> str:
+    # a non-breaking hyphen: "@ada-learns" must not wrap as "@ada-" / "learns"
+    return escape(login).replace("-", "\u2011")
 
 
-def to_html(summary: Summary, png: bytes | None = None) -> str:
-    """The page; `png` defaults to a fresh chart of the summary."""
-    s = summary
-    png = chart_png(s) if png is None else png
-    image = base64.b64encode(png).decode("ascii")
-    login = escape(s.login)
+def _pr_link(entry: Entry) -> str:
+    c = entry.contribution
+    return f'<a class="title" href="{escape(c.url)}">{escape(c.title)}</a>'
+
+
+def _repo_link(repo: str) -> str:
+    return f'<a href="https://github.com/{escape(repo)}">{escape(repo)}</a>'
+
+
+def _facts(entry: Entry) -> str:
+    """'huggingface/transformers #30101 · closes #30010' (the closed issue linked when known)."""
+    c = entry.contribution
+    parts = [f"{_repo_link(c.repo)} #{c.number}"]
+    if c.closes:
+        issue = c.closes[0]
+        parts.append(f'closes <a href="{escape(issue)}">{escape(closed_issue(issue, c.repo))}</a>')
+    return " · ".join(parts)
+
+
+def _header(s: Summary) -> str:
     badge = (
         '<span class="badge ok">verified GitHub login</span>'
         if s.verified
-        else '<span class="badge warn">unverified: not evidence</span>'
+        else '<span class="badge warn">unverified login: not evidence</span>'
     )
+    chips = "".join(f"<li>{escape(name)}</li>" for name, _ in s.niches[:3])
+    if len(s.niches) > 3:
+        chips += f'<li class="more">+{len(s.niches) - 3} more</li>'
+    niche_list = f'<ul class="chips" aria-label="Niches">{chips}</ul>' if chips else ""
+    return (
+        "<header>"
+        '<p class="eyebrow">Open-source contributions</p>'
+        f'<h1><a href="{escape(s.profile_url)}">@{_login(s.login)}</a></h1>'
+        f'<p class="headline">{escape(s.headline)}</p>{niche_list}'
+        f'<p class="small">{badge} <span class="muted">as of {day(s.generated_at)}</span></p>'
+        "</header>"
+    )
+
+
+def _highlights(s: Summary) -> str:
+    picks = highlights(s)
+    if not picks:
+        return ""
+    cards = "".join(
+        f'<li><span class="why">{escape(why)}</span>{_pr_link(e)}'
+        f'<span class="small">{_facts(e)}</span><br>'
+        f'<span class="small muted">merged {day(e.contribution.merged_at)} · '
+        f"{escape(changes(e.contribution.additions, e.contribution.deletions))} lines</span></li>"
+        for why, e in picks
+    )
+    return (
+        '<section aria-labelledby="h-highlights"><h2 id="h-highlights">Highlights</h2>'
+        f'<ul class="cards">{cards}</ul></section>'
+    )
+
+
+def _stats(s: Summary) -> str:
     stats = [
         ("merged pull requests", str(s.merged)),
-        ("repositories", str(s.repos_count)),
-        ("lines added / removed", f"+{s.additions:,} / -{s.deletions:,}"),
-        ("first merge", day(s.first_merge)),
-        ("latest merge", day(s.latest_merge)),
-        ("weekly streak (longest)", f"{s.current_streak_weeks} ({s.longest_streak_weeks})"),
+        ("projects", str(s.repos_count)),
+        ("lines added, removed", f"+{s.additions:,} −{s.deletions:,}"),
+        ("weeks with a merge", str(s.active_weeks)),
     ]
-    stat_boxes = "".join(f'<div class="stat"><b>{escape(v)}</b>{escape(k)}</div>' for k, v in stats)
+    items = "".join(f"<div><dt>{escape(k)}</dt><dd>{escape(v)}</dd></div>" for k, v in stats)
+    return f'<dl class="stats">{items}</dl>'
+
+
+def _activity(s: Summary) -> str:
+    wide = chart_svg(s, width=720, height=260, ticks=6)
+    narrow = chart_svg(s, width=360, height=250, ticks=3)
+    since = f"First merge {day(s.first_merge)}, latest {day(s.latest_merge)} ({s.recency[7:]})."
+    return (
+        '<section aria-labelledby="h-activity"><h2 id="h-activity">Activity</h2>'
+        f"{_stats(s)}<figure>"
+        f'<div class="chart-wide">{wide}</div><div class="chart-narrow">{narrow}</div>'
+        f"<figcaption>{escape(since)} {escape(chart_alt(s).split(' By repository')[0])}"
+        "</figcaption></figure></section>"
+    )
+
+
+def _skills(s: Summary) -> str:
+    rows = [
+        ("Niches", capped(s.niches)),
+        ("Languages", capped(s.languages)),
+        ("Kinds of work", capped(s.labels)),
+    ]
+    items = "".join(
+        f"<p><b>{escape(k)}:</b> {escape(v)}</p>" for k, v in rows if v
+    )  # each list cut at three, with "+N more"
+    return (
+        '<section aria-labelledby="h-skills"><h2 id="h-skills">Niches and skills</h2>'
+        f"{items}</section>"
+    )
+
+
+def _repos(s: Summary) -> str:
+    top = max((r.prs for r in s.repos), default=1)
+    items = []
+    for r in s.repos[:TOP_REPOS]:
+        extra = f" ★{stars(r.stars)}" if r.stars is not None else ""
+        items.append(
+            f'<li><span class="name">{_repo_link(r.repo)}'
+            f'<span class="muted small">{escape(extra)}</span></span>'
+            f'<span class="bar" style="width:{100 * r.prs / top:.0f}%" aria-hidden="true"></span>'
+            f'<span class="count">{r.prs}</span></li>'
+        )
+    rest = s.repos[TOP_REPOS:]
+    if rest:
+        names = "".join(f"<li>{_repo_link(r.repo)}: {r.prs}</li>" for r in rest)
+        items.append(
+            f'<li class="rest"><details><summary>+{len(rest)} more repositories: '
+            f"{sum(r.prs for r in rest)} pull requests</summary><ul>{names}</ul></details></li>"
+        )
+    return (
+        '<section aria-labelledby="h-repos"><h2 id="h-repos">By repository</h2>'
+        f'<ul class="repos">{"".join(items)}</ul></section>'
+    )
+
+
+def _table(s: Summary) -> str:
     rows = []
     for e in s.entries:
         c = e.contribution
-        notes = []
-        if e.suggested_at:
-            notes.append(f"suggested on {day(e.suggested_at)}, merged on {day(c.merged_at)}")
-        if c.reverted:
-            notes.append("reverted")
-        note = f'<br><span class="muted">{escape("; ".join(notes))}</span>' if notes else ""
-        repo_extra = (
-            f' <span class="muted">★{stars(c.repo_stars)}</span>'
-            if c.repo_stars is not None
-            else ""
-        )
-        labels = f'<br><span class="muted">{escape(", ".join(c.labels))}</span>' if c.labels else ""
+        state = ' <span class="state small">reverted, not counted</span>' if c.reverted else ""
         rows.append(
-            f"<tr{' class=reverted' if c.reverted else ''}><td>{day(c.merged_at)}</td>"
-            f'<td><a href="https://github.com/{escape(c.repo)}">{escape(c.repo)}</a>{repo_extra}</td>'
-            f'<td><a href="{escape(c.url)}">{escape(c.title)} (#{c.number})</a>{labels}{note}</td>'
+            f"<tr{' class=reverted' if c.reverted else ''}>"
+            f'<td class="when">{day(c.merged_at)}</td>'
+            f'<td class="pr">{_pr_link(e)}{state}<br><span class="small">{_facts(e)}</span></td>'
             f'<td class="num">{escape(changes(c.additions, c.deletions))}</td></tr>'
         )
-    if not rows:
-        rows.append('<tr><td colspan="4" class="muted">No merged pull requests yet.</td></tr>')
-    funnel = ""
-    if s.funnel and s.funnel.suggested:
-        f = s.funnel
-        funnel = (
-            f"<p class=muted>From suggestions: {f.suggested} suggested, {f.interested} interested, "
-            f"{f.working} working on it, {f.merged} merged.</p>"
-        )
-    reverted = (
-        (
-            f"<p class=muted>{s.reverted} merged pull request(s) later reverted are listed but "
-            "not counted.</p>"
-        )
-        if s.reverted
-        else ""
+    reverted = f"; {s.reverted} later reverted, shown struck out and not counted" if s.reverted else ""
+    caption = f"{s.merged} merged pull requests, newest first{reverted}"
+    return (
+        '<section aria-labelledby="h-all"><h2 id="h-all">All merged pull requests</h2>'
+        f"<table><caption>{escape(caption)}</caption>"
+        '<thead><tr><th scope="col">Merged</th><th scope="col">Pull request</th>'
+        '<th scope="col">Lines</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></section>"
     )
+
+
+def _next_steps(s: Summary) -> str:
+    steps = []
+    if not s.verified:
+        steps.append(
+            "Verify this GitHub login (<code>/github verify</code> in Discord, or "
+            f"<code>python -m matcher portfolio verify {escape(s.login)}</code>)."
+        )
+    if s.next_issue is not None:
+        n = s.next_issue
+        what = escape(n.title) if n.title else escape(n.url)
+        where = f" in {escape(n.repo)}" if n.repo else ""
+        steps.append(
+            f'Start on your next suggested issue: <a href="{escape(n.url)}">{what}</a>{where}.'
+        )
+    else:
+        steps.append(
+            "Pick a first issue: <code>/suggest</code> in Discord, or "
+            "<code>python -m matcher match --skills …</code>."
+        )
+    steps.append(
+        'Open a pull request that says "Fixes #<i>issue</i>". Once it is merged, '
+        f"<code>python -m matcher portfolio refresh {escape(s.login)}</code> adds it here."
+    )
+    items = "".join(f"<li>{step}</li>" for step in steps)
+    return (
+        '<section class="next" aria-labelledby="h-next"><h2 id="h-next">What to do next</h2>'
+        f"<p>No merged pull requests yet: this page fills in with the first one.</p>"
+        f"<ol>{items}</ol></section>"
+    )
+
+
+def to_html(summary: Summary) -> str:
+    """The whole page for a summary."""
+    s = summary
+    if s.merged or s.entries:
+        body = _highlights(s) + _activity(s) + _skills(s) + _repos(s) + _table(s)
+    else:
+        body = _next_steps(s)
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Open-source contributions of {login}</title>
+<title>@{escape(s.login)}: open-source contributions</title>
+<meta name="description" content="{escape(s.headline)}">
 <style>{_CSS}</style>
 </head>
 <body>
-<h1>Open-source contributions of <a href="{escape(s.profile_url)}">@{login}</a></h1>
-<p>{badge} <span class="muted">generated {day(s.generated_at)}</span></p>
-<div class="stats">{stat_boxes}</div>
-<p><b>Languages:</b> {_counts(s.languages)}<br><b>Areas:</b> {_counts(s.niches)}<br>
-<b>Kinds of work:</b> {_counts(s.labels)}</p>
-{reverted}{funnel}
-<img alt="Merged pull requests over time and by repository" src="data:image/png;base64,{image}">
-<table>
-<thead><tr><th>Merged</th><th>Repository</th><th>Pull request</th><th>Changes</th></tr></thead>
-<tbody>
-{chr(10).join(rows)}
-</tbody>
-</table>
+<main>
+{_header(s)}
+{body}
+<footer>Made with ml-first-issues from GitHub data as of {day(s.generated_at)}.</footer>
+</main>
 </body>
 </html>
 """

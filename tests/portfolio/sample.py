@@ -120,6 +120,114 @@ def populate(db, *, verified: bool = True) -> None:
         )
 
 
+# --- the large case: 60 merged pull requests in 12 repositories over 14 months -------------
+
+LARGE_LOGIN = "grace-builds"
+LARGE_ID = 7373
+LARGE_LEARNER = "2002"
+LARGE_NOW = datetime(2026, 5, 12, 9, tzinfo=UTC)  # the latest merge is 3 weeks before
+# (repo, stars, language, topics, how many pull requests); the last one is not in the catalogue
+LARGE_REPOS = [
+    ("huggingface/transformers", 134000, "Python", ("nlp", "pytorch", "transformers"), 12),
+    ("speechbrain/speechbrain", 9800, "Python", ("speech-recognition", "asr", "python"), 9),
+    ("openai/whisper", 72000, "Python", ("speech", "asr"), 7),
+    ("huggingface/tokenizers", 9300, "Rust", ("nlp", "tokenization", "rust"), 6),
+    ("explosion/spaCy", 30000, "Python", ("natural-language-processing", "nlp", "python"), 5),
+    ("huggingface/datasets", 19000, "Python", ("nlp", "datasets"), 5),
+    ("pytorch/audio", 2500, "Python", ("audio", "speech", "pytorch"), 4),
+    ("nltk/nltk", 13500, "Python", ("nlp", "natural-language-processing"), 3),
+    ("espnet/espnet", 8500, "Python", ("speech-recognition", "text-to-speech"), 3),
+    ("UKPLab/sentence-transformers", 15000, "Python", ("nlp", "embeddings"), 2),
+    ("coqui-ai/TTS", 35000, "Python", ("text-to-speech", "tts", "deep-learning"), 2),
+    ("grace-builds/phoneme-tools", 40, "Python", ("natural-language-processing", "python"), 2),
+]
+_VERBS = ["Fix", "Docs: document", "Add tests for", "Speed up", "Support", "Type-annotate"]
+_THINGS = [
+    "the tokenizer padding side",
+    "speech feature extraction at 8 kHz",
+    "batched generation with left padding",
+    "the ASR pipeline chunking",
+    "streaming dataset shuffling",
+    "the text normaliser for numbers",
+    "CTC decoding with an empty beam",
+    "sentence embeddings on MPS",
+    "a very long title that wraps on a phone because it explains the whole change in words",
+]
+
+
+def _large_contributions() -> list[Contribution]:
+    out, k = [], 0
+    first = datetime(2025, 4, 2, 10, tzinfo=UTC)
+    for repo, stars_, language, topics, n in LARGE_REPOS:
+        for j in range(n):
+            k += 1
+            # spread over 385 days (14 calendar months), busiest in autumn
+            offset = (k * 37) % 385
+            merged = first + timedelta(days=offset, hours=k % 9)
+            if k == 1:
+                merged = datetime(2026, 4, 21, 16, tzinfo=UTC)  # the latest
+            out.append(
+                Contribution(
+                    url=f"https://github.com/{repo}/pull/{1000 + k}",
+                    repo=repo,
+                    number=1000 + k,
+                    title=f"{_VERBS[k % len(_VERBS)]} {_THINGS[k % len(_THINGS)]}",
+                    merged_at=merged,
+                    author_id=LARGE_ID,
+                    author_login=LARGE_LOGIN,
+                    additions=(k * 53) % 400 + 3 + (900 if k == 17 else 0),
+                    deletions=(k * 29) % 90,
+                    labels=("good first issue", "bug") if k % 3 else ("documentation",),
+                    closes=(f"https://github.com/{repo}/issues/{500 + k}",) if k % 2 else (),
+                    repo_stars=stars_,
+                    repo_language=language,
+                    repo_topics=topics,
+                )
+            )
+    return out
+
+
+LARGE_CONTRIBUTIONS = _large_contributions()
+
+
+def populate_large(db) -> None:
+    """A verified learner with 60 merged pull requests in 12 repositories over 14 months."""
+    store.save_claim(db, LARGE_LEARNER, LARGE_LOGIN, "1" * 64, LARGE_NOW + timedelta(days=1))
+    store.mark_verified(db, LARGE_LEARNER, LARGE_ID, LARGE_LOGIN)
+    store.add_contributions(db, LARGE_CONTRIBUTIONS)
+
+
+# --- the empty case: a verified learner with no merge yet and one suggestion to start on ---
+
+EMPTY_LOGIN = "new-learner"
+EMPTY_ID = 9090
+EMPTY_LEARNER = "3003"
+NEXT_ISSUE = "https://github.com/huggingface/datasets/issues/7001"
+
+
+def populate_empty(db, *, with_suggestion: bool = True) -> None:
+    """A verified login with no merged pull request, and (optionally) a suggested issue."""
+    from matcher.models import Issue
+    from matcher.store.issues import upsert_issues
+
+    store.save_claim(db, EMPTY_LEARNER, EMPTY_LOGIN, "2" * 64, NOW + timedelta(days=1))
+    store.mark_verified(db, EMPTY_LEARNER, EMPTY_ID, EMPTY_LOGIN)
+    if with_suggestion:
+        upsert_issues(
+            db,
+            [
+                Issue(
+                    url=NEXT_ISSUE,
+                    repo="huggingface/datasets",
+                    number=7001,
+                    title="Document the streaming mode's shuffle buffer",
+                    labels=("good first issue", "documentation"),
+                )
+            ],
+        )
+        record_suggestions(db, EMPTY_LEARNER, [NEXT_ISSUE], via="suggest", now=NOW)
+
+
 def markdown_example() -> str:
     """The Markdown export of this sample, as in the README's Portfolio section (niches from topics only)."""
     from matcher.portfolio import load_summary
@@ -134,5 +242,46 @@ def markdown_example() -> str:
         db.close()
 
 
-if __name__ == "__main__":  # python -m tests.portfolio.sample  (regenerates the docs example)
-    print(markdown_example(), end="")
+def summaries() -> dict:
+    """The small, large and empty summaries, as the renderer tests and the screenshots use them."""
+    from matcher.portfolio import load_summary
+    from matcher.store import Database
+
+    db = Database("sqlite:///:memory:")
+    try:
+        populate(db)
+        populate_large(db)
+        populate_empty(db)
+        return {
+            "small": load_summary(db, LOGIN, niches_of=lambda repo: (), now=NOW),
+            "large": load_summary(db, LARGE_LOGIN, now=LARGE_NOW),
+            "empty": load_summary(db, EMPTY_LOGIN, now=NOW),
+        }
+    finally:
+        db.close()
+
+
+def write_pages(folder) -> list:
+    """portfolio-{small,large,empty}.html in `folder`; returns their paths."""
+    from pathlib import Path
+
+    from matcher.render.html import to_html
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, summary in summaries().items():
+        path = folder / f"portfolio-{name}.html"
+        path.write_text(to_html(summary), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:2] == ["--pages"]:  # python -m tests.portfolio.sample --pages DIR
+        for path in write_pages(sys.argv[2]):
+            print(path)
+    else:  # python -m tests.portfolio.sample  (regenerates the docs example)
+        print(markdown_example(), end="")
