@@ -118,9 +118,27 @@ def show(
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")
     ] = None,
+    rows: Annotated[
+        int,
+        typer.Option(
+            "--rows", min=0, help="Markdown: list at most this many (0: all), then 'and N more'."
+        ),
+    ] = 10,
+    chart: Annotated[
+        Path | None,
+        typer.Option(
+            "--chart",
+            help="Markdown: write the chart to this .png or .svg file (relative to --out's "
+            "folder) and show it in the Markdown.",
+        ),
+    ] = None,
 ) -> None:
     """Render the stored portfolio (no GitHub requests): table, Markdown, HTML page or JSON."""
     settings = settings_from(ctx)
+    if chart is not None and format is not Format.md:
+        raise MatcherError("--chart goes with --format md (the HTML page has its chart inline)")
+    if chart is not None and chart.suffix.lower() not in (".png", ".svg"):
+        raise MatcherError(f"--chart {chart}: name a .png or .svg file")
     summary = lib.load_summary(open_store(settings), login)
     if format is Format.table and out is None:
         from matcher.render.terminal import print_portfolio
@@ -130,7 +148,10 @@ def show(
     if format is Format.md or format is Format.table:
         from matcher.render.markdown import to_markdown
 
-        text = to_markdown(summary)
+        link = None
+        if chart is not None:
+            link = _write_chart(summary, chart, out)
+        text = to_markdown(summary, rows=rows, chart=link)
     elif format is Format.html:
         from matcher.render.html import to_html
 
@@ -142,12 +163,25 @@ def show(
     if out is None:
         typer.echo(text, nl=False)
         return
+    _write(out, text.encode("utf-8"))
+
+
+def _write(path: Path, data: bytes) -> None:
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
     except OSError as exc:
-        raise MatcherError(f"{out}: cannot write ({exc.strerror or exc})") from None
-    stderr.print(f"wrote {out} ({len(text.encode('utf-8')):,} bytes)", highlight=False)
+        raise MatcherError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    stderr.print(f"wrote {path} ({len(data):,} bytes)", highlight=False)
+
+
+def _write_chart(summary: lib.Summary, chart: Path, out: Path | None) -> str:
+    """Write the chart beside the Markdown file; return the link the Markdown uses."""
+    from matcher.render.chart import chart_image
+
+    target = chart if chart.is_absolute() or out is None else out.parent / chart
+    _write(target, chart_image(summary, chart.suffix.lower().lstrip(".")))
+    return chart.as_posix()
 
 
 @portfolio_app.command("funnel")

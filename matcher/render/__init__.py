@@ -54,3 +54,12 @@ def capped(pairs, limit: int = 3, *, counts: bool = True) -> str:
     items = [f"{name} ({n})" if counts else str(name) for name, n in pairs]
     shown = ", ".join(items[:limit])
     return shown + (f" +{len(items) - limit} more" if len(items) > limit else "")
+
+
+def short_names(repos: list[str]) -> list[str]:
+    """'huggingface/transformers' -> 'transformers' unless two repositories share the name."""
+    names = [r.split("/")[-1] for r in repos]
+    return [
+        n if names.count(n) == 1 or r.startswith("+") else r
+        for n, r in zip(names, repos, strict=True)
+    ]

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from html import escape
 
 from matcher.portfolio import Summary
+from matcher.render import short_names
 from matcher.store.db import as_utc
 
 TOP_REPOS = 8
@@ -102,9 +103,7 @@ def chart_alt(summary: Summary) -> str:
     if t is None:
         return "No merged pull requests yet, so there is no chart."
     busiest = max(range(len(t.counts)), key=lambda i: (t.counts[i], i))
-    repos = "; ".join(
-        f"{name}: {n}" for name, n in repo_bars(summary) if not name.startswith("+")
-    )
+    repos = "; ".join(f"{name}: {n}" for name, n in repo_bars(summary) if not name.startswith("+"))
     rest = summary.repos[TOP_REPOS:]
     if rest:
         repos += f"; {len(rest)} more repositories: {sum(r.prs for r in rest)}"
@@ -193,9 +192,13 @@ def chart_svg(summary: Summary, *, width: int = 720, height: int = 260, ticks: i
     )
     for i in _tick_indices(n, ticks):
         anchor = "start" if i == 0 else "end" if i == n - 1 and n > 1 else "middle"
-        x = left + (i * band if anchor == "start" else (i + 1) * band if anchor == "end" else (
-            i + 0.5
-        ) * band)
+        x = left + (
+            i * band
+            if anchor == "start"
+            else (i + 1) * band
+            if anchor == "end"
+            else (i + 0.5) * band
+        )
         label = "today" if i == n - 1 and n > 1 else t.label(i)
         parts.append(
             f'<line x1="{left + (i + 0.5) * band:.1f}" y1="{base}" '
@@ -222,7 +225,7 @@ def _line_legend(left: int, y: int, dx: int) -> list[str]:
 def _tick_indices(n: int, ticks: int) -> list[int]:
     if n <= ticks:
         return list(range(n))
-    # evenly spaced bins from the first, then the last ("today") unless it would crowd the one before
+    # evenly spaced from the first bin, then the last ("today") unless it crowds the one before
     step = -(-(n - 1) // (ticks - 1))
     picks = list(range(0, n - 1, step))
     if n - 1 - picks[-1] < step * 0.6:
@@ -231,12 +234,6 @@ def _tick_indices(n: int, ticks: int) -> list[int]:
 
 
 # --- PNG / SVG by matplotlib (Discord, README) ----------------------------------------------
-
-
-def _short_names(repos: list[str]) -> list[str]:
-    """'huggingface/transformers' -> 'transformers' unless two repositories share the name."""
-    names = [r.split("/")[-1] for r in repos]
-    return [n if names.count(n) == 1 or r.startswith("+") else r for n, r in zip(names, repos)]
 
 
 def chart_image(summary: Summary, fmt: str = "png", *, dpi: int = 200) -> bytes:
@@ -296,7 +293,7 @@ def _draw_timeline(ax, t: Timeline, mdates, locator) -> None:
 
 
 def _draw_repos(ax, bars: list[tuple[str, int]], locator) -> None:
-    names = _short_names([name for name, _ in bars])[::-1]
+    names = short_names([name for name, _ in bars])[::-1]
     counts = [n for _, n in bars][::-1]
     colours = [GRID if name.startswith("+") else REPO for name in names]
     ax.barh(names, counts, color=colours)

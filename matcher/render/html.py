@@ -11,7 +11,7 @@ from __future__ import annotations
 from html import escape
 
 from matcher.portfolio import Entry, Summary, highlights
-from matcher.render import capped, changes, closed_issue, day, month, stars
+from matcher.render import capped, changes, closed_issue, day, stars
 from matcher.render.chart import TOP_REPOS, chart_alt, chart_svg
 
 _CSS = """
@@ -204,7 +204,9 @@ def _table(s: Summary) -> str:
             f'<td class="pr">{_pr_link(e)}{state}<br><span class="small">{_facts(e)}</span></td>'
             f'<td class="num">{escape(changes(c.additions, c.deletions))}</td></tr>'
         )
-    reverted = f"; {s.reverted} later reverted, shown struck out and not counted" if s.reverted else ""
+    reverted = (
+        f"; {s.reverted} later reverted, shown struck out and not counted" if s.reverted else ""
+    )
     caption = f"{s.merged} merged pull requests, newest first{reverted}"
     return (
         '<section aria-labelledby="h-all"><h2 id="h-all">All merged pull requests</h2>'

@@ -1,9 +1,17 @@
-"""The portfolio as Markdown, to paste into a GitHub profile README."""
+"""The portfolio as Markdown, to paste into a GitHub profile README.
+
+The headline sentence first, then highlights, the chart (when it was written beside the README)
+and a table whose first column is the pull request, so a phone shows the title before it has
+to scroll. The suggestion funnel and issue labels stay out: this is for employers.
+"""
 
 from __future__ import annotations
 
-from matcher.portfolio import Summary
-from matcher.render import changes, day, stars
+from matcher.portfolio import Entry, Summary, highlights
+from matcher.render import capped, changes, closed_issue, day, month, short_names
+from matcher.render.chart import chart_alt
+
+DEFAULT_ROWS = 10
 
 
 def _cell(text: str) -> str:
@@ -12,14 +20,15 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("[", "\\[").replace("]", "\\]")
 
 
-def _counts(pairs, limit: int = 8) -> str:
-    return ", ".join(f"{name} ({n})" for name, n in pairs[:limit]) or "-"
+def _closes(entry: Entry) -> str:
+    c = entry.contribution
+    if not c.closes:
+        return ""
+    return f" · closes [{closed_issue(c.closes[0], c.repo)}]({c.closes[0]})"
 
 
-def to_markdown(summary: Summary) -> str:
-    """A heading, the totals, skills evidenced, and a table with a link per contribution."""
-    s = summary
-    lines = ["## Open-source contributions", ""]
+def _header(s: Summary) -> list[str]:
+    lines = ["## Open-source contributions", "", f"**{s.headline}**", ""]
     if s.verified:
         lines.append(f"GitHub: [@{s.login}]({s.profile_url}) (verified)")
     else:
@@ -27,50 +36,96 @@ def to_markdown(summary: Summary) -> str:
             f"> **Unverified:** the GitHub login @{s.login} has not been verified; "
             "these pull requests are not evidence."
         )
-    lines.append("")
-    totals = (
-        f"**{s.merged} merged pull request{'s' if s.merged != 1 else ''}** to "
-        f"**{s.repos_count} repositor{'ies' if s.repos_count != 1 else 'y'}**, "
-        f"{s.additions:,} lines added and {s.deletions:,} removed"
-    )
-    lines.append(totals + ".")
-    if s.first_merge:
-        lines.append(
-            f"First merge {day(s.first_merge)}, latest {day(s.latest_merge)}; "
-            f"active in {s.active_weeks} week{'s' if s.active_weeks != 1 else ''}, "
-            f"longest weekly streak {s.longest_streak_weeks}, current {s.current_streak_weeks}."
-        )
-    if s.reverted:
-        were = "were" if s.reverted != 1 else "was"
-        lines.append(
-            f"{s.reverted} more merged pull request{'s' if s.reverted != 1 else ''} {were} "
-            "later reverted and not counted."
-        )
-    lines += [
-        "",
-        f"- **Languages:** {_counts(s.languages)}",
-        f"- **Areas:** {_counts(s.niches)}",
-        f"- **Kinds of work:** {_counts(s.labels)}",
-        "",
-        "| Merged | Repository | Pull request | Changes |",
-        "|---|---|---|---|",
+    return [*lines, ""]
+
+
+def _skills(s: Summary) -> list[str]:
+    parts = [
+        f"**{name}:** {capped(pairs)}"
+        for name, pairs in (("Niches", s.niches), ("Languages", s.languages))
+        if pairs
     ]
-    for e in s.entries:
+    return [" · ".join(parts), ""] if parts else []
+
+
+def _highlights(s: Summary) -> list[str]:
+    picks = highlights(s)
+    if not picks:
+        return []
+    lines = ["### Highlights", ""]
+    for why, e in picks:
         c = e.contribution
-        repo = f"[{c.repo}](https://github.com/{c.repo})"
-        if c.repo_stars is not None:
-            repo += f" ★{stars(c.repo_stars)}"
-        pr = f"[{_cell(c.title)} (#{c.number})]({c.url})"
-        notes = []
-        if e.suggested_at:
-            notes.append(f"suggested on {day(e.suggested_at)}")
+        lines.append(
+            f"- **{why[:1].upper()}{why[1:]}:** [{_cell(c.title)}]({c.url}) in {c.repo}, "
+            f"{day(c.merged_at)}, {changes(c.additions, c.deletions)} lines{_closes(e)}"
+        )
+    return [*lines, ""]
+
+
+def _table(s: Summary, rows: int) -> list[str]:
+    shown = s.entries[:rows] if rows > 0 else s.entries
+    repos = list(dict.fromkeys(e.contribution.repo for e in s.entries))
+    names = dict(zip(repos, short_names(repos), strict=True))
+    lines = [
+        "### Merged pull requests",
+        "",
+        "| Pull request | Project | Merged |",
+        "|---|---|---|",
+    ]
+    for e in shown:
+        c = e.contribution
+        title = f"[{_cell(c.title)}]({c.url}){_closes(e)}"
+        when = month(c.merged_at)
         if c.reverted:
-            notes.append("reverted")
-        if notes:
-            pr += f" _({'; '.join(notes)})_"
-        merged = f"~~{day(c.merged_at)}~~" if c.reverted else day(c.merged_at)
-        lines.append(f"| {merged} | {repo} | {pr} | {changes(c.additions, c.deletions)} |")
+            title, when = f"~~{title}~~ (reverted, not counted)", f"~~{when}~~"
+        project = f"[{names[c.repo]}](https://github.com/{c.repo})"
+        lines.append(f"| {title} | {project} | {when} |")
+    rest = len(s.entries) - len(shown)
+    if rest:
+        search = (
+            f"https://github.com/search?q=author%3A{s.login}+is%3Apr+is%3Amerged&type=pullrequests"
+        )
+        lines += ["", f"…and {rest} more ([all merged pull requests on GitHub]({search}))."]
+    return [*lines, ""]
+
+
+def _next_steps(s: Summary) -> list[str]:
+    lines = ["What to do next:", ""]
+    if not s.verified:
+        lines.append(f"- Verify the login: `python -m matcher portfolio verify {s.login}`.")
+    if s.next_issue is not None:
+        n = s.next_issue
+        lines.append(f"- Start on the next suggested issue: [{_cell(n.title or n.url)}]({n.url}).")
+    else:
+        lines.append("- Pick a first issue: `/suggest` in Discord or `python -m matcher match`.")
+    lines.append(
+        f"- Once a pull request is merged, `python -m matcher portfolio refresh {s.login}` "
+        "adds it here."
+    )
+    return [*lines, ""]
+
+
+def to_markdown(summary: Summary, *, rows: int = DEFAULT_ROWS, chart: str | None = None) -> str:
+    """The README section; `chart` is the path of a chart image written beside it, if any.
+
+    At most `rows` pull requests are listed (0 lists all), then "…and N more".
+    """
+    s = summary
+    lines = _header(s)
     if not s.entries:
-        lines.append("| - | - | no merged pull requests yet | - |")
-    lines += ["", f"<sub>Generated {day(s.generated_at)} by ml-first-issues.</sub>", ""]
+        lines += _next_steps(s)
+    else:
+        lines += _skills(s) + _highlights(s)
+        if chart and s.merged:
+            lines += [f"![{_cell(chart_alt(s))}]({chart})", ""]
+        lines += _table(s, rows)
+    totals = f"{s.merged} merged pull request{'s' if s.merged != 1 else ''}"
+    if s.reverted:
+        totals += f" ({s.reverted} more later reverted, not counted)"
+    if s.merged:
+        totals += f" · +{s.additions:,} −{s.deletions:,} lines"
+    lines += [
+        f"<sub>{totals} · as of {day(s.generated_at)} · made with ml-first-issues</sub>",
+        "",
+    ]
     return "\n".join(lines)

@@ -159,9 +159,9 @@ def _large_contributions() -> list[Contribution]:
     out, k = [], 0
     first = datetime(2025, 4, 2, 10, tzinfo=UTC)
     for repo, stars_, language, topics, n in LARGE_REPOS:
-        for j in range(n):
+        for _ in range(n):
             k += 1
-            # spread over 385 days (14 calendar months), busiest in autumn
+            # spread over 385 days: 14 calendar months, April 2025 to April 2026
             offset = (k * 37) % 385
             merged = first + timedelta(days=offset, hours=k % 9)
             if k == 1:
@@ -229,7 +229,10 @@ def populate_empty(db, *, with_suggestion: bool = True) -> None:
 
 
 def markdown_example() -> str:
-    """The Markdown export of this sample, as in the README's Portfolio section (niches from topics only)."""
+    """The Markdown export of this sample, as in the README's Portfolio section.
+
+    Niches come from repository topics only, so the example does not move with the catalogue.
+    """
     from matcher.portfolio import load_summary
     from matcher.render.markdown import to_markdown
     from matcher.store import Database
