@@ -616,11 +616,19 @@ def highlights(summary: Summary, limit: int = 3) -> list[tuple[str, Entry]]:
     return picks
 
 
-def next_issue(db: Database, learner_id: str) -> NextIssue | None:
-    """The learner's newest suggestion they are working on or interested in, else not dismissed."""
+def next_issue(db: Database, learner_id: str, done: Iterable[str] = ()) -> NextIssue | None:
+    """The learner's newest suggestion they are working on or interested in, else not dismissed.
+
+    Issues in `done` (closed by one of their merged pull requests) are not next any more.
+    """
     from matcher.store.issues import issues_by_url
 
-    open_ones = [s for s in store.suggestions_of(db, learner_id) if s.status != "dismissed"]
+    closed = {normalize_issue_url(u) for u in done}
+    open_ones = [
+        s
+        for s in store.suggestions_of(db, learner_id)
+        if s.status != "dismissed" and normalize_issue_url(s.issue_url) not in closed
+    ]
     if not open_ones:
         return None
     rank = {"working": 0, "interested": 1}
@@ -681,7 +689,11 @@ def load_summary(
         ),
         pending_login=identity.pending_login if identity else None,
         learner_known=learner_id is not None,
-        next_issue=next_issue(db, learner_id) if learner_id is not None else None,
+        next_issue=(
+            next_issue(db, learner_id, [i for c in contributions for i in c.closes])
+            if learner_id is not None
+            else None
+        ),
     )
 
 

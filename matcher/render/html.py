@@ -52,7 +52,7 @@ caption{text-align:left;color:#57606a;padding:.25rem 0 .5rem}
 th,td{text-align:left;padding:.5rem;border-bottom:1px solid #d8dee4;vertical-align:top}
 th{font-size:.875rem;color:#57606a}
 td.when{white-space:nowrap}td.num{text-align:right;white-space:nowrap}
-td.pr a.title{overflow-wrap:anywhere}
+td.pr a.title{overflow-wrap:anywhere}.unit{display:none}
 tr.reverted .title{text-decoration:line-through}tr.reverted .state{color:#7d4e00}
 .next{border:1px solid #54aeff;background:#ddf4ff;border-radius:8px;padding:1rem 1.25rem}
 .next h2{margin-top:0}.next ol{margin:.5rem 0 0;padding-left:1.25rem}.next li{margin:.35rem 0}
@@ -64,7 +64,8 @@ main{padding:1rem .9rem 2rem}
 table,caption,tbody,tr,td{display:block;width:100%}thead{display:none}
 .stats dd{font-size:1.15rem}
 tr{border-bottom:1px solid #d8dee4;padding:.6rem 0}td{border:0;padding:.1rem 0}
-td.num{text-align:left}td.when{color:#57606a;font-size:.875rem}
+td.num{text-align:left;color:#57606a;font-size:.875rem}td.when{color:#57606a;font-size:.875rem}
+.unit{display:inline}
 }
 """
 
@@ -202,7 +203,8 @@ def _table(s: Summary) -> str:
             f"<tr{' class=reverted' if c.reverted else ''}>"
             f'<td class="when">{day(c.merged_at)}</td>'
             f'<td class="pr">{_pr_link(e)}{state}<br><span class="small">{_facts(e)}</span></td>'
-            f'<td class="num">{escape(changes(c.additions, c.deletions))}</td></tr>'
+            f'<td class="num">{escape(changes(c.additions, c.deletions))}'
+            '<span class="unit"> lines</span></td></tr>'
         )
     reverted = (
         f"; {s.reverted} later reverted, shown struck out and not counted" if s.reverted else ""

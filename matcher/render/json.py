@@ -6,7 +6,8 @@ import json
 from dataclasses import asdict
 from datetime import datetime
 
-from matcher.portfolio import Summary
+from matcher.portfolio import Summary, highlights
+from matcher.render.chart import timeline
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -21,6 +22,8 @@ def summary_dict(summary: Summary) -> dict:
         "verified": summary.verified,
         "pending_login": summary.pending_login,
         "generated_at": _iso(summary.generated_at),
+        "headline": summary.headline,
+        "recency": summary.recency,
         "totals": {
             "merged_pull_requests": summary.merged,
             "reverted": summary.reverted,
@@ -43,6 +46,9 @@ def summary_dict(summary: Summary) -> dict:
             "labels": dict(summary.labels),
         },
         "funnel": asdict(summary.funnel) if summary.funnel else None,
+        "highlights": [{"why": why, "url": e.contribution.url} for why, e in highlights(summary)],
+        "timeline": _timeline(summary),
+        "next_issue": asdict(summary.next_issue) if summary.next_issue else None,
         "contributions": [
             {
                 "url": e.contribution.url,
@@ -61,8 +67,22 @@ def summary_dict(summary: Summary) -> dict:
                 "reverted_by": e.contribution.reverted_by,
                 "suggested_at": _iso(e.suggested_at),
                 "suggested_issue": e.suggested_issue,
+                "niches": list(e.niches),
             }
             for e in summary.entries
+        ],
+    }
+
+
+def _timeline(summary: Summary) -> dict | None:
+    """The chart's bins: merged pull requests per week or month, up to the summary's date."""
+    t = timeline(summary)
+    if t is None:
+        return None
+    return {
+        "unit": t.unit,
+        "bins": [
+            {"start": s.isoformat(), "merged": n} for s, n in zip(t.starts, t.counts, strict=True)
         ],
     }
 

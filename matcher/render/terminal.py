@@ -8,11 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from matcher.portfolio import Summary
-from matcher.render import changes, day, stars
-
-
-def _counts(pairs, limit: int = 6) -> str:
-    return ", ".join(f"{name} ({n})" for name, n in pairs[:limit]) or "-"
+from matcher.render import capped, changes, closed_issue, day, stars
 
 
 def portfolio_renderable(summary: Summary) -> Group:
@@ -25,9 +21,11 @@ def portfolio_renderable(summary: Summary) -> Group:
     )
     if s.pending_login:
         head.append(
-            f"  (@{s.pending_login} linked, not yet verified: it replaces this login once verified)",
+            f"  (@{s.pending_login} linked, not yet verified: "
+            "it replaces this login once verified)",
             style="yellow",
         )
+    head.append(f"\n{s.headline}", style="bold")
     head.append(
         f"\n{s.merged} merged PRs in {s.repos_count} repositories, "
         f"+{s.additions:,} -{s.deletions:,} lines"
@@ -37,9 +35,15 @@ def portfolio_renderable(summary: Summary) -> Group:
     if s.first_merge:
         head.append(
             f"\nfirst merge {day(s.first_merge)}, latest {day(s.latest_merge)}; "
-            f"weekly streak {s.current_streak_weeks} (longest {s.longest_streak_weeks})"
+            f"merges in {s.active_weeks} weeks; weekly streak now {s.current_streak_weeks}, "
+            f"longest {s.longest_streak_weeks}"
         )
-    head.append(f"\nlanguages: {_counts(s.languages)}\nareas: {_counts(s.niches)}")
+    if s.niches:
+        head.append(f"\nniches: {capped(s.niches)}")
+    if s.languages:
+        head.append(f"\nlanguages: {capped(s.languages)}")
+    if s.labels:
+        head.append(f"\nkinds of work: {capped(s.labels, 6)}")
     if s.funnel:
         f = s.funnel
         head.append(
@@ -57,16 +61,32 @@ def portfolio_renderable(summary: Summary) -> Group:
         repo = c.repo + (f" ★{stars(c.repo_stars)}" if c.repo_stars is not None else "")
         title = Text(f"{c.title} (#{c.number})", style=f"link {c.url}")
         if e.suggested_at:
-            title.append(f"\nsuggested on {day(e.suggested_at)}", style="cyan")
+            title.append(
+                f"\nsuggested on {day(e.suggested_at)}, merged on {day(c.merged_at)}",
+                style="cyan",
+            )
+        if c.closes:
+            title.append(f"\ncloses {closed_issue(c.closes[0], c.repo)}", style="dim")
+        if c.labels:
+            title.append(f"\nlabels: {', '.join(c.labels)}", style="dim")
         if c.reverted:
-            title.append(" reverted", style="yellow")
+            title.append("\nreverted, not counted", style="yellow")
         table.add_row(
             Text(day(c.merged_at), style="strike" if c.reverted else ""),
             repo,
             title,
             changes(c.additions, c.deletions),
         )
+    if not s.entries:
+        return Group(Panel(head, title="Contributions", expand=False), Text(_next_step(s)))
     return Group(Panel(head, title="Contributions", expand=False), table)
+
+
+def _next_step(s: Summary) -> str:
+    if s.next_issue is not None:
+        n = s.next_issue
+        return f"Next: your suggested issue {n.title or ''} {n.url}".replace("  ", " ")
+    return "Next: pick an issue with `python -m matcher match` or /suggest in Discord."
 
 
 def print_portfolio(summary: Summary, console: Console | None = None) -> None:

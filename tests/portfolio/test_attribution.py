@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
+
+from rich.console import Console
 
 from matcher import portfolio as lib
 from matcher.render.html import to_html
+from matcher.render.terminal import portfolio_renderable
 from matcher.store import portfolio as store
 from matcher.store.learners import record_suggestions, set_status
 from tests.portfolio.conftest import when
@@ -43,7 +47,11 @@ def test_merged_pull_is_linked_to_the_suggestion_it_closed(db, gh, fake, client)
     summary = lib.load_summary(db, "ada", niches_of=lambda r: ())
     entry = next(e for e in summary.entries if e.contribution.number == 11)
     assert entry.suggested_at == SUGGESTED and entry.contribution.merged_at == when(3)
-    assert "suggested on 1 Feb 2026, merged on 3 Feb 2026" in to_html(summary)
+    # the learner's own view says which suggestion led to the merge; the public page does not
+    console = Console(file=io.StringIO(), width=200, color_system=None)
+    console.print(portfolio_renderable(summary))
+    assert "suggested on 1 Feb 2026, merged on 3 Feb 2026" in console.file.getvalue()
+    assert "suggested on" not in to_html(summary)
     assert summary.funnel == lib.Funnel(suggested=3, interested=2, working=2, merged=2)
 
     again = lib.refresh(db, client, "ada")  # attributions are recorded once

@@ -38,7 +38,9 @@ def test_summary_counts_exclude_reverted_and_list_everything():
     assert s.first_merge.date() == date(2026, 2, 4) and s.latest_merge.date() == date(2026, 2, 20)
     assert [r.repo for r in s.repos] == ["huggingface/transformers", "scikit-learn/scikit-learn"]
     assert dict(s.languages) == {"Python": 3}
-    assert dict(s.niches)["nlp"] == 2 and "machine-learning" in dict(s.niches)
+    # niches by the name people use; generic topics ("machine-learning", "python") are not niches
+    assert dict(s.niches) == {"NLP": 2}
+    assert s.repos[0].niches == ("NLP",) and s.repos[1].niches == ()
     labels = dict(s.labels)
     assert "good first issue" not in labels and labels["documentation"] == 1
     assert len(s.entries) == 4 and s.entries[0].contribution.number == 30101  # newest first
