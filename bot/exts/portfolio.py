@@ -22,7 +22,7 @@ from bot.common import UserError, reply, run_blocking
 from matcher import portfolio as lib
 from matcher.errors import AuthError, MatcherError, RateLimitError
 from matcher.github.pulls import PullsClient, pulls_client
-from matcher.render import day
+from matcher.render import capped, day
 from matcher.render.chart import chart_png
 from matcher.store import portfolio as store
 from matcher.store.learners import get_learner, set_pending_notice
@@ -50,16 +50,20 @@ def _cut(text: str, limit: int) -> str:
 def portfolio_embed(summary: lib.Summary) -> discord.Embed:
     """Totals, skills and the latest merges; the chart is attached as attachment://portfolio.png."""
     s = summary
-    description = (
-        f"**{s.merged}** merged pull request{'s' if s.merged != 1 else ''} in **{s.repos_count}** "
-        f"repositor{'ies' if s.repos_count != 1 else 'y'}"
-        f" · +{s.additions:,} / -{s.deletions:,} lines"
-    )
+    description = s.headline
+    if s.merged:
+        description += (
+            f"\n**{s.merged}** merged pull request{'s' if s.merged != 1 else ''} in "
+            f"**{s.repos_count}** repositor{'ies' if s.repos_count != 1 else 'y'}"
+            f" · +{s.additions:,} / -{s.deletions:,} lines"
+        )
     if s.first_merge:
         description += (
-            f"\nFirst merge {day(s.first_merge)}, latest {day(s.latest_merge)} · weekly streak "
-            f"{s.current_streak_weeks} (longest {s.longest_streak_weeks})"
+            f"\nFirst merge {day(s.first_merge)}, latest {day(s.latest_merge)} · merges in "
+            f"{s.active_weeks} week{'s' if s.active_weeks != 1 else ''}"
         )
+    elif s.next_issue is not None:
+        description += f"\nNext: your suggested issue {s.next_issue.url}"
     if not s.verified:
         description = (
             ":warning: **Unverified login: not evidence.** Use `/github link` to verify.\n"
@@ -77,24 +81,14 @@ def portfolio_embed(summary: lib.Summary) -> discord.Embed:
         description=_cut(description, 4000),
     )
     if s.repos:
-        embed.add_field(
-            name="Repositories",
-            value=_cut(
-                "\n".join(
-                    f"[{r.repo}](https://github.com/{r.repo}) · {r.prs}" for r in s.repos[:5]
-                ),
-                1024,
-            ),
-            inline=False,
-        )
-    if s.languages:
-        embed.add_field(
-            name="Languages", value=_cut(", ".join(f"{n} ({c})" for n, c in s.languages[:6]), 1024)
-        )
+        repos = [f"[{r.repo}](https://github.com/{r.repo}) · {r.prs}" for r in s.repos[:5]]
+        if len(s.repos) > 5:  # every repository accounted for
+            repos.append(f"+{len(s.repos) - 5} more · {sum(r.prs for r in s.repos[5:])}")
+        embed.add_field(name="Repositories", value=_cut("\n".join(repos), 1024), inline=False)
     if s.niches:
-        embed.add_field(
-            name="Areas", value=_cut(", ".join(f"{n} ({c})" for n, c in s.niches[:6]), 1024)
-        )
+        embed.add_field(name="Niches", value=_cut(capped(s.niches), 1024))
+    if s.languages:
+        embed.add_field(name="Languages", value=_cut(capped(s.languages), 1024))
     latest = []
     for e in s.entries[:5]:
         c = e.contribution

@@ -199,7 +199,7 @@ def chart_svg(summary: Summary, *, width: int = 720, height: int = 260, ticks: i
             if anchor == "end"
             else (i + 0.5) * band
         )
-        label = "today" if i == n - 1 and n > 1 else t.label(i)
+        label = t.label(i)
         parts.append(
             f'<line x1="{left + (i + 0.5) * band:.1f}" y1="{base}" '
             f'x2="{left + (i + 0.5) * band:.1f}" y2="{base + 4}" stroke="{MUTED}"/>'
@@ -225,7 +225,7 @@ def _line_legend(left: int, y: int, dx: int) -> list[str]:
 def _tick_indices(n: int, ticks: int) -> list[int]:
     if n <= ticks:
         return list(range(n))
-    # evenly spaced from the first bin, then the last ("today") unless it crowds the one before
+    # evenly spaced from the first bin, then the last (the page's date) unless it crowds one
     step = -(-(n - 1) // (ticks - 1))
     picks = list(range(0, n - 1, step))
     if n - 1 - picks[-1] < step * 0.6:
@@ -241,7 +241,6 @@ def chart_image(summary: Summary, fmt: str = "png", *, dpi: int = 200) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")  # no display: the bot and the CLI run headless
-    import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
@@ -254,15 +253,16 @@ def chart_image(summary: Summary, fmt: str = "png", *, dpi: int = 200) -> bytes:
             ax.text(0.5, 0.3, "Pick an issue with /suggest", ha="center", color=MUTED)
             ax.axis("off")
             return _save(fig, fmt)
+        repo_height = 0.45 * len(bars) + 1.0  # inches: the axis and its label need room
         fig, (top, bottom) = plt.subplots(
             2,
             1,
-            figsize=(6, 3.4 + 0.42 * len(bars)),
+            figsize=(6, 4.2 + repo_height),
             dpi=dpi,
-            gridspec_kw={"height_ratios": [3.4, 0.42 * len(bars)]},
+            gridspec_kw={"height_ratios": [4.2, repo_height]},
         )
         try:
-            _draw_timeline(top, t, mdates, MaxNLocator)
+            _draw_timeline(top, t, MaxNLocator)
             _draw_repos(bottom, bars, MaxNLocator)
             fig.tight_layout(h_pad=1.6)
             return _save(fig, fmt)
@@ -270,24 +270,33 @@ def chart_image(summary: Summary, fmt: str = "png", *, dpi: int = 200) -> bytes:
             plt.close(fig)
 
 
-def _draw_timeline(ax, t: Timeline, mdates, locator) -> None:
-    days = 7 if t.unit == "week" else 30
-    xs = [s + timedelta(days=days / 2) for s in t.starts]
-    ax.bar(xs, t.counts, width=days * 0.7, color=BAR, label=f"merged per {t.unit} (left)")
+def _draw_timeline(ax, t: Timeline, locator) -> None:
+    xs = range(len(t.counts))
+    ax.bar(xs, t.counts, width=0.7, color=BAR, label=f"merged per {t.unit} (left)")
     ax.set_ylabel(f"merged per {t.unit}", color=BAR)
     ax.yaxis.set_major_locator(locator(integer=True, nbins=4))
-    ax.set_xlim(t.starts[0], t.end())
-    ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=5))
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(ax.xaxis.get_major_locator()))
+    ax.set_xlim(-0.6, len(t.counts) - 0.4)
+    ticks = _tick_indices(len(t.counts), 4)
+    ax.set_xticks(ticks, [t.label(i).replace(" 20", "\n20") for i in ticks])
     twin = ax.twinx()
     twin.plot(xs, t.cumulative, color=LINE, linewidth=2.5, label="running total (right)")
     twin.set_ylim(bottom=0, top=max(t.cumulative) * 1.15)
     twin.set_ylabel("running total", color=LINE)
     twin.yaxis.set_major_locator(locator(integer=True, nbins=4))
     handles = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
-    ax.legend(handles=handles, loc="upper left", frameon=False, fontsize=11)
-    ax.set_ylim(top=max(t.counts) * 1.35)
-    ax.set_title(f"Merged pull requests, {t.cumulative[-1]} to {t.label(len(t.starts) - 1)}")
+    # below the dates, so it never covers a bar
+    ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.3),
+        ncol=2,
+        frameon=False,
+        fontsize=12,
+        handlelength=1.2,
+        columnspacing=1,
+    )
+    ax.set_ylim(top=max(t.counts) * 1.15)
+    ax.set_title(f"Merged pull requests ({t.cumulative[-1]} in total)")
     for a in (ax, twin):
         a.spines[["top"]].set_visible(False)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import subprocess
@@ -35,8 +34,7 @@ def test_show_html_writes_the_page(tmp_path):
     )
     assert result.exit_code == 0, result.output
     text = page.read_text(encoding="utf-8")
-    image = re.search(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', text).group(1)
-    assert base64.b64decode(image)[:4] == b"\x89PNG"
+    assert text.count('<svg class="chart"') == 2  # the chart, inline: wide and narrow
     assert all(f'href="{c.url}"' in text for c in CONTRIBUTIONS)
 
 
@@ -49,6 +47,57 @@ def test_show_formats_on_stdout(tmp_path):
     assert json.loads(js.stdout)["login"] == LOGIN
     table = runner.invoke(app, ["--db", str(store), "portfolio", "show", LOGIN])
     assert table.exit_code == 0 and "verified" in table.stdout
+
+
+def test_show_md_writes_the_chart_beside_the_readme(tmp_path):
+    store = _store(tmp_path)
+    readme = tmp_path / "profile" / "README.md"
+    result = CliRunner().invoke(
+        app,
+        [
+            *("--db", str(store), "portfolio", "show", LOGIN, "-f", "md"),
+            *("--out", str(readme), "--chart", "img/contributions.png", "--rows", "2"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    image = tmp_path / "profile" / "img" / "contributions.png"
+    assert image.read_bytes()[:4] == b"\x89PNG"
+    md = readme.read_text(encoding="utf-8")
+    assert re.search(r"!\[Merged pull requests per (week|month) [^]]+\]\(img/contributions\.png\)", md)
+    assert len([x for x in md.splitlines() if x.startswith("| [")]) == 2 and "…and 2 more" in md
+    svg = CliRunner().invoke(
+        app,
+        [
+            "--db",
+            str(store),
+            "portfolio",
+            "show",
+            LOGIN,
+            "-f",
+            "md",
+            "--chart",
+            str(tmp_path / "c.svg"),
+        ],
+    )
+    assert svg.exit_code == 0 and (tmp_path / "c.svg").read_bytes().lstrip().startswith(b"<?xml")
+
+
+def test_show_chart_option_errors_are_one_line(tmp_path):
+    store = _store(tmp_path)
+    base = ["--db", str(store), "portfolio", "show", LOGIN]
+    for extra, message in (
+        (["-f", "html", "--chart", "c.png"], "--chart goes with --format md"),
+        (["-f", "md", "--chart", "c.gif"], "name a .png or .svg file"),
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-m", "matcher", *base, *extra],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=60,
+        )
+        assert proc.returncode == 1 and message in proc.stderr, proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1 and not (tmp_path / "c.png").exists()
 
 
 def test_funnel_json(tmp_path):

@@ -218,7 +218,7 @@ def test_chart_runs_to_today_in_months_with_years():
     assert t.unit == "month" and len(t.starts) == 14
     assert t.starts[-1].isoformat() == "2026-05-01" and t.counts[-1] == 0  # a quiet month shows
     svg = chart_svg(s, width=360, ticks=3)
-    assert ">Apr 2025</text>" in svg and ">today</text>" in svg
+    assert ">Apr 2025</text>" in svg and ">May 2026</text>" in svg
     assert "merged per month (left)" in svg and "running total (right)" in svg
 
 
