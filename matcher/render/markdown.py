@@ -123,7 +123,7 @@ def to_markdown(summary: Summary, *, rows: int = DEFAULT_ROWS, chart: str | None
     if s.reverted:
         totals += f" ({s.reverted} more later reverted, not counted)"
     if s.merged:
-        totals += f" · +{s.additions:,} −{s.deletions:,} lines"
+        totals += f" · {changes(s.additions, s.deletions)} lines"
     lines += [
         f"<sub>{totals} · as of {day(s.generated_at)} · made with ml-first-issues</sub>",
         "",

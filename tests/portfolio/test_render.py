@@ -103,7 +103,7 @@ def test_every_format_states_the_json_numbers(case):
         return
     assert f"merged pull requests {merged} projects {repos}" in page
     assert f"+{totals['additions']:,} −{totals['deletions']:,}" in page
-    assert f"+{totals['additions']:,} −{totals['deletions']:,} lines" in md
+    assert f"+{totals['additions']:,} -{totals['deletions']:,} lines" in md
     assert sum(b["merged"] for b in data["timeline"]["bins"]) == merged
     alt = chart_alt(s)
     assert f"{merged} in total" in alt
