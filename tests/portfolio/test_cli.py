@@ -63,7 +63,8 @@ def test_show_md_writes_the_chart_beside_the_readme(tmp_path):
     image = tmp_path / "profile" / "img" / "contributions.png"
     assert image.read_bytes()[:4] == b"\x89PNG"
     md = readme.read_text(encoding="utf-8")
-    assert re.search(r"!\[Merged pull requests per (week|month) [^]]+\]\(img/contributions\.png\)", md)
+    alt_and_link = r"!\[Merged pull requests per (week|month) [^]]+\]\(img/contributions\.png\)"
+    assert re.search(alt_and_link, md)
     assert len([x for x in md.splitlines() if x.startswith("| [")]) == 2 and "…and 2 more" in md
     svg = CliRunner().invoke(
         app,
