@@ -500,9 +500,7 @@ def summarize(
                 repo_niche_names[c.repo].append(name)
         labels.update({normalize_label(x) for x in c.labels} - _NOISE_LABELS - {""})
     repos = [replace(r, niches=tuple(repo_niche_names.get(r.repo, ()))) for r in repos]
-    current, longest, active = streaks(
-        (as_utc(c.merged_at).date() for c in counted), as_utc(now).date()
-    )
+    current, longest, active = streaks((utc_date(c.merged_at) for c in counted), utc_date(now))
     entries = tuple(
         Entry(
             contribution=c,
@@ -550,9 +548,14 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     return f"{n} {word if n == 1 else (many or word + 's')}"
 
 
+def utc_date(value: datetime) -> date:
+    """The UTC calendar day of a time (a time without a zone is taken to be UTC)."""
+    return (value if value.tzinfo is None else value.astimezone(UTC)).date()
+
+
 def ago(when: datetime, now: datetime) -> str:
     """How long before `now`, as people say it: 'today', '3 weeks ago', '9 months ago'."""
-    days = (as_utc(now).date() - as_utc(when).date()).days
+    days = (utc_date(now) - utc_date(when)).days
     if days <= 0:
         return "today"
     if days == 1:
@@ -568,7 +571,7 @@ def ago(when: datetime, now: datetime) -> str:
 
 def month_year(when: datetime) -> str:
     """'March 2025'."""
-    return f"{as_utc(when):%B %Y}"
+    return f"{utc_date(when):%B %Y}"
 
 
 def top_niches(summary: Summary, limit: int = 2) -> list[str]:

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from html import escape
 
-from matcher.portfolio import Summary
+from matcher.portfolio import Summary, utc_date
 from matcher.render import short_names
-from matcher.store.db import as_utc
 
 TOP_REPOS = 8
 WEEKLY_UP_TO_DAYS = 183  # a history shorter than this reads better week by week
@@ -68,10 +67,10 @@ def _next_month(d: date) -> date:
 
 def timeline(summary: Summary) -> Timeline | None:
     """The bins of the chart, or None with no merge; the axis runs to the summary's date."""
-    days = [as_utc(e.contribution.merged_at).date() for e in summary.counted]
+    days = [utc_date(e.contribution.merged_at) for e in summary.counted]
     if not days:
         return None
-    first, today = min(days), max(max(days), as_utc(summary.generated_at).date())
+    first, today = min(days), max(max(days), utc_date(summary.generated_at))
     if (today - first).days <= WEEKLY_UP_TO_DAYS:
         start = first - timedelta(days=first.weekday())
         starts = [start + timedelta(weeks=n) for n in range((today - start).days // 7 + 1)]
