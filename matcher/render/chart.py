@@ -138,7 +138,7 @@ def chart_svg(summary: Summary, *, width: int = 720, height: int = 260, ticks: i
     if t is None:
         return ""
     narrow = width < 500
-    left, right, top, bottom = 34, 40, 58 if narrow else 40, 34
+    left, right, top, bottom = 34, 40, 58 if narrow else 40, 42
     plot_w, plot_h = width - left - right, height - top - bottom
     n = len(t.counts)
     band = plot_w / n
@@ -206,7 +206,7 @@ def chart_svg(summary: Summary, *, width: int = 720, height: int = 260, ticks: i
             f"{escape(label)}</text>"
         )
     parts.append(
-        f'<text x="{left + plot_w / 2:.1f}" y="{height - 2}" text-anchor="middle" '
+        f'<text x="{left + plot_w / 2:.1f}" y="{height - 4}" text-anchor="middle" '
         f'fill="{MUTED}">{t.unit} merged (UTC), up to {escape(t.label(n - 1))}</text>'
     )
     parts.append("</svg>")
