@@ -130,7 +130,11 @@ def pull_niches(repo_slugs: tuple[str, ...], words: str) -> tuple[str, ...]:
     With no cue, the repository's first (primary) niche; a repository with none gives none.
     """
     text = words.lower()
-    named = tuple(s for s in repo_slugs if any(cue in text for cue in _CUES.get(s, ())))
+    named = tuple(
+        s
+        for s in repo_slugs
+        if any(re.search(rf"\b{re.escape(cue)}", text) for cue in _CUES.get(s, ()))
+    )
     return named or repo_slugs[:1]
 
 

@@ -96,8 +96,8 @@ def repo_bars(summary: Summary, top: int = TOP_REPOS) -> list[tuple[str, int]]:
     return bars
 
 
-def chart_alt(summary: Summary) -> str:
-    """Alt text that states what the chart shows, numbers included."""
+def chart_alt(summary: Summary, *, repos: bool = True) -> str:
+    """Alt text that states what the chart shows, numbers included (by repository too)."""
     t = timeline(summary)
     if t is None:
         return "No merged pull requests yet, so there is no chart."

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from html import escape
 
-from matcher.portfolio import Entry, Summary, highlights
+from matcher.portfolio import Entry, Summary, ago, highlights
 from matcher.render import capped, changes, closed_issue, day, stars
 from matcher.render.chart import TOP_REPOS, chart_alt, chart_svg
 
@@ -145,25 +145,27 @@ def _stats(s: Summary) -> str:
 def _activity(s: Summary) -> str:
     wide = chart_svg(s, width=720, height=260, ticks=6)
     narrow = chart_svg(s, width=360, height=250, ticks=3)
-    since = f"First merge {day(s.first_merge)}, latest {day(s.latest_merge)} ({s.recency[7:]})."
+    latest = s.latest_merge
+    since = (
+        f"First merge {day(s.first_merge)}, latest {day(latest)} "
+        f"({ago(latest, s.generated_at) if latest else '-'})."
+    )
     return (
         '<section aria-labelledby="h-activity"><h2 id="h-activity">Activity</h2>'
         f"{_stats(s)}<figure>"
         f'<div class="chart-wide">{wide}</div><div class="chart-narrow">{narrow}</div>'
-        f"<figcaption>{escape(since)} {escape(chart_alt(s).split(' By repository')[0])}"
+        f"<figcaption>{escape(since)} {escape(chart_alt(s, repos=False))}"
         "</figcaption></figure></section>"
     )
 
 
 def _skills(s: Summary) -> str:
-    rows = [
+    rows = [  # each list cut at three, then "+N more"
         ("Niches", capped(s.niches)),
         ("Languages", capped(s.languages)),
         ("Kinds of work", capped(s.labels)),
     ]
-    items = "".join(
-        f"<p><b>{escape(k)}:</b> {escape(v)}</p>" for k, v in rows if v
-    )  # each list cut at three, with "+N more"
+    items = "".join(f"<p><b>{escape(k)}:</b> {escape(v)}</p>" for k, v in rows if v)
     return (
         '<section aria-labelledby="h-skills"><h2 id="h-skills">Niches and skills</h2>'
         f"{items}</section>"
