@@ -151,9 +151,9 @@ def chart_svg(summary: Summary, *, width: int = 720, height: int = 260, ticks: i
 
     parts = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-        f'role="img" aria-labelledby="chart-title" xmlns="http://www.w3.org/2000/svg" '
+        f'role="img" aria-labelledby="chart-title-{width}" xmlns="http://www.w3.org/2000/svg" '
         f'font-family="system-ui,-apple-system,Segoe UI,Roboto,sans-serif" font-size="12">',
-        f'<title id="chart-title">{escape(chart_alt(summary))}</title>',
+        f'<title id="chart-title-{width}">{escape(chart_alt(summary))}</title>',
         # legend, top left: what the bars and the line are, and which axis each reads on
         f'<rect x="{left}" y="6" width="12" height="12" fill="{BAR}"/>',
         f'<text x="{left + 17}" y="16" fill="{INK}">merged per {t.unit} (left)</text>',
