@@ -402,8 +402,7 @@ class Summary:
     funnel: Funnel | None = None
     # a login the learner has claimed but not yet verified; this one stays theirs until then
     pending_login: str | None = None
-    # whether a learner is linked to the login, and their next suggested issue when known
-    learner_known: bool = False
+    # the next suggested issue of the learner linked to the login, when known
     next_issue: NextIssue | None = None
 
     @property
@@ -462,7 +461,6 @@ def summarize(
     now: datetime | None = None,
     funnel: Funnel | None = None,
     pending_login: str | None = None,
-    learner_known: bool = False,
     next_issue: NextIssue | None = None,
 ) -> Summary:
     """Totals, repositories, first/latest merge, weekly streaks and skills evidenced."""
@@ -532,7 +530,6 @@ def summarize(
         attributed=sum(1 for e in entries if e.suggested_at or e.suggested_issue),
         funnel=funnel,
         pending_login=pending_login,
-        learner_known=learner_known,
         next_issue=next_issue,
     )
 
@@ -543,9 +540,9 @@ def _evidenced(c: Contribution, niches_of: Callable[[str], Iterable[str]]) -> tu
     return tuple(niche_name(s) for s in pull_niches(slugs, words))
 
 
-def plural(n: int, word: str, many: str | None = None) -> str:
-    """'1 project', '3 projects' (or the given plural)."""
-    return f"{n} {word if n == 1 else (many or word + 's')}"
+def plural(n: int, word: str) -> str:
+    """'1 project', '3 projects'."""
+    return f"{n} {word if n == 1 else word + 's'}"
 
 
 def utc_date(value: datetime) -> date:
@@ -565,7 +562,7 @@ def ago(when: datetime, now: datetime) -> str:
     if days < 60:
         return f"{days // 7} weeks ago"
     if days < 730:
-        return f"{days * 12 // 365} months ago"
+        return f"{max(2, days * 12 // 365)} months ago"
     return f"{days // 365} years ago"
 
 
@@ -604,18 +601,17 @@ def highlights(summary: Summary, limit: int = 3) -> list[tuple[str, Entry]]:
         return []
     picks: list[tuple[str, Entry]] = []
 
-    def add(reason: str, entry: Entry | None) -> None:
-        if entry is not None and all(entry is not e for _, e in picks) and len(picks) < limit:
+    def add(reason: str, entry: Entry) -> None:
+        if all(entry is not e for _, e in picks) and len(picks) < limit:
             picks.append((reason, entry))
 
     add("largest change", max(counted, key=lambda e: (e.size, e.contribution.merged_at)))
     add("most recent", counted[0])
     top = top_niches(summary, 1)
-    if top:
-        in_top = [e for e in counted if top[0] in e.niches]
-        add(f"in {top[0]}", max(in_top, key=lambda e: (e.size, e.contribution.merged_at)))
-        rest = [e for e in in_top if all(e is not p for _, p in picks)]
-        add(f"in {top[0]}", max(rest, key=lambda e: e.size) if rest else None)
+    if top:  # the largest in the strongest niche that is not already picked
+        fresh = [e for e in counted if top[0] in e.niches and all(e is not p for _, p in picks)]
+        if fresh:
+            add(f"in {top[0]}", max(fresh, key=lambda e: (e.size, e.contribution.merged_at)))
     return picks
 
 
@@ -691,7 +687,6 @@ def load_summary(
             else None
         ),
         pending_login=identity.pending_login if identity else None,
-        learner_known=learner_id is not None,
         next_issue=(
             next_issue(db, learner_id, [i for c in contributions for i in c.closes])
             if learner_id is not None

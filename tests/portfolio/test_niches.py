@@ -31,3 +31,21 @@ def test_lists_are_cut_at_three_with_a_count_of_the_rest():
     assert join_names(["NLP", "speech"]) == "NLP and speech"
     assert join_names(["a", "b", "c"]) == "a, b and c"
     assert join_names(["a", "b", "c", "d", "e"]) == "a, b, c +2 more"
+
+
+def test_recency_reads_as_people_say_it():
+    from datetime import UTC, datetime, timedelta
+
+    from matcher.portfolio import ago
+
+    now = datetime(2026, 5, 12, 9, tzinfo=UTC)
+    said = [ago(now - timedelta(days=d), now) for d in (0, 1, 5, 21, 60, 270, 800)]
+    assert said == [
+        "today",
+        "yesterday",
+        "5 days ago",
+        "3 weeks ago",
+        "2 months ago",
+        "8 months ago",
+        "2 years ago",
+    ]

@@ -130,7 +130,9 @@ def test_html_small_page_is_self_contained_and_links_everything():
     assert "<script" not in text and 'src="http' not in text and "<link" not in text
     assert "&lt;str.split&gt;" in text and "<str.split>" not in text
     # the chart is inline SVG, twice (wide and narrow), with a title stating its numbers
-    assert text.count("<svg") == 2 and '<title id="chart-title-360">Merged pull requests per' in text
+    assert (
+        text.count("<svg") == 2 and '<title id="chart-title-360">Merged pull requests per' in text
+    )
     assert 'aria-labelledby="chart-title-720"' in text  # one id per drawing
     # headings and a table caption
     for heading in ("Highlights", "Activity", "Niches and skills", "By repository"):
