@@ -119,13 +119,13 @@ def to_markdown(summary: Summary, *, rows: int = DEFAULT_ROWS, chart: str | None
         if chart and s.merged:
             lines += [f"![{_cell(chart_alt(s))}]({chart})", ""]
         lines += _table(s, rows)
-    totals = f"{s.merged} merged pull request{'s' if s.merged != 1 else ''}"
-    if s.reverted:
-        totals += f" ({s.reverted} more later reverted, not counted)"
-    if s.merged:
-        totals += f" · {changes(s.additions, s.deletions)} lines"
-    lines += [
-        f"<sub>{totals} · as of {day(s.generated_at)} · made with ml-first-issues</sub>",
-        "",
-    ]
+    footer = [f"as of {day(s.generated_at)}", "made with ml-first-issues"]
+    if s.entries:  # an empty portfolio is not a row of zeros
+        totals = f"{s.merged} merged pull request{'s' if s.merged != 1 else ''}"
+        if s.reverted:
+            totals += f" ({s.reverted} more later reverted, not counted)"
+        if s.merged:
+            totals += f" · {changes(s.additions, s.deletions)} lines"
+        footer.insert(0, totals)
+    lines += [f"<sub>{' · '.join(footer)}</sub>", ""]
     return "\n".join(lines)
