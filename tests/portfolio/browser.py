@@ -14,7 +14,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -75,7 +77,9 @@ class Chromium:
         if self.binary is None:
             raise RuntimeError("no chromium on PATH: apt-get install -y chromium")
         self.port = _free_port()
-        self._profile = tempfile.TemporaryDirectory(prefix="portfolio-chromium-")
+        self._profile = tempfile.TemporaryDirectory(
+            prefix="portfolio-chromium-", ignore_cleanup_errors=True
+        )
         self._proc: subprocess.Popen | None = None
 
     def __enter__(self) -> Chromium:
@@ -89,6 +93,7 @@ class Chromium:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: stopping it stops its helpers
         )
         deadline = time.monotonic() + 30
         while True:
@@ -103,13 +108,21 @@ class Chromium:
 
     def __exit__(self, *exc: object) -> None:
         if self._proc is not None:
-            self._proc.terminate()
+            self._signal(signal.SIGTERM)
             try:
                 self._proc.wait(10)
             except subprocess.TimeoutExpired:
-                self._proc.kill()
+                self._signal(signal.SIGKILL)
                 self._proc.wait(10)
         self._profile.cleanup()
+
+    def _signal(self, sig: signal.Signals) -> None:
+        """Signal the process group this Chromium was started in (only its own processes)."""
+        assert self._proc is not None
+        try:
+            os.killpg(self._proc.pid, sig)
+        except ProcessLookupError:
+            pass
 
     def measure(self, page: Path, width: int, height: int = 844) -> dict:
         """The PROBE's answer for `page` shown `width` CSS px wide."""
