@@ -191,7 +191,7 @@ class Portfolio(commands.Cog):
             raise UserError("Start with `/github link login: your-login`.")
         await interaction.response.defer(ephemeral=True, thinking=True)
         client = self.make_client()
-        # a login claimed beside a verified one is the one to prove; the verified one stays until
+        # a login claimed beside a verified one is the one to prove; the verified one stays for now
         claim = identity.claim
         login = claim.login if claim is not None else identity.login
         previous = identity.login if identity.verified and claim is not None else None
