@@ -32,7 +32,7 @@ import math
 import os
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from matcher.engine import MatchEngine  # noqa: E402
+from matcher.lexical import expand_query  # noqa: E402
 from matcher.models import Profile  # noqa: E402
 from matcher.ranking import combine, diversify, fit_candidates, score_candidates, task_type  # noqa: E402
 from matcher.settings import RankingSettings, load_settings  # noqa: E402
@@ -100,7 +101,7 @@ def metrics(ranked: list[int], grades: np.ndarray) -> np.ndarray:
 class Bench:
     """The dev pool embedded once; score components per (pool, learner) computed once."""
 
-    def __init__(self, data: Path, cache: Path, top: int = 20):
+    def __init__(self, data: Path, cache: Path, top: int = 20, synonyms: bool = True):
         self.settings = load_settings()
         self.issues = read_snapshot(data / "issues.jsonl").issues
         self.profiles = [
@@ -115,13 +116,16 @@ class Bench:
         self.issues = list(pool.issues)
         self.vectors = pool.vectors
         self.queries = engine.queries(self.profiles)
+        if not synonyms:  # the profile's own words only, to see what config/synonyms.yaml adds
+            self.queries = [
+                replace(q, terms=tuple(expand_query(p.query_text(), {}, unique=False)))
+                for p, q in zip(self.profiles, self.queries, strict=True)
+            ]
         self.labels = engine.catalog.labels
         self.repos = [i.repo for i in self.issues]
         self.urls = [i.url for i in self.issues]
         self.grades = self._grades(data / "qrels.tsv")
-        self.difficulty = np.array(
-            [difficulty(i, self.labels, task_type(i)) for i in self.issues]
-        )
+        self.difficulty = np.array([difficulty(i, self.labels, task_type(i)) for i in self.issues])
         self.hard = np.array([self.labels.is_hard(i.labels) for i in self.issues])
         self.beginner = np.array([self.labels.beginner_strength(i.labels) > 0 for i in self.issues])
         self.now = datetime.now(UTC)
@@ -261,9 +265,12 @@ def main() -> None:
     parser.add_argument(
         "--candidate", nargs="*", default=[], help="NAME=key=v,key=v fixed configs to compare"
     )
+    parser.add_argument(
+        "--no-synonyms", action="store_true", help="lexical terms without config/synonyms.yaml"
+    )
     args = parser.parse_args()
 
-    bench = Bench(args.data, args.cache)
+    bench = Bench(args.data, args.cache, synonyms=not args.no_synonyms)
     base = Config(bench.settings.ranking, dict(SIGNAL_KEYS)).with_(
         {k: v[0] for k, v in parse_assignments(args.base).items()}
     )
@@ -280,7 +287,7 @@ def main() -> None:
     print(f"{'config':24s} in-sample {header}   | repo-held-out {header}")
     held, _ = cross_validate(bench, list(named.values()), args.folds, args.repeats)
     for (name, config), h in zip(named.items(), held, strict=True):
-        print(f"{name:24s}           {fmt(in_sample(bench, config))}   |               {fmt(h)}")
+        print(row(name, in_sample(bench, config), h))
 
     if args.grid is None:
         return
@@ -292,11 +299,19 @@ def main() -> None:
     best = int(np.argmax(sample[:, 0]))
     held, chosen = cross_validate(bench, configs, args.folds, args.repeats)
     print(f"\ngrid of {len(points)} points over {keys}")
-    print(f"{'in-sample best':24s}           {fmt(sample[best])}   |               {fmt(held[best])}  {points[best]}")
+    print(row("in-sample best", sample[best], held[best], str(points[best])))
     top = int(np.argmax(held[:, 0]))
-    print(f"{'held-out best (peek)':24s}           {fmt(sample[top])}   |               {fmt(held[top])}  {points[top]}")
-    print(f"{'chosen on train folds':24s}           {'':31s}   |               {fmt(chosen)}")
-    print("(the honest figure for tuning is 'chosen on train folds': weights picked without the cell)")
+    print(row("held-out best (peek)", sample[top], held[top], str(points[top])))
+    print(row("chosen on train folds", None, chosen))
+    print(
+        "(the honest figure for tuning is 'chosen on train folds': weights picked without the cell)"
+    )
+
+
+def row(name: str, sample: np.ndarray | None, held: np.ndarray, extra: str = "") -> str:
+    """One line of the report: in-sample and repo-held-out metrics."""
+    left = fmt(sample) if sample is not None else " " * 31
+    return f"{name:24s}           {left}   |               {fmt(held)}  {extra}".rstrip()
 
 
 if __name__ == "__main__":
