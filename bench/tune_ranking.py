@@ -7,7 +7,7 @@ whole repositories and learners.
 Keys are RankingSettings fields (dense, lexical, beginner_label, hard_label, language, ...) or
 the matcher.signals terms evaluated here by post-processing the product's scores:
   difficulty=W   subtract W * (difficulty - 0.5) (matcher.signals.difficulty)
-  hard_rule=1    keep a hard-labelled issue below comparable beginner ones (margin hard_margin)
+  hard_rule=1    keep a hard-labelled issue below comparable beginner ones (hard_label_margin)
 
 The product's own code ranks: MatchEngine embeds the pool with the configured model (vectors
 cached in --cache, so a second run encodes nothing) and builds the queries; for every pool,
@@ -52,7 +52,7 @@ from matcher.snapshot import read_snapshot  # noqa: E402
 from matcher.store import Database  # noqa: E402
 from matcher.store.issues import upsert_issues  # noqa: E402
 
-SIGNAL_KEYS = {"difficulty": 0.0, "hard_rule": 0.0, "hard_margin": 0.1}
+SIGNAL_KEYS = {"difficulty": 0.0, "hard_rule": 0.0}
 METRICS = ("nDCG@10", "P@1", "P@5", "MRR")
 DEFAULT_GRID = {
     "beginner_label": [0.08, 0.15, 0.25],
@@ -171,7 +171,7 @@ class Bench:
                 fit,
                 self.hard[idx],
                 self.beginner[idx],
-                config.signals.get("hard_margin", 0.1),
+                config.ranking.hard_label_margin,
             )
         return score
 
