@@ -9,6 +9,7 @@ never the reverse).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -20,6 +21,10 @@ NEUTRAL = 0.5  # difficulty when nothing on the issue says anything
 # Kinds of work (matcher.ranking.task_type) a newcomer usually finishes, and kinds that ask more.
 EASIER_KINDS = frozenset({"docs task", "tests task", "example", "typing"})
 HARDER_KINDS = frozenset({"feature", "performance"})
+
+# Kinds of work any repository has, which match a learner through the repository's vocabulary
+# rather than their skills: they count against a learner who does not ask for them.
+GENERIC_KINDS = frozenset({"docs task", "tests task", "typing", "CI / tooling"})
 
 # Words in a title or label that mark an umbrella or design issue rather than one task.
 _UMBRELLA = re.compile(
@@ -71,6 +76,27 @@ def difficulty(issue: Issue, labels: Labels, kind: str | None = None) -> float:
     if _FILE_PATH.search(text):
         estimate -= 0.05
     return float(min(max(estimate, 0.0), 1.0))
+
+
+def kinds_asked(profile_words: str, task_types: Iterable[tuple[str, re.Pattern]]) -> frozenset[str]:
+    """Kinds of work a learner's own words ask for ("technical writing, tutorials" -> docs task).
+
+    `task_types` is matcher.ranking.TASK_TYPES, the patterns that name an issue's kind.
+    """
+    return frozenset(name for name, pattern in task_types if pattern.search(profile_words))
+
+
+def task_fit(kind: str | None, asked: frozenset[str]) -> float:
+    """+1 when the issue is a kind of work the learner asks for; -1 when it is generic work
+    (docs, tests, typing, CI) they do not ask for; 0 otherwise."""
+    if kind in asked:
+        return 1.0
+    return -1.0 if kind in GENERIC_KINDS else 0.0
+
+
+def task_fit_reason(kind: str | None, asked: frozenset[str]) -> str | None:
+    """'a docs task, the kind of work you asked for' when the kinds agree."""
+    return f"a {kind}, the kind of work you asked for" if kind and kind in asked else None
 
 
 def difficulty_penalty(values: np.ndarray) -> np.ndarray:

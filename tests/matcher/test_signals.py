@@ -14,6 +14,9 @@ from matcher.signals import (
     hard_label,
     hard_label_reason,
     keep_hard_below_beginner,
+    kinds_asked,
+    task_fit,
+    task_fit_reason,
 )
 
 
@@ -127,3 +130,28 @@ def test_rule_does_not_change_its_input():
         score, np.array([0.5, 0.5]), np.array([True, False]), np.array([False, True])
     )
     assert list(score) == [0.9, 0.7]
+
+
+def test_kinds_asked_reads_the_learners_words():
+    from matcher.ranking import TASK_TYPES
+
+    writer = kinds_asked("technical writing, tutorials. documentation of ML libraries", TASK_TYPES)
+    assert writer == frozenset({"docs task"})
+    assert "CI / tooling" in kinds_asked("docker github actions ci workflows", TASK_TYPES)
+    assert kinds_asked("python pytorch computer vision", TASK_TYPES) == frozenset()
+
+
+def test_task_fit_rewards_asked_kinds_and_penalises_unasked_generic_work():
+    docs = frozenset({"docs task"})
+    assert task_fit("docs task", docs) == 1.0
+    assert task_fit("docs task", frozenset()) == -1.0
+    assert task_fit("tests task", docs) == -1.0
+    assert task_fit("feature", docs) == 0.0  # topical kinds are left to the text terms
+    assert task_fit(None, docs) == 0.0
+
+
+def test_task_fit_reason_only_when_kinds_agree():
+    assert task_fit_reason("docs task", frozenset({"docs task"})) == (
+        "a docs task, the kind of work you asked for"
+    )
+    assert task_fit_reason("docs task", frozenset()) is None
