@@ -182,10 +182,11 @@ class Bench:
         weight = config.signals.get("difficulty", 0.0)
         if weight:
             score = score - weight * difficulty_penalty(self.difficulty[idx])
-        if "task" not in parts and config.ranking.task_fit:  # until ranking.py computes it
+        weight = getattr(config.ranking, "task_fit", 0.0)
+        if "task" not in parts and weight:  # until ranking.py computes it
             asked = self.asked[persona]
             fits = np.array([task_fit(self.kinds[i], asked) for i in idx])
-            score = score + config.ranking.task_fit * fits
+            score = score + weight * fits
         if config.signals.get("hard_rule", 0.0):
             fit = config.ranking.dense * parts["dense"] + config.ranking.lexical * parts["lexical"]
             score = keep_hard_below_beginner(
@@ -193,7 +194,7 @@ class Bench:
                 fit,
                 self.hard[idx],
                 self.beginner[idx],
-                config.ranking.hard_label_margin,
+                getattr(config.ranking, "hard_label_margin", 0.2),
             )
         return score
 

@@ -3,7 +3,16 @@ rule that keeps a hard-labelled issue below a comparable beginner-labelled one.
 
 Pure functions over an Issue and the label catalogue; nothing here knows a repository by name
 or a word fitted to one benchmark. matcher.ranking calls them (ranking imports this module,
-never the reverse).
+never the reverse):
+
+- score_candidates: asked = kinds_asked(" ".join(query.terms), TASK_TYPES);
+  parts["task"] = [task_fit(task_type(i), asked) for i in pool.issues]; combine() adds
+  settings.task_fit * parts["task"].
+- rank(), after the score: keep_hard_below_beginner(score, settings.dense * parts["dense"] +
+  settings.lexical * parts["lexical"], parts["hard"] > 0, parts["label"] > 0,
+  settings.hard_label_margin), before sorting and diversify.
+- explain(): hard_label_reason first; task_fit_reason in place of the bare task type when set.
+bench/tune_ranking.py measures all three (it adds the task term itself until parts has "task").
 """
 
 from __future__ import annotations
