@@ -194,7 +194,7 @@ class Bench:
                 fit,
                 self.hard[idx],
                 self.beginner[idx],
-                getattr(config.ranking, "hard_label_margin", 0.2),
+                getattr(config.ranking, "hard_label_margin", 0.3),
             )
         return score
 

@@ -10,7 +10,7 @@ never the reverse):
   settings.task_fit * parts["task"].
 - rank(), after the score: keep_hard_below_beginner(score, settings.dense * parts["dense"] +
   settings.lexical * parts["lexical"], parts["hard"] > 0, parts["label"] > 0,
-  settings.hard_label_margin), before sorting and diversify.
+  settings.hard_label_margin, eligible=<mask of the eligible list>), before sorting.
 - explain(): hard_label_reason first; task_fit_reason in place of the bare task type when set.
 bench/tune_ranking.py measures all three (it adds the task term itself until parts has "task").
 """
@@ -118,18 +118,21 @@ def keep_hard_below_beginner(
     fit: np.ndarray,
     hard: np.ndarray,
     beginner: np.ndarray,
-    margin: float = 0.1,
+    margin: float = 0.3,
+    eligible: np.ndarray | None = None,
 ) -> np.ndarray:
     """Scores where no hard-labelled issue outranks a comparable beginner-labelled one.
 
     `fit` is how well each issue fits the learner before labels (dense + lexical terms);
     `hard` and `beginner` are booleans per issue (an issue with both counts as beginner).
     A beginner issue b is comparable to a hard issue h when fit[b] >= fit[h] - margin; then
-    h is moved just below the lowest-scoring such b. Other scores are unchanged.
+    h is moved just below the lowest-scoring such b. Other scores are unchanged. Only `eligible`
+    beginner issues count (those the list may show: open, not dismissed, not taken); default all.
     """
     score = np.asarray(score, dtype=float).copy()
     hard_only = np.asarray(hard, dtype=bool) & ~np.asarray(beginner, dtype=bool)
-    easy = np.flatnonzero(np.asarray(beginner, dtype=bool))
+    shown = np.ones(len(score), dtype=bool) if eligible is None else np.asarray(eligible, bool)
+    easy = np.flatnonzero(np.asarray(beginner, dtype=bool) & shown)
     if not hard_only.any() or not len(easy):
         return score
     by_fit = easy[np.argsort(fit[easy], kind="stable")]

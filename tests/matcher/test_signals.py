@@ -155,3 +155,13 @@ def test_task_fit_reason_only_when_kinds_agree():
         "a docs task, the kind of work you asked for"
     )
     assert task_fit_reason("docs task", frozenset()) is None
+
+
+def test_only_eligible_beginner_issues_hold_a_hard_issue_down():
+    score = np.array([0.9, 0.7, 0.2])
+    fit = np.array([0.5, 0.5, 0.5])
+    hard = np.array([True, False, False])
+    beginner = np.array([False, True, True])
+    taken = np.array([True, True, False])  # issue 2 is taken: not shown, so it does not count
+    out = keep_hard_below_beginner(score, fit, hard, beginner, margin=0.1, eligible=taken)
+    assert out[2] < out[0] < out[1]
