@@ -1,27 +1,41 @@
-"""Pick ranking weights on the benchmark without fooling ourselves: leave-one-persona-out and split halves.
+"""Tune ranking weights so they carry to unseen repositories: cross-validation that holds out
+whole repositories and learners.
 
-    python bench/tune_ranking.py [--data ../shared/bench/dev] [--grid lexical=0.2,0.3,0.4 language=0,0.1]
-                                 [--base lexical=0.3] [--no-diversity]
+    python bench/tune_ranking.py [--data ../shared/bench/dev] [--folds 4] [--repeats 3]
+        [--base key=value ...] [--grid key=v1,v2 ...] [--candidate NAME=key=v,key=v ...]
 
-Score components are computed once per persona (matcher.ranking.score_candidates) and recombined for
-every point of a small grid (matcher.ranking.combine), so a grid of a few hundred points takes seconds.
+Keys are RankingSettings fields (dense, lexical, beginner_label, hard_label, language, ...) or
+the matcher.signals terms evaluated here by post-processing the product's scores:
+  difficulty=W   subtract W * (difficulty - 0.5) (matcher.signals.difficulty)
+  hard_rule=1    keep a hard-labelled issue below comparable beginner ones within
+                 ranking.hard_label_margin (on by default; hard_rule=0 to compare)
+and ranking.task_fit (W * matcher.signals.task_fit: + the kind of work the learner's query terms
+ask for, - generic kinds they do not), added here until matcher.ranking returns a "task" part.
 
-Reports, for the current settings (config/default.yaml + --base) and for the grid:
-- the in-sample best point (optimistic: chosen and scored on the same personas);
-- leave-one-persona-out: for each persona, the best point on the other nine, scored on that one;
-- split halves: for every split of the personas into two halves, the best point on one half scored on
-  the other, compared with the current settings on that same half.
-Only weights that win out of sample are worth keeping; the held-out split has other personas and repos.
+The product's own code ranks: MatchEngine embeds the pool with the configured model (vectors
+cached in --cache, so a second run encodes nothing) and builds the queries; for every pool,
+matcher.ranking.fit_candidates and score_candidates give the score components, which
+matcher.ranking.combine and diversify turn into a ranking for any weights in seconds.
+
+Cross-validation: repositories are split into --folds groups (--repeats times, with different
+seeds); each test cell is (one repository group, one learner). The pool ranked for a cell holds
+only the held-out repositories' issues, as an unseen catalogue would. With --grid, the weights
+for a cell are chosen on the other repositories and the other learners, then scored on the cell.
+Reported: in-sample (the whole dev pool), repo-held-out (mean over cells) and, with a grid,
+the gap between the two.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
 import json
 import math
+import os
 import sys
 import tempfile
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -29,20 +43,54 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from matcher.engine import MatchEngine  # noqa: E402
+from matcher.lexical import expand_query  # noqa: E402
 from matcher.models import Profile  # noqa: E402
-from matcher.ranking import combine, diversify, score_candidates  # noqa: E402
-from matcher.settings import load_settings  # noqa: E402
+from matcher.ranking import (  # noqa: E402
+    TASK_TYPES,
+    combine,
+    diversify,
+    fit_candidates,
+    score_candidates,
+    task_type,
+)
+from matcher.settings import RankingSettings, load_settings  # noqa: E402
+from matcher.signals import (  # noqa: E402
+    difficulty,
+    difficulty_penalty,
+    keep_hard_below_beginner,
+    kinds_asked,
+    task_fit,
+)
 from matcher.snapshot import read_snapshot  # noqa: E402
 from matcher.store import Database  # noqa: E402
 from matcher.store.issues import upsert_issues  # noqa: E402
 
+SIGNAL_KEYS = {"difficulty": 0.0, "hard_rule": 1.0}
+METRICS = ("nDCG@10", "P@1", "P@5", "MRR")
 DEFAULT_GRID = {
-    "lexical": [0.2, 0.3, 0.4, 0.5],
-    "beginner_label": [0.0, 0.04, 0.08, 0.12],
-    "language": [0.0, 0.05, 0.1, 0.15],
+    "beginner_label": [0.08, 0.15, 0.25],
+    "lexical": [0.3, 0.4, 0.5],
+    "difficulty": [0.0, 0.1, 0.2],
 }
+
+
+@dataclass(frozen=True)
+class Config:
+    """Product weights plus the weights of the signals evaluated here."""
+
+    ranking: RankingSettings
+    signals: dict[str, float]
+
+    def with_(self, update: dict[str, float]) -> Config:
+        ranking = {k: v for k, v in update.items() if k not in SIGNAL_KEYS}
+        signals = {k: v for k, v in update.items() if k in SIGNAL_KEYS}
+        return Config(
+            self.ranking.model_validate({**self.ranking.model_dump(), **ranking}),
+            {**self.signals, **signals},
+        )
 
 
 def parse_assignments(items: list[str]) -> dict[str, list[float]]:
@@ -53,21 +101,7 @@ def parse_assignments(items: list[str]) -> dict[str, list[float]]:
     return out
 
 
-def load_bench(data: Path):
-    issues = read_snapshot(data / "issues.jsonl").issues
-    profiles = [
-        Profile(id=p["id"], skills=p["skills"], niche=p.get("niche", ""))
-        for p in json.loads((data / "personas.json").read_text())
-    ]
-    qrels: dict[str, dict[str, int]] = {}
-    for line in (data / "qrels.tsv").read_text().splitlines():
-        if line.strip() and not line.startswith("#"):
-            pid, url, grade = line.split("\t")[:3]
-            qrels.setdefault(pid, {})[url] = int(grade)
-    return issues, profiles, qrels
-
-
-def _dcg(grades) -> float:
+def _dcg(grades: list[int]) -> float:
     return sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(grades))
 
 
@@ -81,114 +115,226 @@ def metrics(ranked: list[int], grades: np.ndarray) -> np.ndarray:
 
 
 class Bench:
-    """Per-persona score components, computed once; `evaluate(settings)` ranks and scores every persona."""
+    """The dev pool embedded once; score components per (pool, learner) computed once."""
 
-    def __init__(self, data: Path, diversity: bool = True, top: int = 20):
+    def __init__(self, data: Path, cache: Path, top: int = 20, synonyms: bool = True):
         self.settings = load_settings()
-        issues, profiles, qrels = load_bench(data)
-        self.issues, self.profiles = issues, profiles
-        with tempfile.TemporaryDirectory() as tmp:
-            db = Database(f"sqlite:///{tmp}/bench.sqlite")
-            upsert_issues(db, issues)
-            engine = MatchEngine(db, self.settings)
-            pool = engine.candidates()
-            queries = engine.queries(profiles)
-        order = {i.url: k for k, i in enumerate(pool.issues)}
-        self.repos = [i.repo for i in pool.issues]
-        self.urls = [i.url for i in pool.issues]
-        self.grades = {p.id: np.zeros(len(pool.issues), dtype=int) for p in profiles}
-        for p in profiles:
-            for url, grade in qrels.get(p.id, {}).items():
-                if url in order:
-                    self.grades[p.id][order[url]] = grade
-        self.ids = [p.id for p in profiles if (self.grades[p.id] >= 1).any()]
-        now = datetime.now(UTC)
-        self.parts = {}
-        for p, q in zip(profiles, queries, strict=True):
-            _, parts = score_candidates(
-                q, pool, settings=self.settings.ranking, labels=engine.catalog.labels, now=now
-            )
-            self.parts[p.id] = parts
-        self.diversity, self.top = diversity, top
+        self.issues = read_snapshot(data / "issues.jsonl").issues
+        self.profiles = [
+            Profile(id=p["id"], skills=p["skills"], niche=p.get("niche", ""))
+            for p in json.loads((data / "personas.json").read_text())
+        ]
+        cache.mkdir(parents=True, exist_ok=True)
+        db = Database(f"sqlite:///{cache}/bench.sqlite")
+        upsert_issues(db, self.issues)
+        engine = MatchEngine(db, self.settings)
+        pool = engine.candidates(only_urls={i.url for i in self.issues})
+        self.issues = list(pool.issues)
+        self.vectors = pool.vectors
+        self.queries = engine.queries(self.profiles)
+        if not synonyms:  # the profile's own words only, to see what config/synonyms.yaml adds
+            self.queries = [
+                replace(q, terms=tuple(expand_query(p.query_text(), {}, unique=False)))
+                for p, q in zip(self.profiles, self.queries, strict=True)
+            ]
+        self.labels = engine.catalog.labels
+        self.repos = [i.repo for i in self.issues]
+        self.urls = [i.url for i in self.issues]
+        self.grades = self._grades(data / "qrels.tsv")
+        self.difficulty = np.array([difficulty(i, self.labels, task_type(i)) for i in self.issues])
+        self.kinds = [task_type(i) for i in self.issues]
+        self.asked = [kinds_asked(" ".join(q.terms), TASK_TYPES) for q in self.queries]
+        self.hard = np.array([self.labels.is_hard(i.labels) for i in self.issues])
+        self.beginner = np.array([self.labels.beginner_strength(i.labels) > 0 for i in self.issues])
+        self.now = datetime.now(UTC)
+        self.top = top
+        self._parts: dict[tuple[int, ...], list[dict[str, np.ndarray]]] = {}
 
-    def evaluate(self, ranking) -> dict[str, np.ndarray]:
-        out = {}
-        for pid in self.ids:
-            score = combine(self.parts[pid], ranking)
-            order = sorted(range(len(score)), key=lambda i: (-score[i], self.urls[i]))
-            if self.diversity:
-                order = diversify(order, self.repos, ranking.max_per_repo, self.top)
-            out[pid] = metrics(order[: self.top], self.grades[pid])
-        return out
+    def _grades(self, qrels: Path) -> np.ndarray:
+        """persona x issue grade matrix."""
+        index = {u: k for k, u in enumerate(self.urls)}
+        ids = {p.id: k for k, p in enumerate(self.profiles)}
+        grades = np.zeros((len(self.profiles), len(self.urls)), dtype=int)
+        for line in qrels.read_text().splitlines():
+            if line.strip() and not line.startswith("#"):
+                pid, url, grade = line.split("\t")[:3]
+                if pid in ids and url in index:
+                    grades[ids[pid], index[url]] = int(grade)
+        return grades
+
+    def parts(self, subset: tuple[int, ...]) -> list[dict[str, np.ndarray]]:
+        """Score components of every learner over a pool holding only `subset` issues."""
+        if subset not in self._parts:
+            idx = list(subset)
+            pool = fit_candidates([self.issues[i] for i in idx], self.vectors[idx])
+            self._parts[subset] = [
+                score_candidates(
+                    q, pool, settings=self.settings.ranking, labels=self.labels, now=self.now
+                )[1]
+                for q in self.queries
+            ]
+        return self._parts[subset]
+
+    def scores(self, config: Config, subset: tuple[int, ...], persona: int) -> np.ndarray:
+        parts = self.parts(subset)[persona]
+        score = combine(parts, config.ranking)
+        idx = list(subset)
+        weight = config.signals.get("difficulty", 0.0)
+        if weight:
+            score = score - weight * difficulty_penalty(self.difficulty[idx])
+        weight = getattr(config.ranking, "task_fit", 0.0)
+        if "task" not in parts and weight:  # until ranking.py computes it
+            asked = self.asked[persona]
+            fits = np.array([task_fit(self.kinds[i], asked) for i in idx])
+            score = score + weight * fits
+        if config.signals.get("hard_rule", 0.0):
+            fit = config.ranking.dense * parts["dense"] + config.ranking.lexical * parts["lexical"]
+            score = keep_hard_below_beginner(
+                score,
+                fit,
+                self.hard[idx],
+                self.beginner[idx],
+                getattr(config.ranking, "hard_label_margin", 0.3),
+            )
+        return score
+
+    def evaluate(self, config: Config, subset: tuple[int, ...], persona: int) -> np.ndarray | None:
+        """Metrics of one learner on one pool; None when nothing there is graded >= 1."""
+        idx = list(subset)
+        grades = self.grades[persona, idx]
+        if not (grades >= 1).any():
+            return None
+        score = self.scores(config, subset, persona)
+        urls = [self.urls[i] for i in idx]
+        order = sorted(range(len(idx)), key=lambda k: (-score[k], urls[k]))
+        repos = [self.repos[i] for i in idx]
+        order = diversify(order, repos, config.ranking.max_per_repo, self.top)
+        return metrics(order[: self.top], grades)
+
+    def mean(self, config: Config, subset: tuple[int, ...], personas: list[int]) -> np.ndarray:
+        rows = [m for p in personas if (m := self.evaluate(config, subset, p)) is not None]
+        return np.mean(rows, axis=0) if rows else np.full(4, np.nan)
+
+
+def repo_folds(repos: list[str], folds: int, seed: int) -> list[tuple[int, ...]]:
+    """Issue indices split into `folds` groups with every repository in exactly one group."""
+    names = sorted(set(repos), key=lambda r: hashlib.sha256(f"{seed}:{r}".encode()).hexdigest())
+    group = {r: k % folds for k, r in enumerate(names)}
+    return [tuple(i for i, r in enumerate(repos) if group[r] == k) for k in range(folds)]
+
+
+def cross_validate(
+    bench: Bench, configs: list[Config], folds: int, repeats: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Repo-and-learner held-out metrics for each fixed config, and for choosing among them.
+
+    Returns (per-config held-out means [configs x 4], chosen-config held-out mean [4]).
+    """
+    personas = list(range(len(bench.profiles)))
+    fixed: list[list[np.ndarray]] = [[] for _ in configs]
+    chosen: list[np.ndarray] = []
+    for seed in range(repeats):
+        for test in repo_folds(bench.repos, folds, seed):
+            train = tuple(sorted(set(range(len(bench.issues))) - set(test)))
+            train_ndcg = np.array(
+                [[_ndcg(bench.evaluate(c, train, p)) for p in personas] for c in configs]
+            )
+            for p in personas:
+                cell = [bench.evaluate(c, test, p) for c in configs]
+                if cell[0] is None:
+                    continue
+                for k, m in enumerate(cell):
+                    fixed[k].append(m)
+                others = [q for q in personas if q != p]
+                best = int(np.argmax(np.nanmean(train_ndcg[:, others], axis=1)))
+                chosen.append(cell[best])
+    return np.array([np.mean(f, axis=0) for f in fixed]), np.mean(chosen, axis=0)
+
+
+def _ndcg(m: np.ndarray | None) -> float:
+    return float("nan") if m is None else float(m[0])
+
+
+def in_sample(bench: Bench, config: Config) -> np.ndarray:
+    everything = tuple(range(len(bench.issues)))
+    return bench.mean(config, everything, list(range(len(bench.profiles))))
+
+
+def fmt(m: np.ndarray) -> str:
+    return " ".join(f"{v:7.3f}" for v in m)
+
+
+def default_data() -> Path:
+    """../shared/bench/dev beside the checkout (or beside its worktree folder)."""
+    for parent in ROOT.parents:
+        if (parent / "shared" / "bench" / "dev").is_dir():
+            return parent / "shared" / "bench" / "dev"
+    return ROOT.parent / "shared" / "bench" / "dev"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "bench" / "dev")
+    parser.add_argument("--data", type=Path, default=default_data())
     parser.add_argument(
-        "--grid", nargs="*", default=[], help="key=v1,v2,... (default: a small built-in grid)"
+        "--cache",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "ml-first-issues-tune",
+        help="where the embedded pool is kept between runs",
+    )
+    parser.add_argument("--folds", type=int, default=4)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--base", nargs="*", default=[], help="key=value over the config")
+    parser.add_argument("--grid", nargs="*", default=None, help="key=v1,v2 ...; '' = built-in")
+    parser.add_argument(
+        "--candidate", nargs="*", default=[], help="NAME=key=v,key=v fixed configs to compare"
     )
     parser.add_argument(
-        "--base", nargs="*", default=[], help="key=value overrides of the current settings"
+        "--no-synonyms", action="store_true", help="lexical terms without config/synonyms.yaml"
     )
-    parser.add_argument("--no-diversity", action="store_true")
     args = parser.parse_args()
 
-    bench = Bench(args.data, diversity=not args.no_diversity)
-    base = bench.settings.ranking.model_copy(
-        update={k: v[0] for k, v in parse_assignments(args.base).items()}
+    bench = Bench(args.data, args.cache, synonyms=not args.no_synonyms)
+    base = Config(bench.settings.ranking, dict(SIGNAL_KEYS)).with_(
+        {k: v[0] for k, v in parse_assignments(args.base).items()}
     )
-    grid = parse_assignments(args.grid) or DEFAULT_GRID
+    named = {"default": base}
+    for item in args.candidate:
+        name, _, spec = item.partition("=")
+        named[name] = base.with_({k: v[0] for k, v in parse_assignments(spec.split(",")).items()})
+
+    print(
+        f"{len(bench.issues)} issues, {len(set(bench.repos))} repos, {len(bench.profiles)} "
+        f"learners; {args.folds} repo folds x {args.repeats} repeats x leave-one-learner-out"
+    )
+    header = " ".join(f"{m:>7s}" for m in METRICS)
+    print(f"{'config':24s} in-sample {header}   | repo-held-out {header}")
+    held, _ = cross_validate(bench, list(named.values()), args.folds, args.repeats)
+    for (name, config), h in zip(named.items(), held, strict=True):
+        print(row(name, in_sample(bench, config), h))
+
+    if args.grid is None:
+        return
+    grid = parse_assignments([g for g in args.grid if g]) or DEFAULT_GRID
     keys = list(grid)
-    points = [
-        dict(zip(keys, values, strict=True))
-        for values in itertools.product(*(grid[k] for k in keys))
-    ]
-    results = [bench.evaluate(base.model_copy(update=pt)) for pt in points]
-    current = bench.evaluate(base)
-    ids = bench.ids
-    ndcg = np.array([[r[pid][0] for pid in ids] for r in results])  # points x personas
-
-    def mean(res):
-        return np.mean([res[pid] for pid in ids], axis=0)
-
-    print(f"{len(bench.issues)} issues, {len(ids)} personas, {len(points)} grid points over {keys}")
-    print(f"{'':34s} {'nDCG@10':>8s} {'P@1':>6s} {'P@5':>6s} {'MRR':>6s}")
-    m = mean(current)
-    print(f"{'current settings':34s} {m[0]:8.3f} {m[1]:6.2f} {m[2]:6.2f} {m[3]:6.3f}")
-    best = int(np.argmax(ndcg.mean(axis=1)))
-    m = mean(results[best])
+    points = [dict(zip(keys, v, strict=True)) for v in itertools.product(*grid.values())]
+    configs = [base.with_(pt) for pt in points]
+    sample = np.array([in_sample(bench, c) for c in configs])
+    best = int(np.argmax(sample[:, 0]))
+    held, chosen = cross_validate(bench, configs, args.folds, args.repeats)
+    print(f"\ngrid of {len(points)} points over {keys}")
+    print(row("in-sample best", sample[best], held[best], str(points[best])))
+    top = int(np.argmax(held[:, 0]))
+    print(row("held-out best (peek)", sample[top], held[top], str(points[top])))
+    print(row("chosen on train folds", None, chosen))
     print(
-        f"{'in-sample best (optimistic)':34s} {m[0]:8.3f} {m[1]:6.2f} {m[2]:6.2f} {m[3]:6.3f}  {points[best]}"
+        "(the honest figure for tuning is 'chosen on train folds': weights picked without the cell)"
     )
 
-    # Leave one persona out: choose on nine, score the tenth.
-    held = []
-    print("\nleave-one-persona-out (chosen on the other personas):")
-    for k, pid in enumerate(ids):
-        others = [j for j in range(len(ids)) if j != k]
-        choice = int(np.argmax(ndcg[:, others].mean(axis=1)))
-        held.append(results[choice][pid])
-        print(
-            f"    {pid:20s} {results[choice][pid][0]:.3f} (current {current[pid][0]:.3f})  {points[choice]}"
-        )
-    m = np.mean(held, axis=0)
-    print(f"{'LOPO mean':34s} {m[0]:8.3f} {m[1]:6.2f} {m[2]:6.2f} {m[3]:6.3f}")
 
-    # Split halves: choose on one half, score the other against the current settings there.
-    gains, wins = [], 0
-    half = len(ids) // 2
-    for chosen in itertools.combinations(range(len(ids)), half):
-        rest = [j for j in range(len(ids)) if j not in chosen]
-        choice = int(np.argmax(ndcg[:, list(chosen)].mean(axis=1)))
-        gain = ndcg[choice, rest].mean() - np.mean([current[ids[j]][0] for j in rest])
-        gains.append(gain)
-        wins += gain > 0
-    gains = np.array(gains)
-    print(
-        f"\nsplit halves ({len(gains)} splits): out-of-half nDCG@10 gain over current "
-        f"mean {gains.mean():+.3f}, median {np.median(gains):+.3f}, better in {wins}/{len(gains)}"
-    )
+def row(name: str, sample: np.ndarray | None, held: np.ndarray, extra: str = "") -> str:
+    """One line of the report: in-sample and repo-held-out metrics."""
+    left = fmt(sample) if sample is not None else " " * 31
+    return f"{name:24s}           {left}   |               {fmt(held)}  {extra}".rstrip()
 
 
 if __name__ == "__main__":

@@ -36,7 +36,10 @@ class RankingSettings(BaseModel):
     beginner_label: float = Field(0.08, ge=0)
     freshness: float = Field(0.04, ge=0)
     competition: float = Field(0.12, ge=0)
-    hard_label: float = Field(0.06, ge=0)
+    hard_label: float = Field(0.15, ge=0)
+    # A hard-labelled issue stays below a beginner one whose fit is at most this much lower.
+    hard_label_margin: float = Field(0.3, ge=0)
+    task_fit: float = Field(0.075, ge=0)  # matcher.signals.task_fit: the kind of work asked for
     language: float = Field(0.15, ge=0)
     max_per_repo: int = Field(3, ge=1)
     freshness_half_life_days: float = Field(120, gt=0)

@@ -1,0 +1,145 @@
+"""General signals about an issue that carry to unseen repositories: how hard it looks, and the
+rule that keeps a hard-labelled issue below a comparable beginner-labelled one.
+
+Pure functions over an Issue and the label catalogue; nothing here knows a repository by name
+or a word fitted to one benchmark. matcher.ranking calls them (ranking imports this module,
+never the reverse):
+
+- score_candidates: asked = kinds_asked(" ".join(query.terms), TASK_TYPES);
+  parts["task"] = [task_fit(task_type(i), asked) for i in pool.issues]; combine() adds
+  settings.task_fit * parts["task"].
+- rank(), after the score: keep_hard_below_beginner(score, settings.dense * parts["dense"] +
+  settings.lexical * parts["lexical"], parts["hard"] > 0, parts["label"] > 0,
+  settings.hard_label_margin, eligible=<mask of the eligible list>), before sorting.
+- explain(): hard_label_reason first; task_fit_reason in place of the bare task type when set.
+bench/tune_ranking.py measures all three (it adds the task term itself until parts has "task").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import numpy as np
+
+from matcher.catalog import Labels, normalize_label
+from matcher.models import Issue
+
+NEUTRAL = 0.5  # difficulty when nothing on the issue says anything
+
+# Kinds of work (matcher.ranking.task_type) a newcomer usually finishes, and kinds that ask more.
+EASIER_KINDS = frozenset({"docs task", "tests task", "example", "typing"})
+HARDER_KINDS = frozenset({"feature", "performance"})
+
+# Kinds of work any repository has, which match a learner through the repository's vocabulary
+# rather than their skills: they count against a learner who does not ask for them.
+GENERIC_KINDS = frozenset({"docs task", "tests task", "typing", "CI / tooling"})
+
+# Words in a title or label that mark an umbrella or design issue rather than one task.
+_UMBRELLA = re.compile(
+    r"\b(meta[- ]?issue|tracking issue|roadmap|rfc|proposal|epic|umbrella|design doc)\b", re.I
+)
+_CODE_BLOCK = re.compile(r"```")
+_TRACEBACK = re.compile(r"Traceback \(most recent call last\)|^\s*at [\w.$]+\(", re.M)
+_FILE_PATH = re.compile(
+    r"(?<![\w/])[\w.-]+(?:/[\w.-]+)*\.(?:py|pyi|md|rst|ipynb|ya?ml|toml|cfg|txt|json|"
+    r"cpp|cc|cu|h|hpp|c|rs|go|java|scala|ts|tsx|js|jsx|css|r|jl)\b"
+)
+_LONG_BODY = 1500  # characters; a body this long usually asks for more than one change
+
+
+def hard_label(issue: Issue, labels: Labels) -> str | None:
+    """The first label on the issue that the catalogue marks as hard, as spelled on the issue."""
+    return next((name for name in issue.labels if normalize_label(name) in labels.hard), None)
+
+
+def hard_label_reason(issue: Issue, labels: Labels) -> str | None:
+    """'labelled 'complex': harder than a first issue' when a hard label says so."""
+    name = hard_label(issue, labels)
+    return f"labelled '{name}': harder than a first issue" if name else None
+
+
+def difficulty(issue: Issue, labels: Labels, kind: str | None = None) -> float:
+    """How hard the issue looks to a newcomer, 0 (easy) to 1 (hard); 0.5 when nothing says.
+
+    Labels speak loudest (a beginner label pulls down by its strength, a hard label pushes up);
+    the kind of work, an umbrella title, a long body or a traceback move it a little; a file path
+    named in the body points at where to start, which makes it easier. `kind` is
+    matcher.ranking.task_type(issue).
+    """
+    text = issue.body or ""
+    estimate = NEUTRAL
+    estimate -= 0.35 * labels.beginner_strength(issue.labels)
+    if hard_label(issue, labels):
+        estimate += 0.35
+    if kind in EASIER_KINDS:
+        estimate -= 0.1
+    elif kind in HARDER_KINDS:
+        estimate += 0.05
+    if _UMBRELLA.search(issue.title) or any(_UMBRELLA.search(x) for x in issue.labels):
+        estimate += 0.15
+    if len(text) >= _LONG_BODY:
+        estimate += 0.05
+    if _TRACEBACK.search(text) or len(_CODE_BLOCK.findall(text)) >= 4:
+        estimate += 0.05
+    if _FILE_PATH.search(text):
+        estimate -= 0.05
+    return float(min(max(estimate, 0.0), 1.0))
+
+
+def kinds_asked(profile_words: str, task_types: Iterable[tuple[str, re.Pattern]]) -> frozenset[str]:
+    """Kinds of work a learner's own words ask for ("technical writing, tutorials" -> docs task).
+
+    `task_types` is matcher.ranking.TASK_TYPES, the patterns that name an issue's kind.
+    """
+    return frozenset(name for name, pattern in task_types if pattern.search(profile_words))
+
+
+def task_fit(kind: str | None, asked: frozenset[str]) -> float:
+    """+1 when the issue is a kind of work the learner asks for; -1 when it is generic work
+    (docs, tests, typing, CI) they do not ask for; 0 otherwise."""
+    if kind in asked:
+        return 1.0
+    return -1.0 if kind in GENERIC_KINDS else 0.0
+
+
+def task_fit_reason(kind: str | None, asked: frozenset[str]) -> str | None:
+    """'a docs task, the kind of work you asked for' when the kinds agree."""
+    return f"a {kind}, the kind of work you asked for" if kind and kind in asked else None
+
+
+def difficulty_penalty(values: np.ndarray) -> np.ndarray:
+    """The ranking term: above-neutral difficulty costs, below-neutral earns (range -0.5..0.5)."""
+    return np.asarray(values, dtype=float) - NEUTRAL
+
+
+def keep_hard_below_beginner(
+    score: np.ndarray,
+    fit: np.ndarray,
+    hard: np.ndarray,
+    beginner: np.ndarray,
+    margin: float = 0.3,
+    eligible: np.ndarray | None = None,
+) -> np.ndarray:
+    """Scores where no hard-labelled issue outranks a comparable beginner-labelled one.
+
+    `fit` is how well each issue fits the learner before labels (dense + lexical terms);
+    `hard` and `beginner` are booleans per issue (an issue with both counts as beginner).
+    A beginner issue b is comparable to a hard issue h when fit[b] >= fit[h] - margin; then
+    h is moved just below the lowest-scoring such b. Other scores are unchanged. Only `eligible`
+    beginner issues count (those the list may show: open, not dismissed, not taken); default all.
+    """
+    score = np.asarray(score, dtype=float).copy()
+    hard_only = np.asarray(hard, dtype=bool) & ~np.asarray(beginner, dtype=bool)
+    shown = np.ones(len(score), dtype=bool) if eligible is None else np.asarray(eligible, bool)
+    easy = np.flatnonzero(np.asarray(beginner, dtype=bool) & shown)
+    if not hard_only.any() or not len(easy):
+        return score
+    by_fit = easy[np.argsort(fit[easy], kind="stable")]
+    # floor[k]: the lowest score among beginner issues whose fit is at least fit of by_fit[k].
+    floor = np.minimum.accumulate(score[by_fit][::-1])[::-1]
+    for h in np.flatnonzero(hard_only):
+        start = int(np.searchsorted(fit[by_fit], fit[h] - margin, side="left"))
+        if start < len(by_fit) and score[h] >= floor[start]:
+            score[h] = np.nextafter(floor[start], -np.inf) - 1e-9
+    return score
