@@ -11,7 +11,7 @@ import matcher.engine
 from matcher.cli import app
 from matcher.snapshot import demo_snapshot_path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 runner = CliRunner()
 
 
