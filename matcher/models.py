@@ -1,10 +1,14 @@
-"""Plain data records shared by every layer: issues, learner profiles and matches."""
+"""Plain data records shared by every layer: issues, profiles, matches, learners, communities."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from matcher.digest import Schedule
 
 
 @dataclass(frozen=True)
@@ -100,3 +104,75 @@ class Feedback:
     dismissed: frozenset[str] = frozenset()
     liked: frozenset[str] = frozenset()
     hidden: frozenset[str] = frozenset()
+
+
+# ---------------------------------------------------------------- learners and communities
+
+
+@dataclass(frozen=True)
+class Learner:
+    """A learner as stored; `profile` is what the engine ranks for."""
+
+    learner_id: str
+    skills: str = ""
+    niche: str = ""
+    languages: str = ""
+    github_login: str | None = None
+    home_guild_id: str | None = None
+    digest_enabled: bool = False
+    digest_since: datetime | None = None
+    digest_weekday: int = 0
+    digest_hour: int = 9
+    timezone: str = "UTC"
+    pending_notice: str | None = None
+
+    @property
+    def profile(self) -> Profile:
+        return Profile(
+            skills=self.skills, niche=self.niche, languages=self.languages, id=self.learner_id
+        )
+
+    @property
+    def schedule(self) -> Schedule:
+        from matcher.digest import Schedule  # the schedule rules live with the digest
+
+        return Schedule(self.digest_weekday, self.digest_hour, self.timezone)
+
+
+@dataclass(frozen=True)
+class GuildConfig:
+    """A community's (Discord server's) settings: digest fallback channel and focus."""
+
+    guild_id: str
+    digest_channel_id: str | None = None
+    focus_repos: tuple[str, ...] = ()
+    focus_niches: tuple[str, ...] = ()
+
+    @property
+    def has_focus(self) -> bool:
+        return bool(self.focus_repos or self.focus_niches)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """An issue shown to a learner, and the learner's latest answer to it."""
+
+    learner_id: str
+    issue_url: str
+    suggested_at: datetime
+    via: str
+    status: str
+    status_at: datetime | None = None
+    guild_id: str | None = None
+    digested_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One learner's digest for one week: reserved ('sending'), then how it went."""
+
+    learner_id: str
+    week: str
+    status: str
+    sent_at: datetime
+    detail: str | None = None

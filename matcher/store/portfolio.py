@@ -567,11 +567,11 @@ def with_reverted(c: Contribution, by: str) -> Contribution:
     return replace(c, reverted=True, reverted_by=by)
 
 
-# --- suggestions (read-only; the table belongs to matcher.store.learners) ------------------
+# --- suggestions (read-only; the table belongs to matcher.store.suggestions) ---------------
 
 
 def suggestions_of(db: Database, learner_id: str | None = None) -> list:
-    """Suggestions made to a learner (or to everyone): learners.Suggestion records."""
-    from matcher.store.learners import suggestions_for
+    """Suggestions made to a learner (or to everyone): matcher.models.Suggestion records."""
+    from matcher.store.suggestions import suggestions_for
 
     return suggestions_for(db, learner_id)

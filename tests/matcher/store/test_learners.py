@@ -6,34 +6,21 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from matcher.errors import ProfileError
-from matcher.store import Database
-from matcher.store.learners import (
+from matcher.operations.answers import set_status
+from matcher.operations.communities import get_guild_config, parse_focus_list, update_guild_config
+from matcher.operations.profiles import clean_profile_update, get_learner, save_profile, set_digest
+from matcher.operations.suggestions import (
     CLAIM_TTL,
-    claim_digest,
-    clean_profile_update,
-    deliveries,
-    digest_learners,
     feedback_for,
-    finish_digest,
-    get_guild_config,
-    get_learner,
-    get_meta,
-    issue_key,
-    last_digest_weeks,
-    parse_focus_list,
-    pop_pending_notice,
     record_suggestions,
-    register_issue_keys,
-    release_digest,
-    save_profile,
-    set_digest,
-    set_meta,
-    set_pending_notice,
-    set_status,
     suggestions_for,
-    update_guild_config,
-    url_for_key,
 )
+from matcher.store import Database
+from matcher.store.digests import deliveries, finish_digest, last_digest_weeks, release_digest
+from matcher.store.digests import reserve_digest as claim_digest
+from matcher.store.issue_keys import issue_key, register_issue_keys, url_for_key
+from matcher.store.learners import digest_learners, pop_pending_notice, set_pending_notice
+from matcher.store.meta import get_meta, set_meta
 
 NOW = datetime(2026, 1, 5, 12, tzinfo=UTC)
 A = "https://github.com/o/r/issues/1"
