@@ -28,7 +28,8 @@ def run_bot(**env):
     [
         (
             {},
-            "error: no Discord token: set DISCORD_TOKEN or DISCORD_TOKEN_FILE (see the README, Discord bot)",
+            "error: no Discord token: set DISCORD_TOKEN or DISCORD_TOKEN_FILE "
+            "(see the README, Discord bot)",
         ),
         (
             {"DISCORD_TOKEN": "s3cret-but-wrong"},
