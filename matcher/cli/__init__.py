@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "matcher.cli.snapshot",
     "matcher.cli.sync",
     "matcher.cli.portfolio",
+    "matcher.cli.digest",
 ]
 
 
