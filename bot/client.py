@@ -103,7 +103,8 @@ class MatchBot(commands.Bot):
         if mode == "off":
             log.info("command sync is off (BOT_SYNC_COMMANDS=off)")
             return
-        guild = discord.Object(id=self.settings.guild_id) if mode == "guild" else None
+        guild_id = self.settings.guild_id if mode == "guild" else None
+        guild = discord.Object(id=guild_id) if guild_id is not None else None
         if guild is not None:
             self.tree.copy_global_to(guild=guild)
         key = f"commands:{self.application_id}:{mode}:{guild.id if guild else 'global'}"

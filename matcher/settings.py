@@ -16,7 +16,6 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from matcher.errors import ConfigError
 
 
-
 def find_config_dir() -> Path:
     """config/ of a checkout (or editable install), else the copy a wheel installs under
     <prefix>/share/ml-first-issues/config; MATCHER_CONFIG_DIR overrides both."""

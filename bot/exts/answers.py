@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 
@@ -47,9 +47,9 @@ class MatchButton(discord.ui.DynamicItem[discord.ui.Button], template=CUSTOM_ID)
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
     ) -> MatchButton:
-        return cls(match["action"], match["key"], label=item.label)
+        return cls(match["action"], match["key"], label=getattr(item, "label", None))
 
     async def callback(self, interaction: Interaction) -> None:  # type: ignore[override]
         # discord.py only logs errors raised in dynamic items; route them to the tree's handler.

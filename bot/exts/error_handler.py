@@ -102,7 +102,7 @@ class ErrorHandler(commands.Cog):
             where = (
                 interaction.command.qualified_name
                 if interaction.command
-                else ((interaction.data or {}).get("custom_id", "interaction"))
+                else str(dict(interaction.data or {}).get("custom_id", "interaction"))
             )
             message = message + self._log(
                 error, f"/{where}" if interaction.command else where, interaction.user.id

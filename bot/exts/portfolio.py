@@ -18,7 +18,7 @@ from discord import app_commands
 from discord.ext import commands, tasks
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.common import UserError, reply, run_blocking
+from bot.common import Interaction, UserError, reply, run_blocking
 from bot.embeds import cut as _cut
 from matcher import portfolio as lib
 from matcher.errors import AuthError, MatcherError, RateLimitError
@@ -152,7 +152,7 @@ class Portfolio(commands.Cog):
     @app_commands.command(name="portfolio", description="Your merged pull requests, with a chart")
     @app_commands.describe(login="A GitHub login (default: yours)", public="Show it to the channel")
     async def portfolio(
-        self, interaction: discord.Interaction, login: str | None = None, public: bool = False
+        self, interaction: Interaction, login: str | None = None, public: bool = False
     ) -> None:
         login = login or await run_blocking(own_login, self.bot.db, str(interaction.user.id))
         if not login:
@@ -170,7 +170,7 @@ class Portfolio(commands.Cog):
         name="link", description="Link your GitHub login; you get a code to prove it is yours"
     )
     @app_commands.describe(login="Your GitHub login")
-    async def link(self, interaction: discord.Interaction, login: str) -> None:
+    async def link(self, interaction: Interaction, login: str) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         result = await run_blocking(
             lib.link, self.bot.db, str(interaction.user.id), login, self.make_client()
@@ -180,7 +180,7 @@ class Portfolio(commands.Cog):
         )
 
     @github.command(name="verify", description="Check GitHub for your code; then your merges count")
-    async def verify(self, interaction: discord.Interaction) -> None:
+    async def verify(self, interaction: Interaction) -> None:
         learner_id = str(interaction.user.id)
         identity = await run_blocking(identity_of, self.bot.db, learner_id)
         if identity is None:

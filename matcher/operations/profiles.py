@@ -126,16 +126,30 @@ def save_profile(
 
 
 def update_profile(
-    db: Database, learner_id: str, *, guild_id: str | None, now: datetime, **typed: object
+    db: Database,
+    learner_id: str,
+    *,
+    guild_id: str | None,
+    now: datetime,
+    skills: str | None = None,
+    niche: str | None = None,
+    languages: str | None = None,
+    github_login: str | None = None,
+    digest_weekday: int | None = None,
+    digest_hour: int | None = None,
+    timezone: str | None = None,
 ) -> Learner:
-    """Validate and save in one call (what /profile set does)."""
-    return save_profile(
-        db,
-        learner_id,
-        clean_profile_update(**typed),
-        guild_id=guild_id,
-        now=now,  # type: ignore[arg-type]
+    """Validate what the learner typed and save it, in one call (what /profile set does)."""
+    update = clean_profile_update(
+        skills=skills,
+        niche=niche,
+        languages=languages,
+        github_login=github_login,
+        digest_weekday=digest_weekday,
+        digest_hour=digest_hour,
+        timezone=timezone,
     )
+    return save_profile(db, learner_id, update, guild_id=guild_id, now=now)
 
 
 def set_digest(

@@ -388,10 +388,10 @@ def rename_identity(db: Database, github_id: int, new_login: str) -> None:
         for row in session.scalars(select(IdentityRow).where(IdentityRow.github_id == github_id)):
             row.login = new_login
             row.login_key = login_key(new_login)
-        for row in session.scalars(
+        for contribution in session.scalars(
             select(ContributionRow).where(ContributionRow.author_id == github_id)
         ):
-            row.author_login = new_login
+            contribution.author_login = new_login
 
 
 def unlink_identity(db: Database, learner_id: str) -> bool:
