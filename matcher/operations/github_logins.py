@@ -3,10 +3,10 @@ verified one; a login typed in /profile counts until one is linked)."""
 
 from __future__ import annotations
 
+from matcher.models import Identity
 from matcher.store import learners as learner_store
 from matcher.store import portfolio as store
 from matcher.store.db import Database
-from matcher.store.portfolio import Identity
 
 
 def own_login(db: Database, learner_id: str) -> str | None:

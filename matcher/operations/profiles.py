@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 
 from matcher.digest import parse_timezone, validate_hour, validate_weekday
 from matcher.errors import ProfileError
-from matcher.models import Learner
+from matcher.models import GITHUB_LOGIN, Learner
 from matcher.store import digests as digest_store
 from matcher.store import learners as store
 from matcher.store import suggestions as suggestion_store
 from matcher.store.db import Database
 
 MAX_TEXT = 300
-_GITHUB_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 
 
 @dataclass
@@ -60,7 +58,7 @@ def _clean_text(name: str, value: str | None, *, required: bool = False) -> str 
 def validate_github_login(login: str) -> str:
     """A GitHub login without '@' or URL; ProfileError with the rule otherwise."""
     text = login.strip().removeprefix("@").removeprefix("https://github.com/").strip("/")
-    if not _GITHUB_LOGIN.match(text):
+    if not GITHUB_LOGIN.match(text):
         raise ProfileError(
             f"'{login.strip()[:40]}' is not a GitHub login: "
             "1-39 letters, digits or single hyphens, "
