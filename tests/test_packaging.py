@@ -66,15 +66,22 @@ def test_the_installed_package_reads_the_installed_config(venv, tmp_path):
     assert (Path(config) / "default.yaml").is_file()
 
 
+VISION = ("opencv/opencv", "pytorch/vision", "kornia/kornia")
+
+
 def test_console_script_ranks_the_demo(venv, tmp_path):
+    """The real model on the bundled demo, restricted to three repositories (10 of its issues) so
+    the run embeds a few texts, not 220."""
+    repos = [arg for repo in VISION for arg in ("--repo", repo)]
     result = _run(
         venv / "bin" / "ml-first-issues", "--db", tmp_path / "s.sqlite",
-        "match", "--skills", "Python, PyTorch", "--niche", "computer vision", "--top", "3",
-        "--json", cwd=tmp_path, env=_env(),
+        "match", "--skills", "Python, PyTorch, OpenCV", "--niche", "computer vision",
+        "--top", "3", *repos, "--json", cwd=tmp_path, env=_env(),
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     matches = json.loads(result.stdout)
-    assert len(matches) == 3 and all(m["url"].startswith("https://github.com/") for m in matches)
+    assert len(matches) == 3 and {m["repo"] for m in matches} <= set(VISION)
+    assert "ranking the bundled demo snapshot" in result.stderr
 
 
 def test_console_script_bad_config_is_one_line(venv, tmp_path):

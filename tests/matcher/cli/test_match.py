@@ -1,7 +1,5 @@
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -118,18 +116,6 @@ def test_import_then_export(tmp_path):
     assert len(out.read_text().splitlines()) == summary["read"]
 
 
-def run_cli(*args, env=None):
-    """A real `python -m matcher` process: kept for one smoke test; the rest run in-process."""
-    return subprocess.run(
-        [sys.executable, "-m", "matcher", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=120,
-    )
-
-
 @pytest.mark.parametrize(
     "content,expected",
     [
@@ -151,10 +137,10 @@ def test_bad_profiles_give_one_line_errors(tmp_path, content, expected, capsys, 
     assert "Traceback" not in result.stderr
 
 
-def test_malformed_config_is_one_line(tmp_path):
+def test_malformed_config_is_one_line(tmp_path, capsys, monkeypatch):
     bad = tmp_path / "bad.yaml"
     bad.write_text("top_k: many\n")
-    result = run_cli("--config", str(bad), "match", "--skills", "x")
+    result = run_main(capsys, monkeypatch, "--config", str(bad), "match", "--skills", "x")
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "key 'top_k'" in result.stderr and str(bad) in result.stderr
 
