@@ -30,11 +30,12 @@ import simcord  # noqa: E402
 from bot.client import MatchBot  # noqa: E402
 from bot.settings import BotSettings  # noqa: E402
 from matcher.engine import MatchEngine  # noqa: E402
+from matcher.operations.digests import deliveries  # noqa: E402
+from matcher.operations.profiles import clean_profile_update, save_profile, set_digest  # noqa: E402
 from matcher.settings import load_settings  # noqa: E402
 from matcher.snapshot import demo_snapshot_path, read_snapshot  # noqa: E402
 from matcher.store import Database  # noqa: E402
 from matcher.store.issues import upsert_issues  # noqa: E402
-from matcher.store.learners import clean_profile_update, deliveries, save_profile, set_digest  # noqa: E402
 
 HOUR = 3600
 # (time zone, weekday, local hour) that all fall on Thursday 2026-01-01 03:00 UTC

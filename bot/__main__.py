@@ -21,7 +21,7 @@ def build_bot(bot_settings: BotSettings, settings: Settings, *, embedder=None):
     """The bot with its store and engine; the model loads on first use, not here."""
     from bot.client import MatchBot
     from matcher.engine import MatchEngine
-    from matcher.store import Database
+    from matcher.operations import Database
 
     db = Database(settings.resolved_database_url)
     engine = MatchEngine(db, settings, embedder=embedder)

@@ -7,16 +7,22 @@ import hashlib
 import json
 import logging
 import pkgutil
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import discord
 from discord.ext import commands
 
 import bot.exts
+from bot.common import run_blocking
 from bot.settings import BotSettings
-from bot.views import MatchButton
 from matcher.errors import ConfigError, MatcherError
-from matcher.store import Database
-from matcher.store.learners import get_meta, set_meta
+from matcher.operations import Database
+from matcher.operations.meta import remember, remembered
+
+if TYPE_CHECKING:
+    from matcher.engine import MatchEngine
+    from matcher.github.pulls import PullsClient
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +49,21 @@ def bot_intents() -> discord.Intents:
 
 
 class MatchBot(commands.Bot):
-    """Holds the store and the engine; features live in extensions under bot/exts."""
+    """Holds the store, the engine and the GitHub client factory; features live in bot/exts.
 
-    def __init__(self, *, settings: BotSettings, db: Database, engine, top_k: int | None = None):
+    pulls_client_factory: builds the portfolio's GitHub client (None: from the matcher settings
+    and GITHUB_TOKEN); tests pass one pointed at a fake GitHub, as they pass the engine.
+    """
+
+    def __init__(
+        self,
+        *,
+        settings: BotSettings,
+        db: Database,
+        engine: MatchEngine,
+        pulls_client_factory: Callable[[], PullsClient] | None = None,
+        portfolio_refresh_seconds: float | None = None,
+    ):
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=bot_intents(),
@@ -55,15 +73,14 @@ class MatchBot(commands.Bot):
         self.settings = settings
         self.db = db
         self.engine = engine
-        self.synced: str | None = (
-            None  # 'guild' / 'global' when this start synced, for logs and tests
-        )
+        self.pulls_client_factory = pulls_client_factory
+        self.portfolio_refresh_seconds = portfolio_refresh_seconds
+        self.synced: str | None = None  # 'guild' / 'global' when this start synced (logs, tests)
 
     async def setup_hook(self) -> None:
         for name in discover_extensions():
             await self.load_extension(name)
             log.info("loaded extension %s", name)
-        self.add_dynamic_items(MatchButton)
         await self.sync_commands()
         self._warm_up = asyncio.create_task(self.warm_up_model())
 
@@ -76,10 +93,6 @@ class MatchBot(commands.Bot):
         else:
             log.info("embedding model ready (%s)", model.name)
 
-    async def report_error(self, interaction: discord.Interaction, error: Exception) -> None:
-        """Views and other callbacks hand errors here; the error-handler extension replaces it."""
-        log.error("unhandled interaction error", exc_info=error)
-
     def command_fingerprint(self, guild: discord.abc.Snowflake | None) -> str:
         payload = [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]
         return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
@@ -90,12 +103,13 @@ class MatchBot(commands.Bot):
         if mode == "off":
             log.info("command sync is off (BOT_SYNC_COMMANDS=off)")
             return
-        guild = discord.Object(id=self.settings.guild_id) if mode == "guild" else None
+        guild_id = self.settings.guild_id if mode == "guild" else None
+        guild = discord.Object(id=guild_id) if guild_id is not None else None
         if guild is not None:
             self.tree.copy_global_to(guild=guild)
         key = f"commands:{self.application_id}:{mode}:{guild.id if guild else 'global'}"
         fingerprint = self.command_fingerprint(guild)
-        if get_meta(self.db, key) == fingerprint:
+        if await run_blocking(remembered, self.db, key) == fingerprint:
             log.info("application commands unchanged since the last %s sync; not syncing", mode)
             return
         try:
@@ -119,6 +133,6 @@ class MatchBot(commands.Bot):
                 error.code,
             )
             return
-        set_meta(self.db, key, fingerprint)
+        await run_blocking(remember, self.db, key, fingerprint)
         self.synced = mode
         log.info("synced %d application commands (%s)", len(synced), mode)

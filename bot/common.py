@@ -11,10 +11,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 
-from matcher.store.learners import pop_pending_notice
+from matcher.operations.profiles import pop_notice
 
 if TYPE_CHECKING:
     from bot.client import MatchBot
+
+    Interaction = discord.Interaction[MatchBot]
+else:
+    Interaction = discord.Interaction
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -25,7 +29,7 @@ class UserError(Exception):
 
 
 async def run_blocking(func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-    """Run CPU- or IO-bound library code (engine, bulk store work) off the event loop."""
+    """Run blocking library code (every matcher operation: SQL, ranking) off the event loop."""
     return await asyncio.to_thread(functools.partial(func, *args, **kwargs))
 
 
@@ -34,7 +38,7 @@ def guild_key(interaction: discord.Interaction) -> str | None:
 
 
 async def reply(
-    interaction: discord.Interaction,
+    interaction: Interaction,
     content: str | None = None,
     *,
     embeds: Sequence[discord.Embed] = (),
@@ -43,9 +47,8 @@ async def reply(
     notice: bool = True,
 ) -> None:
     """Answer an interaction whether or not it was deferred, adding the learner's pending notice."""
-    bot: MatchBot = interaction.client  # type: ignore[assignment]
     if notice:
-        pending = pop_pending_notice(bot.db, str(interaction.user.id))
+        pending = await run_blocking(pop_notice, interaction.client.db, str(interaction.user.id))
         if pending:
             content = f"{content}\n\n:warning: {pending}" if content else f":warning: {pending}"
     kwargs: dict[str, Any] = {"content": content, "embeds": list(embeds), "ephemeral": ephemeral}
@@ -61,7 +64,7 @@ class SecretFilter(logging.Filter):
     """Replaces known secrets (and anything shaped like a Discord token) in every log record."""
 
     _TOKENISH = re.compile(r"[A-Za-z0-9_-]{23,28}\.[A-Za-z0-9_-]{6,7}\.[A-Za-z0-9_-]{27,}")
-    # Interaction tokens (valid 15 minutes) in gateway payloads and webhook / callback URLs at DEBUG.
+    # Interaction tokens (valid 15 minutes) in gateway payloads and webhook/callback URLs (DEBUG).
     _INTERACTION = re.compile(
         r"""(['"]token['"]\s*:\s*['"])[^'"]+|(/(?:webhooks|interactions)/\d+/)[\w.-]+"""
     )

@@ -5,13 +5,13 @@ from __future__ import annotations
 import discord
 
 from matcher.digest import WEEKDAYS
-from matcher.models import Match
-from matcher.store.learners import Learner
+from matcher.models import Learner, Match
 
 COLOUR = discord.Colour(0x2EA043)
 
 
-def _cut(text: str, limit: int) -> str:
+def cut(text: str, limit: int) -> str:
+    """The text, shortened with an ellipsis to fit a Discord limit."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -20,22 +20,22 @@ def match_embed(match: Match, position: int | None = None) -> discord.Embed:
     issue = match.issue
     prefix = f"#{position} · " if position is not None else ""
     embed = discord.Embed(
-        title=_cut(f"{prefix}{issue.title}", 256),
+        title=cut(f"{prefix}{issue.title}", 256),
         url=issue.url,
         colour=COLOUR,
-        description=_cut(
+        description=cut(
             "\n".join(f"• {reason}" for reason in match.reasons) or "Matches your profile.", 1000
         ),
     )
     embed.add_field(
         name="Repository",
-        value=_cut(f"[{issue.repo}](https://github.com/{issue.repo}) #{issue.number}", 1024),
+        value=cut(f"[{issue.repo}](https://github.com/{issue.repo}) #{issue.number}", 1024),
     )
     embed.add_field(name="Score", value=f"{match.score:.2f}")
     if issue.labels:
         embed.add_field(
             name="Labels",
-            value=_cut(", ".join(f"`{label}`" for label in issue.labels), 1024),
+            value=cut(", ".join(f"`{label}`" for label in issue.labels), 1024),
             inline=False,
         )
     return embed
@@ -57,9 +57,9 @@ def match_text(match: Match, position: int) -> str:
 
 def profile_embed(learner: Learner, *, next_digest: str | None = None) -> discord.Embed:
     embed = discord.Embed(title="Your matcher profile", colour=COLOUR)
-    embed.add_field(name="Skills", value=_cut(learner.skills or "—", 1024), inline=False)
-    embed.add_field(name="Niche", value=_cut(learner.niche or "—", 1024))
-    embed.add_field(name="Languages", value=_cut(learner.languages or "—", 1024))
+    embed.add_field(name="Skills", value=cut(learner.skills or "—", 1024), inline=False)
+    embed.add_field(name="Niche", value=cut(learner.niche or "—", 1024))
+    embed.add_field(name="Languages", value=cut(learner.languages or "—", 1024))
     embed.add_field(name="GitHub", value=learner.github_login or "—")
     digest = (
         f"{WEEKDAYS[learner.digest_weekday]}s at {learner.digest_hour:02d}:00 ({learner.timezone})"

@@ -71,7 +71,8 @@ def load_token(environ: dict[str, str] | None = None) -> SecretStr:
             ) from None
     if not token:
         raise ConfigError(
-            "no Discord token: set DISCORD_TOKEN or DISCORD_TOKEN_FILE (see the README, Discord bot)"
+            "no Discord token: set DISCORD_TOKEN or DISCORD_TOKEN_FILE "
+            "(see the README, Discord bot)"
         )
     token = token.removeprefix("Bot ").strip()
     if not _TOKEN.match(token):

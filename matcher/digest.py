@@ -29,14 +29,26 @@ class Schedule:
     timezone: str = "UTC"
 
     def __post_init__(self) -> None:
-        if not 0 <= self.weekday <= 6:
-            raise ProfileError(f"digest weekday must be 0-6 (Monday-Sunday), got {self.weekday}")
-        if not 0 <= self.hour <= 23:
-            raise ProfileError(f"digest hour must be 0-23, got {self.hour}")
+        validate_weekday(self.weekday)
+        validate_hour(self.hour)
         parse_timezone(self.timezone)
 
     def describe(self) -> str:
         return f"{WEEKDAYS[self.weekday]}s at {self.hour:02d}:00 ({self.timezone})"
+
+
+def validate_weekday(weekday: int) -> int:
+    """The weekday (0 = Monday ... 6 = Sunday), or a one-line ProfileError."""
+    if not 0 <= weekday <= 6:
+        raise ProfileError(f"digest weekday must be 0-6 (Monday-Sunday), got {weekday}")
+    return weekday
+
+
+def validate_hour(hour: int) -> int:
+    """The hour of the day (0-23), or a one-line ProfileError."""
+    if not 0 <= hour <= 23:
+        raise ProfileError(f"digest hour must be 0-23, got {hour}")
+    return hour
 
 
 @lru_cache(maxsize=1)

@@ -1,10 +1,18 @@
-"""Plain data records shared by every layer: issues, learner profiles and matches."""
+"""Plain data records shared by every layer: issues, profiles, matches, learners, communities."""
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from matcher.digest import Schedule
+
+# GitHub's rule for a login: 1-39 letters, digits or single hyphens, no hyphen at either end.
+GITHUB_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 
 
 @dataclass(frozen=True)
@@ -100,3 +108,163 @@ class Feedback:
     dismissed: frozenset[str] = frozenset()
     liked: frozenset[str] = frozenset()
     hidden: frozenset[str] = frozenset()
+
+
+# ---------------------------------------------------------------- learners and communities
+
+
+@dataclass(frozen=True)
+class Learner:
+    """A learner as stored; `profile` is what the engine ranks for."""
+
+    learner_id: str
+    skills: str = ""
+    niche: str = ""
+    languages: str = ""
+    github_login: str | None = None
+    home_guild_id: str | None = None
+    digest_enabled: bool = False
+    digest_since: datetime | None = None
+    digest_weekday: int = 0
+    digest_hour: int = 9
+    timezone: str = "UTC"
+    pending_notice: str | None = None
+
+    @property
+    def profile(self) -> Profile:
+        return Profile(
+            skills=self.skills, niche=self.niche, languages=self.languages, id=self.learner_id
+        )
+
+    @property
+    def schedule(self) -> Schedule:
+        from matcher.digest import Schedule  # the schedule rules live with the digest
+
+        return Schedule(self.digest_weekday, self.digest_hour, self.timezone)
+
+
+@dataclass(frozen=True)
+class GuildConfig:
+    """A community's (Discord server's) settings: digest fallback channel and focus."""
+
+    guild_id: str
+    digest_channel_id: str | None = None
+    focus_repos: tuple[str, ...] = ()
+    focus_niches: tuple[str, ...] = ()
+
+    @property
+    def has_focus(self) -> bool:
+        return bool(self.focus_repos or self.focus_niches)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """An issue shown to a learner, and the learner's latest answer to it."""
+
+    learner_id: str
+    issue_url: str
+    suggested_at: datetime
+    via: str
+    status: str
+    status_at: datetime | None = None
+    guild_id: str | None = None
+    digested_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One learner's digest for one week: reserved ('sending'), then how it went."""
+
+    learner_id: str
+    week: str
+    status: str
+    sent_at: datetime
+    detail: str | None = None
+
+
+# ---------------------------------------------------------------- GitHub identities and merges
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One merged pull request, as GitHub described it and as the store keeps it."""
+
+    url: str
+    repo: str
+    number: int
+    title: str
+    merged_at: datetime
+    author_id: int | None = None
+    author_login: str = ""
+    additions: int | None = None
+    deletions: int | None = None
+    labels: tuple[str, ...] = ()
+    closes: tuple[str, ...] = ()
+    repo_stars: int | None = None
+    repo_language: str | None = None
+    repo_topics: tuple[str, ...] = ()
+    reverted: bool = False
+    reverted_by: str | None = None
+    # False when the repository was private or deleted and only the search result was seen
+    details: bool = True
+
+    @property
+    def counts(self) -> bool:
+        """Whether it counts as evidence of a merge (a reverted merge does not)."""
+        return not self.reverted
+
+
+@dataclass(frozen=True)
+class LoginClaim:
+    """A learner's pending (unproven) claim to a GitHub login: the hash of the code issued for it.
+
+    Not an issue claim ("I'm working on it"), which lives in the suggestions store.
+    """
+
+    learner_id: str
+    login: str
+    code_hash: str
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A learner's GitHub login, verified or not, and a pending claim to another login.
+
+    Without a verified login, `login`/`code_hash`/`code_expires_at` are the learner's claim. Once
+    `login` is verified it stays verified while the learner claims another login: that claim is
+    held beside it in `pending_*` until it is proven, and only then replaces `login`.
+    """
+
+    learner_id: str
+    login: str
+    github_id: int | None = None
+    verified: bool = False
+    verified_at: datetime | None = None
+    code_hash: str | None = None
+    code_expires_at: datetime | None = None
+    pending_login: str | None = None
+    pending_code_hash: str | None = None
+    pending_expires_at: datetime | None = None
+
+    @property
+    def claim(self) -> LoginClaim | None:
+        """The login this learner is trying to prove, if any."""
+        if not self.verified and self.code_hash:
+            return LoginClaim(self.learner_id, self.login, self.code_hash, self.code_expires_at)
+        if self.pending_login and self.pending_code_hash:
+            return LoginClaim(
+                self.learner_id, self.pending_login, self.pending_code_hash, self.pending_expires_at
+            )
+        return None
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """A merged pull request that closed an issue suggested to the learner."""
+
+    contribution_url: str
+    learner_id: str
+    issue_url: str
+    suggested_at: datetime | None
+    merged_at: datetime | None = None

@@ -7,7 +7,6 @@ I/O (GitHub through `PullsClient`, the store) is in link/verify/refresh/attribut
 from __future__ import annotations
 
 import logging
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
@@ -17,15 +16,15 @@ from matcher.catalog import normalize_label
 from matcher.errors import GitHubNotFoundError, IdentityError, MatcherError, VerificationError
 from matcher.github.identity import code_matches, find_codes, hash_code, new_code
 from matcher.github.pulls import GitHubUser, PullsClient, normalize_issue_url
+from matcher.models import GITHUB_LOGIN, Attribution, Contribution, Identity
 from matcher.niches import join_names, niche_name, pull_niches, repo_niches
 from matcher.store import portfolio as store
 from matcher.store.db import Database, as_utc
-from matcher.store.portfolio import Attribution, Contribution, Identity
 
 log = logging.getLogger(__name__)
 
 CODE_TTL = timedelta(hours=24)
-_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
+_LOGIN = GITHUB_LOGIN  # one rule for a login, in matcher.models
 # labels that say how an issue was triaged, not what skill it needed
 _NOISE_LABELS = {
     "good first issue",

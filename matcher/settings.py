@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sysconfig
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,18 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from matcher.errors import ConfigError
 
-CONFIG_DIR = Path(
-    os.environ.get("MATCHER_CONFIG_DIR", Path(__file__).resolve().parent.parent / "config")
-)
+
+def find_config_dir() -> Path:
+    """config/ of a checkout (or editable install), else the copy a wheel installs under
+    <prefix>/share/ml-first-issues/config; MATCHER_CONFIG_DIR overrides both."""
+    if os.environ.get("MATCHER_CONFIG_DIR"):
+        return Path(os.environ["MATCHER_CONFIG_DIR"])
+    checkout = Path(__file__).resolve().parent.parent / "config"
+    installed = Path(sysconfig.get_paths()["data"]) / "share" / "ml-first-issues" / "config"
+    return checkout if checkout.is_dir() or not installed.is_dir() else installed
+
+
+CONFIG_DIR = find_config_dir()
 
 
 class GitHubSettings(BaseModel):

@@ -1,4 +1,4 @@
-"""Fixtures shared by every test: a real store under tmp_path and the real (bundled) embedding model."""
+"""Fixtures shared by every test: a real store under tmp_path and the real (bundled) model."""
 
 from __future__ import annotations
 

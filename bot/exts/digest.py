@@ -1,9 +1,10 @@
 """/digest on|off and the weekly digest loop.
 
-Every few minutes the loop asks matcher.digest who is due, reserves each learner's week in the
-store (a unique row: exactly once, across restarts and several processes), ranks new matches for
-all of them in one batch off the event loop, and sends them: by DM, else to the server's digest
-channel, else the failure is recorded and shown to the learner at their next command.
+Every few minutes the loop asks matcher.operations.digests to plan the pass (who is due, reserve
+each learner's week, rank all of them in batches, give back what failed) in one call off the
+event loop, then sends the digests: by DM, else to the server's digest channel, else the failure
+is recorded and shown to the learner at their next command. Every send carries the same nonce
+for one learner's week, and Discord's enforce_nonce turns a retried send into the first message.
 """
 
 from __future__ import annotations
@@ -14,37 +15,38 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.common import reply, run_blocking
+from bot.common import Interaction, reply, run_blocking
 from bot.embeds import match_embed
-from bot.views import match_view
-from matcher.digest import due_learners, next_slot
-from matcher.errors import MatcherError, ProfileError
-from matcher.models import Match
-from matcher.store.learners import (
-    Learner,
-    claim_digest,
-    digest_learners,
-    feedback_for,
-    finish_digest,
-    get_guild_config,
-    last_digest_weeks,
-    record_suggestions,
-    release_digest,
-    set_digest,
-    set_pending_notice,
+from bot.exts.answers import match_view
+from matcher.digest import next_slot
+from matcher.errors import MatcherError
+from matcher.operations.digests import (
+    PlannedDigest,
+    digest_channel,
+    digest_title,
+    plan_due_digests,
+    record_delivery,
+    title_prefix,
 )
+from matcher.operations.profiles import set_digest
+
+if TYPE_CHECKING:
+    from bot.client import MatchBot
 
 log = logging.getLogger(__name__)
 
 # The loop survives these and tries again at the next tick; anything else is a bug,
 # logged by on_loop_error.
 SURVIVABLE = (MatcherError, SQLAlchemyError, discord.HTTPException, OSError, asyncio.TimeoutError)
+# How far back a retry looks in the learner's DMs for a digest an earlier attempt sent.
+HISTORY_LIMIT = 20
 
 
 @dataclass
@@ -60,78 +62,27 @@ class DigestReport:
         return f"{self.due} due: {parts} in {self.seconds:.2f}s"
 
 
-def _rank(
-    engine, learners: list[Learner], db, now: datetime, top_k: int
-) -> dict[str, list[Match] | None]:
-    """New matches for every learner, batched per community focus (runs in a worker thread).
-
-    None for the learners of a batch whose ranking failed unexpectedly (e.g. one community's
-    focus has no stored issues yet): their weeks are given back and retried, and the other
-    communities' digests still go out.
-    """
-    groups: dict[tuple, list[Learner]] = defaultdict(list)
-    configs = {}
-    for learner in learners:
-        config = configs.setdefault(
-            learner.home_guild_id, get_guild_config(db, learner.home_guild_id)
-        )
-        focus = (config.focus_repos, config.focus_niches) if config else ((), ())
-        groups[focus].append(learner)
-    results: dict[str, list[Match] | None] = {}
-    for (repos, niches), members in groups.items():
-        try:
-            results.update(_rank_group(engine, members, db, now, top_k, repos, niches))
-        except Exception:  # noqa: BLE001 - one batch must not cost the other batches
-            log.exception(
-                "ranking %d digests (focus repos=%s niches=%s) failed; retrying them next tick",
-                len(members),
-                list(repos),
-                list(niches),
-            )
-            results.update({m.learner_id: None for m in members})
-    return results
+@dataclass(frozen=True)
+class Message:
+    content: str
+    embeds: list[discord.Embed]
+    view: discord.ui.View
 
 
-def _rank_group(engine, members, db, now, top_k, repos, niches) -> dict[str, list[Match]]:
-    """One batch of learners sharing a community focus."""
-    results: dict[str, list[Match]] = {}
-    feedback = {
-        m.learner_id: feedback_for(db, m.learner_id, m.home_guild_id, for_digest=True, now=now)
-        for m in members
-    }
-    valid = [m for m in members if m.skills.strip() or m.niche.strip()]
-    try:
-        results.update(
-            engine.match_many(
-                [m.profile for m in valid],
-                top_k=top_k,
-                feedback_by_id=feedback,
-                repos=repos or None,
-                niches=niches or None,
-                now=now,
-            )
-        )
-    except ProfileError as error:  # one bad profile must not cost everyone their digest
-        log.warning("digest batch failed (%s); ranking one by one", error)
-        for m in valid:
-            try:
-                results[m.learner_id] = engine.match(
-                    m.profile,
-                    top_k=top_k,
-                    feedback=feedback[m.learner_id],
-                    repos=repos or None,
-                    niches=niches or None,
-                    now=now,
-                )
-            except ProfileError:
-                results[m.learner_id] = []
-    return results
+def compose(planned: PlannedDigest) -> Message:
+    matches = planned.matches
+    content = (
+        digest_title(planned.week, len(matches))
+        + " Answer with the buttons; `/digest off` stops these."
+    )
+    embeds = [match_embed(m, i) for i, m in enumerate(matches, 1)]
+    return Message(content, embeds, match_view(matches, planned.keys))
 
 
 class Digest(
     commands.GroupCog, group_name="digest", group_description="Your weekly digest of new matches"
 ):
-    def __init__(self, bot):
+    def __init__(self, bot: MatchBot):
         self.bot = bot
         super().__init__()
         self.last_report: DigestReport | None = None
@@ -147,11 +98,12 @@ class Digest(
     # ------------------------------------------------------------------ commands
 
     @app_commands.command(name="on", description="Get your top new matches by DM once a week")
-    async def digest_on(self, interaction: discord.Interaction) -> None:
-        learner = set_digest(
-            self.bot.db, str(interaction.user.id), True, now=discord.utils.utcnow()
+    async def digest_on(self, interaction: Interaction) -> None:
+        now = discord.utils.utcnow()
+        learner = await run_blocking(
+            set_digest, self.bot.db, str(interaction.user.id), True, now=now
         )
-        when = discord.utils.format_dt(next_slot(learner.schedule, discord.utils.utcnow()), "F")
+        when = discord.utils.format_dt(next_slot(learner.schedule, now), "F")
         await reply(
             interaction,
             f"Weekly digest is on: {learner.schedule.describe()}. Next one: {when}. "
@@ -159,8 +111,10 @@ class Digest(
         )
 
     @app_commands.command(name="off", description="Stop the weekly digest")
-    async def digest_off(self, interaction: discord.Interaction) -> None:
-        set_digest(self.bot.db, str(interaction.user.id), False, now=discord.utils.utcnow())
+    async def digest_off(self, interaction: Interaction) -> None:
+        await run_blocking(
+            set_digest, self.bot.db, str(interaction.user.id), False, now=discord.utils.utcnow()
+        )
         await reply(interaction, "Weekly digest is off. `/digest on` brings it back.")
 
     # ------------------------------------------------------------------ the loop
@@ -192,149 +146,108 @@ class Digest(
         """Send every digest due at `now`, each at most once per learner and week."""
         async with self._pass_lock:
             started = time.perf_counter()
-            db = self.bot.db
-            learners = await run_blocking(digest_learners, db)
-            last = await run_blocking(last_digest_weeks, db)
-            due = due_learners(
-                [(x.learner_id, x.schedule, x.digest_since) for x in learners], now, last
+            plan = await run_blocking(
+                plan_due_digests,
+                self.bot.db,
+                self.bot.engine,
+                now=now,
+                top_k=self.bot.settings.digest_count,
             )
-            report = DigestReport(due=len(due))
-            if due:
-                by_id = {x.learner_id: x for x in learners}
-                claimed = await run_blocking(
-                    lambda: [
-                        (by_id[d.learner_id], d.week)
-                        for d in due
-                        if claim_digest(db, d.learner_id, d.week, now=now)
-                    ]
-                )
-                if claimed:
+            report = DigestReport(due=plan.due)
+            if plan.released:
+                report.outcomes["retry"] += plan.released
+            gate = asyncio.Semaphore(self.bot.settings.digest_concurrency)
+
+            async def deliver(planned: PlannedDigest) -> None:
+                async with gate:
                     try:
-                        matches = await run_blocking(
-                            _rank,
-                            self.bot.engine,
-                            [learner for learner, _ in claimed],
-                            db,
-                            now,
-                            self.bot.settings.digest_count,
-                        )
-                    except BaseException as error:
-                        # Nothing was sent: give the weeks back so the next tick retries them,
-                        # instead of leaving them reserved ('sending') and lost.
-                        for learner, week in claimed:
-                            release_digest(db, learner.learner_id, week)
-                        if not isinstance(error, Exception):
-                            raise  # cancelled (shutdown): the weeks are released, stop here
+                        outcome = await self.deliver(planned, now)
+                    except Exception as error:  # noqa: BLE001 - one learner, not the pass
+                        # The reservation stays unconfirmed: a later pass retries it.
                         log.error(
-                            "ranking %d digests failed; retrying them next tick",
-                            len(claimed),
+                            "digest %s for learner %s failed",
+                            planned.week,
+                            planned.learner.learner_id,
                             exc_info=error,
                         )
-                        report.outcomes["retry"] = len(claimed)
-                        claimed = []
-                    retry = [
-                        (x, week) for x, week in claimed if matches.get(x.learner_id, []) is None
-                    ]
-                    for learner, week in retry:
-                        release_digest(db, learner.learner_id, week)
-                        report.outcomes["retry"] += 1
-                    claimed = [item for item in claimed if item not in retry]
-                    gate = asyncio.Semaphore(self.bot.settings.digest_concurrency)
+                        outcome = "error"
+                report.outcomes[outcome] += 1
 
-                    async def deliver(learner: Learner, week: str) -> None:
-                        async with gate:
-                            try:
-                                outcome = await self.deliver(
-                                    learner, week, matches.get(learner.learner_id, []), now
-                                )
-                            except Exception as error:  # noqa: BLE001 - one learner, not the pass
-                                log.error(
-                                    "digest %s for learner %s failed",
-                                    week,
-                                    learner.learner_id,
-                                    exc_info=error,
-                                )
-                                outcome = "error"
-                        report.outcomes[outcome] += 1
-
-                    await asyncio.gather(*(deliver(learner, week) for learner, week in claimed))
+            await asyncio.gather(*(deliver(planned) for planned in plan.digests))
             report.seconds = time.perf_counter() - started
             self.last_report = report
-            if due:
+            if plan.due or plan.digests:
                 log.info("digest pass: %s", report)
             return report
 
-    async def deliver(
-        self, learner: Learner, week: str, matches: list[Match], now: datetime
-    ) -> str:
+    async def deliver(self, planned: PlannedDigest, now: datetime) -> str:
         """Send one reserved digest; returns the recorded outcome."""
         db = self.bot.db
-        if not matches:
-            finish_digest(db, learner.learner_id, week, "empty")
-            return "empty"
-        content = (
-            f"Your weekly matches ({week}): "
-            + (
-                f"{len(matches)} new issues that fit your profile. "
-                if len(matches) != 1
-                else "1 new issue that fits your profile. "
-            )
-            + "Answer with the buttons; `/digest off` stops these."
-        )
-        embeds = [match_embed(m, i) for i, m in enumerate(matches, 1)]
-        view = match_view(matches, db)
-        outcome, detail = "failed", None
+        if not planned.matches:
+            return await run_blocking(record_delivery, db, planned, "empty", now=now)
+        if planned.retry:
+            shown = await self._sent_before(planned)
+            if shown is not None:
+                return await run_blocking(
+                    record_delivery, db, planned, "dm", shown=shown, detail="retry", now=now
+                )
+        message = compose(planned)
+        detail = None
         try:
-            user = self.bot.get_user(int(learner.learner_id)) or await self.bot.fetch_user(
-                int(learner.learner_id)
-            )
-            await user.send(content, embeds=embeds, view=view)
+            await self._dm(planned, message)
             outcome = "dm"
         except discord.HTTPException as error:  # Forbidden: DMs closed; NotFound: user gone
             detail = f"DM: {error.status} {error.code}"
-            outcome = await self._to_channel(learner, content, embeds, view) or "failed"
+            outcome = await self._to_channel(planned, message) or "failed"
         except Exception as error:  # noqa: BLE001 - bad data or a bug: record it, keep the pass
-            log.error("digest DM to learner %s failed", learner.learner_id, exc_info=error)
+            log.error("digest DM to learner %s failed", planned.learner.learner_id, exc_info=error)
             detail = f"DM: {error.__class__.__name__}"
-            outcome = await self._to_channel(learner, content, embeds, view) or "failed"
-        if outcome == "failed":
-            config = get_guild_config(db, learner.home_guild_id)
-            channel = (
-                "the server's digest channel did not work either"
-                if config is not None and config.digest_channel_id
-                else "this server has no digest channel"
-            )
-            set_pending_notice(
-                db,
-                learner.learner_id,
-                f"Your weekly digest for {week} could not be delivered: I could not DM you and "
-                f"{channel}. Allow DMs from server members, or use `/suggest`.",
-            )
-        else:
-            record_suggestions(
-                db,
-                learner.learner_id,
-                [m.issue.url for m in matches],
-                via="digest",
-                guild_id=learner.home_guild_id,
-                now=now,
-            )
-        finish_digest(db, learner.learner_id, week, outcome, detail=detail)
-        return outcome
+            outcome = await self._to_channel(planned, message) or "failed"
+        return await run_blocking(record_delivery, db, planned, outcome, detail=detail, now=now)
 
-    async def _to_channel(self, learner: Learner, content: str, embeds, view) -> str | None:
-        config = get_guild_config(self.bot.db, learner.home_guild_id)
-        if config is None or not config.digest_channel_id:
+    async def _user(self, learner_id: str) -> discord.User:
+        return self.bot.get_user(int(learner_id)) or await self.bot.fetch_user(int(learner_id))
+
+    async def _dm(self, planned: PlannedDigest, message: Message) -> None:
+        user = await self._user(planned.learner.learner_id)
+        await user.send(
+            message.content, embeds=message.embeds, view=message.view, nonce=planned.nonce
+        )
+
+    async def _sent_before(self, planned: PlannedDigest) -> list[str] | None:
+        """The issue URLs of this week's digest if an earlier attempt already DMed it, else None.
+
+        Discord keeps a nonce only for a few minutes; the DM history settles a retry after that.
+        """
+        try:
+            user = await self._user(planned.learner.learner_id)
+            channel = user.dm_channel or await user.create_dm()
+            async for earlier in channel.history(limit=HISTORY_LIMIT):
+                mine = self.bot.user is not None and earlier.author.id == self.bot.user.id
+                if mine and earlier.content.startswith(title_prefix(planned.week)):
+                    return [e.url for e in earlier.embeds if e.url]
+        except discord.HTTPException as error:  # the nonce still guards the resend
+            log.warning("cannot read the DMs of learner %s: %s", planned.learner.learner_id, error)
+        return None
+
+    async def _to_channel(self, planned: PlannedDigest, message: Message) -> str | None:
+        learner = planned.learner
+        channel_id = await run_blocking(digest_channel, self.bot.db, learner)
+        if not channel_id:
             return None
         try:
-            channel = self.bot.get_channel(
-                int(config.digest_channel_id)
-            ) or await self.bot.fetch_channel(int(config.digest_channel_id))
+            channel = self.bot.get_channel(int(channel_id)) or await self.bot.fetch_channel(
+                int(channel_id)
+            )
+            if not isinstance(channel, discord.abc.Messageable):
+                raise TypeError(f"channel {channel_id} is not a text channel")
             # The one place the bot pings: the learner the digest is for, and nobody else.
             await channel.send(
-                f"<@{learner.learner_id}> your DMs are closed, so here is your digest. {content}",
-                embeds=embeds,
-                view=view,
+                f"<@{learner.learner_id}> your DMs are closed, so here is your digest. "
+                + message.content,
+                embeds=message.embeds,
+                view=message.view,
+                nonce=planned.nonce,
                 allowed_mentions=discord.AllowedMentions(
                     users=[discord.Object(int(learner.learner_id))]
                 ),
@@ -342,7 +255,7 @@ class Digest(
         except discord.HTTPException as error:
             log.warning(
                 "digest channel %s of guild %s failed: %s",
-                config.digest_channel_id,
+                channel_id,
                 learner.home_guild_id,
                 error.status,
             )
@@ -350,7 +263,7 @@ class Digest(
         except Exception as error:  # noqa: BLE001 - e.g. the channel is no longer a text channel
             log.error(
                 "digest channel %s of guild %s failed",
-                config.digest_channel_id,
+                channel_id,
                 learner.home_guild_id,
                 exc_info=error,
             )
@@ -358,5 +271,5 @@ class Digest(
         return "channel"
 
 
-async def setup(bot) -> None:
+async def setup(bot: MatchBot) -> None:
     await bot.add_cog(Digest(bot))

@@ -66,22 +66,20 @@ def user_message(error: BaseException) -> tuple[str, bool]:
 
 
 class ErrorHandler(commands.Cog):
-    """Installs itself as the app-command tree's error handler and the bot's report_error."""
+    """Installs itself as the app-command tree's error handler (views hand their errors to it)."""
 
     def __init__(self, bot: commands.Bot):
         self.bot = bot
         self._previous_tree_error = bot.tree.on_error
 
     async def cog_load(self) -> None:
-        self.bot.tree.on_error = self.on_app_command_error
-        self.bot.report_error = self.handle  # type: ignore[attr-defined]
+        self.bot.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
 
     async def cog_unload(self) -> None:
-        self.bot.tree.on_error = self._previous_tree_error
-        del self.bot.report_error  # type: ignore[attr-defined]  (falls back to the class method)
+        self.bot.tree.on_error = self._previous_tree_error  # type: ignore[method-assign]
 
     async def on_app_command_error(
-        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+        self, interaction: discord.Interaction, error: BaseException
     ) -> None:
         await self.handle(interaction, error)
 
@@ -104,7 +102,7 @@ class ErrorHandler(commands.Cog):
             where = (
                 interaction.command.qualified_name
                 if interaction.command
-                else ((interaction.data or {}).get("custom_id", "interaction"))
+                else str(dict(interaction.data or {}).get("custom_id", "interaction"))
             )
             message = message + self._log(
                 error, f"/{where}" if interaction.command else where, interaction.user.id

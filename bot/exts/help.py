@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.common import reply
+from bot.common import Interaction, reply
 
 INTRO = (
     "I match you with beginner-friendly open-source ML issues. Set your profile, ask for matches, "
@@ -28,7 +27,7 @@ class Help(commands.Cog):
         self.bot = bot
 
     @app_commands.command(name="help", description="What this bot does and every command")
-    async def help(self, interaction: discord.Interaction) -> None:
+    async def help(self, interaction: Interaction) -> None:
         await reply(interaction, INTRO + "\n\n" + "\n".join(command_lines(self.bot.tree)))
 
 

@@ -18,14 +18,20 @@ from discord import app_commands
 from discord.ext import commands, tasks
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.common import UserError, reply, run_blocking
+from bot.common import Interaction, UserError, reply, run_blocking
+from bot.embeds import cut as _cut
 from matcher import portfolio as lib
 from matcher.errors import AuthError, MatcherError, RateLimitError
 from matcher.github.pulls import PullsClient, pulls_client
+from matcher.operations.github_logins import (
+    identity_of,
+    own_login,
+    same_login,
+    verified_identities,
+)
+from matcher.operations.profiles import leave_notice
 from matcher.render import capped, day
 from matcher.render.chart import chart_png
-from matcher.store import portfolio as store
-from matcher.store.learners import get_learner, set_pending_notice
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +47,6 @@ def default_client() -> PullsClient:
     from matcher.settings import load_settings
 
     return pulls_client(load_settings().github)
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def portfolio_embed(summary: lib.Summary) -> discord.Embed:
@@ -127,13 +129,8 @@ class Portfolio(commands.Cog):
 
     def __init__(self, bot):
         self.bot = bot
-        # tests point the cog at a fake GitHub by setting bot.portfolio_client_factory
-        self.make_client: Callable[[], PullsClient] = (
-            getattr(bot, "portfolio_client_factory", None) or default_client
-        )
-        self.refresh_seconds = float(
-            getattr(bot, "portfolio_refresh_seconds", None) or DEFAULT_REFRESH_SECONDS
-        )
+        self.make_client: Callable[[], PullsClient] = bot.pulls_client_factory or default_client
+        self.refresh_seconds = float(bot.portfolio_refresh_seconds or DEFAULT_REFRESH_SECONDS)
         self._pass_lock = asyncio.Lock()
         self.last_reports: list[lib.RefreshReport] = []
 
@@ -149,9 +146,9 @@ class Portfolio(commands.Cog):
     @app_commands.command(name="portfolio", description="Your merged pull requests, with a chart")
     @app_commands.describe(login="A GitHub login (default: yours)", public="Show it to the channel")
     async def portfolio(
-        self, interaction: discord.Interaction, login: str | None = None, public: bool = False
+        self, interaction: Interaction, login: str | None = None, public: bool = False
     ) -> None:
-        login = login or await run_blocking(self._own_login, str(interaction.user.id))
+        login = login or await run_blocking(own_login, self.bot.db, str(interaction.user.id))
         if not login:
             raise UserError("Link your GitHub login first: `/github link login: your-login`.")
         await interaction.response.defer(ephemeral=not public, thinking=True)
@@ -163,18 +160,11 @@ class Portfolio(commands.Cog):
             ephemeral=not public,
         )
 
-    def _own_login(self, learner_id: str) -> str | None:
-        identity = store.get_identity(self.bot.db, learner_id)
-        if identity is not None:
-            return identity.login
-        learner = get_learner(self.bot.db, learner_id)
-        return learner.github_login if learner else None
-
     @github.command(
         name="link", description="Link your GitHub login; you get a code to prove it is yours"
     )
     @app_commands.describe(login="Your GitHub login")
-    async def link(self, interaction: discord.Interaction, login: str) -> None:
+    async def link(self, interaction: Interaction, login: str) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         result = await run_blocking(
             lib.link, self.bot.db, str(interaction.user.id), login, self.make_client()
@@ -184,14 +174,14 @@ class Portfolio(commands.Cog):
         )
 
     @github.command(name="verify", description="Check GitHub for your code; then your merges count")
-    async def verify(self, interaction: discord.Interaction) -> None:
+    async def verify(self, interaction: Interaction) -> None:
         learner_id = str(interaction.user.id)
-        identity = await run_blocking(store.get_identity, self.bot.db, learner_id)
+        identity = await run_blocking(identity_of, self.bot.db, learner_id)
         if identity is None:
             raise UserError("Start with `/github link login: your-login`.")
         await interaction.response.defer(ephemeral=True, thinking=True)
         client = self.make_client()
-        # a login claimed beside a verified one is the one to prove; the verified one stays for now
+        # a login claimed beside a verified one is the one to prove; the verified stays till then
         claim = identity.claim
         login = claim.login if claim is not None else identity.login
         previous = identity.login if identity.verified and claim is not None else None
@@ -199,7 +189,7 @@ class Portfolio(commands.Cog):
         report = await run_blocking(lib.refresh, self.bot.db, client, identity.login)
         replaced = (
             f" It replaces **{previous}**, whose merges no longer count as yours."
-            if previous and store.login_key(previous) != store.login_key(identity.login)
+            if previous and not same_login(previous, identity.login)
             else ""
         )
         await reply(
@@ -233,7 +223,7 @@ class Portfolio(commands.Cog):
     async def refresh_all(self) -> list[lib.RefreshReport]:
         """Refresh every verified login once; DM learners about merges new since the last pass."""
         async with self._pass_lock:
-            identities = await run_blocking(store.verified_identities, self.bot.db)
+            identities = await run_blocking(verified_identities, self.bot.db)
             reports: list[lib.RefreshReport] = []
             if not identities:
                 self.last_reports = reports
@@ -270,7 +260,7 @@ class Portfolio(commands.Cog):
                 learner_id,
                 error.__class__.__name__,
             )
-            await run_blocking(set_pending_notice, self.bot.db, learner_id, message)
+            await run_blocking(leave_notice, self.bot.db, learner_id, message)
 
 
 async def setup(bot) -> None:

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import zoneinfo
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.common import guild_key, reply
+from bot.common import Interaction, guild_key, reply, run_blocking
 from bot.embeds import profile_embed
 from matcher.digest import WEEKDAYS, next_slot
-from matcher.store.learners import clean_profile_update, get_learner, save_profile
+from matcher.models import Learner
+from matcher.operations.profiles import get_learner, update_profile
+
+if TYPE_CHECKING:
+    from bot.client import MatchBot
 
 WEEKDAY_CHOICES = [app_commands.Choice(name=name, value=i) for i, name in enumerate(WEEKDAYS)]
 
@@ -22,7 +27,7 @@ def _zones() -> tuple[str, ...]:
     return tuple(sorted(zoneinfo.available_timezones()))
 
 
-def next_digest_text(learner) -> str | None:
+def next_digest_text(learner: Learner) -> str | None:
     if not learner.digest_enabled:
         return None
     when = next_slot(learner.schedule, discord.utils.utcnow())
@@ -34,7 +39,7 @@ class Profile(
     group_name="profile",
     group_description="Your skills, niche and digest schedule",
 ):
-    def __init__(self, bot):
+    def __init__(self, bot: MatchBot):
         self.bot = bot
         super().__init__()
 
@@ -53,7 +58,7 @@ class Profile(
     @app_commands.choices(digest_day=WEEKDAY_CHOICES)
     async def set_profile(
         self,
-        interaction: discord.Interaction,
+        interaction: Interaction,
         skills: str | None = None,
         niche: str | None = None,
         languages: str | None = None,
@@ -62,7 +67,12 @@ class Profile(
         digest_hour: app_commands.Range[int, 0, 23] | None = None,
         timezone: str | None = None,
     ) -> None:
-        update = clean_profile_update(
+        learner = await run_blocking(
+            update_profile,
+            self.bot.db,
+            str(interaction.user.id),
+            guild_id=guild_key(interaction),
+            now=discord.utils.utcnow(),
             skills=skills,
             niche=niche,
             languages=languages,
@@ -70,13 +80,6 @@ class Profile(
             digest_weekday=digest_day.value if digest_day else None,
             digest_hour=digest_hour,
             timezone=timezone,
-        )
-        learner = save_profile(
-            self.bot.db,
-            str(interaction.user.id),
-            update,
-            guild_id=guild_key(interaction),
-            now=discord.utils.utcnow(),
         )
         tip = "" if learner.digest_enabled else " Turn on your weekly digest with `/digest on`."
         await reply(
@@ -87,15 +90,15 @@ class Profile(
 
     @set_profile.autocomplete("timezone")
     async def timezone_autocomplete(
-        self, interaction: discord.Interaction, current: str
+        self, interaction: Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         needle = current.lower().replace(" ", "_")
         found = [z for z in _zones() if needle in z.lower()][:25]
         return [app_commands.Choice(name=z, value=z) for z in found]
 
     @app_commands.command(name="show", description="Show your profile and digest schedule")
-    async def show_profile(self, interaction: discord.Interaction) -> None:
-        learner = get_learner(self.bot.db, str(interaction.user.id))
+    async def show_profile(self, interaction: Interaction) -> None:
+        learner = await run_blocking(get_learner, self.bot.db, str(interaction.user.id))
         if learner is None:
             await reply(
                 interaction,
@@ -107,5 +110,5 @@ class Profile(
         )
 
 
-async def setup(bot) -> None:
+async def setup(bot: MatchBot) -> None:
     await bot.add_cog(Profile(bot))

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.common import reply
-from matcher.store.learners import get_guild_config, parse_focus_list, update_guild_config
+from bot.common import Interaction, reply, run_blocking
+from matcher.models import GuildConfig
+from matcher.operations.communities import get_guild_config, set_focus, update_guild_config
 
-CLEAR = {"-", "none", "clear"}
+if TYPE_CHECKING:
+    from bot.client import MatchBot
 
 
-def describe(config) -> str:
+def describe(config: GuildConfig | None) -> str:
     if config is None:
         return (
             "No settings yet: digests go by DM only, and all repositories and niches are in focus."
@@ -33,11 +37,11 @@ class ServerSettings(
     """default_permissions hides the group from members; the check below enforces it server-side,
     because server owners can override command visibility in their integration settings."""
 
-    def __init__(self, bot):
+    def __init__(self, bot: MatchBot):
         self.bot = bot
         super().__init__()
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+    async def interaction_check(self, interaction: Interaction) -> bool:  # type: ignore[override]
         if interaction.guild is None:
             raise app_commands.NoPrivateMessage()
         permissions = interaction.permissions
@@ -50,9 +54,9 @@ class ServerSettings(
     )
     @app_commands.describe(channel="A text channel; leave empty to send digests by DM only")
     async def digest_channel(
-        self, interaction: discord.Interaction, channel: discord.TextChannel | None = None
+        self, interaction: Interaction, channel: discord.TextChannel | None = None
     ) -> None:
-        if channel is not None:
+        if channel is not None and interaction.guild is not None:
             me = interaction.guild.me
             if me is not None and not channel.permissions_for(me).send_messages:
                 await reply(
@@ -61,7 +65,8 @@ class ServerSettings(
                     "give me Send Messages there first.",
                 )
                 return
-        config = update_guild_config(
+        config = await run_blocking(
+            update_guild_config,
             self.bot.db,
             str(interaction.guild_id),
             digest_channel_id=channel.id if channel else None,
@@ -76,28 +81,18 @@ class ServerSettings(
         niches="niches, comma-separated (e.g. nlp, vision); '-' clears",
     )
     async def focus(
-        self, interaction: discord.Interaction, repos: str | None = None, niches: str | None = None
+        self, interaction: Interaction, repos: str | None = None, niches: str | None = None
     ) -> None:
-        changes = {}
-        if repos is not None:
-            changes["focus_repos"] = (
-                [] if repos.strip().lower() in CLEAR else parse_focus_list(repos, repos=True)
-            )
-        if niches is not None:
-            changes["focus_niches"] = (
-                [] if niches.strip().lower() in CLEAR else parse_focus_list(niches, repos=False)
-            )
-        config = (
-            update_guild_config(self.bot.db, str(interaction.guild_id), **changes)
-            if changes
-            else get_guild_config(self.bot.db, str(interaction.guild_id))
+        config, changed = await run_blocking(
+            set_focus, self.bot.db, str(interaction.guild_id), repos=repos, niches=niches
         )
-        await reply(interaction, ("Saved.\n" if changes else "") + describe(config))
+        await reply(interaction, ("Saved.\n" if changed else "") + describe(config))
 
     @app_commands.command(name="show", description="Show this community's settings")
-    async def show(self, interaction: discord.Interaction) -> None:
-        await reply(interaction, describe(get_guild_config(self.bot.db, str(interaction.guild_id))))
+    async def show(self, interaction: Interaction) -> None:
+        config = await run_blocking(get_guild_config, self.bot.db, str(interaction.guild_id))
+        await reply(interaction, describe(config))
 
 
-async def setup(bot) -> None:
+async def setup(bot: MatchBot) -> None:
     await bot.add_cog(ServerSettings(bot))

@@ -13,8 +13,8 @@ from github import Github
 from matcher.errors import GitHubError, GitHubNotFoundError
 from matcher.github.pygithub import DEFAULT_API_URL, PER_PAGE, THROTTLE_SECONDS, translated
 from matcher.github.pygithub import make_github as _make_github
+from matcher.models import Contribution
 from matcher.settings import GitHubSettings, github_token
-from matcher.store.portfolio import Contribution
 
 log = logging.getLogger(__name__)
 

@@ -1,9 +1,15 @@
-"""All storage goes through this package: one module per area, all tables on one Base."""
+"""All storage goes through this package: one module per table (or a few close tables), SQL only,
+all tables on one Base."""
 
 from matcher.store import (
+    communities,  # noqa: F401
+    digests,  # noqa: F401
+    issue_keys,  # noqa: F401
     issues,  # noqa: F401
     learners,  # noqa: F401
+    meta,  # noqa: F401
     portfolio,  # noqa: F401
+    suggestions,  # noqa: F401
     sync_state,  # noqa: F401
 )
 from matcher.store.db import Base, Database

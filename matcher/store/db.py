@@ -129,7 +129,7 @@ def insert_ignoring_duplicates(session: Session, table, rows: list[dict], keys: 
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
     else:  # pragma: no cover - the store supports SQLite and PostgreSQL
         raise StoreError(f"the store does not support the {dialect} database")
     statement = insert(table).values(rows).on_conflict_do_nothing(index_elements=keys)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 from sqlalchemy import JSON, Boolean, Integer, LargeBinary, String, Text, func, select
@@ -79,11 +80,9 @@ def _row_values(issue: Issue) -> dict:
 
 
 def _to_issue(row: IssueRow) -> Issue:
-    return Issue(
-        url=row.url,
-        **{name: getattr(row, name) for name in _FIELDS},
-        **{name: tuple(getattr(row, name) or ()) for name in _LIST_FIELDS},
-    )
+    fields: dict[str, Any] = {name: getattr(row, name) for name in _FIELDS}
+    fields.update({name: tuple(getattr(row, name) or ()) for name in _LIST_FIELDS})
+    return Issue(url=row.url, **fields)
 
 
 def upsert_issues(db: Database, issues: Iterable[Issue]) -> UpsertCounts:

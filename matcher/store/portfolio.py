@@ -23,91 +23,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from matcher.errors import IdentityError
+from matcher.models import Attribution, Contribution, Identity, LoginClaim
 from matcher.store.db import Base, Database, UTCDateTime
 
-# --- records -------------------------------------------------------------------------------
+Claim = LoginClaim  # the old name; "claim" alone now means an issue claim (store.suggestions)
 
-
-@dataclass(frozen=True)
-class Contribution:
-    """One merged pull request, as GitHub described it and as the store keeps it."""
-
-    url: str
-    repo: str
-    number: int
-    title: str
-    merged_at: datetime
-    author_id: int | None = None
-    author_login: str = ""
-    additions: int | None = None
-    deletions: int | None = None
-    labels: tuple[str, ...] = ()
-    closes: tuple[str, ...] = ()
-    repo_stars: int | None = None
-    repo_language: str | None = None
-    repo_topics: tuple[str, ...] = ()
-    reverted: bool = False
-    reverted_by: str | None = None
-    # False when the repository was private or deleted and only the search result was seen
-    details: bool = True
-
-    @property
-    def counts(self) -> bool:
-        """Whether it counts as evidence of a merge (a reverted merge does not)."""
-        return not self.reverted
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A pending (unproven) claim of a learner to a login: the hash of the code issued for it."""
-
-    learner_id: str
-    login: str
-    code_hash: str
-    expires_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Identity:
-    """A learner's GitHub login, verified or not, and a pending claim to another login.
-
-    Without a verified login, `login`/`code_hash`/`code_expires_at` are the learner's claim. Once
-    `login` is verified it stays verified while the learner claims another login: that claim is
-    held beside it in `pending_*` until it is proven, and only then replaces `login`.
-    """
-
-    learner_id: str
-    login: str
-    github_id: int | None = None
-    verified: bool = False
-    verified_at: datetime | None = None
-    code_hash: str | None = None
-    code_expires_at: datetime | None = None
-    pending_login: str | None = None
-    pending_code_hash: str | None = None
-    pending_expires_at: datetime | None = None
-
-    @property
-    def claim(self) -> Claim | None:
-        """The login this learner is trying to prove, if any."""
-        if not self.verified and self.code_hash:
-            return Claim(self.learner_id, self.login, self.code_hash, self.code_expires_at)
-        if self.pending_login and self.pending_code_hash:
-            return Claim(
-                self.learner_id, self.pending_login, self.pending_code_hash, self.pending_expires_at
-            )
-        return None
-
-
-@dataclass(frozen=True)
-class Attribution:
-    """A merged pull request that closed an issue suggested to the learner."""
-
-    contribution_url: str
-    learner_id: str
-    issue_url: str
-    suggested_at: datetime | None
-    merged_at: datetime | None = None
+# --- records (Contribution, Identity, LoginClaim, Attribution live in matcher.models) -------
 
 
 @dataclass
@@ -388,10 +309,10 @@ def rename_identity(db: Database, github_id: int, new_login: str) -> None:
         for row in session.scalars(select(IdentityRow).where(IdentityRow.github_id == github_id)):
             row.login = new_login
             row.login_key = login_key(new_login)
-        for row in session.scalars(
+        for contribution in session.scalars(
             select(ContributionRow).where(ContributionRow.author_id == github_id)
         ):
-            row.author_login = new_login
+            contribution.author_login = new_login
 
 
 def unlink_identity(db: Database, learner_id: str) -> bool:
@@ -567,11 +488,11 @@ def with_reverted(c: Contribution, by: str) -> Contribution:
     return replace(c, reverted=True, reverted_by=by)
 
 
-# --- suggestions (read-only; the table belongs to matcher.store.learners) ------------------
+# --- suggestions (read-only; the table belongs to matcher.store.suggestions) ---------------
 
 
 def suggestions_of(db: Database, learner_id: str | None = None) -> list:
-    """Suggestions made to a learner (or to everyone): learners.Suggestion records."""
-    from matcher.store.learners import suggestions_for
+    """Suggestions made to a learner (or to everyone): matcher.models.Suggestion records."""
+    from matcher.store.suggestions import suggestions_for
 
     return suggestions_for(db, learner_id)

@@ -251,7 +251,7 @@ def refresh_issue_repo_fields(
             .where(func.lower(IssueRow.repo) == repo.lower())
             .values(stars=stars, topics=list(topics), language=language, niches=list(niches))
         )
-        return result.rowcount or 0
+        return result.rowcount or 0  # type: ignore[attr-defined]
 
 
 def stored_states(db: Database, repo: str) -> dict[str, str]:
@@ -269,7 +269,7 @@ def mark_unlisted(db: Database, urls: Iterable[str], state: str = "unlisted") ->
         return 0
     with db.session() as session:
         result = session.execute(update(IssueRow).where(IssueRow.url.in_(urls)).values(state=state))
-        return result.rowcount or 0
+        return result.rowcount or 0  # type: ignore[attr-defined]
 
 
 def get_discovery(db: Database, key: str) -> tuple[str | None, list]:

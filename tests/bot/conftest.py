@@ -3,14 +3,59 @@ real bot run by simcord against its in-memory Discord."""
 
 from __future__ import annotations
 
+import asyncio
+import sys
+import traceback
+from pathlib import Path
+
 import pytest
 
+import bot
 from bot.client import MatchBot
 from bot.settings import BotSettings
 from matcher.engine import MatchEngine
 from matcher.store import Database
 from matcher.store.issues import upsert_issues
 from tests.bot.fakes import ISSUES, HashingEmbedder
+
+BOT_DIR = str(Path(bot.__file__).resolve().parent)
+LOOP_CALLS: list[str] = []  # stacks of store calls the bot made on the event loop's thread
+
+
+def _bot_frame_on_stack() -> bool:
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code.co_filename.startswith(BOT_DIR):
+            return True
+        frame = frame.f_back
+    return False
+
+
+class LoopGuardedDatabase(Database):
+    """The real store, except that a session the bot opens on the event loop's thread fails.
+
+    The bot must run every store call through run_blocking (a worker thread); a test's own
+    reads from the loop's thread are allowed, since no bot code is on their stack.
+    """
+
+    def session(self):  # type: ignore[override]
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return super().session()  # a worker thread: fine
+        if _bot_frame_on_stack():
+            stack = "".join(traceback.format_stack(limit=12))
+            LOOP_CALLS.append(stack)
+            raise AssertionError(f"the bot called the store on the event loop:\n{stack}")
+        return super().session()
+
+
+@pytest.fixture(autouse=True)
+def no_store_call_on_the_loop():
+    """Every bot test fails if the bot touched the store from the event loop's thread."""
+    LOOP_CALLS.clear()
+    yield
+    assert not LOOP_CALLS, "store calls on the event loop:\n" + "\n".join(LOOP_CALLS)
 
 
 @pytest.fixture
@@ -27,11 +72,11 @@ def bot_settings():
     return BotSettings(sync_commands="global", digest_check_seconds=3600, suggest_count=3)
 
 
-def make_bot(db_url: str, bot_settings: BotSettings, matcher_settings) -> MatchBot:
+def make_bot(db_url: str, bot_settings: BotSettings, matcher_settings, **factories) -> MatchBot:
     """A fresh bot process: its own store handle and engine, on the same database file."""
-    db = Database(db_url)
+    db = LoopGuardedDatabase(db_url)
     engine = MatchEngine(db, matcher_settings, embedder=HashingEmbedder())
-    return MatchBot(settings=bot_settings, db=db, engine=engine)
+    return MatchBot(settings=bot_settings, db=db, engine=engine, **factories)
 
 
 @pytest.fixture

@@ -80,7 +80,7 @@ async def test_sync_off_never_syncs(world, db_url, bot_settings, settings):
     quiet: MatchBot = make_bot(
         db_url, bot_settings.model_copy(update={"sync_commands": "off"}), settings
     )
-    from matcher.store.learners import MetaRow
+    from matcher.store.meta import MetaRow
 
     with quiet.db.session() as session:
         session.query(MetaRow).delete()  # even a never-synced store does not sync when off
@@ -119,7 +119,7 @@ async def test_refused_sync_is_one_config_error_not_a_traceback(db_url, bot_sett
     import pytest
 
     from matcher.errors import ConfigError
-    from matcher.store.learners import get_meta
+    from matcher.store.meta import get_meta
 
     bot = make_bot(
         db_url,

@@ -7,9 +7,10 @@ import pytest
 
 from bot.__main__ import build_bot
 from bot.settings import load_bot_settings
+from matcher.operations.profiles import clean_profile_update, save_profile
+from matcher.operations.suggestions import suggestions_for
 from matcher.store import Database
 from matcher.store.issues import upsert_issues
-from matcher.store.learners import clean_profile_update, save_profile, suggestions_for
 from tests.bot.fakes import ISSUES, HashingEmbedder
 from tests.fakes.discord_gateway import APP_ID, FakeDiscord
 

@@ -7,10 +7,16 @@ from pathlib import Path
 
 import pytest
 
+from bot.__main__ import main
+
 ROOT = Path(__file__).resolve().parents[2]
+MISSING = (
+    "error: no Discord token: set DISCORD_TOKEN or DISCORD_TOKEN_FILE (see the README, Discord bot)"
+)
 
 
 def run_bot(**env):
+    """A real `python -m bot` process (one smoke test; the others call main() in-process)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "BOT_"))}
     clean.update(env)
     return subprocess.run(
@@ -26,19 +32,28 @@ def run_bot(**env):
 @pytest.mark.parametrize(
     "env, expected",
     [
-        (
-            {},
-            "error: no Discord token: set DISCORD_TOKEN or DISCORD_TOKEN_FILE (see the README, Discord bot)",
-        ),
+        ({}, MISSING),
         (
             {"DISCORD_TOKEN": "s3cret-but-wrong"},
             "error: DISCORD_TOKEN: the Discord token is malformed",
         ),
     ],
 )
-def test_token_problems_are_one_line(env, expected):
-    done = run_bot(**env)
+def test_token_problems_are_one_line(env, expected, monkeypatch, capsys):
+    for name in os.environ:
+        if name.startswith(("DISCORD_", "BOT_")):
+            monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main([]) == 1
+    out, err = capsys.readouterr()
+    assert err.startswith(expected)
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "s3cret" not in err + out
+
+
+def test_python_m_bot_without_a_token_is_one_line():
+    done = run_bot()
     assert done.returncode == 1
-    assert done.stderr.startswith(expected)
+    assert done.stderr.startswith(MISSING)
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
-    assert "s3cret" not in done.stderr + done.stdout

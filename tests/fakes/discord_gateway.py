@@ -2,12 +2,18 @@
 
 It speaks the real protocol the unmodified bot uses at start-up and to answer interactions:
 REST (GET /users/@me, GET /oauth2/applications/@me, GET /gateway[/bot], PUT .../commands,
-POST /interactions/{id}/{token}/callback, POST/PATCH /webhooks/{app}/{token}...) and the gateway
+POST /interactions/{id}/{token}/callback, POST/PATCH /webhooks/{app}/{token}..., and for DMs
+GET /users/{id}, POST /users/@me/channels, POST and GET /channels/{id}/messages) and the gateway
 (HELLO op 10 -> IDENTIFY op 2 -> READY dispatch, HEARTBEAT op 1 -> ACK op 11, then any dispatch
 the test sends, e.g. INTERACTION_CREATE). Point discord.py at it with `fake.patch(monkeypatch)`,
 which sets `discord.http.Route.BASE` and `DiscordWebSocket.DEFAULT_GATEWAY`.
 
 Anything the fake does not know answers 404 and is kept in `unknown`, so a test can fail loudly.
+
+Message nonces behave as Discord documents for `enforce_nonce`: "if true and nonce is present, it
+will be checked for uniqueness in the past few minutes. If another message was created by the
+same author with the same nonce, that message will be returned and no new message will be
+created." The window is NONCE_WINDOW seconds of the fake's clock (`advance_clock` moves it).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +31,7 @@ from aiohttp import WSMsgType, web
 
 API = "/api/v10"
 APP_ID = 900000000000000001
+NONCE_WINDOW = 5 * 60  # "the past few minutes"
 BOT_USER = {
     "id": str(APP_ID),
     "username": "matcher",
@@ -40,6 +48,16 @@ def _json(data: Any, status: int = 200) -> web.Response:
     return web.Response(
         body=json.dumps(data).encode(), status=status, headers={"Content-Type": "application/json"}
     )
+
+
+def _user(user_id: str) -> dict:
+    return {
+        "id": str(user_id),
+        "username": f"user{str(user_id)[-4:]}",
+        "discriminator": "0",
+        "global_name": None,
+        "avatar": None,
+    }
 
 
 @dataclass
@@ -64,6 +82,11 @@ class FakeDiscord:
     )  # scope ('global' or guild id) -> commands
 
     def __post_init__(self) -> None:
+        self.messages: dict[str, list[dict]] = {}  # channel id -> messages, oldest first
+        self.dm_channels: dict[str, str] = {}  # user id -> DM channel id
+        self.refuse_history = False  # GET /channels/{id}/messages answers 403 (no history access)
+        self._nonces: dict[tuple[str, str], tuple[float, dict]] = {}
+        self._clock_offset = 0.0
         self._ids = itertools.count(1_100_000_000_000_000_000)
         self._sequence = itertools.count(1)
         self._sockets: list[web.WebSocketResponse] = []
@@ -111,6 +134,17 @@ class FakeDiscord:
 
     def snowflake(self) -> str:
         return str(next(self._ids))
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the fake's clock (only nonce expiry reads it)."""
+        self._clock_offset += seconds
+
+    def _now(self) -> float:
+        return time.monotonic() + self._clock_offset
+
+    def dms_to(self, user_id: str) -> list[dict]:
+        """Messages the bot sent in its DM channel with this user, oldest first."""
+        return self.messages.get(self.dm_channels.get(str(user_id), ""), [])
 
     # ------------------------------------------------------------------ waiting
 
@@ -196,6 +230,21 @@ class FakeDiscord:
             "application_id": str(APP_ID),
         }
 
+    def _create_message(self, channel_id: str, body: dict) -> dict:
+        nonce = body.get("nonce")
+        key = (BOT_USER["id"], str(nonce))
+        if nonce is not None and body.get("enforce_nonce"):
+            seen = self._nonces.get(key)
+            if seen is not None and self._now() - seen[0] <= NONCE_WINDOW:
+                return seen[1]  # the message created first, and no new one
+        message = self._message(channel_id, body)
+        message.pop("webhook_id")
+        message["nonce"] = nonce
+        self.messages.setdefault(channel_id, []).append(message)
+        if nonce is not None:
+            self._nonces[key] = (self._now(), message)
+        return message
+
     async def _rest(self, request: web.Request) -> web.Response:
         body = None
         if request.can_read_body:
@@ -274,6 +323,22 @@ class FakeDiscord:
             )
         if parts[0] == "webhooks" and method in ("POST", "PATCH"):
             return _json(self._message(self.snowflake(), body or {}))
+        if method == "GET" and parts[0] == "users" and len(parts) == 2:
+            return _json(_user(parts[1]))
+        if method == "POST" and path == "/users/@me/channels":
+            recipient = str((body or {}).get("recipient_id"))
+            channel_id = self.dm_channels.setdefault(recipient, self.snowflake())
+            return _json(
+                {"id": channel_id, "type": 1, "recipients": [_user(recipient)], "flags": 0}
+            )
+        if parts[0] == "channels" and len(parts) == 3 and parts[2] == "messages":
+            if method == "POST":
+                return _json(self._create_message(parts[1], body or {}))
+            if method == "GET":
+                if self.refuse_history:
+                    return _json({"message": "Missing Access", "code": 50001}, status=403)
+                limit = int(request.query.get("limit", 50))
+                return _json(list(reversed(self.messages.get(parts[1], [])))[:limit])
         self.unknown.append(record)
         return _json(
             {"message": f"fake Discord has no route {method} {path}", "code": 0}, status=404

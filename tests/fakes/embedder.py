@@ -1,4 +1,4 @@
-"""A small deterministic embedder for tests: hashed bag of words, L2-normalised, counts what it encodes."""
+"""A deterministic test embedder: hashed bag of words, L2-normalised, counts what it encodes."""
 
 from __future__ import annotations
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from matcher.operations.answers import set_status
+from matcher.operations.suggestions import record_suggestions
 from matcher.store import portfolio as store
-from matcher.store.learners import record_suggestions, set_status
 from matcher.store.portfolio import Attribution, Contribution
 
 LOGIN = "ada-learns"

@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 from rich.console import Console
 
 from matcher import portfolio as lib
+from matcher.operations.answers import set_status
+from matcher.operations.suggestions import record_suggestions
 from matcher.render.html import to_html
 from matcher.render.terminal import portfolio_renderable
 from matcher.store import portfolio as store
-from matcher.store.learners import record_suggestions, set_status
 from tests.portfolio.conftest import when
 
 SUGGESTED = datetime(2026, 2, 1, 9, tzinfo=UTC)

@@ -11,10 +11,10 @@ from matcher import portfolio as lib
 from matcher.cli import app
 from matcher.errors import IdentityError, VerificationError
 from matcher.github.identity import hash_code, new_code
+from matcher.operations.suggestions import record_suggestions
 from matcher.render.json import summary_dict
 from matcher.store import Database
 from matcher.store import portfolio as store
-from matcher.store.learners import record_suggestions
 from tests.portfolio.conftest import ADA_ID, when
 
 NEW_ID = 6160

@@ -4,7 +4,9 @@ from datetime import timedelta
 
 import discord
 
-from matcher.store.learners import deliveries, feedback_for, get_learner, suggestions_for
+from matcher.operations.digests import deliveries
+from matcher.operations.profiles import get_learner
+from matcher.operations.suggestions import feedback_for, suggestions_for
 from tests.bot.conftest import make_bot
 from tests.bot.helpers import custom_ids, set_profile
 
@@ -236,7 +238,7 @@ async def test_one_communitys_failing_batch_does_not_block_the_others(world, mon
 
 async def test_a_digest_of_one_says_one_new_issue(world):
     """Regression: '1 new issues that fit your profile'."""
-    from matcher.store.learners import record_suggestions
+    from matcher.operations.suggestions import record_suggestions
     from tests.bot.fakes import ISSUES
 
     env, guild, channel, admin, alice, bob = world

@@ -48,7 +48,7 @@ async def test_view_errors_go_through_the_same_handler(world, redacted_caplog, m
     def broken(*args, **kwargs):
         raise RuntimeError("store fell over")
 
-    monkeypatch.setattr("bot.views.set_status", broken)
+    monkeypatch.setattr("matcher.operations.answers.set_status", broken)
     click = await alice.click(result.response.message, label="Interested #1")
     assert click.ephemeral and click.response.content.startswith("Something went wrong on my side")
     assert "match:interested:" in redacted_caplog.text and "store fell over" in redacted_caplog.text

@@ -2,7 +2,7 @@
 
 import discord
 
-from matcher.store.learners import get_guild_config
+from matcher.operations.communities import get_guild_config
 
 
 async def test_admin_sets_channel_and_focus(world):

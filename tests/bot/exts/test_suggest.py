@@ -1,7 +1,7 @@
 """/suggest: deferred, private, ranked by the real engine, recorded in the store."""
 
 from bot.client import MatchBot
-from matcher.store.learners import suggestions_for
+from matcher.operations.suggestions import suggestions_for
 from tests.bot.helpers import callback_types, custom_ids, set_profile
 
 

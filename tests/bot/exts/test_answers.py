@@ -1,6 +1,6 @@
 """Match buttons: stored effects, community claims, and persistence across a bot restart."""
 
-from matcher.store.learners import feedback_for, suggestions_for
+from matcher.operations.suggestions import feedback_for, suggestions_for
 from tests.bot.conftest import make_bot
 from tests.bot.helpers import custom_ids, set_profile
 
@@ -80,7 +80,7 @@ async def test_unknown_key_gets_a_short_answer(world):
     env, guild, channel, admin, alice, bob = world
     await set_profile(alice, channel)
     message, urls = await _suggest(alice, channel)
-    from matcher.store.learners import IssueKeyRow
+    from matcher.store.issue_keys import IssueKeyRow
 
     with env.bot.db.session() as session:
         session.query(IssueKeyRow).delete()

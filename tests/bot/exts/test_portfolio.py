@@ -14,9 +14,13 @@ HOUR = 3600
 
 @pytest.fixture
 def simcord_bot(db_url, bot_settings, settings, gh, fake):  # noqa: F811
-    bot = make_bot(db_url, bot_settings, settings)
-    bot.portfolio_client_factory = lambda: make_client(gh)
-    bot.portfolio_refresh_seconds = HOUR
+    bot = make_bot(
+        db_url,
+        bot_settings,
+        settings,
+        pulls_client_factory=lambda: make_client(gh),
+        portfolio_refresh_seconds=HOUR,
+    )
     yield bot
     bot.db.close()
 

@@ -1,7 +1,5 @@
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -10,14 +8,23 @@ from typer.testing import CliRunner
 import matcher.engine
 from matcher.cli import app
 from matcher.snapshot import demo_snapshot_path
+from tests.fakes.embedder import HashingEmbedder
+from tests.matcher.cli.helpers import run_main
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 runner = CliRunner()
+
+
+@pytest.fixture
+def embedder():
+    """These tests check the CLI's output and caching, not ranking quality: the hashing embedder
+    stands in for the model (tests/test_packaging.py runs the real one on the demo)."""
+    return HashingEmbedder(dim=256)
 
 
 @pytest.fixture(autouse=True)
 def shared_model(monkeypatch, embedder):
-    """Every command in this module reuses one loaded model and counts what it encodes."""
+    """Every command in this module reuses one embedder and counts what it encodes."""
     monkeypatch.setattr(matcher.engine, "load_embedder", lambda name: embedder)
 
 
@@ -109,17 +116,6 @@ def test_import_then_export(tmp_path):
     assert len(out.read_text().splitlines()) == summary["read"]
 
 
-def run_cli(*args, env=None):
-    return subprocess.run(
-        [sys.executable, "-m", "matcher", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=120,
-    )
-
-
 @pytest.mark.parametrize(
     "content,expected",
     [
@@ -129,20 +125,22 @@ def run_cli(*args, env=None):
         ('[{"id": "x", "skills": 3}]', "must be strings"),
     ],
 )
-def test_bad_profiles_give_one_line_errors(tmp_path, content, expected):
+def test_bad_profiles_give_one_line_errors(tmp_path, content, expected, capsys, monkeypatch):
     path = tmp_path / "p.json"
     path.write_text(content)
-    result = run_cli("--db", str(tmp_path / "s.sqlite"), "match", "--profiles", str(path))
+    result = run_main(
+        capsys, monkeypatch, "--db", str(tmp_path / "s.sqlite"), "match", "--profiles", str(path)
+    )
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert lines[-1].startswith("error:") and expected in lines[-1]
     assert "Traceback" not in result.stderr
 
 
-def test_malformed_config_is_one_line(tmp_path):
+def test_malformed_config_is_one_line(tmp_path, capsys, monkeypatch):
     bad = tmp_path / "bad.yaml"
     bad.write_text("top_k: many\n")
-    result = run_cli("--config", str(bad), "match", "--skills", "x")
+    result = run_main(capsys, monkeypatch, "--config", str(bad), "match", "--skills", "x")
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "key 'top_k'" in result.stderr and str(bad) in result.stderr
 
@@ -163,14 +161,17 @@ def test_every_command_has_help_and_is_in_the_readme():
         )
 
 
-def test_nothing_to_rank_is_not_a_traceback(tmp_path):
+def test_nothing_to_rank_is_not_a_traceback(tmp_path, capsys, monkeypatch):
     invoke(tmp_path, "import", str(demo_snapshot_path()))
     unknown = invoke(tmp_path, "match", "--skills", "python", "--repo", "nobody/nothing", "--json")
     assert json.loads(unknown.stdout) == []
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"url": "x"}\nnot json\n')
-    result = run_cli(
-        "--db", str(tmp_path / "cli.sqlite"), "match", "--skills", "python", "--snapshot", str(bad)
+    result = run_main(
+        capsys,
+        monkeypatch,
+        *("--db", str(tmp_path / "cli.sqlite"), "match", "--skills", "python"),
+        *("--snapshot", str(bad)),
     )
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith(f"error: {bad}: no valid issue")

@@ -19,7 +19,7 @@ from matcher.store.issues import load_issues
 from matcher.store.sync_state import load_issue_signals, load_repo_meta, load_sync_states
 from tests.fakes.github_fixtures import TOKEN, fake_github, make_env, sync_env  # noqa: F401
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

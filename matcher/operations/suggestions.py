@@ -1,0 +1,128 @@
+"""Suggest issues to a learner, honouring their feedback and their community's focus and claims."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from matcher.models import Feedback, GuildConfig, Learner, Match, Suggestion
+from matcher.store import communities as community_store
+from matcher.store import issue_keys
+from matcher.store import learners as learner_store
+from matcher.store import suggestions as store
+from matcher.store.db import Database
+
+if TYPE_CHECKING:
+    from matcher.engine import MatchEngine
+
+CLAIM_TTL = timedelta(days=30)
+
+
+def feedback_for(
+    db: Database,
+    learner_id: str,
+    guild_id: str | None,
+    *,
+    for_digest: bool = False,
+    now: datetime | None = None,
+) -> Feedback:
+    """The Feedback the engine honours for this learner in this community.
+
+    dismissed: 'Not for me'. liked: 'Interested' and 'I'm working on it'. hidden: issues already
+    sent in a digest, the learner's own 'working' issues, and issues claimed by someone else in the
+    community; for a digest, every issue the learner has already been shown.
+    """
+    now = now or datetime.now(UTC)
+    dismissed, liked, hidden = set(), set(), set()
+    for s in store.suggestions_for(db, learner_id):
+        if s.status == "dismissed":
+            dismissed.add(s.issue_url)
+        elif s.status in ("interested", "working"):
+            liked.add(s.issue_url)
+        if s.status == "working" or s.digested_at is not None or for_digest:
+            hidden.add(s.issue_url)
+    hidden |= claimed_by_others(db, guild_id, learner_id, now=now)
+    return Feedback(
+        dismissed=frozenset(dismissed), liked=frozenset(liked), hidden=frozenset(hidden - dismissed)
+    )
+
+
+def claimed_by_others(
+    db: Database, guild_id: str | None, learner_id: str, *, now: datetime | None = None
+) -> set[str]:
+    """Issue URLs someone else in the community is working on (claims expire after CLAIM_TTL)."""
+    now = now or datetime.now(UTC)
+    if guild_id is None:
+        return set()
+    return store.issues_claimed_by_others(db, guild_id, learner_id, after=now - CLAIM_TTL)
+
+
+def record_suggestions(
+    db: Database,
+    learner_id: str,
+    urls: Iterable[str],
+    *,
+    via: str,
+    guild_id: str | None = None,
+    now: datetime | None = None,
+) -> dict[str, str]:
+    """Remember that these issues were shown (the first showing is kept); url -> button key."""
+    now = now or datetime.now(UTC)
+    urls = list(dict.fromkeys(urls))
+    keys = issue_keys.register_issue_keys(db, urls)
+    store.record_suggestions(db, learner_id, urls, via=via, guild_id=guild_id, now=now)
+    return keys
+
+
+def suggestions_for(db: Database, learner_id: str | None = None) -> list[Suggestion]:
+    """Stored suggestions (of one learner, or all), oldest first."""
+    return store.suggestions_for(db, learner_id)
+
+
+@dataclass(frozen=True)
+class Suggested:
+    """What /suggest shows: the learner (None: no profile yet), matches and their button keys."""
+
+    learner: Learner | None
+    matches: list[Match] = field(default_factory=list)
+    keys: dict[str, str] = field(default_factory=dict)
+    config: GuildConfig | None = None
+
+    @property
+    def focused(self) -> bool:
+        return self.config is not None and self.config.has_focus
+
+
+def focus_of(config: GuildConfig | None) -> dict[str, tuple[str, ...] | None]:
+    """The engine's repos/niches arguments for a community (None: no restriction)."""
+    if config is None:
+        return {"repos": None, "niches": None}
+    return {"repos": config.focus_repos or None, "niches": config.focus_niches or None}
+
+
+def suggest(
+    db: Database,
+    engine: MatchEngine,
+    learner_id: str,
+    *,
+    guild_id: str | None,
+    count: int,
+    now: datetime,
+) -> Suggested:
+    """The learner's best matches now, recorded as shown ('suggest'), with their button keys."""
+    learner = learner_store.get_learner(db, learner_id)
+    if learner is None:
+        return Suggested(None)
+    learner_store.set_home_guild(db, learner_id, guild_id)
+    community = guild_id or learner.home_guild_id
+    config = community_store.get_guild_config(db, community)
+    feedback = feedback_for(db, learner_id, community, now=now)
+    matches = engine.match(
+        learner.profile, top_k=count, feedback=feedback, now=now, **focus_of(config)
+    )
+    keys = record_suggestions(
+        db, learner_id, [m.issue.url for m in matches], via="suggest", guild_id=community, now=now
+    )
+    return Suggested(learner, matches, keys, config)
