@@ -1,12 +1,15 @@
-"""The portfolio in a terminal: a Rich header panel and a table of contributions."""
+"""The terminal: ranked matches (one block per match), and the portfolio (a Rich header panel
+and a table of contributions)."""
 
 from __future__ import annotations
 
 from rich.console import Console, Group
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from matcher.models import Match
 from matcher.portfolio import Summary
 from matcher.render import changes, day, stars
 
@@ -71,3 +74,52 @@ def portfolio_renderable(summary: Summary) -> Group:
 
 def print_portfolio(summary: Summary, console: Console | None = None) -> None:
     (console or Console()).print(portfolio_renderable(summary))
+
+
+# --- matches ------------------------------------------------------------------------------------
+DEMO_CAPTION = (
+    "DEMO DATA: invented issues in real repositories; the issue numbers do not exist on GitHub. "
+    "Run `python -m matcher sync` or `import` a snapshot for real issues."
+)
+
+
+def matches_renderable(matches: list[Match], *, demo: bool = False) -> Group:
+    """Each match as a block: rank, score, repo#number, title, URL, reasons.
+
+    The URL has a line of its own that is never wrapped or cut, so a copied link works.
+    """
+    parts: list = [Text("Your best first issues", style="bold underline")]
+    if demo:
+        parts.append(Text(DEMO_CAPTION, style="bold yellow"))
+    for n, match in enumerate(matches, 1):
+        issue = match.issue
+        parts.append(
+            Text.assemble(
+                "\n",
+                (f"{n:>2}. ", "bold"),
+                (f"{match.score:.2f}  ", "cyan"),
+                (f"{issue.repo}#{issue.number}", "bold"),
+                ("  demo" if demo else "", "yellow"),
+            )
+        )
+        parts.append(Padding(Text(issue.title, style=f"link {issue.url}"), (0, 0, 0, 4)))
+        parts.append(Text("    " + issue.url, style="dim", no_wrap=True, overflow="ignore"))
+        reasons = Text("\n".join(f"- {reason}" for reason in match.reasons), style="green")
+        parts.append(Padding(reasons, (0, 0, 0, 4)))
+    if demo and len(matches) > 3:
+        parts.append(Text("\n" + DEMO_CAPTION, style="bold yellow"))
+    return Group(*parts)
+
+
+def print_matches(
+    matches: list[Match], console: Console | None = None, *, demo: bool = False
+) -> None:
+    """Print ranked matches, or what to do when there are none."""
+    console = console or Console()
+    if not matches:
+        console.print(
+            "No open issues match yet: run `python -m matcher sync` or pass --snapshot.",
+            highlight=False,
+        )
+        return
+    console.print(matches_renderable(matches, demo=demo), highlight=False)
