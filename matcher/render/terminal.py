@@ -102,10 +102,12 @@ def matches_renderable(matches: list[Match], *, demo: bool = False) -> Group:
                 ("  demo" if demo else "", "yellow"),
             )
         )
-        parts.append(Padding(Text(issue.title, style=f"link {issue.url}"), (0, 0, 0, 4)))
+        parts.append(
+            Padding(Text(issue.title, style=f"link {issue.url}"), (0, 0, 0, 4), expand=False)
+        )
         parts.append(Text("    " + issue.url, style="dim", no_wrap=True, overflow="ignore"))
         reasons = Text("\n".join(f"- {reason}" for reason in match.reasons), style="green")
-        parts.append(Padding(reasons, (0, 0, 0, 4)))
+        parts.append(Padding(reasons, (0, 0, 0, 4), expand=False))
     if demo and len(matches) > 3:
         parts.append(Text("\n" + DEMO_CAPTION, style="bold yellow"))
     return Group(*parts)
