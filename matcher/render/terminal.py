@@ -3,7 +3,7 @@ and a table of contributions)."""
 
 from __future__ import annotations
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
@@ -83,34 +83,37 @@ DEMO_CAPTION = (
 )
 
 
-def matches_renderable(matches: list[Match], *, demo: bool = False) -> Group:
+def _match_lines(matches: list[Match], demo: bool) -> list[tuple[RenderableType, bool]]:
     """Each match as a block: rank, score, repo#number, title, URL, reasons.
 
-    The URL has a line of its own that is never wrapped or cut, so a copied link works.
+    The flag marks lines that must never be wrapped or cut (the URL, the header naming the issue),
+    so a copied link works at any terminal width.
     """
-    parts: list = [Text("Your best first issues", style="bold underline")]
+    parts: list[tuple[RenderableType, bool]] = [
+        (Text("Your best first issues", style="bold underline"), False)
+    ]
     if demo:
-        parts.append(Text(DEMO_CAPTION, style="bold yellow"))
+        parts.append((Text(DEMO_CAPTION, style="bold yellow"), False))
     for n, match in enumerate(matches, 1):
         issue = match.issue
-        parts.append(
-            Text.assemble(
-                "\n",
-                (f"{n:>2}. ", "bold"),
-                (f"{match.score:.2f}  ", "cyan"),
-                (f"{issue.repo}#{issue.number}", "bold"),
-                ("  demo" if demo else "", "yellow"),
-            )
+        header = Text.assemble(
+            (f"{n:>2}. ", "bold"),
+            (f"{match.score:.2f}  ", "cyan"),
+            (f"{issue.repo}#{issue.number}", "bold"),
+            ("  demo" if demo else "", "yellow"),
         )
-        parts.append(
-            Padding(Text(issue.title, style=f"link {issue.url}"), (0, 0, 0, 4), expand=False)
-        )
-        parts.append(Text("    " + issue.url, style="dim", no_wrap=True, overflow="ignore"))
+        title = Text(issue.title, style=f"link {issue.url}")
         reasons = Text("\n".join(f"- {reason}" for reason in match.reasons), style="green")
-        parts.append(Padding(reasons, (0, 0, 0, 4), expand=False))
+        parts += [
+            (Text(""), False),
+            (header, True),
+            (Padding(title, (0, 0, 0, 4), expand=False), False),
+            (Text("    " + issue.url, style="dim"), True),
+            (Padding(reasons, (0, 0, 0, 4), expand=False), False),
+        ]
     if demo and len(matches) > 3:
-        parts.append(Text("\n" + DEMO_CAPTION, style="bold yellow"))
-    return Group(*parts)
+        parts += [(Text(""), False), (Text(DEMO_CAPTION, style="bold yellow"), False)]
+    return parts
 
 
 def print_matches(
@@ -124,4 +127,5 @@ def print_matches(
             highlight=False,
         )
         return
-    console.print(matches_renderable(matches, demo=demo), highlight=False)
+    for renderable, whole in _match_lines(matches, demo):
+        console.print(renderable, highlight=False, soft_wrap=whole, crop=not whole)
