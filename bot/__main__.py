@@ -48,6 +48,12 @@ async def run(token: str, bot_settings: BotSettings, settings: Settings, *, embe
             bot.db.close()
 
 
+def quiet_voice_warning() -> None:
+    """The bot never joins voice: discord.py's "davey/PyNaCl is not installed" warning is noise."""
+    discord.VoiceClient.warn_dave = False
+    discord.VoiceClient.warn_nacl = False
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args:
@@ -56,9 +62,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         print(f"error: unknown argument {args[0]!r}\n{USAGE}", end="", file=sys.stderr)
         return 2
-    # The bot never joins voice: discord.py's "davey/PyNaCl is not installed" warning is noise.
-    discord.VoiceClient.warn_dave = False
-    discord.VoiceClient.warn_nacl = False
+    quiet_voice_warning()
     try:
         token = load_token()
         bot_settings = load_bot_settings()
