@@ -222,3 +222,22 @@ def test_readme_says_how_to_make_a_token_and_how_to_do_without_one():
     assert "classic" in readme and "no scopes" in readme
     assert "python -m matcher import" in readme and "without a token" in readme.lower()
     assert "source .venv/bin/activate" in readme
+
+
+# --- case 6: export reads a store on a read-only mount ------------------------------------------
+def test_export_from_a_read_only_mount(tmp_path):
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt)]).returncode:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    try:
+        store = mnt / "s.sqlite"
+        snap = tmp_path / "one.jsonl"
+        snap.write_text(json.dumps(GOOD) + "\n")
+        assert run_cli("--db", str(store), "import", str(snap)).returncode == 0  # then closed
+        subprocess.run(["mount", "-o", "remount,ro", str(mnt)], check=True)
+        done = runner.invoke(app, ["--db", str(store), "export", str(tmp_path / "out.jsonl")])
+        assert done.exit_code == 0, done.output
+        assert json.loads((tmp_path / "out.jsonl").read_text())["url"] == GOOD["url"]
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
