@@ -150,7 +150,7 @@ def _describe_env(exc: SettingsError) -> str:
     field = str(exc).split('"')[1] if str(exc).count('"') >= 2 else ""
     name = f"MATCHER_{field.upper()}" if field else "a MATCHER_* variable"
     return (
-        f"environment: {name} must be a JSON object ({{\"KEY\": VALUE}}); "
+        f'environment: {name} must be a JSON object ({{"KEY": VALUE}}); '
         f"or set one key with {name}__KEY=VALUE"
     )
 
