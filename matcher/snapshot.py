@@ -155,20 +155,32 @@ def _check_url(url: str, repo: str, number: int) -> None:
 
 def _check_text(issue: Issue) -> None:
     """Every stored string must be valid Unicode without NUL (PostgreSQL refuses both)."""
-    for name in ("url", "repo", "title", "body", "state", "language", *_LIST_KEYS):
-        value = getattr(issue, name)
-        for text in value if isinstance(value, tuple) else (value or "",):
+    texts = {name: _texts(getattr(issue, name)) for name in _TEXT_KEYS}
+    joined = "".join(text for values in texts.values() for text in values)
+    try:  # one check for the whole line; the slow search below runs only for a bad one
+        joined.encode("utf-8")
+        if "\x00" not in joined:
+            return
+    except UnicodeEncodeError:
+        pass
+    for name, values in texts.items():
+        for text in values:
+            if "\x00" in text:
+                raise ValueError(f"key '{name}' holds a NUL character")
             try:
                 text.encode("utf-8")
             except UnicodeEncodeError:
                 raise ValueError(
                     f"key '{name}' is not valid Unicode (a lone surrogate such as \\ud800)"
                 ) from None
-            if "\x00" in text:
-                raise ValueError(f"key '{name}' holds a NUL character")
+
+
+def _texts(value: Any) -> tuple[str, ...]:
+    return value if isinstance(value, tuple) else (value or "",)
 
 
 _LIST_KEYS = ("labels", "assignees", "linked_prs", "topics", "niches")
+_TEXT_KEYS = ("url", "repo", "title", "body", "state", "language", *_LIST_KEYS)
 
 
 def issue_from_record(record: Any, labels: Labels | None = None) -> Issue:
@@ -278,9 +290,11 @@ class ImportReport:
 def same_urls_as_stored(db: Database, issues: list[Issue]) -> list[Issue]:
     """Issues whose url differs from a stored one only in letter case take the stored spelling,
     so the same GitHub page is never stored twice."""
+    repos = sorted({issue.repo.lower() for issue in issues})
     stored = {
         issue.url.lower(): issue.url
-        for issue in load_issues(db, open_only=False, repos={i.repo for i in issues})
+        for start in range(0, len(repos), 500)  # SQLite allows a bounded number of parameters
+        for issue in load_issues(db, open_only=False, repos=repos[start : start + 500])
     }
     return [replace(issue, url=stored.get(issue.url.lower(), issue.url)) for issue in issues]
 
