@@ -4,6 +4,7 @@ valid lines always load; nothing already in the store changes because of a bad l
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -183,7 +184,12 @@ def snapshot_line(draw):
     return line, (record if shape == "valid" else None), shape == "corrupt"
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# SNAPSHOT_EXAMPLES=1000 for a longer search than the suite's
+@settings(
+    max_examples=int(os.environ.get("SNAPSHOT_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(st.lists(snapshot_line(), min_size=1, max_size=12))
 def test_every_line_is_stored_intact_or_reported(lines):
     with tempfile.TemporaryDirectory() as folder:
