@@ -13,7 +13,7 @@ import typer
 from matcher.catalog import load_catalog
 from matcher.cli.common import open_store, settings_from
 from matcher.engine import MatchEngine, validate_profile
-from matcher.errors import ProfileError, SnapshotError
+from matcher.errors import MatcherError, ProfileError, SnapshotError
 from matcher.models import Match, Profile
 from matcher.render.terminal import print_matches
 from matcher.snapshot import demo_snapshot_path, import_snapshot, is_demo_snapshot
@@ -154,12 +154,21 @@ def match(
         )
     if profiles:
         by_id = {pid: [_as_json(m, demo) for m in ms] for pid, ms in results.items()}
-        typer.echo(json.dumps(by_id, indent=1, allow_nan=False))
+        typer.echo(_json_text(by_id))
     elif as_json:
-        matches = [_as_json(m, demo) for m in results[batch[0].id]]
-        typer.echo(json.dumps(matches, indent=1, allow_nan=False))
+        typer.echo(_json_text([_as_json(m, demo) for m in results[batch[0].id]]))
     else:
         print_matches(results[batch[0].id], demo=demo)
+
+
+def _json_text(data: object) -> str:
+    """Strict JSON: a score of Infinity or NaN would make the output unreadable to JSON parsers."""
+    try:
+        return json.dumps(data, indent=1, allow_nan=False)
+    except ValueError:
+        raise MatcherError(
+            "a score is not a finite number: check the ranking weights in your configuration"
+        ) from None
 
 
 def _as_json(match: Match, demo: bool) -> dict:

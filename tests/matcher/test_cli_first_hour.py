@@ -241,3 +241,10 @@ def test_export_from_a_read_only_mount(tmp_path):
         assert json.loads((tmp_path / "out.jsonl").read_text())["url"] == GOOD["url"]
     finally:
         subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def test_a_score_that_is_not_finite_is_never_printed_as_json(tmp_path, monkeypatch):
+    """Settings refuse .inf weights; should a score still not be finite, --json says so."""
+    monkeypatch.setattr(matcher.models.Match, "to_dict", lambda self: {"score": float("inf")})
+    result = invoke(tmp_path, "match", "--skills", "PyTorch", "--json", code=1)
+    assert "not a finite number" in str(result.exception) and "Infinity" not in result.stdout
