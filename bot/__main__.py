@@ -16,6 +16,16 @@ from matcher.settings import Settings, load_settings
 
 log = logging.getLogger("bot")
 
+USAGE = """usage: python -m bot [--help]
+
+Run the Discord bot until it is stopped (Ctrl-C). Everything comes from the environment:
+  DISCORD_TOKEN or DISCORD_TOKEN_FILE  the bot's token (required; see the README, Discord bot)
+  GITHUB_TOKEN or GITHUB_TOKEN_FILE    for /portfolio refreshes (optional)
+  BOT_GUILD_ID, BOT_SYNC_COMMANDS      where slash commands are registered (guild, global, off)
+  BOT_LOG_LEVEL                        INFO by default
+  MATCHER_DATABASE_URL, MATCHER_*      the store, model and ranking, as for `python -m matcher`
+"""
+
 
 def build_bot(bot_settings: BotSettings, settings: Settings, *, embedder=None):
     """The bot with its store and engine; the model loads on first use, not here."""
@@ -38,7 +48,21 @@ async def run(token: str, bot_settings: BotSettings, settings: Settings, *, embe
             bot.db.close()
 
 
+def quiet_voice_warning() -> None:
+    """The bot never joins voice: discord.py's "davey/PyNaCl is not installed" warning is noise."""
+    discord.VoiceClient.warn_dave = False
+    discord.VoiceClient.warn_nacl = False
+
+
 def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args:
+        if args[0] in ("-h", "--help"):
+            print(USAGE, end="")
+            return 0
+        print(f"error: unknown argument {args[0]!r}\n{USAGE}", end="", file=sys.stderr)
+        return 2
+    quiet_voice_warning()
     try:
         token = load_token()
         bot_settings = load_bot_settings()

@@ -73,7 +73,9 @@ def _load_sentence_transformer(model: str):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
 
+        transformers_logging.disable_progress_bar()  # "Loading weights" on every start says nothing
         return SentenceTransformer(location, device="cpu")
     except Exception as exc:  # the library raises many types for a missing or broken model
         raise ModelLoadError(

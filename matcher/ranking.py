@@ -244,7 +244,11 @@ def explain(
     if parts["dense"][index] >= 0.3:
         reasons.append(f"close to your profile (similarity {parts['dense'][index]:.2f})")
     if parts["language"][index] > 0:
-        reasons.append(f"written in {issue.language}, which you know")
+        family = issue_language(issue.language)  # C counts as c++: never say the learner named C
+        same = family == (issue.language or "").lower()
+        reasons.append(
+            f"written in {issue.language}{'' if same else f' ({family} family)'}, which you know"
+        )
     elif parts["language"][index] < 0:
         reasons.append(f"written in {issue.language}, not among your languages")
     kind = task_type(issue)

@@ -1,4 +1,4 @@
-"""Settings from config/default.yaml, an optional user YAML file, and MATCHER_* environment variables."""
+"""Settings from config/default.yaml, a user YAML file and MATCHER_* environment variables."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from typing import Any
 
 import yaml
 from platformdirs import user_data_dir
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError
 
 from matcher.errors import ConfigError
 
@@ -29,7 +30,13 @@ def find_config_dir() -> Path:
 CONFIG_DIR = find_config_dir()
 
 
+# A misspelled nested key is an error as at the top level; inf and nan are no weights or timeouts.
+STRICT = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
 class GitHubSettings(BaseModel):
+    model_config = STRICT
+
     api_url: str = "https://api.github.com"
     graphql_url: str = "https://api.github.com/graphql"
     timeout_seconds: float = Field(30, gt=0)
@@ -41,6 +48,8 @@ class GitHubSettings(BaseModel):
 
 
 class RankingSettings(BaseModel):
+    model_config = STRICT
+
     dense: float = Field(0.55, ge=0)
     lexical: float = Field(0.40, ge=0)
     beginner_label: float = Field(0.08, ge=0)
@@ -60,7 +69,7 @@ class Settings(BaseSettings):
     """Every knob of the matcher; see config/default.yaml for what each one means."""
 
     model_config = SettingsConfigDict(
-        env_prefix="MATCHER_", env_nested_delimiter="__", extra="forbid"
+        env_prefix="MATCHER_", env_nested_delimiter="__", extra="forbid", allow_inf_nan=False
     )
 
     database_url: str = ""
@@ -96,6 +105,10 @@ def read_yaml(path: Path) -> Any:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {exc.start + 1}); save it as UTF-8"
+        ) from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -125,7 +138,7 @@ def _describe(exc: ValidationError, source: str) -> str:
 
 
 def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
-    """Load defaults, then the user's YAML file (MATCHER_CONFIG or `path`), then environment variables."""
+    """Load defaults, then the user's YAML file (MATCHER_CONFIG or `path`), then the environment."""
     sources = [CONFIG_DIR / "default.yaml"]
     user_path = path or os.environ.get("MATCHER_CONFIG")
     if user_path:
@@ -142,6 +155,17 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
     except ValidationError as exc:
         origin = " + ".join(str(s) for s in sources) + " / MATCHER_* environment"
         raise ConfigError(_describe(exc, origin)) from None
+    except SettingsError as exc:  # MATCHER_RANKING='notjson': a nested key's value must be JSON
+        raise ConfigError(_describe_env(exc)) from None
+
+
+def _describe_env(exc: SettingsError) -> str:
+    field = str(exc).split('"')[1] if str(exc).count('"') >= 2 else ""
+    name = f"MATCHER_{field.upper()}" if field else "a MATCHER_* variable"
+    return (
+        f'environment: {name} must be a JSON object ({{"KEY": VALUE}}); '
+        f"or set one key with {name}__KEY=VALUE"
+    )
 
 
 def github_token(required: bool = True) -> SecretStr | None:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import re
+import stat
+import tempfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
@@ -14,11 +18,18 @@ from typing import Any
 from matcher.catalog import Labels
 from matcher.errors import SnapshotError
 from matcher.models import Issue
+from matcher.store import Database
+from matcher.store.issues import UpsertCounts, load_issues, upsert_issues
 
 log = logging.getLogger(__name__)
 
 REQUIRED = ("url", "repo", "number", "title", "body", "labels")
 DEMO_SNAPSHOT = "demo_issues.jsonl"
+# The store's INTEGER columns are 32-bit on PostgreSQL; a larger count is a corrupt value anyway.
+MAX_COUNT = 2**31 - 1
+_REPO = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+")
+_ISSUE_URL = re.compile(r"https://github\.com/([^/?#]+/[^/?#]+)/(?:issues|pull)/([0-9]+)")
+_STATES = ("open", "closed")
 
 
 @dataclass
@@ -28,8 +39,13 @@ class SnapshotResult:
 
 
 def demo_snapshot_path() -> Path:
-    """The demo issues shipped inside the package (written for this project, not real GitHub data)."""
+    """The demo issues shipped inside the package (written for this project, not GitHub data)."""
     return Path(str(resources.files("matcher") / "data" / DEMO_SNAPSHOT))
+
+
+def is_demo_snapshot(path: str | Path | None) -> bool:
+    """True for the bundled demo file, however it is named on the command line."""
+    return path is not None and Path(path).resolve() == demo_snapshot_path().resolve()
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -39,43 +55,135 @@ def parse_time(value: Any) -> datetime | None:
     if not isinstance(value, str):
         raise ValueError(f"expected an ISO 8601 string, got {type(value).__name__}")
     text = value.strip().replace("Z", "+00:00")
-    parsed = datetime.fromisoformat(text) if "T" in text or " " in text else None
-    if parsed is None:
-        parsed = datetime.combine(date.fromisoformat(text), datetime.min.time())
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    try:
+        parsed = datetime.fromisoformat(text) if "T" in text or " " in text else None
+        if parsed is None:
+            parsed = datetime.combine(date.fromisoformat(text), datetime.min.time())
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+05:00 is before the first representable UTC instant
+        raise ValueError(f"{_shown(value)} is out of range in UTC") from None
+
+
+def _shown(value: Any, limit: int = 40) -> str:
+    """A value quoted for an error line, never longer than `limit` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "a list", bool: "a boolean", str: "a string"}.get(
+        type(value), f"a {type(value).__name__}"
+    )
 
 
 def _strings(value: Any, key: str) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
-        raise ValueError(f"key '{key}' must be a list")
+        raise ValueError(f"key '{key}' must be a list, got {_kind(value)}")
     out = []
     for item in value:
-        if isinstance(
-            item, dict
-        ):  # GitHub-shaped objects: {"name": ...} or {"login": ...} or {"url": ...}
+        if isinstance(item, dict):  # GitHub-shaped objects: {"name"}, {"login"} or {"url"}
             item = item.get("name") or item.get("login") or item.get("html_url") or item.get("url")
-        if not isinstance(item, str | int):
-            raise ValueError(f"key '{key}' holds a {type(item).__name__}, expected strings")
+        if isinstance(item, bool) or not isinstance(item, str | int):
+            raise ValueError(f"key '{key}' holds {_kind(item)}, expected strings")
         out.append(str(item))
     return tuple(out)
+
+
+def _count(value: Any, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+        raise ValueError(f"key '{key}' must be a count from 0 to {MAX_COUNT}, got {_shown(value)}")
+    return value
 
 
 def _comments(value: Any, labels: Labels | None) -> tuple[int, bool]:
     """Comment count, and whether a comment claims the issue."""
     if value is None:
         return 0, False
-    if isinstance(value, bool) or not isinstance(value, int | list):
-        raise ValueError("key 'comments' must be a count or a list")
-    if isinstance(value, int):
-        return max(value, 0), False
-    bodies = [c.get("body", "") if isinstance(c, dict) else str(c) for c in value]
-    claimed = labels is not None and any(labels.is_claim(b or "") for b in bodies)
-    return len(value), claimed
+    if isinstance(value, list):
+        bodies = [c.get("body") if isinstance(c, dict) else c for c in value]
+        if not all(b is None or isinstance(b, str) for b in bodies):
+            raise ValueError("key 'comments' must hold comment texts or {\"body\": text} objects")
+        claimed = labels is not None and any(labels.is_claim(b or "") for b in bodies)
+        return _count(len(value), "comments"), claimed
+    return _count(value, "comments"), False
 
 
-def issue_from_record(record: dict, labels: Labels | None = None) -> Issue:
+def _number(value: Any) -> int:
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_COUNT:
+        raise ValueError(f"key 'number' must be an issue number from 1 to {MAX_COUNT}")
+    return value
+
+
+def _state(value: Any) -> str:
+    if value is None or value == "":
+        return "open"
+    if not isinstance(value, str) or value.strip().lower() not in _STATES:
+        raise ValueError(f"key 'state' must be 'open' or 'closed', got {_shown(value)}")
+    return value.strip().lower()
+
+
+def _flag(value: Any, key: str) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise ValueError(f"key '{key}' must be true or false, got {_kind(value)} {_shown(value)}")
+    return value
+
+
+def _optional_text(value: Any, key: str) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"key '{key}' must be a string, got {_kind(value)}")
+    return value
+
+
+def _check_url(url: str, repo: str, number: int) -> None:
+    """The url must be the GitHub page of this very issue: no other site, repository or number."""
+    match = _ISSUE_URL.fullmatch(url)
+    if match is None:
+        raise ValueError(
+            f"key 'url' must be https://github.com/{repo}/issues/{number}, got {_shown(url)}"
+        )
+    if match.group(1).lower() != repo.lower() or int(match.group(2)) != number:
+        raise ValueError(f"key 'url' {_shown(url, 80)} is not {repo}#{number}")
+
+
+def _check_text(issue: Issue) -> None:
+    """Every stored string must be valid Unicode without NUL (PostgreSQL refuses both)."""
+    texts = {name: _texts(getattr(issue, name)) for name in _TEXT_KEYS}
+    joined = "".join(text for values in texts.values() for text in values)
+    try:  # one check for the whole line; the slow search below runs only for a bad one
+        joined.encode("utf-8")
+        if "\x00" not in joined:
+            return
+    except UnicodeEncodeError:
+        pass
+    for name, values in texts.items():
+        for text in values:
+            if "\x00" in text:
+                raise ValueError(f"key '{name}' holds a NUL character")
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError(
+                    f"key '{name}' is not valid Unicode (a lone surrogate such as \\ud800)"
+                ) from None
+
+
+def _texts(value: Any) -> tuple[str, ...]:
+    return value if isinstance(value, tuple) else (value or "",)
+
+
+_LIST_KEYS = ("labels", "assignees", "linked_prs", "topics", "niches")
+_TEXT_KEYS = ("url", "repo", "title", "body", "state", "language", *_LIST_KEYS)
+
+
+def issue_from_record(record: Any, labels: Labels | None = None) -> Issue:
     """One snapshot object -> Issue; raises ValueError naming the bad key."""
     if not isinstance(record, dict):
         raise ValueError("expected a JSON object")
@@ -83,44 +191,55 @@ def issue_from_record(record: dict, labels: Labels | None = None) -> Issue:
     if missing:
         raise ValueError(f"missing key '{missing[0]}'")
     url, repo, title = record["url"], record["repo"], record["title"]
-    if not all(isinstance(v, str) and v for v in (url, repo, title)):
+    if not all(isinstance(v, str) and v.strip() for v in (url, repo, title)):
         raise ValueError("keys 'url', 'repo' and 'title' must be non-empty strings")
-    if repo.count("/") != 1:
-        raise ValueError(f"key 'repo' must be 'owner/name', got {repo!r}")
-    number = record["number"]
-    if isinstance(number, bool) or not isinstance(number, int | str) or not str(number).isdigit():
-        raise ValueError("key 'number' must be a positive integer")
+    if not _REPO.fullmatch(repo):
+        raise ValueError(f"key 'repo' must be 'owner/name', got {_shown(repo)}")
+    number = _number(record["number"])
+    _check_url(url, repo, number)
     body = record["body"] if record["body"] is not None else ""
     if not isinstance(body, str):
-        raise ValueError("key 'body' must be a string")
+        raise ValueError(f"key 'body' must be a string, got {_kind(body)}")
     comments, claimed = _comments(record.get("comments"), labels)
     stars = record.get("stars")
     try:
-        created_at, updated_at = (
-            parse_time(record.get("created_at")),
-            parse_time(record.get("updated_at")),
-        )
+        created_at = parse_time(record.get("created_at"))
+        updated_at = parse_time(record.get("updated_at"))
     except ValueError as exc:
         raise ValueError(f"bad time: {exc}") from None
-    return Issue(
+    issue = Issue(
         url=url,
         repo=repo,
-        number=int(number),
+        number=number,
         title=title.strip(),
         body=body,
         labels=_strings(record["labels"], "labels"),
-        state=str(record.get("state") or "open").lower(),
-        language=record.get("language") or None,
+        state=_state(record.get("state")),
+        language=_optional_text(record.get("language"), "language"),
         created_at=created_at,
         updated_at=updated_at or created_at,
         comments=comments,
         assignees=_strings(record.get("assignees"), "assignees"),
         linked_prs=_strings(record.get("linked_prs"), "linked_prs"),
-        claimed=bool(record.get("claimed", False)) or claimed,
-        stars=int(stars) if isinstance(stars, int) and not isinstance(stars, bool) else None,
+        claimed=_flag(record.get("claimed"), "claimed") or claimed,
+        stars=None if stars is None else _count(stars, "stars"),
         topics=_strings(record.get("topics"), "topics"),
         niches=_strings(record.get("niches"), "niches"),
     )
+    _check_text(issue)
+    return issue
+
+
+def _parse_line(line: str, labels: Labels | None) -> Issue:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"invalid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise ValueError("invalid JSON (nested too deeply)") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise ValueError(f"invalid JSON ({exc})") from None
+    return issue_from_record(record, labels)
 
 
 def read_snapshot(path: str | Path, labels: Labels | None = None) -> SnapshotResult:
@@ -144,23 +263,47 @@ def read_snapshot(path: str | Path, labels: Labels | None = None) -> SnapshotRes
             if not line.strip():
                 continue
             try:
-                issue = issue_from_record(json.loads(line), labels)
-            except json.JSONDecodeError as exc:
-                result.errors.append(f"{path}: line {number}: invalid JSON ({exc.msg})")
-                continue
+                issue = _parse_line(line, labels)
             except ValueError as exc:
                 result.errors.append(f"{path}: line {number}: {exc}")
                 continue
-            if issue.url in seen:
+            if issue.url.lower() in seen:  # GitHub URLs are the same page in any letter case
                 result.errors.append(
                     f"{path}: line {number}: duplicate url {issue.url}, kept the first"
                 )
                 continue
-            seen.add(issue.url)
+            seen.add(issue.url.lower())
             result.issues.append(issue)
     for error in result.errors:
         log.warning("%s", error)
     return result
+
+
+@dataclass
+class ImportReport:
+    """What `import_snapshot` did: the file's result and the store's counts."""
+
+    result: SnapshotResult
+    counts: UpsertCounts
+
+
+def same_urls_as_stored(db: Database, issues: list[Issue]) -> list[Issue]:
+    """Issues whose url differs from a stored one only in letter case take the stored spelling,
+    so the same GitHub page is never stored twice."""
+    repos = sorted({issue.repo.lower() for issue in issues})
+    stored = {
+        issue.url.lower(): issue.url
+        for start in range(0, len(repos), 500)  # SQLite allows a bounded number of parameters
+        for issue in load_issues(db, open_only=False, repos=repos[start : start + 500])
+    }
+    return [replace(issue, url=stored.get(issue.url.lower(), issue.url)) for issue in issues]
+
+
+def import_snapshot(db: Database, path: str | Path, labels: Labels | None = None) -> ImportReport:
+    """Read a snapshot and store its valid issues; nothing else in the store changes."""
+    result = read_snapshot(path, labels)
+    issues = same_urls_as_stored(db, result.issues) if result.issues else []
+    return ImportReport(result, upsert_issues(db, issues))
 
 
 def issue_to_record(issue: Issue) -> dict:
@@ -194,17 +337,60 @@ def iter_lines(issues: Iterable[Issue]) -> Iterator[str]:
 
 
 def write_snapshot(path: str | Path, issues: Iterable[Issue]) -> int:
-    """Write issues as JSON lines through a temporary file, so a failed export never leaves half a file."""
+    """Write issues as JSON lines; returns how many.
+
+    A regular file (or a new one) is replaced atomically through a temporary file beside it, so a
+    failed export never leaves half a file. A FIFO, a device or a socket is written to directly:
+    renaming over it would destroy it. A symlink is followed, not replaced.
+    """
     path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    count = 0
+    target = path.resolve() if path.is_symlink() else path
     try:
-        with tmp.open("w", encoding="utf-8") as handle:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        raise SnapshotError(f"{path}: cannot write snapshot ({exc.strerror or exc})") from None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise SnapshotError(f"{path}: is a directory; name a file to write the snapshot to")
+    try:
+        if mode is not None and not stat.S_ISREG(mode):
+            return _write_through(target, issues)
+        return _write_replacing(target, issues, keep_mode=mode)
+    except OSError as exc:
+        raise SnapshotError(f"{path}: cannot write snapshot ({exc.strerror or exc})") from None
+
+
+def _write_through(path: Path, issues: Iterable[Issue]) -> int:
+    count = 0
+    with path.open("w", encoding="utf-8") as handle:
+        for line in iter_lines(issues):
+            handle.write(line)
+            count += 1
+    return count
+
+
+def _write_replacing(path: Path, issues: Iterable[Issue], keep_mode: int | None) -> int:
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            count = 0
             for line in iter_lines(issues):
                 handle.write(line)
                 count += 1
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, stat.S_IMODE(keep_mode) if keep_mode is not None else _default_mode())
         tmp.replace(path)
-    except OSError as exc:
+    except BaseException:
         tmp.unlink(missing_ok=True)
-        raise SnapshotError(f"{path}: cannot write snapshot ({exc.strerror or exc})") from None
+        raise
     return count
+
+
+def _default_mode() -> int:
+    """What open() would give a new file: 0o666 less the umask (mkstemp makes it 0o600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask

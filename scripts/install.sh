@@ -4,9 +4,34 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python="${PYTHON:-python3}"
+step() { printf '\n==> %s\n' "$*"; }
+pip=(.venv/bin/python -m pip install --disable-pip-version-check --progress-bar on)
+
+# PyPI's torch for Linux x86_64 is the CUDA build, which pulls ~17 nvidia/triton wheels (several
+# GB); PyTorch's CPU wheel index has the CPU build (2.13.0+cpu, ~200 MB). It is added as an extra
+# index, so a machine that reaches only PyPI (or has the CPU wheel in pip's find-links) still
+# installs. Elsewhere (macOS, Linux aarch64) PyPI's own wheel is used: see the README.
+# TORCH_INDEX_URL names another index; TORCH_INDEX_URL=none uses only pip's configured indexes.
+if [ -z "${TORCH_INDEX_URL:-}" ] && [ "$(uname -s)-$(uname -m)" = "Linux-x86_64" ]; then
+    TORCH_INDEX_URL="https://download.pytorch.org/whl/cpu"
+fi
+
+step "1/3 virtual environment .venv"
 [ -x .venv/bin/python ] || "$python" -m venv .venv
-# TORCH_INDEX_URL (optional) names a wheel index with CPU-only builds, e.g. for a Docker image
-# built where the local CPU wheel is not on disk.
-.venv/bin/python -m pip install --quiet --disable-pip-version-check \
-    ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"} "torch==2.13.0"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+
+torch_index=()
+if [ -n "${TORCH_INDEX_URL:-}" ] && [ "$TORCH_INDEX_URL" != none ]; then
+    if .venv/bin/python -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1].rstrip("/") + "/torch/", timeout=15)' \
+        "$TORCH_INDEX_URL" 2>/dev/null; then
+        torch_index=(--extra-index-url "$TORCH_INDEX_URL")
+    else
+        echo "note: $TORCH_INDEX_URL does not answer; torch comes from pip's configured indexes"
+    fi
+fi
+step "2/3 torch 2.13.0, CPU build (about 200 MB; the longest step)${torch_index[1]:+ from ${torch_index[1]}}"
+"${pip[@]}" ${torch_index[@]+"${torch_index[@]}"} "torch==2.13.0"
+.venv/bin/python -W ignore -c 'import torch; print(f"torch {torch.__version__}, CUDA build: {torch.version.cuda is not None}")'
+
+step "3/3 the project (editable) with sentence-transformers, the bundled model and test tools"
+"${pip[@]}" -e ".[test]"
+step "done: run commands with .venv/bin/python, or 'source .venv/bin/activate' first"

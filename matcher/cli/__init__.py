@@ -1,9 +1,10 @@
-"""`python -m matcher`: a thin Typer layer over the library; a library error is one line, exit 1."""
+"""`python -m matcher`: a thin Typer layer over the library; its errors become one line, exit 1."""
 
 from __future__ import annotations
 
 import importlib
 import logging
+import os
 import sys
 from typing import Annotated
 
@@ -49,13 +50,28 @@ def configure(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(message)s",
         force=True,
-        handlers=[RichHandler(console=stderr, show_path=False, show_time=False)],
+        handlers=[_log_handler()],
     )
     for noisy in ("httpx", "httpcore", "sentence_transformers", "github"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     # urllib3 warns about every retried connection; the outcome is reported once as our own error
     logging.getLogger("urllib3").setLevel(logging.ERROR)
     ctx.obj = {"config": config, "db": db}
+
+
+def _log_handler() -> logging.Handler:
+    """Rich on a terminal; piped, one plain line per message ("warning: ..."), never wrapped."""
+    if stderr.is_terminal:
+        return RichHandler(console=stderr, show_path=False, show_time=False)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_PlainFormatter())
+    return handler
+
+
+class _PlainFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        text = " ".join(super().format(record).split())
+        return text if record.levelno < logging.WARNING else f"{record.levelname.lower()}: {text}"
 
 
 def _register_all() -> None:
@@ -68,8 +84,18 @@ _register_all()
 
 def main() -> None:
     """Run the CLI; expected failures print one line on stderr and exit 1, never a traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from matcher.cli.common import store_failure
+
     try:
         app()  # click itself reports usage errors and handles typer.Exit and Ctrl-C
     except MatcherError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(1)
+    except SQLAlchemyError as exc:  # "database disk image is malformed" in the middle of a read
+        typer.echo(f"error: {store_failure(exc)}", err=True)
+        sys.exit(1)
+    except BrokenPipeError:  # `export - | head`: the reader left; not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)

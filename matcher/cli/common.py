@@ -5,9 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
+from matcher.errors import ConfigError
 from matcher.settings import Settings, load_settings
 from matcher.store import Database
+from matcher.store.db import open_read_only
 
 
 def settings_from(ctx: typer.Context) -> Settings:
@@ -19,5 +23,35 @@ def settings_from(ctx: typer.Context) -> Settings:
     return settings
 
 
-def open_store(settings: Settings) -> Database:
-    return Database(settings.resolved_database_url)
+def check_database_url(url: str) -> None:
+    """A URL SQLAlchemy cannot even parse, or whose scheme names no database, is a config error."""
+    try:
+        make_url(url).get_dialect()
+    except NoSuchModuleError:
+        scheme = url.split("://", 1)[0]
+        raise ConfigError(
+            f"unknown database scheme '{scheme}' in --db or MATCHER_DATABASE_URL: "
+            "use a file path, sqlite:///PATH or postgresql://USER@HOST/DB"
+        ) from None
+    except ArgumentError:
+        raise ConfigError(
+            "--db or MATCHER_DATABASE_URL is not a database URL: "
+            "use a file path, sqlite:///PATH or postgresql://USER@HOST/DB"
+        ) from None
+
+
+def open_store(settings: Settings, *, read_only: bool = False) -> Database:
+    """The store; `read_only` for commands that only read (they work on a read-only mount)."""
+    url = settings.resolved_database_url
+    check_database_url(url)
+    return open_read_only(url) if read_only else Database(url)
+
+
+def store_failure(exc: SQLAlchemyError) -> str:
+    """One line for a database error that escaped the store (a damaged file, a lost server)."""
+    orig = getattr(exc, "orig", None)
+    reason = " ".join(str(orig if orig is not None else exc.__class__.__name__).split())[:200]
+    hint = ""
+    if "malformed" in reason or "not a database" in reason:
+        hint = "; the store file is damaged: restore it from a backup or an export, or sync anew"
+    return f"cannot use the store: {reason}{hint}"

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from matcher.catalog import load_catalog
 from matcher.cli.common import open_store, settings_from
 from matcher.engine import MatchEngine, validate_profile
-from matcher.errors import ProfileError, SnapshotError
+from matcher.errors import MatcherError, ProfileError, SnapshotError
 from matcher.models import Match, Profile
-from matcher.snapshot import demo_snapshot_path, read_snapshot
+from matcher.render.terminal import print_matches
+from matcher.snapshot import demo_snapshot_path, import_snapshot, is_demo_snapshot
 from matcher.store import Database
 from matcher.store.db import sqlite_path
-from matcher.store.issues import count_issues, upsert_issues
+from matcher.store.issues import count_issues
 
 log = logging.getLogger(__name__)
 
@@ -57,16 +57,16 @@ def load_profiles(path: Path) -> list[Profile]:
 
 
 def _fill_store(db: Database, snapshot: Path | None) -> set[str] | None:
-    """Import the snapshot into `db`; return the URLs to rank, None for all."""
+    """Import the snapshot into `db` (a side store); return the URLs to rank, None for all."""
     if snapshot is None:
         return None
-    result = read_snapshot(snapshot, load_catalog().labels)
+    report = import_snapshot(db, snapshot, load_catalog().labels)
+    result, counts = report.result, report.counts
     if not result.issues:
         raise SnapshotError(
             f"{snapshot}: no valid issue in the snapshot ({len(result.errors)} bad lines); "
             "see the warnings above"
         )
-    counts = upsert_issues(db, result.issues)
     log.info(
         "snapshot %s: %d issues (%d new, %d changed), %d bad lines skipped",
         snapshot.name,
@@ -78,13 +78,27 @@ def _fill_store(db: Database, snapshot: Path | None) -> set[str] | None:
     return {i.url for i in result.issues}
 
 
-def demo_store(db: Database) -> Database:
-    """Where the demo snapshot is ranked: a store of its own next to the learner's (so its vectors are
-    cached), never the learner's store, which would otherwise keep 220 demo issues among real ones."""
+def side_store(db: Database, kind: str) -> Database:
+    """A store of its own next to the learner's (`<store>.<kind>.sqlite`, so its vectors stay
+    cached) where a snapshot or the demo is ranked; the learner's store never receives them."""
     path = sqlite_path(db.url)
     return Database(
-        f"sqlite:///{path.with_name(path.stem + '.demo.sqlite')}" if path else "sqlite:///:memory:"
+        f"sqlite:///{path.with_name(f'{path.stem}.{kind}.sqlite')}"
+        if path
+        else "sqlite:///:memory:"
     )
+
+
+def demo_store(db: Database) -> Database:
+    """Where the bundled demo snapshot is ranked."""
+    return side_store(db, "demo")
+
+
+def _check_profile(skills: str, niche: str) -> None:
+    if not re.search(r"\w", f"{skills} {niche}"):
+        raise ProfileError(
+            "give --skills or --niche: what you can do ('Python, PyTorch') or want to work on"
+        )
 
 
 def match(
@@ -93,7 +107,11 @@ def match(
     niche: Annotated[str, typer.Option(help="What you want to work on: 'computer vision'.")] = "",
     languages: Annotated[str, typer.Option(help="Programming languages you know.")] = "",
     snapshot: Annotated[
-        Path | None, typer.Option(help="Rank issues from this JSON-lines snapshot.")
+        Path | None,
+        typer.Option(
+            help="Rank only the issues of this JSON-lines snapshot. They are kept in a store of "
+            "their own (<store>.snapshot.sqlite), never added to yours: use `import` for that."
+        ),
     ] = None,
     profiles: Annotated[
         Path | None, typer.Option(help="Batch: a JSON list of {id, skills, niche}.")
@@ -108,6 +126,8 @@ def match(
 ) -> None:
     """Rank open beginner issues for a learner, each with the reasons it fits."""
     settings = settings_from(ctx)
+    if not profiles:
+        _check_profile(skills, niche)
     batch = (
         load_profiles(profiles)
         if profiles
@@ -116,11 +136,12 @@ def match(
     for profile in batch:
         validate_profile(profile)
     db = open_store(settings)
+    demo = is_demo_snapshot(snapshot)
     if snapshot is None and not count_issues(db):
-        log.info(
-            "the store is empty: ranking the bundled demo snapshot (demo data, not live GitHub issues)"
-        )
-        db, snapshot = demo_store(db), demo_snapshot_path()
+        log.info("the store is empty: ranking the bundled demo snapshot (demo data, not GitHub)")
+        demo, snapshot = True, demo_snapshot_path()
+    if snapshot is not None:
+        db = demo_store(db) if demo else side_store(db, "snapshot")
     urls = _fill_store(db, snapshot)
     engine = MatchEngine(db, settings)
     results = engine.match_many(batch, top_k=top, repos=repo, only_urls=urls)
@@ -132,27 +153,24 @@ def match(
             ",".join(repo),
         )
     if profiles:
-        typer.echo(
-            json.dumps({pid: [m.to_dict() for m in ms] for pid, ms in results.items()}, indent=1)
-        )
+        by_id = {pid: [_as_json(m, demo) for m in ms] for pid, ms in results.items()}
+        typer.echo(_json_text(by_id))
     elif as_json:
-        typer.echo(json.dumps([m.to_dict() for m in results[batch[0].id]], indent=1))
+        typer.echo(_json_text([_as_json(m, demo) for m in results[batch[0].id]]))
     else:
-        print_matches(results[batch[0].id])
+        print_matches(results[batch[0].id], demo=demo)
 
 
-def print_matches(matches: list[Match]) -> None:
-    console = Console()
-    if not matches:
-        console.print("No open issues match yet: run `python -m matcher sync` or pass --snapshot.")
-        return
-    table = Table(title="Your best first issues", show_lines=True)
-    table.add_column("#", justify="right")
-    table.add_column("score", justify="right")
-    table.add_column("issue", overflow="fold")
-    table.add_column("why", overflow="fold")
-    for n, m in enumerate(matches, 1):
-        issue = m.issue
-        title = f"[bold]{issue.repo}#{issue.number}[/bold]\n[link={issue.url}]{issue.title}[/link]\n[dim]{issue.url}[/dim]"
-        table.add_row(str(n), f"{m.score:.2f}", title, "\n".join(m.reasons))
-    console.print(table)
+def _json_text(data: object) -> str:
+    """Strict JSON: a score of Infinity or NaN would make the output unreadable to JSON parsers."""
+    try:
+        return json.dumps(data, indent=1, allow_nan=False)
+    except ValueError:
+        raise MatcherError(
+            "a score is not a finite number: check the ranking weights in your configuration"
+        ) from None
+
+
+def _as_json(match: Match, demo: bool) -> dict:
+    """A match for --json; "demo": true marks invented issues (their numbers do not exist)."""
+    return {**match.to_dict(), "demo": demo}

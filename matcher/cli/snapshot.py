@@ -12,8 +12,10 @@ import typer
 from matcher.catalog import load_catalog
 from matcher.cli import stderr
 from matcher.cli.common import open_store, settings_from
-from matcher.snapshot import iter_lines, read_snapshot, write_snapshot
-from matcher.store.issues import load_issues, upsert_issues
+from matcher.errors import SnapshotError
+from matcher.snapshot import import_snapshot as import_file
+from matcher.snapshot import iter_lines, write_snapshot
+from matcher.store.issues import load_issues
 
 
 def register(app: typer.Typer) -> None:
@@ -28,36 +30,49 @@ def import_snapshot(
         bool, typer.Option("--json", help="Print a JSON summary on stdout.")
     ] = False,
 ) -> None:
-    """Load issues from a snapshot into the store; bad lines are reported by number and skipped."""
+    """Load issues from a snapshot into the store; bad lines are reported by number and skipped.
+
+    Exits 1 when the file has lines but not one valid issue.
+    """
     settings = settings_from(ctx)
-    result = read_snapshot(path, load_catalog().labels)
-    counts = upsert_issues(open_store(settings), result.issues)
+    report = import_file(open_store(settings), path, load_catalog().labels)
+    counts, bad = report.counts, len(report.result.errors)
     summary = {
-        "read": len(result.issues),
+        "read": len(report.result.issues),
         "added": counts.added,
         "changed": counts.changed,
         "unchanged": counts.unchanged,
-        "skipped_lines": len(result.errors),
+        "skipped_lines": bad,
     }
     if as_json:
         typer.echo(json.dumps(summary))
     else:
         stderr.print(
-            f"imported {path}: {summary['read']} issues ({counts.added} new, {counts.changed} changed, "
-            f"{counts.unchanged} unchanged), {len(result.errors)} bad lines skipped",
+            f"imported {path}: {summary['read']} issues ({counts.added} new, "
+            f"{counts.changed} changed, {counts.unchanged} unchanged), {bad} bad lines skipped",
             highlight=False,
+            soft_wrap=True,
         )
+    if bad and not report.result.issues:
+        raise SnapshotError(f"{path}: no valid issue in the snapshot ({bad} bad lines)")
 
 
 def export_snapshot(
     ctx: typer.Context,
-    path: Annotated[Path, typer.Argument(help="Where to write the snapshot; '-' for stdout.")],
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="Where to write the snapshot; '-' for stdout. A FIFO or device is written to."
+        ),
+    ],
     include_closed: Annotated[bool, typer.Option(help="Also export closed issues.")] = False,
 ) -> None:
-    """Write the stored issues as a JSON-lines snapshot."""
-    issues = load_issues(open_store(settings_from(ctx)), open_only=not include_closed)
+    """Write the stored issues as a JSON-lines snapshot (the store is only read)."""
+    db = open_store(settings_from(ctx), read_only=True)
+    issues = load_issues(db, open_only=not include_closed)
     if str(path) == "-":
         sys.stdout.writelines(iter_lines(issues))
+        sys.stdout.flush()
         return
     count = write_snapshot(path, issues)
-    stderr.print(f"exported {count} issues to {path}", highlight=False)
+    stderr.print(f"exported {count} issues to {path}", highlight=False, soft_wrap=True)

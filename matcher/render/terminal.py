@@ -1,12 +1,15 @@
-"""The portfolio in a terminal: a Rich header panel and a table of contributions."""
+"""The terminal: ranked matches (one block per match), and the portfolio (a Rich header panel
+and a table of contributions)."""
 
 from __future__ import annotations
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from matcher.models import Match
 from matcher.portfolio import Summary
 from matcher.render import capped, changes, closed_issue, day, stars
 
@@ -91,3 +94,58 @@ def _next_step(s: Summary) -> str:
 
 def print_portfolio(summary: Summary, console: Console | None = None) -> None:
     (console or Console()).print(portfolio_renderable(summary))
+
+
+# --- matches ------------------------------------------------------------------------------------
+DEMO_CAPTION = (
+    "DEMO DATA: invented issues in real repositories; the issue numbers do not exist on GitHub. "
+    "Run `python -m matcher sync` or `import` a snapshot for real issues."
+)
+
+
+def _match_lines(matches: list[Match], demo: bool) -> list[tuple[RenderableType, bool]]:
+    """Each match as a block: rank, score, repo#number, title, URL, reasons.
+
+    The flag marks lines that must never be wrapped or cut (the URL, the header naming the issue),
+    so a copied link works at any terminal width.
+    """
+    parts: list[tuple[RenderableType, bool]] = [
+        (Text("Your best first issues", style="bold underline"), False)
+    ]
+    if demo:
+        parts.append((Text(DEMO_CAPTION, style="bold yellow"), False))
+    for n, match in enumerate(matches, 1):
+        issue = match.issue
+        header = Text.assemble(
+            (f"{n:>2}. ", "bold"),
+            (f"{match.score:.2f}  ", "cyan"),
+            (f"{issue.repo}#{issue.number}", "bold"),
+            ("  demo" if demo else "", "yellow"),
+        )
+        title = Text(issue.title, style=f"link {issue.url}")
+        reasons = Text("\n".join(f"- {reason}" for reason in match.reasons), style="green")
+        parts += [
+            (Text(""), False),
+            (header, True),
+            (Padding(title, (0, 0, 0, 4), expand=False), False),
+            (Text("    " + issue.url, style="dim"), True),
+            (Padding(reasons, (0, 0, 0, 4), expand=False), False),
+        ]
+    if demo and len(matches) > 3:
+        parts += [(Text(""), False), (Text(DEMO_CAPTION, style="bold yellow"), False)]
+    return parts
+
+
+def print_matches(
+    matches: list[Match], console: Console | None = None, *, demo: bool = False
+) -> None:
+    """Print ranked matches, or what to do when there are none."""
+    console = console or Console()
+    if not matches:
+        console.print(
+            "No open issues match yet: run `python -m matcher sync` or pass --snapshot.",
+            highlight=False,
+        )
+        return
+    for renderable, whole in _match_lines(matches, demo):
+        console.print(renderable, highlight=False, soft_wrap=whole, crop=not whole)

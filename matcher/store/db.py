@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import DateTime, create_engine, event, inspect, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -167,3 +169,41 @@ def _safe(url: str) -> str:
         scheme, rest = url.split("://", 1)
         return f"{scheme}://***@{rest.split('@', 1)[1]}"
     return url
+
+
+# --- read-only opening (issue 12): reading works on a read-only mount or a full disk ---------
+def open_read_only(url: str) -> Database:
+    """The store at `url` for reading only; nothing is created, upgraded or written.
+
+    A SQLite file opens with mode=ro, or immutable=1 where SQLite cannot even make its shared
+    memory file (a read-only mount, a full disk). Other databases open as usual.
+    """
+    path = sqlite_path(url)
+    if path is None:
+        return Database(url)
+    if not path.is_file():
+        raise StoreError(f"no store at {path}: nothing has been stored there yet")
+    wal = path.with_name(path.name + "-wal")
+    # immutable=1 would not see changes still in the write-ahead log: only use it without one
+    tries = (
+        ("mode=ro",) if wal.exists() and wal.stat().st_size else ("mode=ro", "mode=ro&immutable=1")
+    )
+    db = object.__new__(Database)
+    db.url = url
+    reason = ""
+    for options in tries:
+        uri = f"file:{quote(str(path.resolve()))}?{options}"
+        db.engine = create_engine(
+            "sqlite://", creator=lambda uri=uri: sqlite3.connect(uri, uri=True), future=True
+        )
+        try:
+            with db.engine.connect() as connection:
+                connection.execute(text("SELECT count(*) FROM sqlite_master"))
+            break
+        except SQLAlchemyError as exc:
+            db.engine.dispose()
+            reason = _reason(exc)
+    else:
+        raise StoreError(f"cannot read the store at {path}: {reason}")
+    db._sessions = sessionmaker(db.engine, expire_on_commit=False)
+    return db

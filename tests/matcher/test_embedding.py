@@ -41,3 +41,18 @@ def test_vectors_survive_a_new_process(tmp_path, embedder):
     issue_vectors(Database(url), embedder, issues)
     _, encoded = issue_vectors(Database(url), embedder, issues)
     assert encoded == 0
+
+
+def test_loading_the_model_prints_no_progress_bar():
+    """Issue 12: the model library's "Loading weights" bar appeared on every run."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", "from matcher.embedding import load_embedder; load_embedder()"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Loading weights" not in done.stderr

@@ -234,3 +234,16 @@ def test_pool_without_any_word_still_ranks(engine):
 def test_profile_without_words_is_rejected(engine, skills):
     with pytest.raises(ProfileError, match="is empty"):
         engine.match(Profile(skills=skills), now=NOW)
+
+
+def test_a_c_repository_is_not_said_to_be_in_a_language_the_learner_named(engine):
+    """Issue 12: a learner who said C++ was told "written in C, which you know"."""
+    issues = [
+        make_issue(1, "Speed up the C tokenizer", "Rewrite the hot loop.", language="C"),
+        make_issue(2, "Speed up the C++ kernel", "Rewrite the hot loop.", language="C++"),
+    ]
+    profile = Profile(skills="C++ performance", niche="tokenizers", languages="C++")
+    reasons = {m.issue.language: m.reasons for m in ranked(engine, profile, issues)}
+    assert "written in C (c++ family), which you know" in reasons["C"]
+    assert "written in C, which you know" not in reasons["C"]
+    assert "written in C++, which you know" in reasons["C++"]

@@ -112,9 +112,8 @@ def test_reimport_counts_unchanged_and_changed(db):
 def test_lines_that_are_not_utf8_are_reported_and_skipped(tmp_path):
     path = tmp_path / "mixed.jsonl"
     good = json.dumps(GOOD).encode("utf-8")
-    path.write_bytes(
-        b"\xef\xbb\xbf" + good + b"\n\xff\xfe garbage\n" + good.replace(b"/1", b"/2") + b"\n"
-    )
+    second = json.dumps(dict(GOOD, url="https://github.com/a/b/issues/2", number=2)).encode()
+    path.write_bytes(b"\xef\xbb\xbf" + good + b"\n\xff\xfe garbage\n" + second + b"\n")
     result = read_snapshot(path, load_catalog().labels)
     assert [i.url for i in result.issues] == [
         "https://github.com/a/b/issues/1",
