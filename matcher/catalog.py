@@ -14,6 +14,7 @@ _SEPARATORS = re.compile(r"[\s\-_/:]+")
 _EMOJI_CODE = re.compile(r":[a-z0-9_+\-]+:")
 
 
+@lru_cache(maxsize=8192)  # the ranking asks for every label of every issue; few are distinct
 def normalize_label(name: str) -> str:
     """'Good-First_Issue :baby:' -> 'good first issue'; separators and emoji codes do not matter."""
     text = _EMOJI_CODE.sub(" ", name.lower())

@@ -236,16 +236,28 @@ def explain(
     now: datetime,
 ) -> list[str]:
     """Short reasons a person can check against the issue text."""
-    issue = pool.issues[index]
+    return reasons_for(
+        pool.issues[index],
+        pool.lexical.matched_terms(index, query.terms),
+        float(parts["dense"][index]),
+        float(parts["language"][index]),
+        labels,
+        now,
+    )
+
+
+def reasons_for(
+    issue: Issue, matched: list[str], dense: float, language: float, labels: Labels, now: datetime
+) -> list[str]:
+    """The reasons for one issue from its matched terms, similarity and language fit."""
     reasons = []
-    matched = pool.lexical.matched_terms(index, query.terms)
     if matched:
         reasons.append("matches: " + ", ".join(matched[:6]))
-    if parts["dense"][index] >= 0.3:
-        reasons.append(f"close to your profile (similarity {parts['dense'][index]:.2f})")
-    if parts["language"][index] > 0:
+    if dense >= 0.3:
+        reasons.append(f"close to your profile (similarity {dense:.2f})")
+    if language > 0:
         reasons.append(f"written in {issue.language}, which you know")
-    elif parts["language"][index] < 0:
+    elif language < 0:
         reasons.append(f"written in {issue.language}, not among your languages")
     kind = task_type(issue)
     if kind:
