@@ -9,26 +9,22 @@ import time
 from collections import OrderedDict
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from matcher.catalog import Catalog, load_catalog
 from matcher.embedding import Embedder, encode_and_store, issue_vectors, load_embedder
 from matcher.errors import ProfileError
-from matcher.index import (
-    Pool,
-    RankingIndex,
-    build_matches,
-    excluded_positions,
-    score_batch,
-    select_top,
-)
 from matcher.lexical import expand_query, load_languages, load_synonyms, profile_languages
 from matcher.models import Feedback, Issue, Match, Profile
 from matcher.ranking import Candidates, Query, feedback_shift, fit_candidates
 from matcher.settings import Settings
 from matcher.store import Database
 from matcher.store.issues import issues_by_url, load_issues
+
+if TYPE_CHECKING:  # the index needs scipy: imported on first ranking, not by `--help`
+    from matcher.index import Pool, RankingIndex
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +100,8 @@ class MatchEngine:
     @property
     def index(self) -> RankingIndex:
         """The warm ranking index, built on first use and refreshed from the store's change mark."""
+        from matcher.index import RankingIndex
+
         with self._index_lock:
             if self._index is None:
                 self._index = RankingIndex(
@@ -256,6 +254,8 @@ class MatchEngine:
         top_k: int,
         now: datetime,
     ) -> dict[str, list[Match]]:
+        from matcher.index import build_matches, excluded_positions, score_batch, select_top
+
         ranking = self.settings.ranking
         queries = self.queries(profiles)
         score, parts = score_batch(

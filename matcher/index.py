@@ -111,7 +111,7 @@ class RankingIndex:
         self.snapshot = _empty_snapshot()
         self.generation = 0
         self.pending: dict[str, str] = {}  # text hash -> text still waiting for its vector
-        self.rows_read = 0  # rows read from the store by the last refresh (tests, reports)
+        self.rows_read = 0  # rows read from the store since built (tests, reports)
         self._mark: tuple[int, datetime | None] | None = None
         self._since: datetime | None = None
         self._pools: OrderedDict[tuple, Pool] = OrderedDict()
@@ -132,7 +132,7 @@ class RankingIndex:
             if not full and not changed:  # rows came in under an older stamp: read them all
                 full = True
                 changed = issues_stored_since(self.db, None, open_only=True)
-            self.rows_read = len(changed)
+            self.rows_read += len(changed)
             stamps = [stored for _, _, stored in changed if stored is not None]
             self._since = max([*stamps, *([mark[1]] if mark[1] else [])], default=self._since)
             self._mark = mark

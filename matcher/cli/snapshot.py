@@ -27,25 +27,52 @@ def import_snapshot(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print a JSON summary on stdout.")
     ] = False,
+    embed: Annotated[
+        bool,
+        typer.Option(
+            "--embed/--no-embed",
+            help="Embed new issue texts now, so ranking never has to (the model loads once).",
+        ),
+    ] = True,
 ) -> None:
     """Load issues from a snapshot into the store; bad lines are reported by number and skipped."""
     settings = settings_from(ctx)
     result = read_snapshot(path, load_catalog().labels)
-    counts = upsert_issues(open_store(settings), result.issues)
+    db = open_store(settings)
+    counts = upsert_issues(db, result.issues)
     summary = {
         "read": len(result.issues),
         "added": counts.added,
         "changed": counts.changed,
         "unchanged": counts.unchanged,
         "skipped_lines": len(result.errors),
+        "embedded": _embed_new(db, settings.model) if embed else 0,
     }
     if as_json:
         typer.echo(json.dumps(summary))
     else:
         stderr.print(
             f"imported {path}: {summary['read']} issues ({counts.added} new, {counts.changed} changed, "
-            f"{counts.unchanged} unchanged), {len(result.errors)} bad lines skipped",
+            f"{counts.unchanged} unchanged), {len(result.errors)} bad lines skipped, "
+            f"{summary['embedded']} texts embedded",
             highlight=False,
+        )
+
+
+def _embed_new(db, model: str) -> int:
+    """Encode the stored open issues that have no vector yet, with a progress bar on a terminal."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from matcher.embedding import embed_pending, load_embedder, unembedded_texts
+
+    if not unembedded_texts(db, model):  # nothing new: do not load the model at all
+        return 0
+    embedder = load_embedder(model)
+    columns = (TextColumn("embedding"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=stderr, transient=True, disable=not stderr.is_terminal) as bar:
+        task = bar.add_task("embedding", total=None)
+        return embed_pending(
+            db, embedder, lambda done, total: bar.update(task, completed=done, total=total)
         )
 
 
