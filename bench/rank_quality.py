@@ -90,9 +90,7 @@ def compare(indexed: dict, old: dict) -> None:
         [m.issue.url for m in indexed[p][:10]] == [m.issue.url for m in old[p][:10]] for p in old
     )
     same_all = sum([m.issue.url for m in indexed[p]] == [m.issue.url for m in old[p]] for p in old)
-    reasons = sum(
-        [m.reasons for m in indexed[p]] == [m.reasons for m in old[p]] for p in old
-    )
+    reasons = sum([m.reasons for m in indexed[p]] == [m.reasons for m in old[p]] for p in old)
     gap = max(
         (abs(a.score - b.score) for p in old for a, b in zip(indexed[p], old[p], strict=False)),
         default=0.0,
@@ -134,7 +132,8 @@ def main() -> None:
     args = parser.parse_args()
     if not (args.data / "issues.jsonl").exists():
         sys.exit(
-            f"no benchmark data at {args.data}: pass --data DIR with issues.jsonl, personas.json, qrels.tsv"
+            f"no benchmark data at {args.data}: "
+            "pass --data DIR with issues.jsonl, personas.json, qrels.tsv"
         )
 
     settings = load_settings()

@@ -39,7 +39,12 @@ from matcher.models import Feedback, Issue, Profile, text_hash  # noqa: E402
 from matcher.settings import load_settings  # noqa: E402
 from matcher.snapshot import demo_snapshot_path, read_snapshot  # noqa: E402
 from matcher.store import Database  # noqa: E402
-from matcher.store.issues import count_issues, put_embeddings, upsert_issues  # noqa: E402
+from matcher.store.issues import (  # noqa: E402
+    count_issues,
+    issues_mark,
+    put_embeddings,
+    upsert_issues,
+)
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 DIM = 384
@@ -191,7 +196,8 @@ def floor_batch(vectors: np.ndarray, queries: np.ndarray) -> float:
 def one_size(size: int, learner_counts: list[int], runs: int, cache: Path) -> dict:
     db, pool = store(size, cache)
     settings = load_settings()
-    engine = MatchEngine(db, settings, embedder=HashingEmbedder())
+    # as the bot runs it: the store's change mark is checked at most every 2 s
+    engine = MatchEngine(db, settings, embedder=HashingEmbedder(), refresh_seconds=2.0)
     before = rss_mb()
     build = timed(lambda: engine.index)
     index_mb = rss_mb() - before
@@ -200,6 +206,7 @@ def one_size(size: int, learner_counts: list[int], runs: int, cache: Path) -> di
     engine.match(everyone[0], now=NOW)  # the pool's BM25 weights are built once per change
     latencies = [timed(lambda p=p: engine.match(p, now=NOW)) for p in everyone[:runs]]
     vectors = engine.index.snapshot.vectors
+    check = statistics.median(timed(lambda: issues_mark(db)) for _ in range(5))
     qvecs = np.stack([q.vector for q in engine.queries(everyone)])
     result = {
         "issues": size,
@@ -208,6 +215,7 @@ def one_size(size: int, learner_counts: list[int], runs: int, cache: Path) -> di
         "single_p95_ms": float(np.percentile(latencies, 95)) * 1000,
         "single_floor_ms": floor_single(vectors, qvecs, runs) * 1000,
         "index_mb": index_mb,
+        "check_ms": check * 1000,
         "batch": [],
     }
     for count in learner_counts:
@@ -241,9 +249,9 @@ def profiles_run(learners: int, size: int, cache: Path) -> dict:
 def print_table(results: list[dict]) -> None:
     print(
         "| issues | index build | 1 learner warm: median / p95 (floor, ratio) | "
-        "batch learners: s, learners/s (floor s, ratio) | index MB | peak RSS MB |"
+        "batch learners: s, learners/s (floor s, ratio) | index MB | peak RSS MB | change check |"
     )
-    print("|---:|---:|---|---|---:|---:|")
+    print("|---:|---:|---|---|---:|---:|---:|")
     for r in results:
         batches = "; ".join(
             f"{b['learners']}: {b['seconds']:.2f} s, {b['learners'] / b['seconds']:.0f}/s "
@@ -254,7 +262,7 @@ def print_table(results: list[dict]) -> None:
             f"| {r['issues']:,} | {r['build_s']:.1f} s | {r['single_ms']:.1f} / "
             f"{r['single_p95_ms']:.1f} ms ({r['single_floor_ms']:.2f} ms, "
             f"{r['single_ms'] / r['single_floor_ms']:.0f}x) | {batches} | "
-            f"{r['index_mb']:.0f} | {r['peak_rss_mb']:.0f} |"
+            f"{r['index_mb']:.0f} | {r['peak_rss_mb']:.0f} | {r['check_ms']:.0f} ms |"
         )
 
 

@@ -1,4 +1,4 @@
-"""Sentence embeddings: the model loader, and a cache in the store so unchanged texts are encoded once."""
+"""Sentence embeddings: the model loader, and a store cache so a text is encoded once."""
 
 from __future__ import annotations
 
@@ -102,7 +102,7 @@ def torch_threads() -> int:
 
 @lru_cache(maxsize=2)
 def load_embedder(model: str = DEFAULT_MODEL) -> Embedder:
-    """The one place a model is loaded (once per process and name); tests swap this for a small fake."""
+    """The one place a model is loaded (once per process and name); tests swap in a fake."""
     return SentenceTransformerEmbedder(model)
 
 

@@ -1,4 +1,4 @@
-"""The library entry point that CLI and bot share: candidates from the store, embedded and ranked."""
+"""The library entry point that CLI and bot share: open issues from the store, ranked warm."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ class MatchEngine:
         niches: Collection[str] | None = None,
         only_urls: Collection[str] | None = None,
     ) -> Candidates:
-        """Open issues from the store (optionally only some repositories, niches or URLs), ready to rank."""
+        """Open issues from the store (optionally some repositories, niches or URLs), fitted."""
         issues = load_issues(self.db, open_only=True, repos=repos)
         if only_urls is not None:
             issues = [i for i in issues if i.url in only_urls]
@@ -191,12 +191,17 @@ class MatchEngine:
                 vectors.extend(issue_vectors(self.db, self.embedder, issues)[0])
         return np.vstack(vectors) if vectors else None
 
-    def _pool_shift(self, pool: Pool, feedback: Feedback | None) -> np.ndarray | None:
-        if feedback is None or not (feedback.liked or feedback.dismissed) or not len(pool):
-            return None
-        liked = self._vectors_of(list(feedback.liked))
-        disliked = self._vectors_of(list(feedback.dismissed))
-        return feedback_shift(pool.vectors, liked, disliked)
+    def _shifts(self, pool: Pool, feedback: Sequence[Feedback | None]) -> list[np.ndarray | None]:
+        """Each learner's nudge from what they liked and dismissed (None: they said nothing)."""
+        from matcher.index import feedback_shifts
+
+        liked: list[np.ndarray | None] = []
+        disliked: list[np.ndarray | None] = []
+        for said in feedback:
+            opinion = said is not None and bool(said.liked or said.dismissed)
+            liked.append(self._vectors_of(list(said.liked)) if opinion and said else None)
+            disliked.append(self._vectors_of(list(said.dismissed)) if opinion and said else None)
+        return feedback_shifts(pool.vectors, liked, disliked)
 
     def match(
         self,
@@ -265,7 +270,7 @@ class MatchEngine:
             now=now,
             vocabulary=index.vocabulary,
             languages=index.languages,
-            shifts=[self._pool_shift(pool, f) for f in feedback],
+            shifts=self._shifts(pool, feedback),
         )
         allowed = np.ones(len(pool), dtype=bool) if ranking.include_taken else ~pool.taken
         results = {}
@@ -275,14 +280,14 @@ class MatchEngine:
             eligible = allowed.copy()
             eligible[excluded_positions(pool, said)] = False
             chosen = select_top(
-                score[:, column],
+                score[column],
                 eligible,
                 pool,
                 top_k=top_k,
                 max_per_repo=ranking.max_per_repo,
             )
             results[profile.id] = build_matches(
-                index, pool, query, chosen, score[:, column], parts, column, now
+                index, pool, query, chosen, score[column], parts, column, now
             )
         return results
 

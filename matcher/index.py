@@ -22,7 +22,7 @@ from scipy import sparse
 from matcher.catalog import Labels
 from matcher.lexical import bm25_idf, bm25_weights, issue_language, tokenize
 from matcher.models import Feedback, Issue, Match
-from matcher.ranking import Query, combine, diversify, reasons_for
+from matcher.ranking import Query, diversify, feedback_shift, reasons_for
 from matcher.settings import RankingSettings
 from matcher.store import Database
 from matcher.store.issues import get_embeddings, issues_mark, issues_stored_since
@@ -433,28 +433,25 @@ def query_matrix(queries: Sequence[Query], vocabulary: dict[str, int], columns: 
 
 
 def lexical_scores(pool: Pool, queries: Sequence[Query], vocabulary: dict[str, int]) -> np.ndarray:
-    """BM25 of every pooled issue for every query, each column scaled to [0, 1] by its best."""
+    """BM25 of every pooled issue for every query (learners x pool), each row scaled by its best."""
     q = query_matrix(queries, vocabulary, pool.weights_t.shape[0])
-    raw = (q @ pool.weights_t).toarray().T  # (n, learners)
-    top = raw.max(axis=0, initial=0.0)
-    scaled = np.zeros_like(raw)
-    some = top > 0
-    scaled[:, some] = raw[:, some] / top[some]
-    return scaled
+    scores = (q @ pool.weights_t).toarray()
+    top = scores.max(axis=1, initial=0.0)  # BM25 is never negative: a row topping at 0 is all 0
+    scores /= np.where(top > 0, top, 1.0)[:, None]
+    return scores
 
 
 def language_scores(pool: Pool, queries: Sequence[Query], languages: dict[str, int]) -> np.ndarray:
-    """+1 / -1 / 0 per pooled issue and query, as ranking.language_fit says."""
-    member = np.zeros((len(languages) + 1, len(queries)), dtype=bool)
+    """+1 / -1 / 0 per query and pooled issue, as ranking.language_fit says."""
+    member = np.zeros((len(queries), len(languages) + 1), dtype=bool)
     for j, query in enumerate(queries):
         for name in query.languages:
             if name in languages:
-                member[languages[name], j] = True
+                member[j, languages[name]] = True
     known = pool.language >= 0
-    fit = np.where(member[np.where(known, pool.language, len(languages))], 1.0, -1.0)
-    fit[~known] = 0.0
-    judged = np.array([bool(q.languages) for q in queries])
-    fit[:, ~judged] = 0.0
+    fit = np.where(member[:, np.where(known, pool.language, len(languages))], 1.0, -1.0)
+    fit[:, ~known] = 0.0
+    fit[[not q.languages for q in queries]] = 0.0
     return fit
 
 
@@ -475,26 +472,65 @@ def score_batch(
     languages: dict[str, int],
     shifts: Sequence[np.ndarray | None] | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Scores (pool x learners) and their components, as ranking.score_candidates computes them."""
+    """Scores (learners x pool) and their components, as ranking.score_candidates computes them.
+
+    Per-issue components are (1 x pool) rows. The sum runs in ranking.combine's order, in place.
+    """
     if len(queries) == 1:  # a matrix-vector product, exactly as ranking one learner always did
-        dense = (pool.vectors @ queries[0].vector)[:, None]
+        dense = (pool.vectors @ queries[0].vector)[None, :]
     else:
-        dense = pool.vectors @ np.stack([q.vector for q in queries]).T
-    fresh = freshness_scores(pool, now, settings.freshness_half_life_days)
+        dense = np.stack([q.vector for q in queries]) @ pool.vectors.T
     parts = {
         "dense": dense,
         "lexical": lexical_scores(pool, queries, vocabulary),
-        "label": pool.label[:, None],
-        "fresh": fresh[:, None],
-        "taken": pool.competition[:, None],
-        "hard": pool.hard[:, None],
+        "label": pool.label[None, :],
+        "fresh": freshness_scores(pool, now, settings.freshness_half_life_days)[None, :],
+        "taken": pool.competition[None, :],
+        "hard": pool.hard[None, :],
         "language": language_scores(pool, queries, languages),
     }
-    score = combine(parts, settings)
+    score = (settings.dense * dense).astype(np.float64)
+    score += settings.lexical * parts["lexical"]
+    score += settings.beginner_label * parts["label"]
+    score += settings.freshness * parts["fresh"]
+    score -= settings.competition * parts["taken"]
+    score -= settings.hard_label * parts["hard"]
+    score += settings.language * parts["language"]
     for j, shift in enumerate(shifts or ()):
         if shift is not None:
-            score[:, j] = score[:, j] + settings.dense * shift
+            score[j] += settings.dense * shift
     return score, parts
+
+
+def feedback_shifts(
+    vectors: np.ndarray,
+    liked: Sequence[np.ndarray | None],
+    disliked: Sequence[np.ndarray | None],
+) -> list[np.ndarray | None]:
+    """ranking.feedback_shift for a batch of learners: one product per kind for all of them."""
+    if len(liked) == 1:  # one learner: exactly the reference computation
+        said = liked[0] is not None or disliked[0] is not None
+        return [feedback_shift(vectors, liked[0], disliked[0]) if said else None]
+    shifts: list[np.ndarray | None] = [None] * len(liked)
+    for weight, groups in ((0.5, liked), (-0.8, disliked)):
+        owners = [j for j, group in enumerate(groups) if group is not None and len(group)]
+        if not owners:
+            continue
+        similarity = np.vstack([groups[j] for j in owners]) @ vectors.T  # (their issues, pool)
+        np.clip(similarity, 0, None, out=similarity)
+        starts = np.cumsum([0] + [len(groups[j]) for j in owners[:-1]])
+        best = np.maximum.reduceat(similarity, starts, axis=0)
+        for row, j in enumerate(owners):
+            shift = shifts[j] if shifts[j] is not None else np.zeros(vectors.shape[0])
+            if weight > 0:
+                shift += weight * best[row]
+            else:
+                shift -= -weight * best[row]
+            shifts[j] = shift
+    for j, (like, dislike) in enumerate(zip(liked, disliked, strict=True)):
+        if shifts[j] is None and (like is not None or dislike is not None):
+            shifts[j] = np.zeros(vectors.shape[0])
+    return shifts
 
 
 def select_top(
@@ -506,7 +542,7 @@ def select_top(
     max_per_repo: int,
     diversity: bool = True,
 ) -> list[int]:
-    """Pool positions of the best `top_k`, as sorting every eligible issue and diversifying would."""
+    """Pool positions of the best `top_k`, as a full sort of the eligible issues would give."""
     masked = np.where(eligible, score, -np.inf)
     total = int(np.count_nonzero(eligible))
     wanted = min(total, max(CANDIDATES, 3 * top_k))
@@ -557,7 +593,7 @@ def build_matches(
     matches = []
     for position in chosen:
         values = {
-            name: float(array[position, column if array.shape[1] > 1 else 0])
+            name: float(array[column if array.shape[0] > 1 else 0, position])
             for name, array in parts.items()
         }
         issue = pool.issue(position)

@@ -1,4 +1,4 @@
-"""Lexical matching: a tokenizer that keeps tool names whole, query expansion, and BM25 as an estimator."""
+"""Lexical matching: a tokenizer that keeps tool names whole, query expansion, and BM25."""
 
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ def expand_query(
 
 @lru_cache(maxsize=4)
 def load_languages(path: Path = CONFIG_DIR / "synonyms.yaml") -> dict[str, tuple[str, ...]]:
-    """Programming language -> words in a profile that imply a learner writes it (optional `languages` key)."""
+    """Programming language -> profile words implying a learner writes it (`languages` key)."""
     data = read_yaml(path)
     table = data.get("languages", {}) if isinstance(data, dict) else {}
     if not isinstance(table, dict):
@@ -159,7 +159,7 @@ _LANGUAGE_ALIASES = {
 
 
 def issue_language(language: str | None) -> str | None:
-    """The programming language a repository's code is in, or None when it says nothing (docs, config)."""
+    """The language a repository's code is in, or None when it says nothing (docs, config)."""
     name = (language or "").strip().lower()
     if name in _NEUTRAL_LANGUAGES:
         return None
@@ -212,7 +212,7 @@ class BM25:
         return self
 
     def score(self, terms: Iterable[str]) -> np.ndarray:
-        """BM25 of every document. A term given n times weighs sqrt(n): the profile keeps coming back to it."""
+        """BM25 of every document. A term given n times weighs sqrt(n): the profile dwells on it."""
         vocab = self.vocabulary_
         counts = Counter(vocab[t] for t in terms if t in vocab)
         if not counts:

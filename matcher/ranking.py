@@ -1,4 +1,4 @@
-"""Ranking: pure functions from a profile, candidate issues and their vectors to scored matches with reasons."""
+"""Ranking: pure functions from a profile and candidate issues to scored matches with reasons."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ class Query:
 
 @dataclass(frozen=True)
 class Candidates:
-    """The pool to rank: issues, their vectors (row-aligned), and a BM25 index fitted on their text."""
+    """The pool to rank: issues, their vectors (row-aligned), and BM25 fitted on their text."""
 
     issues: Sequence[Issue]
     vectors: np.ndarray
@@ -102,7 +102,7 @@ def feedback_shift(
 
 
 def combine(parts: dict[str, np.ndarray], settings: RankingSettings) -> np.ndarray:
-    """The weighted sum of score components (see score_candidates); also used to tune the weights."""
+    """The weighted sum of score components (see score_candidates); also used for tuning."""
     return (
         settings.dense * parts["dense"]
         + settings.lexical * parts["lexical"]

@@ -52,7 +52,8 @@ def import_snapshot(
         typer.echo(json.dumps(summary))
     else:
         stderr.print(
-            f"imported {path}: {summary['read']} issues ({counts.added} new, {counts.changed} changed, "
+            f"imported {path}: {summary['read']} issues ({counts.added} new, "
+            f"{counts.changed} changed, "
             f"{counts.unchanged} unchanged), {len(result.errors)} bad lines skipped, "
             f"{summary['embedded']} texts embedded",
             highlight=False,

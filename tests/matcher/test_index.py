@@ -1,4 +1,4 @@
-"""The warm ranking index: incremental refresh, masks, and the same results as the reference path."""
+"""The warm ranking index: incremental refresh, masks, and the reference path's results."""
 
 from __future__ import annotations
 
