@@ -97,6 +97,19 @@ class MatchEngine:
     def _niches(self, issue: Issue) -> tuple[str, ...]:
         return issue.niches or self.catalog.niches_of(issue.repo)
 
+    def warm_up(self) -> Embedder:
+        """Load the model, build the index and encode what it lacks (a process calls this at start).
+
+        Nobody waits for an answer yet, so even in background mode the pool is encoded here.
+        """
+        embedder = self.embedder
+        index = self.index
+        with self._index_lock:
+            index.refresh()
+            if index.pending:
+                index.install_vectors(encode_and_store(self.db, embedder, dict(index.pending)))
+        return embedder
+
     @property
     def index(self) -> RankingIndex:
         """The warm ranking index, built on first use and refreshed from the store's change mark."""
