@@ -61,6 +61,7 @@ class Snapshot:
     repo_key: list[str]  # repository, lower case (filters)
     niches: list[frozenset[str]]  # lower case
     position: dict[str, int] = field(default_factory=dict)
+    term_sets: dict[int, frozenset[int]] = field(default_factory=dict)  # filled as rows are shown
 
     def __len__(self) -> int:
         return len(self.issues)
@@ -310,9 +311,18 @@ class RankingIndex:
         row = snapshot.position.get(url)
         return snapshot.vectors[row] if row is not None and snapshot.embedded[row] else None
 
+    def terms_of(self, pool: Pool, position: int) -> frozenset[int]:
+        """The term ids of one pooled issue (kept for issues once shown: top lists repeat)."""
+        row = int(pool.rows[position])
+        cache = pool.snapshot.term_sets
+        found = cache.get(row)
+        if found is None:
+            found = cache[row] = frozenset(_row_terms(pool.snapshot.counts, row)[0].tolist())
+        return found
+
     def matched_terms(self, pool: Pool, position: int, terms: Sequence[str]) -> list[str]:
         """Query terms that really occur in one pooled issue, in query order."""
-        present = set(_row_terms(pool.snapshot.counts, int(pool.rows[position]))[0].tolist())
+        present = self.terms_of(pool, position)
         return [t for t in dict.fromkeys(terms) if self.vocabulary.get(t, -1) in present]
 
 
@@ -353,7 +363,7 @@ def _empty_snapshot() -> Snapshot:
 
 def _replace(snapshot: Snapshot, **changes) -> Snapshot:
     values = {name: getattr(snapshot, name) for name in Snapshot.__dataclass_fields__}
-    values.update(changes)
+    values.update(changes, term_sets={})
     return Snapshot(**values)
 
 
@@ -590,26 +600,33 @@ def build_matches(
     now: datetime,
 ) -> list[Match]:
     """Matches with their reasons and components for one learner's chosen positions."""
+    if not chosen:
+        return []
+    positions = np.asarray(chosen)
+    names = list(parts)
+    table = np.vstack(
+        [parts[name][column if parts[name].shape[0] > 1 else 0, positions] for name in names]
+    ).T.tolist()  # (chosen, components) as Python floats
+    term_ids = [index.vocabulary.get(t, -1) for t in dict.fromkeys(query.terms)]
+    terms = list(dict.fromkeys(query.terms))
     matches = []
-    for position in chosen:
-        values = {
-            name: float(array[column if array.shape[0] > 1 else 0, position])
-            for name, array in parts.items()
-        }
+    for position, row, value in zip(chosen, table, score[positions].tolist(), strict=True):
         issue = pool.issue(position)
+        present = index.terms_of(pool, position)
+        values = dict(zip(names, row, strict=True))
         matches.append(
             Match(
                 issue=issue,
-                score=float(score[position]),
+                score=value,
                 reasons=reasons_for(
                     issue,
-                    index.matched_terms(pool, position, query.terms),
+                    [t for t, i in zip(terms, term_ids, strict=True) if i in present],
                     values["dense"],
                     values["language"],
                     index.labels,
                     now,
                 ),
-                components={name: round(value, 4) for name, value in values.items()},
+                components={name: round(v, 4) for name, v in values.items()},
             )
         )
     return matches

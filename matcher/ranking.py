@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 import numpy as np
 
@@ -204,6 +205,7 @@ def rank(
     ]
 
 
+@lru_cache(maxsize=65536)  # top lists repeat the same issues for many learners
 def task_type(issue: Issue) -> str | None:
     """The kind of work, from labels first, then the title."""
     for text in (" ".join(issue.labels), issue.title):
