@@ -17,6 +17,8 @@ beyond the first, each new profile encoded. Stores are cached in --cache between
 from __future__ import annotations
 
 import argparse
+import ctypes
+import gc
 import hashlib
 import json
 import os
@@ -170,6 +172,15 @@ def rss_mb() -> float:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def trim() -> None:
+    """Collect garbage and give freed heap back to the system, so RSS shows what is kept."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except OSError:  # not glibc: RSS then includes freed heap
+        pass
+
+
 def timed(fn) -> float:
     start = time.perf_counter()
     fn()
@@ -198,8 +209,10 @@ def one_size(size: int, learner_counts: list[int], runs: int, cache: Path) -> di
     settings = load_settings()
     # as the bot runs it: the store's change mark is checked at most every 2 s
     engine = MatchEngine(db, settings, embedder=HashingEmbedder(), refresh_seconds=2.0)
+    trim()
     before = rss_mb()
     build = timed(lambda: engine.index)
+    trim()  # what the index keeps, not the store rows read while building it
     index_mb = rss_mb() - before
     everyone = profiles(max(learner_counts + [runs]))
     engine.queries(everyone)  # profile vectors are kept between requests

@@ -50,7 +50,7 @@ class Snapshot:
     hashes: list[str]
     vectors: np.ndarray  # (n, dim) float32, L2-normalised; zeros where not embedded yet
     embedded: np.ndarray  # bool
-    counts: sparse.csr_matrix  # (n, vocabulary) term counts
+    counts: sparse.csr_matrix  # (n, vocabulary) term counts, float32 (small integers: exact)
     label: np.ndarray  # beginner-label strength
     hard: np.ndarray  # 1.0 for a hard label
     taken: np.ndarray  # bool
@@ -250,14 +250,14 @@ class RankingIndex:
         columns = sorted(counted)
         return (
             np.asarray(columns, dtype=np.int32),
-            np.asarray([counted[c] for c in columns], dtype=np.float64),
+            np.asarray([counted[c] for c in columns], dtype=np.float32),
         )
 
     def _counts(self, term_rows: list[tuple[np.ndarray, np.ndarray]]) -> sparse.csr_matrix:
         lengths = [len(columns) for columns, _ in term_rows]
         indptr = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)])
         indices = np.concatenate([c for c, _ in term_rows]) if term_rows else np.zeros(0, np.int32)
-        data = np.concatenate([d for _, d in term_rows]) if term_rows else np.zeros(0)
+        data = np.concatenate([d for _, d in term_rows]) if term_rows else np.zeros(0, np.float32)
         return sparse.csr_matrix(
             (data, indices, indptr), shape=(len(term_rows), len(self.vocabulary))
         )
@@ -348,7 +348,7 @@ def _empty_snapshot() -> Snapshot:
         hashes=[],
         vectors=np.zeros((0, 0), dtype=np.float32),
         embedded=np.zeros(0, dtype=bool),
-        counts=sparse.csr_matrix((0, 0)),
+        counts=sparse.csr_matrix((0, 0), dtype=np.float32),
         label=np.zeros(0),
         hard=np.zeros(0),
         taken=np.zeros(0, dtype=bool),
@@ -398,7 +398,7 @@ def build_pool(
     rows = np.flatnonzero(wanted)
     every = len(rows) == len(snapshot)
     counts = snapshot.counts if every else snapshot.counts[rows]
-    doc_len = np.asarray(counts.sum(axis=1)).ravel()
+    doc_len = np.asarray(counts.sum(axis=1), dtype=np.float64).ravel()
     avg_len = doc_len.mean() if len(rows) else 0.0
     weights = bm25_weights(counts, doc_len, avg_len, bm25_idf(counts, len(rows)), k1, b)
     local = np.full(len(snapshot), -1, dtype=np.int64)

@@ -257,8 +257,12 @@ def bm25_idf(counts, n_docs: int) -> np.ndarray:
 
 def bm25_weights(counts, doc_len: np.ndarray, avg_len: float, idf: np.ndarray, k1: float, b: float):
     """The BM25 weight of every (document, term) the count matrix holds, as a CSR matrix."""
+    from scipy import sparse
+
     norm = k1 * (1 - b + b * doc_len / (avg_len or 1.0))
-    weights = counts.copy()
     row_norm = np.repeat(norm, np.diff(counts.indptr))
-    weights.data = counts.data * (k1 + 1) / (counts.data + row_norm)
+    tf = counts.data.astype(np.float64)  # counts may be kept as float32 (small integers, exact)
+    weights = sparse.csr_matrix(
+        (tf * (k1 + 1) / (tf + row_norm), counts.indices, counts.indptr), shape=counts.shape
+    )
     return weights.multiply(idf).tocsr()
