@@ -46,7 +46,7 @@ def import_snapshot(
         "changed": counts.changed,
         "unchanged": counts.unchanged,
         "skipped_lines": len(result.errors),
-        "embedded": _embed_new(db, settings.model) if embed else 0,
+        "embedded": embed_new_texts(db, settings.model) if embed else 0,
     }
     if as_json:
         typer.echo(json.dumps(summary))
@@ -60,7 +60,7 @@ def import_snapshot(
         )
 
 
-def _embed_new(db, model: str) -> int:
+def embed_new_texts(db, model: str) -> int:
     """Encode the stored open issues that have no vector yet, with a progress bar on a terminal."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
