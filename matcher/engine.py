@@ -108,6 +108,7 @@ class MatchEngine:
             index.refresh()
             if index.pending:
                 index.install_vectors(encode_and_store(self.db, embedder, dict(index.pending)))
+        index.pool()  # the unfiltered pool's BM25 weights, ready for the first request
         return embedder
 
     @property
