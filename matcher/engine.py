@@ -107,7 +107,7 @@ class MatchEngine:
         with self._index_lock:
             index.refresh()
             if index.pending:
-                index.install_vectors(encode_and_store(self.db, embedder, dict(index.pending)))
+                index.install_vectors(encode_and_store(self.db, embedder, index.waiting()))
         index.pool()  # the unfiltered pool's BM25 weights, ready for the first request
         return embedder
 
@@ -148,8 +148,7 @@ class MatchEngine:
             return
 
         def work() -> None:
-            while index.pending:
-                texts = dict(list(index.pending.items())[:256])
+            while texts := index.waiting(256):
                 try:
                     index.install_vectors(encode_and_store(self.db, self.embedder, texts))
                 except Exception:  # noqa: BLE001 - logged; the issues stay out of the pool

@@ -262,6 +262,11 @@ class RankingIndex:
             (data, indices, indptr), shape=(len(term_rows), len(self.vocabulary))
         )
 
+    def waiting(self, limit: int | None = None) -> dict[str, str]:
+        """Up to `limit` texts (hash -> text) still waiting for their vector."""
+        with self._lock:
+            return dict(list(self.pending.items())[:limit])
+
     def install_vectors(self, vectors: dict[str, np.ndarray]) -> int:
         """Vectors encoded elsewhere (the background embedder) join the index; rows updated."""
         with self._lock:
