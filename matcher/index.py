@@ -450,7 +450,11 @@ def query_matrix(queries: Sequence[Query], vocabulary: dict[str, int], columns: 
 def lexical_scores(pool: Pool, queries: Sequence[Query], vocabulary: dict[str, int]) -> np.ndarray:
     """BM25 of every pooled issue for every query (learners x pool), each row scaled by its best."""
     q = query_matrix(queries, vocabulary, pool.weights_t.shape[0])
-    scores = (q @ pool.weights_t).toarray()
+    if len(queries) == 1:
+        scores = (q @ pool.weights_t).toarray()
+    else:  # only the batch's terms: (learners x terms) dense by (terms x pool) sparse
+        used = np.unique(q.indices)
+        scores = np.ascontiguousarray(q[:, used].toarray() @ pool.weights_t[used])
     top = scores.max(axis=1, initial=0.0)  # BM25 is never negative: a row topping at 0 is all 0
     scores /= np.where(top > 0, top, 1.0)[:, None]
     return scores
