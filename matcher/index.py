@@ -434,7 +434,9 @@ def build_pool(
 
 def query_matrix(queries: Sequence[Query], vocabulary: dict[str, int], columns: int):
     """(learners, vocabulary) CSR: a term given n times weighs sqrt(n), as BM25.score does."""
-    indptr, indices, data = [0], [], []
+    indptr: list[int] = [0]
+    indices: list[int] = []
+    data: list[float] = []
     for query in queries:
         counted = Counter(vocabulary[t] for t in query.terms if t in vocabulary)
         cols = sorted(counted)
@@ -532,12 +534,14 @@ def feedback_shifts(
         return [feedback_shift(vectors, liked[0], disliked[0]) if said else None]
     shifts: list[np.ndarray | None] = [None] * len(liked)
     for weight, groups in ((0.5, liked), (-0.8, disliked)):
-        owners = [j for j, group in enumerate(groups) if group is not None and len(group)]
-        if not owners:
+        opinions = {j: g for j, g in enumerate(groups) if g is not None and len(g)}
+        if not opinions:
             continue
-        similarity = np.vstack([groups[j] for j in owners]) @ vectors.T  # (their issues, pool)
+        owners = list(opinions)
+        similarity = np.vstack(list(opinions.values())) @ vectors.T  # (their issues, pool)
         np.clip(similarity, 0, None, out=similarity)
-        starts = np.cumsum([0] + [len(groups[j]) for j in owners[:-1]])
+        sizes = np.array([len(opinions[j]) for j in owners], dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
         best = np.maximum.reduceat(similarity, starts, axis=0)
         for row, j in enumerate(owners):
             shift = shifts[j] if shifts[j] is not None else np.zeros(vectors.shape[0])

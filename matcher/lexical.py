@@ -235,7 +235,9 @@ def term_counts(documents: Sequence[list[str]]):
     from scipy import sparse
 
     vocabulary = {term: i for i, term in enumerate(sorted({t for doc in documents for t in doc}))}
-    indptr, indices, data = [0], [], []
+    indptr: list[int] = [0]
+    indices: list[int] = []
+    data: list[float] = []
     for doc in documents:
         counted = Counter(vocabulary[t] for t in doc)
         columns = sorted(counted)
