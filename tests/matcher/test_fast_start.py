@@ -9,7 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from matcher.cli import app
 from matcher.snapshot import demo_snapshot_path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,3 +68,25 @@ def test_commands_that_do_not_rank_import_no_model(tmp_path, args):
 
 def test_bot_help_imports_no_model(tmp_path):
     assert loaded(["--help"], tmp_path, module="bot") == []
+
+
+def test_import_embeds_new_texts_once_and_no_embed_skips(tmp_path, monkeypatch):
+    import matcher.embedding
+    from tests.fakes.embedder import HashingEmbedder
+
+    embedder = HashingEmbedder()
+    monkeypatch.setattr(matcher.embedding, "load_embedder", lambda name: embedder)
+    runner = CliRunner()
+
+    def run(db: str, *extra: str) -> dict:
+        result = runner.invoke(
+            app, ["--db", str(tmp_path / db), "import", str(demo_snapshot_path()), "--json", *extra]
+        )
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    assert run("a.sqlite", "--no-embed")["embedded"] == 0 and embedder.encoded == 0
+    first = run("b.sqlite")
+    assert first["embedded"] == embedder.encoded > 150
+    assert run("b.sqlite")["embedded"] == 0  # nothing new: the model is not even asked
+    assert embedder.encoded == first["embedded"]
