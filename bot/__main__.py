@@ -34,7 +34,10 @@ def build_bot(bot_settings: BotSettings, settings: Settings, *, embedder=None):
     from matcher.operations import Database
 
     db = Database(settings.resolved_database_url)
-    engine = MatchEngine(db, settings, embedder=embedder)
+    # one warm index for the bot's lifetime; new issues are embedded off the request path
+    engine = MatchEngine(
+        db, settings, embedder=embedder, embed_in_background=True, refresh_seconds=2.0
+    )
     return MatchBot(settings=bot_settings, db=db, engine=engine)
 
 

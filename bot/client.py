@@ -87,7 +87,7 @@ class MatchBot(commands.Bot):
     async def warm_up_model(self) -> None:
         """Load the embedding model off the event loop at start, so the first /suggest is quick."""
         try:
-            model = await asyncio.to_thread(lambda: self.engine.embedder)
+            model = await asyncio.to_thread(self.engine.warm_up)  # the model and the index
         except MatcherError as error:  # /suggest will report it to the learner who asks
             log.error("embedding model not loaded: %s", error)
         else:

@@ -1,4 +1,4 @@
-"""The shipped catalogue: beginner labels with their strength, hard labels, claim phrases, ML repositories."""
+"""The shipped catalogue: beginner labels and strengths, hard labels, claim phrases, repos."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ _SEPARATORS = re.compile(r"[\s\-_/:]+")
 _EMOJI_CODE = re.compile(r":[a-z0-9_+\-]+:")
 
 
+@lru_cache(maxsize=8192)  # the ranking asks for every label of every issue; few are distinct
 def normalize_label(name: str) -> str:
     """'Good-First_Issue :baby:' -> 'good first issue'; separators and emoji codes do not matter."""
     text = _EMOJI_CODE.sub(" ", name.lower())
@@ -48,7 +49,7 @@ class Labels:
         return any(normalize_label(x) in self.hard for x in labels)
 
     def is_claim(self, comment: str) -> bool:
-        """True when a comment says its author takes the issue ("can I work on this?", "/assign")."""
+        """Whether a comment says its author takes the issue ("can I work on this?", "/assign")."""
         text = " ".join(comment.lower().replace("\u2019", "'").split())
         return any(phrase in text for phrase in self.claim_phrases)
 

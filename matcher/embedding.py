@@ -1,11 +1,11 @@
-"""Sentence embeddings: the model loader, and a cache in the store so unchanged texts are encoded once."""
+"""Sentence embeddings: the model loader, and a store cache so a text is encoded once."""
 
 from __future__ import annotations
 
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
@@ -15,12 +15,15 @@ import numpy as np
 from matcher.errors import ModelLoadError
 from matcher.models import Issue, text_hash
 from matcher.store import Database
-from matcher.store.issues import get_embeddings, put_embeddings
+from matcher.store.issues import get_embeddings, load_issues, put_embeddings
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 PROGRESS_THRESHOLD = 16
+CHUNK = 64  # texts encoded and saved together: an interrupted run keeps every finished chunk
+
+Progress = Callable[[int, int], None]  # (texts done, texts in all)
 
 
 class Embedder(Protocol):
@@ -42,7 +45,7 @@ class SentenceTransformerEmbedder:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self._model.get_sentence_embedding_dimension()), dtype=np.float32)
-        show = len(texts) > PROGRESS_THRESHOLD and sys.stderr.isatty()
+        show = len(texts) > CHUNK and sys.stderr.isatty()  # chunked runs report their own
         if len(texts) > PROGRESS_THRESHOLD:
             log.info("encoding %d texts with %s", len(texts), self.name)
         vectors = self._model.encode(
@@ -72,10 +75,13 @@ def _load_sentence_transformer(model: str):
     if Path(location).is_dir():
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
+        import torch
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()  # "Loading weights" on every start says nothing
+        torch.set_num_threads(torch_threads())
+
         return SentenceTransformer(location, device="cpu")
     except Exception as exc:  # the library raises many types for a missing or broken model
         raise ModelLoadError(
@@ -84,10 +90,42 @@ def _load_sentence_transformer(model: str):
         ) from None
 
 
+def torch_threads() -> int:
+    """Threads for encoding: MATCHER_TORCH_THREADS, else half the cores (one on a 2-core machine).
+
+    Short texts gain little from a second thread and, on a machine shared with other work, pay
+    several times the CPU for it in spinning and contention.
+    """
+    value = os.environ.get("MATCHER_TORCH_THREADS", "").strip()
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    return max(1, min(4, (os.cpu_count() or 2) // 2))
+
+
 @lru_cache(maxsize=2)
 def load_embedder(model: str = DEFAULT_MODEL) -> Embedder:
-    """The one place a model is loaded (once per process and name); tests swap this for a small fake."""
+    """The one place a model is loaded (once per process and name); tests swap in a fake."""
     return SentenceTransformerEmbedder(model)
+
+
+def encode_and_store(
+    db: Database,
+    embedder: Embedder,
+    texts: dict[str, str],
+    progress: Progress | None = None,
+) -> dict[str, np.ndarray]:
+    """Encode text hash -> text in chunks, saving each chunk as soon as it is encoded."""
+    done: dict[str, np.ndarray] = {}
+    keys = list(texts)
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start : start + CHUNK]
+        vectors = embedder.encode([texts[key] for key in chunk])
+        fresh = dict(zip(chunk, np.asarray(vectors, dtype=np.float32), strict=True))
+        put_embeddings(db, embedder.name, fresh)
+        done.update(fresh)
+        if progress is not None:
+            progress(len(done), len(keys))
+    return done
 
 
 def issue_vectors(
@@ -104,11 +142,26 @@ def issue_vectors(
         for h, issue in zip(hashes, issues, strict=True)
         if h not in cached
     }
-    if missing:
-        fresh = embedder.encode(list(missing.values()))
-        new = dict(zip(missing, fresh, strict=True))
-        put_embeddings(db, embedder.name, new)
-        cached.update(new)
+    cached.update(encode_and_store(db, embedder, missing))
     if not issues:
         return np.zeros((0, 0), dtype=np.float32), 0
     return np.vstack([cached[h] for h in hashes]), len(missing)
+
+
+def unembedded_texts(db: Database, model: str) -> dict[str, str]:
+    """text hash -> text of the open issues whose text has no vector from `model` yet."""
+    texts = {text_hash(i.embedding_text()): i.embedding_text() for i in load_issues(db)}
+    cached = get_embeddings(db, model, texts)
+    return {key: text for key, text in texts.items() if key not in cached}
+
+
+def embed_pending(db: Database, embedder: Embedder, progress: Progress | None = None) -> int:
+    """Embed every open issue text the store has no vector for (import and sync call this).
+
+    Returns how many texts were encoded; ranking then never has to encode the pool.
+    """
+    missing = unembedded_texts(db, embedder.name)
+    if missing:
+        log.info("embedding %d new issue texts with %s", len(missing), embedder.name)
+        encode_and_store(db, embedder, missing, progress)
+    return len(missing)

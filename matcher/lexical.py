@@ -1,4 +1,4 @@
-"""Lexical matching: a tokenizer that keeps tool names whole, query expansion, and BM25 as an estimator."""
+"""Lexical matching: a tokenizer that keeps tool names whole, query expansion, and BM25."""
 
 from __future__ import annotations
 
@@ -9,12 +9,39 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from scipy import sparse
-from sklearn.base import BaseEstimator
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
 from matcher.errors import ConfigError
 from matcher.settings import CONFIG_DIR, read_yaml
+
+# scikit-learn's English stop words (sklearn.feature_extraction.text.ENGLISH_STOP_WORDS), copied so
+# that tokenizing does not import scikit-learn; a test checks the copy against the original.
+ENGLISH_STOP_WORDS = frozenset(
+    """
+    a about above across after afterwards again against all almost alone along already also
+    although always am among amongst amoungst amount an and another any anyhow anyone
+    anything anyway anywhere are around as at back be became because become becomes becoming
+    been before beforehand behind being below beside besides between beyond bill both bottom
+    but by call can cannot cant co con could couldnt cry de describe detail do done down due
+    during each eg eight either eleven else elsewhere empty enough etc even ever every
+    everyone everything everywhere except few fifteen fifty fill find fire first five for
+    former formerly forty found four from front full further get give go had has hasnt have
+    he hence her here hereafter hereby herein hereupon hers herself him himself his how
+    however hundred i ie if in inc indeed interest into is it its itself keep last latter
+    latterly least less ltd made many may me meanwhile might mill mine more moreover most
+    mostly move much must my myself name namely neither never nevertheless next nine no
+    nobody none noone nor not nothing now nowhere of off often on once one only onto or
+    other others otherwise our ours ourselves out over own part per perhaps please put
+    rather re same see seem seemed seeming seems serious several she should show side since
+    sincere six sixty so some somehow someone something sometime sometimes somewhere still
+    such system take ten than that the their them themselves then thence there thereafter
+    thereby therefore therein thereupon these they thick thin third this those though three
+    through throughout thru thus to together too top toward towards twelve twenty two un
+    under until up upon us very via was we well were what whatever when whence whenever
+    where whereafter whereas whereby wherein whereupon wherever whether which while whither
+    who whoever whole whom whose why will with within without would yet you your yours
+    yourself yourselves
+    """.split()
+)
 
 # "scikit-learn", "c++", "node.js", "stable-baselines3" stay whole; their parts are added too.
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9+#]*(?:[.\-][a-z0-9+#]+)*")
@@ -86,7 +113,7 @@ def expand_query(
 
 @lru_cache(maxsize=4)
 def load_languages(path: Path = CONFIG_DIR / "synonyms.yaml") -> dict[str, tuple[str, ...]]:
-    """Programming language -> words in a profile that imply a learner writes it (optional `languages` key)."""
+    """Programming language -> profile words implying a learner writes it (`languages` key)."""
     data = read_yaml(path)
     table = data.get("languages", {}) if isinstance(data, dict) else {}
     if not isinstance(table, dict):
@@ -132,7 +159,7 @@ _LANGUAGE_ALIASES = {
 
 
 def issue_language(language: str | None) -> str | None:
-    """The programming language a repository's code is in, or None when it says nothing (docs, config)."""
+    """The language a repository's code is in, or None when it says nothing (docs, config)."""
     name = (language or "").strip().lower()
     if name in _NEUTRAL_LANGUAGES:
         return None
@@ -160,7 +187,7 @@ def profile_languages(text: str, table: dict[str, tuple[str, ...]]) -> frozenset
     return frozenset(found)
 
 
-class BM25(BaseEstimator):
+class BM25:
     """Okapi BM25 over a fixed corpus: `fit(docs)`, then `score(query_terms)` for every document."""
 
     def __init__(self, k1: float = 1.5, b: float = 0.75):
@@ -168,33 +195,24 @@ class BM25(BaseEstimator):
         self.b = b
 
     def fit(self, documents: Sequence[str], y=None) -> BM25:
-        vectorizer = CountVectorizer(tokenizer=tokenize, lowercase=False, token_pattern=None)
-        try:
-            counts = vectorizer.fit_transform(documents).tocsr().astype(np.float64)
-            self.vocabulary_ = vectorizer.vocabulary_
-        except ValueError:  # no documents, or not one term in them: nothing can match
-            counts = sparse.csr_matrix((len(documents), 0))
-            self.vocabulary_ = {}
+        from scipy import sparse
+
+        counts, self.vocabulary_ = term_counts([tokenize(doc) for doc in documents])
         n_docs = counts.shape[0]
         doc_len = np.asarray(counts.sum(axis=1)).ravel()
         avg_len = doc_len.mean() if n_docs else 0.0
-        df = np.bincount(counts.indices, minlength=counts.shape[1])
-        self.idf_ = np.log((n_docs - df + 0.5) / (df + 0.5) + 1.0)
-        norm = self.k1 * (1 - self.b + self.b * doc_len / (avg_len or 1.0))
-        weights = counts.copy()
-        row_norm = np.repeat(norm, np.diff(counts.indptr))
-        weights.data = counts.data * (self.k1 + 1) / (counts.data + row_norm)
-        self.weights_ = sparse.csr_matrix(weights.multiply(self.idf_).tocsr())
-        self.doc_terms_ = [set() for _ in range(n_docs)]
+        self.idf_ = bm25_idf(counts, n_docs)
+        weights = bm25_weights(counts, doc_len, avg_len, self.idf_, self.k1, self.b)
+        self.weights_ = sparse.csr_matrix(weights)
         vocab_inv = {index: term for term, index in self.vocabulary_.items()}
-        for row in range(n_docs):
-            self.doc_terms_[row] = {
-                vocab_inv[j] for j in counts.indices[counts.indptr[row] : counts.indptr[row + 1]]
-            }
+        self.doc_terms_ = [
+            {vocab_inv[j] for j in counts.indices[counts.indptr[row] : counts.indptr[row + 1]]}
+            for row in range(n_docs)
+        ]
         return self
 
     def score(self, terms: Iterable[str]) -> np.ndarray:
-        """BM25 of every document. A term given n times weighs sqrt(n): the profile keeps coming back to it."""
+        """BM25 of every document. A term given n times weighs sqrt(n): the profile dwells on it."""
         vocab = self.vocabulary_
         counts = Counter(vocab[t] for t in terms if t in vocab)
         if not counts:
@@ -207,3 +225,46 @@ class BM25(BaseEstimator):
         """Query terms that really occur in one document, in query order."""
         present = self.doc_terms_[doc_index]
         return [t for t in dict.fromkeys(terms) if t in present]
+
+
+def term_counts(documents: Sequence[list[str]]):
+    """Tokenized documents -> (documents x terms CSR matrix of counts, term -> column).
+
+    Columns follow the terms' alphabetical order, as scikit-learn's CountVectorizer numbers them.
+    """
+    from scipy import sparse
+
+    vocabulary = {term: i for i, term in enumerate(sorted({t for doc in documents for t in doc}))}
+    indptr: list[int] = [0]
+    indices: list[int] = []
+    data: list[float] = []
+    for doc in documents:
+        counted = Counter(vocabulary[t] for t in doc)
+        columns = sorted(counted)
+        indices.extend(columns)
+        data.extend(counted[c] for c in columns)
+        indptr.append(len(indices))
+    matrix = sparse.csr_matrix(
+        (np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int32), indptr),
+        shape=(len(documents), len(vocabulary)),
+    )
+    return matrix, vocabulary
+
+
+def bm25_idf(counts, n_docs: int) -> np.ndarray:
+    """BM25's idf of every column, from the documents' count matrix."""
+    df = np.bincount(counts.indices, minlength=counts.shape[1])
+    return np.log((n_docs - df + 0.5) / (df + 0.5) + 1.0)
+
+
+def bm25_weights(counts, doc_len: np.ndarray, avg_len: float, idf: np.ndarray, k1: float, b: float):
+    """The BM25 weight of every (document, term) the count matrix holds, as a CSR matrix."""
+    from scipy import sparse
+
+    norm = k1 * (1 - b + b * doc_len / (avg_len or 1.0))
+    row_norm = np.repeat(norm, np.diff(counts.indptr))
+    tf = counts.data.astype(np.float64)  # counts may be kept as float32 (small integers, exact)
+    weights = sparse.csr_matrix(
+        (tf * (k1 + 1) / (tf + row_norm), counts.indices, counts.indptr), shape=counts.shape
+    )
+    return weights.multiply(idf).tocsr()

@@ -1,4 +1,4 @@
-"""Ranking: pure functions from a profile, candidate issues and their vectors to scored matches with reasons."""
+"""Ranking: pure functions from a profile and candidate issues to scored matches with reasons."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 import numpy as np
 
@@ -45,7 +46,7 @@ class Query:
 
 @dataclass(frozen=True)
 class Candidates:
-    """The pool to rank: issues, their vectors (row-aligned), and a BM25 index fitted on their text."""
+    """The pool to rank: issues, their vectors (row-aligned), and BM25 fitted on their text."""
 
     issues: Sequence[Issue]
     vectors: np.ndarray
@@ -102,7 +103,7 @@ def feedback_shift(
 
 
 def combine(parts: dict[str, np.ndarray], settings: RankingSettings) -> np.ndarray:
-    """The weighted sum of score components (see score_candidates); also used to tune the weights."""
+    """The weighted sum of score components (see score_candidates); also used for tuning."""
     return (
         settings.dense * parts["dense"]
         + settings.lexical * parts["lexical"]
@@ -204,6 +205,7 @@ def rank(
     ]
 
 
+@lru_cache(maxsize=65536)  # top lists repeat the same issues for many learners
 def task_type(issue: Issue) -> str | None:
     """The kind of work, from labels first, then the title."""
     for text in (" ".join(issue.labels), issue.title):
@@ -236,20 +238,32 @@ def explain(
     now: datetime,
 ) -> list[str]:
     """Short reasons a person can check against the issue text."""
-    issue = pool.issues[index]
+    return reasons_for(
+        pool.issues[index],
+        pool.lexical.matched_terms(index, query.terms),
+        float(parts["dense"][index]),
+        float(parts["language"][index]),
+        labels,
+        now,
+    )
+
+
+def reasons_for(
+    issue: Issue, matched: list[str], dense: float, language: float, labels: Labels, now: datetime
+) -> list[str]:
+    """The reasons for one issue from its matched terms, similarity and language fit."""
     reasons = []
-    matched = pool.lexical.matched_terms(index, query.terms)
     if matched:
         reasons.append("matches: " + ", ".join(matched[:6]))
-    if parts["dense"][index] >= 0.3:
-        reasons.append(f"close to your profile (similarity {parts['dense'][index]:.2f})")
-    if parts["language"][index] > 0:
+    if dense >= 0.3:
+        reasons.append(f"close to your profile (similarity {dense:.2f})")
+    if language > 0:
         family = issue_language(issue.language)  # C counts as c++: never say the learner named C
         same = family == (issue.language or "").lower()
         reasons.append(
             f"written in {issue.language}{'' if same else f' ({family} family)'}, which you know"
         )
-    elif parts["language"][index] < 0:
+    elif language < 0:
         reasons.append(f"written in {issue.language}, not among your languages")
     kind = task_type(issue)
     if kind:

@@ -29,13 +29,21 @@ def import_snapshot(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print a JSON summary on stdout.")
     ] = False,
+    embed: Annotated[
+        bool,
+        typer.Option(
+            "--embed/--no-embed",
+            help="Embed new issue texts now, so ranking never has to (the model loads once).",
+        ),
+    ] = True,
 ) -> None:
     """Load issues from a snapshot into the store; bad lines are reported by number and skipped.
 
     Exits 1 when the file has lines but not one valid issue.
     """
     settings = settings_from(ctx)
-    report = import_file(open_store(settings), path, load_catalog().labels)
+    db = open_store(settings)
+    report = import_file(db, path, load_catalog().labels)
     counts, bad = report.counts, len(report.result.errors)
     summary = {
         "read": len(report.result.issues),
@@ -43,18 +51,37 @@ def import_snapshot(
         "changed": counts.changed,
         "unchanged": counts.unchanged,
         "skipped_lines": bad,
+        "embedded": embed_new_texts(db, settings.model) if embed else 0,
     }
     if as_json:
         typer.echo(json.dumps(summary))
     else:
         stderr.print(
             f"imported {path}: {summary['read']} issues ({counts.added} new, "
-            f"{counts.changed} changed, {counts.unchanged} unchanged), {bad} bad lines skipped",
+            f"{counts.changed} changed, {counts.unchanged} unchanged), {bad} bad lines skipped, "
+            f"{summary['embedded']} texts embedded",
             highlight=False,
             soft_wrap=True,
         )
     if bad and not report.result.issues:
         raise SnapshotError(f"{path}: no valid issue in the snapshot ({bad} bad lines)")
+
+
+def embed_new_texts(db, model: str) -> int:
+    """Encode the stored open issues that have no vector yet, with a progress bar on a terminal."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from matcher.embedding import embed_pending, load_embedder, unembedded_texts
+
+    if not unembedded_texts(db, model):  # nothing new: do not load the model at all
+        return 0
+    embedder = load_embedder(model)
+    columns = (TextColumn("embedding"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=stderr, transient=True, disable=not stderr.is_terminal) as bar:
+        task = bar.add_task("embedding", total=None)
+        return embed_pending(
+            db, embedder, lambda done, total: bar.update(task, completed=done, total=total)
+        )
 
 
 def export_snapshot(

@@ -90,11 +90,7 @@ def sync_command(
     token = github_token(required=True)
     targets = _targets(repos, limit)
     db = open_store(settings)
-    embedder = None
-    if embed:
-        from matcher.embedding import load_embedder
-
-        embedder = load_embedder(settings.model)
+    embedder = None  # new texts are embedded after the fetch, in chunks, with a progress bar
     console = Console(stderr=True)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with (
@@ -114,6 +110,10 @@ def sync_command(
             discover=discover,
             progress=RichSyncProgress(bars, total),
         )
+    if embed:
+        from matcher.cli.snapshot import embed_new_texts
+
+        report.embedded = embed_new_texts(db, settings.model)
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=1, default=str))
     else:

@@ -175,3 +175,25 @@ def issues_by_url(db: Database, urls: Iterable[str]) -> list[Issue]:
             else []
         )
         return [_to_issue(row) for row in rows]
+
+
+def issues_mark(db: Database) -> tuple[int, datetime | None]:
+    """The issues' change mark: (row count, latest stored_at); import and sync advance it."""
+    with db.session() as session:
+        count, latest = session.execute(
+            select(func.count(), func.max(IssueRow.stored_at)).select_from(IssueRow)
+        ).one()
+    return int(count or 0), as_utc(latest)
+
+
+def issues_stored_since(
+    db: Database, since: datetime | None, *, open_only: bool = False
+) -> list[tuple[Issue, str, datetime]]:
+    """(issue, text hash, stored_at) of the issues stored after `since` (all when None)."""
+    query = select(IssueRow)
+    if since is not None:
+        query = query.where(IssueRow.stored_at > since)
+    if open_only:
+        query = query.where(IssueRow.state == "open")
+    with db.session() as session:
+        return [(_to_issue(row), row.text_hash, row.stored_at) for row in session.scalars(query)]

@@ -249,7 +249,13 @@ def refresh_issue_repo_fields(
         result = session.execute(
             update(IssueRow)
             .where(func.lower(IssueRow.repo) == repo.lower())
-            .values(stars=stars, topics=list(topics), language=language, niches=list(niches))
+            .values(
+                stars=stars,
+                topics=list(topics),
+                language=language,
+                niches=list(niches),
+                stored_at=datetime.now(UTC),  # advances the change mark the ranking index reads
+            )
         )
         return result.rowcount or 0  # type: ignore[attr-defined]
 
@@ -268,7 +274,11 @@ def mark_unlisted(db: Database, urls: Iterable[str], state: str = "unlisted") ->
     if not urls:
         return 0
     with db.session() as session:
-        result = session.execute(update(IssueRow).where(IssueRow.url.in_(urls)).values(state=state))
+        result = session.execute(
+            update(IssueRow)
+            .where(IssueRow.url.in_(urls))
+            .values(state=state, stored_at=datetime.now(UTC))  # advances the change mark
+        )
         return result.rowcount or 0  # type: ignore[attr-defined]
 
 

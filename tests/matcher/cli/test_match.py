@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import matcher.embedding
 import matcher.engine
 from matcher.cli import app
 from matcher.snapshot import demo_snapshot_path
@@ -26,6 +27,7 @@ def embedder():
 def shared_model(monkeypatch, embedder):
     """Every command in this module reuses one embedder and counts what it encodes."""
     monkeypatch.setattr(matcher.engine, "load_embedder", lambda name: embedder)
+    monkeypatch.setattr(matcher.embedding, "load_embedder", lambda name: embedder)
 
 
 def invoke(tmp_path, *args):

@@ -1,0 +1,347 @@
+"""Scale: the warm ranking index on synthetic pools built from real issue text, against numpy.
+
+    python bench/scale.py [--issues 1000,10000,50000] [--learners 1,100,10000] [--runs 30]
+                          [--profiles-run 400x5000] [--cache DIR]
+
+For each pool size, in a fresh process: build a deterministic store (titles, bodies and labels of
+the shared benchmark and demo issues, recombined per seed; 500 repositories; vectors stored as
+if `import` had embedded them, from a seeded hashing embedder so 50,000 texts need no model),
+then print the index build time, one learner's warm latency in-process (median and p95, the
+refresh check included), batch throughput through MatchEngine.match_many with digest-like
+feedback (learners/s), peak RSS and the index's own memory, and the numpy floor for the same
+sizes measured in the same run (dense product plus argpartition top-k), with the ratio.
+`--profiles-run 400x5000` also times `match --profiles`' path with the real model: ms per learner
+beyond the first, each new profile encoded. Stores are cached in --cache between runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import gc
+import hashlib
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from matcher.engine import MatchEngine  # noqa: E402
+from matcher.models import Feedback, Issue, Profile, text_hash  # noqa: E402
+from matcher.settings import load_settings  # noqa: E402
+from matcher.snapshot import demo_snapshot_path, read_snapshot  # noqa: E402
+from matcher.store import Database  # noqa: E402
+from matcher.store.issues import (  # noqa: E402
+    count_issues,
+    issues_mark,
+    put_embeddings,
+    upsert_issues,
+)
+
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+DIM = 384
+SKILLS = [
+    "Python, PyTorch",
+    "OpenCV, image augmentation",
+    "Hugging Face transformers, tokenizers",
+    "technical writing, Sphinx, Markdown",
+    "C++, CUDA kernels",
+    "TypeScript, React",
+    "Gymnasium, stable-baselines3",
+    "Docker, Kubernetes, GitHub Actions",
+    "scikit-learn, pandas, numpy",
+    "librosa, torchaudio",
+    "LangChain, prompt engineering",
+    "JAX, Flax",
+    "Rust, Python bindings",
+    "pytest, unit tests",
+]
+NICHES = ["computer vision", "NLP", "documentation", "MLOps", "audio", "tabular data", "LLM apps"]
+LANGUAGES = ["Python", "Python", "Python", "C++", "TypeScript", "Jupyter Notebook", "Rust", None]
+
+
+class HashingEmbedder:
+    """Seeded unit vectors per text: stands in for the model where its cost is not measured."""
+
+    name = "all-MiniLM-L6-v2"
+
+    def encode(self, texts):
+        return np.stack([_unit(text) for text in texts]) if texts else np.zeros((0, DIM), "f4")
+
+
+def _unit(text: str) -> np.ndarray:
+    seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+    vector = np.random.default_rng(seed).standard_normal(DIM).astype(np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+def real_issues() -> list[Issue]:
+    issues = read_snapshot(demo_snapshot_path()).issues
+    dev = ROOT.parent.parent / "shared" / "bench" / "dev" / "issues.jsonl"
+    dev = dev if dev.exists() else Path("/work/shared/bench/dev/issues.jsonl")
+    if dev.exists():
+        issues += read_snapshot(dev).issues
+    return issues
+
+
+def synthetic_pool(size: int, seed: int = 14) -> list[Issue]:
+    """`size` issues recombined from real ones: a title, a body and labels each from another."""
+    rng = random.Random(seed)
+    source = real_issues()
+    repos = [f"org{n % 97}/project{n}" for n in range(500)]
+    pool = []
+    for n in range(size):
+        title, body, labels = (rng.choice(source) for _ in range(3))
+        repo = repos[rng.randrange(len(repos))]
+        taken = rng.random() < 0.1
+        pool.append(
+            Issue(
+                url=f"https://github.com/{repo}/issues/{n + 1}",
+                repo=repo,
+                number=n + 1,
+                title=title.title,
+                body=f"{body.body[:1500]} (variant {n})",
+                labels=labels.labels,
+                language=LANGUAGES[n % len(LANGUAGES)],
+                created_at=NOW - timedelta(days=rng.randrange(1, 900)),
+                updated_at=NOW - timedelta(days=rng.randrange(0, 400)),
+                comments=rng.randrange(0, 25),
+                assignees=("someone",) if taken else (),
+            )
+        )
+    return pool
+
+
+def profiles(count: int, seed: int = 7) -> list[Profile]:
+    rng = random.Random(seed)
+    return [
+        Profile(
+            id=f"l{n}",
+            skills=", ".join(rng.sample(SKILLS, 2)),
+            niche=rng.choice(NICHES),
+            languages=rng.choice(["", "Python", "Python, C++", "TypeScript"]),
+        )
+        for n in range(count)
+    ]
+
+
+def digest_feedback(learners: list[Profile], pool: list[Issue]) -> dict[str, Feedback]:
+    """What a digest passes: already seen issues hidden; a fifth also liked or dismissed one."""
+    rng = random.Random(3)
+    feedback = {}
+    for learner in learners:
+        seen = frozenset(pool[rng.randrange(len(pool))].url for _ in range(10))
+        opinion = rng.random() < 0.2
+        feedback[learner.id] = Feedback(
+            hidden=seen,
+            liked=frozenset({pool[rng.randrange(len(pool))].url}) if opinion else frozenset(),
+            dismissed=frozenset({pool[rng.randrange(len(pool))].url}) if opinion else frozenset(),
+        )
+    return feedback
+
+
+def store(size: int, cache: Path) -> tuple[Database, list[Issue]]:
+    cache.mkdir(parents=True, exist_ok=True)
+    db = Database(f"sqlite:///{cache / f'scale-{size}.sqlite'}")
+    pool = synthetic_pool(size)
+    if count_issues(db) != size:
+        for start in range(0, size, 5000):
+            chunk = pool[start : start + 5000]
+            upsert_issues(db, chunk)
+            texts = {text_hash(i.embedding_text()): i.embedding_text() for i in chunk}
+            put_embeddings(
+                db,
+                HashingEmbedder.name,
+                dict(zip(texts, HashingEmbedder().encode(list(texts.values())), strict=True)),
+            )
+    return db, pool
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def trim() -> None:
+    """Collect garbage and give freed heap back to the system, so RSS shows what is kept."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except OSError:  # not glibc: RSS then includes freed heap
+        pass
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def floor_single(vectors: np.ndarray, queries: np.ndarray, runs: int) -> float:
+    def one(q):
+        s = vectors @ q
+        np.argpartition(-s, 10)[:10]
+
+    return statistics.median(timed(lambda q=q: one(q)) for q in queries[:runs])
+
+
+def floor_batch(vectors: np.ndarray, queries: np.ndarray) -> float:
+    def run():
+        for start in range(0, len(queries), 256):
+            s = vectors @ queries[start : start + 256].T
+            np.argpartition(-s, 10, axis=0)[:10]
+
+    return timed(run)
+
+
+def one_size(size: int, learner_counts: list[int], runs: int, cache: Path) -> dict:
+    db, pool = store(size, cache)
+    settings = load_settings()
+    # as the bot runs it: the store's change mark is checked at most every 2 s
+    engine = MatchEngine(db, settings, embedder=HashingEmbedder(), refresh_seconds=2.0)
+    trim()
+    before = rss_mb()
+    build = timed(lambda: engine.index)
+    trim()  # what the index keeps, not the store rows read while building it
+    index_mb = rss_mb() - before
+    everyone = profiles(max(learner_counts + [runs]))
+    engine.queries(everyone)  # profile vectors are kept between requests
+    engine.match(everyone[0], now=NOW)  # the pool's BM25 weights are built once per change
+    latencies = [timed(lambda p=p: engine.match(p, now=NOW)) for p in everyone[:runs]]
+    vectors = engine.index.snapshot.vectors
+    check = statistics.median(timed(lambda: issues_mark(db)) for _ in range(5))
+    qvecs = np.stack([q.vector for q in engine.queries(everyone)])
+    result = {
+        "issues": size,
+        "build_s": build,
+        "single_ms": statistics.median(latencies) * 1000,
+        "single_p95_ms": float(np.percentile(latencies, 95)) * 1000,
+        "single_floor_ms": floor_single(vectors, qvecs, runs) * 1000,
+        "index_mb": index_mb,
+        "check_ms": check * 1000,
+        "batch": [],
+    }
+    for count in learner_counts:
+        group = everyone[:count]
+        feedback = digest_feedback(group, pool)
+        seconds = timed(lambda g=group, f=feedback: engine.match_many(g, feedback_by_id=f, now=NOW))
+        floor = floor_batch(vectors, qvecs[:count])
+        result["batch"].append({"learners": count, "seconds": seconds, "floor_s": floor})
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def profiles_run(learners: int, size: int, cache: Path) -> dict:
+    """`match --profiles`' path: new profiles encoded by the real model, ms per extra learner."""
+    from matcher.embedding import load_embedder
+
+    db, _ = store(size, cache)
+    engine = MatchEngine(db, load_settings(), embedder=load_embedder())
+    engine.index  # noqa: B018 - built before timing, as the CLI builds it before ranking
+    group = profiles(learners + 1, seed=99)
+    first = timed(lambda: engine.match_many(group[:1], now=NOW))
+    rest = timed(lambda: engine.match_many(group[1:], now=NOW))
+    return {
+        "learners": learners,
+        "issues": size,
+        "first_s": first,
+        "per_extra_ms": rest / learners * 1000,
+    }
+
+
+def print_table(results: list[dict]) -> None:
+    print(
+        "| issues | index build | 1 learner warm: median / p95 (floor, ratio) | "
+        "batch learners: s, learners/s (floor s, ratio) | index MB | peak RSS MB | change check |"
+    )
+    print("|---:|---:|---|---|---:|---:|---:|")
+    for r in results:
+        batches = "; ".join(
+            f"{b['learners']}: {b['seconds']:.2f} s, {b['learners'] / b['seconds']:.0f}/s "
+            f"({b['floor_s']:.2f} s, {b['seconds'] / b['floor_s']:.0f}x)"
+            for b in r["batch"]
+        )
+        print(
+            f"| {r['issues']:,} | {r['build_s']:.1f} s | {r['single_ms']:.1f} / "
+            f"{r['single_p95_ms']:.1f} ms ({r['single_floor_ms']:.2f} ms, "
+            f"{r['single_ms'] / r['single_floor_ms']:.0f}x) | {batches} | "
+            f"{r['index_mb']:.0f} | {r['peak_rss_mb']:.0f} | {r['check_ms']:.0f} ms |"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--issues", default="1000,10000,50000")
+    parser.add_argument("--learners", default="1,100,10000")
+    parser.add_argument("--runs", type=int, default=30, help="single-learner requests timed")
+    parser.add_argument("--profiles-run", default="400x5000", help="LEARNERSxISSUES, or '' to skip")
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/matcher-scale-cache"))
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--profiles-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    learners = [int(n) for n in args.learners.split(",") if n]
+    if args.profiles_only:
+        count, size = (int(n) for n in args.profiles_run.split("x"))
+        print(json.dumps(profiles_run(count, size, args.cache)))
+        return
+    if args.one:
+        print(json.dumps(one_size(args.one, learners, args.runs, args.cache)))
+        return
+    results = []
+    for size in [int(n) for n in args.issues.split(",") if n]:
+        # a fresh process per size, so peak RSS is that size's own
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--one",
+                str(size),
+                "--learners",
+                args.learners,
+                "--runs",
+                str(args.runs),
+                "--cache",
+                str(args.cache),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        print(json.dumps(results[-1]), file=sys.stderr)
+    print_table(results)
+    if args.profiles_run:
+        out = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                "--profiles-only",
+                "--profiles-run",
+                args.profiles_run,
+                "--cache",
+                str(args.cache),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        print(
+            f"\nmatch --profiles path, {r['learners']} new learners x {r['issues']:,} issues "
+            f"(real model): first learner {r['first_s']:.2f} s, then "
+            f"{r['per_extra_ms']:.1f} ms per learner, profile encoding included"
+        )
+
+
+if __name__ == "__main__":
+    main()

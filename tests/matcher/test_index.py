@@ -1,0 +1,227 @@
+"""The warm ranking index: incremental refresh, masks, and the reference path's results."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+
+import pytest
+
+from matcher.engine import MatchEngine
+from matcher.lexical import ENGLISH_STOP_WORDS
+from matcher.models import Feedback, Profile
+from matcher.ranking import rank
+from matcher.store.issues import upsert_issues
+from matcher.store.sync_state import mark_unlisted
+from tests.conftest import NOW, make_issue
+from tests.fakes.embedder import HashingEmbedder
+
+TOPICS = [
+    ("PyTorch tokenizer bug", "The tokenizer drops tokens in PyTorch."),
+    ("librosa mel spectrogram example", "Show audio features with librosa."),
+    ("Helm chart port", "Kubernetes deployment uses the wrong port."),
+    ("React dashboard dark mode", "TypeScript UI toggle."),
+    ("Typo in docs", "Fix the README typo."),
+    ("pandas CSV loader test", "Add pytest unit tests for the loader."),
+    ("CUDA kernel speed up", "C++ kernel is slow on large batches."),
+    ("Gymnasium Atari wrapper", "Stack frames for reinforcement learning."),
+]
+LANGUAGES = ["Python", "C++", "TypeScript", None, "Jupyter Notebook"]
+
+
+def pool(size: int = 60, seed: int = 1):
+    rng = random.Random(seed)
+    issues = []
+    for n in range(1, size + 1):
+        title, body = rng.choice(TOPICS)
+        issues.append(
+            make_issue(
+                n,
+                f"{title} {n % 7}",
+                body,
+                repo=f"org/r{rng.randrange(6)}",
+                labels=rng.choice([("good first issue",), ("help wanted",), ("hard",), ()]),
+                language=rng.choice(LANGUAGES),
+                comments=rng.randrange(0, 30),
+                assignees=("x",) if rng.random() < 0.15 else (),
+                updated_at=NOW.replace(month=rng.randrange(1, 11)),
+            )
+        )
+    return issues
+
+
+PROFILES = [
+    Profile(id="a", skills="PyTorch, tokenizers", niche="NLP", languages="Python"),
+    Profile(id="b", skills="librosa, Python", niche="audio"),
+    Profile(id="c", skills="Kubernetes, Helm, Docker", niche="MLOps"),
+    Profile(id="d", skills="TypeScript, React", niche="dashboards", languages="TypeScript"),
+    Profile(id="e", skills="C++, CUDA", niche="fast inference"),
+]
+
+
+@pytest.fixture
+def engine(db, settings):
+    return MatchEngine(db, settings, embedder=HashingEmbedder())
+
+
+def urls(matches):
+    return [m.issue.url for m in matches]
+
+
+def reference(engine, profiles, top_k=10, feedback=None):
+    """The ranking as it was before the index: fit the pool per call, rank one by one."""
+    candidates = engine.candidates()
+    results = {}
+    for profile, query in zip(profiles, engine.queries(profiles), strict=True):
+        said = (feedback or {}).get(profile.id)
+        results[profile.id] = rank(
+            query,
+            candidates,
+            settings=engine.settings.ranking,
+            labels=engine.catalog.labels,
+            now=NOW,
+            top_k=top_k,
+            feedback=said,
+            shift=engine._shift(candidates, said),
+        )
+    return results
+
+
+def test_batch_ranking_equals_the_reference_path(engine):
+    upsert_issues(engine.db, pool())
+    feedback = {
+        "a": Feedback(dismissed=frozenset({pool()[0].url}), liked=frozenset({pool()[5].url})),
+        "c": Feedback(hidden=frozenset(i.url for i in pool()[:20])),
+    }
+    fast = engine.match_many(PROFILES, top_k=12, feedback_by_id=feedback, now=NOW)
+    old = reference(engine, PROFILES, top_k=12, feedback=feedback)
+    for profile in PROFILES:
+        assert urls(fast[profile.id]) == urls(old[profile.id])
+        for new, was in zip(fast[profile.id], old[profile.id], strict=True):
+            assert new.reasons == was.reasons
+            assert new.components == was.components
+            assert new.score == pytest.approx(was.score, abs=1e-6)
+
+
+def test_single_learner_equals_the_reference_path_exactly(engine):
+    upsert_issues(engine.db, pool(seed=5))
+    for profile in PROFILES:
+        fast = engine.match(profile, now=NOW, top_k=15)
+        old = reference(engine, [profile], top_k=15)[profile.id]
+        assert [(m.issue.url, m.score) for m in fast] == [(m.issue.url, m.score) for m in old]
+
+
+def test_focus_pools_fit_bm25_on_their_own_issues(engine):
+    issues = pool(80, seed=3)
+    upsert_issues(engine.db, issues)
+    repos = ["org/r1", "ORG/r2"]
+    fast = engine.match(PROFILES[0], now=NOW, repos=repos, top_k=20)
+    candidates = engine.candidates(repos=repos)
+    query = engine.queries([PROFILES[0]])[0]
+    old = rank(
+        query,
+        candidates,
+        settings=engine.settings.ranking,
+        labels=engine.catalog.labels,
+        now=NOW,
+        top_k=20,
+    )
+    assert [(m.issue.url, m.score) for m in fast] == [(m.issue.url, m.score) for m in old]
+    assert {m.issue.repo for m in fast} <= {"org/r1", "org/r2"}
+
+
+def test_changes_in_the_store_show_up_without_a_rebuild(engine):
+    issues = pool(40)
+    upsert_issues(engine.db, issues)
+    profile = Profile(skills="librosa audio spectrogram")
+    engine.match(profile, now=NOW)
+    index = engine.index
+    read = index.rows_read
+    engine.match(profile, now=NOW)
+    assert index.rows_read == read  # nothing changed since the last ranking: nothing read
+
+    def only_one_row_read():
+        nonlocal read
+        read, before = index.rows_read, read
+        return engine.index is index and read - before == 1
+
+    new = make_issue(500, "librosa spectrogram librosa audio", "librosa librosa", repo="new/one")
+    upsert_issues(engine.db, [new])
+    assert engine.match(profile, now=NOW)[0].issue.url == new.url
+    assert only_one_row_read()
+
+    upsert_issues(engine.db, [dataclasses.replace(new, assignees=("someone",))])  # taken
+    assert new.url not in urls(engine.match(profile, now=NOW))
+    assert only_one_row_read()
+
+    changed = dataclasses.replace(new, title="Kubernetes Helm chart", body="Helm values")
+    upsert_issues(engine.db, [changed])  # its text changed (and it is free again)
+    helm = engine.match(Profile(skills="Kubernetes Helm chart"), now=NOW, top_k=40)
+    assert only_one_row_read()
+    reasons = next(m.reasons for m in helm if m.issue.url == new.url)
+    assert "matches: kubernetes, helm, chart" in reasons
+    librosa = engine.match(profile, now=NOW, top_k=40)
+    assert not any("librosa" in r for m in librosa if m.issue.url == new.url for r in m.reasons)
+
+    upsert_issues(engine.db, [dataclasses.replace(new, state="closed")])  # closed
+    assert new.url not in urls(engine.match(Profile(skills="Kubernetes Helm chart"), now=NOW))
+    assert only_one_row_read()
+
+    mark_unlisted(engine.db, [issues[0].url])  # a full sync pass no longer lists it
+    everything = engine.match(Profile(skills="Python"), now=NOW, top_k=200)
+    assert issues[0].url not in urls(everything)
+    assert only_one_row_read()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_dismissed_and_hidden_issues_never_leak(engine, seed):
+    issues = pool(70, seed=seed)
+    upsert_issues(engine.db, issues)
+    rng = random.Random(seed)
+    feedback = {
+        p.id: Feedback(
+            dismissed=frozenset(rng.choice(issues).url for _ in range(5)),
+            hidden=frozenset(rng.choice(issues).url for _ in range(25)),
+        )
+        for p in PROFILES
+    }
+    results = engine.match_many(PROFILES, top_k=40, feedback_by_id=feedback, now=NOW)
+    for profile in PROFILES:
+        shown = set(urls(results[profile.id]))
+        said = feedback[profile.id]
+        assert not shown & (said.dismissed | said.hidden)
+        assert not any(m.issue.is_taken for m in results[profile.id])  # claimed: never shown
+        single = engine.match(profile, feedback=said, now=NOW, top_k=40)
+        assert urls(single) == urls(results[profile.id])
+
+
+def test_background_embedding_keeps_requests_off_the_model(db, settings):
+    embedder = HashingEmbedder()
+    engine = MatchEngine(db, settings, embedder=embedder, embed_in_background=True)
+    upsert_issues(db, pool(30))
+    engine.match(Profile(skills="PyTorch"), now=NOW)  # may answer before the pool is embedded
+    engine.wait_for_embedding(30)
+    assert not engine.index.pending
+    assert len(engine.match(Profile(skills="PyTorch"), now=NOW, top_k=50)) > 20
+
+
+def test_stop_words_are_scikit_learns():
+    sklearn_text = pytest.importorskip("sklearn.feature_extraction.text")
+    assert ENGLISH_STOP_WORDS == sklearn_text.ENGLISH_STOP_WORDS
+
+
+def test_profiles_are_encoded_once(db, settings):
+    class Counting(HashingEmbedder):
+        encoded = 0
+
+        def encode(self, texts):
+            Counting.encoded += len(texts)
+            return super().encode(texts)
+
+    engine = MatchEngine(db, settings, embedder=Counting())
+    upsert_issues(db, pool(10))
+    engine.match_many(PROFILES, now=NOW)
+    before = Counting.encoded
+    engine.match_many(PROFILES, now=NOW)
+    engine.match(PROFILES[0], now=NOW)
+    assert Counting.encoded == before
