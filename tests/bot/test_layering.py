@@ -1,9 +1,17 @@
 """Dependencies point one way: the bot talks to matcher.operations, never to the store."""
 
 import ast
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def parse(path: Path) -> ast.Module:
+    """The file's syntax tree, parsed on a fresh thread: CPython 3.11.7's AST validator can fail
+    with "recursion depth mismatch" on a thread whose depth count an earlier test disturbed."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(ast.parse, path.read_text(encoding="utf-8")).result()
 
 
 def imported_modules(package: str) -> dict[str, set[str]]:
@@ -11,7 +19,7 @@ def imported_modules(package: str) -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for path in sorted((ROOT / package).rglob("*.py")):
         names: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(parse(path)):
             if isinstance(node, ast.Import):
                 names.update(alias.name for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:

@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 import matcher.embedding
 import matcher.engine
 from matcher.cli import app
+from matcher.settings import load_settings
 from matcher.snapshot import demo_snapshot_path
 from tests.fakes.embedder import HashingEmbedder
 from tests.matcher.cli.helpers import run_main
@@ -19,8 +20,9 @@ runner = CliRunner()
 @pytest.fixture
 def embedder():
     """These tests check the CLI's output and caching, not ranking quality: the hashing embedder
-    stands in for the model (tests/test_packaging.py runs the real one on the demo)."""
-    return HashingEmbedder(dim=256)
+    stands in for the model (tests/test_packaging.py runs the real one on the demo). It carries
+    the configured model's name, as a loaded model does: stored vectors are looked up by it."""
+    return HashingEmbedder(dim=256, name=load_settings().model)
 
 
 @pytest.fixture(autouse=True)
