@@ -118,17 +118,18 @@ def test_each_fault_is_survived_and_the_store_matches_a_fault_free_run(small_env
     expected = reference(small_env, tmp_path)
     small_env.server.faults.add(kind, count=2, after=1)  # in the middle of the run
     report = small_env.run()
-    assert not report.repos_failed and report.retries == 2
+    # a 502 or a timeout may mean "too heavy": the query is asked smaller instead of resent
+    assert not report.repos_failed and report.retries + report.shrinks == 2
     assert small_env.server.faults.served == [kind, kind]
     assert snapshot(small_env.db) == expected
 
 
 def test_retries_exhausted_fail_one_batch_and_the_next_run_completes(small_env, tmp_path):
     expected = reference(small_env, tmp_path)
-    small_env.server.faults.add("502", count=5, after=1)  # max_retries=4: the 2nd batch gives up
+    small_env.server.faults.add("500", count=5, after=1)  # max_retries=4: the 2nd batch gives up
     report = small_env.run()
     assert len(report.repos_failed) == 10 and len(report.repos_ok) == 10
-    assert all("502" in reason and "\n" not in reason for reason in report.repos_failed.values())
+    assert all("500" in reason and "\n" not in reason for reason in report.repos_failed.values())
     again = small_env.run()
     assert not again.repos_failed and again.added == 100
     assert snapshot(small_env.db) == expected

@@ -90,11 +90,14 @@ def sync_command(
     token = github_token(required=True)
     targets = _targets(repos, limit)
     db = open_store(settings)
-    embedder = None
+    make_embedder = None
     if embed:
         from matcher.embedding import load_embedder
 
-        embedder = load_embedder(settings.model)
+        # loaded only once GitHub answered: an offline run stops without paying for the model
+        def make_embedder():
+            return load_embedder(settings.model)
+
     console = Console(stderr=True)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with (
@@ -108,7 +111,7 @@ def sync_command(
             db,
             settings,
             client,
-            embedder,
+            make_embedder=make_embedder,
             repos=targets,
             full=full,
             discover=discover,
