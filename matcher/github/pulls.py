@@ -155,15 +155,16 @@ def portfolio_policy(api_url: str, retries: int) -> RetryPolicy:
     return RetryPolicy(max_retries=retries, backoff_base=backoff, backoff_cap=120.0, max_wait=0)
 
 
-def graphql_for(gh: Github, timeout: float = 30) -> GraphQLClient:
-    """An httpx GraphQL client beside a PyGithub client: same token, endpoint and retry policy."""
+def graphql_for(gh: Github, timeout: float = 30, url: str | None = None) -> GraphQLClient:
+    """An httpx GraphQL client beside a PyGithub client: same token and retry policy, and the
+    GraphQL endpoint of its API URL (api.github.com/graphql; /api/graphql on GHES) unless `url`."""
     requester = gh.requester
     retry = requester.kwargs.get("retry")
     policy = retry.policy if isinstance(retry, PolicyRetry) else RetryPolicy()
     auth = requester.auth
     token = auth.token if isinstance(auth, Auth.Token) else ""
     transport = Transport(token, policy=policy, timeout=timeout)
-    return GraphQLClient(transport, requester.graphql_url)
+    return GraphQLClient(transport, url or requester.graphql_url)
 
 
 def pulls_client(settings: GitHubSettings) -> PullsClient:
@@ -177,12 +178,12 @@ def pulls_client(settings: GitHubSettings) -> PullsClient:
         retries=settings.max_retries,
         timeout=settings.timeout_seconds,
     )
-    transport = Transport(
-        token.get_secret_value() if token else "",
-        policy=gh.requester.kwargs["retry"].policy,
-        timeout=settings.timeout_seconds,
+    # an API URL of its own (GHES, a local fake) with the default GraphQL URL: derive it
+    derived = settings.api_url.rstrip("/") != DEFAULT_API_URL and settings.graphql_url.startswith(
+        DEFAULT_API_URL
     )
-    return PullsClient(gh, graphql=GraphQLClient(transport, settings.graphql_url))
+    url = None if derived else settings.graphql_url
+    return PullsClient(gh, graphql=graphql_for(gh, settings.timeout_seconds, url))
 
 
 class PullsClient:

@@ -1388,3 +1388,65 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _handle
+
+
+# --------------------------------------------------------------------------------------------
+# Replaying recorded exchanges over real HTTP (PyGithub speaks requests, not httpx)
+
+_HOP_BY_HOP = {"content-encoding", "transfer-encoding", "content-length", "connection", "status"}
+
+
+class ReplayServer:
+    """Answers GitHub's recorded exchanges in order on 127.0.0.1; remembers what was asked.
+
+    with ReplayServer(load_exchanges("Retry.testReturnsRepoAfter3Retries")) as replay:
+        RestClient(token, replay.url, ...).repository("PyGithub/PyGithub")
+        replay.seen   # [(method, path, headers), ...]
+    """
+
+    def __init__(self, exchanges: list[Exchange]):
+        self.queue = list(exchanges)
+        self.seen: list[tuple[str, str, dict[str, str]]] = []
+        replay = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:  # quiet
+                pass
+
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                replay.seen.append((self.command, self.path, headers))
+                if not replay.queue:
+                    self.send_error(599, "replay exhausted")
+                    return
+                exchange = replay.queue.pop(0)
+                data = exchange.body.encode("utf-8")
+                self.send_response(exchange.status)
+                for key, value in exchange.headers:
+                    if key.lower() not in _HOP_BY_HOP:
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = _answer
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def __enter__(self) -> ReplayServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
