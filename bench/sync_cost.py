@@ -64,7 +64,8 @@ def main() -> None:
         )
         return
     print(
-        f"{args.repos} repositories x {args.issues} beginner issues, {args.batch} repositories per query"
+        f"{args.repos} repositories x {args.issues} beginner issues, "
+        f"{args.batch} repositories per query"
     )
     print(
         f"{'':32}"

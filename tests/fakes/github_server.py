@@ -405,12 +405,12 @@ class Faults:
         self._release.set()
 
     def hold(self) -> None:
-        """Called by the handler of a "timeout" answer: signal, then wait `hang_seconds` or a release."""
+        """The handler of a "timeout" answer: signal, then wait `hang_seconds` or a release."""
         self.holding.set()
         self._release.wait(self.hang_seconds)
 
     def add(self, kind: str, count: int = 1, target: str = "any", after: int = 0) -> None:
-        """Answer `count` requests to `target` with `kind`, after letting `after` of them through."""
+        """Answer `count` requests to `target` with `kind`, after letting `after` through."""
         if kind not in self.KINDS:
             raise ValueError(f"unknown fault {kind!r}; one of {self.KINDS}")
         with self._lock:
@@ -655,7 +655,8 @@ class FakeGitHub:
                     name,
                     f"Improve the {word} of project {r} (task {k})",
                     labels=[beginner[k % len(beginner)], "enhancement"],
-                    body=f"The {word} needs work. Steps: read the code, add a test, open a PR. #{k}",
+                    body=f"The {word} needs work. Steps: read the code, add a test, open a PR. "
+                    f"#{k}",
                     updated_at=base + timedelta(minutes=r * 100 + k),
                     reactions=k % 3,
                 )
@@ -693,7 +694,7 @@ class FakeGitHub:
             self._touch(url).assignees.append(login)
 
     def link_pr(self, url: str, kind: str = "closing", state: str = "OPEN") -> str:
-        """Link a pull request: 'closing' (closes #N), 'connected' (sidebar link) or 'cross' (mention)."""
+        """Link a pull request: 'closing' (closes #N), 'connected' (sidebar), 'cross' (mention)."""
         with self.state.lock:
             issue = self._touch(url)
             number = 10000 + len(issue.prs) + issue.number * 10
@@ -1060,7 +1061,7 @@ class FakeGitHub:
         return Response(200, body)
 
     def _cut_to_limit(self, data: dict, nodes: int) -> dict:
-        """RESOURCE_LIMITS_EXCEEDED: keep the repositories that fit under the limit, null the rest."""
+        """RESOURCE_LIMITS_EXCEEDED: keep the repositories that fit under the limit, null others."""
         aliases = [k for k in data if re.fullmatch(r"r\d+", k)]
         share = nodes / max(1, len(aliases))
         keep = int((self.heavy_nodes or 0) // share) if share else 0

@@ -529,9 +529,7 @@ def cost(doc: Document, op: Operation, variables: dict[str, Any]) -> tuple[int, 
     return points, errors
 
 
-def measure(
-    doc: Document, op: Operation, variables: dict[str, Any]
-) -> tuple[int, int, list[dict]]:
+def measure(doc: Document, op: Operation, variables: dict[str, Any]) -> tuple[int, int, list[dict]]:
     """Points, GitHub's node count (every connection page times its parents), and errors."""
     total = 0
     nodes = 0

@@ -1,4 +1,4 @@
-"""The GraphQL and REST clients against the fake GitHub: queries, pagination, ETags, auth, signals, faults."""
+"""The GraphQL and REST clients against the fake GitHub: queries, pages, ETags, auth, faults."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from matcher.catalog import load_catalog
 from matcher.errors import AuthError, GitHubError
 from matcher.github.graphql import RepoRequest, build_query
 from matcher.github.parse import parse_issue, parse_repo_meta
-from tests.fakes.github_fixtures import LABELS, TOKEN, fake_client, fake_github  # noqa: F401
+from tests.fakes.github_fixtures import LABELS, TOKEN, fake_client
 from tests.fakes.github_server import FakeGitHub
 
 
