@@ -12,7 +12,6 @@ import pytest
 from typer.testing import CliRunner
 
 from matcher.errors import RateLimitError
-from matcher.github.graphql import build_closing_refs_query
 from matcher.store.issues import load_issues
 from tests.fakes.github_fixtures import TOKEN, make_env, pool, reference, snapshot
 from tests.fakes.github_server import FakeGitHub
@@ -189,6 +188,8 @@ def test_reactions_connection_without_first_is_refused_like_the_docs_say(fake_gi
 
 
 def test_closing_refs_travel_as_variables():
+    from matcher.github.graphql import build_closing_refs_query
+
     urls = ["https://github.com/acme/lib/pull/1", 'https://github.com/a/b/pull/2"){x}']
     query, variables = build_closing_refs_query(urls)
     assert all(url not in query for url in urls) and list(variables.values()) == urls
