@@ -226,6 +226,9 @@ class GraphQLClient:
             first = errors[0].get("message") if errors else "the answer has no data"
             raise GitHubError(f"GitHub GraphQL: {str(first)[:200]}")
         by_alias, broken = _sort_errors(errors)
+        if heavy and not shrinkable:  # already as small as it gets: report, do not loop
+            for i in range(len(requests)):
+                by_alias.setdefault(f"r{i}", "GitHub gave up: RESOURCE_LIMITS_EXCEEDED")
         pages = [
             _page(
                 req.repo,
@@ -329,8 +332,10 @@ def _page(repo: str, block: Any, error: str | None, broken: set[int], heavy: boo
     issues = block.get("issues")
     if issues is None and heavy:
         return RepoPage(repo, heavy=True)
-    info = issues.get("pageInfo") if isinstance(issues, dict) else None
-    nodes = issues.get("nodes") if isinstance(issues, dict) else None
+    if not isinstance(issues, dict):
+        return RepoPage(repo, error="malformed answer: no issues connection")
+    info = issues.get("pageInfo")
+    nodes = issues.get("nodes")
     if (
         not isinstance(info, dict)
         or not isinstance(nodes, list)

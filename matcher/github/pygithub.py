@@ -177,7 +177,7 @@ class PolicyRetry(Retry):
             self.policy.wait(delay, "retrying", "REST", rate_limit=False)
 
 
-def _cannot_connect(error: Exception) -> bool:
+def _cannot_connect(error: BaseException | None) -> bool:
     """DNS failure or connection refused: no answer can come, however often we ask."""
     return isinstance(error, urllib3.exceptions.NewConnectionError)
 

@@ -507,10 +507,6 @@ def validate(doc: Document, op: Operation) -> list[dict]:
     return problems.errors
 
 
-def _selects_items(sel: FieldNode) -> bool:
-    return any(not isinstance(s, FieldNode) or s.name in ("nodes", "edges") for s in sel.selections)
-
-
 def resolve_value(value: Any, variables: dict[str, Any]) -> Any:
     if isinstance(value, Var):
         return variables.get(value.name)
