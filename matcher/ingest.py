@@ -16,10 +16,14 @@ How a sync runs
   (`load_issues(open_only=True)` + `Issue.is_taken`). A complete full pass also takes out stored
   open issues it no longer sees (relabelled, deleted, transferred): state "unlisted".
 - A repository that fails (not found, malformed answer, retries exhausted) is reported with a
-  one-line reason and keeps its saved progress; the others go on. A bad token or an exhausted
-  rate limit stops the run (every further request would fail the same way).
+  one-line reason and keeps its saved progress; the others go on. A bad token, an exhausted
+  rate limit or no network at all stops the run (every further request would fail the same way).
+- A query GitHub gives up on (502/504, timeout, RESOURCE_LIMITS_EXCEEDED) is asked again smaller
+  (`QuerySize`), never resent as it was; the size that worked is kept for the rest of the run.
+  An error inside one issue keeps the page; that issue is refetched by number at the end.
 - At the end, the open, untaken issues of the synced repositories are embedded; only texts whose
-  hash is not cached are encoded, so an unchanged sync encodes nothing.
+  hash is not cached are encoded, so an unchanged sync encodes nothing. With `make_embedder` the
+  model is loaded only then, and only if GitHub answered.
 """
 
 from __future__ import annotations
