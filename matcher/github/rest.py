@@ -78,6 +78,7 @@ class RestClient:
             response_headers, data = self.github.requester.requestJsonAndCheck(
                 "GET", path, parameters=params, headers=headers
             )
+        self.policy.succeeded()
         new_tag = response_headers.get("etag")
         if data is None and etag:  # 304: PyGithub hands back an empty body
             self.policy.stats.not_modified += 1
@@ -96,7 +97,9 @@ class RestClient:
         self._count()
         with translated(f"user '{login}'"):
             user = self.github.get_user(login)
-            return {"login": user.login, "name": user.name, "public_repos": user.public_repos}
+            found = {"login": user.login, "name": user.name, "public_repos": user.public_repos}
+        self.policy.succeeded()
+        return found
 
     def search_repositories(
         self, query: str, *, limit: int = 100, etag: str | None = None
