@@ -37,6 +37,10 @@ class RateLimitError(GitHubError):
     """The GitHub rate limit is exhausted and waiting is not allowed."""
 
 
+class UnreachableError(GitHubError):
+    """No connection to GitHub could be made at all (DNS, refused): the network is down."""
+
+
 class MalformedResponseError(GitHubError):
     """GitHub answered, but not with the shape we asked for (truncated JSON, missing fields)."""
 

@@ -16,20 +16,24 @@ How a sync runs
   (`load_issues(open_only=True)` + `Issue.is_taken`). A complete full pass also takes out stored
   open issues it no longer sees (relabelled, deleted, transferred): state "unlisted".
 - A repository that fails (not found, malformed answer, retries exhausted) is reported with a
-  one-line reason and keeps its saved progress; the others go on. A bad token or an exhausted
-  rate limit stops the run (every further request would fail the same way).
+  one-line reason and keeps its saved progress; the others go on. A bad token, an exhausted
+  rate limit or no network at all stops the run (every further request would fail the same way).
+- A query GitHub gives up on (502/504, timeout, RESOURCE_LIMITS_EXCEEDED) is asked again smaller
+  (`QuerySize`), never resent as it was; the size that worked is kept for the rest of the run.
+  An error inside one issue keeps the page; that issue is refetched by number at the end.
 - At the end, the open, untaken issues of the synced repositories are embedded; only texts whose
-  hash is not cached are encoded, so an unchanged sync encodes nothing.
+  hash is not cached are encoded, so an unchanged sync encodes nothing. With `make_embedder` the
+  model is loaded only then, and only if GitHub answered.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from matcher.catalog import Catalog, Labels, load_catalog
 from matcher.errors import (
@@ -38,8 +42,17 @@ from matcher.errors import (
     GitHubError,
     MalformedResponseError,
     RateLimitError,
+    UnreachableError,
 )
-from matcher.github import PAGE_SIZE, PROBE_PAGE_SIZE, GitHubClient, RepoMeta, RepoRequest
+from matcher.github import (
+    PAGE_SIZE,
+    PROBE_PAGE_SIZE,
+    GitHubClient,
+    QueryTooHeavy,
+    RepoMeta,
+    RepoPage,
+    RepoRequest,
+)
 from matcher.github.parse import parse_issue, parse_repo_meta
 from matcher.models import Issue
 from matcher.settings import Settings
@@ -137,11 +150,47 @@ class SyncReport:
     retries: int = 0
     graphql_points: int = 0
     rate_limit_remaining: int | None = None
+    shrinks: int = 0  # times a heavy query was asked again smaller
+    repos_per_query: int = 0  # the query size that worked, learned during this run
+    issues_per_page: int = 0
     seconds: float = 0.0
     stopped: str | None = None  # why the run stopped early (rate limit), if it did
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+REFETCH_BATCH = 20
+MIN_ISSUES_PER_PAGE = 5
+SHRINK_REPOS_BELOW = 25  # halve issues per page down to this before fewer repositories a query
+
+
+@dataclass
+class QuerySize:
+    """How much one issues query asks: repositories per query x issues per page.
+
+    GitHub gives up on heavy queries (502/504 after 10 s, timeouts, RESOURCE_LIMITS_EXCEEDED);
+    each give-up halves the size, issues first, and the run keeps the size that worked.
+    """
+
+    repos: int
+    issues: int = PAGE_SIZE
+
+    def shrink(self) -> bool:
+        """A smaller size to try next; False when there is nothing left to shrink."""
+        if self.issues > SHRINK_REPOS_BELOW:
+            self.issues = max(SHRINK_REPOS_BELOW, self.issues // 2)
+        elif self.repos > 1:
+            self.repos = max(1, self.repos // 2)
+        elif self.issues > MIN_ISSUES_PER_PAGE:
+            self.issues = max(MIN_ISSUES_PER_PAGE, self.issues // 2)
+        else:
+            return False
+        return True
+
+    @property
+    def smallest(self) -> bool:
+        return self.repos == 1 and self.issues <= MIN_ISSUES_PER_PAGE
 
 
 @dataclass
@@ -156,6 +205,7 @@ class _Work:
     resumed: bool
     seen: set[str] = field(default_factory=set)
     meta: RepoMeta | None = None
+    incomplete: set[int] = field(default_factory=set)  # issue numbers to refetch
 
 
 def _candidate(issue: Issue | None) -> bool:
@@ -211,6 +261,7 @@ def sync(
     client: GitHubClient,
     embedder=None,
     *,
+    make_embedder: Callable[[], Any] | None = None,
     repos: Sequence[str] | None = None,
     full: bool = False,
     discover: bool = False,
@@ -219,7 +270,11 @@ def sync(
     label_names: Sequence[str] | None = None,
     now: datetime | None = None,
 ) -> SyncReport:
-    """Fetch new and changed beginner issues of the target repositories into the store."""
+    """Fetch new and changed beginner issues of the target repositories into the store.
+
+    `make_embedder` (instead of `embedder`) loads the model only once GitHub answered, so an
+    offline run stops before paying for it.
+    """
     started = time.monotonic()
     catalog = catalog or load_catalog()
     label_names = list(label_names) if label_names is not None else list(catalog.labels.names)
@@ -232,9 +287,11 @@ def sync(
         raise ConfigError("no repositories to sync: config/repos.yaml is empty and none were given")
 
     queue = _plan(db, targets, niches, full, now)
+    size = QuerySize(settings.github.repos_per_query)
     stop_reason = _fetch(
-        db, settings, client, report, progress, catalog.labels, label_names, queue, now
+        db, settings, client, report, progress, catalog.labels, label_names, queue, size, now
     )
+    report.repos_per_query, report.issues_per_page = size.repos, size.issues
     if stop_reason:
         report.stopped = stop_reason
         for work in queue:
@@ -245,6 +302,8 @@ def sync(
 
     pool = [i for i in load_issues(db, open_only=True, repos=targets) if not i.is_taken]
     report.candidates = len(pool)
+    if embedder is None and make_embedder is not None and pool and client.connected:
+        embedder = make_embedder()
     if embedder is not None and pool:
         from matcher.embedding import issue_vectors
 
@@ -257,9 +316,9 @@ def sync(
 def _targets(
     catalog: Catalog, repos: Sequence[str] | None
 ) -> tuple[list[str], dict[str, tuple[str, ...]]]:
-    """The repositories to sync, each once, in the catalogue's spelling when it has them, and their niches."""
+    """The repositories to sync, each once, in the catalogue's spelling, and their niches."""
     niches = {r.repo: r.niches for r in catalog.repos}
-    # GitHub names are case-insensitive: "ACME/Vision" is the catalogue's "acme/vision" (and its niches)
+    # GitHub names are case-insensitive: "ACME/Vision" is the catalogue's "acme/vision"
     spelled = {r.repo.lower(): r.repo for r in catalog.repos}
     wanted = repos if repos is not None else [r.repo for r in catalog.repos]
     targets = list(
@@ -289,9 +348,9 @@ def _plan(
     full: bool,
     now: datetime | None,
 ) -> list[_Work]:
-    """One unit of work per repository: resume a pass left unfinished, or start a full or incremental one."""
+    """One unit of work per repository: resume an unfinished pass, or start a new one."""
     states = load_sync_states(db, targets)
-    # stored issues by repository (GitHub's spelling may differ in case from the target's), one query
+    # stored issues by repository (GitHub's spelling may differ in case from the target's)
     stored: dict[str, dict[str, Issue]] = {}
     for issue in load_issues(db, open_only=False, repos=targets):
         stored.setdefault(issue.repo.lower(), {})[issue.url] = issue
@@ -326,32 +385,42 @@ def _fetch(
     labels: Labels,
     label_names: Sequence[str],
     queue: list[_Work],
+    size: QuerySize,
     now: datetime | None,
 ) -> str | None:
-    """Page through the queue, `repos_per_query` repositories per GraphQL request, storing each page.
+    """Page through the queue, `size.repos` repositories per GraphQL request, storing each page.
 
     Returns why the run stopped early (the rate limit), or None; on return `queue` holds the
-    repositories left unfinished by an early stop.
+    repositories left unfinished by an early stop. A query GitHub gives up on is asked again
+    smaller (QuerySize); issues with an error inside are refetched once their page is stored.
     """
     cap = settings.github.issues_per_repo
     active: list[_Work] = []
+    seen: dict[str, _Work] = {}
     while queue or active:
-        while queue and len(active) < settings.github.repos_per_query:
+        while queue and len(active) < size.repos:
             work = queue.pop(0)
             progress.repo_started(work.repo, work.state.pass_mode or "full")
             active.append(work)
+        queue[:0], active = active[size.repos :], active[: size.repos]
+        seen.update((w.repo, w) for w in active)
         requests = [
             RepoRequest(
                 w.repo,
                 after=w.state.cursor,
                 since=w.state.pass_since,
-                first=min(w.first, max(1, cap - w.state.pass_fetched)),
+                first=min(w.first, size.issues, max(1, cap - w.state.pass_fetched)),
             )
             for w in active
         ]
         try:
-            answer = client.graphql.issue_pages(requests, label_names)
-        except AuthError:
+            answer = client.graphql.issue_pages(requests, label_names, shrinkable=not size.smallest)
+        except QueryTooHeavy as exc:
+            size.shrink()
+            report.shrinks += 1
+            log.info("%s; asking %d issues x %d repositories", exc, size.issues, size.repos)
+            continue
+        except (AuthError, UnreachableError):
             raise
         except RateLimitError as exc:
             queue[:0] = active
@@ -362,25 +431,78 @@ def _fetch(
                 _fail(db, report, progress, work, str(exc))
             active = []
             continue
-        still: list[_Work] = []
-        for work, page in zip(active, answer.pages, strict=True):
-            if page.error:
-                _fail(db, report, progress, work, page.error)
-                continue
-            try:
-                done = _store_page(db, report, labels, work, page, cap, now)
-            except MalformedResponseError as exc:
-                _fail(db, report, progress, work, str(exc))
-                continue
-            progress.repo_advanced(work.repo, work.state.pass_fetched, page.total)
-            if done:
-                report.repos_ok.append(work.repo)
-                progress.repo_finished(work.repo, True, f"{work.state.pass_fetched} fetched")
-            else:
-                work.first = PAGE_SIZE
-                still.append(work)
-        active = still
+        active = _store_answer(db, report, progress, labels, active, answer.pages, cap, now)
+        if any(page.heavy for page in answer.pages):
+            size.shrink()
+            report.shrinks += 1
+    _refetch_incomplete(db, client, report, labels, seen.values(), now)
     return None
+
+
+def _store_answer(
+    db: Database,
+    report: SyncReport,
+    progress: SyncProgress,
+    labels: Labels,
+    active: list[_Work],
+    pages: list[RepoPage],
+    cap: int,
+    now: datetime | None,
+) -> list[_Work]:
+    """Store each repository's page; returns the repositories with more to fetch."""
+    still: list[_Work] = []
+    for work, page in zip(active, pages, strict=True):
+        if page.heavy:
+            still.append(work)  # GitHub gave up on this share: same cursor, smaller query
+            continue
+        if page.error:
+            _fail(db, report, progress, work, page.error)
+            continue
+        try:
+            done = _store_page(db, report, labels, work, page, cap, now)
+        except MalformedResponseError as exc:
+            _fail(db, report, progress, work, str(exc))
+            continue
+        progress.repo_advanced(work.repo, work.state.pass_fetched, page.total)
+        if done:
+            report.repos_ok.append(work.repo)
+            progress.repo_finished(work.repo, True, f"{work.state.pass_fetched} fetched")
+        else:
+            work.first = PAGE_SIZE
+            still.append(work)
+    return still
+
+
+def _refetch_incomplete(
+    db: Database,
+    client: GitHubClient,
+    report: SyncReport,
+    labels: Labels,
+    works: Iterable[_Work],
+    now: datetime | None,
+) -> None:
+    """Ask again, by number, for the issues a page answered with an error inside.
+
+    What the page held is already stored; a refetch that fails again keeps it.
+    """
+    for work in works:
+        numbers = sorted(work.incomplete)
+        for start in range(0, len(numbers), REFETCH_BATCH):
+            try:
+                nodes = client.graphql.issues_by_number(
+                    work.repo, numbers[start : start + REFETCH_BATCH]
+                )
+            except (AuthError, UnreachableError, RateLimitError):
+                raise
+            except GitHubError as exc:
+                log.warning("%s: refetch of %d issues failed: %s", work.repo, len(numbers), exc)
+                continue
+            meta = work.meta or RepoMeta(work.repo)
+            parsed = [parse_issue(n, meta, labels, niches=work.niches, now=now) for n in nodes]
+            counts = upsert_issues(db, [issue for issue, _ in parsed])
+            report.changed += counts.changed
+            save_page_progress(db, work.state, [sig for _, sig in parsed])
+        work.incomplete.clear()
 
 
 def _add_costs(report: SyncReport, stats: dict) -> None:
@@ -406,10 +528,17 @@ def _store_page(
     cap: int,
     now: datetime | None,
 ) -> bool:
-    """Store one page of one repository and its progress; True when the repository's pass is done."""
+    """Store one page of one repository and its progress; True when its pass is done."""
     state = work.state
     if page.meta is not None and work.meta is None:
-        work.meta = parse_repo_meta(page.meta, work.repo)
+        meta = parse_repo_meta(page.meta, work.repo)
+        if meta.repo.lower() != work.repo.lower():
+            # followRenames: GitHub answers under the new name; we keep the configured one
+            log.info(
+                "%s was renamed to %s on GitHub; config/repos.yaml may say so", work.repo, meta.repo
+            )
+            meta = replace(meta, repo=work.repo)
+        work.meta = meta
         _save_meta(db, work)
     meta = work.meta or RepoMeta(work.repo)
     parsed = [parse_issue(node, meta, labels, niches=work.niches, now=now) for node in page.nodes]
@@ -433,6 +562,7 @@ def _store_page(
             report.left_pool += 1
         work.known[issue.url] = issue
     state.pass_fetched += len(page.nodes)
+    work.incomplete.update(page.incomplete)
     done = not page.has_next or state.pass_fetched >= cap
     if done:
         if state.pass_mode == "full" and not page.has_next and not work.resumed:

@@ -14,6 +14,9 @@ from matcher.store import Database
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
+# the fake GitHub's fixtures (fake_github, sync_env, small_env) for every test module
+pytest_plugins = ("tests.fakes.github_fixtures",)
+
 
 class CountingEmbedder:
     """Wraps an embedder and counts the texts it really encodes."""

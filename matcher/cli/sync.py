@@ -1,4 +1,4 @@
-"""`sync`: fetch the beginner issues of the configured ML repositories from GitHub into the store."""
+"""`sync`: fetch the beginner issues of the configured ML repositories into the store."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def sync_command(
         bool, typer.Option("--json", help="Print only a JSON summary on stdout.")
     ] = False,
 ) -> None:
-    """Fetch beginner-labelled open issues from GitHub, cheaply: only what changed since last time."""
+    """Fetch beginner-labelled open issues from GitHub, cheaply: only what changed since then."""
     from matcher.github import connect
     from matcher.ingest import sync
 
@@ -90,7 +90,6 @@ def sync_command(
     token = github_token(required=True)
     targets = _targets(repos, limit)
     db = open_store(settings)
-    embedder = None  # new texts are embedded after the fetch, in chunks, with a progress bar
     console = Console(stderr=True)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with (
@@ -104,13 +103,12 @@ def sync_command(
             db,
             settings,
             client,
-            embedder,
             repos=targets,
             full=full,
             discover=discover,
             progress=RichSyncProgress(bars, total),
         )
-    if embed:
+    if embed:  # after the fetch, so an offline run stops before paying for the model
         from matcher.cli.snapshot import embed_new_texts
 
         report.embedded = embed_new_texts(db, settings.model)
@@ -141,16 +139,23 @@ def _print_summary(report) -> None:
         f"synced {len(report.repos_ok)} repositories"
         + (f", {len(report.repos_failed)} failed" if report.repos_failed else "")
         + f": {report.added} new, {report.changed} changed, {report.unchanged} unchanged issues; "
-        f"{report.left_pool} left the pool; {report.candidates} candidates; {report.embedded} texts embedded"
+        f"{report.left_pool} left the pool; {report.candidates} candidates; "
+        f"{report.embedded} texts embedded"
     )
     for repo, reason in sorted(report.repos_failed.items()):
         console.print(f"  failed {repo}: {reason}")
+    left = report.rate_limit_remaining
     console.print(
-        f"cost: {report.requests} requests ({report.graphql_requests} GraphQL, {report.rest_requests} REST, "
-        f"{report.not_modified} not modified, {report.retries} retries), {report.graphql_points} GraphQL "
-        f"points, rate limit left {report.rate_limit_remaining if report.rate_limit_remaining is not None else '?'}"
-        f"; {report.seconds:.1f}s"
+        f"cost: {report.requests} requests ({report.graphql_requests} GraphQL, "
+        f"{report.rest_requests} REST, {report.not_modified} not modified, "
+        f"{report.retries} retries), {report.graphql_points} GraphQL points, "
+        f"rate limit left {left if left is not None else '?'}; {report.seconds:.1f}s"
     )
+    if report.shrinks:
+        console.print(
+            f"GitHub gave up on heavy queries {report.shrinks} times: asked "
+            f"{report.issues_per_page} issues x {report.repos_per_query} repositories a query"
+        )
     if report.stopped:
         console.print(f"stopped early: {report.stopped}")
     sys.stderr.flush()

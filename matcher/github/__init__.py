@@ -1,4 +1,4 @@
-"""All GitHub traffic of the matcher: GraphQL (httpx) for issues in bulk, REST (PyGithub) for lookups.
+"""All GitHub traffic of the matcher: GraphQL (httpx) for issues, REST (PyGithub) for lookups.
 
     client = connect(settings.github, github_token())      # or base URLs of a local fake
     answer = client.graphql.issue_pages([RepoRequest("owner/name")], labels)
@@ -32,14 +32,17 @@ from matcher.github.parse import (
     parse_repo_meta,
     parse_rest_repo,
 )
+from matcher.github.policy import RetryPolicy, Stats
 from matcher.github.rest import RestClient
-from matcher.github.transport import Stats, Transport
+from matcher.github.transport import QueryTooHeavy, Transport
 from matcher.settings import GitHubSettings
 
 __all__ = [
     "PAGE_SIZE",
     "PROBE_PAGE_SIZE",
     "BatchAnswer",
+    "QueryTooHeavy",
+    "RetryPolicy",
     "GitHubClient",
     "GraphQLClient",
     "IssueSignals",
@@ -57,7 +60,7 @@ __all__ = [
 
 
 class GitHubClient:
-    """The GraphQL client and a lazily built REST client, sharing one token and retry policy."""
+    """The GraphQL client (httpx) and a lazily built REST client (PyGithub) under one policy."""
 
     def __init__(
         self,
@@ -65,23 +68,22 @@ class GitHubClient:
         settings: GitHubSettings,
         *,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
         backoff_base: float = 1.0,
         max_wait: float = 900.0,
         **transport_options: Any,
     ):
         self._token = token
         self.settings = settings
-        self._sleep = sleep
-        self._backoff_base = backoff_base
-        self._max_wait = max_wait
-        self.transport = Transport(
-            token,
-            timeout=settings.timeout_seconds,
+        self.policy = RetryPolicy(
             max_retries=settings.max_retries,
             backoff_base=backoff_base,
             max_wait=max_wait,
             sleep=sleep,
-            **transport_options,
+            clock=clock,
+        )
+        self.transport = Transport(
+            token, policy=self.policy, timeout=settings.timeout_seconds, **transport_options
         )
         self.graphql = GraphQLClient(self.transport, settings.graphql_url)
         self._rest: RestClient | None = None
@@ -92,22 +94,19 @@ class GitHubClient:
             self._rest = RestClient(
                 self._token,
                 self.settings.api_url,
+                policy=self.policy,
                 timeout=self.settings.timeout_seconds,
-                max_retries=self.settings.max_retries,
-                backoff_base=self._backoff_base,
-                max_wait=self._max_wait,
-                sleep=self._sleep,
             )
         return self._rest
 
+    @property
+    def connected(self) -> bool:
+        """True once any request of this client got an answer from GitHub."""
+        return self.policy.connected
+
     def stats(self) -> dict[str, Any]:
         """Requests (GraphQL + REST), 304s, retries, GraphQL points and the rate limit left."""
-        data = self.transport.stats.as_dict()
-        if self._rest is not None:
-            data["rest_requests"] += self._rest.requests
-            data["requests"] += self._rest.requests
-            data["not_modified"] += self._rest.not_modified
-        return data
+        return self.policy.stats.as_dict()
 
     def close(self) -> None:
         self.transport.close()
@@ -117,7 +116,7 @@ class GitHubClient:
     def __enter__(self) -> GitHubClient:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 

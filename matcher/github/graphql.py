@@ -1,4 +1,4 @@
-"""Bulk issue fetching with GitHub GraphQL: many repositories per query (aliases), 100 issues a page.
+"""Bulk issue fetching with GitHub GraphQL: many repositories per query (aliases), pages of issues.
 
 One query asks, for each repository of a batch, one page of its beginner-labelled issues with
 everything the ranking needs (labels, assignees, comment count and the last comments, reactions,
@@ -28,9 +28,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from matcher.errors import GitHubError, MalformedResponseError
+from matcher.errors import GitHubError, MalformedResponseError, RateLimitError
 from matcher.github.parse import RateInfo, parse_rate_limit
-from matcher.github.transport import Transport
+from matcher.github.policy import graphql_rate_error
+from matcher.github.transport import QueryTooHeavy, Transport
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ PAGE_SIZE = 100
 _ALIAS = re.compile(r"^r\d+$")
 PROBE_PAGE_SIZE = 20  # first page of an incremental pass: usually nothing changed, so ask small
 
-FRAGMENTS = """
+REPO_FRAGMENT = """
 fragment RepoFields on Repository {
   nameWithOwner
   description
@@ -47,6 +48,8 @@ fragment RepoFields on Repository {
   primaryLanguage { name }
   repositoryTopics(first: 20) { nodes { topic { name } } }
 }
+"""
+ISSUE_FRAGMENT = """
 fragment IssueFields on Issue {
   number
   url
@@ -59,17 +62,24 @@ fragment IssueFields on Issue {
   labels(first: 20) { nodes { name } }
   assignees(first: 5) { nodes { login } }
   comments(last: 5) { totalCount nodes { body createdAt author { login } } }
-  reactions { totalCount }
+  reactions(first: 1) { totalCount }
   closedByPullRequestsReferences(first: 5, includeClosedPrs: false) { nodes { url state } }
-  timelineItems(last: 10, itemTypes: [CONNECTED_EVENT, CROSS_REFERENCED_EVENT]) {
+  timelineItems(
+    last: 10
+    itemTypes: [CONNECTED_EVENT, DISCONNECTED_EVENT, CROSS_REFERENCED_EVENT]
+  ) {
     nodes {
       __typename
       ... on ConnectedEvent { subject { __typename ... on PullRequest { url state } } }
+      ... on DisconnectedEvent { subject { __typename ... on PullRequest { url state } } }
       ... on CrossReferencedEvent { source { __typename ... on PullRequest { url state } } }
     }
   }
 }
 """
+FRAGMENTS = REPO_FRAGMENT + ISSUE_FRAGMENT
+CLOSING_REFS_FIRST = 25
+_RESOURCE_LIMITS = "RESOURCE_LIMITS_EXCEEDED"
 
 
 @dataclass(frozen=True)
@@ -93,6 +103,8 @@ class RepoPage:
     end_cursor: str | None = None
     total: int | None = None
     error: str | None = None
+    heavy: bool = False  # GitHub gave up on this repository's share: ask again, smaller
+    incomplete: list[int] = field(default_factory=list)  # issue numbers with a nested error
 
 
 @dataclass
@@ -130,7 +142,8 @@ def build_query(
         parts.append(
             f"  r{i}: repository(owner: {json.dumps(owner)}, name: {json.dumps(name)}) {{\n"
             f"    ...RepoFields\n"
-            f"    issues(first: {int(req.first)}, after: $after{i}, filterBy: {filters}, orderBy: {order}) {{\n"
+            f"    issues(first: {int(req.first)}, after: $after{i},\n"
+            f"           filterBy: {filters}, orderBy: {order}) {{\n"
             f"      totalCount\n"
             f"      pageInfo {{ hasNextPage endCursor }}\n"
             f"      nodes {{ ...IssueFields }}\n"
@@ -151,62 +164,178 @@ class GraphQLClient:
         self.transport = transport
         self.url = url
 
-    def query(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Run any query; returns the whole answer ({data, errors}); counts its rateLimit cost."""
-        for _ in range(3):
+    def query(
+        self, query: str, variables: dict[str, Any] | None = None, *, shrinkable: bool = False
+    ) -> dict[str, Any]:
+        """Run any query; returns the whole answer ({data, errors}); counts its rateLimit cost.
+
+        A rate-limited answer (HTTP 200 with a RATE_LIMIT or secondary-limit error) is waited
+        out under the shared policy and the query resent, never answered as data.
+        """
+        policy = self.transport.policy
+        for _ in range(policy.max_retries + 1):
             answer = self.transport.post_json(
-                self.url, {"query": query, "variables": variables or {}}
+                self.url, {"query": query, "variables": variables or {}}, shrinkable=shrinkable
             )
             if not isinstance(answer, dict):
                 raise MalformedResponseError("GitHub GraphQL: the answer is not a JSON object")
             data = answer.get("data")
-            if isinstance(data, dict) and isinstance(data.get("rateLimit"), dict):
-                rate = parse_rate_limit(data["rateLimit"])
-                self.transport.note_graphql_rate(rate.cost, rate.remaining, rate.reset_at)
-            errors = answer.get("errors") or []
-            if any(isinstance(e, dict) and e.get("type") == "RATE_LIMITED" for e in errors):
-                # GitHub answers 200 with RATE_LIMITED; the transport waits for the reset (or raises).
+            rate = parse_rate_limit(data.get("rateLimit") if isinstance(data, dict) else None)
+            reset = rate.reset_at.timestamp() if rate.reset_at else None
+            self.transport.note_graphql_rate(rate.cost, rate.remaining, reset)
+            errors = [e for e in answer.get("errors") or [] if isinstance(e, dict)]
+            limited = graphql_rate_error(errors)
+            if limited is None:
+                policy.succeeded()
+                return answer
+            self.transport.stats.retries += 1
+            if limited == "primary":
+                # The headers may not say remaining 0: make the next request wait for the reset.
                 log.warning("GraphQL rate limit reached; waiting for the reset")
-                self.transport.mark_exhausted("graphql")
-                continue
-            return answer
-        raise GitHubError("GitHub GraphQL: rate limited three times in a row; try again later")
+                policy.mark_exhausted("graphql", reset)
+            else:
+                delay = policy.secondary_delay(None)
+                log.warning("GraphQL secondary rate limit; waiting %.0fs", delay)
+                policy.wait(delay, "secondary rate limit (GraphQL)", "/graphql")
+        raise RateLimitError("GitHub GraphQL: still rate limited after waiting; try again later")
 
-    def issue_pages(self, requests: Sequence[RepoRequest], labels: Sequence[str]) -> BatchAnswer:
-        """One page of issues for each repository of the batch, in one HTTP request."""
+    def issue_pages(
+        self, requests: Sequence[RepoRequest], labels: Sequence[str], *, shrinkable: bool = False
+    ) -> BatchAnswer:
+        """One page of issues for each repository of the batch, in one HTTP request.
+
+        An error inside one issue (path `rN.issues.nodes.K...`) keeps the page: the issue is
+        listed in `incomplete` to refetch; only a null repository fails. RESOURCE_LIMITS_EXCEEDED
+        marks the repositories that got no data `heavy` (or raises QueryTooHeavy when none did).
+        """
         if not requests:
             return BatchAnswer([], RateInfo(0, None, None))
         query, variables = build_query(requests, tuple(dict.fromkeys(labels)))
-        answer = self.query(query, variables)
+        answer = self.query(query, variables, shrinkable=shrinkable)
         data = answer.get("data")
         errors = [e for e in answer.get("errors") or [] if isinstance(e, dict)]
+        heavy = any(e.get("type") == _RESOURCE_LIMITS for e in errors)
+        if (
+            heavy
+            and shrinkable
+            and not any(isinstance(data, dict) and data.get(f"r{i}") for i in range(len(requests)))
+        ):
+            raise QueryTooHeavy("GitHub GraphQL: RESOURCE_LIMITS_EXCEEDED")
         if not isinstance(data, dict):
             # Errors of the query itself (syntax, unknown field): no repository got an answer.
             first = errors[0].get("message") if errors else "the answer has no data"
             raise GitHubError(f"GitHub GraphQL: {str(first)[:200]}")
-        by_alias: dict[str, str] = {}
-        for err in errors:
-            path = err.get("path") or []
-            if path and isinstance(path[0], str) and _ALIAS.match(path[0]):
-                by_alias.setdefault(path[0], str(err.get("message") or err.get("type") or "error"))
-            else:
-                raise GitHubError(f"GitHub GraphQL: {str(err.get('message'))[:200]}")
-        rate = parse_rate_limit(data.get("rateLimit"))
+        by_alias, broken = _sort_errors(errors)
+        if heavy and not shrinkable:  # already as small as it gets: report, do not loop
+            for i in range(len(requests)):
+                by_alias.setdefault(f"r{i}", "GitHub gave up: RESOURCE_LIMITS_EXCEEDED")
         pages = [
-            _page(req.repo, data.get(f"r{i}"), by_alias.get(f"r{i}"))
+            _page(
+                req.repo,
+                data.get(f"r{i}"),
+                by_alias.get(f"r{i}"),
+                broken.get(f"r{i}", set()),
+                heavy and shrinkable,
+            )
             for i, req in enumerate(requests)
         ]
-        return BatchAnswer(pages, rate)
+        return BatchAnswer(pages, parse_rate_limit(data.get("rateLimit")))
+
+    def issues_by_number(self, repo: str, numbers: Sequence[int]) -> list[dict]:
+        """Issue nodes of one repository by number (to refetch issues a page had errors in)."""
+        query, variables = build_refetch_query(repo, numbers)
+        data = self.query(query, variables).get("data")
+        if not isinstance(data, dict) or not isinstance(data.get("repository"), dict):
+            raise GitHubError(f"GitHub GraphQL: {repo} did not answer the refetch")
+        block = data["repository"]
+        return [block[f"i{k}"] for k in range(len(numbers)) if isinstance(block.get(f"i{k}"), dict)]
+
+    def closing_refs(self, urls: Sequence[str]) -> dict[str, tuple[str, ...] | None]:
+        """Issue URLs each pull request closes (closingIssuesReferences); None where GitHub
+        answered an error for that pull request alone (the rest of the batch is kept)."""
+        if not urls:
+            return {}
+        query, variables = build_closing_refs_query(urls)
+        answer = self.query(query, variables)
+        data = answer.get("data")
+        if not isinstance(data, dict):
+            errors = answer.get("errors") or [{}]
+            raise GitHubError(f"GitHub GraphQL: {str(errors[0].get('message'))[:200]}")
+        out: dict[str, tuple[str, ...] | None] = {}
+        for i, url in enumerate(urls):
+            node = data.get(f"p{i}")
+            if not isinstance(node, dict):
+                out[url] = None
+                continue
+            refs = (node.get("closingIssuesReferences") or {}).get("nodes") or []
+            out[url] = tuple(n["url"] for n in refs if isinstance(n, dict) and n.get("url"))
+        return out
 
 
-def _page(repo: str, block: Any, error: str | None) -> RepoPage:
+def build_refetch_query(repo: str, numbers: Sequence[int]) -> tuple[str, dict[str, Any]]:
+    """Issues of one repository by number, each with the fields of the issues query."""
+    owner, name = _split(repo)
+    declared = ", ".join(f"$n{k}: Int!" for k in range(len(numbers)))
+    fields = "\n".join(
+        f"    i{k}: issue(number: $n{k}) {{ ...IssueFields }}" for k in range(len(numbers))
+    )
+    query = (
+        f"query RefetchIssues($owner: String!, $name: String!, {declared}) {{\n"
+        "  rateLimit { cost remaining resetAt }\n"
+        f"  repository(owner: $owner, name: $name) {{\n{fields}\n  }}\n}}\n" + ISSUE_FRAGMENT
+    )
+    variables: dict[str, Any] = {"owner": owner, "name": name}
+    variables.update({f"n{k}": int(n) for k, n in enumerate(numbers)})
+    return query, variables
+
+
+def build_closing_refs_query(urls: Sequence[str]) -> tuple[str, dict[str, Any]]:
+    """Closing issue references of pull requests by URL; the URLs travel as variables."""
+    declared = ", ".join(f"$u{i}: URI!" for i in range(len(urls)))
+    fields = "\n".join(
+        f"  p{i}: resource(url: $u{i}) {{ ... on PullRequest {{ "
+        f"closingIssuesReferences(first: {CLOSING_REFS_FIRST}) {{ nodes {{ url }} }} }} }}"
+        for i in range(len(urls))
+    )
+    query = (
+        f"query ClosingRefs({declared}) {{\n  rateLimit {{ cost remaining resetAt }}\n"
+        f"{fields}\n}}\n"
+    )
+    return query, {f"u{i}": url for i, url in enumerate(urls)}
+
+
+def _sort_errors(errors: list[dict]) -> tuple[dict[str, str], dict[str, set[int]]]:
+    """Errors by repository alias, and the issue nodes (by index) each alias had errors inside."""
+    by_alias: dict[str, str] = {}
+    broken: dict[str, set[int]] = {}
+    for err in errors:
+        path = err.get("path") or []
+        if not path or not isinstance(path[0], str) or not _ALIAS.match(path[0]):
+            if err.get("type") == _RESOURCE_LIMITS:
+                continue
+            raise GitHubError(f"GitHub GraphQL: {str(err.get('message'))[:200]}")
+        alias = path[0]
+        if len(path) >= 4 and path[1:3] == ["issues", "nodes"] and isinstance(path[3], int):
+            broken.setdefault(alias, set()).add(path[3])
+        else:
+            by_alias.setdefault(alias, str(err.get("message") or err.get("type") or "error"))
+    return by_alias, broken
+
+
+def _page(repo: str, block: Any, error: str | None, broken: set[int], heavy: bool) -> RepoPage:
     if block is None:
+        if heavy:
+            return RepoPage(repo, heavy=True)
         return RepoPage(repo, error=(error or "repository not found")[:200])
     if not isinstance(block, dict):
         return RepoPage(repo, error="malformed answer: repository is not an object")
     issues = block.get("issues")
-    info = issues.get("pageInfo") if isinstance(issues, dict) else None
-    nodes = issues.get("nodes") if isinstance(issues, dict) else None
+    if issues is None and heavy:
+        return RepoPage(repo, heavy=True)
+    if not isinstance(issues, dict):
+        return RepoPage(repo, error="malformed answer: no issues connection")
+    info = issues.get("pageInfo")
+    nodes = issues.get("nodes")
     if (
         not isinstance(info, dict)
         or not isinstance(nodes, list)
@@ -216,14 +345,19 @@ def _page(repo: str, block: Any, error: str | None) -> RepoPage:
     cursor = info.get("endCursor")
     if info["hasNextPage"] and not isinstance(cursor, str):
         return RepoPage(repo, error="malformed answer: hasNextPage without endCursor")
+    incomplete = [
+        nodes[k]["number"]
+        for k in sorted(broken)
+        if k < len(nodes) and isinstance(nodes[k], dict) and isinstance(nodes[k].get("number"), int)
+    ]
     meta = {k: v for k, v in block.items() if k != "issues"}
     total = issues.get("totalCount")
     return RepoPage(
         repo,
-        nodes=nodes,
+        nodes=[n for n in nodes if isinstance(n, dict)],
         meta=meta,
         has_next=info["hasNextPage"],
         end_cursor=cursor,
         total=total if isinstance(total, int) else None,
-        error=error,
+        incomplete=incomplete,
     )

@@ -112,21 +112,30 @@ def parse_rest_repo(data: Any) -> RepoMeta:
 
 
 def _open_pr_urls(node: Mapping, repo: str) -> tuple[str, ...]:
-    """Open pull requests that will close the issue, or were connected or cross-referenced to it."""
+    """Open pull requests that will close the issue, or are connected or cross-referenced to it.
+
+    Timeline items come oldest first: a DisconnectedEvent undoes the ConnectedEvent before it.
+    """
     urls: list[str] = []
     for pr in _nodes(
         node.get("closedByPullRequestsReferences"), "closedByPullRequestsReferences", repo
     ):
         if pr.get("state") == "OPEN" and isinstance(pr.get("url"), str):
             urls.append(pr["url"])
+    linked: dict[str, bool] = {}
     for item in _nodes(node.get("timelineItems"), "timelineItems", repo):
         kind = item.get("__typename")
-        pr = item.get("subject") if kind == "ConnectedEvent" else item.get("source")
-        if kind not in ("ConnectedEvent", "CrossReferencedEvent") or not isinstance(pr, dict):
+        pr = item.get("source") if kind == "CrossReferencedEvent" else item.get("subject")
+        if not isinstance(pr, dict) or pr.get("__typename", "PullRequest") != "PullRequest":
             continue
-        if pr.get("__typename", "PullRequest") == "PullRequest" and pr.get("state") == "OPEN":
-            if isinstance(pr.get("url"), str):
-                urls.append(pr["url"])
+        url = pr.get("url")
+        if not isinstance(url, str):
+            continue
+        if kind == "DisconnectedEvent":
+            linked.pop(url, None)
+        elif kind in ("ConnectedEvent", "CrossReferencedEvent") and pr.get("state") == "OPEN":
+            linked[url] = True
+    urls.extend(linked)
     return tuple(dict.fromkeys(urls))
 
 
@@ -235,7 +244,7 @@ def parse_rate_limit(data: Any) -> RateInfo:
 
 
 def is_pull_request(data: dict) -> bool:
-    """REST lists pull requests among issues; old payloads carry an empty `pull_request` on issues."""
+    """REST lists pull requests among issues; old payloads carry an empty `pull_request`."""
     pr = data.get("pull_request")
     return isinstance(pr, dict) and bool(pr.get("html_url") or pr.get("url"))
 

@@ -6,19 +6,30 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
-from github import Github
+from github import Auth, Github
 
-from matcher.errors import GitHubError, GitHubNotFoundError
-from matcher.github.pygithub import DEFAULT_API_URL, PER_PAGE, THROTTLE_SECONDS, translated
+from matcher.errors import AuthError, GitHubError, GitHubNotFoundError, UnreachableError
+from matcher.github.graphql import GraphQLClient
+from matcher.github.policy import RetryPolicy
+from matcher.github.pygithub import (
+    DEFAULT_API_URL,
+    PER_PAGE,
+    THROTTLE_SECONDS,
+    PolicyRetry,
+    translated,
+)
 from matcher.github.pygithub import make_github as _make_github
+from matcher.github.transport import Transport
 from matcher.models import Contribution
 from matcher.settings import GitHubSettings, github_token
 
 log = logging.getLogger(__name__)
 
 SEARCH_PAGE = PER_PAGE
+SEARCH_CAP = 1000  # GitHub search returns at most this many results of one query
+SEARCH_EPOCH = date(2008, 1, 1)  # no pull request was merged on GitHub before this
 GRAPHQL_BATCH = 50
 REVERT_REPOS_PER_QUERY = 8
 
@@ -121,25 +132,45 @@ def make_github(
     *,
     retries: int = 3,
     timeout: float = 30,
+    policy: RetryPolicy | None = None,
 ) -> Github:
     """The portfolio's PyGithub client (pygithub.make_github): retries 5xx with a short backoff,
     never waits out a rate limit (RateLimitError at once), throttled only against github.com."""
+    policy = policy or portfolio_policy(api_url, retries)
     return _make_github(
         api_url,
         token,
+        policy=policy,
         timeout=timeout,
         retries=retries,
-        backoff=0.5 if api_url.rstrip("/") == DEFAULT_API_URL else 0.01,
-        backoff_max=120.0,
         retry_statuses=(500, 502, 503, 504),
-        max_rate_limit_wait=0,
         per_page=SEARCH_PAGE,
         throttle=THROTTLE_SECONDS,
     )
 
 
+def portfolio_policy(api_url: str, retries: int) -> RetryPolicy:
+    """A person waits for the portfolio: short backoff, and rate limits are reported, not waited."""
+    backoff = 0.5 if api_url.rstrip("/") == DEFAULT_API_URL else 0.01
+    return RetryPolicy(max_retries=retries, backoff_base=backoff, backoff_cap=120.0, max_wait=0)
+
+
+def graphql_for(gh: Github, timeout: float = 30, url: str | None = None) -> GraphQLClient:
+    """An httpx GraphQL client beside a PyGithub client: same token and retry policy, and the
+    GraphQL endpoint of its API URL (api.github.com/graphql; /api/graphql on GHES) unless `url`."""
+    requester = gh.requester
+    retry = requester.kwargs.get("retry")
+    policy = retry.policy if isinstance(retry, PolicyRetry) else RetryPolicy()
+    auth = requester.auth
+    token = auth.token if isinstance(auth, Auth.Token) else ""
+    transport = Transport(token, policy=policy, timeout=timeout)
+    return GraphQLClient(transport, url or requester.graphql_url)
+
+
 def pulls_client(settings: GitHubSettings) -> PullsClient:
-    """The portfolio's client from the GitHub settings and GITHUB_TOKEN (anonymous without one)."""
+    """The portfolio's client from the GitHub settings and GITHUB_TOKEN (anonymous without one).
+
+    PyGithub answers the REST calls, httpx the GraphQL ones, both under one retry policy."""
     token = github_token(required=False)
     gh = make_github(
         settings.api_url,
@@ -147,14 +178,22 @@ def pulls_client(settings: GitHubSettings) -> PullsClient:
         retries=settings.max_retries,
         timeout=settings.timeout_seconds,
     )
-    return PullsClient(gh)
+    # an API URL of its own (GHES, a local fake) with the default GraphQL URL: derive it
+    derived = settings.api_url.rstrip("/") != DEFAULT_API_URL and settings.graphql_url.startswith(
+        DEFAULT_API_URL
+    )
+    url = None if derived else settings.graphql_url
+    return PullsClient(gh, graphql=graphql_for(gh, settings.timeout_seconds, url))
 
 
 class PullsClient:
     """What the portfolio asks GitHub; repositories are looked up once per client (one run)."""
 
-    def __init__(self, gh: Github, *, use_graphql: bool = True):
+    def __init__(
+        self, gh: Github, *, graphql: GraphQLClient | None = None, use_graphql: bool = True
+    ):
         self.gh = gh
+        self.graphql = graphql or (graphql_for(gh) if use_graphql else None)
         self._lazy = gh.withLazy(True)  # builds URLs without fetching what we do not read
         self.use_graphql = use_graphql
         self.requests = Counter()
@@ -188,24 +227,38 @@ class PullsClient:
     def merged_pulls(self, login: str, since: date | None = None) -> list[Contribution]:
         """Merged pull requests authored by login, merged on or after `since`, from the search API.
 
-        The search result already carries title, labels, body and merge date; details
-        (additions, deletions, repository facts) are filled in by `complete`.
+        Search returns at most 1,000 results a query: a range of merge dates holding more is
+        split in two, newest half first, until every range fits (a login with 3,000 merged
+        pull requests costs about four extra first pages). The search result already carries
+        title, labels, body and merge date; details are filled in by `complete`.
         """
-        query = f"is:pr is:merged author:{login}"
-        if since is not None:
-            query += f" merged:>={since.isoformat()}"
-        found: list[Contribution] = []
+        base = f"is:pr is:merged author:{login}"
+        found: dict[str, Contribution] = {}
         with translated(f"merged pull requests of '{login}'"):
-            results = self.gh.search_issues(query, sort="updated", order="asc")
-            for item in results:  # iterate first: totalCount then comes from the first page
-                found.append(self._from_search(item))
-            total = results.totalCount
-        self.requests.add("search", max(1, -(-min(total, 1000) // SEARCH_PAGE)))
-        if total > 1000:
-            log.warning(
-                "%s has %d merged pull requests; search returns the first 1000", login, total
-            )
-        return found
+            self._merged_between(base, since, None, found)
+        return sorted(found.values(), key=lambda c: (c.merged_at, c.url))
+
+    def _merged_between(
+        self, base: str, lo: date | None, hi: date | None, found: dict[str, Contribution]
+    ) -> None:
+        query = base + _merged_range(lo, hi)
+        results = self.gh.search_issues(query, sort="created", order="desc")
+        page: list[Contribution] = []
+        for item in results:  # the first page tells totalCount at no extra request
+            if not page and results.totalCount > SEARCH_CAP and _splittable(lo, hi):
+                self.requests.add("search")
+                first, last = lo or SEARCH_EPOCH, hi or datetime.now(UTC).date()
+                middle = first + (last - first) // 2
+                self._merged_between(base, middle + timedelta(days=1), hi, found)
+                self._merged_between(base, lo, middle, found)
+                return
+            page.append(self._from_search(item))
+        total = results.totalCount if page else 0
+        self.requests.add("search", max(1, -(-min(total, SEARCH_CAP) // SEARCH_PAGE)))
+        if total > SEARCH_CAP:
+            log.warning("%s: %d merged pull requests in one day; search returns 1000", base, total)
+        for c in page:
+            found.setdefault(c.url, c)
 
     def _from_search(self, item) -> Contribution:
         # _rawData, not raw_data: the public property "completes" the object with one more
@@ -293,35 +346,26 @@ class PullsClient:
     def closing_issues(self, pulls: list[Contribution]) -> dict[str, tuple[str, ...]]:
         """Issues each pull request closes, from GraphQL closingIssuesReferences (batched).
 
-        Returns {} when GraphQL is off or fails; the body keywords parsed from search remain.
+        A pull request GitHub answers an error for keeps the keywords parsed from its body; a
+        batch that fails as a whole is skipped, the next batches are still asked.
         """
-        if not self.use_graphql or not pulls:
+        if not self.use_graphql or self.graphql is None or not pulls:
             return {}
         out: dict[str, tuple[str, ...]] = {}
         for start in range(0, len(pulls), GRAPHQL_BATCH):
-            batch = pulls[start : start + GRAPHQL_BATCH]
-            fields = "\n".join(
-                f'p{i}: resource(url: "{c.url}") {{ ... on PullRequest {{ '
-                f"closingIssuesReferences(first: 25) {{ nodes {{ url }} }} }} }}"
-                for i, c in enumerate(batch)
-            )
+            urls = [c.url for c in pulls[start : start + GRAPHQL_BATCH]]
             self.requests.add("graphql")
             try:
-                with translated("closing issue references"):
-                    _headers, data = self.gh.requester.graphql_query(f"query {{\n{fields}\n}}", {})
+                answers = self.graphql.closing_refs(urls)
+            except (AuthError, UnreachableError):
+                raise
             except GitHubError as exc:
-                log.info(
-                    "GraphQL closing references unavailable (%s); using pull request bodies", exc
-                )
-                self.use_graphql = False
-                return out
-            answers = (data or {}).get("data") or {}
-            for i, c in enumerate(batch):
-                node = answers.get(f"p{i}") or {}
-                refs = ((node.get("closingIssuesReferences") or {}).get("nodes")) or []
-                urls = tuple(normalize_issue_url(n["url"]) for n in refs if n and n.get("url"))
-                if urls:
-                    out[c.url] = urls
+                log.info("GraphQL closing references unavailable for %d pulls (%s)", len(urls), exc)
+                continue
+            for url, refs in answers.items():
+                normalized = tuple(normalize_issue_url(u) for u in refs or ())
+                if normalized:
+                    out[url] = normalized
         return out
 
     # --- reverts -------------------------------------------------------------------------
@@ -332,7 +376,10 @@ class PullsClient:
         found: dict[str, str] = {}
         for start in range(0, len(repos), REVERT_REPOS_PER_QUERY):
             chunk = repos[start : start + REVERT_REPOS_PER_QUERY]
-            query = "is:pr is:merged revert in:title " + " ".join(f"repo:{r}" for r in chunk)
+            # Space-joined qualifiers mean AND under GitHub's advanced search: name the
+            # repositories as one OR group.
+            repos_any = " OR ".join(f"repo:{r}" for r in chunk)
+            query = f"is:pr is:merged revert in:title ({repos_any})"
             if since is not None:
                 query += f" merged:>={since.isoformat()}"
             try:
@@ -350,6 +397,18 @@ class PullsClient:
                 # a repository in the query became private or was deleted: skip this chunk
                 log.warning("revert search skipped: %s", exc)
         return found
+
+
+def _merged_range(lo: date | None, hi: date | None) -> str:
+    if lo and hi:
+        return f" merged:{lo.isoformat()}..{hi.isoformat()}"
+    if lo:
+        return f" merged:>={lo.isoformat()}"
+    return f" merged:<={hi.isoformat()}" if hi else ""
+
+
+def _splittable(lo: date | None, hi: date | None) -> bool:
+    return (hi or datetime.now(UTC).date()) > (lo or SEARCH_EPOCH)
 
 
 def _replace(c: Contribution, **values) -> Contribution:

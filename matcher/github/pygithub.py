@@ -7,16 +7,19 @@ so callers only ever see `matcher.errors` exceptions with one readable line, nev
 
 from __future__ import annotations
 
+import json
 import math
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import github
 import requests
 import urllib3
-from github import Auth, Github, GithubException, GithubRetry
+from github import Auth, Github, GithubException
+from urllib3.exceptions import MaxRetryError
+from urllib3.util.retry import Retry
 
 from matcher.errors import (
     AuthError,
@@ -24,7 +27,9 @@ from matcher.errors import (
     GitHubNotFoundError,
     MalformedResponseError,
     RateLimitError,
+    UnreachableError,
 )
+from matcher.github.policy import RetryPolicy
 
 DEFAULT_API_URL = "https://api.github.com"
 PER_PAGE = 100
@@ -52,7 +57,7 @@ def translated(what: str) -> Iterator[None]:
         message = exc.data.get("message") if isinstance(exc.data, dict) else None
         if exc.status == 401:
             raise AuthError(_REJECTED) from None
-        if exc.status == 403 and message and "rate limit" in str(message).lower():
+        if exc.status == 429 or (exc.status == 403 and "rate limit" in str(message).lower()):
             raise RateLimitError(_rate_limited(what, exc)) from None
         if exc.status == 422:
             raise GitHubNotFoundError(
@@ -63,6 +68,11 @@ def translated(what: str) -> Iterator[None]:
         ) from None
     except requests.exceptions.JSONDecodeError:
         raise MalformedResponseError(f"GitHub sent malformed JSON for {what}") from None
+    except requests.exceptions.ConnectionError as exc:
+        host = unreachable_host(exc)
+        if host is not None:
+            raise UnreachableError(f"cannot reach GitHub at {host}: check the network") from None
+        raise GitHubError(f"cannot reach GitHub for {what}: {exc.__class__.__name__}") from None
     except (requests.exceptions.RetryError, urllib3.exceptions.MaxRetryError):
         raise GitHubError(f"GitHub still failing after retries for {what}") from None
     except requests.exceptions.Timeout:
@@ -95,72 +105,119 @@ def _reset(exc: GithubException) -> str:
     return f"it resets at {at:%H:%M} UTC"
 
 
-def _retry_class(
-    sleep: Callable[[float], None], on_retry: Callable[[], None] | None
-) -> type[GithubRetry]:
-    class _Retry(GithubRetry):
-        """GithubRetry whose waits go through an injectable sleep, and which reports its retries.
+class PolicyRetry(Retry):
+    """urllib3 retries for PyGithub that follow the shared RetryPolicy (policy.py).
 
-        `max_rate_limit_wait=0` means rate limits are never waited for: a 403 is not retried
-        and comes back at once (as RateLimitError through `translated`).
-        """
+    403/429 answers are read once: a rate limit waits what the policy says (or raises
+    RateLimitExceededException when that is too long); a plain refusal is raised as PyGithub's
+    own exception. 5xx and dropped connections back off; a connection that cannot be made
+    before anything got through is not retried at all.
+    """
 
-        def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
-            if status_code == 403 and not self.max_rate_limit_wait:
-                return False
-            return super().is_retry(method, status_code, has_retry_after)
+    def __init__(self, *, policy: RetryPolicy, pending: float | None = None, **kwargs: Any):
+        self.policy = policy
+        self.pending = pending
+        kwargs.setdefault("status_forcelist", [*range(500, 600), 403, 429])
+        kwargs.setdefault("allowed_methods", Retry.DEFAULT_ALLOWED_METHODS | {"GET", "POST"})
+        kwargs.setdefault("raise_on_status", False)
+        kwargs.setdefault("respect_retry_after_header", False)  # the policy reads it
+        super().__init__(**kwargs)
 
-        def increment(self, *args, **kwargs):
-            if on_retry is not None:
-                on_retry()
-            return super().increment(*args, **kwargs)
+    def new(self, **kw: Any) -> PolicyRetry:
+        kw.setdefault("policy", self.policy)
+        kw.setdefault("pending", None)
+        return super().new(**kw)  # type: ignore[return-value]
 
-        def sleep(self, response=None) -> None:  # noqa: D401 - urllib3 hook
-            if self.respect_retry_after_header and response is not None:
-                seconds = self.get_retry_after(response)
-                if seconds is not None:
-                    sleep(seconds)
-                    return
-            backoff = self.get_backoff_time()
-            if backoff > 0:
-                sleep(backoff)
+    def increment(  # type: ignore[override]
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: Any = None,
+        error: Exception | None = None,
+        _pool: Any = None,
+        _stacktrace: Any = None,
+    ) -> Retry:
+        if error is not None and _cannot_connect(error) and not self.policy.connected:
+            raise MaxRetryError(_pool, url or "", error)
+        delay = None
+        if response is not None and response.status in (403, 429):
+            delay = self._rate_limit_delay(response)
+        retry = super().increment(method, url, response, error, _pool, _stacktrace)
+        assert isinstance(retry, PolicyRetry)
+        self.policy.stats.retries += 1
+        self.policy.stats.requests += 1  # the retry is one more request
+        self.policy.stats.rest_requests += 1
+        retry.pending = delay
+        return retry
 
-    return _Retry
+    def _rate_limit_delay(self, response: Any) -> float:
+        self.policy.connected = True
+        body = response.data
+        try:
+            content = json.loads(body) if body else {}
+        except ValueError:
+            content = {"message": body.decode("utf-8", "replace")[:200]}
+        message = str(content.get("message") or "") if isinstance(content, dict) else ""
+        limited = self.policy.http_rate_limit(response.status, response.headers, message)
+        if limited is None:
+            raise github.GithubException(response.status, content, dict(response.headers))
+        reason, delay = limited
+        if delay > self.policy.max_wait or self.total == 0:
+            raise github.RateLimitExceededException(
+                response.status, content, dict(response.headers)
+            )
+        return delay
+
+    def sleep(self, response: Any = None) -> None:
+        if self.pending is not None:
+            self.policy.wait(self.pending, "rate limited", "REST")
+            return
+        delay = self.policy.backoff(max(0, len(self.history) - 1))
+        if delay > 0:
+            self.policy.wait(delay, "retrying", "REST", rate_limit=False)
+
+
+def _cannot_connect(error: BaseException | None) -> bool:
+    """DNS failure or connection refused: no answer can come, however often we ask."""
+    return isinstance(error, urllib3.exceptions.NewConnectionError)
+
+
+def unreachable_host(exc: BaseException) -> str | None:
+    """scheme://host of a requests ConnectionError whose connection could not be made at all."""
+    reason = exc.args[0] if exc.args else None
+    if not isinstance(reason, MaxRetryError) or not _cannot_connect(reason.reason):
+        return None
+    pool = reason.pool
+    if pool is None:
+        return "GitHub's API"
+    port = "" if pool.port in (None, 80, 443) else f":{pool.port}"
+    return f"{pool.scheme}://{pool.host}{port}"
 
 
 def make_github(
     base_url: str = DEFAULT_API_URL,
     token: str | None = None,
     *,
+    policy: RetryPolicy | None = None,
     timeout: float = 30.0,
     retries: int = 3,
-    backoff: float = 1.0,
-    backoff_max: float = 60.0,
     retry_statuses: Sequence[int] | None = None,
-    secondary_wait: float = 60.0,
-    max_rate_limit_wait: float = 900.0,
-    sleep: Callable[[float], None] = time.sleep,
-    on_retry: Callable[[], None] | None = None,
     per_page: int = PER_PAGE,
     throttle: float | None = None,
 ) -> Github:
-    """A PyGithub client for `base_url` (a local fake in tests) with our retry policy.
+    """A PyGithub client for `base_url` (a local fake in tests) under the shared retry policy.
 
-    Retries 5xx (`retry_statuses`, default 500-599) and rate limits (waiting at most
-    `max_rate_limit_wait` seconds; 0: never wait) up to `retries` times, every wait through
-    `sleep`, each retry reported to `on_retry`. `throttle` seconds between requests apply
-    only against api.github.com. Anonymous without a token.
+    Retries 5xx (`retry_statuses`, default 500-599) and rate limits up to `retries` times,
+    every wait decided and counted by `policy` (a new default one when None). `throttle`
+    seconds between requests apply only against api.github.com. Anonymous without a token.
     """
     base_url = base_url.rstrip("/")
-    statuses = {} if retry_statuses is None else {"status_forcelist": list(retry_statuses)}
-    retry = _retry_class(sleep, on_retry)(
+    policy = policy or RetryPolicy(max_retries=retries)
+    statuses = list(retry_statuses) if retry_statuses is not None else list(range(500, 600))
+    retry = PolicyRetry(
+        policy=policy,
         total=retries,
-        backoff_factor=backoff,
-        backoff_max=backoff_max,
-        secondary_rate_wait=secondary_wait,
-        max_rate_limit_wait=max_rate_limit_wait,
-        raise_on_status=False,
-        **statuses,
+        status_forcelist=[*statuses, 403, 429],
     )
     return Github(
         base_url=base_url,

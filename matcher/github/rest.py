@@ -1,9 +1,8 @@
 """REST calls through PyGithub: repository and user lookups, and topic discovery by search.
 
-PyGithub keeps its own HTTP stack (requests + urllib3 Retry). We configure its `GithubRetry` to
-retry 5xx and rate-limit answers a capped number of times, with its sleeps going through the same
-injectable `sleep` as the httpx transport, and every PyGithub or requests exception becomes a
-`matcher.errors` type; the client and the translation are the shared ones of pygithub.py.
+PyGithub keeps its own HTTP stack (requests + urllib3); its retries follow the same `RetryPolicy`
+as the GraphQL transport (pygithub.PolicyRetry), and every PyGithub or requests exception becomes
+a `matcher.errors` type; the client and the translation are the shared ones of pygithub.py.
 Conditional requests: each lookup takes the ETag of the previous run and answers "not modified"
 (a 304, which GitHub does not charge) instead of data.
 """
@@ -11,13 +10,13 @@ Conditional requests: each lookup takes the ETag of the previous run and answers
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from matcher.errors import MalformedResponseError
 from matcher.github.parse import RepoMeta, parse_rest_repo
+from matcher.github.policy import RetryPolicy
 from matcher.github.pygithub import make_github, translated
 
 log = logging.getLogger(__name__)
@@ -33,42 +32,28 @@ class Conditional:
 
 
 class RestClient:
-    """PyGithub with our base URL, token, timeout and retry policy."""
+    """PyGithub with our base URL, token, timeout and the shared retry policy."""
 
     def __init__(
         self,
         token: str,
         base_url: str,
         *,
+        policy: RetryPolicy | None = None,
         timeout: float = 30.0,
-        max_retries: int = 5,
-        backoff_base: float = 1.0,
-        secondary_wait: float = 60.0,
-        max_wait: float = 900.0,
-        sleep: Callable[[float], None] = time.sleep,
     ):
-        self._retries = 0
-        self.calls = 0
-        self.not_modified = 0
+        self.policy = policy or RetryPolicy()
         self.github = make_github(
             base_url,
             token,
+            policy=self.policy,
             timeout=timeout,
-            retries=max_retries,
-            backoff=backoff_base,
-            secondary_wait=secondary_wait,
-            max_rate_limit_wait=max_wait,
-            sleep=sleep,
-            on_retry=self._count_retry,
+            retries=self.policy.max_retries,
         )
 
-    def _count_retry(self) -> None:
-        self._retries += 1
-
-    @property
-    def requests(self) -> int:
-        """HTTP requests sent: calls plus PyGithub's own retries."""
-        return self.calls + self._retries
+    def _count(self) -> None:
+        self.policy.stats.requests += 1
+        self.policy.stats.rest_requests += 1
 
     @property
     def rate_remaining(self) -> int | None:
@@ -88,14 +73,15 @@ class RestClient:
         `what` names the resource in error messages (default: the path).
         """
         headers = {"If-None-Match": etag} if etag else {}
-        self.calls += 1
+        self._count()
         with translated(what or path.split("?")[0]):
             response_headers, data = self.github.requester.requestJsonAndCheck(
                 "GET", path, parameters=params, headers=headers
             )
+        self.policy.succeeded()
         new_tag = response_headers.get("etag")
         if data is None and etag:  # 304: PyGithub hands back an empty body
-            self.not_modified += 1
+            self.policy.stats.not_modified += 1
             return Conditional(None, etag, True)
         return Conditional(data, new_tag, False)
 
@@ -108,10 +94,12 @@ class RestClient:
 
     def user(self, login: str) -> dict[str, Any]:
         """A user's public profile (login, name, public_repos, ...)."""
-        self.calls += 1
+        self._count()
         with translated(f"user '{login}'"):
             user = self.github.get_user(login)
-            return {"login": user.login, "name": user.name, "public_repos": user.public_repos}
+            found = {"login": user.login, "name": user.name, "public_repos": user.public_repos}
+        self.policy.succeeded()
+        return found
 
     def search_repositories(
         self, query: str, *, limit: int = 100, etag: str | None = None

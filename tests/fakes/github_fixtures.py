@@ -1,7 +1,6 @@
-"""Fixtures around the fake GitHub server; import them into a test module:
-
-from tests.fakes.github_fixtures import fake_github, sync_env  # noqa: F401
-"""
+"""Fixtures around the fake GitHub server, registered for every test by tests/conftest.py
+(`pytest_plugins`): `fake_github`, `sync_env` (50 x 20), `small_env` (20 x 10); and the
+helpers that compare stores (`snapshot`, `reference`, `pool`)."""
 
 from __future__ import annotations
 
@@ -14,6 +13,8 @@ from matcher.github import GitHubClient
 from matcher.ingest import SyncReport, sync
 from matcher.settings import Settings, load_settings
 from matcher.store import Database
+from matcher.store.issues import load_issues
+from matcher.store.sync_state import load_issue_signals, load_repo_meta, load_sync_states
 from tests.fakes.embedder import HashingEmbedder
 from tests.fakes.github_server import FakeGitHub
 
@@ -28,7 +29,8 @@ def fake_github():
 
 
 def fake_settings(server: FakeGitHub, **github) -> Settings:
-    """Settings pointing at the fake, with a short timeout (1.5 s) so a hang costs little but a busy machine is not a hang."""
+    """Settings pointing at the fake, with a short timeout (1.5 s): a hang costs little, but a
+    busy machine is not a hang."""
     options = {
         "api_url": server.url,
         "graphql_url": server.graphql_url,
@@ -71,9 +73,11 @@ class SyncEnv:
     embedder: HashingEmbedder
     repos: list[str]
     reports: list[SyncReport] = field(default_factory=list)
+    last_sleep: SleepRecorder = field(default_factory=SleepRecorder)  # the waits of the last run
 
     def run(self, **kwargs) -> SyncReport:
-        client_options = kwargs.pop("client_options", {})
+        client_options = dict(kwargs.pop("client_options", {}))
+        self.last_sleep = client_options.setdefault("sleep", SleepRecorder())
         with fake_client(self.server, self.settings, **client_options) as client:
             report = sync(
                 self.db,
@@ -108,7 +112,36 @@ def make_env(server: FakeGitHub, db_path, repos: int = 50, issues: int = 20, **g
 
 @pytest.fixture
 def sync_env(fake_github, tmp_path):
-    """50 repositories x 20 beginner issues on the fake, an empty store, a counting fake embedder."""
+    """50 repositories x 20 beginner issues on the fake, an empty store, a counting embedder."""
     env = make_env(fake_github, tmp_path / "store.sqlite")
     yield env
     env.db.close()
+
+
+@pytest.fixture
+def small_env(fake_github, tmp_path):
+    """20 repositories x 10 issues: two GraphQL batches, fast enough to sync twice per test."""
+    env = make_env(fake_github, tmp_path / "store.sqlite", repos=20, issues=10)
+    yield env
+    env.db.close()
+
+
+def snapshot(db: Database) -> dict:
+    """Everything a sync stores that matters, comparable between two stores."""
+    issues = load_issues(db, open_only=False)
+    signals = load_issue_signals(db)
+    states = {r: (s.watermark, s.cursor, s.pass_mode) for r, s in load_sync_states(db).items()}
+    return {"issues": issues, "signals": signals, "states": states, "meta": load_repo_meta(db)}
+
+
+def pool(db: Database) -> set[str]:
+    """URLs of the open, untaken issues: the candidates a learner can be shown."""
+    return {i.url for i in load_issues(db, open_only=True) if not i.is_taken}
+
+
+def reference(env: SyncEnv, tmp_path) -> dict:
+    """A fault-free sync of the same fake into a separate store."""
+    ref = make_env(env.server, tmp_path / "reference.sqlite", repos=0)
+    ref.catalog, ref.settings = env.catalog, env.settings
+    ref.run()
+    return snapshot(ref.db)

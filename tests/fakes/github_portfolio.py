@@ -10,13 +10,15 @@
         fake.hide_repo("acme/lib")                   # private or deleted: /repos/... 404
 
 Served (shapes from ../shared/github-examples/replay: Search.testSearchIssues, PullRequest.setUp):
-  GET /search/issues      q: is:pr is:merged author:L merged:>=YYYY-MM-DD
-                          | is:pr is:merged repo:o/r ... in:title WORD
+  GET /search/issues      q: is:pr is:merged author:L merged:>=D | merged:<=D | merged:D1..D2
+                          | is:pr is:merged in:title WORD (repo:o/r OR repo:o/s)
+                          (advanced search: space-joined terms AND, at most 1,000 results)
   GET /repos/o/r/pulls/N  additions, deletions, merged_at, labels
   GET /user/{id}          the account's current login (renames)
   GET /users/{l}/gists, GET /gists/{id}
-  POST /graphql           `resource(url:) { ... on PullRequest { closingIssuesReferences } }`
-                          queries; every other query goes to the built-in GraphQL engine.
+  POST /graphql           `resource(url:)` on the built-in engine (gh.root_fields), so the
+                          closing-reference queries are checked against GitHub's schema too;
+                          `fake.broken_closing_refs` holds pulls GitHub answers an error for.
 """
 
 from __future__ import annotations
@@ -25,9 +27,17 @@ import copy
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
 
-from tests.fakes.github_server import DOCS, FakeGitHub, Request, Response, load_exchanges
+from tests.fakes import graphql_engine as gql
+from tests.fakes.github_server import (
+    DOCS,
+    PARTIAL_MESSAGE,
+    FakeGitHub,
+    Request,
+    Response,
+    _list_connection,
+    load_exchanges,
+)
 
 _PULL_MINIMAL = {
     "url": "",
@@ -57,6 +67,20 @@ def _pull_template() -> dict:
         return load_exchanges("PullRequest.setUp")[1].json()
     except (OSError, IndexError, ValueError, SyntaxError):
         return copy.deepcopy(_PULL_MINIMAL)
+
+
+SEARCH_CAP = 1000  # GitHub search returns at most this many results of one query
+
+
+def _unsupported(term: str) -> Response:
+    return Response(
+        422,
+        {
+            "message": "Validation Failed",
+            "errors": [{"message": f"unsupported qualifier in this fake: {term}"}],
+            "documentation_url": DOCS,
+        },
+    )
 
 
 def _iso(value: datetime) -> str:
@@ -101,7 +125,9 @@ class PortfolioFake:
         gh.add_route("GET", r"^/user/(?P<id>\d+)$", self._get_user_by_id)
         gh.add_route("GET", r"^/users/(?P<login>[^/]+)/gists$", self._list_gists)
         gh.add_route("GET", r"^/gists/(?P<id>[^/]+)$", self._get_gist)
-        gh.add_route("POST", r"^/graphql$", self._graphql)
+        gh.root_fields["resource"] = self._resource
+        self.searches: list[str] = []  # every search query, as sent
+        self.broken_closing_refs: set[str] = set()  # pulls whose closing refs answer an error
 
     # -- state helpers --------------------------------------------------------------------------
 
@@ -272,29 +298,41 @@ class PortfolioFake:
     # -- routes ---------------------------------------------------------------------------------
 
     def _search_issues(self, req: Request) -> Response:
+        """GitHub's advanced issue search, for the qualifiers the portfolio sends.
+
+        Space-joined terms are ANDed (so `repo:A repo:B` finds nothing), `(repo:A OR repo:B)`
+        is a group of alternatives; `merged:>=D`, `merged:<=D`, `merged:D1..D2` bound the
+        merge date; at most 1,000 results come back, `total_count` still tells them all.
+        """
         q = req.query.get("q", [""])[0]
-        author, repos, words, since = None, [], [], None
+        groups = [g.split(" OR ") for g in re.findall(r"\(([^)]*)\)", q)]
+        terms = re.sub(r"\([^)]*\)", " ", q).split()
+        author, repo_sets, words = None, [], []
+        lo: date | None = None
+        hi: date | None = None
         in_title = False
-        for term in q.split():
+        for group in groups:
+            if not all(t.strip().startswith("repo:") for t in group):
+                return _unsupported(" OR ".join(group))
+            repo_sets.append({t.strip()[5:].lower() for t in group})
+        for term in terms:
             if term in ("is:pr", "is:merged"):
                 continue
             if term.startswith("author:"):
                 author = term[7:]
             elif term.startswith("repo:"):
-                repos.append(term[5:].lower())
+                repo_sets.append({term[5:].lower()})
             elif term.startswith("merged:>="):
-                since = date.fromisoformat(term[9:][:10])
+                lo = date.fromisoformat(term[9:][:10])
+            elif term.startswith("merged:<="):
+                hi = date.fromisoformat(term[9:][:10])
+            elif term.startswith("merged:") and ".." in term:
+                first, last = term[7:].split("..")
+                lo, hi = date.fromisoformat(first), date.fromisoformat(last)
             elif term == "in:title":
                 in_title = True
             elif ":" in term:
-                return Response(
-                    422,
-                    {
-                        "message": "Validation Failed",
-                        "errors": [{"message": f"unsupported qualifier in this fake: {term}"}],
-                        "documentation_url": DOCS,
-                    },
-                )
+                return _unsupported(term)
             else:
                 words.append(term.lower())
         if author is not None and author not in self.gh.state.users:
@@ -322,16 +360,22 @@ class PortfolioFake:
             if pr.merged_at is not None
             and pr.repo.lower() not in self.gh.state.extra.get("unsearchable", set())
             and (author is None or pr.author.lower() == author.lower())
-            and (not repos or pr.repo.lower() in repos)
-            and (since is None or pr.merged_at.date() >= since)
+            and all(pr.repo.lower() in repos for repos in repo_sets)
+            and (lo is None or pr.merged_at.date() >= lo)
+            and (hi is None or pr.merged_at.date() <= hi)
             and all(
                 w in (pr.title if in_title else pr.title + " " + pr.body).lower() for w in words
             )
         ]
-        found.sort(key=lambda p: (p.merged_at, p.url))
-        return self.gh._paged(
-            req, [self._search_item(p) for p in found], envelope=self.gh.template("search")
-        )
+        newest_first = req.query.get("order", ["desc"])[0] == "desc" and "sort" in req.query
+        found.sort(key=lambda p: (p.merged_at, p.url), reverse=newest_first)
+        self.searches.append(q)
+        envelope = self.gh.template("search")
+        items = [self._search_item(p) for p in found[:SEARCH_CAP]]
+        response = self.gh._paged(req, items, envelope=envelope)
+        if isinstance(response.body, dict):
+            response.body["total_count"] = len(found)
+        return response
 
     def _get_pull(self, req: Request) -> Response:
         repo = f"{req.match['owner']}/{req.match['name']}"
@@ -405,39 +449,17 @@ class PortfolioFake:
                     return Response(200, self._gist_payload(login, g, content=True))
         return Response(404, self.gh.template("not_found"))
 
-    _RESOURCE = re.compile(
-        r'(\w+)\s*:\s*resource\s*\(\s*url\s*:\s*"([^"]+)"\s*\)\s*\{\s*\.\.\.\s*on\s+PullRequest\s*\{\s*'
-        r"closingIssuesReferences\s*\(\s*first\s*:\s*(\d+)\s*\)\s*\{\s*nodes\s*\{\s*url\s*\}\s*\}\s*\}\s*\}"
-    )
+    def _resource(self, args: dict) -> gql.Obj | None:
+        """`resource(url:)` for the engine: a pull request with its closing issue references."""
+        pr = self.pulls.get(args.get("url") or "")
+        if pr is None or self._hidden(pr.repo):
+            return None
+        if pr.url in self.broken_closing_refs:
+            raise gql.ExecutionError(PARTIAL_MESSAGE, "SERVICE_UNAVAILABLE")
 
-    def _graphql(self, req: Request) -> Response:
-        """Answer closing-reference queries; hand every other query to the built-in engine."""
-        try:
-            query = (req.json() or {}).get("query", "")
-        except ValueError:
-            query = ""
-        if "closingIssuesReferences" not in query or "resource(" not in query:
-            return self.gh._graphql(req)
-        found = self._RESOURCE.findall(query)
-        if not found or query.count("resource(") != len(found):
-            return Response(
-                200,
-                {
-                    "errors": [
-                        {
-                            "message": "this fake answers only "
-                            "resource(url:){...on PullRequest{closingIssuesReferences}}"
-                        }
-                    ]
-                },
+        def closing(conn_args: dict) -> gql.Obj:
+            return _list_connection(
+                "Issue", [gql.Obj("Issue", url=u) for u in pr.closes], conn_args
             )
-        data: dict[str, Any] = {}
-        for alias, url, first in found:
-            pr = self.pulls.get(url)
-            if pr is None or self._hidden(pr.repo):
-                data[alias] = None
-                continue
-            nodes = [{"url": u} for u in pr.closes[: int(first)]]
-            data[alias] = {"closingIssuesReferences": {"nodes": nodes}}
-        self.gh.state.budget("graphql").remaining -= 1
-        return Response(200, {"data": data})
+
+        return gql.Obj("PullRequest", url=pr.url, number=pr.number, closingIssuesReferences=closing)

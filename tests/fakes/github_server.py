@@ -49,6 +49,7 @@ from __future__ import annotations
 import ast
 import base64
 import copy
+import functools
 import hashlib
 import json
 import re
@@ -64,8 +65,75 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from tests.fakes import graphql_engine as gql
 
-EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "github-examples" / "replay"
+
+def _shared_dir() -> Path:
+    """../shared beside the checkout (as CI lays it), or beside the main checkout of a worktree."""
+    root = Path(__file__).resolve().parents[2]
+    candidates = [root.parent / "shared"]
+    git = root / ".git"
+    if git.is_file():  # a git worktree: "gitdir: <main>/.git/worktrees/<name>"
+        gitdir = Path(git.read_text(encoding="utf-8").partition(":")[2].strip())
+        candidates.append(gitdir.parents[2].parent / "shared")
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
+SHARED = _shared_dir()
+EXAMPLES = SHARED / "github-examples" / "replay"
+SCHEMA_PATH = SHARED / "github-schema" / "schema.graphql"
 DOCS = "https://docs.github.com/rest"
+SECONDARY_MESSAGE = (
+    "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. "
+    "If you reach out to GitHub Support for help, please include the request ID 0000:1111."
+)
+PARTIAL_MESSAGE = (
+    "Something went wrong while executing your query. This may be the result of a timeout, "
+    "or it could be a GitHub bug. Please include `0000:2222` when reporting this issue."
+)
+
+
+@functools.cache
+def real_schema() -> Any:
+    """GitHub's public schema (graphql-core), or None when ../shared/github-schema is absent."""
+    if not SCHEMA_PATH.is_file():
+        return None
+    import graphql
+
+    return graphql.build_schema(SCHEMA_PATH.read_text(encoding="utf-8"), assume_valid_sdl=True)
+
+
+def schema_errors(query: str, variables: dict[str, Any] | None = None) -> list[dict]:
+    """What GitHub's schema refuses in a document and its variables (graphql-core), as errors."""
+    from graphql.execution.values import get_variable_values
+
+    if real_schema() is None:
+        return []
+    errors, operations = _document_errors(query)
+    if errors:
+        return list(errors)
+    refused: list[dict] = []
+    for definitions in operations:
+        coerced = get_variable_values(real_schema(), definitions, variables or {})
+        if isinstance(coerced, list):
+            refused.extend(e.formatted for e in coerced)
+    return refused
+
+
+@functools.lru_cache(maxsize=256)
+def _document_errors(query: str) -> tuple[tuple[dict, ...], tuple[Any, ...]]:
+    """Validation errors of one document (cached: the sync sends few distinct texts)."""
+    import graphql
+
+    try:
+        document = graphql.parse(query)
+    except graphql.GraphQLError as exc:
+        return (exc.formatted,), ()
+    errors = tuple(e.formatted for e in graphql.validate(real_schema(), document))
+    operations = tuple(
+        d.variable_definitions or ()
+        for d in document.definitions
+        if isinstance(d, graphql.OperationDefinitionNode)
+    )
+    return errors, operations
 
 
 # --------------------------------------------------------------------------------------------
@@ -230,6 +298,7 @@ class PullRef:
     number: int
     state: str = "OPEN"  # OPEN, CLOSED, MERGED
     kind: str = "closing"  # closing (closedByPullRequestsReferences), connected, cross
+    disconnected: bool = False  # a "connected" link later removed (DisconnectedEvent)
 
 
 @dataclass
@@ -308,7 +377,19 @@ class Fault:
 class Faults:
     """Switches that make the next requests fail; each consumed fault answers one request."""
 
-    KINDS = ("secondary", "429", "primary", "502", "500", "timeout", "truncated")
+    KINDS = (
+        "secondary",
+        "429",
+        "primary",
+        "502",
+        "500",
+        "timeout",
+        "truncated",
+        "graphql_rate_limit",  # 200 + errors[type RATE_LIMIT], headers not saying remaining 0
+        "secondary200",  # 200 + errors whose message says "secondary rate limit"
+        "partial",  # 200 whose first repository's second issue has an error inside it
+    )
+    APPLIED_LATER = ("truncated", "timeout", "partial")
 
     def __init__(self) -> None:
         self._queue: list[Fault] = []
@@ -324,12 +405,12 @@ class Faults:
         self._release.set()
 
     def hold(self) -> None:
-        """Called by the handler of a "timeout" answer: signal, then wait `hang_seconds` or a release."""
+        """The handler of a "timeout" answer: signal, then wait `hang_seconds` or a release."""
         self.holding.set()
         self._release.wait(self.hang_seconds)
 
     def add(self, kind: str, count: int = 1, target: str = "any", after: int = 0) -> None:
-        """Answer `count` requests to `target` with `kind`, after letting `after` of them through."""
+        """Answer `count` requests to `target` with `kind`, after letting `after` through."""
         if kind not in self.KINDS:
             raise ValueError(f"unknown fault {kind!r}; one of {self.KINDS}")
         with self._lock:
@@ -393,6 +474,7 @@ class Request:
     headers: dict[str, str]
     body: bytes
     match: re.Match | None = None
+    fault: str | None = None
 
     def json(self) -> Any:
         return json.loads(self.body or b"null")
@@ -445,6 +527,13 @@ class FakeGitHub:
         self.faults = Faults()
         self.stats = Counters()
         self.corrupt_repos: set[str] = set()
+        # Heavy queries: above `heavy_nodes` GitHub's nodes, answer `heavy_answer` ("502", "504",
+        # "timeout" or "resource_limits"); `heavy_seen` logs the node count of every such refusal.
+        self.heavy_nodes: int | None = None
+        self.heavy_answer = "502"
+        self.heavy_seen: list[int] = []
+        self.root_fields: dict[str, Callable[[dict], Any]] = {}  # extra Query fields (portfolio)
+        self.renames: dict[str, str] = {}  # old full name (lower) -> new full name
         self._templates = _templates()
         self._routes: list[tuple[str, re.Pattern, Callable]] = []
         self._builtin: list[tuple[str, re.Pattern, Callable]] = [
@@ -478,6 +567,7 @@ class FakeGitHub:
         return f"{self.url}/graphql"
 
     def start(self) -> FakeGitHub:
+        real_schema()  # built once per process, before the first request can time out on it
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -565,7 +655,8 @@ class FakeGitHub:
                     name,
                     f"Improve the {word} of project {r} (task {k})",
                     labels=[beginner[k % len(beginner)], "enhancement"],
-                    body=f"The {word} needs work. Steps: read the code, add a test, open a PR. #{k}",
+                    body=f"The {word} needs work. Steps: read the code, add a test, open a PR. "
+                    f"#{k}",
                     updated_at=base + timedelta(minutes=r * 100 + k),
                     reactions=k % 3,
                 )
@@ -603,13 +694,32 @@ class FakeGitHub:
             self._touch(url).assignees.append(login)
 
     def link_pr(self, url: str, kind: str = "closing", state: str = "OPEN") -> str:
-        """Link a pull request: 'closing' (closes #N), 'connected' (sidebar link) or 'cross' (mention)."""
+        """Link a pull request: 'closing' (closes #N), 'connected' (sidebar), 'cross' (mention)."""
         with self.state.lock:
             issue = self._touch(url)
             number = 10000 + len(issue.prs) + issue.number * 10
             pr = PullRef(f"https://github.com/{issue.repo}/pull/{number}", number, state, kind)
             issue.prs.append(pr)
             return pr.url
+
+    def disconnect_pr(self, url: str, pr_url: str) -> None:
+        """Remove a sidebar link: the timeline gets a DisconnectedEvent after the ConnectedEvent."""
+        with self.state.lock:
+            issue = self._touch(url)
+            for pr in issue.prs:
+                if pr.url == pr_url:
+                    pr.disconnected = True
+
+    def rename_repo(self, old: str, new: str) -> None:
+        """Rename a repository; the old name keeps answering with the new one (followRenames)."""
+        with self.state.lock:
+            repo = self.state.repos.pop(old.lower())
+            repo.full_name = new
+            self.state.repos[new.lower()] = repo
+            self.renames[old.lower()] = new
+            for issue in self.state.issues.values():
+                if issue.repo.lower() == old.lower():
+                    issue.repo = new
 
     def add_comment(self, url: str, text: str, author: str = "learner42") -> None:
         with self.state.lock:
@@ -639,8 +749,9 @@ class FakeGitHub:
                 self.stats.graphql += 1
             else:
                 self.stats.rest += 1
-            if fault and fault not in ("truncated", "timeout"):
+            if fault and fault not in self.faults.APPLIED_LATER:
                 return self._fault_response(fault, resource), fault
+            req.fault = fault
             budget = self.state.budget(resource)
             for method, pattern, handler in self._routes + self._builtin:
                 m = pattern.match(req.path)
@@ -662,7 +773,7 @@ class FakeGitHub:
             elif not is_graphql and response.status < 500:
                 budget.remaining = max(0, budget.remaining - 1)
             response.headers.update(self._limit_headers(resource))
-            return response, fault
+            return response, req.fault or fault
 
     def _authorized(self, req: Request) -> bool:
         value = req.headers.get("authorization", "")
@@ -681,6 +792,14 @@ class FakeGitHub:
 
     def _fault_response(self, fault: str, resource: str) -> Response:
         wait = str(self.faults.retry_after)
+        if fault == "graphql_rate_limit":
+            headers = self._limit_headers(resource)
+            headers["X-RateLimit-Reset"] = str(int(time.time()) + self.faults.retry_after)
+            message = "API rate limit already exceeded for user ID 1234567."
+            error = {"type": "RATE_LIMIT", "code": "graphql_rate_limit", "message": message}
+            return Response(200, {"errors": [error]}, headers)
+        if fault == "secondary200":
+            return Response(200, {"errors": [{"message": SECONDARY_MESSAGE}]})
         if fault == "secondary":
             return Response(403, self.template("abuse"), {"Retry-After": wait})
         if fault == "429":
@@ -894,6 +1013,9 @@ class FakeGitHub:
                 },
             )
         variables = payload.get("variables") or {}
+        refused = schema_errors(payload["query"], variables)
+        if refused:  # what GitHub's public schema refuses, the fake refuses too
+            return Response(200, {"errors": refused})
         try:
             doc = gql.parse(payload["query"])
         except gql.GraphQLSyntaxError as exc:
@@ -906,7 +1028,7 @@ class FakeGitHub:
         errors = gql.validate(doc, op)
         if errors:
             return Response(200, {"errors": errors})
-        points, errors = gql.cost(doc, op, variables)
+        points, nodes, errors = gql.measure(doc, op, variables)
         if errors:
             return Response(200, {"errors": errors})
         budget = self.state.budget("graphql")
@@ -914,14 +1036,41 @@ class FakeGitHub:
             return Response(
                 200, {"errors": [{"type": "RATE_LIMITED", "message": "API rate limit exceeded"}]}
             )
+        heavy = self.heavy_nodes is not None and nodes > self.heavy_nodes
+        if heavy and self.heavy_answer != "resource_limits":
+            # GitHub gave up after its 10 s budget; the timeout still costs points
+            self.heavy_seen.append(nodes)
+            budget.remaining -= points
+            self.stats.graphql_points += points
+            if self.heavy_answer == "timeout":
+                req.fault = "timeout"
+                return Response(504, self.template("server_error"))
+            return Response(int(self.heavy_answer), self.template("server_error"))
         budget.remaining -= points
         self.stats.graphql_points += points
         root = self._root(points)
         data, errors = gql.execute(doc, op, root, variables)
+        if heavy:
+            self.heavy_seen.append(nodes)
+            errors.append(self._cut_to_limit(data, nodes))
+        if req.fault == "partial":
+            errors.extend(_break_one_issue(data))
         body: dict[str, Any] = {"data": data}
         if errors:
             body["errors"] = errors
         return Response(200, body)
+
+    def _cut_to_limit(self, data: dict, nodes: int) -> dict:
+        """RESOURCE_LIMITS_EXCEEDED: keep the repositories that fit under the limit, null others."""
+        aliases = [k for k in data if re.fullmatch(r"r\d+", k)]
+        share = nodes / max(1, len(aliases))
+        keep = int((self.heavy_nodes or 0) // share) if share else 0
+        for alias in aliases[keep:]:
+            data[alias] = None
+        return {
+            "type": "RESOURCE_LIMITS_EXCEEDED",
+            "message": "Resource limits for this query exceeded.",
+        }
 
     def _root(self, points: int) -> gql.Obj:
         budget = self.state.budget("graphql")
@@ -937,6 +1086,7 @@ class FakeGitHub:
 
         def repository(args):
             full = f"{args.get('owner')}/{args.get('name')}"
+            full = self.renames.get(full.lower(), full)  # followRenames defaults to true
             repo = self.state.repos.get(full.lower())
             if repo is None:
                 raise gql.ExecutionError(
@@ -949,6 +1099,7 @@ class FakeGitHub:
             rateLimit=rate,
             repository=repository,
             viewer=gql.Obj("User", login="fake-viewer"),
+            **self.root_fields,
         )
 
     def _repo_obj(self, repo: Repo) -> gql.Obj:
@@ -962,6 +1113,17 @@ class FakeGitHub:
 
         def issues(args):
             return self._issue_connection(repo, args)
+
+        def issue(args):
+            found = [
+                i for i in self.state.repo_issues(repo.full_name) if i.number == args["number"]
+            ]
+            if not found:
+                raise gql.ExecutionError(
+                    f"Could not resolve to an Issue with the number of {args['number']}.",
+                    "NOT_FOUND",
+                )
+            return self._issue_obj(found[0])
 
         return gql.Obj(
             "Repository",
@@ -977,6 +1139,7 @@ class FakeGitHub:
             primaryLanguage=gql.Obj("Language", name=repo.language) if repo.language else None,
             repositoryTopics=topics,
             issues=issues,
+            issue=issue,
         )
 
     def _issue_connection(self, repo: Repo, args: dict) -> gql.Obj:
@@ -1097,6 +1260,14 @@ class FakeGitHub:
                             "ConnectedEvent", subject=pr_obj(p), createdAt=_iso(issue.updated_at)
                         )
                     )
+                    if p.disconnected and "DISCONNECTED_EVENT" in types:
+                        items.append(
+                            gql.Obj(
+                                "DisconnectedEvent",
+                                subject=pr_obj(p),
+                                createdAt=_iso(issue.updated_at),
+                            )
+                        )
                 elif p.kind in ("cross", "closing") and "CROSS_REFERENCED_EVENT" in types:
                     items.append(
                         gql.Obj(
@@ -1129,6 +1300,16 @@ class FakeGitHub:
             closedByPullRequestsReferences=closing,
             timelineItems=timeline,
         )
+
+
+def _break_one_issue(data: dict) -> list[dict]:
+    """The "partial" fault: the second issue of r0 loses its timeline to an error inside it."""
+    nodes = ((data.get("r0") or {}).get("issues") or {}).get("nodes") or []
+    if len(nodes) < 2 or not isinstance(nodes[1], dict):
+        return []
+    nodes[1]["timelineItems"] = None
+    path = ["r0", "issues", "nodes", 1, "timelineItems"]
+    return [{"type": "SERVICE_UNAVAILABLE", "path": path, "message": PARTIAL_MESSAGE}]
 
 
 def _encode_cursor(key: Any) -> str:
@@ -1208,3 +1389,65 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _handle
+
+
+# --------------------------------------------------------------------------------------------
+# Replaying recorded exchanges over real HTTP (PyGithub speaks requests, not httpx)
+
+_HOP_BY_HOP = {"content-encoding", "transfer-encoding", "content-length", "connection", "status"}
+
+
+class ReplayServer:
+    """Answers GitHub's recorded exchanges in order on 127.0.0.1; remembers what was asked.
+
+    with ReplayServer(load_exchanges("Retry.testReturnsRepoAfter3Retries")) as replay:
+        RestClient(token, replay.url, ...).repository("PyGithub/PyGithub")
+        replay.seen   # [(method, path, headers), ...]
+    """
+
+    def __init__(self, exchanges: list[Exchange]):
+        self.queue = list(exchanges)
+        self.seen: list[tuple[str, str, dict[str, str]]] = []
+        replay = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:  # quiet
+                pass
+
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                replay.seen.append((self.command, self.path, headers))
+                if not replay.queue:
+                    self.send_error(599, "replay exhausted")
+                    return
+                exchange = replay.queue.pop(0)
+                data = exchange.body.encode("utf-8")
+                self.send_response(exchange.status)
+                for key, value in exchange.headers:
+                    if key.lower() not in _HOP_BY_HOP:
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = _answer
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def __enter__(self) -> ReplayServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()

@@ -274,6 +274,7 @@ SCHEMA: dict[str, dict[str, F]] = {
         "repository": F("Repository", frozenset({"owner", "name", "followRenames"})),
         "viewer": F("User"),
         "user": F("User", frozenset({"login"})),
+        "resource": F("UniformResourceLocatable", frozenset({"url"})),
     },
     "RateLimit": {k: F() for k in ("cost", "remaining", "resetAt", "limit", "used", "nodeCount")},
     "Repository": {
@@ -291,6 +292,7 @@ SCHEMA: dict[str, dict[str, F]] = {
         "primaryLanguage": F("Language"),
         "repositoryTopics": _conn("RepositoryTopic"),
         "issues": _conn("Issue", "filterBy", "orderBy", "states", "labels"),
+        "issue": F("Issue", frozenset({"number"})),
     },
     "Language": {"name": F(), "color": F()},
     "RepositoryTopic": {"topic": F("Topic"), "url": F()},
@@ -336,8 +338,10 @@ SCHEMA: dict[str, dict[str, F]] = {
         "createdAt": F(),
         "merged": F(),
         "author": F("User"),
+        "closingIssuesReferences": _conn("Issue", "orderBy", "userLinkedOnly"),
     },
     "ConnectedEvent": {"createdAt": F(), "subject": F("ReferencedSubject"), "id": F()},
+    "DisconnectedEvent": {"createdAt": F(), "subject": F("ReferencedSubject"), "id": F()},
     "CrossReferencedEvent": {
         "createdAt": F(),
         "source": F("ReferencedSubject"),
@@ -348,8 +352,9 @@ SCHEMA: dict[str, dict[str, F]] = {
     "PageInfo": {k: F() for k in ("hasNextPage", "hasPreviousPage", "endCursor", "startCursor")},
 }
 ABSTRACT = {
-    "IssueTimelineItems": {"ConnectedEvent", "CrossReferencedEvent"},
+    "IssueTimelineItems": {"ConnectedEvent", "DisconnectedEvent", "CrossReferencedEvent"},
     "ReferencedSubject": {"PullRequest", "Issue"},
+    "UniformResourceLocatable": {"PullRequest", "Issue", "Repository", "User"},
 }
 for _node in (
     "RepositoryTopic",
@@ -466,11 +471,9 @@ def validate(doc: Document, op: Operation) -> list[dict]:
                         "selectionMismatch",
                     )
                 elif spec.type is not None:
-                    if (
-                        spec.connection
-                        and _selects_items(sel)
-                        and not ("first" in sel.args or "last" in sel.args)
-                    ):
+                    # GitHub's docs: every connection needs `first` or `last`, even one asked
+                    # only for its totalCount
+                    if spec.connection and not ("first" in sel.args or "last" in sel.args):
                         problems.add(
                             f"You must provide a `first` or `last` value to properly paginate "
                             f"the `{sel.name}` connection.",
@@ -504,10 +507,6 @@ def validate(doc: Document, op: Operation) -> list[dict]:
     return problems.errors
 
 
-def _selects_items(sel: FieldNode) -> bool:
-    return any(not isinstance(s, FieldNode) or s.name in ("nodes", "edges") for s in sel.selections)
-
-
 def resolve_value(value: Any, variables: dict[str, Any]) -> Any:
     if isinstance(value, Var):
         return variables.get(value.name)
@@ -522,11 +521,18 @@ def resolve_value(value: Any, variables: dict[str, Any]) -> Any:
 
 def cost(doc: Document, op: Operation, variables: dict[str, Any]) -> tuple[int, list[dict]]:
     """GitHub's rate-limit cost of a query, and errors for pages above 100."""
+    points, _nodes, errors = measure(doc, op, variables)
+    return points, errors
+
+
+def measure(doc: Document, op: Operation, variables: dict[str, Any]) -> tuple[int, int, list[dict]]:
+    """Points, GitHub's node count (every connection page times its parents), and errors."""
     total = 0
+    nodes = 0
     errors: list[dict] = []
 
     def walk(selections: list, type_name: str, multiplier: int) -> None:
-        nonlocal total
+        nonlocal total, nodes
         for sel in selections:
             if isinstance(sel, FragmentSpread):
                 cond, sels = doc.fragments[sel.name]
@@ -551,10 +557,11 @@ def cost(doc: Document, op: Operation, variables: dict[str, Any]) -> tuple[int, 
                             )
                         total += multiplier
                         size = max(n, 1)
+                        nodes += multiplier * size
                 walk(sel.selections, spec.type, multiplier * size)
 
     walk(op.selections, "Query", 1)
-    return max(1, round(total / 100)), errors
+    return max(1, round(total / 100)), nodes, errors
 
 
 # --------------------------------------------------------------------------------------------

@@ -17,17 +17,9 @@ from matcher.github import PROBE_PAGE_SIZE
 from matcher.store import Database
 from matcher.store.issues import load_issues
 from matcher.store.sync_state import load_issue_signals, load_repo_meta, load_sync_states
-from tests.fakes.github_fixtures import TOKEN, fake_github, make_env, sync_env  # noqa: F401
+from tests.fakes.github_fixtures import TOKEN, make_env, pool, reference, snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def small_env(fake_github, tmp_path):
-    """20 repositories x 10 issues: two GraphQL batches, fast enough to sync twice per test."""
-    env = make_env(fake_github, tmp_path / "store.sqlite", repos=20, issues=10)
-    yield env
-    env.db.close()
 
 
 class Killed(BaseException):
@@ -43,26 +35,6 @@ def kill_after(n: int):
         sent[0] += 1
 
     return hook
-
-
-def snapshot(db: Database) -> dict:
-    """Everything a sync stores that matters, comparable between two stores."""
-    issues = load_issues(db, open_only=False)
-    signals = load_issue_signals(db)
-    states = {r: (s.watermark, s.cursor, s.pass_mode) for r, s in load_sync_states(db).items()}
-    return {"issues": issues, "signals": signals, "states": states, "meta": load_repo_meta(db)}
-
-
-def pool(db: Database) -> set[str]:
-    return {i.url for i in load_issues(db, open_only=True) if not i.is_taken}
-
-
-def reference(env, tmp_path) -> dict:
-    """A fault-free sync of the same fake into a separate store."""
-    ref = make_env(env.server, tmp_path / "reference.sqlite", repos=0)
-    ref.catalog, ref.settings = env.catalog, env.settings
-    ref.run()
-    return snapshot(ref.db)
 
 
 def test_first_sync_stores_all_1000_with_signals_second_costs_one_request_per_batch(sync_env):
@@ -118,17 +90,18 @@ def test_each_fault_is_survived_and_the_store_matches_a_fault_free_run(small_env
     expected = reference(small_env, tmp_path)
     small_env.server.faults.add(kind, count=2, after=1)  # in the middle of the run
     report = small_env.run()
-    assert not report.repos_failed and report.retries == 2
+    # a 502 or a timeout may mean "too heavy": the query is asked smaller instead of resent
+    assert not report.repos_failed and report.retries + report.shrinks == 2
     assert small_env.server.faults.served == [kind, kind]
     assert snapshot(small_env.db) == expected
 
 
 def test_retries_exhausted_fail_one_batch_and_the_next_run_completes(small_env, tmp_path):
     expected = reference(small_env, tmp_path)
-    small_env.server.faults.add("502", count=5, after=1)  # max_retries=4: the 2nd batch gives up
+    small_env.server.faults.add("500", count=5, after=1)  # max_retries=4: the 2nd batch gives up
     report = small_env.run()
     assert len(report.repos_failed) == 10 and len(report.repos_ok) == 10
-    assert all("502" in reason and "\n" not in reason for reason in report.repos_failed.values())
+    assert all("500" in reason and "\n" not in reason for reason in report.repos_failed.values())
     again = small_env.run()
     assert not again.repos_failed and again.added == 100
     assert snapshot(small_env.db) == expected
@@ -276,7 +249,8 @@ def test_cli_sync_sigkilled_mid_run_resumes_without_refetching_and_loses_nothing
 
     db, ref = Database(url), Database(ref_url)
     try:
-        # What the 3 finished batches fetched is stored, exactly as the reference stored it; nothing else.
+        # What the 3 finished batches fetched is stored, exactly as the reference stored it;
+        # nothing else.
         assert len(load_issues(db, open_only=False)) == 300
         assert load_issues(db, open_only=False) == load_issues(ref, open_only=False, repos=finished)
         states = load_sync_states(db)
@@ -290,7 +264,8 @@ def test_cli_sync_sigkilled_mid_run_resumes_without_refetching_and_loses_nothing
         assert resumed["added"] == 300 and resumed["changed"] == 0 and resumed["unchanged"] == 15
         # Each finished repository: one probe page (since its watermark), answering the issue at the
         # watermark and the seed's 2 closed beginner issues changed after it (never stored, so they
-        # do not move the watermark). Each unfinished one: one full page of its 20 issues. Nothing twice.
+        # do not move the watermark). Each unfinished one: one full page of its 20 issues.
+        # Nothing twice.
         by_repo = {}
         for page in resumed_pages:
             by_repo.setdefault(page.repo, []).append(page)

@@ -141,3 +141,46 @@ def test_server_errors_are_retried(db, gh, fake):
     gh.faults.add("502", count=2, target="rest")
     report = lib.refresh(db, make_client(gh), "ada")
     assert len(report.added) == 2 and gh.faults.pending == 0
+
+
+# -- issue 11: GitHub's advanced search, the 1,000-result cap, closing-reference errors -----------
+
+
+def test_revert_search_names_repositories_as_one_or_group(db, gh, fake, client):
+    """Space-joined `repo:` qualifiers mean AND under advanced search: a chunk of two
+    repositories found nothing. Each revert here lives in another repository."""
+    fake.add_pull(
+        "acme/tokenizers", "carol", "Revert padding fix", merged_at=when(5), body="Reverts #11"
+    )
+    fake.add_pull(
+        "acme/vision", "dan", "Revert the docs example", merged_at=when(12), body="Reverts #21"
+    )
+    found = client.reverts(["acme/tokenizers", "acme/vision"], since=None)
+    assert set(found) == {
+        "https://github.com/acme/tokenizers/issues/11",
+        "https://github.com/acme/vision/issues/21",
+    }
+    assert any("(repo:acme/tokenizers OR repo:acme/vision)" in q for q in fake.searches)
+
+
+def test_more_than_a_thousand_merged_pulls_keeps_the_newest(gh, fake, client):
+    from datetime import timedelta
+
+    start = when(1, month=1)
+    for k in range(1200):
+        fake.add_pull("acme/vision", "ada", f"Change {k}", merged_at=start + timedelta(hours=6 * k))
+    pulls = client.merged_pulls("ada")
+    newest = max(p.merged_at for p in fake.pulls.values() if p.author == "ada" and p.merged_at)
+    assert len(pulls) == 1202 and max(c.merged_at for c in pulls) == newest
+    assert all(q.count("merged:") <= 1 for q in fake.searches)  # split by merge-date ranges
+
+
+def test_one_broken_closing_reference_keeps_the_others_and_the_lookups(db, gh, fake, client):
+    fake.broken_closing_refs.add("https://github.com/acme/tokenizers/pull/11")
+    pulls = client.merged_pulls("ada")
+    closing = client.closing_issues(pulls)
+    assert closing == {
+        "https://github.com/acme/vision/pull/21": ("https://github.com/acme/vision/issues/5",)
+    }
+    assert client.use_graphql  # one error does not switch GraphQL off for the rest of the run
+    assert client.closing_issues(pulls[1:]) == closing

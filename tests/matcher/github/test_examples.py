@@ -1,4 +1,7 @@
-"""GitHub's own recorded payloads (../shared/github-examples) through the project's parsers and transport.
+"""GitHub's recorded exchanges (../shared/github-examples) through the production clients.
+
+REST answers are replayed over real HTTP to PyGithub under the shared policy (RestClient), GraphQL
+answers to the httpx transport (GraphQLClient), the two paths production uses.
 
 Every example the project consumes is listed in CONSUMED and exercised here; the test of the
 list itself fails when a consumed file disappears from the directory.
@@ -6,16 +9,21 @@ list itself fails when a consumed file disappears from the directory.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import httpx
 import pytest
 
 from matcher.catalog import load_catalog
-from matcher.errors import AuthError, GitHubError, MalformedResponseError
+from matcher.errors import AuthError, GitHubError, GitHubNotFoundError, MalformedResponseError
 from matcher.github.graphql import GraphQLClient
 from matcher.github.parse import is_pull_request, parse_rest_issue, parse_rest_repo
+from matcher.github.policy import RetryPolicy
+from matcher.github.rest import RestClient
 from matcher.github.transport import Transport
 from tests.fakes.github_fixtures import SleepRecorder
-from tests.fakes.github_server import EXAMPLES, Exchange, load_exchanges
+from tests.fakes.github_server import EXAMPLES, Exchange, ReplayServer, load_exchanges
 
 pytestmark = pytest.mark.skipif(not EXAMPLES.is_dir(), reason="../shared/github-examples is absent")
 
@@ -139,82 +147,102 @@ def test_graphql_envelope_and_node_not_found_error():
     assert transport.stats.rate_remaining == 4981  # X-RateLimit-Remaining of the last answer
 
 
+@contextmanager
+def rest_replay(
+    exchanges: list[Exchange], *, max_retries: int = 5, clock: float = 0.0
+) -> Iterator[tuple[RestClient, SleepRecorder, ReplayServer]]:
+    """The production REST client (PyGithub under the shared policy) against recorded answers."""
+    sleep = SleepRecorder()
+    policy = RetryPolicy(
+        max_retries=max_retries, backoff_base=0.01, sleep=sleep, clock=lambda: clock
+    )
+    with ReplayServer(exchanges) as server:
+        client = RestClient("ghp_secret_token_123", server.url, policy=policy, timeout=5)
+        try:
+            yield client, sleep, server
+        finally:
+            client.close()
+
+
 def test_rate_limit_headers_are_read():
-    transport, _, _ = replay(load_exchanges("RateLimiting.testGetRateLimit"))
-    data, _, _ = transport.get_json("https://api.github.com/rate_limit")
+    with rest_replay(load_exchanges("RateLimiting.testGetRateLimit")) as (client, _, _):
+        data = client.get("/rate_limit").data
     assert data["resources"]["graphql"]["limit"] == 5000
-    assert transport.stats.rate_remaining == 4904 and transport.stats.rate_reset is not None
+    assert client.rate_remaining == 4904
 
 
 def test_retries_after_5xx_then_returns_the_repository():
-    transport, sleep, _ = replay(load_exchanges("Retry.testReturnsRepoAfter3Retries"))
-    data, etag, _ = transport.get_json("https://api.github.com/repos/PyGithub/PyGithub")
-    assert data["full_name"] == "PyGithub/PyGithub" and etag
-    assert transport.stats.retries == 3 and len(sleep.waits) == 3
+    exchanges = load_exchanges("Retry.testReturnsRepoAfter3Retries")
+    with rest_replay(exchanges) as (client, sleep, server):
+        meta, etag = client.repository("PyGithub/PyGithub")
+    assert meta.repo == "PyGithub/PyGithub" and etag
+    assert client.policy.stats.retries == 3 and len(sleep.waits) == 3
+    assert client.policy.stats.rest_requests == 4 == len(server.seen)
     assert sleep.waits == sorted(sleep.waits)  # exponential backoff grows
 
 
 def test_gives_up_after_max_retries_with_one_line():
-    transport, _, _ = replay(
-        load_exchanges("Retry.testRaisesRetryErrorAfterMaxRetries"), max_retries=3
-    )
-    with pytest.raises(GitHubError) as err:
-        transport.get_json("https://api.github.com/repos/PyGithub/PyGithub")
-    assert "gave up after 3 retries" in str(err.value) and "\n" not in str(err.value)
+    exchanges = load_exchanges("Retry.testRaisesRetryErrorAfterMaxRetries")
+    with rest_replay(exchanges, max_retries=3) as (client, _, server):
+        with pytest.raises(GitHubError) as err:
+            client.repository("PyGithub/PyGithub")
+    assert len(server.seen) == 4  # the first try and 3 retries
+    assert "repository PyGithub/PyGithub" in str(err.value) and "\n" not in str(err.value)
 
 
 def test_bad_credentials_is_an_auth_error_without_the_token():
-    transport, _, _ = replay(load_exchanges("SpecificExceptions.testBadCredentials"))
-    with pytest.raises(AuthError) as err:
-        transport.get_json("https://api.github.com/user")
+    with rest_replay(load_exchanges("SpecificExceptions.testBadCredentials")) as (client, _, s):
+        with pytest.raises(AuthError) as err:
+            client.user("jacquev6")
     assert "Bad credentials" in str(err.value) and "ghp_secret" not in str(err.value)
+    assert s.seen[0][2]["authorization"] == "token ghp_secret_token_123"
 
 
 def test_secondary_limit_waits_retry_after_then_succeeds():
     ok, limited = load_exchanges("SpecificExceptions.testAuthenticatedRateLimitExceeded")
-    transport, sleep, _ = replay([limited, ok])
-    data, _, _ = transport.get_json("https://api.github.com/search/code?q=jacquev6")
+    with rest_replay([limited, ok]) as (client, sleep, _):
+        data = client.get("/search/code", params={"q": "jacquev6"}).data
     assert data["total_count"] > 0
     assert sleep.waits == [60.0]
 
 
 def test_primary_limit_403_waits_for_the_reset():
     ok, limited = load_exchanges("SpecificExceptions.testRateLimitExceeded")
-    transport, sleep, _ = replay([limited, ok])
-    data, _, _ = transport.get_json("https://api.github.com/users/jacquev6")
-    assert data["login"] == "jacquev6" and len(sleep.waits) == 1
+    with rest_replay([limited, ok]) as (client, sleep, _):
+        assert client.user("jacquev6")["login"] == "jacquev6"
+    assert len(sleep.waits) == 1
 
 
 def test_unknown_user_is_a_plain_error():
-    transport, _, _ = replay(load_exchanges("Exceptions.testUnknownUser"))
-    with pytest.raises(GitHubError, match="HTTP 404: Not Found"):
-        transport.get_json("https://api.github.com/users/ThisUserShouldReallyNotExist")
+    with rest_replay(load_exchanges("Exceptions.testUnknownUser")) as (client, _, _):
+        with pytest.raises(GitHubNotFoundError, match="GitHub has no user"):
+            client.user("ThisUserShouldReallyNotExist")
 
 
 def test_html_503_is_retried_then_reported():
     exchange = load_exchanges("Exceptions.testNonJsonDataReturnedByGithub")[0]
-    transport, _, _ = replay([exchange] * 3, max_retries=2)
-    with pytest.raises(GitHubError, match="HTTP 503"):
-        transport.get_json("https://api.github.com/users/jacquev6")
+    with rest_replay([exchange] * 3, max_retries=2) as (client, sleep, server):
+        with pytest.raises(GitHubError, match="503"):
+            client.user("jacquev6")
+    assert len(server.seen) == 3 and len(sleep.waits) == 2
 
 
-def test_cut_off_json_is_retried_then_malformed():
+def test_cut_off_json_is_malformed():
     exchange = load_exchanges("Exceptions.testJSONParseError")[0]
-    transport, _, _ = replay([exchange] * 2, max_retries=1)
-    with pytest.raises(GitHubError, match="malformed JSON"):
-        transport.get_json("https://api.github.com/users/jacquev6")
+    with rest_replay([exchange] * 2, max_retries=1) as (client, _, _):
+        with pytest.raises(GitHubError, match="malformed JSON"):
+            client.user("jacquev6")
 
 
 def test_conditional_request_304_is_not_modified():
     full = load_exchanges("ConditionalRequestUpdate.setUp")[0]
     not_modified = load_exchanges("ConditionalRequestUpdate.testDidNotUpdate")[0]
-    transport, _, seen = replay([full, not_modified])
-    url = "https://api.github.com/repos/akfish/PyGithub"
-    data, etag, fresh = transport.get_json(url)
-    again, etag2, not_changed = transport.get_json(url)
-    assert not fresh and not_changed and again == data and etag2 == etag
-    assert seen[1].headers["if-none-match"] == full.header("etag")
-    assert transport.stats.not_modified == 1
+    with rest_replay([full, not_modified]) as (client, _, server):
+        meta, etag = client.repository("akfish/PyGithub")
+        again, etag2 = client.repository("akfish/PyGithub", etag=etag)
+    assert meta is not None and again is None and etag2 == etag
+    assert server.seen[1][2]["if-none-match"] == full.header("etag")
+    assert client.policy.stats.not_modified == 1
 
 
 def test_claim_phrases_come_from_config():
