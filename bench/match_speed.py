@@ -97,7 +97,8 @@ def main() -> None:
             cold.append(run(db, profiles, snapshot))
             warm.append(run(db, profiles, snapshot))
     print(
-        f"{args.issues} issues x {len(PROFILES)} profiles, top 20, one process per run, {args.runs} runs"
+        f"{args.issues} issues x {len(PROFILES)} profiles, top 20, one process per run, "
+        f"{args.runs} runs"
     )
     print(
         f"cold (empty store): median {statistics.median(s for s, _ in cold):.1f} s, "
