@@ -219,10 +219,10 @@ def discover_repos(
     topics = settings.github.discover_topics
     if not topics:
         return []
-    etags = {
+    stored = {
         t: get_discovery(db, f"topic:{t}:{settings.github.discover_min_stars}")[0] for t in topics
     }
-    etags = {t: e for t, e in etags.items() if e}
+    etags = {t: e for t, e in stored.items() if e}
     answers = client.rest.discover(
         topics, settings.github.discover_min_stars, limit=limit, etags=etags
     )
@@ -586,6 +586,8 @@ def _store_page(
 
 def _save_meta(db: Database, work: _Work) -> None:
     meta = work.meta
+    if meta is None:  # the repository's own fields did not arrive: nothing to save
+        return
     existing = load_repo_meta(db, [work.repo]).get(work.repo)
     record = RepoMetaRecord(
         work.repo,

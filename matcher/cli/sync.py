@@ -88,6 +88,7 @@ def sync_command(
     # MatcherError propagates: matcher.cli.main turns it into one line on stderr and exit code 1.
     settings = settings_from(ctx)
     token = github_token(required=True)
+    assert token is not None  # required=True raises instead of answering None
     targets = _targets(repos, limit)
     db = open_store(settings)
     console = Console(stderr=True)

@@ -6,6 +6,7 @@ import hashlib
 import logging
 import re
 import secrets
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from matcher.github.pulls import GitHubUser, PullsClient
@@ -36,7 +37,7 @@ class CodeSighting:
 
 
 def find_codes(
-    client: PullsClient, user: GitHubUser, wanted: set[str] = frozenset()
+    client: PullsClient, user: GitHubUser, wanted: AbstractSet[str] = frozenset()
 ) -> list[CodeSighting]:
     """Verification-looking codes in the user's bio and newest public gists.
 

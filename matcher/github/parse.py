@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from matcher.catalog import Labels
 from matcher.errors import MalformedResponseError
 from matcher.models import Issue
+
+T = TypeVar("T")
 
 CLAIM_MAX_AGE_DAYS = 90  # a "can I take this?" older than this no longer keeps others away
 
@@ -125,15 +127,15 @@ def _open_pr_urls(node: Mapping, repo: str) -> tuple[str, ...]:
     linked: dict[str, bool] = {}
     for item in _nodes(node.get("timelineItems"), "timelineItems", repo):
         kind = item.get("__typename")
-        pr = item.get("source") if kind == "CrossReferencedEvent" else item.get("subject")
-        if not isinstance(pr, dict) or pr.get("__typename", "PullRequest") != "PullRequest":
+        ref = item.get("source") if kind == "CrossReferencedEvent" else item.get("subject")
+        if not isinstance(ref, dict) or ref.get("__typename", "PullRequest") != "PullRequest":
             continue
-        url = pr.get("url")
+        url = ref.get("url")
         if not isinstance(url, str):
             continue
         if kind == "DisconnectedEvent":
             linked.pop(url, None)
-        elif kind in ("ConnectedEvent", "CrossReferencedEvent") and pr.get("state") == "OPEN":
+        elif kind in ("ConnectedEvent", "CrossReferencedEvent") and ref.get("state") == "OPEN":
             linked[url] = True
     urls.extend(linked)
     return tuple(dict.fromkeys(urls))
@@ -197,7 +199,7 @@ def parse_issue(
         repo=repo,
         number=number,
         title=title,
-        body=node.get("body") if isinstance(node.get("body"), str) else "",
+        body=_of_type(node.get("body"), str, ""),
         labels=label_names,
         state=state,
         language=meta.language,
@@ -235,7 +237,7 @@ def parse_rate_limit(data: Any) -> RateInfo:
         return RateInfo(0, None, None)
     reset = data.get("resetAt")
     return RateInfo(
-        cost=data.get("cost") if isinstance(data.get("cost"), int) else 0,
+        cost=_of_type(data.get("cost"), int, 0),
         remaining=data.get("remaining") if isinstance(data.get("remaining"), int) else None,
         reset_at=parse_time(reset, "rateLimit.resetAt", "graphql")
         if isinstance(reset, str)
@@ -271,8 +273,13 @@ def parse_rest_issue(data: Any, meta: RepoMeta | None = None) -> Issue:
         language=meta.language if meta else None,
         created_at=parse_time(data.get("created_at"), "created_at", repo),
         updated_at=parse_time(data.get("updated_at"), "updated_at", repo),
-        comments=data.get("comments") if isinstance(data.get("comments"), int) else 0,
+        comments=_of_type(data.get("comments"), int, 0),
         assignees=tuple(a["login"] for a in assignees if isinstance(a, dict) and "login" in a),
         stars=meta.stars if meta else None,
         topics=meta.topics if meta else (),
     )
+
+
+def _of_type(value: object, kind: type[T], default: T) -> T:
+    """`value` when it is a `kind`, else `default` (GitHub may answer null or another type)."""
+    return value if isinstance(value, kind) else default

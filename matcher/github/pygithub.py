@@ -126,7 +126,7 @@ class PolicyRetry(Retry):
     def new(self, **kw: Any) -> PolicyRetry:
         kw.setdefault("policy", self.policy)
         kw.setdefault("pending", None)
-        return super().new(**kw)  # type: ignore[return-value]
+        return super().new(**kw)
 
     def increment(  # type: ignore[override]
         self,

@@ -102,15 +102,18 @@ def chart_alt(summary: Summary, *, repos: bool = True) -> str:
     if t is None:
         return "No merged pull requests yet, so there is no chart."
     busiest = max(range(len(t.counts)), key=lambda i: (t.counts[i], i))
-    repos = "; ".join(f"{name}: {n}" for name, n in repo_bars(summary) if not name.startswith("+"))
+    text = (
+        f"Merged pull requests per {t.unit} from {t.span(0)} to {t.span(len(t.starts) - 1)}: "
+        f"{summary.merged} in total, most in {t.span(busiest)} ({t.counts[busiest]})."
+    )
+    if not repos:
+        return text
+    shown = [(name, n) for name, n in repo_bars(summary) if not name.startswith("+")]
+    by_repo = "; ".join(f"{name}: {n}" for name, n in shown)
     rest = summary.repos[TOP_REPOS:]
     if rest:
-        repos += f"; {len(rest)} more repositories: {sum(r.prs for r in rest)}"
-    return (
-        f"Merged pull requests per {t.unit} from {t.span(0)} to {t.span(len(t.starts) - 1)}: "
-        f"{summary.merged} in total, most in {t.span(busiest)} ({t.counts[busiest]}). "
-        f"By repository: {repos}."
-    )
+        by_repo += f"; {len(rest)} more repositories: {sum(r.prs for r in rest)}"
+    return f"{text} By repository: {by_repo}."
 
 
 # --- SVG (HTML) ---------------------------------------------------------------------------
