@@ -692,8 +692,8 @@ def next_step(summary: Summary) -> NextStep | None:
     top = s.ramp.step >= len(STAGES)
     target = ("another " if top else "a ") + _ONE_OF_STAGE[s.ramp.next_step - 1]
     area = (top_niches(s, 1) or [s.repos[0].repo])[0]
-    why = s.ramp.step_up_from(s.ramp.next_step, s.repos[0].repo)
-    return NextStep(target, None, f" in {area}" + (f", {why}" if why else ""))
+    step_up = s.ramp.step_up_from(s.ramp.next_step, s.repos[0].repo)
+    return NextStep(target, None, f" in {area}" + (f", {step_up}" if step_up else ""))
 
 
 def next_issue(
@@ -716,9 +716,7 @@ def next_issue(
     if not open_ones:
         return None
     issues = {i.url: i for i in issues_by_url(db, [s.issue_url for s in open_ones])}
-    steps = {
-        url: step_of(kind_of(issue.title, issue.labels)) for url, issue in issues.items()
-    }
+    steps = {url: step_of(kind_of(issue.title, issue.labels)) for url, issue in issues.items()}
     level = ramp.step if ramp is not None else 0
     status_rank = {"working": 0, "interested": 1}
 

@@ -82,7 +82,7 @@ class Ramp:
         """The newest merged pull request at the step reached, in `repo` when there is one."""
         top = [r for r in self.rungs if r.step == self.step]
         same = [r for r in top if repo is not None and r.repo.lower() == repo.lower()]
-        return (same or top or [None])[0]
+        return next(iter(same or top), None)
 
     def step_up_from(self, step: int, repo: str | None = None) -> str | None:
         """'a step up from your merged docs PR in huggingface/transformers' when `step` is above
@@ -96,7 +96,9 @@ class Ramp:
 def ramp_of(contributions: Sequence[Contribution]) -> Ramp:
     """The ramp of the counted (not reverted) merged pull requests, newest first in `rungs`."""
     counted = sorted(
-        (c for c in contributions if c.counts), key=lambda c: (as_utc(c.merged_at), c.url), reverse=True
+        (c for c in contributions if c.counts),
+        key=lambda c: (as_utc(c.merged_at), c.url),
+        reverse=True,
     )
     rungs = []
     for c in counted:
