@@ -5,6 +5,10 @@ each learner's week, rank all of them in batches, give back what failed) in one 
 event loop, then sends the digests: by DM, else to the server's digest channel, else the failure
 is recorded and shown to the learner at their next command. Every send carries the same nonce
 for one learner's week, and Discord's enforce_nonce turns a retried send into the first message.
+
+`/digest on` sends this ISO week's digest at once through the same steps (reserve, rank, send,
+record; matcher.operations.digests.start_digest), so the loop sends nothing more that week; only
+when the learner's slot is less than a day away does the first digest wait for it.
 """
 
 from __future__ import annotations
