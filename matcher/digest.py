@@ -136,6 +136,20 @@ def next_slot(schedule: Schedule, now: datetime) -> datetime:
     return _slot_on(previous.date() + timedelta(days=7), schedule).astimezone(UTC)
 
 
+def next_slot_after_week(schedule: Schedule, now: datetime, delivered_week: str | None) -> datetime:
+    """The first slot after `now` whose ISO week has no digest yet (`delivered_week` has one)."""
+    slot = next_slot(schedule, now)
+    if slot_week(schedule, slot) == delivered_week:
+        slot = next_slot(schedule, slot)
+    return slot
+
+
+def current_week(schedule: Schedule, now: datetime) -> str:
+    """The ISO week of `now` in the learner's time zone: the key a first digest is recorded under,
+    so a later slot in the same week sends nothing more."""
+    return week_key(_utc(now).astimezone(parse_timezone(schedule.timezone)).date())
+
+
 def slot_week(schedule: Schedule, now: datetime) -> str:
     """The week key of the most recent slot: the key a delivery made now is recorded under."""
     zone = parse_timezone(schedule.timezone)

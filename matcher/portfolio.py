@@ -7,6 +7,7 @@ I/O (GitHub through `PullsClient`, the store) is in link/verify/refresh/attribut
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
@@ -18,6 +19,7 @@ from matcher.github.identity import code_matches, find_codes, hash_code, new_cod
 from matcher.github.pulls import GitHubUser, PullsClient, normalize_issue_url
 from matcher.models import GITHUB_LOGIN, Attribution, Contribution, Identity
 from matcher.niches import join_names, niche_name, pull_niches, repo_niches
+from matcher.ramp import STAGES, Ramp, kind_of, ramp_of, step_of
 from matcher.store import portfolio as store
 from matcher.store.db import Database, as_utc
 
@@ -375,6 +377,9 @@ class NextIssue:
     url: str
     title: str | None = None
     repo: str | None = None
+    step: int | None = None  # its step on the ramp, when the issue is stored
+    # 'a step up from your merged docs PR in huggingface/transformers', when it is one
+    step_up: str | None = None
 
 
 @dataclass(frozen=True)
@@ -403,6 +408,7 @@ class Summary:
     pending_login: str | None = None
     # the next suggested issue of the learner linked to the login, when known
     next_issue: NextIssue | None = None
+    ramp: Ramp = Ramp(0, (0, 0, 0))
 
     @property
     def profile_url(self) -> str:
@@ -530,6 +536,7 @@ def summarize(
         funnel=funnel,
         pending_login=pending_login,
         next_issue=next_issue,
+        ramp=ramp_of(items),
     )
 
 
@@ -614,10 +621,89 @@ def highlights(summary: Summary, limit: int = 3) -> list[tuple[str, Entry]]:
     return picks
 
 
-def next_issue(db: Database, learner_id: str, done: Iterable[str] = ()) -> NextIssue | None:
+# --- the niche story: where the work concentrates, the ramp, the next step -----------------
+
+
+def concentration(summary: Summary, limit: int = 2) -> str | None:
+    """'NLP (2 of 3 merged pull requests); huggingface/transformers (2), scikit-learn/... (1)'."""
+    s = summary
+    if not s.merged:
+        return None
+    repos = [f"{r.repo} ({r.prs})" for r in s.repos]
+    projects = join_names(repos, limit)
+    if not s.niches:
+        return f"in {projects}"
+    name, n = s.niches[0]
+    niches = f"{name} ({n} of {plural(s.merged, 'merged pull request')})"
+    others = [f"{other} ({k})" for other, k in s.niches[1:limit]]
+    if others:
+        niches += ", then " + join_names(others, limit)
+    return f"{niches}; in {projects}"
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def ramp_text(summary: Summary) -> str | None:
+    """'step 2 of 3, bug fixes: 1 docs/tests change, 1 bug fix, no feature yet'."""
+    r = summary.ramp
+    if not r.step:
+        return None
+    docs, bugs, features = r.counts
+    parts = [
+        _count(docs, "docs/tests change", "docs/tests changes"),
+        _count(bugs, "bug fix", "bug fixes"),
+        _count(features, "feature", "features"),
+    ]
+    return f"step {r.step} of {len(STAGES)}, {r.stage}: {', '.join(parts)}"
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """What the matcher points to after a first merge: `what` (linked to `url` when it is an
+    issue), then `rest` (where, and why it is the next step)."""
+
+    what: str
+    url: str | None
+    rest: str
+
+    @property
+    def text(self) -> str:
+        return self.what + self.rest
+
+
+_ISSUE_URL = re.compile(r"https://github\.com/([\w.-]+/[\w.-]+)/issues/(\d+)")
+_ONE_OF_STAGE = ("docs or tests change", "bug fix", "feature")
+
+
+def next_step(summary: Summary) -> NextStep | None:
+    """The next issue and why it is next, else which kind of work to look for, and where."""
+    s = summary
+    if not s.merged:
+        return None
+    n = s.next_issue
+    if n is not None:
+        why = f", {n.step_up}" if n.step_up else ""
+        if n.title:
+            return NextStep(n.title, n.url, (f" in {n.repo}" if n.repo else "") + why)
+        found = _ISSUE_URL.match(n.url)  # not stored: 'owner/name#123' from its address
+        return NextStep(f"{found.group(1)}#{found.group(2)}" if found else n.url, n.url, why)
+    top = s.ramp.step >= len(STAGES)
+    target = ("another " if top else "a ") + _ONE_OF_STAGE[s.ramp.next_step - 1]
+    area = (top_niches(s, 1) or [s.repos[0].repo])[0]
+    step_up = s.ramp.step_up_from(s.ramp.next_step, s.repos[0].repo)
+    return NextStep(target, None, f" in {area}" + (f", {step_up}" if step_up else ""))
+
+
+def next_issue(
+    db: Database, learner_id: str, done: Iterable[str] = (), ramp: Ramp | None = None
+) -> NextIssue | None:
     """The learner's newest suggestion they are working on or interested in, else not dismissed.
 
-    Issues in `done` (closed by one of their merged pull requests) are not next any more.
+    Issues in `done` (closed by one of their merged pull requests) are not next any more. After a
+    first merge (`ramp`), an issue they are not yet working on is picked a step up when one is
+    open: a bug fix after docs or tests, a feature after a bug fix.
     """
     from matcher.store.issues import issues_by_url
 
@@ -629,13 +715,36 @@ def next_issue(db: Database, learner_id: str, done: Iterable[str] = ()) -> NextI
     ]
     if not open_ones:
         return None
-    rank = {"working": 0, "interested": 1}
-    best = min(open_ones, key=lambda s: (rank.get(s.status, 2), -s.suggested_at.timestamp()))
-    issue = next(iter(issues_by_url(db, [best.issue_url])), None)
+    issues = {i.url: i for i in issues_by_url(db, [s.issue_url for s in open_ones])}
+    steps = {url: step_of(kind_of(issue.title, issue.labels)) for url, issue in issues.items()}
+    level = ramp.step if ramp is not None else 0
+    status_rank = {"working": 0, "interested": 1}
+
+    def climb(s) -> int:
+        """0 for the step above the learner's, 1 for higher still, 2 for the rest."""
+        step = steps.get(s.issue_url)
+        if not level or step is None or step <= level:
+            return 2
+        return 0 if step == min(level + 1, len(STAGES)) else 1
+
+    best = min(
+        open_ones,
+        key=lambda s: (
+            s.status != "working",
+            climb(s),
+            status_rank.get(s.status, 2),
+            -s.suggested_at.timestamp(),
+        ),
+    )
+    issue = issues.get(best.issue_url)
+    step = steps.get(best.issue_url)
+    repo = issue.repo if issue else None
     return NextIssue(
         url=best.issue_url,
         title=issue.title if issue else None,
-        repo=issue.repo if issue else None,
+        repo=repo,
+        step=step,
+        step_up=ramp.step_up_from(step, repo) if ramp is not None and step is not None else None,
     )
 
 
@@ -687,7 +796,9 @@ def load_summary(
         ),
         pending_login=identity.pending_login if identity else None,
         next_issue=(
-            next_issue(db, learner_id, [i for c in contributions for i in c.closes])
+            next_issue(
+                db, learner_id, [i for c in contributions for i in c.closes], ramp_of(contributions)
+            )
             if learner_id is not None
             else None
         ),

@@ -5,6 +5,10 @@ each learner's week, rank all of them in batches, give back what failed) in one 
 event loop, then sends the digests: by DM, else to the server's digest channel, else the failure
 is recorded and shown to the learner at their next command. Every send carries the same nonce
 for one learner's week, and Discord's enforce_nonce turns a retried send into the first message.
+
+`/digest on` sends this ISO week's digest at once through the same steps (reserve, rank, send,
+record; matcher.operations.digests.start_digest), so the loop sends nothing more that week; only
+when the learner's slot is less than a day away does the first digest wait for it.
 """
 
 from __future__ import annotations
@@ -25,14 +29,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.common import Interaction, reply, run_blocking
 from bot.embeds import match_embed
 from bot.exts.answers import match_view
-from matcher.digest import next_slot
 from matcher.errors import MatcherError
 from matcher.operations.digests import (
+    DigestStart,
     PlannedDigest,
     digest_channel,
     digest_title,
     plan_due_digests,
     record_delivery,
+    start_digest,
     title_prefix,
 )
 from matcher.operations.profiles import set_digest
@@ -79,6 +84,33 @@ def compose(planned: PlannedDigest) -> Message:
     return Message(content, embeds, match_view(matches, planned.keys))
 
 
+def first_digest_text(start: DigestStart, outcome: str | None) -> str:
+    """The answer to `/digest on`: what happened to the first digest and when the next comes."""
+    schedule = start.learner.schedule.describe()
+    when = discord.utils.format_dt(start.next_at, "F")
+    relative = discord.utils.format_dt(start.next_at, "R")
+    first = {
+        "dm": "Your first digest is in your DMs now.",
+        "channel": "Your DMs are closed, so your first digest went to the server's digest channel.",
+        "failed": "I could not deliver your first digest (see below).",
+        "error": "Sending your first digest failed; I will retry it within a few minutes.",
+    }
+    if start.status == "now":
+        told = first.get(outcome or "", "")
+        return f"Weekly digest is on: {schedule}. {told} Next one: {when}."
+    if start.status == "soon":
+        return (
+            f"Weekly digest is on: {schedule}. Your first one comes {relative} ({when}); "
+            "`/suggest` shows matches right now."
+        )
+    if start.status == "already":
+        return f"Weekly digest is on: {schedule}. You had this week's already; next one: {when}."
+    return (
+        f"Weekly digest is on: {schedule}. Nothing new fits your profile right now; "
+        f"I will look again {relative} ({when}). Widen your skills with `/profile set`."
+    )
+
+
 class Digest(
     commands.GroupCog, group_name="digest", group_description="Your weekly digest of new matches"
 ):
@@ -97,17 +129,31 @@ class Digest(
 
     # ------------------------------------------------------------------ commands
 
-    @app_commands.command(name="on", description="Get your top new matches by DM once a week")
+    @app_commands.command(
+        name="on", description="Get your top new matches by DM now, then once a week"
+    )
     async def digest_on(self, interaction: Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
         now = discord.utils.utcnow()
-        learner = await run_blocking(
-            set_digest, self.bot.db, str(interaction.user.id), True, now=now
+        start = await run_blocking(
+            start_digest,
+            self.bot.db,
+            self.bot.engine,
+            str(interaction.user.id),
+            now=now,
+            top_k=self.bot.settings.digest_count,
         )
-        when = discord.utils.format_dt(next_slot(learner.schedule, now), "F")
+        outcome = None
+        if start.planned is not None:
+            try:
+                outcome = await self.deliver(start.planned, now)
+            except Exception as error:  # noqa: BLE001 - the unconfirmed week is retried by the loop
+                log.error("first digest for learner %s failed", interaction.user.id, exc_info=error)
+                outcome = "error"
         await reply(
             interaction,
-            f"Weekly digest is on: {learner.schedule.describe()}. Next one: {when}. "
-            "Change the day, hour or time zone with `/profile set`.",
+            first_digest_text(start, outcome)
+            + " Change the day, hour or time zone with `/profile set`.",
         )
 
     @app_commands.command(name="off", description="Stop the weekly digest")

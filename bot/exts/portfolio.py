@@ -66,6 +66,7 @@ def portfolio_embed(summary: lib.Summary) -> discord.Embed:
         )
     elif s.next_issue is not None:
         description += f"\nNext: your suggested issue {s.next_issue.url}"
+    description += _story(s)
     if not s.verified:
         description = (
             ":warning: **Unverified login: not evidence.** Use `/github link` to verify.\n"
@@ -105,6 +106,20 @@ def portfolio_embed(summary: lib.Summary) -> discord.Embed:
     embed.set_image(url=f"attachment://{CHART_NAME}")
     embed.set_footer(text="verified GitHub login" if s.verified else "unverified GitHub login")
     return embed
+
+
+def _story(s: lib.Summary) -> str:
+    """Where the work concentrates, the ramp and the next step, one line each."""
+    lines = []
+    where, ramp, step = lib.concentration(s), lib.ramp_text(s), lib.next_step(s)
+    if where:
+        lines.append(f"**Focus:** {where}")
+    if ramp:
+        lines.append(f"**Ramp:** {ramp}")
+    if step:
+        what = f"[{_cut(step.what, 80)}]({step.url})" if step.url else step.what
+        lines.append(f"**Next step:** {what}{step.rest}")
+    return "".join(f"\n{line}" for line in lines)
 
 
 def congratulation(report: lib.RefreshReport) -> str:

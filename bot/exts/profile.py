@@ -12,8 +12,9 @@ from discord.ext import commands
 
 from bot.common import Interaction, guild_key, reply, run_blocking
 from bot.embeds import profile_embed
-from matcher.digest import WEEKDAYS, next_slot
+from matcher.digest import WEEKDAYS
 from matcher.models import Learner
+from matcher.operations.digests import next_digest_at
 from matcher.operations.profiles import get_learner, update_profile
 
 if TYPE_CHECKING:
@@ -27,11 +28,11 @@ def _zones() -> tuple[str, ...]:
     return tuple(sorted(zoneinfo.available_timezones()))
 
 
-def next_digest_text(learner: Learner) -> str | None:
-    if not learner.digest_enabled:
-        return None
-    when = next_slot(learner.schedule, discord.utils.utcnow())
-    return discord.utils.format_dt(when, "F")
+async def next_digest_text(bot: MatchBot, learner: Learner) -> str | None:
+    """When the next digest really comes: a week that already had one (a first digest sent by
+    `/digest on`) is skipped."""
+    when = await run_blocking(next_digest_at, bot.db, learner, now=discord.utils.utcnow())
+    return discord.utils.format_dt(when, "F") if when is not None else None
 
 
 class Profile(
@@ -81,11 +82,16 @@ class Profile(
             digest_hour=digest_hour,
             timezone=timezone,
         )
-        tip = "" if learner.digest_enabled else " Turn on your weekly digest with `/digest on`."
+        tip = (
+            ""
+            if learner.digest_enabled
+            else " `/digest on` sends you a first digest now, then one a week."
+        )
+        next_digest = await next_digest_text(self.bot, learner)
         await reply(
             interaction,
             f"Profile saved.{tip} Try `/suggest` for matches now.",
-            embeds=[profile_embed(learner, next_digest=next_digest_text(learner))],
+            embeds=[profile_embed(learner, next_digest=next_digest)],
         )
 
     @set_profile.autocomplete("timezone")
@@ -105,9 +111,8 @@ class Profile(
                 "You have no profile yet: start with `/profile set skills: python, pytorch`.",
             )
             return
-        await reply(
-            interaction, embeds=[profile_embed(learner, next_digest=next_digest_text(learner))]
-        )
+        next_digest = await next_digest_text(self.bot, learner)
+        await reply(interaction, embeds=[profile_embed(learner, next_digest=next_digest)])
 
 
 async def setup(bot: MatchBot) -> None:

@@ -18,9 +18,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from matcher.digest import due_learners, next_slot, slot_week
-from matcher.errors import ProfileError
+from matcher.digest import (
+    current_week,
+    due_learners,
+    next_slot,
+    next_slot_after_week,
+    slot_week,
+)
+from matcher.errors import MatcherError, ProfileError
 from matcher.models import Feedback, GuildConfig, Learner, Match
+from matcher.operations.profiles import set_digest
 from matcher.operations.suggestions import feedback_for, focus_of, record_suggestions
 from matcher.store import communities as community_store
 from matcher.store import digests as store
@@ -35,6 +42,8 @@ log = logging.getLogger(__name__)
 
 # A reservation older than this and still unconfirmed belongs to a pass that died or failed.
 STALE_AFTER = timedelta(minutes=2)
+# `/digest on` sends the first digest at once unless the regular slot is closer than this.
+FIRST_DIGEST_WAIT = timedelta(days=1)
 Focus = tuple[tuple[str, ...], tuple[str, ...]]
 
 
@@ -114,6 +123,65 @@ def plan_due_digests(db: Database, engine: MatchEngine, *, now: datetime, top_k:
         keys = issue_keys.register_issue_keys(db, [m.issue.url for m in matches])
         plan.digests.append(PlannedDigest(learner, week, matches, retry, keys))
     return plan
+
+
+@dataclass(frozen=True)
+class DigestStart:
+    """What `/digest on` did: the first digest to send now (reserved and ranked) or why not.
+
+    status: 'now' (send `planned`), 'soon' (the regular slot is within a day), 'already' (this
+    week's digest was reserved before) or 'empty' (nothing fits now; the schedule stays).
+    next_at: when the weekly rhythm brings the next digest.
+    """
+
+    learner: Learner
+    status: str
+    next_at: datetime
+    planned: PlannedDigest | None = None
+
+
+def start_digest(
+    db: Database, engine: MatchEngine, learner_id: str, *, now: datetime, top_k: int
+) -> DigestStart:
+    """Switch the learner's digest on and, unless the regular slot is within a day, reserve and
+    rank this ISO week's digest now, so the weekly pass sends nothing more this week."""
+    learner = set_digest(db, learner_id, True, now=now)
+    schedule = learner.schedule
+    week = current_week(schedule, now)
+    if _latest_week(db, learner_id) == week:
+        return DigestStart(learner, "already", next_slot_after_week(schedule, now, week))
+    soon = next_slot(schedule, now)
+    if soon - now < FIRST_DIGEST_WAIT:
+        return DigestStart(learner, "soon", soon)
+    if not store.reserve_digest(db, learner_id, week, now=now):  # another process was first
+        return DigestStart(learner, "already", next_slot_after_week(schedule, now, week))
+    reserved = [(learner, week, False)]
+    try:
+        ranked = rank_digests(db, engine, [learner], now=now, top_k=top_k).get(learner_id)
+    except BaseException:
+        _release(db, reserved)
+        raise
+    if ranked is None:
+        _release(db, reserved)
+        raise MatcherError("your first digest could not be ranked just now; try `/suggest`")
+    if not ranked:  # give the week back: the regular slot may find something after a sync
+        _release(db, reserved)
+        return DigestStart(learner, "empty", soon)
+    keys = issue_keys.register_issue_keys(db, [m.issue.url for m in ranked])
+    planned = PlannedDigest(learner, week, ranked, keys=keys)
+    return DigestStart(learner, "now", next_slot_after_week(schedule, now, week), planned)
+
+
+def next_digest_at(db: Database, learner: Learner, *, now: datetime) -> datetime | None:
+    """When the learner's next digest comes (None if it is off), skipping a slot whose ISO week
+    already had one (a first digest sent by `/digest on`)."""
+    if not learner.digest_enabled:
+        return None
+    return next_slot_after_week(learner.schedule, now, _latest_week(db, learner.learner_id))
+
+
+def _latest_week(db: Database, learner_id: str) -> str | None:
+    return max((d.week for d in store.deliveries(db, learner_id)), default=None)
 
 
 def _take_over_stale(

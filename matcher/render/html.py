@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from html import escape
 
-from matcher.portfolio import Entry, Summary, ago, highlights
+from matcher.portfolio import (
+    Entry,
+    Summary,
+    ago,
+    concentration,
+    highlights,
+    next_step,
+    ramp_text,
+)
 from matcher.render import capped, changes, closed_issue, day, stars
 from matcher.render.chart import TOP_REPOS, chart_alt, chart_svg
 
@@ -111,6 +119,29 @@ def _header(s: Summary) -> str:
         f'<p class="headline">{escape(s.headline)}</p>{niche_list}'
         f'<p class="small">{badge} <span class="muted">as of {day(s.generated_at)}</span></p>'
         "</header>"
+    )
+
+
+def _story(s: Summary) -> str:
+    """Where the work concentrates, how far along the ramp, and the next step."""
+    where, ramp, step = concentration(s), ramp_text(s), next_step(s)
+    items = []
+    if where:
+        items.append(f"<li><b>Focus:</b> {escape(where)}.</li>")
+    if ramp:
+        items.append(f"<li><b>Ramp:</b> {escape(ramp)}.</li>")
+    if step:
+        what = (
+            f'<a href="{escape(step.url)}">{escape(step.what)}</a>'
+            if step.url
+            else escape(step.what)
+        )
+        items.append(f"<li><b>Next step:</b> {what}{escape(step.rest)}.</li>")
+    if not items:
+        return ""
+    return (
+        '<section aria-labelledby="h-story"><h2 id="h-story">Focus and next step</h2>'
+        f'<ul class="story">{"".join(items)}</ul></section>'
     )
 
 
@@ -256,7 +287,7 @@ def to_html(summary: Summary) -> str:
     """The whole page for a summary."""
     s = summary
     if s.merged or s.entries:
-        body = _highlights(s) + _activity(s) + _skills(s) + _repos(s) + _table(s)
+        body = _highlights(s) + _story(s) + _activity(s) + _skills(s) + _repos(s) + _table(s)
     else:
         body = _next_steps(s)
     return f"""<!DOCTYPE html>

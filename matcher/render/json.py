@@ -6,7 +6,8 @@ import json
 from dataclasses import asdict
 from datetime import datetime
 
-from matcher.portfolio import Summary, highlights
+from matcher.portfolio import Summary, concentration, highlights, next_step, ramp_text
+from matcher.ramp import STAGES
 from matcher.render.chart import timeline
 
 
@@ -49,6 +50,7 @@ def summary_dict(summary: Summary) -> dict:
         "highlights": [{"why": why, "url": e.contribution.url} for why, e in highlights(summary)],
         "timeline": _timeline(summary),
         "next_issue": asdict(summary.next_issue) if summary.next_issue else None,
+        "story": _story(summary),
         "contributions": [
             {
                 "url": e.contribution.url,
@@ -71,6 +73,23 @@ def summary_dict(summary: Summary) -> dict:
             }
             for e in summary.entries
         ],
+    }
+
+
+def _story(summary: Summary) -> dict:
+    """The niche story as the Markdown and HTML state it, with the ramp's numbers."""
+    ramp = summary.ramp
+    step = next_step(summary)
+    return {
+        "focus": concentration(summary),
+        "ramp": {
+            "step": ramp.step,
+            "of": len(STAGES),
+            "stage": ramp.stage,
+            "counts": dict(zip(STAGES, ramp.counts, strict=True)),
+            "text": ramp_text(summary),
+        },
+        "next_step": {"text": step.text, "url": step.url} if step else None,
     }
 
 

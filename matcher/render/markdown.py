@@ -7,7 +7,7 @@ to scroll. The suggestion funnel and issue labels stay out: this is for employer
 
 from __future__ import annotations
 
-from matcher.portfolio import Entry, Summary, highlights
+from matcher.portfolio import Entry, Summary, concentration, highlights, next_step, ramp_text
 from matcher.render import capped, changes, closed_issue, day, month, short_names
 from matcher.render.chart import chart_alt
 
@@ -37,6 +37,20 @@ def _header(s: Summary) -> list[str]:
             "these pull requests are not evidence."
         )
     return [*lines, ""]
+
+
+def _story(s: Summary) -> list[str]:
+    """Where the work concentrates, how far along the ramp, and the next step."""
+    where, ramp, step = concentration(s), ramp_text(s), next_step(s)
+    lines = []
+    if where:
+        lines.append(f"- **Focus:** {_cell(where)}.")
+    if ramp:
+        lines.append(f"- **Ramp:** {_cell(ramp)}.")
+    if step:
+        what = f"[{_cell(step.what)}]({step.url})" if step.url else _cell(step.what)
+        lines.append(f"- **Next step:** {what}{_cell(step.rest)}.")
+    return ["### Focus and next step", "", *lines, ""] if lines else []
 
 
 def _skills(s: Summary) -> list[str]:
@@ -115,7 +129,7 @@ def to_markdown(summary: Summary, *, rows: int = DEFAULT_ROWS, chart: str | None
     if not s.entries:
         lines += _next_steps(s)
     else:
-        lines += _skills(s) + _highlights(s)
+        lines += _skills(s) + _highlights(s) + _story(s)
         if chart and s.merged:
             lines += [f"![{_cell(chart_alt(s))}]({chart})", ""]
         lines += _table(s, rows)

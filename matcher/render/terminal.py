@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from matcher.models import Match
-from matcher.portfolio import Summary
+from matcher.portfolio import Summary, concentration, next_step, ramp_text
 from matcher.render import capped, changes, closed_issue, day, stars
 
 
@@ -41,6 +41,13 @@ def portfolio_renderable(summary: Summary) -> Group:
             f"merges in {s.active_weeks} weeks; weekly streak now {s.current_streak_weeks}, "
             f"longest {s.longest_streak_weeks}"
         )
+    where, ramp, step = concentration(s), ramp_text(s), next_step(s)
+    if where:
+        head.append(f"\nfocus: {where}")
+    if ramp:
+        head.append(f"\nramp: {ramp}")
+    if step:
+        head.append(f"\nnext step: {step.text}" + (f" {step.url}" if step.url else ""))
     if s.niches:
         head.append(f"\nniches: {capped(s.niches)}")
     if s.languages:

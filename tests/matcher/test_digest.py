@@ -6,10 +6,12 @@ import pytest
 
 from matcher.digest import (
     Schedule,
+    current_week,
     due_learners,
     is_due,
     last_slot,
     next_slot,
+    next_slot_after_week,
     parse_timezone,
     parse_weekday,
     slot_week,
@@ -116,3 +118,20 @@ def test_time_zone_names_are_case_insensitive():
 def test_naive_now_is_rejected():
     with pytest.raises(ValueError):
         last_slot(BERLIN_MON_9, datetime(2026, 1, 5, 9))
+
+
+def test_a_first_digest_counts_for_the_learners_local_week():
+    tokyo = Schedule(0, 9, "Asia/Tokyo")  # Mondays 09:00 in Tokyo
+    sunday_utc = datetime(2026, 1, 4, 16, tzinfo=UTC)  # already Monday 01:00 in Tokyo
+    assert current_week(tokyo, sunday_utc) == "2026-W02"
+    assert current_week(Schedule(0, 9, "UTC"), sunday_utc) == "2026-W01"
+
+
+def test_the_next_digest_skips_a_week_that_already_had_one():
+    saturdays = Schedule(5, 9, "UTC")
+    thursday = datetime(2026, 1, 1, 12, tzinfo=UTC)  # ISO week 2026-W01
+    this_saturday = datetime(2026, 1, 3, 9, tzinfo=UTC)
+    assert next_slot_after_week(saturdays, thursday, None) == this_saturday
+    assert next_slot_after_week(saturdays, thursday, "2025-W52") == this_saturday
+    skipped = next_slot_after_week(saturdays, thursday, "2026-W01")
+    assert skipped == this_saturday + timedelta(days=7)

@@ -21,7 +21,7 @@ def dms(actor):
 async def _learner_with_digest(actor, channel, hour=3):
     await set_profile(actor, channel, digest_day=THURSDAY, digest_hour=hour, timezone="UTC")
     result = await actor.slash(channel, "digest on")
-    assert "Weekly digest is on: Thursdays at 03:00 (UTC)" in result.response.content
+    assert f"Weekly digest is on: Thursdays at {hour:02d}:00 (UTC)" in result.response.content
     return result
 
 
@@ -137,14 +137,90 @@ async def test_digest_on_needs_a_profile(world):
     assert result.ephemeral and "profile first" in result.response.content
 
 
-async def test_turning_on_after_this_weeks_slot_waits_a_week(world):
+async def test_turning_on_after_this_weeks_slot_sends_the_first_digest_now(world):
+    """Turning the digest on after this week's slot used to mean a week without matches."""
     env, guild, channel, admin, alice, bob = world
     await env.advance_time(5 * HOUR)  # Thursday 05:00, after the 03:00 slot
-    await _learner_with_digest(alice, channel)
-    await env.advance_time(2 * HOUR)
-    assert dms(alice) == []
-    await env.advance_time(timedelta(days=7).total_seconds())
+    await set_profile(alice, channel, digest_day=THURSDAY, digest_hour=3, timezone="UTC")
+    result = await alice.slash(channel, "digest on")
+    next_thursday = "<t:1767841200:F>"  # Thursday 8 January 03:00 UTC
+    assert "Your first digest is in your DMs now. Next one: " + next_thursday in (
+        result.response.content
+    )
+    (first,) = dms(alice)
+    assert first.content.startswith("Your weekly matches (2026-W01): 5 new issues")
+    assert len(custom_ids(first)) == 15
+    shown = await alice.slash(channel, "profile show")
+    assert next_thursday in shown.response.embeds[0].fields[-1].value
+    await env.advance_time(2 * HOUR)  # the loop's passes this week send nothing more
     assert len(dms(alice)) == 1
+    await env.advance_time(timedelta(days=7).total_seconds())
+    messages = dms(alice)
+    assert len(messages) == 2 and messages[1].content.startswith("Your weekly matches (2026-W02)")
+    assert not {e.url for e in messages[1].embeds} & {e.url for e in first.embeds}
+    assert [(d.week, d.status) for d in deliveries(env.bot.db, str(alice.id))] == [
+        ("2026-W01", "dm"),
+        ("2026-W02", "dm"),
+    ]
+
+
+async def test_a_first_digest_counts_for_a_slot_later_in_the_same_week(world):
+    env, guild, channel, admin, alice, bob = world
+    await set_profile(alice, channel, digest_day=5, digest_hour=9, timezone="UTC")  # Saturdays
+    result = await alice.slash(channel, "digest on")  # Thursday 1 January, ISO week 2026-W01
+    assert "in your DMs now" in result.response.content
+    assert len(dms(alice)) == 1
+    await env.advance_time(3 * 24 * HOUR)  # past Saturday 3 January 09:00
+    assert len(dms(alice)) == 1
+    await env.advance_time(7 * 24 * HOUR)  # past Saturday 10 January 09:00
+    assert [d.week for d in deliveries(env.bot.db, str(alice.id))] == ["2026-W01", "2026-W02"]
+    assert len(dms(alice)) == 2
+
+
+async def test_a_slot_within_a_day_is_the_first_digest(world):
+    env, guild, channel, admin, alice, bob = world
+    result = await _learner_with_digest(alice, channel)  # Thursday 00:00, slot at 03:00
+    assert "Your first one comes <t:1767236400:R>" in result.response.content
+    assert "`/suggest` shows matches right now" in result.response.content
+    assert dms(alice) == [] and deliveries(env.bot.db, str(alice.id)) == []
+
+
+async def test_digest_off_and_on_again_sends_nothing_more_this_week(world):
+    env, guild, channel, admin, alice, bob = world
+    await env.advance_time(5 * HOUR)
+    await _learner_with_digest(alice, channel)
+    await alice.slash(channel, "digest off")
+    again = await alice.slash(channel, "digest on")
+    assert "You had this week's already; next one: <t:1767841200:F>" in again.response.content
+    assert len(dms(alice)) == 1
+
+
+async def test_digest_on_with_nothing_new_says_so_and_keeps_the_schedule(world):
+    from matcher.operations.suggestions import record_suggestions
+    from tests.bot.fakes import ISSUES
+
+    env, guild, channel, admin, alice, bob = world
+    await env.advance_time(5 * HOUR)
+    await set_profile(alice, channel, digest_day=THURSDAY, digest_hour=3, timezone="UTC")
+    seen = [i.url for i in ISSUES]
+    record_suggestions(env.bot.db, str(alice.id), seen, via="suggest", guild_id=str(guild.id))
+    result = await alice.slash(channel, "digest on")
+    assert "Nothing new fits your profile right now" in result.response.content
+    assert dms(alice) == [] and deliveries(env.bot.db, str(alice.id)) == []
+    assert get_learner(env.bot.db, str(alice.id)).digest_enabled
+
+
+async def test_a_first_digest_to_closed_dms_is_told_at_once(world):
+    env, guild, channel, admin, alice, bob = world
+    await env.advance_time(5 * HOUR)
+    await set_profile(alice, channel, digest_day=THURSDAY, digest_hour=3, timezone="UTC")
+    _close_dms(env, alice)
+    result = await alice.slash(channel, "digest on")
+    assert "I could not deliver your first digest" in result.response.content
+    assert "could not be delivered: I could not DM you" in result.response.content
+    assert [d.status for d in deliveries(env.bot.db, str(alice.id))] == ["failed"]
+    await env.advance_time(24 * HOUR)
+    assert len(deliveries(env.bot.db, str(alice.id))) == 1
 
 
 async def test_a_failed_ranking_gives_the_week_back_and_retries(world, monkeypatch):

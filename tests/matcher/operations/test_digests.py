@@ -6,14 +6,22 @@ import pytest
 
 from matcher.digest import Schedule, last_slot
 from matcher.engine import MatchEngine
+from matcher.errors import MatcherError, ProfileError
 from matcher.operations.digests import (
     STALE_AFTER,
     deliveries,
+    next_digest_at,
     plan_due_digests,
     preview_digest,
     record_delivery,
+    start_digest,
 )
-from matcher.operations.profiles import clean_profile_update, save_profile, set_digest
+from matcher.operations.profiles import (
+    clean_profile_update,
+    get_learner,
+    save_profile,
+    set_digest,
+)
 from matcher.operations.suggestions import feedback_for, suggestions_for
 from matcher.store import Database
 from matcher.store.issues import upsert_issues
@@ -85,3 +93,86 @@ def test_preview_ranks_like_the_digest_and_records_nothing(engines):
     again = preview_digest(db, engine, "1", now=SLOT, top_k=3)
     assert not shown & {m.issue.url for m in again.matches}
     assert preview_digest(db, engine, "nobody", now=SLOT, top_k=3) is None
+
+
+# Thursday 1 January 2026 is in ISO week 2026-W01; the learners' slot is Mondays 09:00 UTC.
+THURSDAY_NOON = SINCE + timedelta(hours=12)
+
+
+def _saturday_slot(db, learner):
+    update = clean_profile_update(
+        skills="python, pytorch, tokenizer", niche="nlp", digest_weekday=5
+    )
+    save_profile(db, learner, update, now=SINCE)
+
+
+def test_digest_on_reserves_and_ranks_this_weeks_digest_once(engines):
+    (db_a, engine_a), (db_b, engine_b) = engines
+    set_digest(db_a, "1", False, now=SINCE)
+    first = start_digest(db_a, engine_a, "1", now=THURSDAY_NOON, top_k=3)
+    assert first.status == "now" and first.planned.week == "2026-W01"
+    assert len(first.planned.matches) == 3 and set(first.planned.keys) == {
+        m.issue.url for m in first.planned.matches
+    }
+    assert first.next_at == SLOT  # Monday 5 January, the first slot of the next week
+    # Another process (or a second click) gets the same week: nothing more to send.
+    again = start_digest(db_b, engine_b, "1", now=THURSDAY_NOON, top_k=3)
+    assert again.status == "already" and again.planned is None and again.next_at == SLOT
+    record_delivery(db_a, first.planned, "dm", now=THURSDAY_NOON)
+    assert [(d.week, d.status) for d in deliveries(db_a, "1")] == [("2026-W01", "dm")]
+
+
+def test_the_weekly_pass_skips_the_week_of_a_first_digest_and_sends_the_next(engines):
+    (db, engine), _ = engines
+    _saturday_slot(db, "1")
+    first = start_digest(db, engine, "1", now=THURSDAY_NOON, top_k=3)
+    record_delivery(db, first.planned, "dm", now=THURSDAY_NOON)
+    saturday = datetime(2026, 1, 3, 10, tzinfo=UTC)  # this week's slot has passed
+    assert "1" not in [
+        p.learner.learner_id for p in plan_due_digests(db, engine, now=saturday, top_k=3).digests
+    ]
+    next_saturday = datetime(2026, 1, 10, 9, tzinfo=UTC)
+    assert first.next_at == next_digest_at(db, get_learner(db, "1"), now=saturday) == next_saturday
+    plan = plan_due_digests(db, engine, now=next_saturday, top_k=3)
+    (second,) = [p for p in plan.digests if p.learner.learner_id == "1"]
+    assert second.week == "2026-W02"
+    assert not {m.issue.url for m in second.matches} & {m.issue.url for m in first.planned.matches}
+
+
+def test_a_slot_within_a_day_brings_the_first_digest(engines):
+    (db, engine), _ = engines
+    sunday = datetime(2026, 1, 4, 12, tzinfo=UTC)  # Monday 09:00 is 21 hours away
+    start = start_digest(db, engine, "1", now=sunday, top_k=3)
+    assert start.status == "soon" and start.planned is None and start.next_at == SLOT
+    assert deliveries(db, "1") == []
+    assert [
+        p.learner.learner_id for p in plan_due_digests(db, engine, now=SLOT, top_k=3).digests
+    ] == ["1", "2"]
+
+
+def test_nothing_new_gives_the_week_back(engines):
+    (db, engine), _ = engines
+    from matcher.operations.suggestions import record_suggestions
+
+    record_suggestions(db, "1", [i.url for i in ISSUES], via="suggest", now=SINCE)
+    start = start_digest(db, engine, "1", now=THURSDAY_NOON, top_k=3)
+    assert start.status == "empty" and start.planned is None and start.next_at == SLOT
+    assert deliveries(db, "1") == []  # the schedule stays: the Monday pass may find new issues
+
+
+def test_a_failed_first_ranking_gives_the_week_back(engines, monkeypatch):
+    (db, engine), _ = engines
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("index unavailable")
+
+    monkeypatch.setattr(engine, "match_many", broken)
+    with pytest.raises(MatcherError, match="could not be ranked"):
+        start_digest(db, engine, "1", now=THURSDAY_NOON, top_k=3)
+    assert deliveries(db, "1") == []
+
+
+def test_digest_on_needs_a_profile(engines):
+    (db, engine), _ = engines
+    with pytest.raises(ProfileError, match="profile first"):
+        start_digest(db, engine, "nobody", now=THURSDAY_NOON, top_k=3)

@@ -1,0 +1,109 @@
+"""The difficulty ramp of a learner's merged work: docs, tests and small fixes, then bug fixes,
+then features. Pure functions over titles and labels.
+
+The kind of a pull request (or an issue) is `matcher.ranking.task_type`, the same detector the
+ranking's reasons use; matcher.signals says which kinds ask more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from matcher.models import Contribution, Issue
+from matcher.ranking import task_type
+from matcher.signals import HARDER_KINDS
+from matcher.store.db import as_utc
+
+# Step 1..3 of the ramp, as a learner reads it.
+STAGES = ("docs, tests and small fixes", "bug fixes", "features")
+# What a merged pull request of a kind is called in a sentence ("your merged docs PR").
+_PR_NOUNS = {
+    "docs task": "docs PR",
+    "tests task": "tests PR",
+    "example": "example PR",
+    "typing": "type hints PR",
+    "CI / tooling": "tooling PR",
+    "bug fix": "bug fix",
+    "performance": "performance PR",
+    "feature": "feature PR",
+}
+
+
+def kind_of(title: str, labels: Iterable[str] = ()) -> str | None:
+    """The kind of work ('docs task', 'bug fix', 'feature', ...) from labels, then the title."""
+    return task_type(Issue(url="", repo="", number=0, title=title, labels=tuple(labels)))
+
+
+def step_of(kind: str | None) -> int:
+    """1 for docs, tests, typos and anything unrecognised; 2 for a bug fix; 3 for a feature."""
+    if kind in HARDER_KINDS:
+        return 3
+    if kind == "bug fix":
+        return 2
+    return 1  # EASIER_KINDS, tooling, or a kind the titles do not say
+
+
+def pr_noun(kind: str | None) -> str:
+    """'docs PR', 'bug fix', 'feature PR'; 'PR' when the kind is unknown."""
+    return _PR_NOUNS.get(kind or "", "PR")
+
+
+@dataclass(frozen=True)
+class Rung:
+    """One counted merged pull request on the ramp."""
+
+    url: str
+    repo: str
+    kind: str | None
+    step: int
+
+
+@dataclass(frozen=True)
+class Ramp:
+    """How far a learner is along the ramp: the highest step of their merged work, and how many
+    merged pull requests they have at each step."""
+
+    step: int  # 0 with no merged pull request
+    counts: tuple[int, int, int]
+    rungs: tuple[Rung, ...] = ()  # newest first
+
+    @property
+    def stage(self) -> str | None:
+        """The name of the step reached, None before the first merge."""
+        return STAGES[self.step - 1] if self.step else None
+
+    @property
+    def next_step(self) -> int:
+        """The step to aim for next (the top step stays the top step)."""
+        return min(self.step + 1, len(STAGES))
+
+    def basis(self, repo: str | None = None) -> Rung | None:
+        """The newest merged pull request at the step reached, in `repo` when there is one."""
+        top = [r for r in self.rungs if r.step == self.step]
+        same = [r for r in top if repo is not None and r.repo.lower() == repo.lower()]
+        return next(iter(same or top), None)
+
+    def step_up_from(self, step: int, repo: str | None = None) -> str | None:
+        """'a step up from your merged docs PR in huggingface/transformers' when `step` is above
+        the step reached, else None."""
+        basis = self.basis(repo)
+        if basis is None or step <= self.step:
+            return None
+        return f"a step up from your merged {pr_noun(basis.kind)} in {basis.repo}"
+
+
+def ramp_of(contributions: Sequence[Contribution]) -> Ramp:
+    """The ramp of the counted (not reverted) merged pull requests, newest first in `rungs`."""
+    counted = sorted(
+        (c for c in contributions if c.counts),
+        key=lambda c: (as_utc(c.merged_at), c.url),
+        reverse=True,
+    )
+    rungs = []
+    for c in counted:
+        kind = kind_of(c.title, c.labels)
+        rungs.append(Rung(c.url, c.repo, kind, step_of(kind)))
+    counts = tuple(sum(1 for r in rungs if r.step == n) for n in (1, 2, 3))
+    step = max((r.step for r in rungs), default=0)
+    return Ramp(step, (counts[0], counts[1], counts[2]), tuple(rungs))
