@@ -293,7 +293,8 @@ def attribute(db: Database, identity: Identity) -> list[Attribution]:
             s = suggestions.get(normalize_issue_url(issue))
             if s is None:
                 continue
-            if s.suggested_at is not None and c.merged_at < as_utc(s.suggested_at):
+            suggested_at = as_utc(s.suggested_at)
+            if suggested_at is not None and c.merged_at < suggested_at:
                 continue
             a = Attribution(c.url, identity.learner_id, s.issue_url, s.suggested_at, c.merged_at)
             if store.add_attribution(db, a):
@@ -313,9 +314,14 @@ class Funnel:
         return {k: round(v / base, 4) for k, v in asdict(self).items()}
 
 
-def funnel_counts(statuses: Iterable[tuple[str, str]], merged_issue_keys: set[str]) -> Funnel:
+IssueKey = tuple[str, str]  # (learner id, normalised issue URL)
+
+
+def funnel_counts(
+    statuses: Iterable[tuple[IssueKey, str]], merged_issue_keys: set[IssueKey]
+) -> Funnel:
     """Cumulative funnel from (issue key, status) pairs: merged => working => interested."""
-    counts = Counter()
+    counts: Counter[str] = Counter()
     for key, status in statuses:
         merged = key in merged_issue_keys
         counts["suggested"] += 1
