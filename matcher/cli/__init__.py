@@ -1,4 +1,4 @@
-"""`python -m matcher`: a thin Typer layer over the library; library errors become one line and exit 1."""
+"""`python -m matcher`: a thin Typer layer over the library; its errors become one line, exit 1."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "matcher.cli.snapshot",
     "matcher.cli.sync",
     "matcher.cli.portfolio",
+    "matcher.cli.db",
 ]
 
 

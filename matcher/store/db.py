@@ -75,11 +75,11 @@ class Database:
                     self.engine.dialect.name == "sqlite" if migrate is None else migrate
                 )
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot open the store at {_safe(url)}: {_reason(exc)}") from None
+            raise StoreError(f"cannot open the store at {safe_url(url)}: {_reason(exc)}") from None
         except ImportError as exc:  # the URL names a database driver that is not installed
             hint = " (pip install 'ml-first-issues[postgres]')" if "postgres" in url else ""
             raise StoreError(
-                f"cannot open the store at {_safe(url)}: its driver is not installed "
+                f"cannot open the store at {safe_url(url)}: its driver is not installed "
                 f"(no module named {exc.name or exc}){hint}"
             ) from None
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
@@ -95,7 +95,7 @@ class Database:
             return migrations.upgrade(self.engine, self.sqlite_file)
         except SQLAlchemyError as exc:
             raise StoreError(
-                f"cannot migrate the store at {_safe(self.url)}: {_reason(exc)}"
+                f"cannot migrate the store at {safe_url(self.url)}: {_reason(exc)}"
             ) from None
 
     def _bring_to_head(self, migrate: bool) -> None:
@@ -104,12 +104,12 @@ class Database:
             return
         if current is not None and current not in migrations.known_revisions():
             raise StoreError(
-                f"the store at {_safe(self.url)} is at schema revision {current}, newer than this "
+                f"the store at {safe_url(self.url)} is at schema revision {current}, newer than this "
                 f"version of the matcher knows (it needs {head}): upgrade the matcher"
             )
         if not migrate:
             raise StoreError(
-                f"the store at {_safe(self.url)} is at schema revision {current or 'none'}, "
+                f"the store at {safe_url(self.url)} is at schema revision {current or 'none'}, "
                 f"this version needs {head}: run `python -m matcher db upgrade`"
             )
         self.upgrade()
@@ -126,7 +126,7 @@ class Database:
                 # written
                 session.rollback()
                 raise StoreError(
-                    f"cannot use the store at {_safe(self.url)}: {_reason(exc)}"
+                    f"cannot use the store at {safe_url(self.url)}: {_reason(exc)}"
                 ) from None
             except Exception:
                 session.rollback()
@@ -194,7 +194,7 @@ def _reason(exc: SQLAlchemyError) -> str:
     return " ".join(text.split())[:200] or exc.__class__.__name__
 
 
-def _safe(url: str) -> str:
+def safe_url(url: str) -> str:
     """The URL without its password, for messages."""
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)

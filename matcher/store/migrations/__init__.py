@@ -19,6 +19,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, text
 
 log = logging.getLogger(__name__)
+# Alembic's "Context impl SQLiteImpl" lines are detail; ours says what happened
+logging.getLogger("alembic").setLevel(logging.WARNING)
 
 # pg_advisory_lock key of schema migrations: any constant unique among this project's locks
 MIGRATION_LOCK_KEY = 0x6D617463_0001
@@ -55,7 +57,13 @@ def upgrade(engine: Engine, sqlite_file: Path | None) -> tuple[str | None, str]:
     with _migration_lock(engine, sqlite_file) as connection:
         before = current_revision(connection)
         if before != head_revision():
-            log.info("store migrating from %s to %s", before or "nothing", head_revision())
+            # a new store is no news; an existing one changing shape is
+            log.log(
+                logging.INFO if before else logging.DEBUG,
+                "store migrating from revision %s to %s",
+                before or "none",
+                head_revision(),
+            )
             command.upgrade(alembic_config(connection), "head")
             connection.commit()
         return before, current_revision(connection) or ""
