@@ -104,8 +104,8 @@ class Database:
             return
         if current is not None and current not in migrations.known_revisions():
             raise StoreError(
-                f"the store at {safe_url(self.url)} is at schema revision {current}, newer than this "
-                f"version of the matcher knows (it needs {head}): upgrade the matcher"
+                f"the store at {safe_url(self.url)} is at schema revision {current}, newer than "
+                f"this version of the matcher knows (it needs {head}): upgrade the matcher"
             )
         if not migrate:
             raise StoreError(

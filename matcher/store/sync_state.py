@@ -334,14 +334,19 @@ def sync_lock(db: Database, *, ttl: timedelta = SYNC_LOCK_TTL) -> Iterator[None]
             if not got:
                 raise SyncBusyError(_busy_message(db, expires=False))
             _write_lock_row(db, token, ttl, force=True)
-            try:
+            with _renewed(db, token, ttl):
                 yield
-            finally:
-                _release_lock_row(db, token)
         return
     _forget_dead_local_holder(db)
     if not _write_lock_row(db, token, ttl, force=False):
         raise SyncBusyError(_busy_message(db, expires=True))
+    with _renewed(db, token, ttl):
+        yield
+
+
+@contextmanager
+def _renewed(db: Database, token: str, ttl: timedelta) -> Iterator[None]:
+    """Keep the lock row alive while the block runs; delete it at the end."""
     stop = threading.Event()
     renewer = threading.Thread(target=_renew, args=(db, token, ttl, stop), daemon=True)
     renewer.start()

@@ -13,9 +13,10 @@ def test_an_older_store_gets_new_columns_and_keeps_its_rows(tmp_path):
         raw.execute("DROP TABLE alembic_version")  # made before migrations existed
         raw.execute("DROP TABLE sync_locks")
         raw.execute(
-            "INSERT INTO issues (url, repo, number, title, body, labels, state, comments, assignees,"
-            " linked_prs, claimed, text_hash, stored_at) VALUES ('https://github.com/a/b/issues/1',"
-            " 'a/b', 1, 'Old issue', '', '[]', 'open', 0, '[]', '[]', 0, 'h', '2026-01-01 00:00:00')"
+            "INSERT INTO issues (url, repo, number, title, body, labels, state, comments,"
+            " assignees, linked_prs, claimed, text_hash, stored_at) VALUES"
+            " ('https://github.com/a/b/issues/1', 'a/b', 1, 'Old issue', '', '[]', 'open', 0,"
+            " '[]', '[]', 0, 'h', '2026-01-01 00:00:00')"
         )
     db = Database(f"sqlite:///{path}")
     issues = load_issues(db)
