@@ -9,4 +9,6 @@ python="${PYTHON:-python3}"
 # built where the local CPU wheel is not on disk.
 .venv/bin/python -m pip install --quiet --disable-pip-version-check \
     ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"} "torch==2.13.0"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+# EXTRAS: the optional groups to install, comma-separated (default: test); the PostgreSQL driver
+# comes with postgres: EXTRAS=test,postgres bash scripts/install.sh
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[${EXTRAS:-test}]"
