@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import DateTime, create_engine, event
+from sqlalchemy import DateTime, create_engine, event, make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -65,7 +66,7 @@ class Database:
                     "choose another place with --db or MATCHER_DATABASE_URL"
                 ) from None
         try:
-            self.engine = create_engine(url)
+            self.engine = create_engine(_with_password_file(url))
             if url.startswith("sqlite"):
                 event.listen(self.engine, "connect", _sqlite_pragmas)
             import matcher.store  # noqa: F401  (registers every table on Base)
@@ -167,6 +168,24 @@ def sql_insert(session: Session, table):
     else:  # pragma: no cover - the store supports SQLite and PostgreSQL
         raise StoreError(f"the store does not support the {dialect} database")
     return insert(table)
+
+
+def _with_password_file(url: str) -> str:
+    """The URL with the password from MATCHER_DATABASE_PASSWORD_FILE (a compose or k8s secret)
+    when the URL itself has none; `self.url` keeps the URL without it for messages."""
+    path = os.environ.get("MATCHER_DATABASE_PASSWORD_FILE")
+    if not path or url.startswith("sqlite"):
+        return url
+    parsed = make_url(url)
+    if parsed.password:
+        return url
+    try:
+        password = Path(path).read_text().strip()
+    except OSError as exc:
+        raise StoreError(
+            f"cannot read MATCHER_DATABASE_PASSWORD_FILE {path}: {exc.strerror or exc}"
+        ) from None
+    return parsed.set(password=password).render_as_string(hide_password=False)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
