@@ -37,7 +37,7 @@ RUN pip install --no-deps /opt/app \
  && useradd --create-home --uid 10001 matcher \
  && mkdir /data && chown matcher /data
 
-USER matcher
+USER 10001
 WORKDIR /home/matcher
 VOLUME ["/data"]
 # The bot beats while its gateway is connected and its loops run; compose gives `sync` its own check.

@@ -142,7 +142,7 @@ def test_the_dockerfile_builds_dependencies_before_the_source_and_leaves_tests_o
     assert deps < source
     assert "tests" not in DOCKERFILE.replace("no tests", "") and "[test" not in DOCKERFILE
     assert "download.pytorch.org/whl/cpu" in DOCKERFILE  # CPU torch unless told otherwise
-    assert "USER matcher" in DOCKERFILE and "chown matcher /data" in DOCKERFILE
+    assert "USER 10001" in DOCKERFILE and "chown matcher /data" in DOCKERFILE
     ignored = (ROOT / ".dockerignore").read_text().splitlines()
     assert "*" in ignored and "!tests/" not in ignored
 
