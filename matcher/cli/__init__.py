@@ -10,8 +10,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from sqlalchemy.exc import SQLAlchemyError
 
 from matcher.errors import MatcherError
+from matcher.store.db import db_error_reason
 
 app = typer.Typer(
     help="Find beginner-friendly ML issues that fit your skills and niche.",
@@ -72,4 +74,7 @@ def main() -> None:
         app()  # click itself reports usage errors and handles typer.Exit and Ctrl-C
     except MatcherError as exc:
         typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except SQLAlchemyError as exc:  # one the store did not translate: still one line, no traceback
+        typer.echo(f"error: the store failed: {db_error_reason(exc)}", err=True)
         sys.exit(1)

@@ -76,7 +76,9 @@ class Database:
                     self.engine.dialect.name == "sqlite" if migrate is None else migrate
                 )
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot open the store at {safe_url(url)}: {_reason(exc)}") from None
+            raise StoreError(
+                f"cannot open the store at {safe_url(url)}: {db_error_reason(exc)}"
+            ) from None
         except ImportError as exc:  # the URL names a database driver that is not installed
             hint = " (pip install 'ml-first-issues[postgres]')" if "postgres" in url else ""
             raise StoreError(
@@ -87,8 +89,13 @@ class Database:
 
     def revision(self) -> str | None:
         """The schema revision the store records (None: empty, or made before migrations)."""
-        with self.engine.connect() as connection:
-            return migrations.current_revision(connection)
+        try:
+            with self.engine.connect() as connection:
+                return migrations.current_revision(connection)
+        except SQLAlchemyError as exc:
+            raise StoreError(
+                f"cannot open the store at {safe_url(self.url)}: {db_error_reason(exc)}"
+            ) from None
 
     def upgrade(self) -> tuple[str | None, str]:
         """Migrate to the newest revision under the migration lock; (before, after)."""
@@ -96,7 +103,7 @@ class Database:
             return migrations.upgrade(self.engine, self.sqlite_file)
         except SQLAlchemyError as exc:
             raise StoreError(
-                f"cannot migrate the store at {safe_url(self.url)}: {_reason(exc)}"
+                f"cannot migrate the store at {safe_url(self.url)}: {db_error_reason(exc)}"
             ) from None
 
     def _bring_to_head(self, migrate: bool) -> None:
@@ -127,7 +134,7 @@ class Database:
                 # written
                 session.rollback()
                 raise StoreError(
-                    f"cannot use the store at {safe_url(self.url)}: {_reason(exc)}"
+                    f"cannot use the store at {safe_url(self.url)}: {db_error_reason(exc)}"
                 ) from None
             except Exception:
                 session.rollback()
@@ -206,7 +213,7 @@ def sqlite_path(url: str) -> Path | None:
     return Path(rest.split("?", 1)[0])
 
 
-def _reason(exc: SQLAlchemyError) -> str:
+def db_error_reason(exc: SQLAlchemyError) -> str:
     """The database's own words (e.g. 'attempt to write a readonly database'), on one line."""
     orig = getattr(exc, "orig", None)
     text = str(orig) if orig is not None else ""

@@ -2,6 +2,8 @@
 
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -87,3 +89,16 @@ def test_db_current_and_upgrade_commands(store_url):
     current = runner.invoke(app, ["--db", store_url, "db", "current"])
     assert current.exit_code == 0 and "up to date" in current.output
     assert "@" not in current.output or "***@" in current.output  # never a password
+
+
+def test_an_unreachable_store_is_one_line_without_the_password():
+    url = "postgresql+psycopg://matcher:s3cret@127.0.0.1:9/matcher"  # nothing listens on port 9
+    result = subprocess.run(
+        [sys.executable, "-m", "matcher", "--db", url, "db", "current"],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("error: cannot open the store at postgresql+psycopg://***@")
+    assert "s3cret" not in result.stderr + result.stdout
