@@ -220,8 +220,8 @@ def save_repo_meta(db: Database, record: RepoMetaRecord) -> bool:
     with db.session() as session:
         row = session.get(RepoMetaRow, record.repo)
         if row is None:
-            values.update(repo=record.repo, updated_at=datetime.now(UTC))
-            insert_ignoring_duplicates(session, RepoMetaRow, [values], ["repo"])
+            row_values = {**values, "repo": record.repo, "updated_at": datetime.now(UTC)}
+            insert_ignoring_duplicates(session, RepoMetaRow, [row_values], ["repo"])
             return True
         if all(getattr(row, k) == v for k, v in values.items()):
             return False
