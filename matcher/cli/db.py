@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from matcher.cli.common import settings_from
 from matcher.store import Database
 from matcher.store.db import safe_url
-from matcher.store.migrations import head_revision
+from matcher.store.migrations import alembic_config, head_revision
 
 db_app = typer.Typer(
     help="Schema migrations of the store (PostgreSQL stores are migrated only by `db upgrade`).",
@@ -48,3 +50,25 @@ def current(ctx: typer.Context) -> None:
     typer.echo(f"{safe_url(url)}: revision {revision or 'none'}, head {head} ({state})")
     if revision != head:
         raise typer.Exit(1)
+
+
+@db_app.command("revision")
+def revision(
+    ctx: typer.Context,
+    message: Annotated[str, typer.Option("--message", "-m", help="What the change does.")],
+) -> None:
+    """For developers: write the next revision from what the models declare beyond the store."""
+    from alembic import command
+
+    url = settings_from(ctx).resolved_database_url
+    db = Database(url, migrate=True)  # compare against a store at head
+    try:
+        next_id = f"{int(head_revision()) + 1:04d}"
+        with db.engine.connect() as connection:
+            script = command.revision(
+                alembic_config(connection), message=message, autogenerate=True, rev_id=next_id
+            )
+    finally:
+        db.close()
+    path = script[0].path if isinstance(script, list) else getattr(script, "path", "?")
+    typer.echo(f"wrote {path}: read it, adjust it, and test it on a copy of a real store")
