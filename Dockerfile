@@ -31,6 +31,7 @@ COPY config /opt/app/config
 COPY matcher /opt/app/matcher
 COPY bot /opt/app/bot
 RUN pip install --no-deps /opt/app \
+ && rm -rf /opt/app/build \
  && printf '#!/bin/sh\nexec python -m matcher "$@"\n' > /usr/local/bin/matcher \
  && printf '#!/bin/sh\nexec python -m bot "$@"\n' > /usr/local/bin/bot \
  && chmod 755 /usr/local/bin/matcher /usr/local/bin/bot \

@@ -17,11 +17,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from sqlalchemy import func, select
 
 from matcher.health import beat
 from matcher.store import Database
 from matcher.store.issues import count_issues
 from matcher.store.migrations import head_revision
+from matcher.store.sync_state import SyncLockRow
 from tests import databases
 from tests.fakes.github_fixtures import TOKEN, fake_github  # noqa: F401
 
@@ -107,11 +109,14 @@ def test_compose_order_migrate_then_sync_on_a_schedule(fake_github, store_url, t
         assert subprocess.run(health, env=sync_env, capture_output=True).returncode == 0
         assert sync.poll() is None  # the loop sleeps until the next run
     finally:
-        sync.send_signal(signal.SIGTERM)
+        sync.send_signal(signal.SIGTERM)  # `docker compose stop`
         sync.communicate(timeout=60)
+    assert sync.returncode == 0
     db = Database(store_url)
     try:
         assert db.revision() == head_revision() and count_issues(db) == 10
+        with db.session() as session:  # the lock went with the loop
+            assert session.scalar(select(func.count()).select_from(SyncLockRow)) == 0
     finally:
         db.close()
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
+import signal
+import sys
 import time
 from collections.abc import Callable
 
@@ -30,6 +32,8 @@ def run_every(every: str, name: str, run: Callable[[], None]) -> None:
     in one line and the next one still happens; each run ends with a health beat `name`.
     """
     seconds = parse_interval(every)
+    # `docker compose stop` sends SIGTERM: leave through the with-blocks, releasing the sync lock
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     while True:
         started = time.monotonic()
         beat(name, "running")
