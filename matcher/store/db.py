@@ -99,6 +99,7 @@ class Database:
 
     def upgrade(self) -> tuple[str | None, str]:
         """Migrate to the newest revision under the migration lock; (before, after)."""
+        self._refuse_newer(self.revision())
         try:
             return migrations.upgrade(self.engine, self.sqlite_file)
         except SQLAlchemyError as exc:
@@ -110,17 +111,21 @@ class Database:
         current, head = self.revision(), migrations.head_revision()
         if current == head:
             return
-        if current is not None and current not in migrations.known_revisions():
-            raise StoreError(
-                f"the store at {safe_url(self.url)} is at schema revision {current}, newer than "
-                f"this version of the matcher knows (it needs {head}): upgrade the matcher"
-            )
+        self._refuse_newer(current)
         if not migrate:
             raise StoreError(
                 f"the store at {safe_url(self.url)} is at schema revision {current or 'none'}, "
                 f"this version needs {head}: run `python -m matcher db upgrade`"
             )
         self.upgrade()
+
+    def _refuse_newer(self, current: str | None) -> None:
+        if current is not None and current not in migrations.known_revisions():
+            raise StoreError(
+                f"the store at {safe_url(self.url)} is at schema revision {current}, newer than "
+                f"this version of the matcher knows (it needs {migrations.head_revision()}): "
+                "upgrade the matcher"
+            )
 
     @contextmanager
     def session(self) -> Iterator[Session]:

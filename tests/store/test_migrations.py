@@ -73,6 +73,8 @@ def test_a_store_newer_than_the_code_is_refused(db, store_url):
         connection.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
     with pytest.raises(StoreError, match="revision 9999, newer than this version"):
         Database(store_url)
+    upgrade = CliRunner().invoke(app, ["--db", store_url, "db", "upgrade"])
+    assert upgrade.exit_code == 1 and "upgrade the matcher" in str(upgrade.exception)
 
 
 def test_db_current_and_upgrade_commands(store_url):
