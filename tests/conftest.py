@@ -1,4 +1,4 @@
-"""Fixtures shared by every test: a real store under tmp_path and the real (bundled) model."""
+"""Fixtures shared by every test: a real store (SQLite, or PostgreSQL) and the bundled model."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from matcher.embedding import load_embedder
 from matcher.models import Issue
 from matcher.settings import load_settings
 from matcher.store import Database
+from tests import databases
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -42,11 +43,32 @@ def embedder(minilm):
     return CountingEmbedder(minilm)
 
 
+# --- the store under test: SQLite, or PostgreSQL when MATCHER_TEST_DATABASE_URL says so -------
+
+
 @pytest.fixture
-def db(tmp_path):
-    database = Database(f"sqlite:///{tmp_path / 'store.sqlite'}")
+def store_url(tmp_path):
+    """A fresh empty store's URL (a PostgreSQL database of its own, dropped after the test)."""
+    url = databases.fresh_store_url(tmp_path / "store.sqlite")
+    yield url
+    databases.drop_store(url)
+
+
+@pytest.fixture
+def db(store_url):
+    """A fresh store at the newest schema revision."""
+    database = Database(store_url, migrate=True)
     yield database
     database.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_leftover_test_databases():
+    yield
+    databases.drop_all()
+
+
+# --- end of the store block ------------------------------------------------------------------
 
 
 @pytest.fixture

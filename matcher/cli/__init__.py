@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "matcher.cli.sync",
     "matcher.cli.portfolio",
     "matcher.cli.digest",
+    "matcher.cli.db",
 ]
 
 

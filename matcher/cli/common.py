@@ -11,7 +11,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from matcher.errors import ConfigError
 from matcher.settings import Settings, load_settings
 from matcher.store import Database
-from matcher.store.db import open_read_only
+from matcher.store.db import db_error_reason, open_read_only
 
 
 def settings_from(ctx: typer.Context) -> Settings:
@@ -49,8 +49,7 @@ def open_store(settings: Settings, *, read_only: bool = False) -> Database:
 
 def store_failure(exc: SQLAlchemyError) -> str:
     """One line for a database error that escaped the store (a damaged file, a lost server)."""
-    orig = getattr(exc, "orig", None)
-    reason = " ".join(str(orig if orig is not None else exc.__class__.__name__).split())[:200]
+    reason = db_error_reason(exc)
     hint = ""
     if "malformed" in reason or "not a database" in reason:
         hint = "; the store file is damaged: restore it from a backup or an export, or sync anew"

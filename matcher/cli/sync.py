@@ -13,8 +13,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from matcher.catalog import load_catalog
 from matcher.cli.common import open_store, settings_from
+from matcher.cli.every import run_every
 from matcher.errors import ConfigError, GitHubError
 from matcher.settings import github_token
+from matcher.store.sync_state import sync_lock
 
 log = logging.getLogger(__name__)
 
@@ -80,11 +82,18 @@ def sync_command(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print only a JSON summary on stdout.")
     ] = False,
+    every: Annotated[
+        str | None,
+        typer.Option(help="Run again every INTERVAL (6h, 30m) until stopped; failures are logged."),
+    ] = None,
 ) -> None:
     """Fetch beginner-labelled open issues from GitHub, cheaply: only what changed since then."""
     from matcher.github import connect
     from matcher.ingest import sync
 
+    if every is not None:  # the compose `sync` service: one process, one run at a time
+        run_every(every, "sync", lambda: sync_command(ctx, **{**ctx.params, "every": None}))
+        return
     # MatcherError propagates: matcher.cli.main turns it into one line on stderr and exit code 1.
     settings = settings_from(ctx)
     token = github_token(required=True)
@@ -94,6 +103,7 @@ def sync_command(
     console = Console(stderr=True)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with (
+        sync_lock(db),  # a second sync of this store stops here with one line naming the first
         connect(settings.github, token) as client,
         Progress(
             *columns, console=console, transient=True, disable=not console.is_terminal

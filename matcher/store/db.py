@@ -1,8 +1,9 @@
-"""The database handle: one SQLAlchemy engine, sessions, and table creation."""
+"""The database handle: one SQLAlchemy engine, sessions, and the schema revision check."""
 
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,12 +11,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from sqlalchemy import DateTime, create_engine, event, inspect, text
+from sqlalchemy import DateTime, create_engine, event, make_url, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from matcher.errors import StoreError
+from matcher.store import migrations
 
 log = logging.getLogger(__name__)
 
@@ -45,36 +47,87 @@ def as_utc(value: datetime | None) -> datetime | None:
 
 
 class Database:
-    """A store at a SQLAlchemy URL (SQLite by default); tables are created on open."""
+    """A store at a SQLAlchemy URL (SQLite by default), at the schema revision this code needs.
 
-    def __init__(self, url: str):
+    Opening a SQLite store migrates it (a one-user file: nobody else to ask). A PostgreSQL store
+    is migrated only by `python -m matcher db upgrade`, which its operator runs on purpose;
+    opening one that is behind stops with one line saying so. `migrate=True` always migrates,
+    `migrate=False` never does; `check=False` opens a store at any revision (for `db current`).
+    """
+
+    def __init__(self, url: str, *, migrate: bool | None = None, check: bool = True):
         self.url = url
-        path = sqlite_path(url)
-        if path is not None:
+        self.sqlite_file = sqlite_path(url)
+        if self.sqlite_file is not None:
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                self.sqlite_file.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StoreError(
-                    f"cannot create the directory {path.parent} for the store "
+                    f"cannot create the directory {self.sqlite_file.parent} for the store "
                     f"({exc.strerror or exc}); "
                     "choose another place with --db or MATCHER_DATABASE_URL"
                 ) from None
         try:
-            self.engine = create_engine(url, future=True)
+            self.engine = create_engine(_with_password_file(url))
             if url.startswith("sqlite"):
                 event.listen(self.engine, "connect", _sqlite_pragmas)
             import matcher.store  # noqa: F401  (registers every table on Base)
 
-            Base.metadata.create_all(self.engine)
-            _add_missing_columns(self.engine)
+            if check:
+                self._bring_to_head(
+                    self.engine.dialect.name == "sqlite" if migrate is None else migrate
+                )
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot open the store at {_safe(url)}: {_reason(exc)}") from None
-        except ImportError as exc:  # the URL names a database driver that is not installed
             raise StoreError(
-                f"cannot open the store at {_safe(url)}: its driver is not installed "
-                f"(no module named {exc.name or exc})"
+                f"cannot open the store at {safe_url(url)}: {db_error_reason(exc)}"
+            ) from None
+        except ImportError as exc:  # the URL names a database driver that is not installed
+            hint = " (pip install 'ml-first-issues[postgres]')" if "postgres" in url else ""
+            raise StoreError(
+                f"cannot open the store at {safe_url(url)}: its driver is not installed "
+                f"(no module named {exc.name or exc}){hint}"
             ) from None
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def revision(self) -> str | None:
+        """The schema revision the store records (None: empty, or made before migrations)."""
+        try:
+            with self.engine.connect() as connection:
+                return migrations.current_revision(connection)
+        except SQLAlchemyError as exc:
+            raise StoreError(
+                f"cannot open the store at {safe_url(self.url)}: {db_error_reason(exc)}"
+            ) from None
+
+    def upgrade(self) -> tuple[str | None, str]:
+        """Migrate to the newest revision under the migration lock; (before, after)."""
+        self._refuse_newer(self.revision())
+        try:
+            return migrations.upgrade(self.engine, self.sqlite_file)
+        except SQLAlchemyError as exc:
+            raise StoreError(
+                f"cannot migrate the store at {safe_url(self.url)}: {db_error_reason(exc)}"
+            ) from None
+
+    def _bring_to_head(self, migrate: bool) -> None:
+        current, head = self.revision(), migrations.head_revision()
+        if current == head:
+            return
+        self._refuse_newer(current)
+        if not migrate:
+            raise StoreError(
+                f"the store at {safe_url(self.url)} is at schema revision {current or 'none'}, "
+                f"this version needs {head}: run `python -m matcher db upgrade`"
+            )
+        self.upgrade()
+
+    def _refuse_newer(self, current: str | None) -> None:
+        if current is not None and current not in migrations.known_revisions():
+            raise StoreError(
+                f"the store at {safe_url(self.url)} is at schema revision {current}, newer than "
+                f"this version of the matcher knows (it needs {migrations.head_revision()}): "
+                "upgrade the matcher"
+            )
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -88,7 +141,7 @@ class Database:
                 # written
                 session.rollback()
                 raise StoreError(
-                    f"cannot use the store at {_safe(self.url)}: {_reason(exc)}"
+                    f"cannot use the store at {safe_url(self.url)}: {db_error_reason(exc)}"
                 ) from None
             except Exception:
                 session.rollback()
@@ -98,35 +151,29 @@ class Database:
         self.engine.dispose()
 
 
-def _add_missing_columns(engine) -> None:
-    """Bring a store made by an older version up to date: add the columns newer tables declare.
-
-    create_all makes missing tables but never changes existing ones. Added columns are nullable
-    (existing rows hold NULL there), and nothing stored is touched.
-    """
-    existing = inspect(engine)
-    with engine.begin() as connection:
-        for table in Base.metadata.sorted_tables:
-            if not existing.has_table(table.name):
-                continue
-            present = {column["name"] for column in existing.get_columns(table.name)}
-            for column in table.columns:
-                if column.name in present:
-                    continue
-                kind = column.type.compile(dialect=engine.dialect)
-                connection.execute(
-                    text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}')
-                )
-                log.info("store upgraded: added column %s.%s", table.name, column.name)
-
-
 def insert_ignoring_duplicates(session: Session, table, rows: list[dict], keys: list[str]) -> None:
     """INSERT ... ON CONFLICT (keys) DO NOTHING: a row another writer stored first is kept as it is.
 
     Check-then-insert races between processes; this statement cannot (SQLite and PostgreSQL).
     """
+    if rows:
+        session.execute(
+            sql_insert(session, table).values(rows).on_conflict_do_nothing(index_elements=keys)
+        )
+
+
+def upsert(session: Session, table, rows: list[dict], keys: list[str]) -> None:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE: the last writer's values win, no writer fails."""
     if not rows:
         return
+    statement = sql_insert(session, table).values(rows)
+    changed = {name: statement.excluded[name] for name in rows[0] if name not in keys}
+    session.execute(statement.on_conflict_do_update(index_elements=keys, set_=changed))
+
+
+def sql_insert(session: Session, table):
+    """The dialect's INSERT for `table` (a model or a Table), which has ON CONFLICT clauses."""
+    table = getattr(table, "__table__", table)
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -134,8 +181,25 @@ def insert_ignoring_duplicates(session: Session, table, rows: list[dict], keys: 
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
     else:  # pragma: no cover - the store supports SQLite and PostgreSQL
         raise StoreError(f"the store does not support the {dialect} database")
-    statement = insert(table).values(rows).on_conflict_do_nothing(index_elements=keys)
-    session.execute(statement)
+    return insert(table)
+
+
+def _with_password_file(url: str) -> str:
+    """The URL with the password from MATCHER_DATABASE_PASSWORD_FILE (a compose or k8s secret)
+    when the URL itself has none; `self.url` keeps the URL without it for messages."""
+    path = os.environ.get("MATCHER_DATABASE_PASSWORD_FILE")
+    if not path or url.startswith("sqlite"):
+        return url
+    parsed = make_url(url)
+    if parsed.password:
+        return url
+    try:
+        password = Path(path).read_text().strip()
+    except OSError as exc:
+        raise StoreError(
+            f"cannot read MATCHER_DATABASE_PASSWORD_FILE {path}: {exc.strerror or exc}"
+        ) from None
+    return parsed.set(password=password).render_as_string(hide_password=False)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -156,14 +220,14 @@ def sqlite_path(url: str) -> Path | None:
     return Path(rest.split("?", 1)[0])
 
 
-def _reason(exc: SQLAlchemyError) -> str:
+def db_error_reason(exc: SQLAlchemyError) -> str:
     """The database's own words (e.g. 'attempt to write a readonly database'), on one line."""
     orig = getattr(exc, "orig", None)
-    text = str(orig) if orig is not None else ""
-    return " ".join(text.split())[:200] or exc.__class__.__name__
+    words = str(orig) if orig is not None else ""
+    return " ".join(words.split())[:200] or exc.__class__.__name__
 
 
-def _safe(url: str) -> str:
+def safe_url(url: str) -> str:
     """The URL without its password, for messages."""
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)
@@ -202,7 +266,7 @@ def open_read_only(url: str) -> Database:
             break
         except SQLAlchemyError as exc:
             db.engine.dispose()
-            reason = _reason(exc)
+            reason = db_error_reason(exc)
     else:
         raise StoreError(f"cannot read the store at {path}: {reason}")
     db._sessions = sessionmaker(db.engine, expire_on_commit=False)

@@ -12,7 +12,7 @@ from sqlalchemy import JSON, Boolean, Integer, LargeBinary, String, Text, func, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from matcher.models import Issue, text_hash
-from matcher.store.db import Base, Database, UTCDateTime, as_utc
+from matcher.store.db import Base, Database, UTCDateTime, as_utc, insert_ignoring_duplicates
 
 
 class IssueRow(Base):
@@ -100,28 +100,41 @@ def upsert_issues(db: Database, issues: Iterable[Issue]) -> UpsertCounts:
                 (row.url, row)
                 for row in session.scalars(select(IssueRow).where(IssueRow.url.in_(chunk)))
             )
+        new: dict[str, dict] = {}  # url -> the row to insert
         for issue in issues:
-            values = _row_values(issue)
-            row = rows.get(issue.url)
-            if row is None:
-                row = IssueRow(url=issue.url, stored_at=now, **values)
-                session.add(row)
-                rows[issue.url] = row
-                counts.added += 1
-            elif any(getattr(row, k) != v for k, v in values.items()):
-                for key, value in values.items():
-                    setattr(row, key, value)
-                row.stored_at = now
-                counts.changed += 1
+            values = {"url": issue.url, **_row_values(issue)}
+            if issue.url in rows:
+                changed = _update(rows[issue.url], values, now)
+            elif issue.url in new:
+                changed = new[issue.url] != {**values, "stored_at": now}
+                new[issue.url] = {**values, "stored_at": now}
             else:
-                counts.unchanged += 1
+                new[issue.url] = {**values, "stored_at": now}
+                counts.added += 1
+                continue
+            counts.changed += changed
+            counts.unchanged += not changed
+        # another writer may store the same new issue meanwhile: its row stands, nobody fails
+        fresh = list(new.values())
+        for start in range(0, len(fresh), 500):
+            insert_ignoring_duplicates(session, IssueRow, fresh[start : start + 500], ["url"])
     return counts
+
+
+def _update(row: IssueRow, values: dict, now: datetime) -> bool:
+    """Copy changed values onto a stored row; True when something changed."""
+    if all(getattr(row, k) == v for k, v in values.items()):
+        return False
+    for key, value in values.items():
+        setattr(row, key, value)
+    row.stored_at = now
+    return True
 
 
 def load_issues(
     db: Database, *, open_only: bool = True, repos: Iterable[str] | None = None
 ) -> list[Issue]:
-    """Stored issues in a stable order (repo, number); `repos` match whatever their case, as on GitHub."""
+    """Stored issues in order (repo, number); `repos` match whatever their case, as on GitHub."""
     query = select(IssueRow).order_by(IssueRow.repo, IssueRow.number)
     if open_only:
         query = query.where(IssueRow.state == "open")
@@ -152,17 +165,19 @@ def get_embeddings(db: Database, model: str, hashes: Iterable[str]) -> dict[str,
 
 
 def put_embeddings(db: Database, model: str, vectors: dict[str, np.ndarray]) -> None:
-    """Store vectors of `model` by text hash; an existing hash is left as it is."""
-    if not vectors:
-        return
-    existing = get_embeddings(db, model, vectors)
+    """Store vectors of `model` by text hash; an existing hash is left as it is.
+
+    Idempotent and safe to race: two processes embedding the same new texts both succeed.
+    """
+    rows = [
+        {"model": model, "text_hash": key, "dim": data.size, "vector": data.tobytes()}
+        for key, data in ((k, np.asarray(v, dtype=np.float32)) for k, v in vectors.items())
+    ]
     with db.session() as session:
-        for key, vector in vectors.items():
-            if key not in existing:
-                data = np.asarray(vector, dtype=np.float32)
-                session.add(
-                    EmbeddingRow(model=model, text_hash=key, dim=data.size, vector=data.tobytes())
-                )
+        for start in range(0, len(rows), 500):
+            insert_ignoring_duplicates(
+                session, EmbeddingRow, rows[start : start + 500], ["model", "text_hash"]
+            )
 
 
 def issues_by_url(db: Database, urls: Iterable[str]) -> list[Issue]:

@@ -15,6 +15,7 @@ from matcher.settings import Settings, load_settings
 from matcher.store import Database
 from matcher.store.issues import load_issues
 from matcher.store.sync_state import load_issue_signals, load_repo_meta, load_sync_states
+from tests.databases import fresh_store_url
 from tests.fakes.embedder import HashingEmbedder
 from tests.fakes.github_server import FakeGitHub
 
@@ -106,7 +107,7 @@ def make_env(server: FakeGitHub, db_path, repos: int = 50, issues: int = 20, **g
     names = server.seed(repos, issues) if repos else []
     base = load_catalog()
     catalog = Catalog(base.labels, tuple(RepoEntry(n, ("nlp",), "Python") for n in names))
-    db = Database(f"sqlite:///{db_path}")
+    db = Database(fresh_store_url(db_path), migrate=True)
     return SyncEnv(server, db, fake_settings(server, **github), catalog, HashingEmbedder(), names)
 
 

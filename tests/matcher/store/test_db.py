@@ -10,6 +10,8 @@ def test_an_older_store_gets_new_columns_and_keeps_its_rows(tmp_path):
     with sqlite3.connect(path) as raw:  # what an older version left: no 'niches' or 'topics' yet
         raw.execute("ALTER TABLE issues DROP COLUMN niches")
         raw.execute("ALTER TABLE issues DROP COLUMN topics")
+        raw.execute("DROP TABLE alembic_version")  # made before migrations existed
+        raw.execute("DROP TABLE sync_locks")
         raw.execute(
             "INSERT INTO issues (url, repo, number, title, body, labels, state, comments,"
             " assignees, linked_prs, claimed, text_hash, stored_at)"

@@ -1,0 +1,75 @@
+"""`db`: the store's schema revision: `db upgrade` migrates, `db current` tells where it stands."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from matcher.cli.common import settings_from
+from matcher.store import Database
+from matcher.store.db import safe_url
+from matcher.store.migrations import alembic_config, head_revision
+
+db_app = typer.Typer(
+    help="Schema migrations of the store (PostgreSQL stores are migrated only by `db upgrade`).",
+    no_args_is_help=True,
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def upgrade(ctx: typer.Context) -> None:
+    """Migrate the store to the newest schema; safe to run from several processes at once."""
+    url = settings_from(ctx).resolved_database_url
+    db = Database(url, migrate=False, check=False)
+    try:
+        before, after = db.upgrade()
+    finally:
+        db.close()
+    if before == after:
+        typer.echo(f"{safe_url(url)}: already at revision {after} (head)")
+    else:
+        typer.echo(f"{safe_url(url)}: migrated from revision {before or 'none'} to {after}")
+
+
+@db_app.command("current")
+def current(ctx: typer.Context) -> None:
+    """Print the store's schema revision and the one this version needs; exit 1 if behind."""
+    url = settings_from(ctx).resolved_database_url
+    db = Database(url, migrate=False, check=False)
+    try:
+        revision = db.revision()
+    finally:
+        db.close()
+    head = head_revision()
+    state = "up to date" if revision == head else "behind: run `python -m matcher db upgrade`"
+    typer.echo(f"{safe_url(url)}: revision {revision or 'none'}, head {head} ({state})")
+    if revision != head:
+        raise typer.Exit(1)
+
+
+@db_app.command("revision")
+def revision(
+    ctx: typer.Context,
+    message: Annotated[str, typer.Option("--message", "-m", help="What the change does.")],
+) -> None:
+    """For developers: write the next revision from what the models declare beyond the store."""
+    from alembic import command
+
+    url = settings_from(ctx).resolved_database_url
+    db = Database(url, migrate=True)  # compare against a store at head
+    try:
+        next_id = f"{int(head_revision()) + 1:04d}"
+        with db.engine.connect() as connection:
+            script = command.revision(
+                alembic_config(connection), message=message, autogenerate=True, rev_id=next_id
+            )
+    finally:
+        db.close()
+    written = script[0] if isinstance(script, list) else script
+    path = getattr(written, "path", "?")
+    typer.echo(f"wrote {path}: read it, adjust it, and test it on a copy of a real store")

@@ -1,0 +1,103 @@
+"""Named, ordered schema changes (Alembic), applied under a lock so concurrent processes are safe.
+
+One process migrates; the others wait for the lock, then find the store at head and go on.
+The lock is an advisory lock on PostgreSQL and a lock file beside the database on SQLite.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, text
+
+log = logging.getLogger(__name__)
+# Alembic's "Context impl SQLiteImpl" lines are detail; ours says what happened
+logging.getLogger("alembic").setLevel(logging.WARNING)
+
+# pg_advisory_lock key of schema migrations: any constant unique among this project's locks
+MIGRATION_LOCK_KEY = 0x6D617463_0001
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent))
+    config.attributes["connection"] = connection
+    return config
+
+
+@cache
+def head_revision() -> str:
+    """The revision this version of the code needs."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+@cache
+def known_revisions() -> frozenset[str]:
+    script = ScriptDirectory.from_config(alembic_config())
+    return frozenset(rev.revision for rev in script.walk_revisions())
+
+
+def current_revision(connection: Connection) -> str | None:
+    """The store's recorded revision; None for an empty store or one made before migrations."""
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine, sqlite_file: Path | None) -> tuple[str | None, str]:
+    """Bring the store to head under the migration lock; (revision before, revision after)."""
+    with _migration_lock(engine, sqlite_file) as connection:
+        before = current_revision(connection)
+        if before != head_revision():
+            # a new store is no news; an existing one changing shape is
+            log.log(
+                logging.INFO if before else logging.DEBUG,
+                "store migrating from revision %s to %s",
+                before or "none",
+                head_revision(),
+            )
+            command.upgrade(alembic_config(connection), "head")
+            connection.commit()
+        return before, current_revision(connection) or ""
+
+
+@contextmanager
+def _migration_lock(engine: Engine, sqlite_file: Path | None) -> Iterator[Connection]:
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            connection.commit()  # a session-level lock: held past this commit until unlocked
+            try:
+                yield connection
+            finally:
+                connection.rollback()
+                connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY}
+                )
+                connection.commit()
+        elif sqlite_file is not None:
+            with _file_lock(sqlite_file.with_name(sqlite_file.name + ".migrate-lock")):
+                yield connection
+        else:  # an in-memory store belongs to this process alone
+            yield connection
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock on a file (flock): released by the kernel if the process dies."""
+    import fcntl
+
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

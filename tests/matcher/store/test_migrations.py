@@ -1,0 +1,106 @@
+"""Schema migrations: revision 1 is the schema of main at 2ddde20, older stores are adopted."""
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from typer.testing import CliRunner
+
+from matcher.cli import app
+from matcher.errors import StoreError
+from matcher.store import Base, Database
+from matcher.store.issues import load_issues
+from matcher.store.migrations import head_revision
+from tests import databases
+
+# written by /work/main at commit 2ddde20 (before migrations): one row in every table
+LEGACY_STORE = Path(__file__).parent / "data" / "store-2ddde20.sqlite"
+
+
+def _rows(path: Path) -> dict[str, list[tuple]]:
+    with sqlite3.connect(path) as raw:
+        tables = [
+            name
+            for (name,) in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if name not in ("alembic_version", "sync_locks")
+        ]
+        return {name: sorted(raw.execute(f'SELECT * FROM "{name}"')) for name in tables}
+
+
+def test_a_store_written_by_main_before_migrations_is_adopted_without_losing_a_row(tmp_path):
+    path = tmp_path / "legacy.sqlite"
+    shutil.copy(LEGACY_STORE, path)
+    before = _rows(path)
+    assert len(before) == 17 and all(len(rows) == 1 for rows in before.values())
+
+    db = Database(f"sqlite:///{path}")  # a one-user SQLite store migrates on open
+    assert db.revision() == head_revision()
+    assert [issue.url for issue in load_issues(db, open_only=False)] == ["legacy-issues-url"]
+    db.close()
+    assert _rows(path) == before
+
+
+def test_the_migrated_schema_is_what_the_models_declare(db):
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": False})
+        differences = compare_metadata(context, Base.metadata)
+    # a model changed without a new revision under matcher/store/migrations/versions shows here
+    assert differences == []
+
+
+def test_a_store_behind_is_not_migrated_without_permission_and_says_what_to_run(store_url):
+    with pytest.raises(StoreError) as caught:
+        Database(store_url, migrate=False)
+    message = str(caught.value)
+    assert "revision none" in message and "run `python -m matcher db upgrade`" in message
+    assert "\n" not in message
+
+
+@pytest.mark.skipif(not databases.on_postgres(), reason="the PostgreSQL policy")
+def test_opening_a_postgresql_store_never_migrates_it(store_url):
+    with pytest.raises(StoreError, match="db upgrade"):
+        Database(store_url)
+    assert Database(store_url, check=False).revision() is None
+
+
+def test_a_store_newer_than_the_code_is_refused(db, store_url):
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
+    with pytest.raises(StoreError, match="revision 9999, newer than this version"):
+        Database(store_url)
+    upgrade = CliRunner().invoke(app, ["--db", store_url, "db", "upgrade"])
+    assert upgrade.exit_code == 1 and "upgrade the matcher" in str(upgrade.exception)
+
+
+def test_db_current_and_upgrade_commands(store_url):
+    runner = CliRunner()
+    behind = runner.invoke(app, ["--db", store_url, "db", "current"])
+    assert (
+        behind.exit_code == 1 and "revision none" in behind.output and "db upgrade" in behind.output
+    )
+    upgraded = runner.invoke(app, ["--db", store_url, "db", "upgrade"])
+    assert upgraded.exit_code == 0, upgraded.output
+    assert f"migrated from revision none to {head_revision()}" in upgraded.output
+    again = runner.invoke(app, ["--db", store_url, "db", "upgrade"])
+    assert again.exit_code == 0 and "already at revision" in again.output
+    current = runner.invoke(app, ["--db", store_url, "db", "current"])
+    assert current.exit_code == 0 and "up to date" in current.output
+    assert "@" not in current.output or "***@" in current.output  # never a password
+
+
+def test_an_unreachable_store_is_one_line_without_the_password():
+    url = "postgresql+psycopg://matcher:s3cret@127.0.0.1:9/matcher"  # nothing listens on port 9
+    result = subprocess.run(
+        [sys.executable, "-m", "matcher", "--db", url, "db", "current"],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[3],
+    )
+    assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("error: cannot open the store at postgresql+psycopg://***@")
+    assert "s3cret" not in result.stderr + result.stdout
