@@ -11,12 +11,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import discord
-from discord.ext import commands
+from discord.ext import commands, tasks
 
 import bot.exts
 from bot.common import run_blocking
 from bot.settings import BotSettings
 from matcher.errors import ConfigError, MatcherError
+from matcher.health import beat
 from matcher.operations import Database
 from matcher.operations.meta import remember, remembered
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FIRST_EXTENSIONS = ("bot.exts.error_handler",)  # installed before anything can fail
+HEARTBEAT_SECONDS = 60  # the image's HEALTHCHECK allows three missed beats
 
 
 def discover_extensions() -> list[str]:
@@ -83,6 +85,33 @@ class MatchBot(commands.Bot):
             log.info("loaded extension %s", name)
         await self.sync_commands()
         self._warm_up = asyncio.create_task(self.warm_up_model())
+        self._heartbeat = asyncio.create_task(self.heartbeat())
+
+    async def close(self) -> None:
+        heartbeat = getattr(self, "_heartbeat", None)
+        if heartbeat is not None:
+            heartbeat.cancel()
+        await super().close()
+
+    def failed_loops(self) -> list[str]:
+        """The background loops (digest, portfolio refresh, ...) whose task died."""
+        return [
+            f"{cog_name}.{name}"
+            for cog_name, cog in self.cogs.items()
+            for name, value in vars(type(cog)).items()
+            if isinstance(value, tasks.Loop) and getattr(cog, name).failed()
+        ]
+
+    async def heartbeat(self) -> None:
+        """Beat `bot` (matcher.health) while the gateway is connected and no loop has died."""
+        await self.wait_until_ready()
+        while not self.is_closed():
+            failed = self.failed_loops()
+            if self.is_ready() and not failed:
+                await asyncio.to_thread(beat, "bot", f"{len(self.guilds)} servers")
+            else:
+                log.warning("no heartbeat: %s", ", ".join(failed) or "gateway not ready")
+            await asyncio.sleep(HEARTBEAT_SECONDS)
 
     async def warm_up_model(self) -> None:
         """Load the embedding model off the event loop at start, so the first /suggest is quick."""

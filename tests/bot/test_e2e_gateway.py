@@ -7,6 +7,7 @@ import pytest
 
 from bot.__main__ import build_bot
 from bot.settings import load_bot_settings
+from matcher.health import beat_age
 from matcher.operations.profiles import clean_profile_update, save_profile
 from matcher.operations.suggestions import suggestions_for
 from matcher.store import Database
@@ -35,6 +36,7 @@ async def test_suggest_round_trip(fake_discord, tmp_path, monkeypatch, settings)
     )
     db.close()
     monkeypatch.setenv("BOT_SYNC_COMMANDS", "global")
+    monkeypatch.setenv("MATCHER_HEALTH_DIR", str(tmp_path / "health"))
     settings = settings.model_copy(update={"database_url": url})
 
     bot = build_bot(load_bot_settings(), settings, embedder=HashingEmbedder())
@@ -47,6 +49,14 @@ async def test_suggest_round_trip(fake_discord, tmp_path, monkeypatch, settings)
             if runner.done():
                 runner.result()
             assert ready.done(), "the bot did not become ready"
+
+            # Connected with its loops alive: the beat the image's HEALTHCHECK reads is written.
+            for _ in range(50):
+                if beat_age("bot") is not None:
+                    break
+                await asyncio.sleep(0.1)
+            assert beat_age("bot") is not None and beat_age("bot") < 60
+            assert bot.failed_loops() == []
 
             # Start-up: logged in with the token, minimal intents, commands synced globally.
             assert fake_discord.requests[0].authorization == f"Bot {TOKEN}"
