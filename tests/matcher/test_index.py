@@ -291,6 +291,7 @@ def test_a_dismissed_beginner_issue_no_longer_holds_the_hard_one_down(engine):
         settings=engine.settings.ranking,
         labels=engine.catalog.labels,
         now=NOW,
+        shift=engine._shift(candidates, said),  # close to the dismissed issue: it sinks a little
     )
     first = [i.url for i in candidates.issues].index(issues[0].url)
     assert fast[0].score == old[0].score == score[first]  # its own score: nothing held it down
