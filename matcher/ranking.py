@@ -176,7 +176,9 @@ def diversify(
     order: Sequence[int], repos: Sequence[str], max_per_repo: int, top_k: int
 ) -> list[int]:
     """Take the best issues, at most `max_per_repo` from one repository while others remain."""
-    chosen, overflow, per_repo = [], [], {}
+    chosen: list[int] = []
+    overflow: list[int] = []
+    per_repo: dict[str, int] = {}
     for index in order:
         repo = repos[index]
         if per_repo.get(repo, 0) < max_per_repo:
