@@ -34,6 +34,14 @@ HARDER_KINDS = frozenset({"feature", "performance"})
 # rather than their skills: they count against a learner who does not ask for them.
 GENERIC_KINDS = frozenset({"docs task", "tests task", "typing", "CI / tooling"})
 
+# How a reason names a kind of work (matcher.ranking.TASK_TYPES) when "a <kind>" reads wrongly.
+_KIND_PHRASES = {
+    "example": "an example",
+    "CI / tooling": "CI / tooling work",
+    "performance": "performance work",
+    "typing": "typing work",
+}
+
 # Words in a title or label that mark an umbrella or design issue rather than one task.
 _UMBRELLA = re.compile(
     r"\b(meta[- ]?issue|tracking issue|roadmap|rfc|proposal|epic|umbrella|design doc)\b", re.I
@@ -104,7 +112,9 @@ def task_fit(kind: str | None, asked: frozenset[str]) -> float:
 
 def task_fit_reason(kind: str | None, asked: frozenset[str]) -> str | None:
     """'a docs task, the kind of work you asked for' when the kinds agree."""
-    return f"a {kind}, the kind of work you asked for" if kind and kind in asked else None
+    if not kind or kind not in asked:
+        return None
+    return f"{_KIND_PHRASES.get(kind, f'a {kind}')}, the kind of work you asked for"
 
 
 def difficulty_penalty(values: np.ndarray) -> np.ndarray:
