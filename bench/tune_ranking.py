@@ -9,8 +9,9 @@ the matcher.signals terms evaluated here by post-processing the product's scores
   difficulty=W   subtract W * (difficulty - 0.5) (matcher.signals.difficulty)
   hard_rule=1    keep a hard-labelled issue below comparable beginner ones within
                  ranking.hard_label_margin (on by default; hard_rule=0 to compare)
-and ranking.task_fit (W * matcher.signals.task_fit: + the kind of work the learner's query terms
-ask for, - generic kinds they do not), added here until matcher.ranking returns a "task" part.
+ranking.task_fit (W * matcher.signals.task_fit: + the kind of work the learner's query terms
+ask for, - generic kinds they do not) is the product's own "task" part, as matcher.ranking.rank
+and the warm index add it.
 
 The product's own code ranks: MatchEngine embeds the pool with the configured model (vectors
 cached in --cache, so a second run encodes nothing) and builds the queries; for every pool,
@@ -49,9 +50,9 @@ from matcher.engine import MatchEngine  # noqa: E402
 from matcher.lexical import expand_query  # noqa: E402
 from matcher.models import Profile  # noqa: E402
 from matcher.ranking import (  # noqa: E402
-    TASK_TYPES,
     combine,
     diversify,
+    fit_before_labels,
     fit_candidates,
     score_candidates,
     task_type,
@@ -61,8 +62,6 @@ from matcher.signals import (  # noqa: E402
     difficulty,
     difficulty_penalty,
     keep_hard_below_beginner,
-    kinds_asked,
-    task_fit,
 )
 from matcher.snapshot import read_snapshot  # noqa: E402
 from matcher.store import Database  # noqa: E402
@@ -142,8 +141,6 @@ class Bench:
         self.urls = [i.url for i in self.issues]
         self.grades = self._grades(data / "qrels.tsv")
         self.difficulty = np.array([difficulty(i, self.labels, task_type(i)) for i in self.issues])
-        self.kinds = [task_type(i) for i in self.issues]
-        self.asked = [kinds_asked(" ".join(q.terms), TASK_TYPES) for q in self.queries]
         self.hard = np.array([self.labels.is_hard(i.labels) for i in self.issues])
         self.beginner = np.array([self.labels.beginner_strength(i.labels) > 0 for i in self.issues])
         self.now = datetime.now(UTC)
@@ -182,19 +179,13 @@ class Bench:
         weight = config.signals.get("difficulty", 0.0)
         if weight:
             score = score - weight * difficulty_penalty(self.difficulty[idx])
-        weight = getattr(config.ranking, "task_fit", 0.0)
-        if "task" not in parts and weight:  # until ranking.py computes it
-            asked = self.asked[persona]
-            fits = np.array([task_fit(self.kinds[i], asked) for i in idx])
-            score = score + weight * fits
         if config.signals.get("hard_rule", 0.0):
-            fit = config.ranking.dense * parts["dense"] + config.ranking.lexical * parts["lexical"]
-            score = keep_hard_below_beginner(
+            score = keep_hard_below_beginner(  # as matcher.ranking.rank applies it
                 score,
-                fit,
+                fit_before_labels(parts, config.ranking),
                 self.hard[idx],
                 self.beginner[idx],
-                getattr(config.ranking, "hard_label_margin", 0.3),
+                config.ranking.hard_label_margin,
             )
         return score
 

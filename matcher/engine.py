@@ -272,7 +272,13 @@ class MatchEngine:
         top_k: int,
         now: datetime,
     ) -> dict[str, list[Match]]:
-        from matcher.index import build_matches, excluded_positions, score_batch, select_top
+        from matcher.index import (
+            build_matches,
+            excluded_positions,
+            hold_hard_below_beginner,
+            score_batch,
+            select_top,
+        )
 
         ranking = self.settings.ranking
         queries = self.queries(profiles)
@@ -292,6 +298,7 @@ class MatchEngine:
         ):
             eligible = allowed.copy()
             eligible[excluded_positions(pool, said)] = False
+            score[column] = hold_hard_below_beginner(pool, score, parts, column, eligible, ranking)
             chosen = select_top(
                 score[column],
                 eligible,

@@ -22,8 +22,18 @@ from scipy import sparse
 from matcher.catalog import Labels
 from matcher.lexical import bm25_idf, bm25_weights, issue_language, tokenize
 from matcher.models import Feedback, Issue, Match
-from matcher.ranking import Query, diversify, feedback_shift, reasons_for
+from matcher.ranking import (
+    TASK_TYPES,
+    Query,
+    asked_kinds,
+    diversify,
+    feedback_shift,
+    reasons_for,
+    task_fits,
+    task_type,
+)
 from matcher.settings import RankingSettings
+from matcher.signals import keep_hard_below_beginner
 from matcher.store import Database
 from matcher.store.issues import get_embeddings, issues_mark, issues_stored_since
 
@@ -31,6 +41,8 @@ log = logging.getLogger(__name__)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+KINDS: tuple[str | None, ...] = (*(name for name, _ in TASK_TYPES), None)  # kind id -> kind
+KIND_ID = {kind: k for k, kind in enumerate(KINDS)}
 CANDIDATES = 300  # the diversity cap looks only at this many best issues (unless it runs dry)
 POOL_CACHE = 8  # pools (community focus filters) kept ready per index generation
 
@@ -53,6 +65,7 @@ class Snapshot:
     counts: sparse.csr_matrix  # (n, vocabulary) term counts, float32 (small integers: exact)
     label: np.ndarray  # beginner-label strength
     hard: np.ndarray  # 1.0 for a hard label
+    kind: np.ndarray  # int8 id in KINDS of ranking.task_type
     taken: np.ndarray  # bool
     competition: np.ndarray
     stamp: np.ndarray  # int64 microseconds of updated_at (or created_at)
@@ -77,6 +90,7 @@ class Pool:
     weights_t: sparse.csr_matrix  # (vocabulary, n) BM25 weights, transposed for Q @ W.T
     label: np.ndarray
     hard: np.ndarray
+    kind: np.ndarray
     taken: np.ndarray
     competition: np.ndarray
     stamp: np.ndarray
@@ -213,6 +227,7 @@ class RankingIndex:
             counts=counts,
             label=np.concatenate([old.label[keep], added.label]),
             hard=np.concatenate([old.hard[keep], added.hard]),
+            kind=np.concatenate([old.kind[keep], added.kind]),
             taken=np.concatenate([old.taken[keep], added.taken]),
             competition=np.concatenate([old.competition[keep], added.competition]),
             stamp=np.concatenate([old.stamp[keep], added.stamp]),
@@ -230,6 +245,7 @@ class RankingIndex:
             rows.embedded[n] = True
         rows.label[n] = self.labels.beginner_strength(issue.labels)
         rows.hard[n] = float(self.labels.is_hard(issue.labels))
+        rows.kind[n] = KIND_ID[task_type(issue)]
         rows.taken[n] = issue.is_taken
         rows.competition[n] = 1.0 if issue.is_taken else min(issue.comments, 20) / 80
         when = issue.updated_at or issue.created_at
@@ -339,6 +355,7 @@ class _Rows:
         self.embedded = np.zeros(n, dtype=bool)
         self.label = np.zeros(n)
         self.hard = np.zeros(n)
+        self.kind = np.zeros(n, dtype=np.int8)
         self.taken = np.zeros(n, dtype=bool)
         self.competition = np.zeros(n)
         self.stamp = np.zeros(n, dtype=np.int64)
@@ -356,6 +373,7 @@ def _empty_snapshot() -> Snapshot:
         counts=sparse.csr_matrix((0, 0), dtype=np.float32),
         label=np.zeros(0),
         hard=np.zeros(0),
+        kind=np.zeros(0, dtype=np.int8),
         taken=np.zeros(0, dtype=bool),
         competition=np.zeros(0),
         stamp=np.zeros(0, dtype=np.int64),
@@ -418,6 +436,7 @@ def build_pool(
         weights_t=weights.T.tocsr(),
         label=snapshot.label[rows],
         hard=snapshot.hard[rows],
+        kind=snapshot.kind[rows],
         taken=snapshot.taken[rows],
         competition=snapshot.competition[rows],
         stamp=snapshot.stamp[rows],
@@ -476,6 +495,12 @@ def language_scores(pool: Pool, queries: Sequence[Query], languages: dict[str, i
     return fit
 
 
+def task_scores(pool: Pool, queries: Sequence[Query]) -> np.ndarray:
+    """signals.task_fit per query and pooled issue: a (learners x kinds) table read by kind id."""
+    table = np.stack([task_fits(KINDS, asked_kinds(q)) for q in queries])
+    return table[:, pool.kind]
+
+
 def freshness_scores(pool: Pool, now: datetime, half_life_days: float) -> np.ndarray:
     """ranking.freshness over the pool: exact microseconds, as timedelta.total_seconds() uses."""
     seconds = (_micros(now) - pool.stamp) / 10**6
@@ -509,6 +534,7 @@ def score_batch(
         "taken": pool.competition[None, :],
         "hard": pool.hard[None, :],
         "language": language_scores(pool, queries, languages),
+        "task": task_scores(pool, queries),
     }
     score = (settings.dense * dense).astype(np.float64)
     score += settings.lexical * parts["lexical"]
@@ -517,6 +543,7 @@ def score_batch(
     score -= settings.competition * parts["taken"]
     score -= settings.hard_label * parts["hard"]
     score += settings.language * parts["language"]
+    score += settings.task_fit * parts["task"]
     for j, shift in enumerate(shifts or ()):
         if shift is not None:
             score[j] += settings.dense * shift
@@ -554,6 +581,27 @@ def feedback_shifts(
         if shifts[j] is None and (like is not None or dislike is not None):
             shifts[j] = np.zeros(vectors.shape[0])
     return shifts
+
+
+def hold_hard_below_beginner(
+    pool: Pool,
+    score: np.ndarray,
+    parts: dict[str, np.ndarray],
+    column: int,
+    eligible: np.ndarray,
+    settings: RankingSettings,
+) -> np.ndarray:
+    """One learner's scores (row `column`) after signals.keep_hard_below_beginner, as ranking.rank
+    applies it: fit from the dense and lexical terms, over the eligible issues only."""
+    fit = settings.dense * parts["dense"][column] + settings.lexical * parts["lexical"][column]
+    return keep_hard_below_beginner(
+        score[column],
+        fit,
+        pool.hard > 0,
+        pool.label > 0,
+        settings.hard_label_margin,
+        eligible=eligible,
+    )
 
 
 def select_top(
@@ -621,6 +669,7 @@ def build_matches(
         [parts[name][column if parts[name].shape[0] > 1 else 0, positions] for name in names]
     ).T.tolist()  # (chosen, components) as Python floats
     term_ids = [index.vocabulary.get(t, -1) for t in dict.fromkeys(query.terms)]
+    asked = asked_kinds(query)
     terms = list(dict.fromkeys(query.terms))
     matches = []
     for position, row, value in zip(chosen, table, score[positions].tolist(), strict=True):
@@ -638,6 +687,7 @@ def build_matches(
                     values["language"],
                     index.labels,
                     now,
+                    asked,
                 ),
                 components={name: round(v, 4) for name, v in values.items()},
             )

@@ -14,6 +14,13 @@ from matcher.catalog import Labels
 from matcher.lexical import BM25, issue_language
 from matcher.models import Feedback, Issue, Match
 from matcher.settings import RankingSettings
+from matcher.signals import (
+    hard_label_reason,
+    keep_hard_below_beginner,
+    kinds_asked,
+    task_fit,
+    task_fit_reason,
+)
 
 # Task types a person recognises, detected from labels and title.
 TASK_TYPES: tuple[tuple[str, re.Pattern], ...] = tuple(
@@ -112,7 +119,23 @@ def combine(parts: dict[str, np.ndarray], settings: RankingSettings) -> np.ndarr
         - settings.competition * parts["taken"]
         - settings.hard_label * parts["hard"]
         + settings.language * parts["language"]
+        + settings.task_fit * parts["task"]
     )
+
+
+def asked_kinds(query: Query) -> frozenset[str]:
+    """The kinds of work (TASK_TYPES) the learner's own query words ask for."""
+    return kinds_asked(" ".join(query.terms), TASK_TYPES)
+
+
+def task_fits(kinds: Sequence[str | None], asked: frozenset[str]) -> np.ndarray:
+    """signals.task_fit per issue kind (+1 asked, -1 generic work not asked, 0 otherwise)."""
+    return np.array([task_fit(kind, asked) for kind in kinds], dtype=float)
+
+
+def fit_before_labels(parts: dict[str, np.ndarray], settings: RankingSettings) -> np.ndarray:
+    """How well each issue fits the learner by its text alone (the hard-label rule compares it)."""
+    return settings.dense * parts["dense"] + settings.lexical * parts["lexical"]
 
 
 def score_candidates(
@@ -132,6 +155,7 @@ def score_candidates(
     fresh = np.array([freshness(i, now, settings.freshness_half_life_days) for i in pool.issues])
     taken = np.array([competition(i) for i in pool.issues])
     language = np.array([language_fit(i, query.languages) for i in pool.issues])
+    task = task_fits([task_type(i) for i in pool.issues], asked_kinds(query))
     parts = {
         "dense": dense,
         "lexical": lexical,
@@ -140,6 +164,7 @@ def score_candidates(
         "taken": taken,
         "hard": hard,
         "language": language,
+        "task": task,
     }
     score = combine(parts, settings)
     if shift is not None:
@@ -151,7 +176,9 @@ def diversify(
     order: Sequence[int], repos: Sequence[str], max_per_repo: int, top_k: int
 ) -> list[int]:
     """Take the best issues, at most `max_per_repo` from one repository while others remain."""
-    chosen, overflow, per_repo = [], [], {}
+    chosen: list[int] = []
+    overflow: list[int] = []
+    per_repo: dict[str, int] = {}
     for index in order:
         repo = repos[index]
         if per_repo.get(repo, 0) < max_per_repo:
@@ -190,6 +217,16 @@ def rank(
         and issue.url not in excluded
         and (settings.include_taken or not issue.is_taken)
     ]
+    shown = np.zeros(len(pool.issues), dtype=bool)
+    shown[eligible] = True
+    score = keep_hard_below_beginner(
+        score,
+        fit_before_labels(parts, settings),
+        parts["hard"] > 0,
+        parts["label"] > 0,
+        settings.hard_label_margin,
+        eligible=shown,
+    )
     # Ties break on URL so the same inputs always give the same order.
     order = sorted(eligible, key=lambda i: (-score[i], pool.issues[i].url))
     if diversity:
@@ -245,14 +282,25 @@ def explain(
         float(parts["language"][index]),
         labels,
         now,
+        asked_kinds(query),
     )
 
 
 def reasons_for(
-    issue: Issue, matched: list[str], dense: float, language: float, labels: Labels, now: datetime
+    issue: Issue,
+    matched: list[str],
+    dense: float,
+    language: float,
+    labels: Labels,
+    now: datetime,
+    asked: frozenset[str] = frozenset(),
 ) -> list[str]:
-    """The reasons for one issue from its matched terms, similarity and language fit."""
-    reasons = []
+    """The reasons for one issue from its matched terms, similarity, language and kind of work.
+
+    A hard label comes first: a learner must not read only upbeat reasons for a hard issue.
+    """
+    warning = hard_label_reason(issue, labels)
+    reasons = [warning] if warning else []
     if matched:
         reasons.append("matches: " + ", ".join(matched[:6]))
     if dense >= 0.3:
@@ -267,7 +315,7 @@ def reasons_for(
         reasons.append(f"written in {issue.language}, not among your languages")
     kind = task_type(issue)
     if kind:
-        reasons.append(kind)
+        reasons.append(task_fit_reason(kind, asked) or kind)
     best = labels.best_beginner_label(issue.labels)
     if best:
         reasons.append(f"labelled '{best}'")

@@ -2,17 +2,16 @@
 rule that keeps a hard-labelled issue below a comparable beginner-labelled one.
 
 Pure functions over an Issue and the label catalogue; nothing here knows a repository by name
-or a word fitted to one benchmark. matcher.ranking calls them (ranking imports this module,
-never the reverse):
+or a word fitted to one benchmark. matcher.ranking (the reference path) and matcher.index (the
+warm index) both use them, identically (they import this module, never the reverse):
 
-- score_candidates: asked = kinds_asked(" ".join(query.terms), TASK_TYPES);
-  parts["task"] = [task_fit(task_type(i), asked) for i in pool.issues]; combine() adds
-  settings.task_fit * parts["task"].
-- rank(), after the score: keep_hard_below_beginner(score, settings.dense * parts["dense"] +
-  settings.lexical * parts["lexical"], parts["hard"] > 0, parts["label"] > 0,
-  settings.hard_label_margin, eligible=<mask of the eligible list>), before sorting.
-- explain(): hard_label_reason first; task_fit_reason in place of the bare task type when set.
-bench/tune_ranking.py measures all three (it adds the task term itself until parts has "task").
+- the score gains settings.task_fit * task_fit(task_type(issue), asked), where
+  asked = kinds_asked(" ".join(query.terms), TASK_TYPES);
+- after the score and before top-k, keep_hard_below_beginner over the eligible issues, with
+  fit = settings.dense * dense + settings.lexical * lexical;
+- the reasons (matcher.ranking.reasons_for): hard_label_reason first; task_fit_reason in place
+  of the bare task type when set.
+bench/tune_ranking.py measures them, and `difficulty`, which the ranking does not use yet.
 """
 
 from __future__ import annotations
@@ -34,6 +33,14 @@ HARDER_KINDS = frozenset({"feature", "performance"})
 # Kinds of work any repository has, which match a learner through the repository's vocabulary
 # rather than their skills: they count against a learner who does not ask for them.
 GENERIC_KINDS = frozenset({"docs task", "tests task", "typing", "CI / tooling"})
+
+# How a reason names a kind of work (matcher.ranking.TASK_TYPES) when "a <kind>" reads wrongly.
+_KIND_PHRASES = {
+    "example": "an example",
+    "CI / tooling": "CI / tooling work",
+    "performance": "performance work",
+    "typing": "typing work",
+}
 
 # Words in a title or label that mark an umbrella or design issue rather than one task.
 _UMBRELLA = re.compile(
@@ -105,7 +112,9 @@ def task_fit(kind: str | None, asked: frozenset[str]) -> float:
 
 def task_fit_reason(kind: str | None, asked: frozenset[str]) -> str | None:
     """'a docs task, the kind of work you asked for' when the kinds agree."""
-    return f"a {kind}, the kind of work you asked for" if kind and kind in asked else None
+    if not kind or kind not in asked:
+        return None
+    return f"{_KIND_PHRASES.get(kind, f'a {kind}')}, the kind of work you asked for"
 
 
 def difficulty_penalty(values: np.ndarray) -> np.ndarray:
@@ -135,11 +144,15 @@ def keep_hard_below_beginner(
     easy = np.flatnonzero(np.asarray(beginner, dtype=bool) & shown)
     if not hard_only.any() or not len(easy):
         return score
+    fit = np.asarray(fit, dtype=float)
     by_fit = easy[np.argsort(fit[easy], kind="stable")]
     # floor[k]: the lowest score among beginner issues whose fit is at least fit of by_fit[k].
     floor = np.minimum.accumulate(score[by_fit][::-1])[::-1]
-    for h in np.flatnonzero(hard_only):
-        start = int(np.searchsorted(fit[by_fit], fit[h] - margin, side="left"))
-        if start < len(by_fit) and score[h] >= floor[start]:
-            score[h] = np.nextafter(floor[start], -np.inf) - 1e-9
+    # Only hard-only scores change and the floor holds beginner scores: one pass for all of them.
+    hard_rows = np.flatnonzero(hard_only)
+    start = np.searchsorted(fit[by_fit], fit[hard_rows] - margin, side="left")
+    inside = start < len(by_fit)
+    hard_rows, below = hard_rows[inside], floor[start[inside]]
+    above = score[hard_rows] >= below
+    score[hard_rows[above]] = np.nextafter(below[above], -np.inf) - 1e-9
     return score

@@ -10,7 +10,8 @@ import pytest
 from matcher.engine import MatchEngine
 from matcher.lexical import ENGLISH_STOP_WORDS
 from matcher.models import Feedback, Profile
-from matcher.ranking import rank
+from matcher.ranking import fit_before_labels, rank, score_candidates, task_type
+from matcher.snapshot import demo_snapshot_path, read_snapshot
 from matcher.store.issues import upsert_issues
 from matcher.store.sync_state import mark_unlisted
 from tests.conftest import NOW, make_issue
@@ -225,3 +226,111 @@ def test_profiles_are_encoded_once(db, settings):
     engine.match_many(PROFILES, now=NOW)
     engine.match(PROFILES[0], now=NOW)
     assert Counting.encoded == before
+
+
+# --- issue 13: the hard-label rule and the task-fit term, the same in both paths ------------------
+HELM = Profile(id="helm", skills="Kubernetes, Helm charts", niche="MLOps")
+
+
+def hard_and_beginner():
+    """A hard-only issue that fits a little better than a beginner one which is old and busy."""
+    text = "The Kubernetes Helm chart sets the wrong port in values.yaml."
+    return [
+        make_issue(
+            1,
+            "Kubernetes Helm chart sets the wrong port",
+            text,
+            repo="ops/deploy",
+            labels=("bug", "complex"),
+        ),
+        make_issue(
+            2,
+            "Wrong port in values.yaml",
+            text,
+            repo="ops/chart",
+            labels=("good first issue",),
+            comments=20,
+            updated_at=NOW.replace(year=2024),
+        ),
+        make_issue(3, "React dashboard dark mode", "TypeScript UI.", repo="ui/board", labels=()),
+    ]
+
+
+def test_a_hard_issue_ranks_below_a_comparable_beginner_one_in_both_paths(engine):
+    issues = hard_and_beginner()
+    upsert_issues(engine.db, issues)
+    settings = engine.settings.ranking
+    query = engine.queries([HELM])[0]
+    score, parts = score_candidates(
+        query, engine.candidates(), settings=settings, labels=engine.catalog.labels, now=NOW
+    )
+    position = {i.url: k for k, i in enumerate(engine.candidates().issues)}
+    hard, easy = position[issues[0].url], position[issues[1].url]
+    fit = fit_before_labels(parts, settings)
+    assert score[hard] > score[easy]  # without the rule the hard issue would come first
+    assert fit[easy] >= fit[hard] - settings.hard_label_margin  # yet the two are comparable
+
+    for matches in (engine.match(HELM, now=NOW), reference(engine, [HELM])["helm"]):
+        assert urls(matches)[:2] == [issues[1].url, issues[0].url]
+        assert matches[1].reasons[0] == "labelled 'complex': harder than a first issue"
+        assert not any("harder" in r for r in matches[0].reasons)
+    assert engine.match(HELM, now=NOW)[1].score == reference(engine, [HELM])["helm"][1].score
+
+
+def test_a_dismissed_beginner_issue_no_longer_holds_the_hard_one_down(engine):
+    issues = hard_and_beginner()
+    upsert_issues(engine.db, issues)
+    said = Feedback(dismissed=frozenset({issues[1].url}))
+    fast = engine.match(HELM, feedback=said, now=NOW)
+    old = reference(engine, [HELM], feedback={"helm": said})["helm"]
+    assert urls(fast)[0] == urls(old)[0] == issues[0].url
+    candidates = engine.candidates()
+    score, _ = score_candidates(
+        engine.queries([HELM])[0],
+        candidates,
+        settings=engine.settings.ranking,
+        labels=engine.catalog.labels,
+        now=NOW,
+        shift=engine._shift(candidates, said),  # close to the dismissed issue: it sinks a little
+    )
+    first = [i.url for i in candidates.issues].index(issues[0].url)
+    assert fast[0].score == old[0].score == score[first]  # its own score: nothing held it down
+
+
+def test_task_fit_counts_and_says_the_kind_asked_for_in_both_paths(engine):
+    upsert_issues(engine.db, pool(seed=2))
+    docs = Profile(id="docs", skills="technical writing, documentation, README", niche="NLP")
+    fast = engine.match(docs, now=NOW, top_k=30)
+    old = reference(engine, [docs], top_k=30)["docs"]
+    assert [m.reasons for m in fast] == [m.reasons for m in old]
+    asked = [m for m in fast if "a docs task, the kind of work you asked for" in m.reasons]
+    assert asked and all(m.components["task"] == 1.0 for m in asked)
+    assert all(m.components["task"] == -1.0 for m in fast if task_type(m.issue) == "tests task")
+
+
+def test_the_demo_complex_issue_no_longer_outranks_beginner_issues_for_mlops(db, settings):
+    engine = MatchEngine(db, settings, embedder=HashingEmbedder())
+    upsert_issues(db, read_snapshot(demo_snapshot_path()).issues)
+    learner = Profile(id="mlops", skills="Docker, GitHub Actions", niche="MLOps")
+    ranking = settings.ranking
+    for matches in (
+        engine.match(learner, now=NOW, top_k=500),
+        reference(engine, [learner], top_k=500)["mlops"],
+    ):
+        at = urls(matches).index(COMPLEX)
+        fit = [
+            ranking.dense * m.components["dense"] + ranking.lexical * m.components["lexical"]
+            for m in matches
+        ]
+        outranked = [  # scores, not places: the per-repository cap may move an issue down
+            m.issue.url
+            for m, f in zip(matches, fit, strict=True)
+            if m.components["label"] > 0
+            and f >= fit[at] - ranking.hard_label_margin + 1e-3
+            and m.score <= matches[at].score
+        ]
+        assert outranked == []
+        assert at >= 10 and matches[at].reasons[0].startswith("labelled 'complex'")
+
+
+COMPLEX = "https://github.com/kubeflow/pipelines/issues/1259"

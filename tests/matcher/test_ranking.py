@@ -8,7 +8,7 @@ from matcher.engine import MatchEngine
 from matcher.errors import ProfileError
 from matcher.lexical import tokenize
 from matcher.models import Feedback, Profile
-from matcher.ranking import diversify, task_type
+from matcher.ranking import diversify, reasons_for, task_type
 from matcher.store.issues import upsert_issues
 from tests.conftest import NOW, make_issue
 
@@ -247,3 +247,15 @@ def test_a_c_repository_is_not_said_to_be_in_a_language_the_learner_named(engine
     assert "written in C (c++ family), which you know" in reasons["C"]
     assert "written in C, which you know" not in reasons["C"]
     assert "written in C++, which you know" in reasons["C++"]
+
+
+def test_reasons_warn_of_a_hard_label_first_and_name_the_kind_asked_for():
+    labels = load_catalog().labels
+    hard = make_issue(7, "Fix the docs build", labels=("complex", "documentation"))
+    reasons = reasons_for(hard, ["docs"], 0.5, 0.0, labels, NOW, frozenset({"docs task"}))
+    assert reasons[0] == "labelled 'complex': harder than a first issue"
+    assert "a docs task, the kind of work you asked for" in reasons
+    assert "docs task" not in reasons
+    easy = make_issue(8, "Fix the docs build", labels=("good first issue", "documentation"))
+    plain = reasons_for(easy, [], 0.1, 0.0, labels, NOW)
+    assert not any("harder" in r for r in plain) and "docs task" in plain

@@ -7,6 +7,7 @@ import pytest
 
 from matcher.catalog import load_labels
 from matcher.models import Issue
+from matcher.ranking import TASK_TYPES
 from matcher.signals import (
     NEUTRAL,
     difficulty,
@@ -165,3 +166,12 @@ def test_only_eligible_beginner_issues_hold_a_hard_issue_down():
     taken = np.array([True, True, False])  # issue 2 is taken: not shown, so it does not count
     out = keep_hard_below_beginner(score, fit, hard, beginner, margin=0.1, eligible=taken)
     assert out[2] < out[0] < out[1]
+
+
+def test_task_fit_reason_reads_as_english_for_every_kind():
+    kinds = [name for name, _ in TASK_TYPES]
+    said = [task_fit_reason(kind, frozenset(kinds)) for kind in kinds]
+    assert "CI / tooling work, the kind of work you asked for" in said
+    assert "an example, the kind of work you asked for" in said
+    assert "a bug fix, the kind of work you asked for" in said
+    assert not any(s.startswith(("a CI", "a performance", "a typing", "a example")) for s in said)
