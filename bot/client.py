@@ -17,7 +17,7 @@ import bot.exts
 from bot.common import run_blocking
 from bot.settings import BotSettings
 from matcher.errors import ConfigError, MatcherError
-from matcher.health import beat
+from matcher.health import beat, health_dir_configured
 from matcher.operations import Database
 from matcher.operations.meta import remember, remembered
 
@@ -85,7 +85,8 @@ class MatchBot(commands.Bot):
             log.info("loaded extension %s", name)
         await self.sync_commands()
         self._warm_up = asyncio.create_task(self.warm_up_model())
-        self._heartbeat = asyncio.create_task(self.heartbeat())
+        if health_dir_configured():  # the image sets MATCHER_HEALTH_DIR for its HEALTHCHECK
+            self._heartbeat = asyncio.create_task(self.heartbeat())
 
     async def close(self) -> None:
         heartbeat = getattr(self, "_heartbeat", None)
@@ -108,7 +109,8 @@ class MatchBot(commands.Bot):
         while not self.is_closed():
             failed = self.failed_loops()
             if self.is_ready() and not failed:
-                await asyncio.to_thread(beat, "bot", f"{len(self.guilds)} servers")
+                # a few bytes to a local file, not the store: cheap enough for the loop itself
+                beat("bot", f"{len(self.guilds)} servers")
             else:
                 log.warning("no heartbeat: %s", ", ".join(failed) or "gateway not ready")
             await asyncio.sleep(HEARTBEAT_SECONDS)

@@ -20,6 +20,11 @@ def health_dir() -> Path:
     )
 
 
+def health_dir_configured() -> bool:
+    """Whether MATCHER_HEALTH_DIR names where beats go (the image sets it; the bot beats then)."""
+    return bool(os.environ.get("MATCHER_HEALTH_DIR"))
+
+
 def beat(name: str, detail: str = "ok") -> None:
     """Record that `name` is alive now (atomic replace, so a reader never sees half a file)."""
     folder = health_dir()
