@@ -142,6 +142,8 @@ def _save(
     now: datetime | None,
 ) -> ProfileView:
     now = now or datetime.now(UTC)
+    if update.github_login:
+        _refuse_taken_login(db, learner_id, update.github_login)
     columns = update.columns()
     if guild_id is not None:
         columns["home_guild_id"] = str(guild_id)
@@ -150,6 +152,15 @@ def _save(
         raise ProfileError("a new profile needs skills, e.g. skills: 'python, pytorch, pandas'")
     link = link_github_login(db, learner_id, update.github_login, now=now)
     return ProfileView(learner, identity_store.get_identity(db, learner_id), link)
+
+
+def _refuse_taken_login(db: Database, learner_id: str, login: str) -> None:
+    """Checked before anything is saved, so a refused login leaves the whole profile as it was."""
+    owner = identity_store.verified_identity(db, login)
+    if owner is not None and owner.learner_id != str(learner_id):
+        raise ProfileError(
+            f"GitHub login {login} is already verified by another learner; nothing was saved"
+        )
 
 
 def link_github_login(

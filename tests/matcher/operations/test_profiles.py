@@ -14,7 +14,7 @@ from matcher.operations.profiles import (
     update_profile,
 )
 from matcher.store.learners import digest_learners, pop_pending_notice, set_pending_notice
-from matcher.store.portfolio import get_identity
+from matcher.store.portfolio import get_identity, mark_verified
 
 NOW = datetime(2026, 1, 5, 12, tzinfo=UTC)
 
@@ -107,3 +107,12 @@ def test_a_new_profile_without_skills_links_no_login(db):
     with pytest.raises(ProfileError, match="needs skills"):
         update_profile(db, "9", guild_id=None, now=NOW, github_login="ada")
     assert get_identity(db, "9") is None and show_profile(db, "9") is None
+
+
+def test_a_login_verified_by_another_learner_is_refused_and_nothing_is_saved(db):
+    update_profile(db, "1", guild_id=None, now=NOW, skills="python", github_login="ada")
+    mark_verified(db, "1", 5150, "ada")
+    update_profile(db, "2", guild_id=None, now=NOW, skills="rust")
+    with pytest.raises(ProfileError, match="already verified by another learner"):
+        update_profile(db, "2", guild_id=None, now=NOW, niche="nlp", github_login="ADA")
+    assert get_learner(db, "2").niche == "" and get_identity(db, "2") is None
