@@ -5,7 +5,7 @@ from __future__ import annotations
 import discord
 
 from matcher.digest import WEEKDAYS
-from matcher.models import Learner, Match
+from matcher.models import Identity, Learner, Match
 
 COLOUR = discord.Colour(0x2EA043)
 
@@ -55,12 +55,27 @@ def match_text(match: Match, position: int) -> str:
     return "\n".join(lines)
 
 
-def profile_embed(learner: Learner, *, next_digest: str | None = None) -> discord.Embed:
+def github_text(identity: Identity | None) -> str:
+    """The learner's linked GitHub login and whether it is proven yet."""
+    if identity is None:
+        return "—"
+    if not identity.verified:
+        return f"{identity.login} (not verified yet — /github verify)"
+    text = f"{identity.login} (verified)"
+    if identity.pending_login:
+        text += f"\n{identity.pending_login} (not verified yet — /github verify)"
+    return text
+
+
+def profile_embed(
+    learner: Learner, *, identity: Identity | None = None, next_digest: str | None = None
+) -> discord.Embed:
+    """The learner's profile; `identity` is their GitHub link from the identity table."""
     embed = discord.Embed(title="Your matcher profile", colour=COLOUR)
     embed.add_field(name="Skills", value=cut(learner.skills or "—", 1024), inline=False)
     embed.add_field(name="Niche", value=cut(learner.niche or "—", 1024))
     embed.add_field(name="Languages", value=cut(learner.languages or "—", 1024))
-    embed.add_field(name="GitHub", value=learner.github_login or "—")
+    embed.add_field(name="GitHub", value=github_text(identity))
     digest = (
         f"{WEEKDAYS[learner.digest_weekday]}s at {learner.digest_hour:02d}:00 ({learner.timezone})"
     )

@@ -13,6 +13,14 @@ if TYPE_CHECKING:
 
 # GitHub's rule for a login: 1-39 letters, digits or single hyphens, no hyphen at either end.
 GITHUB_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
+GITHUB_LOGIN_RULE = "1-39 letters, digits or single hyphens, not starting or ending with a hyphen"
+
+
+def parse_github_login(text: str) -> str | None:
+    """The login in what a person typed ('ada', '@ada', 'https://github.com/ada'), or None when
+    it breaks GitHub's rule (GITHUB_LOGIN): the one check both /profile and /github link use."""
+    login = text.strip().removeprefix("@").removeprefix("https://github.com/").strip("/")
+    return login if GITHUB_LOGIN.match(login) else None
 
 
 @dataclass(frozen=True)
@@ -121,7 +129,6 @@ class Learner:
     skills: str = ""
     niche: str = ""
     languages: str = ""
-    github_login: str | None = None
     home_guild_id: str | None = None
     digest_enabled: bool = False
     digest_since: datetime | None = None

@@ -17,7 +17,13 @@ from matcher.catalog import normalize_label
 from matcher.errors import GitHubNotFoundError, IdentityError, MatcherError, VerificationError
 from matcher.github.identity import code_matches, find_codes, hash_code, new_code
 from matcher.github.pulls import GitHubUser, PullsClient, normalize_issue_url
-from matcher.models import GITHUB_LOGIN, Attribution, Contribution, Identity
+from matcher.models import (
+    GITHUB_LOGIN_RULE,
+    Attribution,
+    Contribution,
+    Identity,
+    parse_github_login,
+)
 from matcher.niches import join_names, niche_name, pull_niches, repo_niches
 from matcher.ramp import STAGES, Ramp, kind_of, ramp_of, step_of
 from matcher.store import portfolio as store
@@ -26,7 +32,6 @@ from matcher.store.db import Database, as_utc
 log = logging.getLogger(__name__)
 
 CODE_TTL = timedelta(hours=24)
-_LOGIN = GITHUB_LOGIN  # one rule for a login, in matcher.models
 # labels that say how an issue was triaged, not what skill it needed
 _NOISE_LABELS = {
     "good first issue",
@@ -46,12 +51,12 @@ _NOISE_LABELS = {
 
 def check_login(login: str) -> str:
     """A syntactically valid GitHub login, or IdentityError saying why not."""
-    login = (login or "").strip().removeprefix("@")
-    if not _LOGIN.match(login):
+    parsed = parse_github_login(login or "")
+    if parsed is None:
         raise IdentityError(
-            f"'{login}' is not a GitHub login (letters, digits and single hyphens, at most 39)"
+            f"'{(login or '').strip()[:40]}' is not a GitHub login: {GITHUB_LOGIN_RULE}"
         )
-    return login
+    return parsed
 
 
 # --- verification --------------------------------------------------------------------------

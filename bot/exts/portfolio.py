@@ -194,6 +194,10 @@ class Portfolio(commands.Cog):
         identity = await run_blocking(identity_of, self.bot.db, learner_id)
         if identity is None:
             raise UserError("Start with `/github link login: your-login`.")
+        if not identity.verified and identity.claim is None:  # e.g. a login moved from a profile
+            raise UserError(
+                f"Get a code for {identity.login} first: `/github link login: {identity.login}`."
+            )
         await interaction.response.defer(ephemeral=True, thinking=True)
         client = self.make_client()
         # a login claimed beside a verified one is the one to prove; the verified stays till then

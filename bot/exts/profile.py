@@ -15,7 +15,7 @@ from bot.embeds import profile_embed
 from matcher.digest import WEEKDAYS
 from matcher.models import Learner
 from matcher.operations.digests import next_digest_at
-from matcher.operations.profiles import get_learner, update_profile
+from matcher.operations.profiles import ProfileView, show_profile, update_profile
 
 if TYPE_CHECKING:
     from bot.client import MatchBot
@@ -68,7 +68,7 @@ class Profile(
         digest_hour: app_commands.Range[int, 0, 23] | None = None,
         timezone: str | None = None,
     ) -> None:
-        learner = await run_blocking(
+        view = await run_blocking(
             update_profile,
             self.bot.db,
             str(interaction.user.id),
@@ -84,15 +84,16 @@ class Profile(
         )
         tip = (
             ""
-            if learner.digest_enabled
+            if view.learner.digest_enabled
             else " `/digest on` sends you a first digest now, then one a week."
         )
-        next_digest = await next_digest_text(self.bot, learner)
-        await reply(
-            interaction,
-            f"Profile saved.{tip} Try `/suggest` for matches now.",
-            embeds=[profile_embed(learner, next_digest=next_digest)],
-        )
+        text = f"Profile saved.{tip} Try `/suggest` for matches now."
+        if view.link is not None:
+            text += (
+                f"\nTo prove **{view.link.login}** is yours: {view.link.instructions}\n"
+                f"Then run `/github verify`.\n`{view.link.code}`"
+            )
+        await reply(interaction, text, embeds=[await self._embed(view)])
 
     @set_profile.autocomplete("timezone")
     async def timezone_autocomplete(
@@ -104,15 +105,18 @@ class Profile(
 
     @app_commands.command(name="show", description="Show your profile and digest schedule")
     async def show_profile(self, interaction: Interaction) -> None:
-        learner = await run_blocking(get_learner, self.bot.db, str(interaction.user.id))
-        if learner is None:
+        view = await run_blocking(show_profile, self.bot.db, str(interaction.user.id))
+        if view is None:
             await reply(
                 interaction,
                 "You have no profile yet: start with `/profile set skills: python, pytorch`.",
             )
             return
-        next_digest = await next_digest_text(self.bot, learner)
-        await reply(interaction, embeds=[profile_embed(learner, next_digest=next_digest)])
+        await reply(interaction, embeds=[await self._embed(view)])
+
+    async def _embed(self, view: ProfileView) -> discord.Embed:
+        next_digest = await next_digest_text(self.bot, view.learner)
+        return profile_embed(view.learner, identity=view.identity, next_digest=next_digest)
 
 
 async def setup(bot: MatchBot) -> None:

@@ -1,21 +1,17 @@
-"""A learner's GitHub login as the bot's portfolio commands see it (the identity table owns the
-verified one; a login typed in /profile counts until one is linked)."""
+"""A learner's GitHub login as the bot's portfolio commands see it: the identity table is its one
+home (/github link and /profile set github: both link there, unverified until proven)."""
 
 from __future__ import annotations
 
 from matcher.models import Identity
-from matcher.store import learners as learner_store
 from matcher.store import portfolio as store
 from matcher.store.db import Database
 
 
 def own_login(db: Database, learner_id: str) -> str | None:
-    """The login whose portfolio /portfolio shows by default: linked first, else the profile's."""
+    """The login whose portfolio /portfolio shows by default: the linked one, verified or not."""
     identity = store.get_identity(db, learner_id)
-    if identity is not None:
-        return identity.login
-    learner = learner_store.get_learner(db, learner_id)
-    return learner.github_login if learner else None
+    return identity.login if identity is not None else None
 
 
 def identity_of(db: Database, learner_id: str) -> Identity | None:

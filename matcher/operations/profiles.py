@@ -1,15 +1,21 @@
-"""A learner's profile: validate what they typed, save it, switch the digest, forget them."""
+"""A learner's profile: validate what they typed, save it, switch the digest, forget them.
+
+The GitHub login typed in /profile is not a profile column: it is linked, unverified, in the
+identity table (matcher.portfolio.link, what /github link does), the one home of a learner's login.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 
+from matcher import portfolio
 from matcher.digest import parse_timezone, validate_hour, validate_weekday
 from matcher.errors import ProfileError
-from matcher.models import GITHUB_LOGIN, Learner
+from matcher.models import GITHUB_LOGIN_RULE, Identity, Learner, parse_github_login
 from matcher.store import digests as digest_store
 from matcher.store import learners as store
+from matcher.store import portfolio as identity_store
 from matcher.store import suggestions as suggestion_store
 from matcher.store.db import Database
 
@@ -30,11 +36,18 @@ class ProfileUpdate:
     changed: list[str] = field(default_factory=list)
 
     def columns(self) -> dict[str, object]:
-        """The stored columns this update writes ('' for the login clears it)."""
-        values = {name: getattr(self, name) for name in self.changed}
-        if "github_login" in values:
-            values["github_login"] = values["github_login"] or None
-        return values
+        """The learner columns this update writes (the login goes to the identity table)."""
+        return {name: getattr(self, name) for name in self.changed if name != "github_login"}
+
+
+@dataclass(frozen=True)
+class ProfileView:
+    """A learner's profile as /profile shows it: the learner and their GitHub link."""
+
+    learner: Learner
+    identity: Identity | None = None
+    # the code issued when this save linked a new login (shown once, only its hash is stored)
+    link: portfolio.LinkResult | None = None
 
 
 def _clean_text(name: str, value: str | None, *, required: bool = False) -> str | None:
@@ -57,14 +70,10 @@ def _clean_text(name: str, value: str | None, *, required: bool = False) -> str 
 
 def validate_github_login(login: str) -> str:
     """A GitHub login without '@' or URL; ProfileError with the rule otherwise."""
-    text = login.strip().removeprefix("@").removeprefix("https://github.com/").strip("/")
-    if not GITHUB_LOGIN.match(text):
-        raise ProfileError(
-            f"'{login.strip()[:40]}' is not a GitHub login: "
-            "1-39 letters, digits or single hyphens, "
-            "not starting or ending with a hyphen"
-        )
-    return text
+    parsed = parse_github_login(login)
+    if parsed is None:
+        raise ProfileError(f"'{login.strip()[:40]}' is not a GitHub login: {GITHUB_LOGIN_RULE}")
+    return parsed
 
 
 def clean_profile_update(
@@ -104,6 +113,14 @@ def get_learner(db: Database, learner_id: str) -> Learner | None:
     return store.get_learner(db, learner_id)
 
 
+def show_profile(db: Database, learner_id: str) -> ProfileView | None:
+    """The learner and their GitHub link (what /profile show shows); None without a profile."""
+    learner = store.get_learner(db, learner_id)
+    if learner is None:
+        return None
+    return ProfileView(learner, identity_store.get_identity(db, learner_id))
+
+
 def save_profile(
     db: Database,
     learner_id: str,
@@ -113,14 +130,70 @@ def save_profile(
     now: datetime | None = None,
 ) -> Learner:
     """Create or update a learner from validated fields; a new learner needs skills."""
+    return _save(db, learner_id, update, guild_id=guild_id, now=now).learner
+
+
+def _save(
+    db: Database,
+    learner_id: str,
+    update: ProfileUpdate,
+    *,
+    guild_id: str | None,
+    now: datetime | None,
+) -> ProfileView:
     now = now or datetime.now(UTC)
+    if update.github_login:
+        _refuse_taken_login(db, learner_id, update.github_login)
     columns = update.columns()
     if guild_id is not None:
         columns["home_guild_id"] = str(guild_id)
     learner = store.upsert_learner(db, learner_id, columns, now=now)
     if learner is None:
         raise ProfileError("a new profile needs skills, e.g. skills: 'python, pytorch, pandas'")
-    return learner
+    link = link_github_login(db, learner_id, update.github_login, now=now)
+    return ProfileView(learner, identity_store.get_identity(db, learner_id), link)
+
+
+def _refuse_taken_login(db: Database, learner_id: str, login: str) -> None:
+    """Checked before anything is saved, so a refused login leaves the whole profile as it was."""
+    owner = identity_store.verified_identity(db, login)
+    if owner is not None and owner.learner_id != str(learner_id):
+        raise ProfileError(
+            f"GitHub login {login} is already verified by another learner; nothing was saved"
+        )
+
+
+def link_github_login(
+    db: Database, learner_id: str, login: str | None, *, now: datetime
+) -> portfolio.LinkResult | None:
+    """Record the login a learner typed in /profile as their unverified link, with a code.
+
+    It goes through portfolio.link, as /github link does. The login already linked (verified, or
+    claimed with a code still valid) is left as it is, so setting the profile again does not
+    void a code already put in a bio. '' removes an unverified link; a verified login stays.
+    """
+    if login is None:
+        return None
+    identity = identity_store.get_identity(db, learner_id)
+    if not login:
+        if identity is not None and not identity.verified:
+            identity_store.unlink_identity(db, learner_id)
+        return None
+    if identity is not None and _already_linked(identity, login, now):
+        return None
+    return portfolio.link(db, learner_id, login)
+
+
+def _already_linked(identity: Identity, login: str, now: datetime) -> bool:
+    key = identity_store.login_key(login)
+    if identity.verified and identity_store.login_key(identity.login) == key:
+        return True
+    claim = identity.claim
+    return (
+        claim is not None
+        and identity_store.login_key(claim.login) == key
+        and (claim.expires_at is None or claim.expires_at > now)
+    )
 
 
 def update_profile(
@@ -136,7 +209,7 @@ def update_profile(
     digest_weekday: int | None = None,
     digest_hour: int | None = None,
     timezone: str | None = None,
-) -> Learner:
+) -> ProfileView:
     """Validate what the learner typed and save it, in one call (what /profile set does)."""
     update = clean_profile_update(
         skills=skills,
@@ -147,7 +220,7 @@ def update_profile(
         digest_hour=digest_hour,
         timezone=timezone,
     )
-    return save_profile(db, learner_id, update, guild_id=guild_id, now=now)
+    return _save(db, learner_id, update, guild_id=guild_id, now=now)
 
 
 def set_digest(

@@ -19,7 +19,6 @@ class LearnerRow(Base):
     skills: Mapped[str] = mapped_column(Text, default="")
     niche: Mapped[str] = mapped_column(Text, default="")
     languages: Mapped[str] = mapped_column(Text, default="")
-    github_login: Mapped[str | None] = mapped_column(String(39), nullable=True, index=True)
     home_guild_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     digest_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     digest_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -36,7 +35,6 @@ def _learner(row: LearnerRow) -> Learner:
         skills=row.skills or "",
         niche=row.niche or "",
         languages=row.languages or "",
-        github_login=row.github_login,
         home_guild_id=row.home_guild_id,
         digest_enabled=bool(row.digest_enabled),
         digest_since=row.digest_since,

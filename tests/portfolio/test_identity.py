@@ -98,3 +98,15 @@ def test_linking_an_already_verified_login_again_keeps_it_verified(db, fake, cli
     identity = store.get_identity(db, "L1")
     assert identity.verified and identity.github_id == ADA_ID
     assert lib.verify(db, client, "ada").verified
+
+
+def test_a_login_set_in_the_profile_is_verified_like_a_linked_one(db, gh, fake, client):
+    """/profile set github: links through the same function as /github link: its code proves it."""
+    from matcher.operations.profiles import show_profile, update_profile
+
+    now = datetime.now(UTC)
+    view = update_profile(db, "L1", guild_id=None, now=now, skills="python", github_login="ada")
+    assert view.link is not None and not view.identity.verified
+    fake.set_bio("ada", f"hi {view.link.code}")
+    identity = lib.verify(db, client, "ada", "L1")
+    assert identity.verified and show_profile(db, "L1").identity.verified

@@ -134,3 +134,46 @@ async def test_relinking_keeps_the_verified_login_until_the_new_one_is_verified(
     assert "Verified: **ada-new**" in message and "replaces **ada**" in message
     identity = store.get_identity(env.bot.db, str(alice.id))
     assert identity.verified and identity.login == "ada-new" and identity.pending_login is None
+
+
+def _fields(result) -> dict[str, str]:
+    return {f.name: f.value for f in result.response.embeds[0].fields}
+
+
+async def test_a_profile_login_is_proven_with_its_code_and_shown_verified(world, fake):  # noqa: F811
+    """/profile set github: links the login as /github link does; /github verify proves it."""
+    env, guild, channel, admin, alice, bob = world
+    saved = await alice.slash(channel, "profile set", skills="python", github="ada")
+    assert _fields(saved)["GitHub"] == "ada (not verified yet — /github verify)"
+    code = saved.response.content.rsplit("`", 2)[-2]
+    assert code.startswith("mfi-verify-")
+    fake.set_bio("ada", f"learning ML {code}")
+    verified = await alice.slash(channel, "github verify")
+    assert "Verified: **ada**" in (verified.followups or [verified.response])[-1].content
+    assert _fields(await alice.slash(channel, "profile show"))["GitHub"] == "ada (verified)"
+    again = await alice.slash(channel, "profile set", github="ada")  # same login: nothing to do
+    assert "/github verify" not in again.response.content
+    assert _fields(again)["GitHub"] == "ada (verified)"
+
+
+async def test_verify_of_a_login_moved_without_a_code_says_how_to_get_one(world):
+    """Revision 0003 moves a profile's login into the identity table without a code."""
+    from datetime import UTC, datetime
+
+    env, guild, channel, admin, alice, bob = world
+    await alice.slash(channel, "profile set", skills="python")
+    with env.bot.db.session() as session:
+        session.add(
+            store.IdentityRow(
+                learner_id=str(alice.id),
+                login="ada",
+                login_key="ada",
+                verified=False,
+                created_at=datetime.now(UTC),
+            )
+        )
+    result = await alice.slash(channel, "github verify")
+    assert result.ephemeral and "/github link login: ada" in result.response.content
+    assert _fields(await alice.slash(channel, "profile show"))["GitHub"] == (
+        "ada (not verified yet — /github verify)"
+    )

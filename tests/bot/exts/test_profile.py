@@ -12,12 +12,15 @@ async def test_set_then_show_is_private(world):
     embed = result.response.embeds[0]
     fields = {f.name: f.value for f in embed.fields}
     assert fields["Skills"] == "python, pytorch, tokenizer"
-    assert fields["GitHub"] == "alice-gh"
+    # the login lives in the identity table as an unverified link, with a code to prove it
+    assert fields["GitHub"] == "alice-gh (not verified yet — /github verify)"
+    assert "/github verify" in result.response.content and "alice-gh" in result.response.content
     assert "Wednesdays at 18:00 (Europe/Berlin)" in fields["Weekly digest (off)"]
 
     shown = await alice.slash(channel, "profile show")
     assert shown.ephemeral
-    assert {f.name: f.value for f in shown.response.embeds[0].fields}["Niche"] == "nlp"
+    shown_fields = {f.name: f.value for f in shown.response.embeds[0].fields}
+    assert shown_fields["Niche"] == "nlp" and shown_fields["GitHub"] == fields["GitHub"]
 
 
 async def test_partial_update_keeps_other_fields(world):

@@ -5,8 +5,16 @@ from datetime import UTC, datetime
 import pytest
 
 from matcher.errors import ProfileError
-from matcher.operations.profiles import clean_profile_update, get_learner, save_profile, set_digest
+from matcher.operations.profiles import (
+    clean_profile_update,
+    get_learner,
+    save_profile,
+    set_digest,
+    show_profile,
+    update_profile,
+)
 from matcher.store.learners import digest_learners, pop_pending_notice, set_pending_notice
+from matcher.store.portfolio import get_identity, mark_verified
 
 NOW = datetime(2026, 1, 5, 12, tzinfo=UTC)
 
@@ -22,7 +30,10 @@ def test_profile_round_trip_and_validation(db):
     )
     learner = save_profile(db, "42", update, guild_id="7", now=NOW)
     assert learner.skills == "python, pytorch"
-    assert learner.github_login == "Octo-Cat"
+    # the login is an unverified link in the identity table, the one home of a GitHub login
+    identity = get_identity(db, "42")
+    assert identity is not None and (identity.login, identity.verified) == ("Octo-Cat", False)
+    assert identity.claim is not None  # it has a code: /github verify can prove it
     assert learner.schedule.describe() == "Wednesdays at 18:00 (Europe/Berlin)"
     assert learner.profile.id == "42" and learner.home_guild_id == "7"
     # A partial update leaves the other fields alone.
@@ -74,3 +85,34 @@ def test_digest_switch_and_notice(db):
     assert pop_pending_notice(db, "1") is None
     set_digest(db, "1", False)
     assert digest_learners(db) == []
+
+
+def test_profile_login_is_linked_like_github_link_and_kept_when_set_again(db):
+    view = update_profile(db, "1", guild_id=None, now=NOW, skills="python", github_login="ada")
+    assert view.link is not None and view.link.login == "ada" and view.link.code
+    assert view.identity is not None and view.identity.claim is not None
+    code_hash = view.identity.claim.code_hash
+    again = update_profile(db, "1", guild_id=None, now=NOW, github_login="@ADA")
+    assert again.link is None  # the same login keeps its code (it may already be in a bio)
+    assert again.identity is not None and again.identity.claim.code_hash == code_hash
+    other = update_profile(db, "1", guild_id=None, now=NOW, github_login="grace")
+    assert other.link is not None and other.identity.login == "grace"
+    shown = show_profile(db, "1")
+    assert shown is not None and shown.identity == other.identity
+    update_profile(db, "1", guild_id=None, now=NOW, github_login="")
+    assert get_identity(db, "1") is None  # '' removes an unverified link
+
+
+def test_a_new_profile_without_skills_links_no_login(db):
+    with pytest.raises(ProfileError, match="needs skills"):
+        update_profile(db, "9", guild_id=None, now=NOW, github_login="ada")
+    assert get_identity(db, "9") is None and show_profile(db, "9") is None
+
+
+def test_a_login_verified_by_another_learner_is_refused_and_nothing_is_saved(db):
+    update_profile(db, "1", guild_id=None, now=NOW, skills="python", github_login="ada")
+    mark_verified(db, "1", 5150, "ada")
+    update_profile(db, "2", guild_id=None, now=NOW, skills="rust")
+    with pytest.raises(ProfileError, match="already verified by another learner"):
+        update_profile(db, "2", guild_id=None, now=NOW, niche="nlp", github_login="ADA")
+    assert get_learner(db, "2").niche == "" and get_identity(db, "2") is None

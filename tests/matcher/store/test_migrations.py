@@ -7,29 +7,39 @@ import sys
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from matcher.cli import app
 from matcher.errors import StoreError
 from matcher.store import Base, Database
 from matcher.store.issues import load_issues
-from matcher.store.migrations import head_revision
+from matcher.store.migrations import alembic_config, head_revision
+from matcher.store.portfolio import get_identity
 from tests import databases
 
 # written by /work/main at commit 2ddde20 (before migrations): one row in every table
 LEGACY_STORE = Path(__file__).parent / "data" / "store-2ddde20.sqlite"
 
 
-def _rows(path: Path) -> dict[str, list[tuple]]:
+def _rows(path: Path) -> dict[str, list[dict]]:
+    """Every row of every table, as {column: value}, sorted."""
     with sqlite3.connect(path) as raw:
         tables = [
             name
             for (name,) in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
             if name not in ("alembic_version", "sync_locks")
         ]
-        return {name: sorted(raw.execute(f'SELECT * FROM "{name}"')) for name in tables}
+        found = {}
+        for name in tables:
+            cursor = raw.execute(f'SELECT * FROM "{name}"')
+            columns = [d[0] for d in cursor.description]
+            found[name] = sorted((dict(zip(columns, row, strict=True)) for row in cursor), key=str)
+        return found
 
 
 def test_a_store_written_by_main_before_migrations_is_adopted_without_losing_a_row(tmp_path):
@@ -42,7 +52,14 @@ def test_a_store_written_by_main_before_migrations_is_adopted_without_losing_a_r
     assert db.revision() == head_revision()
     assert [issue.url for issue in load_issues(db, open_only=False)] == ["legacy-issues-url"]
     db.close()
-    assert _rows(path) == before
+    after = _rows(path)
+    # revision 0003: the profile's login moved to the identity table, as an unverified link
+    (learner,) = before["learners"]
+    login = learner.pop("github_login")
+    moved = after["github_identities"].pop()
+    assert moved["learner_id"] == learner["learner_id"] and not moved["verified"]
+    assert (moved["login"], moved["login_key"]) == (login, login.lower())
+    assert after == before
 
 
 def test_the_migrated_schema_is_what_the_models_declare(db):
@@ -104,3 +121,66 @@ def test_an_unreachable_store_is_one_line_without_the_password():
     assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
     assert result.stderr.startswith("error: cannot open the store at postgresql+psycopg://***@")
     assert "s3cret" not in result.stderr + result.stdout
+
+
+def _store_at(url: str, revision: str) -> Database:
+    db = Database(url, check=False)
+    with db.engine.connect() as connection:
+        command.upgrade(alembic_config(connection), revision)
+        connection.commit()
+    return db
+
+
+def test_0003_moves_profile_logins_into_the_identity_table(store_url):
+    """A login typed in /profile (learners.github_login at 0002) becomes an unverified link; a
+    learner who already had a verified identity keeps it unchanged; no row is lost."""
+    db = _store_at(store_url, "0002")
+    learner = (
+        "INSERT INTO learners (learner_id, skills, niche, languages, github_login, digest_enabled,"
+        " digest_weekday, digest_hour, timezone, updated_at) VALUES (:id, 'python', '', '',"
+        " :login, false, 0, 9, 'UTC', '2026-11-30 12:00:00')"
+    )
+    with db.engine.begin() as connection:
+        connection.execute(text(learner), {"id": "1", "login": "Ada-Learns"})
+        connection.execute(text(learner), {"id": "2", "login": "old-profile-login"})
+        connection.execute(text(learner), {"id": "3", "login": None})
+        connection.execute(
+            text(
+                "INSERT INTO github_identities (learner_id, login, login_key, github_id, verified,"
+                " verified_at, created_at) VALUES ('2', 'Grace', 'grace', 7, true,"
+                " '2026-11-01 10:00:00', '2026-11-01 09:00:00')"
+            )
+        )
+    with db.engine.connect() as connection:
+        verified_before = connection.execute(
+            text("SELECT * FROM github_identities WHERE learner_id = '2'")
+        ).one()
+    db.close()
+
+    db = Database(store_url, migrate=True)
+    assert db.revision() == head_revision() == "0003"
+    moved = get_identity(db, "1")
+    assert moved is not None and (moved.login, moved.verified, moved.claim) == (
+        "Ada-Learns",
+        False,
+        None,  # no code yet: /github link (or /profile set github:) issues one
+    )
+    assert get_identity(db, "3") is None
+    with db.engine.connect() as connection:
+        assert (
+            connection.execute(
+                text("SELECT login_key FROM github_identities WHERE learner_id = '1'")
+            ).scalar_one()
+            == "ada-learns"
+        )
+        assert (
+            connection.execute(text("SELECT * FROM github_identities WHERE learner_id = '2'")).one()
+            == verified_before
+        )
+        learner_ids = connection.execute(text("SELECT learner_id FROM learners")).scalars()
+        assert sorted(learner_ids) == ["1", "2", "3"]
+    columns = {c["name"] for c in sa_inspect(db.engine).get_columns("learners")}
+    indexes = {i["name"] for i in sa_inspect(db.engine).get_indexes("learners")}
+    assert "github_login" not in columns and "ix_learners_github_login" not in indexes
+    assert {"learner_id", "skills", "pending_notice", "updated_at"} <= columns
+    db.close()
