@@ -29,9 +29,9 @@ import scale  # noqa: E402
 
 from bot.__main__ import build_bot  # noqa: E402
 from bot.settings import load_bot_settings  # noqa: E402
+from matcher.operations.profiles import clean_profile_update, save_profile  # noqa: E402
 from matcher.settings import load_settings  # noqa: E402
 from matcher.store import Database  # noqa: E402
-from matcher.store.learners import clean_profile_update, save_profile  # noqa: E402
 from tests.fakes.discord_gateway import APP_ID, FakeDiscord  # noqa: E402
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4OQ.GabcDE.abcdefghijklmnopqrstuvwxyz0123"
