@@ -145,14 +145,17 @@ def keep_hard_below_beginner(
     if not hard_only.any() or not len(easy):
         return score
     fit = np.asarray(fit, dtype=float)
-    by_fit = easy[np.argsort(fit[easy], kind="stable")]
-    # floor[k]: the lowest score among beginner issues whose fit is at least fit of by_fit[k].
-    floor = np.minimum.accumulate(score[by_fit][::-1])[::-1]
-    # Only hard-only scores change and the floor holds beginner scores: one pass for all of them.
     hard_rows = np.flatnonzero(hard_only)
-    start = np.searchsorted(fit[by_fit], fit[hard_rows] - margin, side="left")
-    inside = start < len(by_fit)
-    hard_rows, below = hard_rows[inside], floor[start[inside]]
-    above = score[hard_rows] >= below
+    # Sort the few hard issues' thresholds, not the many beginner issues: a beginner issue counts
+    # for every threshold at or below its fit, i.e. for the first `bucket` sorted thresholds.
+    thresholds = fit[hard_rows] - margin
+    order = np.argsort(thresholds)
+    bucket = np.searchsorted(thresholds[order], fit[easy], side="right")
+    lowest = np.full(len(hard_rows) + 1, np.inf)
+    np.minimum.at(lowest, bucket, score[easy])
+    # below[j]: the lowest beginner score among those whose fit reaches sorted threshold j
+    below = np.empty(len(hard_rows))
+    below[order] = np.minimum.accumulate(lowest[::-1])[::-1][1:]
+    above = score[hard_rows] >= below  # never true where no beginner issue qualifies (inf)
     score[hard_rows[above]] = np.nextafter(below[above], -np.inf) - 1e-9
     return score

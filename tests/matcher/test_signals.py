@@ -175,3 +175,28 @@ def test_task_fit_reason_reads_as_english_for_every_kind():
     assert "an example, the kind of work you asked for" in said
     assert "a bug fix, the kind of work you asked for" in said
     assert not any(s.startswith(("a CI", "a performance", "a typing", "a example")) for s in said)
+
+
+def brute_force_hold(score, fit, hard, beginner, margin, eligible):
+    """The rule as its docstring states it, one hard issue at a time."""
+    out = score.astype(float).copy()
+    easy = [b for b in range(len(score)) if beginner[b] and eligible[b]]
+    for h in range(len(score)):
+        if not hard[h] or beginner[h]:
+            continue
+        comparable = [score[b] for b in easy if fit[b] >= fit[h] - margin]
+        if comparable and score[h] >= min(comparable):
+            out[h] = np.nextafter(min(comparable), -np.inf) - 1e-9
+    return out
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_rule_matches_its_definition_on_random_pools(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 80))
+    fit = rng.choice([0.1, 0.2, 0.35, 0.5], n) if seed % 2 else rng.random(n)  # ties too
+    score = fit + rng.normal(0, 0.2, n)
+    hard, beginner = rng.random(n) < 0.3, rng.random(n) < 0.5
+    eligible = rng.random(n) < 0.8
+    got = keep_hard_below_beginner(score, fit, hard, beginner, 0.3, eligible=eligible)
+    assert np.array_equal(got, brute_force_hold(score, fit, hard, beginner, 0.3, eligible))
