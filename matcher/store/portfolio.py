@@ -26,8 +26,6 @@ from matcher.errors import IdentityError
 from matcher.models import Attribution, Contribution, Identity, LoginClaim
 from matcher.store.db import Base, Database, UTCDateTime
 
-Claim = LoginClaim  # the old name; "claim" alone now means an issue claim (store.suggestions)
-
 # --- records (Contribution, Identity, LoginClaim, Attribution live in matcher.models) -------
 
 
@@ -197,7 +195,7 @@ def identities_for_login(db: Database, login: str) -> list[Identity]:
     return sorted(rows, key=lambda i: not i.verified)
 
 
-def claims_for_login(db: Database, login: str) -> list[Claim]:
+def claims_for_login(db: Database, login: str) -> list[LoginClaim]:
     """Every pending claim to a login: first claims and those held beside a verified login."""
     key = login_key(login)
     query = select(IdentityRow).where(
