@@ -17,6 +17,7 @@ from matcher.engine import MatchEngine
 from matcher.store import Database
 from matcher.store.issues import upsert_issues
 from tests.bot.fakes import ISSUES, HashingEmbedder
+from tests.fakes.discord_gateway import FakeDiscord
 
 BOT_DIR = str(Path(bot.__file__).resolve().parent)
 LOOP_CALLS: list[str] = []  # stacks of store calls the bot made on the event loop's thread
@@ -99,3 +100,12 @@ def world(simcord_env):
     alice = guild.add_member(env.create_user("alice"))
     bob = guild.add_member(env.create_user("bob"))
     return env, guild, channel, admin, alice, bob
+
+
+@pytest.fixture
+async def fake_discord(monkeypatch):
+    """A fake Discord (REST + gateway websocket) on 127.0.0.1 that discord.py is pointed at."""
+    fake = await FakeDiscord().start()
+    fake.patch(monkeypatch)
+    yield fake
+    await fake.stop()

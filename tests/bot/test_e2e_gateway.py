@@ -3,7 +3,6 @@
 import asyncio
 
 import discord
-import pytest
 
 from bot.__main__ import build_bot
 from bot.settings import load_bot_settings
@@ -13,18 +12,10 @@ from matcher.operations.suggestions import suggestions_for
 from matcher.store import Database
 from matcher.store.issues import upsert_issues
 from tests.bot.fakes import ISSUES, HashingEmbedder
-from tests.fakes.discord_gateway import APP_ID, FakeDiscord
+from tests.fakes.discord_gateway import APP_ID
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4OQ.GabcDE.abcdefghijklmnopqrstuvwxyz0123"
 LEARNER = "424242424242424242"
-
-
-@pytest.fixture
-async def fake_discord(monkeypatch):
-    fake = await FakeDiscord().start()
-    fake.patch(monkeypatch)
-    yield fake
-    await fake.stop()
 
 
 async def test_suggest_round_trip(fake_discord, tmp_path, monkeypatch, settings):

@@ -25,18 +25,10 @@ from matcher.store import Database
 from matcher.store.issues import upsert_issues
 from tests.bot.conftest import LoopGuardedDatabase
 from tests.bot.fakes import ISSUES, HashingEmbedder
-from tests.fakes.discord_gateway import NONCE_WINDOW, FakeDiscord
+from tests.fakes.discord_gateway import NONCE_WINDOW
 
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4OQ.GabcDE.abcdefghijklmnopqrstuvwxyz0123"
 LEARNER = "424242424242424242"
-
-
-@pytest.fixture
-async def fake_discord(monkeypatch):
-    fake = await FakeDiscord().start()
-    fake.patch(monkeypatch)
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture
