@@ -293,6 +293,9 @@ SCHEMA: dict[str, dict[str, F]] = {
         "repositoryTopics": _conn("RepositoryTopic"),
         "issues": _conn("Issue", "filterBy", "orderBy", "states", "labels"),
         "issue": F("Issue", frozenset({"number"})),
+        "pullRequests": _conn(
+            "PullRequest", "states", "orderBy", "labels", "baseRefName", "headRefName"
+        ),
     },
     "Language": {"name": F(), "color": F()},
     "RepositoryTopic": {"topic": F("Topic"), "url": F()},
@@ -337,6 +340,9 @@ SCHEMA: dict[str, dict[str, F]] = {
         "isDraft": F(),
         "createdAt": F(),
         "merged": F(),
+        "mergedAt": F(),
+        "updatedAt": F(),
+        "authorAssociation": F(),
         "author": F("User"),
         "closingIssuesReferences": _conn("Issue", "orderBy", "userLinkedOnly"),
     },
