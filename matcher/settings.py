@@ -45,6 +45,8 @@ class GitHubSettings(BaseModel):
     repos_per_query: int = Field(10, ge=1, le=50)
     discover_topics: list[str] = []
     discover_min_stars: int = Field(500, ge=0)
+    # Days between two asks of a repository's welcoming figures (matcher.github.welcome); 0: never.
+    welcome_refresh_days: int = Field(7, ge=0, le=365)
 
 
 class RankingSettings(BaseModel):
