@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from matcher.github.welcome import parse_welcome
 from matcher.models import Profile, Welcome
 from matcher.ranking import rank
 from matcher.signals import welcoming, welcoming_reason
+from matcher.snapshot import import_snapshot, issue_to_record, read_snapshot, write_snapshot
 from matcher.store.issues import load_issues, load_welcome, save_welcome, upsert_issues
 from tests.conftest import NOW, make_issue
 from tests.fakes.embedder import HashingEmbedder
@@ -193,3 +195,41 @@ def test_sync_stores_the_figures_and_asks_again_only_after_a_week(fake_github, t
         assert week.welcome_queries == 3
     finally:
         env.db.close()
+
+
+def _record(**welcome) -> str:
+    issue = issue_to_record(make_issue(3, "Docs typo", repo="kind/lib"))
+    return json.dumps({**issue, "welcome": welcome})
+
+
+def test_a_snapshot_carries_the_figures_both_ways_and_the_store_keeps_them(db, tmp_path):
+    figures = Welcome(9, 7, 2.5, NOW - timedelta(days=3), NOW)
+    path = tmp_path / "snap.jsonl"
+    write_snapshot(path, [make_issue(3, "Docs typo", repo="kind/lib", welcome=figures)])
+    assert read_snapshot(path).issues[0].welcome == figures
+    import_snapshot(db, path)
+    assert load_welcome(db)["kind/lib"] == (figures, 0)
+    assert load_issues(db)[0].welcome == figures
+    plain = tmp_path / "plain.jsonl"
+    write_snapshot(plain, [make_issue(4, "Docs typo")])
+    assert "welcome" not in plain.read_text() and read_snapshot(plain).issues[0].welcome is None
+
+
+@pytest.mark.parametrize(
+    ("welcome", "said"),
+    [
+        ({"newcomer_prs": 2, "newcomer_merged": 3, "fetched_at": "2026-11-01"}, "exceed"),
+        ({"newcomer_prs": -1, "fetched_at": "2026-11-01"}, "welcome.newcomer_prs"),
+        ({"newcomer_prs": 2}, "welcome.fetched_at' is required"),
+        ({"newcomer_prs": 2, "fetched_at": "soon"}, "bad time in 'welcome'"),
+        ({"newcomer_prs": 2, "fetched_at": "2026-11-01", "median_merge_days": "2"}, "median"),
+        ({"newcomer_prs": 2, "fetched_at": "2026-11-01", "merged": 1}, "unknown key 'merged'"),
+    ],
+)
+def test_bad_figures_in_a_snapshot_are_reported_by_line_and_the_rest_loads(tmp_path, welcome, said):
+    path = tmp_path / "bad.jsonl"
+    good = issue_to_record(make_issue(5, "Fine"))
+    path.write_text(json.dumps(good) + "\n" + _record(**welcome) + "\n")
+    result = read_snapshot(path)
+    assert [i.number for i in result.issues] == [5]
+    assert len(result.errors) == 1 and "line 2:" in result.errors[0] and said in result.errors[0]
