@@ -38,6 +38,7 @@ class Welcome:
     last_merged_at: datetime | None = None  # any PR of the repository
     fetched_at: datetime | None = None
     window_days: int = 182
+    median_reply_days: float | None = None  # new issues: until a maintainer first commented
 
     @property
     def days_since_merge(self) -> float | None:

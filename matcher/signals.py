@@ -205,4 +205,6 @@ def welcoming_reason(issue: Issue) -> str | None:
     )
     if welcome.median_merge_days is not None:
         said += f" (median {_days(welcome.median_merge_days)} to merge)"
+    if welcome.median_reply_days is not None:
+        said += f", first reply to a new issue in about {_days(welcome.median_reply_days)}"
     return said

@@ -192,6 +192,7 @@ _WELCOME_KEYS = (
     "last_merged_at",
     "fetched_at",
     "window_days",
+    "median_reply_days",
 )
 
 
@@ -208,11 +209,8 @@ def _welcome(value: Any) -> Welcome | None:
     merged = _count(value.get("newcomer_merged", 0), "welcome.newcomer_merged")
     if merged > prs:
         raise ValueError("key 'welcome.newcomer_merged' must not exceed 'welcome.newcomer_prs'")
-    days = value.get("median_merge_days")
-    if days is not None and (
-        isinstance(days, bool) or not isinstance(days, int | float) or not 0 <= days < 10**6
-    ):
-        raise ValueError(f"key 'welcome.median_merge_days' must be days >= 0, got {_shown(days)}")
+    days = _days(value.get("median_merge_days"), "median_merge_days")
+    reply = _days(value.get("median_reply_days"), "median_reply_days")
     try:
         last, fetched = parse_time(value.get("last_merged_at")), parse_time(value.get("fetched_at"))
     except ValueError as exc:
@@ -220,7 +218,15 @@ def _welcome(value: Any) -> Welcome | None:
     if fetched is None:
         raise ValueError("key 'welcome.fetched_at' is required (when the figures were measured)")
     window = _count(value.get("window_days", 182), "welcome.window_days")
-    return Welcome(prs, merged, None if days is None else float(days), last, fetched, window)
+    return Welcome(prs, merged, days, last, fetched, window, reply)
+
+
+def _days(value: Any, key: str) -> float | None:
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 10**6
+    ):
+        raise ValueError(f"key 'welcome.{key}' must be days >= 0, got {_shown(value)}")
+    return None if value is None else float(value)
 
 
 _LIST_KEYS = ("labels", "assignees", "linked_prs", "topics", "niches")
@@ -408,6 +414,7 @@ def _welcome_record(welcome: Welcome, iso: Any) -> dict:
         "last_merged_at": iso(welcome.last_merged_at),
         "fetched_at": iso(welcome.fetched_at),
         "window_days": welcome.window_days,
+        "median_reply_days": welcome.median_reply_days,
     }
 
 

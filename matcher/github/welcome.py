@@ -1,7 +1,8 @@
 """The welcoming signal (issue 13): how a repository treats first-time contributors.
 
-One small query per repository: its 50 newest pull requests (author association, opened, merged)
-and its most recently merged one. It costs 1 point; the sync asks it at most weekly.
+One small query per repository: its 50 newest pull requests (author association, opened, merged),
+its most recently merged one, and its 20 newest issues with their first comments (who answered,
+when). It costs 1 point; the sync asks it at most weekly.
 """
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ from matcher.models import Welcome
 
 RECENT_PRS = 50
 WINDOW_DAYS = 182  # "the last 6 months"
+RECENT_ISSUES = 20
+FIRST_COMMENTS = 10
 NEWCOMER_ASSOCIATIONS = frozenset({"FIRST_TIME_CONTRIBUTOR", "FIRST_TIMER", "NONE"})
+MAINTAINER_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
 
 
 def build_welcome_query(repo: str) -> tuple[str, dict[str, Any]]:
@@ -35,6 +39,13 @@ def build_welcome_query(repo: str) -> tuple[str, dict[str, Any]]:
         "    lastMerged: pullRequests(first: 1, states: [MERGED],"
         " orderBy: {field: UPDATED_AT, direction: DESC}) {\n"
         "      nodes { mergedAt }\n"
+        "    }\n"
+        f"    newIssues: issues(first: {RECENT_ISSUES},"
+        " orderBy: {field: CREATED_AT, direction: DESC}) {\n"
+        "      nodes {\n"
+        "        createdAt authorAssociation\n"
+        f"        comments(first: {FIRST_COMMENTS}) {{ nodes {{ createdAt authorAssociation }} }}\n"
+        "      }\n"
         "    }\n"
         "  }\n"
         "}\n"
@@ -82,6 +93,7 @@ def parse_welcome(repository: Any, fetched_at: datetime) -> Welcome:
             merged += 1
             merge_days.append(max((merged_at - created).total_seconds() / 86400, 0.0))
     last = _nodes(repository, "lastMerged")
+    replies = _first_replies(repository, since)
     return Welcome(
         newcomer_prs=opened,
         newcomer_merged=merged,
@@ -89,7 +101,29 @@ def parse_welcome(repository: Any, fetched_at: datetime) -> Welcome:
         last_merged_at=_when(last[0].get("mergedAt"), "mergedAt") if last else None,
         fetched_at=fetched_at,
         window_days=WINDOW_DAYS,
+        median_reply_days=round(median(replies), 2) if replies else None,
     )
+
+
+def _first_replies(repository: dict, since: datetime) -> list[float]:
+    """Days until a maintainer first commented, for each recent issue a non-maintainer opened
+    that a maintainer answered (unanswered issues are not in the median)."""
+    if "newIssues" not in repository:  # an answer from before the field was asked
+        return []
+    days = []
+    for node in _nodes(repository, "newIssues"):
+        created = _when(node.get("createdAt"), "createdAt")
+        if created is None or created < since:
+            continue
+        if node.get("authorAssociation") in MAINTAINER_ASSOCIATIONS:
+            continue
+        for comment in _nodes(node, "comments"):
+            if comment.get("authorAssociation") in MAINTAINER_ASSOCIATIONS:
+                answered = _when(comment.get("createdAt"), "createdAt")
+                if answered is not None:
+                    days.append(max((answered - created).total_seconds() / 86400, 0.0))
+                break
+    return days
 
 
 def fetch_welcome(

@@ -63,6 +63,7 @@ class RepoWelcomeRow(Base):
     window_days: Mapped[int] = mapped_column(Integer, default=182)
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
     cost: Mapped[int] = mapped_column(Integer, default=0)  # GraphQL points the query took
+    median_reply_days: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class EmbeddingRow(Base):
@@ -249,6 +250,7 @@ def _welcome(row: RepoWelcomeRow) -> Welcome:
         last_merged_at=as_utc(row.last_merged_at),
         fetched_at=as_utc(row.fetched_at),
         window_days=row.window_days,
+        median_reply_days=row.median_reply_days,
     )
 
 
@@ -285,6 +287,7 @@ def save_welcome(db: Database, repo: str, welcome: Welcome, cost: int) -> None:
         "window_days": welcome.window_days,
         "fetched_at": as_utc(welcome.fetched_at) or datetime.now(UTC),
         "cost": cost,
+        "median_reply_days": welcome.median_reply_days,
     }
     with db.session() as session:
         row = session.get(RepoWelcomeRow, repo.lower())

@@ -290,6 +290,7 @@ class Comment:
     body: str
     author: str
     created_at: datetime
+    author_association: str = "NONE"
 
 
 @dataclass
@@ -339,6 +340,7 @@ class FakeIssue:
     updated_at: datetime
     state: str = "OPEN"
     author: str = "octocat"
+    author_association: str = "NONE"
     assignees: list[str] = field(default_factory=list)
     comments: list[Comment] = field(default_factory=list)
     reactions: int = 0
@@ -1267,6 +1269,7 @@ class FakeGitHub:
                     createdAt=_iso(c.created_at),
                     updatedAt=_iso(c.created_at),
                     author=gql.Obj("User", login=c.author),
+                    authorAssociation=c.author_association,
                 )
                 for c in issue.comments
             ]
@@ -1339,6 +1342,7 @@ class FakeGitHub:
             closedAt=None if issue.state == "OPEN" else _iso(issue.updated_at),
             locked=False,
             author=gql.Obj("User", login=issue.author),
+            authorAssociation=issue.author_association,
             labels=labels,
             assignees=assignees,
             comments=comments,

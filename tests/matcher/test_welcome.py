@@ -18,7 +18,7 @@ from matcher.store.issues import load_issues, load_welcome, save_welcome, upsert
 from tests.conftest import NOW, make_issue
 from tests.fakes.embedder import HashingEmbedder
 from tests.fakes.github_fixtures import make_env
-from tests.fakes.github_server import FakePull
+from tests.fakes.github_server import Comment, FakePull
 
 FETCHED = datetime(2026, 11, 30, tzinfo=UTC)
 
@@ -31,6 +31,20 @@ def _pr(association: str, opened_days_ago: float, merged_after: float | None = N
     created = FETCHED - timedelta(days=opened_days_ago)
     merged = None if merged_after is None else _iso(created + timedelta(days=merged_after))
     return {"authorAssociation": association, "createdAt": _iso(created), "mergedAt": merged}
+
+
+def _issue(association: str, opened_days_ago: float, comments: list[tuple[str, float]]) -> dict:
+    created = FETCHED - timedelta(days=opened_days_ago)
+    return {
+        "authorAssociation": association,
+        "createdAt": _iso(created),
+        "comments": {
+            "nodes": [
+                {"authorAssociation": who, "createdAt": _iso(created + timedelta(days=after))}
+                for who, after in comments
+            ]
+        },
+    }
 
 
 def test_the_answer_counts_newcomers_prs_in_the_window_and_how_fast_they_merged():
@@ -47,12 +61,22 @@ def test_the_answer_counts_newcomers_prs_in_the_window_and_how_fast_they_merged(
             ]
         },
         "lastMerged": {"nodes": [{"mergedAt": _iso(FETCHED - timedelta(days=3))}]},
+        "newIssues": {
+            "nodes": [
+                _issue("NONE", 10, [("NONE", 0.5), ("MEMBER", 1.0)]),
+                _issue("CONTRIBUTOR", 20, [("OWNER", 3.0), ("MEMBER", 4.0)]),
+                _issue("NONE", 30, [("CONTRIBUTOR", 1.0)]),  # no maintainer answered
+                _issue("MEMBER", 5, [("OWNER", 0.1)]),  # a maintainer's own issue
+                _issue("NONE", 300, [("OWNER", 0.1)]),  # outside the window
+            ]
+        },
     }
     welcome = parse_welcome(repository, FETCHED)
     assert (welcome.newcomer_prs, welcome.newcomer_merged) == (4, 3)
     assert welcome.median_merge_days == 4.0
     assert welcome.days_since_merge == pytest.approx(3.0)
     assert welcome.fetched_at == FETCHED
+    assert welcome.median_reply_days == 2.0  # median of 1 and 3 days
 
 
 def test_a_repository_without_merges_or_pull_requests_parses_to_empty_figures():
@@ -84,7 +108,9 @@ DORMANT = Welcome(0, 0, last_merged_at=NOW - timedelta(days=400), fetched_at=NOW
 
 
 def test_the_signal_rewards_merged_newcomers_and_sinks_unanswered_or_dormant_repositories():
-    welcoming_9 = Welcome(9, 7, median_merge_days=2.0, last_merged_at=NOW, fetched_at=NOW)
+    welcoming_9 = Welcome(
+        9, 7, median_merge_days=2.0, last_merged_at=NOW, fetched_at=NOW, median_reply_days=1.2
+    )
     assert welcoming(make_issue(1, "x", welcome=welcoming_9)) == pytest.approx(5 / 9)
     assert welcoming(make_issue(1, "x", welcome=SHUNNING)) == -1.0
     assert welcoming(make_issue(1, "x", welcome=DORMANT)) == -1.0
@@ -93,6 +119,7 @@ def test_the_signal_rewards_merged_newcomers_and_sinks_unanswered_or_dormant_rep
     assert welcoming(make_issue(1, "x", welcome=two)) == pytest.approx(0.4)
     assert welcoming_reason(make_issue(1, "x", welcome=welcoming_9)) == (
         "merged 7 of 9 first-time contributors' PRs in the last 6 months (median 2 days to merge)"
+        ", first reply to a new issue in about 1 day"
     )
     assert welcoming_reason(make_issue(1, "x", repo="a/b", welcome=DORMANT)) == (
         "nothing merged in a/b for 400 days"
@@ -175,6 +202,9 @@ def test_sync_stores_the_figures_and_asks_again_only_after_a_week(fake_github, t
         FakePull(10, NOW - timedelta(days=2), "MEMBER", NOW - timedelta(days=1), "MERGED"),
     ]
     fake_github.state.repos[quiet.lower()].pulls = [FakePull(1, opened, "NONE")]
+    for issue in fake_github.state.repo_issues(busy):
+        issue.author_association = "NONE"
+        issue.comments = [Comment("Thanks! Go ahead.", "lead", NOW - timedelta(days=1), "MEMBER")]
     try:
         first = env.run(now=NOW)
         assert first.welcome_queries == 3 and not first.welcome_failed
@@ -182,6 +212,8 @@ def test_sync_stores_the_figures_and_asks_again_only_after_a_week(fake_github, t
         figures, cost = stored[busy.lower()]
         assert (figures.newcomer_prs, figures.newcomer_merged) == (9, 7)
         assert figures.days_since_merge == pytest.approx(1.0)
+        assert figures.median_reply_days is not None and figures.median_reply_days >= 0
+        assert stored[quiet.lower()][0].median_reply_days is None
         assert cost >= 1 and first.welcome_points == sum(c for _, c in stored.values())
         assert stored[quiet.lower()][0].newcomer_merged == 0
         issue = load_issues(env.db, repos=[busy])[0]
@@ -203,7 +235,7 @@ def _record(**welcome) -> str:
 
 
 def test_a_snapshot_carries_the_figures_both_ways_and_the_store_keeps_them(db, tmp_path):
-    figures = Welcome(9, 7, 2.5, NOW - timedelta(days=3), NOW)
+    figures = Welcome(9, 7, 2.5, NOW - timedelta(days=3), NOW, median_reply_days=0.5)
     path = tmp_path / "snap.jsonl"
     write_snapshot(path, [make_issue(3, "Docs typo", repo="kind/lib", welcome=figures)])
     assert read_snapshot(path).issues[0].welcome == figures

@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("window_days", sa.Integer(), nullable=False),
         sa.Column("fetched_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("cost", sa.Integer(), nullable=False),
+        sa.Column("median_reply_days", sa.Float(), nullable=True),
     )
 
 
