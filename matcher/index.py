@@ -33,7 +33,7 @@ from matcher.ranking import (
     task_type,
 )
 from matcher.settings import RankingSettings
-from matcher.signals import keep_hard_below_beginner
+from matcher.signals import keep_hard_below_beginner, welcoming
 from matcher.store import Database
 from matcher.store.issues import get_embeddings, issues_mark, issues_stored_since
 
@@ -68,6 +68,7 @@ class Snapshot:
     kind: np.ndarray  # int8 id in KINDS of ranking.task_type
     taken: np.ndarray  # bool
     competition: np.ndarray
+    welcome: np.ndarray  # signals.welcoming
     stamp: np.ndarray  # int64 microseconds of updated_at (or created_at)
     has_stamp: np.ndarray  # bool
     language: np.ndarray  # int32 language id, -1 when the repository's says nothing
@@ -93,6 +94,7 @@ class Pool:
     kind: np.ndarray
     taken: np.ndarray
     competition: np.ndarray
+    welcome: np.ndarray
     stamp: np.ndarray
     has_stamp: np.ndarray
     language: np.ndarray
@@ -230,6 +232,7 @@ class RankingIndex:
             kind=np.concatenate([old.kind[keep], added.kind]),
             taken=np.concatenate([old.taken[keep], added.taken]),
             competition=np.concatenate([old.competition[keep], added.competition]),
+            welcome=np.concatenate([old.welcome[keep], added.welcome]),
             stamp=np.concatenate([old.stamp[keep], added.stamp]),
             has_stamp=np.concatenate([old.has_stamp[keep], added.has_stamp]),
             language=np.concatenate([old.language[keep], added.language]),
@@ -248,6 +251,7 @@ class RankingIndex:
         rows.kind[n] = KIND_ID[task_type(issue)]
         rows.taken[n] = issue.is_taken
         rows.competition[n] = 1.0 if issue.is_taken else min(issue.comments, 20) / 80
+        rows.welcome[n] = welcoming(issue)
         when = issue.updated_at or issue.created_at
         if when is not None:
             rows.stamp[n], rows.has_stamp[n] = _micros(when), True
@@ -358,6 +362,7 @@ class _Rows:
         self.kind = np.zeros(n, dtype=np.int8)
         self.taken = np.zeros(n, dtype=bool)
         self.competition = np.zeros(n)
+        self.welcome = np.zeros(n)
         self.stamp = np.zeros(n, dtype=np.int64)
         self.has_stamp = np.zeros(n, dtype=bool)
         self.language = np.full(n, -1, dtype=np.int32)
@@ -376,6 +381,7 @@ def _empty_snapshot() -> Snapshot:
         kind=np.zeros(0, dtype=np.int8),
         taken=np.zeros(0, dtype=bool),
         competition=np.zeros(0),
+        welcome=np.zeros(0),
         stamp=np.zeros(0, dtype=np.int64),
         has_stamp=np.zeros(0, dtype=bool),
         language=np.zeros(0, dtype=np.int32),
@@ -439,6 +445,7 @@ def build_pool(
         kind=snapshot.kind[rows],
         taken=snapshot.taken[rows],
         competition=snapshot.competition[rows],
+        welcome=snapshot.welcome[rows],
         stamp=snapshot.stamp[rows],
         has_stamp=snapshot.has_stamp[rows],
         language=snapshot.language[rows],
@@ -535,6 +542,7 @@ def score_batch(
         "hard": pool.hard[None, :],
         "language": language_scores(pool, queries, languages),
         "task": task_scores(pool, queries),
+        "welcome": pool.welcome[None, :],
     }
     score = (settings.dense * dense).astype(np.float64)
     score += settings.lexical * parts["lexical"]
@@ -544,6 +552,7 @@ def score_batch(
     score -= settings.hard_label * parts["hard"]
     score += settings.language * parts["language"]
     score += settings.task_fit * parts["task"]
+    score += settings.welcoming * parts["welcome"]
     for j, shift in enumerate(shifts or ()):
         if shift is not None:
             score[j] += settings.dense * shift

@@ -54,10 +54,11 @@ from matcher.github import (
     RepoRequest,
 )
 from matcher.github.parse import parse_issue, parse_repo_meta
+from matcher.github.welcome import fetch_welcome
 from matcher.models import Issue
 from matcher.settings import Settings
 from matcher.store import Database
-from matcher.store.issues import load_issues, upsert_issues
+from matcher.store.issues import load_issues, load_welcome, save_welcome, upsert_issues
 from matcher.store.sync_state import (
     RepoMetaRecord,
     RepoSyncState,
@@ -155,6 +156,9 @@ class SyncReport:
     issues_per_page: int = 0
     seconds: float = 0.0
     stopped: str | None = None  # why the run stopped early (rate limit), if it did
+    welcome_queries: int = 0  # repositories whose welcoming figures were asked this run
+    welcome_points: int = 0  # what those queries cost (also counted in graphql_points)
+    welcome_failed: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -299,6 +303,8 @@ def sync(
             work.state.last_error = stop_reason
             save_sync_state(db, work.state)
             progress.repo_finished(work.repo, False, stop_reason)
+    else:
+        _refresh_welcome(db, settings, client, report, now or datetime.now(UTC))
 
     pool = [i for i in load_issues(db, open_only=True, repos=targets) if not i.is_taken]
     report.candidates = len(pool)
@@ -311,6 +317,34 @@ def sync(
     _add_costs(report, client.stats())
     report.seconds = round(time.monotonic() - started, 3)
     return report
+
+
+def _refresh_welcome(
+    db: Database, settings: Settings, client: GitHubClient, report: SyncReport, now: datetime
+) -> None:
+    """Ask the welcoming figures of each synced repository whose figures are older than
+    `github.welcome_refresh_days` (one 1-point query each); a failure costs only that signal."""
+    days = settings.github.welcome_refresh_days
+    if days == 0:
+        return
+    known = load_welcome(db)
+    for repo in report.repos_ok:
+        stored = known.get(repo.lower())
+        fetched = stored[0].fetched_at if stored else None
+        if fetched is not None and now - fetched < timedelta(days=days):
+            continue
+        try:
+            welcome, rate = fetch_welcome(client.graphql, repo, now)
+        except RateLimitError as exc:
+            report.welcome_failed[repo] = str(exc)[:200]
+            return  # the next sync asks the rest
+        except GitHubError as exc:
+            report.welcome_failed[repo] = str(exc)[:200]
+            log.warning("%s: welcoming figures not fetched: %s", repo, exc)
+            continue
+        save_welcome(db, repo, welcome, rate.cost)
+        report.welcome_queries += 1
+        report.welcome_points += rate.cost
 
 
 def _targets(

@@ -24,6 +24,30 @@ def parse_github_login(text: str) -> str | None:
 
 
 @dataclass(frozen=True)
+class Welcome:
+    """How a repository treats newcomers (issue 13): its recent pull requests by first-time
+    contributors, how many were merged and how fast, and how long ago anything was merged.
+
+    Measured at `fetched_at`; the ranking reads the figures as of then, so it stays a pure
+    function of stored data (refreshed weekly, a week's drift does not change the picture).
+    """
+
+    newcomer_prs: int  # first-time contributors' PRs opened in the window
+    newcomer_merged: int
+    median_merge_days: float | None = None  # of the merged ones, opened -> merged
+    last_merged_at: datetime | None = None  # any PR of the repository
+    fetched_at: datetime | None = None
+    window_days: int = 182
+    median_reply_days: float | None = None  # new issues: until a maintainer first commented
+
+    @property
+    def days_since_merge(self) -> float | None:
+        if self.last_merged_at is None or self.fetched_at is None:
+            return None
+        return max((self.fetched_at - self.last_merged_at).total_seconds() / 86400, 0.0)
+
+
+@dataclass(frozen=True)
 class Issue:
     """One GitHub issue with the signals the ranking uses."""
 
@@ -44,6 +68,7 @@ class Issue:
     stars: int | None = None
     topics: tuple[str, ...] = ()
     niches: tuple[str, ...] = ()
+    welcome: Welcome | None = None  # the repository's, from the repo_welcome table
 
     @property
     def is_open(self) -> bool:

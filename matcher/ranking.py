@@ -20,6 +20,8 @@ from matcher.signals import (
     kinds_asked,
     task_fit,
     task_fit_reason,
+    welcoming,
+    welcoming_reason,
 )
 
 # Task types a person recognises, detected from labels and title.
@@ -120,6 +122,7 @@ def combine(parts: dict[str, np.ndarray], settings: RankingSettings) -> np.ndarr
         - settings.hard_label * parts["hard"]
         + settings.language * parts["language"]
         + settings.task_fit * parts["task"]
+        + settings.welcoming * parts["welcome"]
     )
 
 
@@ -156,6 +159,7 @@ def score_candidates(
     taken = np.array([competition(i) for i in pool.issues])
     language = np.array([language_fit(i, query.languages) for i in pool.issues])
     task = task_fits([task_type(i) for i in pool.issues], asked_kinds(query))
+    welcome = np.array([welcoming(i) for i in pool.issues], dtype=float)
     parts = {
         "dense": dense,
         "lexical": lexical,
@@ -165,6 +169,7 @@ def score_candidates(
         "hard": hard,
         "language": language,
         "task": task,
+        "welcome": welcome,
     }
     score = combine(parts, settings)
     if shift is not None:
@@ -319,6 +324,9 @@ def reasons_for(
     best = labels.best_beginner_label(issue.labels)
     if best:
         reasons.append(f"labelled '{best}'")
+    welcome = welcoming_reason(issue)
+    if welcome:
+        reasons.append(welcome)
     if issue.is_taken:
         who = (
             f"assigned to {', '.join(issue.assignees)}"

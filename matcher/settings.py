@@ -45,6 +45,8 @@ class GitHubSettings(BaseModel):
     repos_per_query: int = Field(10, ge=1, le=50)
     discover_topics: list[str] = []
     discover_min_stars: int = Field(500, ge=0)
+    # Days between two asks of a repository's welcoming figures (matcher.github.welcome); 0: never.
+    welcome_refresh_days: int = Field(7, ge=0, le=365)
 
 
 class RankingSettings(BaseModel):
@@ -58,6 +60,7 @@ class RankingSettings(BaseModel):
     hard_label: float = Field(0.15, ge=0)
     # A hard-labelled issue stays below a beginner one whose fit is at most this much lower.
     hard_label_margin: float = Field(0.3, ge=0)
+    welcoming: float = Field(0.05, ge=0)  # matcher.signals.welcoming: newcomers' PRs merged
     task_fit: float = Field(0.075, ge=0)  # matcher.signals.task_fit: the kind of work asked for
     language: float = Field(0.15, ge=0)
     max_per_repo: int = Field(3, ge=1)

@@ -159,3 +159,52 @@ def keep_hard_below_beginner(
     above = score[hard_rows] >= below  # never true where no beginner issue qualifies (inf)
     score[hard_rows[above]] = np.nextafter(below[above], -np.inf) - 1e-9
     return score
+
+
+# --- the welcoming signal (issue 13): how a repository treats first-time contributors -------
+
+WELCOME_CONFIDENT_AT = 5  # newcomers' PRs for the merge rate to count in full
+DORMANT_DAYS = 180  # no merge at all for this long: nobody would merge a newcomer's PR
+
+
+def welcoming(issue: Issue) -> float:
+    """In [-1, 1]: + for a repository that merges newcomers' PRs, - for one that leaves them
+    unmerged or merges nothing at all; 0 when unmeasured (no figures, or no newcomer PRs)."""
+    welcome = issue.welcome
+    if welcome is None:
+        return 0.0
+    idle = welcome.days_since_merge
+    if idle is not None and idle > DORMANT_DAYS:
+        return -1.0
+    if welcome.newcomer_prs == 0:
+        return 0.0
+    rate = welcome.newcomer_merged / welcome.newcomer_prs
+    confidence = min(welcome.newcomer_prs, WELCOME_CONFIDENT_AT) / WELCOME_CONFIDENT_AT
+    return (2.0 * rate - 1.0) * confidence
+
+
+def _days(value: float) -> str:
+    days = max(round(value), 1)
+    return f"{days} day{'s' if days != 1 else ''}"
+
+
+def welcoming_reason(issue: Issue) -> str | None:
+    """What the welcoming figures say, in words a learner can check on the repository."""
+    welcome = issue.welcome
+    if welcome is None:
+        return None
+    idle = welcome.days_since_merge
+    if idle is not None and idle > DORMANT_DAYS:
+        return f"nothing merged in {issue.repo} for {_days(idle)}"
+    if welcome.newcomer_prs == 0:
+        return None
+    months = round(welcome.window_days / 30.4)
+    said = (
+        f"merged {welcome.newcomer_merged} of {welcome.newcomer_prs} first-time contributors' "
+        f"PRs in the last {months} months"
+    )
+    if welcome.median_merge_days is not None:
+        said += f" (median {_days(welcome.median_merge_days)} to merge)"
+    if welcome.median_reply_days is not None:
+        said += f", first reply to a new issue in about {_days(welcome.median_reply_days)}"
+    return said

@@ -17,9 +17,15 @@ from typing import Any
 
 from matcher.catalog import Labels
 from matcher.errors import SnapshotError
-from matcher.models import Issue
+from matcher.models import Issue, Welcome
 from matcher.store import Database
-from matcher.store.issues import UpsertCounts, load_issues, upsert_issues
+from matcher.store.issues import (
+    UpsertCounts,
+    load_issues,
+    load_welcome,
+    save_welcome,
+    upsert_issues,
+)
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +185,50 @@ def _texts(value: Any) -> tuple[str, ...]:
     return value if isinstance(value, tuple) else (value or "",)
 
 
+_WELCOME_KEYS = (
+    "newcomer_prs",
+    "newcomer_merged",
+    "median_merge_days",
+    "last_merged_at",
+    "fetched_at",
+    "window_days",
+    "median_reply_days",
+)
+
+
+def _welcome(value: Any) -> Welcome | None:
+    """The optional 'welcome' object: the repository's figures (matcher.models.Welcome)."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ValueError(f"key 'welcome' must be an object, got {_kind(value)}")
+    unknown = sorted(set(value) - set(_WELCOME_KEYS))
+    if unknown:
+        raise ValueError(f"key 'welcome' has an unknown key '{unknown[0]}'")
+    prs = _count(value.get("newcomer_prs", 0), "welcome.newcomer_prs")
+    merged = _count(value.get("newcomer_merged", 0), "welcome.newcomer_merged")
+    if merged > prs:
+        raise ValueError("key 'welcome.newcomer_merged' must not exceed 'welcome.newcomer_prs'")
+    days = _days(value.get("median_merge_days"), "median_merge_days")
+    reply = _days(value.get("median_reply_days"), "median_reply_days")
+    try:
+        last, fetched = parse_time(value.get("last_merged_at")), parse_time(value.get("fetched_at"))
+    except ValueError as exc:
+        raise ValueError(f"bad time in 'welcome': {exc}") from None
+    if fetched is None:
+        raise ValueError("key 'welcome.fetched_at' is required (when the figures were measured)")
+    window = _count(value.get("window_days", 182), "welcome.window_days")
+    return Welcome(prs, merged, days, last, fetched, window, reply)
+
+
+def _days(value: Any, key: str) -> float | None:
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 10**6
+    ):
+        raise ValueError(f"key 'welcome.{key}' must be days >= 0, got {_shown(value)}")
+    return None if value is None else float(value)
+
+
 _LIST_KEYS = ("labels", "assignees", "linked_prs", "topics", "niches")
 _TEXT_KEYS = ("url", "repo", "title", "body", "state", "language", *_LIST_KEYS)
 
@@ -225,6 +275,7 @@ def issue_from_record(record: Any, labels: Labels | None = None) -> Issue:
         stars=None if stars is None else _count(stars, "stars"),
         topics=_strings(record.get("topics"), "topics"),
         niches=_strings(record.get("niches"), "niches"),
+        welcome=_welcome(record.get("welcome")),
     )
     _check_text(issue)
     return issue
@@ -303,7 +354,30 @@ def import_snapshot(db: Database, path: str | Path, labels: Labels | None = None
     """Read a snapshot and store its valid issues; nothing else in the store changes."""
     result = read_snapshot(path, labels)
     issues = same_urls_as_stored(db, result.issues) if result.issues else []
-    return ImportReport(result, upsert_issues(db, issues))
+    counts = upsert_issues(db, issues)
+    _store_welcome(db, issues)
+    return ImportReport(result, counts)
+
+
+def _store_welcome(db: Database, issues: list[Issue]) -> None:
+    """Keep the newest welcoming figures the snapshot carries for each repository."""
+    newest: dict[str, Welcome] = {}
+    for issue in issues:
+        seen = newest.get(issue.repo.lower())
+        if issue.welcome is not None and (seen is None or _newer(issue.welcome, seen)):
+            newest[issue.repo.lower()] = issue.welcome
+    if not newest:
+        return
+    stored = load_welcome(db)
+    for repo, welcome in newest.items():
+        if repo not in stored or _newer(welcome, stored[repo][0]):
+            save_welcome(db, repo, welcome, cost=0)
+
+
+def _newer(one: Welcome, other: Welcome) -> bool:
+    if one.fetched_at is None or other.fetched_at is None:
+        return one.fetched_at is not None
+    return one.fetched_at > other.fetched_at
 
 
 def issue_to_record(issue: Issue) -> dict:
@@ -328,6 +402,19 @@ def issue_to_record(issue: Issue) -> dict:
         "stars": issue.stars,
         "topics": list(issue.topics),
         "niches": list(issue.niches),
+        **({"welcome": _welcome_record(issue.welcome, iso)} if issue.welcome else {}),
+    }
+
+
+def _welcome_record(welcome: Welcome, iso: Any) -> dict:
+    return {
+        "newcomer_prs": welcome.newcomer_prs,
+        "newcomer_merged": welcome.newcomer_merged,
+        "median_merge_days": welcome.median_merge_days,
+        "last_merged_at": iso(welcome.last_merged_at),
+        "fetched_at": iso(welcome.fetched_at),
+        "window_days": welcome.window_days,
+        "median_reply_days": welcome.median_reply_days,
     }
 
 

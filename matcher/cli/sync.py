@@ -162,6 +162,12 @@ def _print_summary(report) -> None:
         f"{report.retries} retries), {report.graphql_points} GraphQL points, "
         f"rate limit left {left if left is not None else '?'}; {report.seconds:.1f}s"
     )
+    if report.welcome_queries or report.welcome_failed:
+        console.print(
+            f"welcoming figures: {report.welcome_queries} repositories asked, "
+            f"{report.welcome_points} GraphQL points"
+            + (f", {len(report.welcome_failed)} failed" if report.welcome_failed else "")
+        )
     if report.shrinks:
         console.print(
             f"GitHub gave up on heavy queries {report.shrinks} times: asked "

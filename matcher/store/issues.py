@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import JSON, Boolean, Integer, LargeBinary, String, Text, func, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from matcher.models import Issue, text_hash
+from matcher.models import Issue, Welcome, text_hash
 from matcher.store.db import Base, Database, UTCDateTime, as_utc, insert_ignoring_duplicates
 
 
@@ -37,6 +48,22 @@ class IssueRow(Base):
     niches: Mapped[list] = mapped_column(JSON, default=list)
     text_hash: Mapped[str] = mapped_column(String(64))
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # the change mark
+
+
+class RepoWelcomeRow(Base):
+    """The welcoming figures of one repository (matcher.github.welcome), refreshed weekly."""
+
+    __tablename__ = "repo_welcome"
+
+    repo: Mapped[str] = mapped_column(String, primary_key=True)  # lower case
+    newcomer_prs: Mapped[int] = mapped_column(Integer, default=0)
+    newcomer_merged: Mapped[int] = mapped_column(Integer, default=0)
+    median_merge_days: Mapped[float | None] = mapped_column(Float, nullable=True)
+    last_merged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    window_days: Mapped[int] = mapped_column(Integer, default=182)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    cost: Mapped[int] = mapped_column(Integer, default=0)  # GraphQL points the query took
+    median_reply_days: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class EmbeddingRow(Base):
@@ -141,7 +168,7 @@ def load_issues(
     if repos is not None:
         query = query.where(func.lower(IssueRow.repo).in_({r.lower() for r in repos}))
     with db.session() as session:
-        return [_to_issue(row) for row in session.scalars(query)]
+        return _with_welcome(session, [_to_issue(row) for row in session.scalars(query)])
 
 
 def count_issues(db: Database) -> int:
@@ -189,7 +216,7 @@ def issues_by_url(db: Database, urls: Iterable[str]) -> list[Issue]:
             if wanted
             else []
         )
-        return [_to_issue(row) for row in rows]
+        return _with_welcome(session, [_to_issue(row) for row in rows])
 
 
 def issues_mark(db: Database) -> tuple[int, datetime | None]:
@@ -210,4 +237,67 @@ def issues_stored_since(
     if open_only:
         query = query.where(IssueRow.state == "open")
     with db.session() as session:
-        return [(_to_issue(row), row.text_hash, row.stored_at) for row in session.scalars(query)]
+        found = [(_to_issue(row), row.text_hash, row.stored_at) for row in session.scalars(query)]
+        issues = _with_welcome(session, [issue for issue, _, _ in found])
+    return [(issue, h, at) for issue, (_, h, at) in zip(issues, found, strict=True)]
+
+
+def _welcome(row: RepoWelcomeRow) -> Welcome:
+    return Welcome(
+        newcomer_prs=row.newcomer_prs,
+        newcomer_merged=row.newcomer_merged,
+        median_merge_days=row.median_merge_days,
+        last_merged_at=as_utc(row.last_merged_at),
+        fetched_at=as_utc(row.fetched_at),
+        window_days=row.window_days,
+        median_reply_days=row.median_reply_days,
+    )
+
+
+def _with_welcome(session: Session, issues: list[Issue]) -> list[Issue]:
+    """The issues with their repository's welcoming figures, where the store has them."""
+    repos = list({issue.repo.lower() for issue in issues})
+    known: dict[str, Welcome] = {}
+    for start in range(0, len(repos), 500):
+        query = select(RepoWelcomeRow).where(RepoWelcomeRow.repo.in_(repos[start : start + 500]))
+        known.update((row.repo, _welcome(row)) for row in session.scalars(query))
+    if not known:
+        return issues
+    return [
+        replace(issue, welcome=known[issue.repo.lower()]) if issue.repo.lower() in known else issue
+        for issue in issues
+    ]
+
+
+def load_welcome(db: Database) -> dict[str, tuple[Welcome, int]]:
+    """Welcoming figures and their cost in points by repository (lower case)."""
+    with db.session() as session:
+        return {
+            row.repo: (_welcome(row), row.cost) for row in session.scalars(select(RepoWelcomeRow))
+        }
+
+
+def save_welcome(db: Database, repo: str, welcome: Welcome, cost: int) -> None:
+    """Store a repository's figures and advance its issues' change mark (the index rereads them)."""
+    values = {
+        "newcomer_prs": welcome.newcomer_prs,
+        "newcomer_merged": welcome.newcomer_merged,
+        "median_merge_days": welcome.median_merge_days,
+        "last_merged_at": as_utc(welcome.last_merged_at),
+        "window_days": welcome.window_days,
+        "fetched_at": as_utc(welcome.fetched_at) or datetime.now(UTC),
+        "cost": cost,
+        "median_reply_days": welcome.median_reply_days,
+    }
+    with db.session() as session:
+        row = session.get(RepoWelcomeRow, repo.lower())
+        if row is None:
+            session.add(RepoWelcomeRow(repo=repo.lower(), **values))
+        else:
+            for key, value in values.items():
+                setattr(row, key, value)
+        session.execute(
+            update(IssueRow)
+            .where(func.lower(IssueRow.repo) == repo.lower())
+            .values(stored_at=datetime.now(UTC))
+        )

@@ -39,6 +39,7 @@ def fake_settings(server: FakeGitHub, **github) -> Settings:
         "max_retries": 4,
         "repos_per_query": 10,
         "issues_per_repo": 100,
+        "welcome_refresh_days": 0,  # tests of the welcoming signal turn it on (request counts)
     }
     options.update(github)
     return load_settings(github=options)

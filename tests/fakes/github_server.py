@@ -290,6 +290,7 @@ class Comment:
     body: str
     author: str
     created_at: datetime
+    author_association: str = "NONE"
 
 
 @dataclass
@@ -302,6 +303,21 @@ class PullRef:
 
 
 @dataclass
+class FakePull:
+    """A pull request of a repository (the welcoming signal reads these)."""
+
+    number: int
+    created_at: datetime
+    author_association: str = "NONE"
+    merged_at: datetime | None = None
+    state: str = "OPEN"  # OPEN, CLOSED, MERGED
+
+    @property
+    def updated_at(self) -> datetime:
+        return self.merged_at or self.created_at
+
+
+@dataclass
 class Repo:
     full_name: str
     description: str = ""
@@ -310,6 +326,7 @@ class Repo:
     topics: list[str] = field(default_factory=list)
     archived: bool = False
     id: int = 0
+    pulls: list[FakePull] = field(default_factory=list)
 
 
 @dataclass
@@ -323,6 +340,7 @@ class FakeIssue:
     updated_at: datetime
     state: str = "OPEN"
     author: str = "octocat"
+    author_association: str = "NONE"
     assignees: list[str] = field(default_factory=list)
     comments: list[Comment] = field(default_factory=list)
     reactions: int = 0
@@ -1125,6 +1143,9 @@ class FakeGitHub:
                 )
             return self._issue_obj(found[0])
 
+        def pull_requests(args):
+            return self._pull_connection(repo, args)
+
         return gql.Obj(
             "Repository",
             id=f"R_{repo.id}",
@@ -1140,7 +1161,34 @@ class FakeGitHub:
             repositoryTopics=topics,
             issues=issues,
             issue=issue,
+            pullRequests=pull_requests,
         )
+
+    def _pull_connection(self, repo: Repo, args: dict) -> gql.Obj:
+        states = set(args.get("states") or ())
+        order = args.get("orderBy") or {"field": "CREATED_AT", "direction": "ASC"}
+        if order.get("field") not in ("CREATED_AT", "UPDATED_AT"):
+            raise gql.ExecutionError(
+                f"Unknown IssueOrderField {order.get('field')!r}", "INVALID_ARGUMENT"
+            )
+        pulls = [p for p in repo.pulls if not states or p.state in states]
+        key = "created_at" if order["field"] == "CREATED_AT" else "updated_at"
+        pulls.sort(key=lambda p: (getattr(p, key), p.number), reverse=order["direction"] == "DESC")
+        nodes = [
+            gql.Obj(
+                "PullRequest",
+                url=f"https://github.com/{repo.full_name}/pull/{p.number}",
+                number=p.number,
+                state=p.state,
+                createdAt=_iso(p.created_at),
+                updatedAt=_iso(p.updated_at),
+                merged=p.merged_at is not None,
+                mergedAt=_iso(p.merged_at) if p.merged_at else None,
+                authorAssociation=p.author_association,
+            )
+            for p in pulls
+        ]
+        return _list_connection("PullRequest", nodes, args)
 
     def _issue_connection(self, repo: Repo, args: dict) -> gql.Obj:
         filters = dict(args.get("filterBy") or {})
@@ -1221,6 +1269,7 @@ class FakeGitHub:
                     createdAt=_iso(c.created_at),
                     updatedAt=_iso(c.created_at),
                     author=gql.Obj("User", login=c.author),
+                    authorAssociation=c.author_association,
                 )
                 for c in issue.comments
             ]
@@ -1293,6 +1342,7 @@ class FakeGitHub:
             closedAt=None if issue.state == "OPEN" else _iso(issue.updated_at),
             locked=False,
             author=gql.Obj("User", login=issue.author),
+            authorAssociation=issue.author_association,
             labels=labels,
             assignees=assignees,
             comments=comments,

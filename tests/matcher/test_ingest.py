@@ -178,6 +178,7 @@ def test_cli_sync_sigkilled_mid_run_resumes_without_refetching_and_loses_nothing
         MATCHER_GITHUB__GRAPHQL_URL=fake_github.graphql_url,
         MATCHER_GITHUB__REPOS_PER_QUERY="5",
         MATCHER_GITHUB__TIMEOUT_SECONDS="120",
+        MATCHER_GITHUB__WELCOME_REFRESH_DAYS="0",  # counts issue pages only
     )  # the held request must not time out and retry
     command = [
         sys.executable,
@@ -349,7 +350,10 @@ def test_cli_sync_json_summary(fake_github, tmp_path, monkeypatch):
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    assert summary["added"] == 12 and summary["requests"] == 1 and summary["graphql_points"] > 0
+    assert summary["added"] == 12 and summary["graphql_points"] > 0
+    # one issues query for the 3 repositories, then one welcoming query each (1 point each)
+    assert summary["requests"] == 1 + 3 and summary["welcome_queries"] == 3
+    assert summary["welcome_points"] == 3 and not summary["welcome_failed"]
     assert TOKEN not in result.output
 
 

@@ -17,6 +17,7 @@ from matcher.github.graphql import (
     build_refetch_query,
 )
 from matcher.github.pulls import GRAPHQL_BATCH
+from matcher.github.welcome import build_welcome_query
 from matcher.ingest import MIN_ISSUES_PER_PAGE, QuerySize
 from tests.fakes.github_fixtures import LABELS
 from tests.fakes.github_server import SCHEMA_PATH, real_schema, schema_errors
@@ -73,3 +74,8 @@ def test_the_schema_refuses_what_github_refuses():
     assert schema_errors("query Q($u: URI!) { resource(url: $u) { url } }", {})  # missing var
     query, variables = build_query([RepoRequest("a/b")], LABELS)
     assert schema_errors(query.replace("DISCONNECTED_EVENT", "UNLINKED_EVENT"), variables)
+
+
+def test_welcome_query_validates():
+    query, variables = build_welcome_query("org-1/repo.name-1")
+    assert schema_errors(query, variables) == []
