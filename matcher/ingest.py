@@ -21,6 +21,9 @@ How a sync runs
 - A query GitHub gives up on (502/504, timeout, RESOURCE_LIMITS_EXCEEDED) is asked again smaller
   (`QuerySize`), never resent as it was; the size that worked is kept for the rest of the run.
   An error inside one issue keeps the page; that issue is refetched by number at the end.
+- Then the welcoming figures (matcher.github.welcome) of the synced repositories older than
+  `github.welcome_refresh_days`, `github.welcome_repos_per_query` repositories a query, shrunk
+  the same way when GitHub gives up.
 - At the end, the open, untaken issues of the synced repositories are embedded; only texts whose
   hash is not cached are encoded, so an unchanged sync encodes nothing. With `make_embedder` the
   model is loaded only then, and only if GitHub answered.
@@ -54,8 +57,8 @@ from matcher.github import (
     RepoRequest,
 )
 from matcher.github.parse import parse_issue, parse_repo_meta
-from matcher.github.welcome import fetch_welcome
-from matcher.models import Issue
+from matcher.github.welcome import WelcomeBatch, fetch_welcome
+from matcher.models import Issue, Welcome
 from matcher.settings import Settings
 from matcher.store import Database
 from matcher.store.issues import load_issues, load_welcome, save_welcome, upsert_issues
@@ -156,8 +159,11 @@ class SyncReport:
     issues_per_page: int = 0
     seconds: float = 0.0
     stopped: str | None = None  # why the run stopped early (rate limit), if it did
-    welcome_queries: int = 0  # repositories whose welcoming figures were asked this run
+    welcome_queries: int = 0  # repositories whose welcoming figures were stored this run
+    welcome_requests: int = 0  # the queries that asked them (several repositories each)
     welcome_points: int = 0  # what those queries cost (also counted in graphql_points)
+    welcome_shrinks: int = 0  # times a heavy welcoming query was asked again smaller
+    welcome_repos_per_query: int = 0  # the welcoming query size that worked in this run
     welcome_failed: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -191,6 +197,11 @@ class QuerySize:
         else:
             return False
         return True
+
+    @classmethod
+    def repositories_only(cls, repos: int) -> QuerySize:
+        """The size of a query with fixed pages (the welcoming one): only repositories shrink."""
+        return cls(repos, issues=MIN_ISSUES_PER_PAGE)
 
     @property
     def smallest(self) -> bool:
@@ -304,7 +315,7 @@ def sync(
             save_sync_state(db, work.state)
             progress.repo_finished(work.repo, False, stop_reason)
     else:
-        _refresh_welcome(db, settings, client, report, now or datetime.now(UTC))
+        refresh_welcome(db, settings, client, report.repos_ok, report, now or datetime.now(UTC))
 
     pool = [i for i in load_issues(db, open_only=True, repos=targets) if not i.is_taken]
     report.candidates = len(pool)
@@ -319,32 +330,78 @@ def sync(
     return report
 
 
-def _refresh_welcome(
-    db: Database, settings: Settings, client: GitHubClient, report: SyncReport, now: datetime
+def refresh_welcome(
+    db: Database,
+    settings: Settings,
+    client: GitHubClient,
+    repos: Sequence[str],
+    report: SyncReport,
+    now: datetime,
 ) -> None:
-    """Ask the welcoming figures of each synced repository whose figures are older than
-    `github.welcome_refresh_days` (one 1-point query each); a failure costs only that signal."""
+    """Ask the welcoming figures of the repositories whose figures are older than
+    `github.welcome_refresh_days`, `github.welcome_repos_per_query` to a query.
+
+    A query GitHub gives up on is asked again with fewer repositories (QuerySize), as the issue
+    queries are. A failure costs only that signal: a repository GitHub answered an error for is
+    reported and the others are stored; a rate limit leaves the rest for the next sync.
+    """
     days = settings.github.welcome_refresh_days
     if days == 0:
         return
     known = load_welcome(db)
-    for repo in report.repos_ok:
-        stored = known.get(repo.lower())
-        fetched = stored[0].fetched_at if stored else None
-        if fetched is not None and now - fetched < timedelta(days=days):
-            continue
+    queue = [repo for repo in repos if _welcome_due(known.get(repo.lower()), now, days)]
+    size = QuerySize.repositories_only(settings.github.welcome_repos_per_query)
+    while queue:
+        batch, queue = queue[: size.repos], queue[size.repos :]
         try:
-            welcome, rate = fetch_welcome(client.graphql, repo, now)
-        except RateLimitError as exc:
-            report.welcome_failed[repo] = str(exc)[:200]
-            return  # the next sync asks the rest
-        except GitHubError as exc:
-            report.welcome_failed[repo] = str(exc)[:200]
-            log.warning("%s: welcoming figures not fetched: %s", repo, exc)
+            answer = fetch_welcome(client.graphql, batch, now, shrinkable=not size.smallest)
+        except QueryTooHeavy as exc:
+            queue[:0] = batch
+            size.shrink()
+            report.welcome_shrinks += 1
+            log.info("%s; asking the welcoming figures of %d repositories a query", exc, size.repos)
             continue
-        save_welcome(db, repo, welcome, rate.cost)
+        except (RateLimitError, AuthError, UnreachableError) as exc:
+            # every further query would fail the same way: the next sync asks these
+            report.welcome_failed.update(dict.fromkeys(batch + queue, str(exc)[:200]))
+            break
+        except GitHubError as exc:
+            report.welcome_failed.update(dict.fromkeys(batch, str(exc)[:200]))
+            log.warning("welcoming figures of %s not fetched: %s", ", ".join(batch), exc)
+            continue
+        _store_welcome(db, report, answer)
+        if answer.heavy:
+            queue[:0] = answer.heavy
+            size.shrink()
+            report.welcome_shrinks += 1
+    report.welcome_repos_per_query = size.repos
+
+
+def _welcome_due(stored: tuple[Welcome, int] | None, now: datetime, days: int) -> bool:
+    fetched = stored[0].fetched_at if stored else None
+    return fetched is None or now - fetched >= timedelta(days=days)
+
+
+def _store_welcome(db: Database, report: SyncReport, answer: WelcomeBatch) -> None:
+    """Store each repository's figures with its share of the query's points."""
+    report.welcome_requests += 1
+    report.welcome_points += answer.rate.cost
+    shares = _cost_shares(answer.rate.cost, len(answer.figures))
+    for (repo, figures), cost in zip(answer.figures.items(), shares, strict=True):
+        save_welcome(db, repo, figures, cost)
         report.welcome_queries += 1
-        report.welcome_points += rate.cost
+    for repo, reason in answer.failed.items():
+        report.welcome_failed[repo] = reason
+        log.warning("%s: welcoming figures not fetched: %s", repo, reason)
+
+
+def _cost_shares(points: int, repos: int) -> list[int]:
+    """Whole points per repository that add up to what the query cost (1 point over 6
+    repositories: 1, 0, 0, 0, 0, 0), so the stored costs sum to the signal's real cost."""
+    if repos == 0:
+        return []
+    base, extra = divmod(points, repos)
+    return [base + (1 if k < extra else 0) for k in range(repos)]
 
 
 def _targets(

@@ -47,6 +47,8 @@ class GitHubSettings(BaseModel):
     discover_min_stars: int = Field(500, ge=0)
     # Days between two asks of a repository's welcoming figures (matcher.github.welcome); 0: never.
     welcome_refresh_days: int = Field(7, ge=0, le=365)
+    # Repositories per welcoming query: 6 is the most one 1-point query holds (welcome.py).
+    welcome_repos_per_query: int = Field(6, ge=1, le=50)
 
 
 class RankingSettings(BaseModel):

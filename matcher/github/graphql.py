@@ -113,6 +113,17 @@ class BatchAnswer:
     rate: RateInfo
 
 
+@dataclass
+class AliasedAnswer:
+    """The answer to a query of repository aliases (r0, r1, ...), its errors sorted by alias."""
+
+    data: dict[str, Any]
+    errors: dict[str, str]  # the first error message of each alias
+    broken: dict[str, set[int]]  # per alias, the issue nodes (by index) with an error inside
+    heavy: bool  # GitHub gave up on part of it: aliases without data are to be asked smaller
+    rate: RateInfo
+
+
 def _split(repo: str) -> tuple[str, str]:
     owner, _, name = repo.partition("/")
     if not owner or not name or "/" in name:
@@ -211,6 +222,28 @@ class GraphQLClient:
         if not requests:
             return BatchAnswer([], RateInfo(0, None, None))
         query, variables = build_query(requests, tuple(dict.fromkeys(labels)))
+        reply = self.aliased(query, variables, len(requests), shrinkable=shrinkable)
+        pages = [
+            _page(
+                req.repo,
+                reply.data.get(f"r{i}"),
+                reply.errors.get(f"r{i}"),
+                reply.broken.get(f"r{i}", set()),
+                reply.heavy,
+            )
+            for i, req in enumerate(requests)
+        ]
+        return BatchAnswer(pages, reply.rate)
+
+    def aliased(
+        self, query: str, variables: dict[str, Any], count: int, *, shrinkable: bool = False
+    ) -> AliasedAnswer:
+        """Run a query of `count` repository aliases r0, r1, ...; errors are sorted by alias.
+
+        RESOURCE_LIMITS_EXCEEDED: when no alias got data and the caller can ask smaller, raises
+        QueryTooHeavy; when some did, `heavy` says the aliases without data are to be asked again
+        smaller; when the query cannot shrink, every alias without data gets the error.
+        """
         answer = self.query(query, variables, shrinkable=shrinkable)
         data = answer.get("data")
         errors = [e for e in answer.get("errors") or [] if isinstance(e, dict)]
@@ -218,7 +251,7 @@ class GraphQLClient:
         if (
             heavy
             and shrinkable
-            and not any(isinstance(data, dict) and data.get(f"r{i}") for i in range(len(requests)))
+            and not any(isinstance(data, dict) and data.get(f"r{i}") for i in range(count))
         ):
             raise QueryTooHeavy("GitHub GraphQL: RESOURCE_LIMITS_EXCEEDED")
         if not isinstance(data, dict):
@@ -227,19 +260,11 @@ class GraphQLClient:
             raise GitHubError(f"GitHub GraphQL: {str(first)[:200]}")
         by_alias, broken = _sort_errors(errors)
         if heavy and not shrinkable:  # already as small as it gets: report, do not loop
-            for i in range(len(requests)):
+            for i in range(count):
                 by_alias.setdefault(f"r{i}", "GitHub gave up: RESOURCE_LIMITS_EXCEEDED")
-        pages = [
-            _page(
-                req.repo,
-                data.get(f"r{i}"),
-                by_alias.get(f"r{i}"),
-                broken.get(f"r{i}", set()),
-                heavy and shrinkable,
-            )
-            for i, req in enumerate(requests)
-        ]
-        return BatchAnswer(pages, parse_rate_limit(data.get("rateLimit")))
+        return AliasedAnswer(
+            data, by_alias, broken, heavy and shrinkable, parse_rate_limit(data.get("rateLimit"))
+        )
 
     def issues_by_number(self, repo: str, numbers: Sequence[int]) -> list[dict]:
         """Issue nodes of one repository by number (to refetch issues a page had errors in)."""

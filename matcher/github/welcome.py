@@ -1,20 +1,25 @@
 """The welcoming signal (issue 13): how a repository treats first-time contributors.
 
-One small query per repository: its 50 newest pull requests (author association, opened, merged),
-its most recently merged one, and its 20 newest issues with their first comments (who answered,
-when). It costs 1 point; the sync asks it at most weekly.
+Per repository: its 50 newest pull requests (author association, opened, merged), its most
+recently merged one, and its 20 newest issues with their first comments (who answered, when).
+That is 23 connections and 271 nodes a repository; several repositories share one query
+(aliases, `github.welcome_repos_per_query`). GitHub's cost formula (connections / 100, rounded,
+at least 1 point) makes 6 repositories (138 connections, 1,626 nodes) the most a 1-point query
+holds; the sync asks each repository at most weekly.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from statistics import median
 from typing import Any
 
-from matcher.errors import GitHubError, MalformedResponseError
+from matcher.errors import MalformedResponseError
 from matcher.github.graphql import GraphQLClient, _split
-from matcher.github.parse import RateInfo, parse_rate_limit
+from matcher.github.parse import RateInfo
 from matcher.models import Welcome
 
 RECENT_PRS = 50
@@ -25,32 +30,41 @@ NEWCOMER_ASSOCIATIONS = frozenset({"FIRST_TIME_CONTRIBUTOR", "FIRST_TIMER", "NON
 MAINTAINER_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
 
 
-def build_welcome_query(repo: str) -> tuple[str, dict[str, Any]]:
-    """The query for one repository's recent pull requests and its last merge."""
-    owner, name = _split(repo)
+WELCOME_FRAGMENT = f"""
+fragment WelcomeFields on Repository {{
+  recent: pullRequests(first: {RECENT_PRS}, orderBy: {{field: CREATED_AT, direction: DESC}}) {{
+    nodes {{ authorAssociation createdAt mergedAt }}
+  }}
+  lastMerged: pullRequests(first: 1, states: [MERGED],
+                           orderBy: {{field: UPDATED_AT, direction: DESC}}) {{
+    nodes {{ mergedAt }}
+  }}
+  newIssues: issues(first: {RECENT_ISSUES}, orderBy: {{field: CREATED_AT, direction: DESC}}) {{
+    nodes {{
+      createdAt authorAssociation
+      comments(first: {FIRST_COMMENTS}) {{ nodes {{ createdAt authorAssociation }} }}
+    }}
+  }}
+}}
+"""
+
+
+def build_welcome_query(repos: Sequence[str]) -> tuple[str, dict[str, Any]]:
+    """One query for the welcoming figures of several repositories (aliases r0, r1, ...)."""
+    parts = []
+    for i, repo in enumerate(repos):
+        owner, name = _split(repo)
+        parts.append(
+            f"  r{i}: repository(owner: {json.dumps(owner)}, name: {json.dumps(name)})"
+            " { ...WelcomeFields }"
+        )
     query = (
-        "query Welcome($owner: String!, $name: String!) {\n"
-        "  rateLimit { cost remaining resetAt }\n"
-        "  repository(owner: $owner, name: $name) {\n"
-        f"    recent: pullRequests(first: {RECENT_PRS},"
-        " orderBy: {field: CREATED_AT, direction: DESC}) {\n"
-        "      nodes { authorAssociation createdAt mergedAt }\n"
-        "    }\n"
-        "    lastMerged: pullRequests(first: 1, states: [MERGED],"
-        " orderBy: {field: UPDATED_AT, direction: DESC}) {\n"
-        "      nodes { mergedAt }\n"
-        "    }\n"
-        f"    newIssues: issues(first: {RECENT_ISSUES},"
-        " orderBy: {field: CREATED_AT, direction: DESC}) {\n"
-        "      nodes {\n"
-        "        createdAt authorAssociation\n"
-        f"        comments(first: {FIRST_COMMENTS}) {{ nodes {{ createdAt authorAssociation }} }}\n"
-        "      }\n"
-        "    }\n"
-        "  }\n"
-        "}\n"
+        "query Welcome {\n  rateLimit { cost remaining resetAt }\n"
+        + "\n".join(parts)
+        + "\n}\n"
+        + WELCOME_FRAGMENT
     )
-    return query, {"owner": owner, "name": name}
+    return query, {}
 
 
 def _when(value: Any, what: str) -> datetime | None:
@@ -126,15 +140,41 @@ def _first_replies(repository: dict, since: datetime) -> list[float]:
     return days
 
 
+@dataclass
+class WelcomeBatch:
+    """What one welcoming query answered, per repository."""
+
+    figures: dict[str, Welcome] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)  # repository -> why, one line
+    heavy: list[str] = field(default_factory=list)  # GitHub gave up on these: ask them smaller
+    rate: RateInfo = field(default_factory=lambda: RateInfo(0, None, None))
+
+
 def fetch_welcome(
-    client: GraphQLClient, repo: str, fetched_at: datetime
-) -> tuple[Welcome, RateInfo]:
-    """Ask GitHub for one repository's welcome figures; the answer's cost comes with them."""
-    query, variables = build_welcome_query(repo)
-    answer = client.query(query, variables)
-    data = answer.get("data")
-    if not isinstance(data, dict) or data.get("repository") is None:
-        errors = answer.get("errors") or [{}]
-        message = errors[0].get("message") if isinstance(errors[0], dict) else errors[0]
-        raise GitHubError(f"GitHub GraphQL: welcome figures of {repo}: {json.dumps(message)[:200]}")
-    return parse_welcome(data["repository"], fetched_at), parse_rate_limit(data.get("rateLimit"))
+    client: GraphQLClient, repos: Sequence[str], fetched_at: datetime, *, shrinkable: bool = False
+) -> WelcomeBatch:
+    """Ask GitHub for the welcome figures of several repositories in one query.
+
+    An error for one repository (not found, a malformed block) fails that repository only.
+    Raises QueryTooHeavy when GitHub gave up on the whole query and it can be asked smaller.
+    """
+    batch = WelcomeBatch()
+    if not repos:
+        return batch
+    query, variables = build_welcome_query(repos)
+    reply = client.aliased(query, variables, len(repos), shrinkable=shrinkable)
+    batch.rate = reply.rate
+    for i, repo in enumerate(repos):
+        block = reply.data.get(f"r{i}")
+        if block is None and reply.heavy:
+            batch.heavy.append(repo)
+            continue
+        if block is None:
+            error = reply.errors.get(f"r{i}") or "repository not found"
+            batch.failed[repo] = f"GitHub GraphQL: welcome figures of {repo}: {error}"[:200]
+            continue
+        try:
+            batch.figures[repo] = parse_welcome(block, fetched_at)
+        except MalformedResponseError as exc:
+            batch.failed[repo] = f"{repo}: {exc}"[:200]
+    return batch

@@ -76,6 +76,7 @@ def test_the_schema_refuses_what_github_refuses():
     assert schema_errors(query.replace("DISCONNECTED_EVENT", "UNLINKED_EVENT"), variables)
 
 
-def test_welcome_query_validates():
-    query, variables = build_welcome_query("org-1/repo.name-1")
+@pytest.mark.parametrize("repos", [1, 2, 6, 50])
+def test_welcome_query_validates_in_every_batch_size(repos):
+    query, variables = build_welcome_query([f"org-{k}/repo.name-{k}" for k in range(repos)])
     assert schema_errors(query, variables) == []
