@@ -165,7 +165,8 @@ def _print_summary(report) -> None:
     if report.welcome_queries or report.welcome_failed:
         console.print(
             f"welcoming figures: {report.welcome_queries} repositories in "
-            f"{report.welcome_requests} requests, {report.welcome_points} GraphQL points"
+            f"{report.welcome_requests} request{'s' if report.welcome_requests != 1 else ''}, "
+            f"{report.welcome_points} GraphQL points"
             + (f", {len(report.welcome_failed)} failed" if report.welcome_failed else "")
             + (
                 f" (shrunk to {report.welcome_repos_per_query} repositories a query)"

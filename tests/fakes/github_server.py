@@ -24,7 +24,7 @@ request once `after` matching requests went through:
   X-RateLimit-Remaining 0 and a reset `retry_after` seconds ahead; "502"; "500"; "timeout" (the
   answer is held back `hang_seconds`, longer than the client timeout, then dropped);
   "truncated" (200 whose JSON body is cut in half). `gh.corrupt_repos` holds repositories whose
-  GraphQL issue nodes come back malformed (a per-repository, not per-run, error).
+  GraphQL issue and pull request nodes come back malformed (a per-repository, not per-run, error).
   A held "timeout" answer sets `gh.faults.holding` (a threading.Event) when it starts being held, so
   a test can act at that moment (e.g. SIGKILL the client); `gh.faults.release()` drops held answers
   at once (`stop()` does too).
@@ -1174,13 +1174,14 @@ class FakeGitHub:
         pulls = [p for p in repo.pulls if not states or p.state in states]
         key = "created_at" if order["field"] == "CREATED_AT" else "updated_at"
         pulls.sort(key=lambda p: (getattr(p, key), p.number), reverse=order["direction"] == "DESC")
+        corrupt = repo.full_name.lower() in {r.lower() for r in self.corrupt_repos}
         nodes = [
             gql.Obj(
                 "PullRequest",
                 url=f"https://github.com/{repo.full_name}/pull/{p.number}",
                 number=p.number,
                 state=p.state,
-                createdAt=_iso(p.created_at),
+                createdAt="yesterday" if corrupt else _iso(p.created_at),
                 updatedAt=_iso(p.updated_at),
                 merged=p.merged_at is not None,
                 mergedAt=_iso(p.merged_at) if p.merged_at else None,

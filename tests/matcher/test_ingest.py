@@ -351,9 +351,10 @@ def test_cli_sync_json_summary(fake_github, tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["added"] == 12 and summary["graphql_points"] > 0
-    # one issues query for the 3 repositories, then one welcoming query each (1 point each)
-    assert summary["requests"] == 1 + 3 and summary["welcome_queries"] == 3
-    assert summary["welcome_points"] == 3 and not summary["welcome_failed"]
+    # one issues query for the 3 repositories, then one welcoming query for all 3 (1 point)
+    assert summary["requests"] == 1 + 1 and summary["welcome_queries"] == 3
+    assert summary["welcome_requests"] == 1 and summary["welcome_points"] == 1
+    assert not summary["welcome_failed"] and summary["welcome_repos_per_query"] == 6
     assert TOKEN not in result.output
 
 
