@@ -477,6 +477,8 @@ class Counters:
     not_modified: int = 0
     graphql_points: int = 0
     log: list[tuple[str, str, int]] = field(default_factory=list)
+    # every GraphQL query charged: (operation name, points, GitHub's node count)
+    queries: list[tuple[str, int, int]] = field(default_factory=list)
     pages: list[IssuePage] = field(default_factory=list)
 
     @property
@@ -1060,12 +1062,14 @@ class FakeGitHub:
             self.heavy_seen.append(nodes)
             budget.remaining -= points
             self.stats.graphql_points += points
+            self.stats.queries.append((op.name or "", points, nodes))
             if self.heavy_answer == "timeout":
                 req.fault = "timeout"
                 return Response(504, self.template("server_error"))
             return Response(int(self.heavy_answer), self.template("server_error"))
         budget.remaining -= points
         self.stats.graphql_points += points
+        self.stats.queries.append((op.name or "", points, nodes))
         root = self._root(points)
         data, errors = gql.execute(doc, op, root, variables)
         if heavy:
