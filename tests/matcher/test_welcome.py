@@ -208,13 +208,15 @@ def test_sync_stores_the_figures_and_asks_again_only_after_a_week(fake_github, t
     try:
         first = env.run(now=NOW)
         assert first.welcome_queries == 3 and not first.welcome_failed
+        assert first.welcome_requests == 1  # the 3 repositories share one query
         stored = load_welcome(env.db)
         figures, cost = stored[busy.lower()]
         assert (figures.newcomer_prs, figures.newcomer_merged) == (9, 7)
         assert figures.days_since_merge == pytest.approx(1.0)
         assert figures.median_reply_days is not None and figures.median_reply_days >= 0
         assert stored[quiet.lower()][0].median_reply_days is None
-        assert cost >= 1 and first.welcome_points == sum(c for _, c in stored.values())
+        # the query's 1 point is shared out: the stored costs add up to what it cost
+        assert first.welcome_points == 1 == sum(c for _, c in stored.values()) and cost == 1
         assert stored[quiet.lower()][0].newcomer_merged == 0
         issue = load_issues(env.db, repos=[busy])[0]
         assert issue.welcome == figures
@@ -224,7 +226,7 @@ def test_sync_stores_the_figures_and_asks_again_only_after_a_week(fake_github, t
         assert load_welcome(env.db)[busy.lower()][0].fetched_at == NOW
 
         week = env.run(now=NOW + timedelta(days=8))
-        assert week.welcome_queries == 3
+        assert week.welcome_queries == 3 and week.welcome_requests == 1
     finally:
         env.db.close()
 
