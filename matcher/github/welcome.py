@@ -14,7 +14,7 @@ from typing import Any
 
 from matcher.errors import GitHubError, MalformedResponseError
 from matcher.github.graphql import GraphQLClient, _split
-from matcher.github.parse import RateInfo, parse_rate_limit
+from matcher.github.parse import MAINTAINER_ASSOCIATIONS, RateInfo, parse_rate_limit
 from matcher.models import Welcome
 
 RECENT_PRS = 50
@@ -22,7 +22,6 @@ WINDOW_DAYS = 182  # "the last 6 months"
 RECENT_ISSUES = 20
 FIRST_COMMENTS = 10
 NEWCOMER_ASSOCIATIONS = frozenset({"FIRST_TIME_CONTRIBUTOR", "FIRST_TIMER", "NONE"})
-MAINTAINER_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
 
 
 def build_welcome_query(repo: str) -> tuple[str, dict[str, Any]]:
