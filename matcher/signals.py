@@ -13,7 +13,8 @@ warm index) both use them, identically (they import this module, never the rever
   of the bare task type when set.
 - the score loses settings.neglect * neglect(days idle, days unanswered, ...): an issue nobody
   touched for stale_after_days, or whose last comments wait unanswered for unanswered_after_days,
-  sinks; stale_reason and unanswered_reason say so first among the reasons. Unknown activity is neutral.
+  sinks; stale_reason and unanswered_reason say so first among the reasons. Unknown activity
+  is neutral.
 bench/tune_ranking.py measures them, and `difficulty`, which the ranking does not use yet.
 """
 

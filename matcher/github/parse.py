@@ -179,7 +179,7 @@ def _association(value: Any) -> str | None:
 
 
 def graphql_comment(node: Mapping, repo: str) -> Comment:
-    """A comment node of the issues query: createdAt, authorAssociation, author {__typename login}."""
+    """A comment node of the issues query (createdAt, authorAssociation, author's type)."""
     author = node.get("author")
     author = author if isinstance(author, dict) else {}  # null: a deleted account ("ghost")
     return Comment(

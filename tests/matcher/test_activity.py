@@ -83,7 +83,9 @@ def test_unanswered_reason_counts_the_comments_and_the_wait():
         "2 comments waiting for a maintainer's answer for 3 months"
     )
     one = twin(1, unanswered_comments=1, unanswered_since=NOW - 40 * DAY)
-    assert unanswered_reason(one, NOW, 30) == "1 comment waiting for a maintainer's answer for 40 days"
+    assert (
+        unanswered_reason(one, NOW, 30) == "1 comment waiting for a maintainer's answer for 40 days"
+    )
     assert unanswered_reason(replace(one, unanswered_since=NOW - 10 * DAY), NOW, 30) is None
 
 
@@ -100,7 +102,9 @@ def test_reasons_put_the_warning_first_and_do_not_repeat_the_age():
     fresh = reasons_for(twin(2, updated_at=NOW - 3 * DAY), ["tokenizer"], 0.5, 0.0, labels, NOW)
     assert fresh[-1] == "updated 3 days ago" and not any("abandoned" in r for r in fresh)
     stricter = RankingSettings(stale_after_days=2)
-    said = reasons_for(twin(2, updated_at=NOW - 3 * DAY), [], 0.5, 0.0, labels, NOW, settings=stricter)
+    said = reasons_for(
+        twin(2, updated_at=NOW - 3 * DAY), [], 0.5, 0.0, labels, NOW, settings=stricter
+    )
     assert said[0] == "no activity for 3 days: it may be abandoned"
 
 
@@ -147,9 +151,13 @@ def test_a_stale_issue_sinks_below_an_equal_one_whose_activity_is_unknown(engine
 
 
 def test_unanswered_comments_sink_an_issue_below_its_equal_twin(engine):
-    waiting = twin(1, updated_at=NOW - 5 * DAY, unanswered_comments=2, unanswered_since=NOW - 90 * DAY)
+    waiting = twin(
+        1, updated_at=NOW - 5 * DAY, unanswered_comments=2, unanswered_since=NOW - 90 * DAY
+    )
     answered = twin(2, updated_at=NOW - 5 * DAY)
-    recent = twin(3, updated_at=NOW - 5 * DAY, unanswered_comments=1, unanswered_since=NOW - 5 * DAY)
+    recent = twin(
+        3, updated_at=NOW - 5 * DAY, unanswered_comments=1, unanswered_since=NOW - 5 * DAY
+    )
     upsert_issues(engine.db, [waiting, answered, recent])
     for path, matches in both_paths(engine).items():
         assert urls(matches)[-1] == waiting.url, path

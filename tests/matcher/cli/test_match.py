@@ -232,4 +232,6 @@ def test_the_terminal_and_json_say_when_an_issue_waits_or_was_left(tmp_path):
         r"2 comments waiting for a maintainer's answer for \d+ years", reasons[2][1]
     )
     shown = invoke(tmp_path, "match", "--skills", "librosa", "--snapshot", str(snap)).stdout
-    assert "it may be abandoned" in shown and "waiting for a maintainer" in re.sub(r"\s+", " ", shown)
+    assert "it may be abandoned" in shown and "waiting for a maintainer" in re.sub(
+        r"\s+", " ", shown
+    )

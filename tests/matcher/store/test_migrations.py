@@ -235,12 +235,16 @@ def test_0006_downgrades_to_the_old_columns_and_the_old_fill(db):
     from matcher.models import Issue
     from matcher.store.issues import upsert_issues
 
-    upsert_issues(db, [Issue(url="https://github.com/a/b/issues/1", repo="a/b", number=1, title="t")])
+    upsert_issues(
+        db, [Issue(url="https://github.com/a/b/issues/1", repo="a/b", number=1, title="t")]
+    )
     with db.engine.begin() as connection:
         connection.exec_driver_sql("UPDATE issues SET created_at = '2020-02-12 00:00:00'")
         command.downgrade(alembic_config(connection), "0005")
     columns = {c["name"] for c in sa_inspect(db.engine).get_columns("issues")}
     assert "unanswered_comments" not in columns and "unanswered_since" not in columns
     with db.engine.connect() as connection:
-        created, updated = connection.execute(text("SELECT created_at, updated_at FROM issues")).one()
+        created, updated = connection.execute(
+            text("SELECT created_at, updated_at FROM issues")
+        ).one()
     assert updated == created  # what the snapshot reader used to fill in

@@ -35,9 +35,7 @@ def upgrade() -> None:
     if "unanswered_comments" not in present:  # a store made from the models already has them
         with op.batch_alter_table("issues") as batch:
             batch.add_column(
-                sa.Column(
-                    "unanswered_comments", sa.Integer(), nullable=False, server_default="0"
-                )
+                sa.Column("unanswered_comments", sa.Integer(), nullable=False, server_default="0")
             )
             batch.add_column(
                 sa.Column("unanswered_since", sa.DateTime(timezone=True), nullable=True)
