@@ -307,7 +307,7 @@ class MatchEngine:
                 max_per_repo=ranking.max_per_repo,
             )
             results[profile.id] = build_matches(
-                index, pool, query, chosen, score[column], parts, column, now
+                index, pool, query, chosen, score[column], parts, column, now, ranking
             )
         return results
 

@@ -33,7 +33,7 @@ from matcher.ranking import (
     task_type,
 )
 from matcher.settings import RankingSettings
-from matcher.signals import keep_hard_below_beginner, welcoming
+from matcher.signals import keep_hard_below_beginner, neglect, welcoming
 from matcher.store import Database
 from matcher.store.issues import get_embeddings, issues_mark, issues_stored_since
 
@@ -71,6 +71,10 @@ class Snapshot:
     welcome: np.ndarray  # signals.welcoming
     stamp: np.ndarray  # int64 microseconds of updated_at (or created_at)
     has_stamp: np.ndarray  # bool
+    active: np.ndarray  # int64 microseconds of updated_at alone (signals.days_idle)
+    has_active: np.ndarray  # bool
+    waiting: np.ndarray  # int64 microseconds of unanswered_since (signals.days_unanswered)
+    has_waiting: np.ndarray  # bool: unanswered comments wait
     language: np.ndarray  # int32 language id, -1 when the repository's says nothing
     repo_key: list[str]  # repository, lower case (filters)
     niches: list[frozenset[str]]  # lower case
@@ -97,6 +101,10 @@ class Pool:
     welcome: np.ndarray
     stamp: np.ndarray
     has_stamp: np.ndarray
+    active: np.ndarray
+    has_active: np.ndarray
+    waiting: np.ndarray
+    has_waiting: np.ndarray
     language: np.ndarray
     repos: list[str]
     url_rank: np.ndarray  # ties break on URL
@@ -235,6 +243,10 @@ class RankingIndex:
             welcome=np.concatenate([old.welcome[keep], added.welcome]),
             stamp=np.concatenate([old.stamp[keep], added.stamp]),
             has_stamp=np.concatenate([old.has_stamp[keep], added.has_stamp]),
+            active=np.concatenate([old.active[keep], added.active]),
+            has_active=np.concatenate([old.has_active[keep], added.has_active]),
+            waiting=np.concatenate([old.waiting[keep], added.waiting]),
+            has_waiting=np.concatenate([old.has_waiting[keep], added.has_waiting]),
             language=np.concatenate([old.language[keep], added.language]),
             repo_key=[old.repo_key[r] for r in keep] + [i.repo.lower() for i, _ in fresh],
             niches=[old.niches[r] for r in keep] + added.niches,
@@ -255,6 +267,10 @@ class RankingIndex:
         when = issue.updated_at or issue.created_at
         if when is not None:
             rows.stamp[n], rows.has_stamp[n] = _micros(when), True
+        if issue.updated_at is not None:
+            rows.active[n], rows.has_active[n] = _micros(issue.updated_at), True
+        if issue.unanswered_comments and issue.unanswered_since is not None:
+            rows.waiting[n], rows.has_waiting[n] = _micros(issue.unanswered_since), True
         language = issue_language(issue.language)
         rows.language[n] = -1 if language is None else self.language_id(language)
         rows.niches.append(frozenset(n.lower() for n in issue.niches or self.niches_of(issue.repo)))
@@ -365,6 +381,10 @@ class _Rows:
         self.welcome = np.zeros(n)
         self.stamp = np.zeros(n, dtype=np.int64)
         self.has_stamp = np.zeros(n, dtype=bool)
+        self.active = np.zeros(n, dtype=np.int64)
+        self.has_active = np.zeros(n, dtype=bool)
+        self.waiting = np.zeros(n, dtype=np.int64)
+        self.has_waiting = np.zeros(n, dtype=bool)
         self.language = np.full(n, -1, dtype=np.int32)
         self.niches: list[frozenset[str]] = []
 
@@ -384,6 +404,10 @@ def _empty_snapshot() -> Snapshot:
         welcome=np.zeros(0),
         stamp=np.zeros(0, dtype=np.int64),
         has_stamp=np.zeros(0, dtype=bool),
+        active=np.zeros(0, dtype=np.int64),
+        has_active=np.zeros(0, dtype=bool),
+        waiting=np.zeros(0, dtype=np.int64),
+        has_waiting=np.zeros(0, dtype=bool),
         language=np.zeros(0, dtype=np.int32),
         repo_key=[],
         niches=[],
@@ -448,6 +472,10 @@ def build_pool(
         welcome=snapshot.welcome[rows],
         stamp=snapshot.stamp[rows],
         has_stamp=snapshot.has_stamp[rows],
+        active=snapshot.active[rows],
+        has_active=snapshot.has_active[rows],
+        waiting=snapshot.waiting[rows],
+        has_waiting=snapshot.has_waiting[rows],
         language=snapshot.language[rows],
         repos=[snapshot.issues[r].repo for r in rows],
         url_rank=url_rank,
@@ -508,11 +536,23 @@ def task_scores(pool: Pool, queries: Sequence[Query]) -> np.ndarray:
     return table[:, pool.kind]
 
 
+def _days_before(now: datetime, stamps: np.ndarray) -> np.ndarray:
+    """Days from each stamp to now, exact microseconds, as timedelta.total_seconds() uses."""
+    seconds = (_micros(now) - stamps) / 10**6
+    return np.maximum(seconds / 86400, 0.0)
+
+
 def freshness_scores(pool: Pool, now: datetime, half_life_days: float) -> np.ndarray:
-    """ranking.freshness over the pool: exact microseconds, as timedelta.total_seconds() uses."""
-    seconds = (_micros(now) - pool.stamp) / 10**6
-    days = np.maximum(seconds / 86400, 0.0)
+    """ranking.freshness over the pool."""
+    days = _days_before(now, pool.stamp)
     return np.where(pool.has_stamp, 0.5 ** (days / half_life_days), 0.5)
+
+
+def neglect_scores(pool: Pool, now: datetime, settings: RankingSettings) -> np.ndarray:
+    """ranking.neglect_of over the pool: unknown activity (no updated_at) is NaN, neutral."""
+    idle = np.where(pool.has_active, _days_before(now, pool.active), np.nan)
+    waiting = np.where(pool.has_waiting, _days_before(now, pool.waiting), np.nan)
+    return neglect(idle, waiting, settings.stale_after_days, settings.unanswered_after_days)
 
 
 def score_batch(
@@ -543,6 +583,7 @@ def score_batch(
         "language": language_scores(pool, queries, languages),
         "task": task_scores(pool, queries),
         "welcome": pool.welcome[None, :],
+        "neglect": neglect_scores(pool, now, settings)[None, :],
     }
     score = (settings.dense * dense).astype(np.float64)
     score += settings.lexical * parts["lexical"]
@@ -553,6 +594,7 @@ def score_batch(
     score += settings.language * parts["language"]
     score += settings.task_fit * parts["task"]
     score += settings.welcoming * parts["welcome"]
+    score -= settings.neglect * parts["neglect"]
     for j, shift in enumerate(shifts or ()):
         if shift is not None:
             score[j] += settings.dense * shift
@@ -668,6 +710,7 @@ def build_matches(
     parts: dict[str, np.ndarray],
     column: int,
     now: datetime,
+    settings: RankingSettings | None = None,
 ) -> list[Match]:
     """Matches with their reasons and components for one learner's chosen positions."""
     if not chosen:
@@ -697,6 +740,7 @@ def build_matches(
                     index.labels,
                     now,
                     asked,
+                    settings=settings,
                 ),
                 components={name: round(v, 4) for name, v in values.items()},
             )

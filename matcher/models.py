@@ -69,6 +69,10 @@ class Issue:
     topics: tuple[str, ...] = ()
     niches: tuple[str, ...] = ()
     welcome: Welcome | None = None  # the repository's, from the repo_welcome table
+    # The last comments from people who are not maintainers (bots aside) that no maintainer
+    # answered after, and when the oldest of them was posted (matcher.github.parse.unanswered).
+    unanswered_comments: int = 0
+    unanswered_since: datetime | None = None
 
     @property
     def is_open(self) -> bool:

@@ -15,11 +15,16 @@ from matcher.lexical import BM25, issue_language
 from matcher.models import Feedback, Issue, Match
 from matcher.settings import RankingSettings
 from matcher.signals import (
+    days_idle,
+    days_unanswered,
     hard_label_reason,
     keep_hard_below_beginner,
     kinds_asked,
+    neglect,
+    stale_reason,
     task_fit,
     task_fit_reason,
+    unanswered_reason,
     welcoming,
     welcoming_reason,
 )
@@ -123,6 +128,7 @@ def combine(parts: dict[str, np.ndarray], settings: RankingSettings) -> np.ndarr
         + settings.language * parts["language"]
         + settings.task_fit * parts["task"]
         + settings.welcoming * parts["welcome"]
+        - settings.neglect * parts["neglect"]
     )
 
 
@@ -134,6 +140,18 @@ def asked_kinds(query: Query) -> frozenset[str]:
 def task_fits(kinds: Sequence[str | None], asked: frozenset[str]) -> np.ndarray:
     """signals.task_fit per issue kind (+1 asked, -1 generic work not asked, 0 otherwise)."""
     return np.array([task_fit(kind, asked) for kind in kinds], dtype=float)
+
+
+def neglect_of(issues: Sequence[Issue], now: datetime, settings: RankingSettings) -> np.ndarray:
+    """signals.neglect per issue: how long it has been idle, or its comments left unanswered."""
+    idle = [days_idle(i, now) for i in issues]
+    waiting = [days_unanswered(i, now) for i in issues]
+    return neglect(
+        np.array([np.nan if d is None else d for d in idle], dtype=float),
+        np.array([np.nan if d is None else d for d in waiting], dtype=float),
+        settings.stale_after_days,
+        settings.unanswered_after_days,
+    )
 
 
 def fit_before_labels(parts: dict[str, np.ndarray], settings: RankingSettings) -> np.ndarray:
@@ -170,6 +188,7 @@ def score_candidates(
         "language": language,
         "task": task,
         "welcome": welcome,
+        "neglect": neglect_of(pool.issues, now, settings),
     }
     score = combine(parts, settings)
     if shift is not None:
@@ -240,7 +259,7 @@ def rank(
         Match(
             issue=pool.issues[i],
             score=float(score[i]),
-            reasons=explain(query, pool, i, parts, labels, now),
+            reasons=explain(query, pool, i, parts, labels, now, settings),
             components={name: round(float(values[i]), 4) for name, values in parts.items()},
         )
         for i in order[:top_k]
@@ -258,17 +277,21 @@ def task_type(issue: Issue) -> str | None:
 
 
 def _age(issue: Issue, now: datetime) -> str | None:
+    """'updated 3 days ago'; 'opened 2 years ago' when only the creation time is known."""
     updated = _days_since(issue.updated_at, now)
+    what = "updated"
+    if updated is None:
+        updated, what = _days_since(issue.created_at, now), "opened"
     if updated is None:
         return None
     days = int(updated)
     if days == 0:
-        return "updated today"
+        return f"{what} today"
     if days < 60:
-        return f"updated {days} day{'s' if days != 1 else ''} ago"
+        return f"{what} {days} day{'s' if days != 1 else ''} ago"
     if days < 730:
-        return f"updated {days // 30} months ago"
-    return f"updated {days // 365} years ago"
+        return f"{what} {days // 30} months ago"
+    return f"{what} {days // 365} years ago"
 
 
 def explain(
@@ -278,6 +301,7 @@ def explain(
     parts: dict[str, np.ndarray],
     labels: Labels,
     now: datetime,
+    settings: RankingSettings | None = None,
 ) -> list[str]:
     """Short reasons a person can check against the issue text."""
     return reasons_for(
@@ -288,6 +312,7 @@ def explain(
         labels,
         now,
         asked_kinds(query),
+        settings=settings,
     )
 
 
@@ -299,13 +324,21 @@ def reasons_for(
     labels: Labels,
     now: datetime,
     asked: frozenset[str] = frozenset(),
+    *,
+    settings: RankingSettings | None = None,
 ) -> list[str]:
     """The reasons for one issue from its matched terms, similarity, language and kind of work.
 
-    A hard label comes first: a learner must not read only upbeat reasons for a hard issue.
+    Warnings come first (a hard label, no activity for long, comments left unanswered): a learner
+    must not read only upbeat reasons for an issue that will be hard to finish. `settings` gives
+    the warnings' thresholds (the defaults when None).
     """
+    settings = settings or RankingSettings()
     warning = hard_label_reason(issue, labels)
     reasons = [warning] if warning else []
+    stale = stale_reason(issue, now, settings.stale_after_days)
+    waiting = unanswered_reason(issue, now, settings.unanswered_after_days)
+    reasons.extend(warning for warning in (stale, waiting) if warning)
     if matched:
         reasons.append("matches: " + ", ".join(matched[:6]))
     if dense >= 0.3:
@@ -335,6 +368,6 @@ def reasons_for(
         )
         reasons.append(f"taken: {who}")
     age = _age(issue, now)
-    if age:
+    if age and not stale:  # the warning says the age already
         reasons.append(age)
     return reasons

@@ -65,6 +65,11 @@ class RankingSettings(BaseModel):
     welcoming: float = Field(0.05, ge=0)  # matcher.signals.welcoming: newcomers' PRs merged
     task_fit: float = Field(0.075, ge=0)  # matcher.signals.task_fit: the kind of work asked for
     language: float = Field(0.15, ge=0)
+    # matcher.signals.neglect: no activity for stale_after_days, or comments unanswered by a
+    # maintainer for unanswered_after_days (unknown activity is neutral)
+    neglect: float = Field(0.08, ge=0)
+    stale_after_days: float = Field(365, gt=0)
+    unanswered_after_days: float = Field(30, gt=0)
     max_per_repo: int = Field(3, ge=1)
     freshness_half_life_days: float = Field(120, gt=0)
     include_taken: bool = False

@@ -11,6 +11,10 @@ warm index) both use them, identically (they import this module, never the rever
   fit = settings.dense * dense + settings.lexical * lexical;
 - the reasons (matcher.ranking.reasons_for): hard_label_reason first; task_fit_reason in place
   of the bare task type when set.
+- the score loses settings.neglect * neglect(days idle, days unanswered, ...): an issue nobody
+  touched for stale_after_days, or whose last comments wait unanswered for unanswered_after_days,
+  sinks; stale_reason and unanswered_reason say so first among the reasons. Unknown activity
+  is neutral.
 bench/tune_ranking.py measures them, and `difficulty`, which the ranking does not use yet.
 """
 
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import datetime
 
 import numpy as np
 
@@ -208,3 +213,72 @@ def welcoming_reason(issue: Issue) -> str | None:
     if welcome.median_reply_days is not None:
         said += f", first reply to a new issue in about {_days(welcome.median_reply_days)}"
     return said
+
+
+# --- honest warnings about activity (issue 13): abandoned issues, unanswered comments ----------
+
+
+def days_idle(issue: Issue, now: datetime) -> float | None:
+    """Days since the issue's last known activity (updated_at); None when unknown.
+
+    Never from created_at alone: a snapshot without updated_at says nothing about activity.
+    """
+    return _days_between(issue.updated_at, now)
+
+
+def days_unanswered(issue: Issue, now: datetime) -> float | None:
+    """Days the oldest unanswered comment has waited for a maintainer; None when none waits."""
+    return _days_between(issue.unanswered_since, now) if issue.unanswered_comments else None
+
+
+def _days_between(when: datetime | None, now: datetime) -> float | None:
+    # the same arithmetic as matcher.ranking._days_since, which the warm index reproduces exactly
+    return None if when is None else max((now - when).total_seconds() / 86400, 0.0)
+
+
+def _overdue(days: np.ndarray, after: float) -> np.ndarray:
+    """0 before `after` days (and when unknown, NaN); 0.5 at `after`, rising to 1 at twice it."""
+    days = np.asarray(days, dtype=float)
+    late = np.nan_to_num(days, nan=-1.0) >= after
+    return np.where(late, np.minimum(0.5 + 0.5 * (np.nan_to_num(days) - after) / after, 1.0), 0.0)
+
+
+def neglect(
+    idle: np.ndarray, waiting: np.ndarray, stale_after_days: float, unanswered_after_days: float
+) -> np.ndarray:
+    """The ranking term, 0..1 per issue: the larger of 'no activity for stale_after_days' and
+    'a comment waits for a maintainer for unanswered_after_days', each 0.5 when just due and 1 at
+    twice the time. `idle` and `waiting` are days (days_idle, days_unanswered), NaN when unknown:
+    unknown is neutral (0)."""
+    return np.maximum(_overdue(idle, stale_after_days), _overdue(waiting, unanswered_after_days))
+
+
+def _span(days: float) -> str:
+    """'45 days', '14 months', '3 years': how long, in words a learner checks on the issue page."""
+    if days < 60:
+        whole, unit = max(int(days), 1), "day"
+    elif days < 730:
+        whole, unit = int(days // 30.4), "month"
+    else:
+        whole, unit = int(days // 365.25), "year"
+    return f"{whole} {unit}{'s' if whole != 1 else ''}"
+
+
+def stale_reason(issue: Issue, now: datetime, stale_after_days: float) -> str | None:
+    """'no activity for 14 months: it may be abandoned' once the issue is idle that long."""
+    idle = days_idle(issue, now)
+    if idle is None or idle < stale_after_days:
+        return None
+    return f"no activity for {_span(idle)}: it may be abandoned"
+
+
+def unanswered_reason(issue: Issue, now: datetime, unanswered_after_days: float) -> str | None:
+    """'2 comments waiting for a maintainer's answer for 3 months' once they waited that long."""
+    waiting = days_unanswered(issue, now)
+    if waiting is None or waiting < unanswered_after_days:
+        return None
+    count = issue.unanswered_comments
+    return (
+        f"{count} comment{'s' if count != 1 else ''} waiting for a maintainer's answer"
+        f" for {_span(waiting)}"
+    )

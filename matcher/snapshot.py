@@ -229,6 +229,23 @@ def _days(value: Any, key: str) -> float | None:
     return None if value is None else float(value)
 
 
+def _unanswered(count: Any, since: Any) -> tuple[int, datetime | None]:
+    """The optional 'unanswered_comments' and 'unanswered_since' keys, which go together."""
+    count = 0 if count is None else _count(count, "unanswered_comments")
+    try:
+        when = parse_time(since)
+    except ValueError as exc:
+        raise ValueError(f"bad time in 'unanswered_since': {exc}") from None
+    if count and when is None:
+        raise ValueError(
+            "key 'unanswered_since' is required when 'unanswered_comments' is above 0"
+            " (when the oldest unanswered comment was posted)"
+        )
+    if when is not None and not count:
+        raise ValueError("key 'unanswered_since' needs 'unanswered_comments' of 1 or more")
+    return count, when
+
+
 _LIST_KEYS = ("labels", "assignees", "linked_prs", "topics", "niches")
 _TEXT_KEYS = ("url", "repo", "title", "body", "state", "language", *_LIST_KEYS)
 
@@ -257,6 +274,9 @@ def issue_from_record(record: Any, labels: Labels | None = None) -> Issue:
         updated_at = parse_time(record.get("updated_at"))
     except ValueError as exc:
         raise ValueError(f"bad time: {exc}") from None
+    waiting, waiting_since = _unanswered(
+        record.get("unanswered_comments"), record.get("unanswered_since")
+    )
     issue = Issue(
         url=url,
         repo=repo,
@@ -267,7 +287,7 @@ def issue_from_record(record: Any, labels: Labels | None = None) -> Issue:
         state=_state(record.get("state")),
         language=_optional_text(record.get("language"), "language"),
         created_at=created_at,
-        updated_at=updated_at or created_at,
+        updated_at=updated_at,  # unknown stays unknown: never "no activity since created"
         comments=comments,
         assignees=_strings(record.get("assignees"), "assignees"),
         linked_prs=_strings(record.get("linked_prs"), "linked_prs"),
@@ -276,6 +296,8 @@ def issue_from_record(record: Any, labels: Labels | None = None) -> Issue:
         topics=_strings(record.get("topics"), "topics"),
         niches=_strings(record.get("niches"), "niches"),
         welcome=_welcome(record.get("welcome")),
+        unanswered_comments=waiting,
+        unanswered_since=waiting_since,
     )
     _check_text(issue)
     return issue
@@ -403,6 +425,14 @@ def issue_to_record(issue: Issue) -> dict:
         "topics": list(issue.topics),
         "niches": list(issue.niches),
         **({"welcome": _welcome_record(issue.welcome, iso)} if issue.welcome else {}),
+        **(
+            {
+                "unanswered_comments": issue.unanswered_comments,
+                "unanswered_since": iso(issue.unanswered_since),
+            }
+            if issue.unanswered_comments
+            else {}
+        ),
     }
 
 

@@ -61,7 +61,10 @@ fragment IssueFields on Issue {
   author { login }
   labels(first: 20) { nodes { name } }
   assignees(first: 5) { nodes { login } }
-  comments(last: 5) { totalCount nodes { body createdAt author { login } } }
+  comments(last: 5) {
+    totalCount
+    nodes { body createdAt authorAssociation author { __typename login } }
+  }
   reactions(first: 1) { totalCount }
   closedByPullRequestsReferences(first: 5, includeClosedPrs: false) { nodes { url state } }
   timelineItems(

@@ -6,7 +6,7 @@ Every function here is pure. A payload without the fields we rely on raises
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -18,6 +18,11 @@ from matcher.models import Issue
 T = TypeVar("T")
 
 CLAIM_MAX_AGE_DAYS = 90  # a "can I take this?" older than this no longer keeps others away
+MAINTAINER_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
+# GitHub's other CommentAuthorAssociation values: people who do not maintain the repository.
+OTHER_ASSOCIATIONS = frozenset(
+    {"CONTRIBUTOR", "FIRST_TIMER", "FIRST_TIME_CONTRIBUTOR", "MANNEQUIN", "NONE"}
+)
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,15 @@ class IssueSignals:
     last_activity_at: datetime | None
     claimed_by: str | None = None
     claimed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Comment:
+    """One issue comment as the unanswered rule reads it, from a GraphQL or a REST payload."""
+
+    created_at: datetime
+    association: str | None  # CommentAuthorAssociation; None when the payload does not say
+    bot: bool = False
 
 
 def parse_time(value: Any, what: str, repo: str) -> datetime:
@@ -154,6 +168,57 @@ def _claim(comments: Iterable[dict], labels: Labels, now: datetime, repo: str):
     return None, None
 
 
+def _is_bot(kind: Any, login: Any) -> bool:
+    """GraphQL names the author's type Bot; REST says type Bot and a login ending in [bot]."""
+    return kind == "Bot" or (isinstance(login, str) and login.endswith("[bot]"))
+
+
+def _association(value: Any) -> str | None:
+    known = MAINTAINER_ASSOCIATIONS | OTHER_ASSOCIATIONS
+    return value if isinstance(value, str) and value in known else None
+
+
+def graphql_comment(node: Mapping, repo: str) -> Comment:
+    """A comment node of the issues query (createdAt, authorAssociation, author's type)."""
+    author = node.get("author")
+    author = author if isinstance(author, dict) else {}  # null: a deleted account ("ghost")
+    return Comment(
+        created_at=parse_time(node.get("createdAt"), "comment createdAt", repo),
+        association=_association(node.get("authorAssociation")),
+        bot=_is_bot(author.get("__typename"), author.get("login")),
+    )
+
+
+def rest_comment(data: Any, repo: str = "") -> Comment:
+    """A REST issue comment (GET /repos/{owner}/{repo}/issues/{n}/comments)."""
+    if not isinstance(data, dict):
+        raise MalformedResponseError(f"{repo}: comment payload is not an object")
+    user = data.get("user")
+    user = user if isinstance(user, dict) else {}
+    return Comment(
+        created_at=parse_time(data.get("created_at"), "comment created_at", repo),
+        association=_association(data.get("author_association")),
+        bot=_is_bot(user.get("type"), user.get("login")),
+    )
+
+
+def unanswered(comments: Iterable[Comment]) -> tuple[int, datetime | None]:
+    """The newest comments from people who are not maintainers that no maintainer answered after:
+    how many, and when the oldest of them was posted ((0, None) when a maintainer spoke last).
+
+    Bots are passed over (a stale-bot ping is no answer, nor a question). A comment whose author
+    association the payload does not give ends the count: it may be a maintainer's answer.
+    """
+    count, since = 0, None
+    for comment in sorted(comments, key=lambda c: c.created_at, reverse=True):
+        if comment.bot:
+            continue
+        if comment.association not in OTHER_ASSOCIATIONS:
+            break
+        count, since = count + 1, comment.created_at
+    return count, since
+
+
 def parse_issue(
     node: Any,
     meta: RepoMeta,
@@ -190,6 +255,7 @@ def parse_issue(
         raise MalformedResponseError(f"{repo}: #{number} comments block is malformed")
     comments = _nodes(comments_block, "comments", repo)
     claimed_by, claimed_at = _claim(comments, labels, now, repo)
+    waiting, waiting_since = unanswered(graphql_comment(c, repo) for c in comments)
     last_comment = max(
         (parse_time(c.get("createdAt"), "comment createdAt", repo) for c in comments), default=None
     )
@@ -212,6 +278,8 @@ def parse_issue(
         stars=meta.stars,
         topics=meta.topics,
         niches=niches,
+        unanswered_comments=waiting,
+        unanswered_since=waiting_since,
     )
     signals = IssueSignals(
         url=url,
@@ -251,8 +319,12 @@ def is_pull_request(data: dict) -> bool:
     return isinstance(pr, dict) and bool(pr.get("html_url") or pr.get("url"))
 
 
-def parse_rest_issue(data: Any, meta: RepoMeta | None = None) -> Issue:
-    """A REST issue object (GET /repos/{owner}/{repo}/issues); pull requests are rejected."""
+def parse_rest_issue(
+    data: Any, meta: RepoMeta | None = None, comments: Sequence[Any] = ()
+) -> Issue:
+    """A REST issue object (GET /repos/{owner}/{repo}/issues); pull requests are rejected.
+
+    `comments`: its REST comment objects, when fetched, for the unanswered comments."""
     if not isinstance(data, dict) or not isinstance(data.get("number"), int):
         raise MalformedResponseError("issue payload has no 'number'")
     if is_pull_request(data):
@@ -260,6 +332,7 @@ def parse_rest_issue(data: Any, meta: RepoMeta | None = None) -> Issue:
     repo_url = data.get("repository_url") or ""
     repo = meta.repo if meta else "/".join(repo_url.rstrip("/").split("/")[-2:])
     assignees = data.get("assignees") or ([data["assignee"]] if data.get("assignee") else [])
+    waiting, waiting_since = unanswered(rest_comment(c, repo) for c in comments)
     return Issue(
         url=_need(data, "html_url", str, repo),
         repo=repo,
@@ -277,6 +350,8 @@ def parse_rest_issue(data: Any, meta: RepoMeta | None = None) -> Issue:
         assignees=tuple(a["login"] for a in assignees if isinstance(a, dict) and "login" in a),
         stars=meta.stars if meta else None,
         topics=meta.topics if meta else (),
+        unanswered_comments=waiting,
+        unanswered_since=waiting_since,
     )
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from matcher.errors import MalformedResponseError
 from matcher.github.graphql import GraphQLClient, _split
-from matcher.github.parse import RateInfo
+from matcher.github.parse import MAINTAINER_ASSOCIATIONS, RateInfo
 from matcher.models import Welcome
 
 RECENT_PRS = 50
@@ -27,7 +27,6 @@ WINDOW_DAYS = 182  # "the last 6 months"
 RECENT_ISSUES = 20
 FIRST_COMMENTS = 10
 NEWCOMER_ASSOCIATIONS = frozenset({"FIRST_TIME_CONTRIBUTOR", "FIRST_TIMER", "NONE"})
-MAINTAINER_ASSOCIATIONS = frozenset({"OWNER", "MEMBER", "COLLABORATOR"})
 
 
 WELCOME_FRAGMENT = f"""

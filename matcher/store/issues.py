@@ -47,6 +47,8 @@ class IssueRow(Base):
     topics: Mapped[list] = mapped_column(JSON, default=list)
     niches: Mapped[list] = mapped_column(JSON, default=list)
     text_hash: Mapped[str] = mapped_column(String(64))
+    unanswered_comments: Mapped[int] = mapped_column(Integer, default=0)  # revision 0006
+    unanswered_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # the change mark
 
 
@@ -94,13 +96,16 @@ _FIELDS = (
     "comments",
     "claimed",
     "stars",
+    "unanswered_comments",
+    "unanswered_since",
 )
 _LIST_FIELDS = ("labels", "assignees", "linked_prs", "topics", "niches")
 
 
 def _row_values(issue: Issue) -> dict:
     values = {name: getattr(issue, name) for name in _FIELDS}
-    values["created_at"], values["updated_at"] = as_utc(issue.created_at), as_utc(issue.updated_at)
+    for name in ("created_at", "updated_at", "unanswered_since"):
+        values[name] = as_utc(getattr(issue, name))
     values.update({name: list(getattr(issue, name)) for name in _LIST_FIELDS})
     values["text_hash"] = text_hash(issue.embedding_text())
     return values

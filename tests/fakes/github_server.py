@@ -741,10 +741,21 @@ class FakeGitHub:
                 if issue.repo.lower() == old.lower():
                     issue.repo = new
 
-    def add_comment(self, url: str, text: str, author: str = "learner42") -> None:
+    def add_comment(
+        self,
+        url: str,
+        text: str,
+        author: str = "learner42",
+        association: str = "NONE",
+        at: datetime | None = None,
+    ) -> None:
+        """A comment now (or `at`, which then is the issue's last activity); an author whose
+        login ends in [bot] is a GitHub App, which GraphQL names a Bot without the suffix."""
         with self.state.lock:
             issue = self._touch(url)
-            issue.comments.append(Comment(text, author, issue.updated_at))
+            if at is not None:
+                issue.updated_at = at
+            issue.comments.append(Comment(text, author, issue.updated_at, association))
 
     def edit_issue(self, url: str, **fields: Any) -> None:
         with self.state.lock:
@@ -1273,7 +1284,7 @@ class FakeGitHub:
                     body=c.body,
                     createdAt=_iso(c.created_at),
                     updatedAt=_iso(c.created_at),
-                    author=gql.Obj("User", login=c.author),
+                    author=_actor(c.author),
                     authorAssociation=c.author_association,
                 )
                 for c in issue.comments
@@ -1355,6 +1366,13 @@ class FakeGitHub:
             closedByPullRequestsReferences=closing,
             timelineItems=timeline,
         )
+
+
+def _actor(login: str) -> gql.Obj:
+    """A comment's author as GraphQL gives it: a Bot (login without [bot]) or a User."""
+    if login.endswith("[bot]"):
+        return gql.Obj("Bot", login=login.removesuffix("[bot]"))
+    return gql.Obj("User", login=login)
 
 
 def _break_one_issue(data: dict) -> list[dict]:

@@ -331,8 +331,10 @@ SCHEMA: dict[str, dict[str, F]] = {
         "updatedAt": F(),
         "url": F(),
         "authorAssociation": F(),
-        "author": F("User"),
+        "author": F("Actor"),  # an interface: a User, or a Bot (a GitHub App)
     },
+    "Actor": {"login": F(), "avatarUrl": F(), "url": F()},
+    "Bot": {"login": F(), "avatarUrl": F(), "url": F()},
     "Reaction": {"content": F(), "createdAt": F()},
     "PullRequest": {
         "url": F(),
@@ -360,6 +362,7 @@ SCHEMA: dict[str, dict[str, F]] = {
     "PageInfo": {k: F() for k in ("hasNextPage", "hasPreviousPage", "endCursor", "startCursor")},
 }
 ABSTRACT = {
+    "Actor": {"User", "Bot"},
     "IssueTimelineItems": {"ConnectedEvent", "DisconnectedEvent", "CrossReferencedEvent"},
     "ReferencedSubject": {"PullRequest", "Issue"},
     "UniformResourceLocatable": {"PullRequest", "Issue", "Repository", "User"},

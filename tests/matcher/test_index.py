@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from datetime import timedelta
 
 import pytest
 
@@ -48,7 +49,18 @@ def pool(size: int = 60, seed: int = 1):
                 updated_at=NOW.replace(month=rng.randrange(1, 11)),
             )
         )
-    return issues
+    return [_activity(issue) for issue in issues]
+
+
+def _activity(issue):
+    """Some issues idle for over a year, some with comments waiting: the neglect term varies."""
+    n = issue.number
+    if n % 9 == 0:
+        issue = dataclasses.replace(issue, updated_at=NOW - timedelta(days=300 + 40 * n))
+    if n % 4 == 0:
+        since = NOW - timedelta(days=10 + 7 * n, seconds=n)
+        issue = dataclasses.replace(issue, unanswered_comments=n % 3 + 1, unanswered_since=since)
+    return issue
 
 
 PROFILES = [
@@ -102,6 +114,8 @@ def test_batch_ranking_equals_the_reference_path(engine):
             assert new.reasons == was.reasons
             assert new.components == was.components
             assert new.score == pytest.approx(was.score, abs=1e-6)
+    shown = [m for matches in fast.values() for m in matches]
+    assert {m.components["neglect"] > 0 for m in shown} == {True, False}  # both kinds compared
 
 
 def test_single_learner_equals_the_reference_path_exactly(engine):

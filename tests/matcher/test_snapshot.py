@@ -120,3 +120,50 @@ def test_lines_that_are_not_utf8_are_reported_and_skipped(tmp_path):
         "https://github.com/a/b/issues/2",
     ]
     assert len(result.errors) == 1 and "line 2: not UTF-8" in result.errors[0]
+
+
+def test_unanswered_comments_travel_through_import_store_and_export(tmp_path, db):
+    record = dict(
+        GOOD,
+        updated_at="2026-03-04T05:06:07Z",
+        unanswered_comments=2,
+        unanswered_since="2026-02-01T10:00:00Z",
+    )
+    plain = dict(GOOD, url="https://github.com/a/b/issues/2", number=2, created_at="2020-01-02")
+    source = write_lines(tmp_path / "in.jsonl", [json.dumps(record), json.dumps(plain)])
+    read = read_snapshot(source)
+    assert not read.errors
+    waiting, opened = read.issues
+    assert waiting.unanswered_comments == 2 and waiting.unanswered_since.month == 2
+    assert (opened.unanswered_comments, opened.unanswered_since) == (0, None)
+    assert opened.updated_at is None  # only created_at given: the last activity is unknown
+    upsert_issues(db, read.issues)
+    stored = sorted(load_issues(db), key=lambda i: i.number)
+    assert stored == read.issues
+    out = tmp_path / "out.jsonl"
+    write_snapshot(out, stored)
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert lines[0]["unanswered_comments"] == 2
+    assert lines[0]["unanswered_since"] == "2026-02-01T10:00:00Z"
+    assert "unanswered_comments" not in lines[1] and lines[1]["updated_at"] is None
+    assert read_snapshot(out).issues == read.issues
+
+
+@pytest.mark.parametrize(
+    "extra,message",
+    [
+        ({"unanswered_comments": -1}, "key 'unanswered_comments' must be a count"),
+        ({"unanswered_comments": "2"}, "key 'unanswered_comments' must be a count"),
+        ({"unanswered_comments": 2}, "'unanswered_since' is required"),
+        ({"unanswered_since": "2026-01-01"}, "needs 'unanswered_comments' of 1 or more"),
+        (
+            {"unanswered_comments": 1, "unanswered_since": "last spring"},
+            "bad time in 'unanswered_since'",
+        ),
+    ],
+)
+def test_bad_unanswered_values_are_reported_by_line(tmp_path, extra, message):
+    path = write_lines(tmp_path / "s.jsonl", [json.dumps(GOOD), json.dumps(dict(GOOD, **extra))])
+    result = read_snapshot(path)
+    assert len(result.issues) == 1 and len(result.errors) == 1
+    assert "line 2: " in result.errors[0] and message in result.errors[0]

@@ -88,6 +88,9 @@ CORRUPTIONS = [
     ("repo", "noslash"),
     ("repo", "a/b/c"),
     ("repo", ""),
+    ("unanswered_comments", -1),
+    ("unanswered_comments", True),
+    ("unanswered_since", "last spring"),
 ]
 GARBAGE = [
     b"{not json",
@@ -133,6 +136,9 @@ def valid_record(draw):
     for key in draw(st.sets(st.sampled_from(sorted(optional)))):
         value = draw(optional[key])
         record[key] = value.isoformat() if isinstance(value, datetime) else value
+    if draw(st.booleans()):  # the unanswered comments: both keys, or neither
+        record["unanswered_comments"] = draw(st.integers(1, MAX_COUNT))
+        record["unanswered_since"] = draw(moments).isoformat()
     return record
 
 
@@ -150,7 +156,7 @@ def expected_issue(record: dict) -> Issue:
         state=(record.get("state") or "open").lower(),
         language=record.get("language") or None,
         created_at=created,
-        updated_at=_moment(record.get("updated_at")) or created,
+        updated_at=_moment(record.get("updated_at")),  # never filled in from created_at
         comments=len(comments) if isinstance(comments, list) else comments,
         assignees=tuple(record.get("assignees") or ()),
         linked_prs=tuple(record.get("linked_prs") or ()),
@@ -158,6 +164,8 @@ def expected_issue(record: dict) -> Issue:
         stars=record.get("stars"),
         topics=tuple(record.get("topics") or ()),
         niches=tuple(record.get("niches") or ()),
+        unanswered_comments=record.get("unanswered_comments") or 0,
+        unanswered_since=_moment(record.get("unanswered_since")),
     )
 
 

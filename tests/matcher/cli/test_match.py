@@ -196,3 +196,42 @@ def test_the_demo_is_ranked_without_filling_the_learners_store(tmp_path):
         invoke(tmp_path, "match", "--skills", "PyTorch", "--niche", "vision", "--json").stdout
     )
     assert again == first
+
+
+def test_the_terminal_and_json_say_when_an_issue_waits_or_was_left(tmp_path):
+    issue = {
+        "repo": "a/b",
+        "title": "Add a librosa example",
+        "body": "Show mel spectrograms with librosa.",
+        "labels": ["good first issue"],
+    }
+    snap = tmp_path / "two.jsonl"
+    snap.write_text(
+        json.dumps(
+            dict(issue, url="https://github.com/a/b/issues/1", number=1, updated_at="2020-01-01")
+        )
+        + "\n"
+        + json.dumps(
+            dict(
+                issue,
+                url="https://github.com/a/b/issues/2",
+                number=2,
+                updated_at="2020-01-01",
+                unanswered_comments=2,
+                unanswered_since="2019-12-01",
+            )
+        )
+        + "\n"
+    )
+    found = json.loads(
+        invoke(tmp_path, "match", "--skills", "librosa", "--snapshot", str(snap), "--json").stdout
+    )
+    reasons = {m["number"]: m["reasons"] for m in found}
+    assert re.fullmatch(r"no activity for \d+ years: it may be abandoned", reasons[1][0])
+    assert re.fullmatch(
+        r"2 comments waiting for a maintainer's answer for \d+ years", reasons[2][1]
+    )
+    shown = invoke(tmp_path, "match", "--skills", "librosa", "--snapshot", str(snap)).stdout
+    assert "it may be abandoned" in shown and "waiting for a maintainer" in re.sub(
+        r"\s+", " ", shown
+    )

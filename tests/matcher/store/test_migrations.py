@@ -60,6 +60,12 @@ def test_a_store_written_by_main_before_migrations_is_adopted_without_losing_a_r
     assert moved["learner_id"] == learner["learner_id"] and not moved["verified"]
     assert (moved["login"], moved["login_key"]) == (login, login.lower())
     assert after.pop("repo_welcome") == []  # revision 0005: a new table, empty
+    # revision 0006: no unanswered comments known; the row was never synced and its updated_at
+    # is its created_at (the old snapshot fill), so its last activity becomes unknown
+    (issue,) = after["issues"]
+    assert (issue.pop("unanswered_comments"), issue.pop("unanswered_since")) == (0, None)
+    assert issue["updated_at"] is None and before["issues"][0]["updated_at"] == issue["created_at"]
+    issue["updated_at"] = before["issues"][0]["updated_at"]
     assert after == before
 
 
@@ -185,3 +191,60 @@ def test_0003_moves_profile_logins_into_the_identity_table(store_url):
     assert "github_login" not in columns and "ix_learners_github_login" not in indexes
     assert {"learner_id", "skills", "pending_notice", "updated_at"} <= columns
     db.close()
+
+
+def test_0006_adds_unanswered_comments_and_forgets_only_invented_activity(store_url):
+    """A store at 0005: rows keep everything, get 0 / NULL unanswered comments; a row the sync
+    never stored whose updated_at is its created_at (the old snapshot fill) loses updated_at."""
+    db = _store_at(store_url, "0005")
+    issue = (
+        "INSERT INTO issues (url, repo, number, title, body, labels, state, created_at,"
+        " updated_at, comments, assignees, linked_prs, claimed, topics, niches, text_hash,"
+        " stored_at) VALUES (:url, 'a/b', :n, 't', '', '[]', 'open', :created, :updated, 0,"
+        " '[]', '[]', false, '[]', '[]', 'h', '2026-11-30 12:00:00')"
+    )
+    opened, touched = "2020-02-12 00:00:00", "2026-10-01 08:00:00"
+    rows = {
+        "https://github.com/a/b/issues/1": (opened, opened),  # snapshot, created_at only
+        "https://github.com/a/b/issues/2": (opened, touched),  # snapshot with updated_at
+        "https://github.com/a/b/issues/3": (opened, opened),  # synced, never touched
+    }
+    with db.engine.begin() as connection:
+        for n, (url, (created, updated)) in enumerate(rows.items(), start=1):
+            connection.execute(
+                text(issue), {"url": url, "n": n, "created": created, "updated": updated}
+            )
+        connection.execute(
+            text(
+                "INSERT INTO issue_signals (url, repo, beginner_strength, reactions)"
+                " VALUES ('https://github.com/a/b/issues/3', 'a/b', 1.0, 0)"
+            )
+        )
+    db.close()
+
+    db = Database(store_url, migrate=True)
+    assert db.revision() == head_revision()
+    stored = {i.number: i for i in load_issues(db)}
+    assert stored[1].updated_at is None and stored[1].created_at.year == 2020
+    assert stored[2].updated_at.month == 10 and stored[3].updated_at == stored[3].created_at
+    assert all((i.unanswered_comments, i.unanswered_since) == (0, None) for i in stored.values())
+    db.close()
+
+
+def test_0006_downgrades_to_the_old_columns_and_the_old_fill(db):
+    from matcher.models import Issue
+    from matcher.store.issues import upsert_issues
+
+    upsert_issues(
+        db, [Issue(url="https://github.com/a/b/issues/1", repo="a/b", number=1, title="t")]
+    )
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE issues SET created_at = '2020-02-12 00:00:00'")
+        command.downgrade(alembic_config(connection), "0005")
+    columns = {c["name"] for c in sa_inspect(db.engine).get_columns("issues")}
+    assert "unanswered_comments" not in columns and "unanswered_since" not in columns
+    with db.engine.connect() as connection:
+        created, updated = connection.execute(
+            text("SELECT created_at, updated_at FROM issues")
+        ).one()
+    assert updated == created  # what the snapshot reader used to fill in
