@@ -62,6 +62,8 @@ class RankingSettings(BaseModel):
     hard_label_margin: float = Field(0.3, ge=0)
     welcoming: float = Field(0.05, ge=0)  # matcher.signals.welcoming: newcomers' PRs merged
     task_fit: float = Field(0.075, ge=0)  # matcher.signals.task_fit: the kind of work asked for
+    # matcher.signals.ramp_fits: issues at the learner's step of the ramp (0 for a newcomer).
+    ramp: float = Field(0.1, ge=0)
     language: float = Field(0.15, ge=0)
     max_per_repo: int = Field(3, ge=1)
     freshness_half_life_days: float = Field(120, gt=0)
