@@ -128,7 +128,7 @@ def match(
         ),
     ] = None,
     profiles: Annotated[
-        Path | None, typer.Option(help="Batch: a JSON list of {id, skills, niche}.")
+        Path | None, typer.Option(help="Batch: a JSON list of {id, skills, niche, pace?}.")
     ] = None,
     top: Annotated[
         int | None, typer.Option("--top", min=1, max=500, help="How many matches.")

@@ -162,7 +162,7 @@ def _save(
         raise ProfileError("a new profile needs skills, e.g. skills: 'python, pytorch, pandas'")
     link = link_github_login(db, learner_id, update.github_login, now=now)
     identity = identity_store.get_identity(db, learner_id)
-    return ProfileView(learner, identity, link, level_for(db, learner))
+    return ProfileView(learner, identity, level=level_for(db, learner), link=link)
 
 
 def _refuse_taken_login(db: Database, learner_id: str, login: str) -> None:

@@ -60,6 +60,8 @@ def test_a_store_written_by_main_before_migrations_is_adopted_without_losing_a_r
     assert moved["learner_id"] == learner["learner_id"] and not moved["verified"]
     assert (moved["login"], moved["login_key"]) == (login, login.lower())
     assert after.pop("repo_welcome") == []  # revision 0005: a new table, empty
+    (migrated,) = after["learners"]
+    assert migrated.pop("pace") == "auto"  # revision 0007: every learner starts on 'auto'
     assert after == before
 
 
