@@ -105,13 +105,18 @@ def kind_step(kind: str | None) -> int:
     return 2 if kind == "bug fix" else 1
 
 
+RAMP_NUDGE = 0.5  # steps an issue moves per unit of difficulty above or below neutral
+
+
 def ramp_fits(steps: np.ndarray, difficulties: np.ndarray, target: int) -> np.ndarray:
     """How well each issue sits at the learner's target step: 1 on it, 0 a step away, -1 two.
 
-    An issue's place is its kind's step (kind_step) moved by how hard it looks
-    (difficulty - 0.5: a labelled bug fix sits a little below step 2), kept within steps 1..3.
+    An issue's place is its kind's step (kind_step) moved by how hard it looks, at most a
+    quarter step either way (a bug fix labelled for beginners sits a little below step 2),
+    kept within steps 1..3: the kind of work decides the step, the difficulty only nudges.
     """
-    place = np.asarray(steps, dtype=float) + np.asarray(difficulties, dtype=float) - NEUTRAL
+    nudge = RAMP_NUDGE * (np.asarray(difficulties, dtype=float) - NEUTRAL)
+    place = np.asarray(steps, dtype=float) + nudge
     return 1.0 - np.abs(np.clip(place, 1.0, float(TOP_STEP)) - target)
 
 
@@ -133,7 +138,8 @@ def ramp_reason(level: Level | None, kind: str | None, fit: float, repo: str) ->
     step = kind_step(kind)
     if step > basis.step:
         return f"a step up from {basis.phrase}"
-    return f"the same step as {basis.phrase}" if step == basis.step else None
+    # at the same step only when the learner is not past it (work under way, or the top step)
+    return f"the same step as {basis.phrase}" if step == basis.step == level.ready else None
 
 
 def kinds_asked(profile_words: str, task_types: Iterable[tuple[str, re.Pattern]]) -> frozenset[str]:
