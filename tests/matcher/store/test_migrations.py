@@ -1,6 +1,7 @@
 """Schema migrations: revision 1 is the schema of main at 2ddde20, older stores are adopted."""
 
 import shutil
+from datetime import UTC, datetime
 import sqlite3
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from matcher.cli import app
 from matcher.errors import StoreError
 from matcher.store import Base, Database
 from matcher.store.issues import load_issues
+from matcher.store.learners import get_learner, upsert_learner
 from matcher.store.migrations import alembic_config, head_revision
 from matcher.store.portfolio import get_identity
 from tests import databases
@@ -186,4 +188,32 @@ def test_0003_moves_profile_logins_into_the_identity_table(store_url):
     indexes = {i["name"] for i in sa_inspect(db.engine).get_indexes("learners")}
     assert "github_login" not in columns and "ix_learners_github_login" not in indexes
     assert {"learner_id", "skills", "pending_notice", "updated_at"} <= columns
+    db.close()
+
+
+def test_0007_gives_every_learner_of_a_store_at_0005_the_auto_pace(store_url):
+    db = _store_at(store_url, "0005")
+    with db.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO learners (learner_id, skills, niche, languages, digest_enabled,"
+                " digest_weekday, digest_hour, timezone, updated_at) VALUES ('1', 'python', 'nlp',"
+                " '', false, 2, 18, 'Europe/Berlin', '2026-11-30 12:00:00')"
+            )
+        )
+    columns = {c["name"] for c in sa_inspect(db.engine).get_columns("learners")}
+    assert "pace" not in columns
+    db.close()
+
+    db = Database(store_url, migrate=True)
+    assert db.revision() == head_revision()
+    learner = get_learner(db, "1")
+    assert learner is not None and learner.pace == "auto"
+    assert (learner.skills, learner.digest_weekday, learner.timezone) == (
+        "python",
+        2,
+        "Europe/Berlin",
+    )
+    upsert_learner(db, "1", {"pace": "easier"}, now=datetime(2026, 12, 2, tzinfo=UTC))
+    assert get_learner(db, "1").pace == "easier"
     db.close()
