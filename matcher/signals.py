@@ -166,7 +166,7 @@ def task_fit_reason(kind: str | None, asked: frozenset[str]) -> str | None:
 
 
 def difficulty_penalty(values: np.ndarray) -> np.ndarray:
-    """A tuning term (bench/tune_ranking.py): above-neutral difficulty costs, below-neutral earns."""
+    """A tuning term (bench/tune_ranking.py): above-neutral difficulty costs, below earns."""
     return np.asarray(values, dtype=float) - NEUTRAL
 
 

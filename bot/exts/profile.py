@@ -62,7 +62,8 @@ class Profile(
         timezone="Your time zone, e.g. Europe/Berlin",
         pace="Easier or harder issues than your merged work suggests",
     )
-    @app_commands.choices(digest_day=WEEKDAY_CHOICES, pace=PACE_CHOICES)
+    @app_commands.choices(digest_day=WEEKDAY_CHOICES)
+    @app_commands.choices(pace=PACE_CHOICES)
     async def set_profile(
         self,
         interaction: Interaction,

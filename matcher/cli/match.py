@@ -142,7 +142,7 @@ def match(
         typer.Option(
             help="easier | auto | harder: aim a step below or above the first step of the "
             "difficulty ramp (docs, tests, small fixes; then bug fixes; then features). "
-            "With --profiles, the default for entries without a \"pace\" key."
+            'With --profiles, the default for entries without a "pace" key.'
         ),
     ] = None,
 ) -> None:
@@ -170,9 +170,7 @@ def match(
         db = demo_store(db) if demo else side_store(db, "snapshot")
     urls = _fill_store(db, snapshot)
     engine = MatchEngine(db, settings)
-    results = engine.match_many(
-        batch, top_k=top, repos=repo, only_urls=urls, levels_by_id=levels
-    )
+    results = engine.match_many(batch, top_k=top, repos=repo, only_urls=urls, levels_by_id=levels)
     log.info("embedded %d new issue texts", engine.encoded_last)
     if repo and not any(results.values()):
         log.warning(

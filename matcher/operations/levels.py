@@ -23,7 +23,11 @@ def verified_contributions(db: Database, learner_id: str) -> list[Contribution]:
 def level_for(db: Database, learner: Learner) -> Level:
     """Where the learner stands on the ramp now, and the pace they chose."""
     working = sorted(
-        (s for s in suggestion_store.suggestions_for(db, learner.learner_id) if s.status == "working"),
+        (
+            s
+            for s in suggestion_store.suggestions_for(db, learner.learner_id)
+            if s.status == "working"
+        ),
         key=lambda s: (s.status_at or s.suggested_at, s.issue_url),
         reverse=True,
     )

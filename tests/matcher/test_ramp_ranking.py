@@ -255,9 +255,7 @@ def test_levels_rank_identically_in_the_batch_and_the_reference_path(db, setting
 
 def test_the_ramp_weight_is_in_the_settings_and_can_be_turned_off(db, settings):
     assert settings.ranking.ramp == 0.1
-    off = settings.model_copy(
-        update={"ranking": settings.ranking.model_copy(update={"ramp": 0.0})}
-    )
+    off = settings.model_copy(update={"ranking": settings.ranking.model_copy(update={"ramp": 0.0})})
     engine = MatchEngine(db, off, embedder=HashingEmbedder())
     upsert_issues(db, [DOCS_TASK, BUG_TASK, *OTHERS])
     assert urls(engine.match(LEARNER, now=NOW, level=level_of([DOCS_PR])))[:2] == [

@@ -191,11 +191,15 @@ def test_pace_moves_the_ranking_and_says_so(tmp_path):
             ]
         )
     )
-    batch = json.loads(invoke(tmp_path, "match", "--profiles", str(profiles), "--snapshot", snap).stdout)
+    batch = json.loads(
+        invoke(tmp_path, "match", "--profiles", str(profiles), "--snapshot", snap).stdout
+    )
     assert [m["url"] for m in batch["keen"]] == [BUG_TASK.url, DOCS_TASK.url]
     assert [m["url"] for m in batch["calm"]] == [DOCS_TASK.url, BUG_TASK.url]
     # --pace stands for the entries that name none
-    both = invoke(tmp_path, "match", "--profiles", str(profiles), "--snapshot", snap, "--pace", "harder")
+    both = invoke(
+        tmp_path, "match", "--profiles", str(profiles), "--snapshot", snap, "--pace", "harder"
+    )
     assert [m["url"] for m in json.loads(both.stdout)["calm"]] == [BUG_TASK.url, DOCS_TASK.url]
 
 

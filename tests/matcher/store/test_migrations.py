@@ -1,10 +1,10 @@
 """Schema migrations: revision 1 is the schema of main at 2ddde20, older stores are adopted."""
 
 import shutil
-from datetime import UTC, datetime
 import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
