@@ -184,7 +184,7 @@ class Level:
 
     @property
     def active(self) -> bool:
-        return self.pace != "auto" or self.ready > 1
+        return _PACE_SHIFT.get(self.pace, 0) != 0 or self.ready > 1
 
     def basis_in(self, repo: str | None = None) -> Evidence | None:
         """The newest work behind the level, in `repo` when there is such work."""

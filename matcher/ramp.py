@@ -152,7 +152,8 @@ def level_of(
 def level_text(level: Level) -> str:
     """'pace auto: aiming at bug fixes (step 2 of 3)' and, on a second line, why: 'ready for
     bug fixes from your merged docs PR in owner/name' (or that no work is merged yet)."""
-    aim = f"pace {level.pace}: aiming at {STAGES[level.target - 1]} (step {level.target} of 3)"
+    target = f"{STAGES[level.target - 1]} (step {level.target} of {len(STAGES)})"
+    aim = f"pace {level.pace}: aiming at {target}"
     basis = level.basis_in()
     if basis is None:
         return f"{aim}\nno merged pull request or issue under way yet"
