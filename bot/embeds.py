@@ -5,7 +5,8 @@ from __future__ import annotations
 import discord
 
 from matcher.digest import WEEKDAYS
-from matcher.models import Identity, Learner, Match
+from matcher.models import Identity, Learner, Level, Match
+from matcher.ramp import level_text
 
 COLOUR = discord.Colour(0x2EA043)
 
@@ -68,14 +69,21 @@ def github_text(identity: Identity | None) -> str:
 
 
 def profile_embed(
-    learner: Learner, *, identity: Identity | None = None, next_digest: str | None = None
+    learner: Learner,
+    *,
+    identity: Identity | None = None,
+    next_digest: str | None = None,
+    level: Level | None = None,
 ) -> discord.Embed:
-    """The learner's profile; `identity` is their GitHub link from the identity table."""
+    """The learner's profile; `identity` is their GitHub link from the identity table, `level`
+    where they stand on the difficulty ramp."""
     embed = discord.Embed(title="Your matcher profile", colour=COLOUR)
     embed.add_field(name="Skills", value=cut(learner.skills or "—", 1024), inline=False)
     embed.add_field(name="Niche", value=cut(learner.niche or "—", 1024))
     embed.add_field(name="Languages", value=cut(learner.languages or "—", 1024))
     embed.add_field(name="GitHub", value=github_text(identity))
+    if level is not None:
+        embed.add_field(name="Difficulty", value=cut(level_text(level), 1024), inline=False)
     digest = (
         f"{WEEKDAYS[learner.digest_weekday]}s at {learner.digest_hour:02d}:00 ({learner.timezone})"
     )

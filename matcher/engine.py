@@ -17,7 +17,7 @@ from matcher.catalog import Catalog, load_catalog
 from matcher.embedding import Embedder, encode_and_store, issue_vectors, load_embedder
 from matcher.errors import ProfileError
 from matcher.lexical import expand_query, load_languages, load_synonyms, profile_languages
-from matcher.models import Feedback, Issue, Match, Profile
+from matcher.models import Feedback, Issue, Level, Match, Profile
 from matcher.ranking import Candidates, Query, feedback_shift, fit_candidates
 from matcher.settings import Settings
 from matcher.store import Database
@@ -225,8 +225,10 @@ class MatchEngine:
         repos: Collection[str] | None = None,
         niches: Collection[str] | None = None,
         now: datetime | None = None,
+        level: Level | None = None,
     ) -> list[Match]:
-        """The best open issues for one learner, honouring their feedback."""
+        """The best open issues for one learner, honouring their feedback and their level on the
+        difficulty ramp (matcher.ramp.level_of; None: a newcomer on the auto pace)."""
         return self.match_many(
             [profile],
             top_k=top_k,
@@ -234,6 +236,7 @@ class MatchEngine:
             repos=repos,
             niches=niches,
             now=now,
+            levels_by_id={profile.id: level} if level else None,
         )[profile.id]
 
     def match_many(
@@ -246,6 +249,7 @@ class MatchEngine:
         niches: Collection[str] | None = None,
         only_urls: Collection[str] | None = None,
         now: datetime | None = None,
+        levels_by_id: dict[str, Level] | None = None,
     ) -> dict[str, list[Match]]:
         """Rank many learners against one pool: matrix work over the warm index, in batches."""
         for profile in profiles:
@@ -260,7 +264,8 @@ class MatchEngine:
         for start in range(0, len(profiles), BATCH):
             batch = profiles[start : start + BATCH]
             feedback = [(feedback_by_id or {}).get(p.id) for p in batch]
-            results.update(self._rank_batch(index, pool, batch, feedback, top_k, now))
+            levels = [(levels_by_id or {}).get(p.id) for p in batch]
+            results.update(self._rank_batch(index, pool, batch, feedback, levels, top_k, now))
         return results
 
     def _rank_batch(
@@ -269,6 +274,7 @@ class MatchEngine:
         pool: Pool,
         profiles: Sequence[Profile],
         feedback: Sequence[Feedback | None],
+        levels: Sequence[Level | None],
         top_k: int,
         now: datetime,
     ) -> dict[str, list[Match]]:
@@ -290,11 +296,12 @@ class MatchEngine:
             vocabulary=index.vocabulary,
             languages=index.languages,
             shifts=self._shifts(pool, feedback),
+            levels=levels,
         )
         allowed = np.ones(len(pool), dtype=bool) if ranking.include_taken else ~pool.taken
         results = {}
-        for column, (profile, query, said) in enumerate(
-            zip(profiles, queries, feedback, strict=True)
+        for column, (profile, query, said, level) in enumerate(
+            zip(profiles, queries, feedback, levels, strict=True)
         ):
             eligible = allowed.copy()
             eligible[excluded_positions(pool, said)] = False
@@ -307,7 +314,7 @@ class MatchEngine:
                 max_per_repo=ranking.max_per_repo,
             )
             results[profile.id] = build_matches(
-                index, pool, query, chosen, score[column], parts, column, now, ranking
+                index, pool, query, chosen, score[column], parts, column, now, ranking, level
             )
         return results
 

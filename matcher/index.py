@@ -21,7 +21,7 @@ from scipy import sparse
 
 from matcher.catalog import Labels
 from matcher.lexical import bm25_idf, bm25_weights, issue_language, tokenize
-from matcher.models import Feedback, Issue, Match
+from matcher.models import Feedback, Issue, Level, Match
 from matcher.ranking import (
     TASK_TYPES,
     Query,
@@ -33,7 +33,15 @@ from matcher.ranking import (
     task_type,
 )
 from matcher.settings import RankingSettings
-from matcher.signals import keep_hard_below_beginner, neglect, welcoming
+from matcher.signals import (
+    difficulty,
+    keep_hard_below_beginner,
+    kind_step,
+    neglect,
+    ramp_fits,
+    ramp_reason,
+    welcoming,
+)
 from matcher.store import Database
 from matcher.store.issues import get_embeddings, issues_mark, issues_stored_since
 
@@ -43,6 +51,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 KINDS: tuple[str | None, ...] = (*(name for name, _ in TASK_TYPES), None)  # kind id -> kind
 KIND_ID = {kind: k for k, kind in enumerate(KINDS)}
+KIND_STEP = np.array([kind_step(kind) for kind in KINDS], dtype=np.int8)  # kind id -> ramp step
 CANDIDATES = 300  # the diversity cap looks only at this many best issues (unless it runs dry)
 POOL_CACHE = 8  # pools (community focus filters) kept ready per index generation
 
@@ -69,6 +78,7 @@ class Snapshot:
     taken: np.ndarray  # bool
     competition: np.ndarray
     welcome: np.ndarray  # signals.welcoming
+    difficulty: np.ndarray  # signals.difficulty
     stamp: np.ndarray  # int64 microseconds of updated_at (or created_at)
     has_stamp: np.ndarray  # bool
     active: np.ndarray  # int64 microseconds of updated_at alone (signals.days_idle)
@@ -99,6 +109,7 @@ class Pool:
     taken: np.ndarray
     competition: np.ndarray
     welcome: np.ndarray
+    difficulty: np.ndarray
     stamp: np.ndarray
     has_stamp: np.ndarray
     active: np.ndarray
@@ -241,6 +252,7 @@ class RankingIndex:
             taken=np.concatenate([old.taken[keep], added.taken]),
             competition=np.concatenate([old.competition[keep], added.competition]),
             welcome=np.concatenate([old.welcome[keep], added.welcome]),
+            difficulty=np.concatenate([old.difficulty[keep], added.difficulty]),
             stamp=np.concatenate([old.stamp[keep], added.stamp]),
             has_stamp=np.concatenate([old.has_stamp[keep], added.has_stamp]),
             active=np.concatenate([old.active[keep], added.active]),
@@ -260,7 +272,9 @@ class RankingIndex:
             rows.embedded[n] = True
         rows.label[n] = self.labels.beginner_strength(issue.labels)
         rows.hard[n] = float(self.labels.is_hard(issue.labels))
-        rows.kind[n] = KIND_ID[task_type(issue)]
+        kind = task_type(issue)
+        rows.kind[n] = KIND_ID[kind]
+        rows.difficulty[n] = difficulty(issue, self.labels, kind)
         rows.taken[n] = issue.is_taken
         rows.competition[n] = 1.0 if issue.is_taken else min(issue.comments, 20) / 80
         rows.welcome[n] = welcoming(issue)
@@ -379,6 +393,7 @@ class _Rows:
         self.taken = np.zeros(n, dtype=bool)
         self.competition = np.zeros(n)
         self.welcome = np.zeros(n)
+        self.difficulty = np.zeros(n)
         self.stamp = np.zeros(n, dtype=np.int64)
         self.has_stamp = np.zeros(n, dtype=bool)
         self.active = np.zeros(n, dtype=np.int64)
@@ -402,6 +417,7 @@ def _empty_snapshot() -> Snapshot:
         taken=np.zeros(0, dtype=bool),
         competition=np.zeros(0),
         welcome=np.zeros(0),
+        difficulty=np.zeros(0),
         stamp=np.zeros(0, dtype=np.int64),
         has_stamp=np.zeros(0, dtype=bool),
         active=np.zeros(0, dtype=np.int64),
@@ -470,6 +486,7 @@ def build_pool(
         taken=snapshot.taken[rows],
         competition=snapshot.competition[rows],
         welcome=snapshot.welcome[rows],
+        difficulty=snapshot.difficulty[rows],
         stamp=snapshot.stamp[rows],
         has_stamp=snapshot.has_stamp[rows],
         active=snapshot.active[rows],
@@ -542,6 +559,22 @@ def _days_before(now: datetime, stamps: np.ndarray) -> np.ndarray:
     return np.maximum(seconds / 86400, 0.0)
 
 
+def ramp_scores(pool: Pool, levels: Sequence[Level | None]) -> np.ndarray:
+    """signals.ramp_fits per learner and pooled issue, as ranking.ramp_terms computes them; one
+    row of zeros when nobody's ramp term is on."""
+    if not any(level is not None and level.active for level in levels):
+        return np.zeros((1, len(pool)))
+    steps = KIND_STEP[pool.kind]
+    return np.stack(
+        [
+            ramp_fits(steps, pool.difficulty, level.target)
+            if level is not None and level.active
+            else np.zeros(len(pool))
+            for level in levels
+        ]
+    )
+
+
 def freshness_scores(pool: Pool, now: datetime, half_life_days: float) -> np.ndarray:
     """ranking.freshness over the pool."""
     days = _days_before(now, pool.stamp)
@@ -564,6 +597,7 @@ def score_batch(
     vocabulary: dict[str, int],
     languages: dict[str, int],
     shifts: Sequence[np.ndarray | None] | None = None,
+    levels: Sequence[Level | None] | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Scores (learners x pool) and their components, as ranking.score_candidates computes them.
 
@@ -584,6 +618,7 @@ def score_batch(
         "task": task_scores(pool, queries),
         "welcome": pool.welcome[None, :],
         "neglect": neglect_scores(pool, now, settings)[None, :],
+        "ramp": ramp_scores(pool, levels or [None] * len(queries)),
     }
     score = (settings.dense * dense).astype(np.float64)
     score += settings.lexical * parts["lexical"]
@@ -595,6 +630,7 @@ def score_batch(
     score += settings.task_fit * parts["task"]
     score += settings.welcoming * parts["welcome"]
     score -= settings.neglect * parts["neglect"]
+    score += settings.ramp * parts["ramp"]
     for j, shift in enumerate(shifts or ()):
         if shift is not None:
             score[j] += settings.dense * shift
@@ -711,6 +747,7 @@ def build_matches(
     column: int,
     now: datetime,
     settings: RankingSettings | None = None,
+    level: Level | None = None,
 ) -> list[Match]:
     """Matches with their reasons and components for one learner's chosen positions."""
     if not chosen:
@@ -740,6 +777,7 @@ def build_matches(
                     index.labels,
                     now,
                     asked,
+                    ramp_reason(level, task_type(issue), values["ramp"], issue.repo),
                     settings=settings,
                 ),
                 components={name: round(v, 4) for name, v in values.items()},

@@ -147,6 +147,55 @@ class Feedback:
     hidden: frozenset[str] = frozenset()
 
 
+# The pace a learner asks for on the difficulty ramp: a step below or above where they stand.
+PACES = ("easier", "auto", "harder")
+_PACE_SHIFT = {"easier": -1, "auto": 0, "harder": 1}
+TOP_STEP = 3  # steps of the ramp: 1 docs, tests and small fixes; 2 bug fixes; 3 features
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One piece of a learner's work that places them on the ramp (matcher.ramp.level_of)."""
+
+    repo: str
+    step: int  # 1..3, the step of the work
+    phrase: str  # how a reason names it: "your merged docs PR in huggingface/transformers"
+    merged: bool  # a merged pull request; else an issue they marked "I'm working on it"
+
+    @property
+    def ready_for(self) -> int:
+        """A merge shows the step is done (ready for the next); work under way shows only the
+        step itself."""
+        return min(self.step + 1, TOP_STEP) if self.merged else self.step
+
+
+@dataclass(frozen=True)
+class Level:
+    """Where a learner stands on the difficulty ramp, and the pace they asked for.
+
+    `ready` is the step (1..3) their work shows them ready for; `basis` the work that shows it,
+    newest first. The ranking aims at `target`; a learner at step 1 on the 'auto' pace is
+    ranked as every newcomer is (the ramp term is off).
+    """
+
+    ready: int = 1
+    pace: str = "auto"
+    basis: tuple[Evidence, ...] = ()
+
+    @property
+    def target(self) -> int:
+        return min(max(self.ready + _PACE_SHIFT.get(self.pace, 0), 1), TOP_STEP)
+
+    @property
+    def active(self) -> bool:
+        return _PACE_SHIFT.get(self.pace, 0) != 0 or self.ready > 1
+
+    def basis_in(self, repo: str | None = None) -> Evidence | None:
+        """The newest work behind the level, in `repo` when there is such work."""
+        same = [e for e in self.basis if repo is not None and e.repo.lower() == repo.lower()]
+        return next(iter(same or self.basis), None)
+
+
 # ---------------------------------------------------------------- learners and communities
 
 
@@ -165,6 +214,7 @@ class Learner:
     digest_hour: int = 9
     timezone: str = "UTC"
     pending_notice: str | None = None
+    pace: str = "auto"  # PACES: where the suggestions aim on the difficulty ramp
 
     @property
     def profile(self) -> Profile:

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from matcher.models import Contribution, Issue
+from matcher.errors import ProfileError
+from matcher.models import PACES, Contribution, Evidence, Issue, Level
 from matcher.ranking import task_type
-from matcher.signals import HARDER_KINDS
+from matcher.signals import kind_step
 from matcher.store.db import as_utc
 
 # Step 1..3 of the ramp, as a learner reads it.
@@ -28,6 +29,17 @@ _PR_NOUNS = {
     "performance": "performance PR",
     "feature": "feature PR",
 }
+# What an issue of a kind is called in a sentence ("the bug fix you are working on").
+_ISSUE_NOUNS = {
+    "docs task": "docs issue",
+    "tests task": "tests issue",
+    "example": "example",
+    "typing": "type hints issue",
+    "CI / tooling": "tooling issue",
+    "bug fix": "bug fix",
+    "performance": "performance issue",
+    "feature": "feature",
+}
 
 
 def kind_of(title: str, labels: Iterable[str] = ()) -> str | None:
@@ -37,11 +49,7 @@ def kind_of(title: str, labels: Iterable[str] = ()) -> str | None:
 
 def step_of(kind: str | None) -> int:
     """1 for docs, tests, typos and anything unrecognised; 2 for a bug fix; 3 for a feature."""
-    if kind in HARDER_KINDS:
-        return 3
-    if kind == "bug fix":
-        return 2
-    return 1  # EASIER_KINDS, tooling, or a kind the titles do not say
+    return kind_step(kind)  # the ranking's ramp term places issues by the same rule
 
 
 def pr_noun(kind: str | None) -> str:
@@ -107,3 +115,46 @@ def ramp_of(contributions: Sequence[Contribution]) -> Ramp:
     counts = tuple(sum(1 for r in rungs if r.step == n) for n in (1, 2, 3))
     step = max((r.step for r in rungs), default=0)
     return Ramp(step, (counts[0], counts[1], counts[2]), tuple(rungs))
+
+
+def validate_pace(text: str) -> str:
+    """'easier', 'auto' or 'harder' (any case); ProfileError saying the choices otherwise."""
+    pace = text.strip().lower()
+    if pace not in PACES:
+        raise ProfileError(f"pace must be one of {', '.join(PACES)} (got {text.strip()[:20]!r})")
+    return pace
+
+
+def level_of(
+    contributions: Sequence[Contribution], working: Sequence[Issue] = (), pace: str = "auto"
+) -> Level:
+    """The step a learner is ready for, from their counted merged pull requests and the issues
+    they are working on (newest first), and the pace they asked for.
+
+    A merge at a step shows the learner ready for the next one; an issue under way shows only
+    its own step (less than a merge). With neither, step 1. `basis` holds the work that sets
+    the step, merges first.
+    """
+    evidence = [
+        Evidence(r.repo, r.step, f"your merged {pr_noun(r.kind)} in {r.repo}", merged=True)
+        for r in ramp_of(contributions).rungs
+    ]
+    for issue in working:
+        kind = task_type(issue)
+        noun = _ISSUE_NOUNS.get(kind or "", "issue")
+        phrase = f"the {noun} you are working on in {issue.repo}"
+        evidence.append(Evidence(issue.repo, step_of(kind), phrase, merged=False))
+    ready = max((e.ready_for for e in evidence), default=1)
+    basis = tuple(e for e in evidence if e.ready_for == ready)
+    return Level(ready, pace, basis)
+
+
+def level_text(level: Level) -> str:
+    """'pace auto: aiming at bug fixes (step 2 of 3)' and, on a second line, why: 'ready for
+    bug fixes from your merged docs PR in owner/name' (or that no work is merged yet)."""
+    target = f"{STAGES[level.target - 1]} (step {level.target} of {len(STAGES)})"
+    aim = f"pace {level.pace}: aiming at {target}"
+    basis = level.basis_in()
+    if basis is None:
+        return f"{aim}\nno merged pull request or issue under way yet"
+    return f"{aim}\nready for {STAGES[level.ready - 1]} from {basis.phrase}"

@@ -12,15 +12,19 @@ import numpy as np
 
 from matcher.catalog import Labels
 from matcher.lexical import BM25, issue_language
-from matcher.models import Feedback, Issue, Match
+from matcher.models import Feedback, Issue, Level, Match
 from matcher.settings import RankingSettings
 from matcher.signals import (
     days_idle,
     days_unanswered,
+    difficulty,
     hard_label_reason,
     keep_hard_below_beginner,
+    kind_step,
     kinds_asked,
     neglect,
+    ramp_fits,
+    ramp_reason,
     stale_reason,
     task_fit,
     task_fit_reason,
@@ -129,6 +133,7 @@ def combine(parts: dict[str, np.ndarray], settings: RankingSettings) -> np.ndarr
         + settings.task_fit * parts["task"]
         + settings.welcoming * parts["welcome"]
         - settings.neglect * parts["neglect"]
+        + settings.ramp * parts["ramp"]
     )
 
 
@@ -154,6 +159,16 @@ def neglect_of(issues: Sequence[Issue], now: datetime, settings: RankingSettings
     )
 
 
+def ramp_terms(issues: Sequence[Issue], labels: Labels, level: Level | None) -> np.ndarray:
+    """signals.ramp_fits per issue for the learner's target step; 0 everywhere when it is off."""
+    if level is None or not level.active:
+        return np.zeros(len(issues))
+    kinds = [task_type(i) for i in issues]
+    steps = np.array([kind_step(kind) for kind in kinds], dtype=float)
+    hardness = np.array([difficulty(i, labels, k) for i, k in zip(issues, kinds, strict=True)])
+    return ramp_fits(steps, hardness, level.target)
+
+
 def fit_before_labels(parts: dict[str, np.ndarray], settings: RankingSettings) -> np.ndarray:
     """How well each issue fits the learner by its text alone (the hard-label rule compares it)."""
     return settings.dense * parts["dense"] + settings.lexical * parts["lexical"]
@@ -167,6 +182,7 @@ def score_candidates(
     labels: Labels,
     now: datetime,
     shift: np.ndarray | None = None,
+    level: Level | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The score of every issue in the pool, and its components."""
     dense = pool.vectors @ query.vector if len(pool.issues) else np.zeros(0)
@@ -189,6 +205,7 @@ def score_candidates(
         "task": task,
         "welcome": welcome,
         "neglect": neglect_of(pool.issues, now, settings),
+        "ramp": ramp_terms(pool.issues, labels, level),
     }
     score = combine(parts, settings)
     if shift is not None:
@@ -226,12 +243,16 @@ def rank(
     feedback: Feedback | None = None,
     shift: np.ndarray | None = None,
     diversity: bool = True,
+    level: Level | None = None,
 ) -> list[Match]:
-    """The top matches for one learner, best first, each with its reasons. Deterministic."""
+    """The top matches for one learner, best first, each with its reasons. Deterministic.
+
+    `level` places the learner on the difficulty ramp (matcher.ramp.level_of); None: a newcomer.
+    """
     if not pool.issues:
         return []
     score, parts = score_candidates(
-        query, pool, settings=settings, labels=labels, now=now, shift=shift
+        query, pool, settings=settings, labels=labels, now=now, shift=shift, level=level
     )
     excluded = (feedback.dismissed | feedback.hidden) if feedback else frozenset()
     eligible = [
@@ -259,7 +280,7 @@ def rank(
         Match(
             issue=pool.issues[i],
             score=float(score[i]),
-            reasons=explain(query, pool, i, parts, labels, now, settings),
+            reasons=explain(query, pool, i, parts, labels, now, settings, level),
             components={name: round(float(values[i]), 4) for name, values in parts.items()},
         )
         for i in order[:top_k]
@@ -302,16 +323,19 @@ def explain(
     labels: Labels,
     now: datetime,
     settings: RankingSettings | None = None,
+    level: Level | None = None,
 ) -> list[str]:
     """Short reasons a person can check against the issue text."""
+    issue = pool.issues[index]
     return reasons_for(
-        pool.issues[index],
+        issue,
         pool.lexical.matched_terms(index, query.terms),
         float(parts["dense"][index]),
         float(parts["language"][index]),
         labels,
         now,
         asked_kinds(query),
+        ramp_reason(level, task_type(issue), float(parts["ramp"][index]), issue.repo),
         settings=settings,
     )
 
@@ -324,14 +348,16 @@ def reasons_for(
     labels: Labels,
     now: datetime,
     asked: frozenset[str] = frozenset(),
+    ramp: str | None = None,
     *,
     settings: RankingSettings | None = None,
 ) -> list[str]:
     """The reasons for one issue from its matched terms, similarity, language and kind of work.
 
     Warnings come first (a hard label, no activity for long, comments left unanswered): a learner
-    must not read only upbeat reasons for an issue that will be hard to finish. `settings` gives
-    the warnings' thresholds (the defaults when None).
+    must not read only upbeat reasons for an issue that will be hard to finish. `ramp`
+    (signals.ramp_reason) follows the kind of work: why it fits the learner's step. `settings`
+    gives the warnings' thresholds (the defaults when None).
     """
     settings = settings or RankingSettings()
     warning = hard_label_reason(issue, labels)
@@ -354,6 +380,8 @@ def reasons_for(
     kind = task_type(issue)
     if kind:
         reasons.append(task_fit_reason(kind, asked) or kind)
+    if ramp:
+        reasons.append(ramp)
     best = labels.best_beginner_label(issue.labels)
     if best:
         reasons.append(f"labelled '{best}'")

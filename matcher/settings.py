@@ -64,6 +64,8 @@ class RankingSettings(BaseModel):
     hard_label_margin: float = Field(0.3, ge=0)
     welcoming: float = Field(0.05, ge=0)  # matcher.signals.welcoming: newcomers' PRs merged
     task_fit: float = Field(0.075, ge=0)  # matcher.signals.task_fit: the kind of work asked for
+    # matcher.signals.ramp_fits: issues at the learner's step of the ramp (0 for a newcomer).
+    ramp: float = Field(0.1, ge=0)
     language: float = Field(0.15, ge=0)
     # matcher.signals.neglect: no activity for stale_after_days, or comments unanswered by a
     # maintainer for unanswered_after_days (unknown activity is neutral)

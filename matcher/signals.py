@@ -10,12 +10,15 @@ warm index) both use them, identically (they import this module, never the rever
 - after the score and before top-k, keep_hard_below_beginner over the eligible issues, with
   fit = settings.dense * dense + settings.lexical * lexical;
 - the reasons (matcher.ranking.reasons_for): hard_label_reason first; task_fit_reason in place
-  of the bare task type when set.
+  of the bare task type when set;
 - the score loses settings.neglect * neglect(days idle, days unanswered, ...): an issue nobody
   touched for stale_after_days, or whose last comments wait unanswered for unanswered_after_days,
   sinks; stale_reason and unanswered_reason say so first among the reasons. Unknown activity
-  is neutral.
-bench/tune_ranking.py measures them, and `difficulty`, which the ranking does not use yet.
+  is neutral;
+- the difficulty ramp: the score gains settings.ramp * ramp_fits(steps, difficulties, target)
+  for a learner whose Level is active (a history past step 1, or a pace asked for), and
+  ramp_reason follows the kind of work in the reasons. Off, the term is 0 for every issue.
+bench/tune_ranking.py measures them.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from datetime import datetime
 import numpy as np
 
 from matcher.catalog import Labels, normalize_label
-from matcher.models import Issue
+from matcher.models import TOP_STEP, Issue, Level
 
 NEUTRAL = 0.5  # difficulty when nothing on the issue says anything
 
@@ -99,6 +102,51 @@ def difficulty(issue: Issue, labels: Labels, kind: str | None = None) -> float:
     return float(min(max(estimate, 0.0), 1.0))
 
 
+def kind_step(kind: str | None) -> int:
+    """The step of the ramp a kind of work sits on: 3 for a feature or performance work, 2 for a
+    bug fix, 1 for docs, tests, typing, examples, tooling and anything unrecognised."""
+    if kind in HARDER_KINDS:
+        return 3
+    return 2 if kind == "bug fix" else 1
+
+
+RAMP_NUDGE = 0.5  # steps an issue moves per unit of difficulty above or below neutral
+
+
+def ramp_fits(steps: np.ndarray, difficulties: np.ndarray, target: int) -> np.ndarray:
+    """How well each issue sits at the learner's target step: 1 on it, 0 a step away, -1 two.
+
+    An issue's place is its kind's step (kind_step) moved by how hard it looks, at most a
+    quarter step either way (a bug fix labelled for beginners sits a little below step 2),
+    kept within steps 1..3: the kind of work decides the step, the difficulty only nudges.
+    """
+    nudge = RAMP_NUDGE * (np.asarray(difficulties, dtype=float) - NEUTRAL)
+    place = np.asarray(steps, dtype=float) + nudge
+    return 1.0 - np.abs(np.clip(place, 1.0, float(TOP_STEP)) - target)
+
+
+RAMP_REASON_FIT = 0.5  # an issue this close to the target step gets a ramp reason
+
+
+def ramp_reason(level: Level | None, kind: str | None, fit: float, repo: str) -> str | None:
+    """Why an issue fits the learner's step: 'a step up from your merged docs PR in owner/name',
+    'an easier one, as you asked'; None when the term is off or the issue is off target."""
+    if level is None or not level.active or fit < RAMP_REASON_FIT:
+        return None
+    if level.pace == "easier":
+        return "an easier one, as you asked"
+    if level.pace == "harder" and level.target > level.ready:
+        return "a harder one, as you asked"
+    basis = level.basis_in(repo)
+    if basis is None:
+        return None
+    step = kind_step(kind)
+    if step > basis.step:
+        return f"a step up from {basis.phrase}"
+    # at the same step only when the learner is not past it (work under way, or the top step)
+    return f"the same step as {basis.phrase}" if step == basis.step == level.ready else None
+
+
 def kinds_asked(profile_words: str, task_types: Iterable[tuple[str, re.Pattern]]) -> frozenset[str]:
     """Kinds of work a learner's own words ask for ("technical writing, tutorials" -> docs task).
 
@@ -123,7 +171,7 @@ def task_fit_reason(kind: str | None, asked: frozenset[str]) -> str | None:
 
 
 def difficulty_penalty(values: np.ndarray) -> np.ndarray:
-    """The ranking term: above-neutral difficulty costs, below-neutral earns (range -0.5..0.5)."""
+    """A tuning term (bench/tune_ranking.py): above-neutral difficulty costs, below earns."""
     return np.asarray(values, dtype=float) - NEUTRAL
 
 

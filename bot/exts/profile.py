@@ -21,6 +21,11 @@ if TYPE_CHECKING:
     from bot.client import MatchBot
 
 WEEKDAY_CHOICES = [app_commands.Choice(name=name, value=i) for i, name in enumerate(WEEKDAYS)]
+PACE_CHOICES = [
+    app_commands.Choice(name="easier: a step below what your work shows", value="easier"),
+    app_commands.Choice(name="auto: follow your merged work (default)", value="auto"),
+    app_commands.Choice(name="harder: a step above what your work shows", value="harder"),
+]
 
 
 @lru_cache(maxsize=1)
@@ -55,8 +60,10 @@ class Profile(
         digest_day="Weekday of your weekly digest",
         digest_hour="Hour of your weekly digest (0-23, in your time zone)",
         timezone="Your time zone, e.g. Europe/Berlin",
+        pace="Easier or harder issues than your merged work suggests",
     )
     @app_commands.choices(digest_day=WEEKDAY_CHOICES)
+    @app_commands.choices(pace=PACE_CHOICES)
     async def set_profile(
         self,
         interaction: Interaction,
@@ -67,6 +74,7 @@ class Profile(
         digest_day: app_commands.Choice[int] | None = None,
         digest_hour: app_commands.Range[int, 0, 23] | None = None,
         timezone: str | None = None,
+        pace: app_commands.Choice[str] | None = None,
     ) -> None:
         view = await run_blocking(
             update_profile,
@@ -81,6 +89,7 @@ class Profile(
             digest_weekday=digest_day.value if digest_day else None,
             digest_hour=digest_hour,
             timezone=timezone,
+            pace=pace.value if pace else None,
         )
         tip = (
             ""
@@ -116,7 +125,9 @@ class Profile(
 
     async def _embed(self, view: ProfileView) -> discord.Embed:
         next_digest = await next_digest_text(self.bot, view.learner)
-        return profile_embed(view.learner, identity=view.identity, next_digest=next_digest)
+        return profile_embed(
+            view.learner, identity=view.identity, next_digest=next_digest, level=view.level
+        )
 
 
 async def setup(bot: MatchBot) -> None:

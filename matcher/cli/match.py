@@ -15,6 +15,7 @@ from matcher.cli.common import open_store, settings_from
 from matcher.engine import MatchEngine, validate_profile
 from matcher.errors import MatcherError, ProfileError, SnapshotError
 from matcher.models import Match, Profile
+from matcher.ramp import level_of, validate_pace
 from matcher.render.terminal import print_matches
 from matcher.snapshot import demo_snapshot_path, import_snapshot, is_demo_snapshot
 from matcher.store import Database
@@ -28,8 +29,9 @@ def register(app: typer.Typer) -> None:
     app.command("match")(match)
 
 
-def load_profiles(path: Path) -> list[Profile]:
-    """A JSON list of {"id", "skills", "niche", "languages"?} objects."""
+def load_profiles(path: Path) -> list[tuple[Profile, str | None]]:
+    """A JSON list of {"id", "skills", "niche", "languages"?, "pace"?} objects: each learner
+    with their pace (None when the key is left out)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -52,8 +54,20 @@ def load_profiles(path: Path) -> list[Profile]:
         if str(item["id"]) in seen:
             raise ProfileError(f"{path}: item {n}: duplicate id '{item['id']}'")
         seen.add(str(item["id"]))
-        profiles.append(Profile(id=str(item["id"]), **fields))
+        profiles.append((Profile(id=str(item["id"]), **fields), _pace_of(path, n, item)))
     return profiles
+
+
+def _pace_of(path: Path, n: int, item: dict) -> str | None:
+    pace = item.get("pace")
+    if pace is None:
+        return None
+    if not isinstance(pace, str):
+        raise ProfileError(f"{path}: item {n}: 'pace' must be easier, auto or harder")
+    try:
+        return validate_pace(pace)
+    except ProfileError as error:
+        raise ProfileError(f"{path}: item {n}: {error}") from None
 
 
 def _fill_store(db: Database, snapshot: Path | None) -> set[str] | None:
@@ -114,7 +128,7 @@ def match(
         ),
     ] = None,
     profiles: Annotated[
-        Path | None, typer.Option(help="Batch: a JSON list of {id, skills, niche}.")
+        Path | None, typer.Option(help="Batch: a JSON list of {id, skills, niche, pace?}.")
     ] = None,
     top: Annotated[
         int | None, typer.Option("--top", min=1, max=500, help="How many matches.")
@@ -123,18 +137,30 @@ def match(
         list[str] | None, typer.Option(help="Only these repositories (repeatable).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")] = False,
+    pace: Annotated[
+        str | None,
+        typer.Option(
+            help="easier | auto | harder: aim a step below or above the first step of the "
+            "difficulty ramp (docs, tests, small fixes; then bug fixes; then features). "
+            'With --profiles, the default for entries without a "pace" key.'
+        ),
+    ] = None,
 ) -> None:
     """Rank open beginner issues for a learner, each with the reasons it fits."""
     settings = settings_from(ctx)
+    default_pace = validate_pace(pace) if pace is not None else "auto"
     if not profiles:
         _check_profile(skills, niche)
-    batch = (
+    paced = (
         load_profiles(profiles)
         if profiles
-        else [Profile(skills=skills, niche=niche, languages=languages)]
+        else [(Profile(skills=skills, niche=niche, languages=languages), default_pace)]
     )
+    batch = [profile for profile, _ in paced]
     for profile in batch:
         validate_profile(profile)
+    # The command line knows no merged work: each learner is a newcomer at their pace.
+    levels = {p.id: level_of((), (), given or default_pace) for p, given in paced}
     db = open_store(settings)
     demo = is_demo_snapshot(snapshot)
     if snapshot is None and not count_issues(db):
@@ -144,7 +170,7 @@ def match(
         db = demo_store(db) if demo else side_store(db, "snapshot")
     urls = _fill_store(db, snapshot)
     engine = MatchEngine(db, settings)
-    results = engine.match_many(batch, top_k=top, repos=repo, only_urls=urls)
+    results = engine.match_many(batch, top_k=top, repos=repo, only_urls=urls, levels_by_id=levels)
     log.info("embedded %d new issue texts", engine.encoded_last)
     if repo and not any(results.values()):
         log.warning(

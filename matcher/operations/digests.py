@@ -27,6 +27,7 @@ from matcher.digest import (
 )
 from matcher.errors import MatcherError, ProfileError
 from matcher.models import Feedback, GuildConfig, Learner, Match
+from matcher.operations.levels import level_for
 from matcher.operations.profiles import set_digest
 from matcher.operations.suggestions import feedback_for, focus_of, record_suggestions
 from matcher.store import communities as community_store
@@ -252,6 +253,7 @@ def _rank_group(
         for m in members
     }
     valid = [m for m in members if m.skills.strip() or m.niche.strip()]
+    levels = {m.learner_id: level_for(db, m) for m in valid}
     repos, niches = focus[0] or None, focus[1] or None
     results: dict[str, list[Match]] = {m.learner_id: [] for m in members}
     try:
@@ -263,6 +265,7 @@ def _rank_group(
                 repos=repos,
                 niches=niches,
                 now=now,
+                levels_by_id=levels,
             )
         )
     except ProfileError as error:  # one bad profile must not cost everyone their digest
@@ -276,6 +279,7 @@ def _rank_group(
                     repos=repos,
                     niches=niches,
                     now=now,
+                    level=levels[m.learner_id],
                 )
             except ProfileError:
                 results[m.learner_id] = []
@@ -347,7 +351,12 @@ def preview_digest(
     config = community_store.get_guild_config(db, learner.home_guild_id)
     feedback = feedback_for(db, learner_id, learner.home_guild_id, for_digest=True, now=now)
     matches = engine.match(
-        learner.profile, top_k=top_k, feedback=feedback, now=now, **focus_of(config)
+        learner.profile,
+        top_k=top_k,
+        feedback=feedback,
+        now=now,
+        level=level_for(db, learner),
+        **focus_of(config),
     )
     at = next_slot(learner.schedule, now)
     return DigestPreview(learner, slot_week(learner.schedule, at), at, matches)

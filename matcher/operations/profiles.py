@@ -12,7 +12,9 @@ from datetime import UTC, datetime
 from matcher import portfolio
 from matcher.digest import parse_timezone, validate_hour, validate_weekday
 from matcher.errors import ProfileError
-from matcher.models import GITHUB_LOGIN_RULE, Identity, Learner, parse_github_login
+from matcher.models import GITHUB_LOGIN_RULE, Identity, Learner, Level, parse_github_login
+from matcher.operations.levels import level_for
+from matcher.ramp import validate_pace
 from matcher.store import digests as digest_store
 from matcher.store import learners as store
 from matcher.store import portfolio as identity_store
@@ -33,6 +35,7 @@ class ProfileUpdate:
     digest_weekday: int | None = None
     digest_hour: int | None = None
     timezone: str | None = None
+    pace: str | None = None
     changed: list[str] = field(default_factory=list)
 
     def columns(self) -> dict[str, object]:
@@ -42,10 +45,12 @@ class ProfileUpdate:
 
 @dataclass(frozen=True)
 class ProfileView:
-    """A learner's profile as /profile shows it: the learner and their GitHub link."""
+    """A learner's profile as /profile shows it: the learner, their GitHub link and where they
+    stand on the difficulty ramp."""
 
     learner: Learner
     identity: Identity | None = None
+    level: Level | None = None
     # the code issued when this save linked a new login (shown once, only its hash is stored)
     link: portfolio.LinkResult | None = None
 
@@ -85,6 +90,7 @@ def clean_profile_update(
     digest_weekday: int | None = None,
     digest_hour: int | None = None,
     timezone: str | None = None,
+    pace: str | None = None,
 ) -> ProfileUpdate:
     """Validate what a learner typed; each problem is a one-line ProfileError saying what to fix."""
     update = ProfileUpdate(
@@ -100,6 +106,8 @@ def clean_profile_update(
         update.digest_hour = validate_hour(digest_hour)
     if timezone is not None:
         update.timezone = parse_timezone(timezone).key
+    if pace is not None:
+        update.pace = validate_pace(pace)
     update.changed = [
         f.name
         for f in fields(ProfileUpdate)
@@ -118,7 +126,9 @@ def show_profile(db: Database, learner_id: str) -> ProfileView | None:
     learner = store.get_learner(db, learner_id)
     if learner is None:
         return None
-    return ProfileView(learner, identity_store.get_identity(db, learner_id))
+    return ProfileView(
+        learner, identity_store.get_identity(db, learner_id), level=level_for(db, learner)
+    )
 
 
 def save_profile(
@@ -151,7 +161,8 @@ def _save(
     if learner is None:
         raise ProfileError("a new profile needs skills, e.g. skills: 'python, pytorch, pandas'")
     link = link_github_login(db, learner_id, update.github_login, now=now)
-    return ProfileView(learner, identity_store.get_identity(db, learner_id), link)
+    identity = identity_store.get_identity(db, learner_id)
+    return ProfileView(learner, identity, level=level_for(db, learner), link=link)
 
 
 def _refuse_taken_login(db: Database, learner_id: str, login: str) -> None:
@@ -209,6 +220,7 @@ def update_profile(
     digest_weekday: int | None = None,
     digest_hour: int | None = None,
     timezone: str | None = None,
+    pace: str | None = None,
 ) -> ProfileView:
     """Validate what the learner typed and save it, in one call (what /profile set does)."""
     update = clean_profile_update(
@@ -219,6 +231,7 @@ def update_profile(
         digest_weekday=digest_weekday,
         digest_hour=digest_hour,
         timezone=timezone,
+        pace=pace,
     )
     return _save(db, learner_id, update, guild_id=guild_id, now=now)
 

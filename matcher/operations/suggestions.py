@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from matcher.models import Feedback, GuildConfig, Learner, Match, Suggestion
+from matcher.operations.levels import level_for
 from matcher.store import communities as community_store
 from matcher.store import issue_keys
 from matcher.store import learners as learner_store
@@ -120,7 +121,12 @@ def suggest(
     config = community_store.get_guild_config(db, community)
     feedback = feedback_for(db, learner_id, community, now=now)
     matches = engine.match(
-        learner.profile, top_k=count, feedback=feedback, now=now, **focus_of(config)
+        learner.profile,
+        top_k=count,
+        feedback=feedback,
+        now=now,
+        level=level_for(db, learner),
+        **focus_of(config),
     )
     keys = record_suggestions(
         db, learner_id, [m.issue.url for m in matches], via="suggest", guild_id=community, now=now

@@ -1,4 +1,5 @@
-"""The `learners` table: one row per learner (profile, home community, digest schedule, notice)."""
+"""The `learners` table: one row per learner (profile, home community, digest schedule, notice,
+pace on the difficulty ramp)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ class LearnerRow(Base):
     digest_hour: Mapped[int] = mapped_column(Integer, default=9)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     pending_notice: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # 'easier' | 'auto' | 'harder' (matcher.models.PACES); revision 0007
+    pace: Mapped[str] = mapped_column(String(8), default="auto", server_default="auto")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -42,6 +45,7 @@ def _learner(row: LearnerRow) -> Learner:
         digest_hour=row.digest_hour,
         timezone=row.timezone,
         pending_notice=row.pending_notice,
+        pace=row.pace or "auto",
     )
 
 
@@ -70,6 +74,7 @@ def upsert_learner(
                 digest_weekday=0,
                 digest_hour=9,
                 timezone="UTC",
+                pace="auto",
             )
             session.add(row)
         for name, value in fields.items():

@@ -1,5 +1,8 @@
 """/profile set and /profile show through discord.py's real app-command machinery."""
 
+import pytest
+from simcord import OptionError
+
 from tests.bot.helpers import set_profile
 
 
@@ -63,3 +66,29 @@ async def test_user_text_never_pings(world):
     result = await set_profile(alice, channel, skills="python @everyone <@&1> pytorch")
     assert result.response.message.mention_everyone is False
     assert not result.response.message.mentions and not result.response.message.role_mentions
+
+
+async def test_pace_is_set_with_its_choices_and_shown(world):
+    env, guild, channel, admin, alice, bob = world
+    result = await set_profile(alice, channel, pace="harder")
+    fields = {f.name: f.value for f in result.response.embeds[0].fields}
+    assert fields["Difficulty"] == (
+        "pace harder: aiming at bug fixes (step 2 of 3)\n"
+        "no merged pull request or issue under way yet"
+    )
+    # a later save without the option keeps the pace
+    await alice.slash(channel, "profile set", niche="vision")
+    shown = await alice.slash(channel, "profile show")
+    shown_fields = {f.name: f.value for f in shown.response.embeds[0].fields}
+    assert shown_fields["Difficulty"].startswith("pace harder:")
+    easier = await alice.slash(channel, "profile set", pace="easier")
+    easier_fields = {f.name: f.value for f in easier.response.embeds[0].fields}
+    assert easier_fields["Difficulty"].startswith("pace easier: aiming at docs, tests")
+
+
+async def test_pace_offers_only_its_three_choices(world):
+    env, guild, channel, admin, alice, bob = world
+    with pytest.raises(OptionError, match=r"only allows \['easier', 'auto', 'harder'\]"):
+        await alice.slash(channel, "profile set", skills="python", pace="xtreme")
+    shown = await alice.slash(channel, "profile show")
+    assert "no profile yet" in shown.response.content  # nothing reached the bot

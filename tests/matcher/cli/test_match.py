@@ -12,6 +12,7 @@ from matcher.settings import load_settings
 from matcher.snapshot import demo_snapshot_path
 from tests.fakes.embedder import HashingEmbedder
 from tests.matcher.cli.helpers import run_main
+from tests.matcher.test_ramp_ranking import BUG_TASK, DOCS_TASK
 
 ROOT = Path(__file__).resolve().parents[3]
 runner = CliRunner()
@@ -127,6 +128,11 @@ def test_import_then_export(tmp_path):
         ("[]", "non-empty JSON list"),
         ('[{"id": "x", "skills": "", "niche": ""}]', "profile 'x' is empty"),
         ('[{"id": "x", "skills": 3}]', "must be strings"),
+        (
+            '[{"id": "x", "skills": "python", "pace": "fast"}]',
+            "item 0: pace must be one of easier, auto, harder (got 'fast')",
+        ),
+        ('[{"id": "x", "skills": "python", "pace": 2}]', "'pace' must be easier, auto or harder"),
     ],
 )
 def test_bad_profiles_give_one_line_errors(tmp_path, content, expected, capsys, monkeypatch):
@@ -139,6 +145,71 @@ def test_bad_profiles_give_one_line_errors(tmp_path, content, expected, capsys, 
     lines = result.stderr.strip().splitlines()
     assert lines[-1].startswith("error:") and expected in lines[-1]
     assert "Traceback" not in result.stderr
+
+
+def _ramp_snapshot(tmp_path) -> Path:
+    """A docs task that fits the words a little better than a comparable bug fix."""
+    snap = tmp_path / "ramp.jsonl"
+    issues = [
+        (DOCS_TASK, ["good first issue", "documentation"]),
+        (BUG_TASK, ["good first issue", "bug"]),
+    ]
+    snap.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "url": i.url,
+                    "repo": i.repo,
+                    "number": i.number,
+                    "title": i.title,
+                    "body": i.body,
+                    "labels": labels,
+                }
+            )
+            + "\n"
+            for i, labels in issues
+        )
+    )
+    return snap
+
+
+def test_pace_moves_the_ranking_and_says_so(tmp_path):
+    snap = str(_ramp_snapshot(tmp_path))
+    words = ("--skills", "tokenizer padding truncation", "--niche", "NLP", "--snapshot", snap)
+    auto = json.loads(invoke(tmp_path, "match", *words, "--json").stdout)
+    assert [m["url"] for m in auto] == [DOCS_TASK.url, BUG_TASK.url]
+    harder = json.loads(invoke(tmp_path, "match", *words, "--pace", "harder", "--json").stdout)
+    assert [m["url"] for m in harder] == [BUG_TASK.url, DOCS_TASK.url]
+    assert "a harder one, as you asked" in harder[0]["reasons"]
+
+    profiles = tmp_path / "p.json"
+    profiles.write_text(
+        json.dumps(
+            [
+                {"id": "keen", "skills": "tokenizer padding truncation", "pace": "harder"},
+                {"id": "calm", "skills": "tokenizer padding truncation"},
+            ]
+        )
+    )
+    batch = json.loads(
+        invoke(tmp_path, "match", "--profiles", str(profiles), "--snapshot", snap).stdout
+    )
+    assert [m["url"] for m in batch["keen"]] == [BUG_TASK.url, DOCS_TASK.url]
+    assert [m["url"] for m in batch["calm"]] == [DOCS_TASK.url, BUG_TASK.url]
+    # --pace stands for the entries that name none
+    both = invoke(
+        tmp_path, "match", "--profiles", str(profiles), "--snapshot", snap, "--pace", "harder"
+    )
+    assert [m["url"] for m in json.loads(both.stdout)["calm"]] == [BUG_TASK.url, DOCS_TASK.url]
+
+
+def test_a_bad_pace_is_one_line(tmp_path, capsys, monkeypatch):
+    result = run_main(
+        capsys, monkeypatch, "--db", str(tmp_path / "s.sqlite"), "match", "--skills", "python",
+        "--pace", "fast",
+    )  # fmt: skip
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == "error: pace must be one of easier, auto, harder (got 'fast')"
 
 
 def test_malformed_config_is_one_line(tmp_path, capsys, monkeypatch):

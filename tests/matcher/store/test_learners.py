@@ -98,3 +98,11 @@ def test_suggestion_and_issue_claim_inserts_race_safely(tmp_path):
         assert issue in issues_claimed_by_others(handles[0], "g", others, after=NOW - timedelta(1))
     for db in handles:
         db.close()
+
+
+def test_the_pace_is_stored_and_a_new_learner_starts_on_auto(db):
+    assert upsert_learner(db, "1", {"skills": "python"}, now=NOW).pace == "auto"
+    upsert_learner(db, "1", {"pace": "harder"}, now=NOW)
+    assert get_learner(db, "1").pace == "harder"
+    upsert_learner(db, "1", {"niche": "nlp"}, now=NOW)  # other writes leave it alone
+    assert get_learner(db, "1").pace == "harder"

@@ -4,6 +4,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from matcher.cli import app
 from matcher.errors import StoreError
 from matcher.store import Base, Database
 from matcher.store.issues import load_issues
+from matcher.store.learners import get_learner, upsert_learner
 from matcher.store.migrations import alembic_config, head_revision
 from matcher.store.portfolio import get_identity
 from tests import databases
@@ -66,6 +68,8 @@ def test_a_store_written_by_main_before_migrations_is_adopted_without_losing_a_r
     assert (issue.pop("unanswered_comments"), issue.pop("unanswered_since")) == (0, None)
     assert issue["updated_at"] is None and before["issues"][0]["updated_at"] == issue["created_at"]
     issue["updated_at"] = before["issues"][0]["updated_at"]
+    (migrated,) = after["learners"]
+    assert migrated.pop("pace") == "auto"  # revision 0007: every learner starts on 'auto'
     assert after == before
 
 
@@ -248,3 +252,31 @@ def test_0006_downgrades_to_the_old_columns_and_the_old_fill(db):
             text("SELECT created_at, updated_at FROM issues")
         ).one()
     assert updated == created  # what the snapshot reader used to fill in
+
+
+def test_0007_gives_every_learner_of_a_store_at_0005_the_auto_pace(store_url):
+    db = _store_at(store_url, "0005")
+    with db.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO learners (learner_id, skills, niche, languages, digest_enabled,"
+                " digest_weekday, digest_hour, timezone, updated_at) VALUES ('1', 'python', 'nlp',"
+                " '', false, 2, 18, 'Europe/Berlin', '2026-11-30 12:00:00')"
+            )
+        )
+    columns = {c["name"] for c in sa_inspect(db.engine).get_columns("learners")}
+    assert "pace" not in columns
+    db.close()
+
+    db = Database(store_url, migrate=True)
+    assert db.revision() == head_revision()
+    learner = get_learner(db, "1")
+    assert learner is not None and learner.pace == "auto"
+    assert (learner.skills, learner.digest_weekday, learner.timezone) == (
+        "python",
+        2,
+        "Europe/Berlin",
+    )
+    upsert_learner(db, "1", {"pace": "easier"}, now=datetime(2026, 12, 2, tzinfo=UTC))
+    assert get_learner(db, "1").pace == "easier"
+    db.close()
