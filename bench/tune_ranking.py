@@ -71,6 +71,8 @@ from matcher.store.issues import upsert_issues  # noqa: E402
 
 SIGNAL_KEYS = {"difficulty": 0.0, "hard_rule": 1.0}
 SYNONYM_MODES = ("all", "general", "none")
+# RankingSettings fields that change the score components, not only how they are weighed.
+PART_KEYS = ("centre",)
 
 # config/synonyms.yaml keys as first written for the ten dev personas (git show 24630b0): an
 # unseen learner's phrases have no entry written with them and their graded issues in view. The
@@ -202,7 +204,7 @@ class Bench:
         self.difficulty = np.array([difficulty(i, self.labels, task_type(i)) for i in self.issues])
         self.now = datetime.now(UTC)
         self.top = top
-        self._parts: dict[tuple[tuple[int, ...], bool], list[dict[str, np.ndarray]]] = {}
+        self._parts: dict[tuple, list[dict[str, np.ndarray]]] = {}
 
     def variant(self, synonyms: str, labels_seen: bool) -> Bench:
         """The same embedded pool with other query expansion and label knowledge."""
@@ -228,28 +230,35 @@ class Bench:
                     grades[ids[pid], index[url]] = int(grade)
         return grades
 
-    def parts(self, subset: tuple[int, ...], held_out: bool = False) -> list[dict[str, np.ndarray]]:
+    def parts(
+        self,
+        subset: tuple[int, ...],
+        held_out: bool = False,
+        ranking: RankingSettings | None = None,
+    ) -> list[dict[str, np.ndarray]]:
         """Score components of every learner over a pool holding only `subset` issues.
 
         `held_out`: the pool stands for unseen repositories (labels_seen=False drops their labels).
+        `ranking`: settings that change the components themselves (PART_KEYS) come from it.
         """
+        ranking = ranking or self.settings.ranking
         unseen = held_out and not self.labels_seen
-        if (subset, unseen) not in self._parts:
+        shape = tuple(getattr(ranking, k) for k in PART_KEYS)
+        key = (subset, unseen, shape)
+        if key not in self._parts:
             idx = list(subset)
             pool = fit_candidates([self.issues[i] for i in idx], self.vectors[idx])
             labels = unseen_labels(self.labels, self.issues, subset) if unseen else self.labels
-            self._parts[subset, unseen] = [
-                score_candidates(
-                    q, pool, settings=self.settings.ranking, labels=labels, now=self.now
-                )[1]
+            self._parts[key] = [
+                score_candidates(q, pool, settings=ranking, labels=labels, now=self.now)[1]
                 for q in self.queries
             ]
-        return self._parts[subset, unseen]
+        return self._parts[key]
 
     def scores(
         self, config: Config, subset: tuple[int, ...], persona: int, held_out: bool = False
     ) -> np.ndarray:
-        parts = self.parts(subset, held_out)[persona]
+        parts = self.parts(subset, held_out, config.ranking)[persona]
         score = combine(parts, config.ranking)
         idx = list(subset)
         weight = config.signals.get("difficulty", 0.0)

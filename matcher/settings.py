@@ -63,6 +63,7 @@ class RankingSettings(BaseModel):
     welcoming: float = Field(0.05, ge=0)  # matcher.signals.welcoming: newcomers' PRs merged
     task_fit: float = Field(0.075, ge=0)  # matcher.signals.task_fit: the kind of work asked for
     language: float = Field(0.15, ge=0)
+    centre: bool = True  # dense similarity measured from the pool's mean vector (ranking.py)
     max_per_repo: int = Field(3, ge=1)
     freshness_half_life_days: float = Field(120, gt=0)
     include_taken: bool = False
