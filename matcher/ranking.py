@@ -53,6 +53,9 @@ class Query:
     )  # programming languages the learner writes; empty = not judged
 
 
+CENTRE_PRIOR = 20  # issues: how far a small pool's mean is trusted (see pool_centre)
+
+
 @dataclass(frozen=True)
 class Centre:
     """The pool's mean issue vector and each issue's distance from it (see centred_similarity)."""
@@ -83,8 +86,13 @@ def fit_candidates(issues: Sequence[Issue], vectors: np.ndarray) -> Candidates:
 
 
 def pool_centre(vectors: np.ndarray, order: np.ndarray) -> Centre:
-    """The mean of the pool's vectors, summed in `order` (by URL: the same in every path)."""
-    mean = vectors[order].sum(axis=0, dtype=np.float64) / len(order)
+    """The mean of the pool's vectors, summed in `order` (by URL: the same in every path).
+
+    A handful of issues has no meaningful centre: the mean shrinks towards zero (no centring)
+    by n / (n + CENTRE_PRIOR), so a focus pool of three issues is ranked almost as raw cosine.
+    """
+    n = len(order)
+    mean = vectors[order].sum(axis=0, dtype=np.float64) / (n + CENTRE_PRIOR)
     squared = np.einsum("ij,ij->i", vectors, vectors, dtype=np.float64)
     along = (vectors @ mean.astype(vectors.dtype)).astype(np.float64)
     norms = np.sqrt(np.maximum(squared - 2 * along + mean @ mean, 1e-12))
