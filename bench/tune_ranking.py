@@ -412,13 +412,22 @@ def main() -> None:
         "--no-synonyms", action="store_true", help="lexical terms without config/synonyms.yaml"
     )
     parser.add_argument(
+        "--mode",
+        choices=list(MODES),
+        default="with synonyms",
+        help="what the held-out folds know (the grid is chosen under it); see report()",
+    )
+    parser.add_argument(
         "--report",
         action="store_true",
         help="figures table: with synonyms, simulated held-out, no synonyms (see report())",
     )
     args = parser.parse_args()
 
-    bench = Bench(args.data, args.cache, synonyms="none" if args.no_synonyms else "all")
+    bench = Bench(args.data, args.cache)
+    if args.no_synonyms or args.mode != "with synonyms":
+        mode = "no synonyms" if args.no_synonyms else args.mode
+        bench = bench.variant(*MODES[mode])
     base = Config(bench.settings.ranking, dict(SIGNAL_KEYS)).with_(
         {k: v[0] for k, v in parse_assignments(args.base).items()}
     )

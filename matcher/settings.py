@@ -53,7 +53,7 @@ class RankingSettings(BaseModel):
     model_config = STRICT
 
     dense: float = Field(0.55, ge=0)
-    lexical: float = Field(0.40, ge=0)
+    lexical: float = Field(0.30, ge=0)
     beginner_label: float = Field(0.08, ge=0)
     freshness: float = Field(0.04, ge=0)
     competition: float = Field(0.12, ge=0)
