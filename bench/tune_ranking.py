@@ -3,6 +3,12 @@ whole repositories and learners.
 
     python bench/tune_ranking.py [--data ../shared/bench/dev] [--folds 4] [--repeats 3]
         [--base key=value ...] [--grid key=v1,v2 ...] [--candidate NAME=key=v,key=v ...]
+        [--report] [--mode "with synonyms" | "simulated held-out" | "no synonyms"]
+
+--report prints, per config, in-sample and held-out figures in three modes (see report()); the
+"simulated held-out" one also takes away what an unseen repository and learner would not have
+(label names only the held-out repositories use, synonyms written for the dev learners): it is
+the figure to improve. --mode chooses what the held-out folds know for the other outputs.
 
 Keys are RankingSettings fields (dense, lexical, beginner_label, hard_label, language, ...) or
 the matcher.signals terms evaluated here by post-processing the product's scores:
@@ -80,16 +86,17 @@ PART_KEYS = ("centre",)
 # held-out keeps those only.
 DEV_PERSONA_SYNONYMS = frozenset(
     key.strip()
-    for key in """natural language processing|nlp|large language models|llm|llm apps|computer vision|vision|
-    image augmentation|reinforcement learning|rl|audio|speech|speech recognition|mlops|
-    model deployment|deployment|ci/cd|github actions|docker|kubernetes|documentation|
+    for key in """
+    natural language processing|nlp|large language models|llm|llm apps|computer vision|
+    vision|image augmentation|reinforcement learning|rl|audio|speech|speech recognition|
+    mlops|model deployment|deployment|ci/cd|github actions|docker|kubernetes|documentation|
     technical writing|tutorials|markdown|sphinx|restructuredtext|hugging face|transformers|
     tokenizers|text classification|pytorch|tensorflow|numpy|pandas|scikit-learn|
     classical machine learning|statistics|model evaluation|tabular|time series|gymnasium|
     stable-baselines3|cuda|gpu kernels|c++|profiling|performance optimization|
     fast model inference|typescript|javascript|react|css|web front-ends|dashboards|
-    data visualization|testing|pytest|type hints|graph neural networks|probabilistic programming|
-    recommender systems|opencv|librosa|rust|go""".split("|")
+    data visualization|testing|pytest|type hints|graph neural networks|
+    probabilistic programming|recommender systems|opencv|librosa|rust|go""".split("|")
 )
 
 
@@ -120,6 +127,8 @@ def unseen_labels(labels: Labels, issues: list, subset: tuple[int, ...]) -> Labe
         strengths={k: v for k, v in labels.strengths.items() if k not in only_held},
         hard=frozenset(labels.hard - only_held),
     )
+
+
 METRICS = ("nDCG@10", "P@1", "P@5", "MRR")
 DEFAULT_GRID = {
     "beginner_label": [0.08, 0.15, 0.25],
@@ -324,9 +333,11 @@ def cross_validate_repeats(
         picked: list[np.ndarray] = []
         for test in repo_folds(bench.repos, folds, seed):
             train = tuple(sorted(set(range(len(bench.issues))) - set(test)))
-            train_ndcg = np.array(
-                [[_ndcg(bench.evaluate(c, train, p)) for p in personas] for c in configs]
-            ) if len(configs) > 1 else np.zeros((1, len(personas)))
+            train_ndcg = (
+                np.array([[_ndcg(bench.evaluate(c, train, p)) for p in personas] for c in configs])
+                if len(configs) > 1
+                else np.zeros((1, len(personas)))
+            )
             for p in personas:
                 cell = [bench.evaluate(c, test, p, held_out=True) for c in configs]
                 if cell[0] is None:
