@@ -24,10 +24,13 @@ from matcher.lexical import bm25_idf, bm25_weights, issue_language, tokenize
 from matcher.models import Feedback, Issue, Level, Match
 from matcher.ranking import (
     TASK_TYPES,
+    Centre,
     Query,
     asked_kinds,
+    centred_similarity,
     diversify,
     feedback_shift,
+    pool_centre,
     reasons_for,
     task_fits,
     task_type,
@@ -120,6 +123,7 @@ class Pool:
     repos: list[str]
     url_rank: np.ndarray  # ties break on URL
     local: np.ndarray  # snapshot row -> pool position, -1 outside the pool
+    centre: Centre | None  # ranking.pool_centre, for the centred dense similarity
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -473,12 +477,14 @@ def build_pool(
     local = np.full(len(snapshot), -1, dtype=np.int64)
     local[rows] = np.arange(len(rows))
     urls = np.array([snapshot.issues[r].url for r in rows], dtype=object)
+    by_url = np.argsort(urls, kind="stable")
     url_rank = np.empty(len(rows), dtype=np.int64)
-    url_rank[np.argsort(urls, kind="stable")] = np.arange(len(rows))
+    url_rank[by_url] = np.arange(len(rows))
+    vectors = snapshot.vectors if every else snapshot.vectors[rows]
     return Pool(
         snapshot=snapshot,
         rows=rows,
-        vectors=snapshot.vectors if every else snapshot.vectors[rows],
+        vectors=vectors,
         weights_t=weights.T.tocsr(),
         label=snapshot.label[rows],
         hard=snapshot.hard[rows],
@@ -497,6 +503,7 @@ def build_pool(
         repos=[snapshot.issues[r].repo for r in rows],
         url_rank=url_rank,
         local=local,
+        centre=pool_centre(vectors, by_url) if len(rows) else None,
     )
 
 
@@ -588,6 +595,25 @@ def neglect_scores(pool: Pool, now: datetime, settings: RankingSettings) -> np.n
     return neglect(idle, waiting, settings.stale_after_days, settings.unanswered_after_days)
 
 
+def dense_scores(pool: Pool, queries: Sequence[Query], settings: RankingSettings) -> np.ndarray:
+    """ranking.dense_similarity for every query (learners x pool); one learner exactly as there."""
+    if settings.centre and pool.centre is not None:
+        if len(queries) == 1:
+            return centred_similarity(pool.vectors, pool.centre, queries[0].vector)[None, :]
+        return centred_batch(pool.vectors, pool.centre, np.stack([q.vector for q in queries]))
+    if len(queries) == 1:  # a matrix-vector product, exactly as ranking one learner always did
+        return (pool.vectors @ queries[0].vector)[None, :]
+    return np.stack([q.vector for q in queries]) @ pool.vectors.T
+
+
+def centred_batch(vectors: np.ndarray, centre: Centre, queries: np.ndarray) -> np.ndarray:
+    """ranking.centred_similarity for a batch of learners: one matrix product for all of them."""
+    moved = queries.astype(np.float64) - centre.mean
+    moved /= np.maximum(np.linalg.norm(moved, axis=1, keepdims=True), 1e-12)
+    along = (moved.astype(vectors.dtype) @ vectors.T).astype(np.float64)
+    return (along - (moved @ centre.mean)[:, None]) / centre.norms[None, :]
+
+
 def score_batch(
     pool: Pool,
     queries: Sequence[Query],
@@ -603,10 +629,7 @@ def score_batch(
 
     Per-issue components are (1 x pool) rows. The sum runs in ranking.combine's order, in place.
     """
-    if len(queries) == 1:  # a matrix-vector product, exactly as ranking one learner always did
-        dense = (pool.vectors @ queries[0].vector)[None, :]
-    else:
-        dense = np.stack([q.vector for q in queries]) @ pool.vectors.T
+    dense = dense_scores(pool, queries, settings)
     parts = {
         "dense": dense,
         "lexical": lexical_scores(pool, queries, vocabulary),

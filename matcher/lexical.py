@@ -103,12 +103,32 @@ def expand_query(
     mention of a phrase that stands for it); BM25.score weighs such repeats as central terms.
     """
     lowered = " ".join(text.lower().split())
-    terms = tokenize(lowered)
+    terms = tokenize(lowered) + acronyms(lowered)
     for phrase, extra in synonyms.items():
         for _ in _phrase_pattern(phrase).finditer(lowered):
             for term in extra:
                 terms.extend(tokenize(term))
     return list(dict.fromkeys(terms)) if unique else terms
+
+
+# Where a profile's phrases end, and short words an acronym skips ("machine learning for audio").
+_PHRASE_BREAK = re.compile(r"[,;.:()/|]|\band\b|\bfor\b|\bof\b|\bwith\b|\bin\b|\bon\b")
+_ACRONYM_SKIPS = frozenset({"a", "an", "the", "to", "&"})
+
+
+def acronyms(text: str) -> list[str]:
+    """The initials of each phrase of two to five words: "reinforcement learning" -> "rl",
+    "retrieval-augmented generation" -> "rag". Issues often say the short form only; this is how
+    English abbreviates, not a table fitted to any learner."""
+    found = []
+    for phrase in _PHRASE_BREAK.split(text.lower()):
+        if len(phrase.split()) < 2:  # one name, even a hyphenated one ("scikit-learn"), stays
+            continue
+        words = [w for w in re.split(r"[\s\-]+", phrase) if w and w not in _ACRONYM_SKIPS]
+        initials = "".join(w[0] for w in words)
+        if 2 <= len(words) <= 5 and initials.isalpha() and initials not in _STOP:
+            found.append(initials)
+    return found
 
 
 @lru_cache(maxsize=4)

@@ -62,6 +62,17 @@ class Query:
     )  # programming languages the learner writes; empty = not judged
 
 
+CENTRE_PRIOR = 20  # issues: how far a small pool's mean is trusted (see pool_centre)
+
+
+@dataclass(frozen=True)
+class Centre:
+    """The pool's mean issue vector and each issue's distance from it (see centred_similarity)."""
+
+    mean: np.ndarray  # float64
+    norms: np.ndarray  # float64, |vector - mean| per issue
+
+
 @dataclass(frozen=True)
 class Candidates:
     """The pool to rank: issues, their vectors (row-aligned), and BM25 fitted on their text."""
@@ -69,11 +80,54 @@ class Candidates:
     issues: Sequence[Issue]
     vectors: np.ndarray
     lexical: BM25
+    centre: Centre | None = None
 
 
 def fit_candidates(issues: Sequence[Issue], vectors: np.ndarray) -> Candidates:
     """Prepare a pool once; it can then rank any number of profiles."""
-    return Candidates(issues, vectors, BM25().fit([i.embedding_text() for i in issues]))
+    urls = np.array([i.url for i in issues], dtype=object)
+    return Candidates(
+        issues,
+        vectors,
+        BM25().fit([i.embedding_text() for i in issues]),
+        pool_centre(vectors, np.argsort(urls, kind="stable")) if len(issues) else None,
+    )
+
+
+def pool_centre(vectors: np.ndarray, order: np.ndarray) -> Centre:
+    """The mean of the pool's vectors, summed in `order` (by URL: the same in every path).
+
+    A handful of issues has no meaningful centre: the mean shrinks towards zero (no centring)
+    by n / (n + CENTRE_PRIOR), so a focus pool of three issues is ranked almost as raw cosine.
+    """
+    n = len(order)
+    mean = vectors[order].sum(axis=0, dtype=np.float64) / (n + CENTRE_PRIOR)
+    squared = np.einsum("ij,ij->i", vectors, vectors, dtype=np.float64)
+    along = (vectors @ mean.astype(vectors.dtype)).astype(np.float64)
+    norms = np.sqrt(np.maximum(squared - 2 * along + mean @ mean, 1e-12))
+    return Centre(mean, norms)
+
+
+def centred_similarity(vectors: np.ndarray, centre: Centre, query: np.ndarray) -> np.ndarray:
+    """Cosine between the issues and the learner after both move by the pool's mean vector.
+
+    Sentence embeddings share a large common direction (every issue here is about ML software),
+    so raw cosines differ little and favour generic issues; measured from the pool's centre,
+    what sets an issue and a learner apart dominates. Unsupervised: the pool alone decides it.
+    """
+    moved = query.astype(np.float64) - centre.mean
+    moved /= max(float(np.linalg.norm(moved)), 1e-12)
+    along = (vectors @ moved.astype(vectors.dtype)).astype(np.float64)
+    return (along - centre.mean @ moved) / centre.norms
+
+
+def dense_similarity(pool: Candidates, query: Query, settings: RankingSettings) -> np.ndarray:
+    """The dense component: centred (settings.centre) or raw cosine."""
+    if not len(pool.issues):
+        return np.zeros(0)
+    if settings.centre and pool.centre is not None:
+        return centred_similarity(pool.vectors, pool.centre, query.vector)
+    return pool.vectors @ query.vector
 
 
 def _normalise(values: np.ndarray) -> np.ndarray:
@@ -185,7 +239,7 @@ def score_candidates(
     level: Level | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The score of every issue in the pool, and its components."""
-    dense = pool.vectors @ query.vector if len(pool.issues) else np.zeros(0)
+    dense = dense_similarity(pool, query, settings)
     lexical = _normalise(pool.lexical.score(query.terms))
     label = np.array([labels.beginner_strength(i.labels) for i in pool.issues])
     hard = np.array([float(labels.is_hard(i.labels)) for i in pool.issues])

@@ -55,7 +55,7 @@ class RankingSettings(BaseModel):
     model_config = STRICT
 
     dense: float = Field(0.55, ge=0)
-    lexical: float = Field(0.40, ge=0)
+    lexical: float = Field(0.30, ge=0)
     beginner_label: float = Field(0.08, ge=0)
     freshness: float = Field(0.04, ge=0)
     competition: float = Field(0.12, ge=0)
@@ -72,6 +72,7 @@ class RankingSettings(BaseModel):
     neglect: float = Field(0.08, ge=0)
     stale_after_days: float = Field(365, gt=0)
     unanswered_after_days: float = Field(30, gt=0)
+    centre: bool = True  # dense similarity measured from the pool's mean vector (ranking.py)
     max_per_repo: int = Field(3, ge=1)
     freshness_half_life_days: float = Field(120, gt=0)
     include_taken: bool = False

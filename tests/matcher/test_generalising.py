@@ -1,0 +1,104 @@
+"""Signals that carry to unseen repositories and learners: the centred dense similarity and the
+initials of a learner's phrases (bench/tune_ranking.py --report measures both)."""
+
+import numpy as np
+import pytest
+
+from matcher.index import centred_batch
+from matcher.lexical import BM25, acronyms, expand_query
+from matcher.ranking import (
+    CENTRE_PRIOR,
+    Query,
+    centred_similarity,
+    dense_similarity,
+    fit_candidates,
+    pool_centre,
+)
+from matcher.settings import RankingSettings
+from tests.conftest import make_issue, unit
+
+
+def generic_pool(rng: np.random.Generator, generic: int = 40) -> tuple[np.ndarray, np.ndarray]:
+    """Many issues near one shared direction (what every ML issue has in common), one that is
+    about the learner's own topic, and the learner's query, which also carries the shared part."""
+    base = np.array([1.0, 0.0, 0.0, 0.0])
+    rows = [unit(base + rng.normal(0, 0.05, 4) * [0, 0, 1, 1]) for _ in range(generic)]
+    specific = unit([0.5, 0.87, 0.0, 0.0])
+    query = unit([0.9, 0.44, 0.0, 0.0])
+    return np.vstack([*rows, specific]), query
+
+
+def test_centred_similarity_lifts_the_issue_that_shares_the_learners_own_topic():
+    vectors, query = generic_pool(np.random.default_rng(3))
+    specific = len(vectors) - 1
+    raw = vectors @ query
+    assert int(np.argmax(raw)) != specific  # raw cosine: a generic issue wins on the shared part
+    centred = centred_similarity(vectors, pool_centre(vectors, np.arange(len(vectors))), query)
+    assert int(np.argmax(centred)) == specific
+    assert centred[specific] - np.sort(centred)[-2] > 0.3
+
+
+def test_a_small_pools_centre_shrinks_and_its_distances_are_exact():
+    rng = np.random.default_rng(5)
+    vectors = np.vstack([unit(rng.normal(size=8)) for _ in range(3)]).astype(np.float32)
+    centre = pool_centre(vectors, np.arange(3))
+    true_mean = vectors.astype(np.float64).mean(axis=0)
+    assert centre.mean == pytest.approx(true_mean * 3 / (3 + CENTRE_PRIOR), abs=1e-7)
+    direct = np.linalg.norm(vectors.astype(np.float64) - centre.mean, axis=1)
+    assert centre.norms == pytest.approx(direct, abs=1e-6)
+    query = unit(rng.normal(size=8))
+    order = np.argsort(-(vectors @ query))
+    assert list(np.argsort(-centred_similarity(vectors, centre, query))) == list(order)
+
+
+def test_centred_dense_does_not_depend_on_the_order_of_the_pool():
+    rng = np.random.default_rng(7)
+    issues = [make_issue(n, f"issue {n}", repo=f"r{n % 5}/x") for n in range(30)]
+    vectors = np.vstack([unit(rng.normal(size=16)) for _ in issues]).astype(np.float32)
+    query = Query(unit(rng.normal(size=16)), ("issue",))
+    settings = RankingSettings()
+    forward = dense_similarity(fit_candidates(issues, vectors), query, settings)
+    flip = np.arange(len(issues))[::-1]
+    backward = dense_similarity(
+        fit_candidates([issues[i] for i in flip], vectors[flip]), query, settings
+    )
+    assert forward.tolist() == backward[flip].tolist()  # bit-identical, not only close
+
+
+def test_centre_off_is_the_raw_cosine_and_the_batch_matches_one_learner():
+    rng = np.random.default_rng(11)
+    issues = [make_issue(n, f"issue {n}") for n in range(12)]
+    vectors = np.vstack([unit(rng.normal(size=16)) for _ in issues]).astype(np.float32)
+    pool = fit_candidates(issues, vectors)
+    queries = np.vstack([unit(rng.normal(size=16)) for _ in range(4)])
+    raw = dense_similarity(pool, Query(queries[0], ()), RankingSettings(centre=False))
+    assert raw.tolist() == (vectors @ queries[0]).tolist()
+    assert pool.centre is not None
+    batch = centred_batch(vectors, pool.centre, queries)
+    for row, query in zip(batch, queries, strict=True):
+        assert row == pytest.approx(centred_similarity(vectors, pool.centre, query), abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("profile", "expected"),
+    [
+        ("Python, reinforcement learning", ["rl"]),
+        ("LLM applications and retrieval-augmented generation", ["la", "rag"]),
+        ("graph neural networks; large language models", ["gnn", "llm"]),
+        ("machine learning for audio", ["ml"]),
+        ("scikit-learn, stable-baselines3, PyTorch", []),  # one name each, hyphen or not
+        ("documentation", []),
+    ],
+)
+def test_a_phrase_of_several_words_also_searches_for_its_initials(profile, expected):
+    assert acronyms(profile) == expected
+
+
+def test_an_issue_that_only_says_the_short_form_matches_the_long_phrase():
+    docs = ["RL agent gets stuck in the maze env", "Fix a typo in the learning-rate docs"]
+    index = BM25().fit(docs)
+    terms = expand_query("reinforcement learning", {})
+    assert "rl" in terms
+    scores = index.score(terms)
+    assert scores[0] > 0
+    assert index.score(["reinforcement", "learning"])[0] == 0  # without the initials: no match
