@@ -29,6 +29,7 @@ class Labels:
     strengths: dict[str, float]
     hard: frozenset[str]
     claim_phrases: tuple[str, ...] = ()
+    stale: frozenset[str] = frozenset()  # labels a project (or its stale bot) puts on idle issues
     names: tuple[
         str, ...
     ] = ()  # beginner labels as spelled in labels.yaml (GitHub filters by exact name)
@@ -47,6 +48,10 @@ class Labels:
 
     def is_hard(self, labels) -> bool:
         return any(normalize_label(x) in self.hard for x in labels)
+
+    def stale_label(self, labels) -> str | None:
+        """The first label marking the issue inactive ('stale', 'lifecycle/rotten'), as spelled."""
+        return next((x for x in labels if normalize_label(x) in self.stale), None)
 
     def is_claim(self, comment: str) -> bool:
         """Whether a comment says its author takes the issue ("can I work on this?", "/assign")."""
@@ -89,7 +94,10 @@ def load_labels(path: Path | None = None) -> Labels:
         names[entry["name"]] = None
     hard = frozenset(normalize_label(str(x)) for x in data.get("hard_labels") or [])
     phrases = tuple(str(x).lower() for x in data.get("claim_phrases") or [])
-    return Labels(strengths=strengths, hard=hard, claim_phrases=phrases, names=tuple(names))
+    stale = frozenset(normalize_label(str(x)) for x in data.get("stale_labels") or [])
+    return Labels(
+        strengths=strengths, hard=hard, claim_phrases=phrases, names=tuple(names), stale=stale
+    )
 
 
 def load_repos(path: Path | None = None) -> tuple[RepoEntry, ...]:

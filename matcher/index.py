@@ -77,6 +77,7 @@ class Snapshot:
     counts: sparse.csr_matrix  # (n, vocabulary) term counts, float32 (small integers: exact)
     label: np.ndarray  # beginner-label strength
     hard: np.ndarray  # 1.0 for a hard label
+    marked_stale: np.ndarray  # bool: a stale label (signals.neglect counts it in full)
     kind: np.ndarray  # int8 id in KINDS of ranking.task_type
     taken: np.ndarray  # bool
     competition: np.ndarray
@@ -108,6 +109,7 @@ class Pool:
     weights_t: sparse.csr_matrix  # (vocabulary, n) BM25 weights, transposed for Q @ W.T
     label: np.ndarray
     hard: np.ndarray
+    marked_stale: np.ndarray
     kind: np.ndarray
     taken: np.ndarray
     competition: np.ndarray
@@ -252,6 +254,7 @@ class RankingIndex:
             counts=counts,
             label=np.concatenate([old.label[keep], added.label]),
             hard=np.concatenate([old.hard[keep], added.hard]),
+            marked_stale=np.concatenate([old.marked_stale[keep], added.marked_stale]),
             kind=np.concatenate([old.kind[keep], added.kind]),
             taken=np.concatenate([old.taken[keep], added.taken]),
             competition=np.concatenate([old.competition[keep], added.competition]),
@@ -276,6 +279,7 @@ class RankingIndex:
             rows.embedded[n] = True
         rows.label[n] = self.labels.beginner_strength(issue.labels)
         rows.hard[n] = float(self.labels.is_hard(issue.labels))
+        rows.marked_stale[n] = self.labels.stale_label(issue.labels) is not None
         kind = task_type(issue)
         rows.kind[n] = KIND_ID[kind]
         rows.difficulty[n] = difficulty(issue, self.labels, kind)
@@ -393,6 +397,7 @@ class _Rows:
         self.embedded = np.zeros(n, dtype=bool)
         self.label = np.zeros(n)
         self.hard = np.zeros(n)
+        self.marked_stale = np.zeros(n, dtype=bool)
         self.kind = np.zeros(n, dtype=np.int8)
         self.taken = np.zeros(n, dtype=bool)
         self.competition = np.zeros(n)
@@ -417,6 +422,7 @@ def _empty_snapshot() -> Snapshot:
         counts=sparse.csr_matrix((0, 0), dtype=np.float32),
         label=np.zeros(0),
         hard=np.zeros(0),
+        marked_stale=np.zeros(0, dtype=bool),
         kind=np.zeros(0, dtype=np.int8),
         taken=np.zeros(0, dtype=bool),
         competition=np.zeros(0),
@@ -488,6 +494,7 @@ def build_pool(
         weights_t=weights.T.tocsr(),
         label=snapshot.label[rows],
         hard=snapshot.hard[rows],
+        marked_stale=snapshot.marked_stale[rows],
         kind=snapshot.kind[rows],
         taken=snapshot.taken[rows],
         competition=snapshot.competition[rows],
@@ -592,7 +599,13 @@ def neglect_scores(pool: Pool, now: datetime, settings: RankingSettings) -> np.n
     """ranking.neglect_of over the pool: unknown activity (no updated_at) is NaN, neutral."""
     idle = np.where(pool.has_active, _days_before(now, pool.active), np.nan)
     waiting = np.where(pool.has_waiting, _days_before(now, pool.waiting), np.nan)
-    return neglect(idle, waiting, settings.stale_after_days, settings.unanswered_after_days)
+    return neglect(
+        idle,
+        waiting,
+        settings.stale_after_days,
+        settings.unanswered_after_days,
+        pool.marked_stale,
+    )
 
 
 def dense_scores(pool: Pool, queries: Sequence[Query], settings: RankingSettings) -> np.ndarray:

@@ -25,6 +25,7 @@ from matcher.signals import (
     neglect,
     ramp_fits,
     ramp_reason,
+    stale_label_reason,
     stale_reason,
     task_fit,
     task_fit_reason,
@@ -201,8 +202,11 @@ def task_fits(kinds: Sequence[str | None], asked: frozenset[str]) -> np.ndarray:
     return np.array([task_fit(kind, asked) for kind in kinds], dtype=float)
 
 
-def neglect_of(issues: Sequence[Issue], now: datetime, settings: RankingSettings) -> np.ndarray:
-    """signals.neglect per issue: how long it has been idle, or its comments left unanswered."""
+def neglect_of(
+    issues: Sequence[Issue], now: datetime, settings: RankingSettings, labels: Labels
+) -> np.ndarray:
+    """signals.neglect per issue: how long it has been idle, its comments left unanswered, or a
+    stale label."""
     idle = [days_idle(i, now) for i in issues]
     waiting = [days_unanswered(i, now) for i in issues]
     return neglect(
@@ -210,6 +214,7 @@ def neglect_of(issues: Sequence[Issue], now: datetime, settings: RankingSettings
         np.array([np.nan if d is None else d for d in waiting], dtype=float),
         settings.stale_after_days,
         settings.unanswered_after_days,
+        np.array([labels.stale_label(i.labels) is not None for i in issues], dtype=bool),
     )
 
 
@@ -258,7 +263,7 @@ def score_candidates(
         "language": language,
         "task": task,
         "welcome": welcome,
-        "neglect": neglect_of(pool.issues, now, settings),
+        "neglect": neglect_of(pool.issues, now, settings, labels),
         "ramp": ramp_terms(pool.issues, labels, level),
     }
     score = combine(parts, settings)
@@ -416,9 +421,10 @@ def reasons_for(
     settings = settings or RankingSettings()
     warning = hard_label_reason(issue, labels)
     reasons = [warning] if warning else []
+    marked = stale_label_reason(issue, labels)
     stale = stale_reason(issue, now, settings.stale_after_days)
     waiting = unanswered_reason(issue, now, settings.unanswered_after_days)
-    reasons.extend(warning for warning in (stale, waiting) if warning)
+    reasons.extend(warning for warning in (marked, stale, waiting) if warning)
     if matched:
         reasons.append("matches: " + ", ".join(matched[:6]))
     if dense >= 0.3:

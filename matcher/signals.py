@@ -292,13 +292,19 @@ def _overdue(days: np.ndarray, after: float) -> np.ndarray:
 
 
 def neglect(
-    idle: np.ndarray, waiting: np.ndarray, stale_after_days: float, unanswered_after_days: float
+    idle: np.ndarray,
+    waiting: np.ndarray,
+    stale_after_days: float,
+    unanswered_after_days: float,
+    marked: np.ndarray | None = None,
 ) -> np.ndarray:
     """The ranking term, 0..1 per issue: the larger of 'no activity for stale_after_days' and
     'a comment waits for a maintainer for unanswered_after_days', each 0.5 when just due and 1 at
     twice the time. `idle` and `waiting` are days (days_idle, days_unanswered), NaN when unknown:
-    unknown is neutral (0)."""
-    return np.maximum(_overdue(idle, stale_after_days), _overdue(waiting, unanswered_after_days))
+    unknown is neutral (0). A `marked` issue (a stale label: its bot's pings
+    keep updatedAt fresh) counts in full."""
+    overdue = np.maximum(_overdue(idle, stale_after_days), _overdue(waiting, unanswered_after_days))
+    return overdue if marked is None else np.where(np.asarray(marked, dtype=bool), 1.0, overdue)
 
 
 def _span(days: float) -> str:
@@ -310,6 +316,12 @@ def _span(days: float) -> str:
     else:
         whole, unit = int(days // 365.25), "year"
     return f"{whole} {unit}{'s' if whole != 1 else ''}"
+
+
+def stale_label_reason(issue: Issue, labels: Labels) -> str | None:
+    """'labelled 'stale': the project marked it inactive' when a stale label says so."""
+    name = labels.stale_label(issue.labels)
+    return f"labelled '{name}': the project marked it inactive" if name else None
 
 
 def stale_reason(issue: Issue, now: datetime, stale_after_days: float) -> str | None:

@@ -18,6 +18,7 @@ from matcher.signals import (
     days_idle,
     days_unanswered,
     neglect,
+    stale_label_reason,
     stale_reason,
     unanswered_reason,
 )
@@ -64,6 +65,21 @@ def test_neglect_is_zero_before_due_half_when_due_one_at_twice_and_neutral_when_
 def test_neglect_takes_the_larger_of_the_two():
     got = neglect(np.array([400.0]), np.array([60.0]), 365, 30)
     assert got.tolist() == [1.0]
+
+
+def test_a_stale_label_counts_in_full_whatever_the_dates_say():
+    # a stale bot's ping is what keeps updatedAt fresh on such an issue
+    got = neglect(np.array([3.0, 3.0]), np.array([np.nan, np.nan]), 365, 30, np.array([1, 0]))
+    assert got.tolist() == [1.0, 0.0]
+
+
+def test_stale_labels_come_from_the_catalogue_in_any_spelling():
+    labels = load_catalog().labels
+    assert labels.stale_label(("good first issue", "Lifecycle/Rotten")) == "Lifecycle/Rotten"
+    assert labels.stale_label(("good first issue", "stalemate")) is None
+    marked = twin(1, labels=("good first issue", "Stale"))
+    assert stale_label_reason(marked, labels) == "labelled 'Stale': the project marked it inactive"
+    assert stale_label_reason(twin(2, labels=("good first issue",)), labels) is None
 
 
 def test_stale_reason_says_how_long_in_months_or_years():
@@ -148,6 +164,17 @@ def test_a_stale_issue_sinks_below_an_equal_one_whose_activity_is_unknown(engine
     assert [m.score for m in both_paths(engine)["index"]] == [
         m.score for m in both_paths(engine)["reference"]
     ]
+
+
+def test_a_stale_labelled_issue_sinks_below_its_twin_and_says_why(engine):
+    marked = twin(1, labels=("good first issue", "stale"), updated_at=NOW - 2 * DAY)
+    plain = twin(2, labels=("good first issue",), updated_at=NOW - 2 * DAY)
+    upsert_issues(engine.db, [marked, plain])
+    for path, matches in both_paths(engine).items():
+        assert urls(matches) == [plain.url, marked.url], path
+        assert matches[1].components["neglect"] == 1.0
+        assert matches[1].reasons[0] == "labelled 'stale': the project marked it inactive"
+        assert matches[0].components["neglect"] == 0.0
 
 
 def test_unanswered_comments_sink_an_issue_below_its_equal_twin(engine):
