@@ -22,12 +22,27 @@ from matcher.models import (
     Attribution,
     Contribution,
     Identity,
+    Issue,
+    Learner,
+    Level,
     parse_github_login,
 )
 from matcher.niches import join_names, niche_name, pull_niches, repo_niches
-from matcher.ramp import STAGES, Ramp, kind_of, ramp_of, step_of
+from matcher.operations.levels import level_for
+from matcher.ramp import (
+    STAGES,
+    STEP_KINDS,
+    Ramp,
+    kind_of,
+    level_of,
+    off_target,
+    ramp_of,
+    step_of,
+    step_reason,
+)
 from matcher.store import portfolio as store
 from matcher.store.db import Database, as_utc
+from matcher.store.learners import get_learner
 
 log = logging.getLogger(__name__)
 
@@ -389,7 +404,8 @@ class NextIssue:
     title: str | None = None
     repo: str | None = None
     step: int | None = None  # its step on the ramp, when the issue is stored
-    # 'a step up from your merged docs PR in huggingface/transformers', when it is one
+    # why it is the next step, as the ranking words it ('a step up from your merged docs PR in
+    # huggingface/transformers', 'an easier one, as you asked'), when it says one
     step_up: str | None = None
 
 
@@ -420,6 +436,8 @@ class Summary:
     # the next suggested issue of the learner linked to the login, when known
     next_issue: NextIssue | None = None
     ramp: Ramp = Ramp(0, (0, 0, 0))
+    # where the ranking aims the learner (matcher.ramp.level_of); the next step follows it
+    level: Level = Level()
 
     @property
     def profile_url(self) -> str:
@@ -478,8 +496,13 @@ def summarize(
     funnel: Funnel | None = None,
     pending_login: str | None = None,
     next_issue: NextIssue | None = None,
+    level: Level | None = None,
 ) -> Summary:
-    """Totals, repositories, first/latest merge, weekly streaks and skills evidenced."""
+    """Totals, repositories, first/latest merge, weekly streaks and skills evidenced.
+
+    `level` is the learner's level as the ranking reads it; without one, the level of these
+    merged pull requests alone on the 'auto' pace.
+    """
     now = now or datetime.now(UTC)
     items = sorted(contributions, key=lambda c: (as_utc(c.merged_at), c.url))
     counted = [c for c in items if c.counts]
@@ -548,6 +571,7 @@ def summarize(
         pending_login=pending_login,
         next_issue=next_issue,
         ramp=ramp_of(items),
+        level=level or level_of(items),
     )
 
 
@@ -689,7 +713,8 @@ _ONE_OF_STAGE = ("docs or tests change", "bug fix", "feature")
 
 
 def next_step(summary: Summary) -> NextStep | None:
-    """The next issue and why it is next, else which kind of work to look for, and where."""
+    """The next issue and why it is next, else which kind of work to look for, and where: the
+    step the ranking aims the learner at (`summary.level`), worded as its reasons are."""
     s = summary
     if not s.merged:
         return None
@@ -700,21 +725,23 @@ def next_step(summary: Summary) -> NextStep | None:
             return NextStep(n.title, n.url, (f" in {n.repo}" if n.repo else "") + why)
         found = _ISSUE_URL.match(n.url)  # not stored: 'owner/name#123' from its address
         return NextStep(f"{found.group(1)}#{found.group(2)}" if found else n.url, n.url, why)
-    top = s.ramp.step >= len(STAGES)
-    target = ("another " if top else "a ") + _ONE_OF_STAGE[s.ramp.next_step - 1]
+    aim = s.level.target
+    merged_there = s.ramp.counts[aim - 1] > 0
+    target = ("another " if merged_there else "a ") + _ONE_OF_STAGE[aim - 1]
     area = (top_niches(s, 1) or [s.repos[0].repo])[0]
-    step_up = s.ramp.step_up_from(s.ramp.next_step, s.repos[0].repo)
+    step_up = step_reason(s.level, STEP_KINDS[aim - 1], s.repos[0].repo)
     return NextStep(target, None, f" in {area}" + (f", {step_up}" if step_up else ""))
 
 
 def next_issue(
-    db: Database, learner_id: str, done: Iterable[str] = (), ramp: Ramp | None = None
+    db: Database, learner_id: str, done: Iterable[str] = (), level: Level | None = None
 ) -> NextIssue | None:
     """The learner's newest suggestion they are working on or interested in, else not dismissed.
 
-    Issues in `done` (closed by one of their merged pull requests) are not next any more. After a
-    first merge (`ramp`), an issue they are not yet working on is picked a step up when one is
-    open: a bug fix after docs or tests, a feature after a bug fix.
+    Issues in `done` (closed by one of their merged pull requests) are not next any more. Among
+    issues of the same standing (working on, then the rest), the one nearest the step the
+    ranking aims the learner at (`level`, matcher.ramp.level_of) comes first, then one they are
+    interested in, then the newest.
     """
     from matcher.store.issues import issues_by_url
 
@@ -726,37 +753,44 @@ def next_issue(
     ]
     if not open_ones:
         return None
+    level = level or Level()
     issues = {i.url: i for i in issues_by_url(db, [s.issue_url for s in open_ones])}
     steps = {url: step_of(kind_of(issue.title, issue.labels)) for url, issue in issues.items()}
-    level = ramp.step if ramp is not None else 0
     status_rank = {"working": 0, "interested": 1}
 
-    def climb(s) -> int:
-        """0 for the step above the learner's, 1 for higher still, 2 for the rest."""
+    def distance(s) -> int:
+        """Steps from the ranking's aim; an issue not stored after every stored one."""
         step = steps.get(s.issue_url)
-        if not level or step is None or step <= level:
-            return 2
-        return 0 if step == min(level + 1, len(STAGES)) else 1
+        return off_target(level, step) if step is not None else len(STAGES)
 
     best = min(
         open_ones,
         key=lambda s: (
             s.status != "working",
-            climb(s),
+            distance(s),
             status_rank.get(s.status, 2),
             -s.suggested_at.timestamp(),
         ),
     )
     issue = issues.get(best.issue_url)
-    step = steps.get(best.issue_url)
-    repo = issue.repo if issue else None
+    if issue is None:
+        return NextIssue(url=best.issue_url)
     return NextIssue(
         url=best.issue_url,
-        title=issue.title if issue else None,
-        repo=repo,
-        step=step,
-        step_up=ramp.step_up_from(step, repo) if ramp is not None and step is not None else None,
+        title=issue.title,
+        repo=issue.repo,
+        step=steps[best.issue_url],
+        step_up=_why_next(level, issue, working=best.status == "working"),
     )
+
+
+def _why_next(level: Level, issue: Issue, *, working: bool) -> str | None:
+    """The ranking's ramp reason for the next issue. An issue the learner is working on is part
+    of their level's basis, so it is measured against their merged work only (it would be 'the
+    same step as' itself)."""
+    if working:
+        level = replace(level, basis=tuple(e for e in level.basis if e.merged))
+    return step_reason(level, kind_of(issue.title, issue.labels), issue.repo)
 
 
 def _ranked(counter: Counter) -> list[tuple[str, int]]:
@@ -793,6 +827,7 @@ def load_summary(
     learner_id = identity.learner_id if identity else next((c.learner_id for c in claims), None)
     if niches_of is None:
         niches_of = _catalog_niches()
+    level = _level_of_learner(db, learner_id) if learner_id is not None else None
     return summarize(
         shown_login or login,
         contributions,
@@ -807,13 +842,18 @@ def load_summary(
         ),
         pending_login=identity.pending_login if identity else None,
         next_issue=(
-            next_issue(
-                db, learner_id, [i for c in contributions for i in c.closes], ramp_of(contributions)
-            )
+            next_issue(db, learner_id, [i for c in contributions for i in c.closes], level)
             if learner_id is not None
             else None
         ),
+        level=level,
     )
+
+
+def _level_of_learner(db: Database, learner_id: str) -> Level:
+    """The level the ranking ranks the learner at: verified merges, issues under way, pace (the
+    'auto' pace for a learner who linked a login without saving a profile)."""
+    return level_for(db, get_learner(db, learner_id) or Learner(learner_id))
 
 
 def _catalog_niches() -> Callable[[str], Iterable[str]]:

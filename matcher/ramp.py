@@ -10,14 +10,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from matcher.errors import ProfileError
 from matcher.models import PACES, Contribution, Evidence, Issue, Level
 from matcher.ranking import task_type
-from matcher.signals import kind_step
+from matcher.signals import NEUTRAL, kind_step, ramp_fits, ramp_reason
 from matcher.store.db import as_utc
 
 # Step 1..3 of the ramp, as a learner reads it.
 STAGES = ("docs, tests and small fixes", "bug fixes", "features")
+# A kind of work at each step, to name the work to look for next.
+STEP_KINDS = ("docs task", "bug fix", "feature")
 # What a merged pull request of a kind is called in a sentence ("your merged docs PR").
 _PR_NOUNS = {
     "docs task": "docs PR",
@@ -81,25 +85,6 @@ class Ramp:
         """The name of the step reached, None before the first merge."""
         return STAGES[self.step - 1] if self.step else None
 
-    @property
-    def next_step(self) -> int:
-        """The step to aim for next (the top step stays the top step)."""
-        return min(self.step + 1, len(STAGES))
-
-    def basis(self, repo: str | None = None) -> Rung | None:
-        """The newest merged pull request at the step reached, in `repo` when there is one."""
-        top = [r for r in self.rungs if r.step == self.step]
-        same = [r for r in top if repo is not None and r.repo.lower() == repo.lower()]
-        return next(iter(same or top), None)
-
-    def step_up_from(self, step: int, repo: str | None = None) -> str | None:
-        """'a step up from your merged docs PR in huggingface/transformers' when `step` is above
-        the step reached, else None."""
-        basis = self.basis(repo)
-        if basis is None or step <= self.step:
-            return None
-        return f"a step up from your merged {pr_noun(basis.kind)} in {basis.repo}"
-
 
 def ramp_of(contributions: Sequence[Contribution]) -> Ramp:
     """The ramp of the counted (not reverted) merged pull requests, newest first in `rungs`."""
@@ -147,6 +132,20 @@ def level_of(
     ready = max((e.ready_for for e in evidence), default=1)
     basis = tuple(e for e in evidence if e.ready_for == ready)
     return Level(ready, pace, basis)
+
+
+def off_target(level: Level, step: int) -> int:
+    """How many steps work at `step` is from where the ranking aims the learner; 0 everywhere
+    while the ramp term is off (a newcomer on the 'auto' pace)."""
+    return abs(step - level.target) if level.active else 0
+
+
+def step_reason(level: Level, kind: str | None, repo: str) -> str | None:
+    """The ranking's ramp reason for work of a kind in `repo` ('a step up from your merged docs
+    PR in owner/name', 'an easier one, as you asked'): signals.ramp_reason at the kind's step,
+    its difficulty taken as neutral (the portfolio has no label vocabulary to nudge it)."""
+    fit = ramp_fits(np.array([step_of(kind)]), np.array([NEUTRAL]), level.target)[0]
+    return ramp_reason(level, kind, float(fit), repo)
 
 
 def level_text(level: Level) -> str:

@@ -77,8 +77,10 @@ def summary_dict(summary: Summary) -> dict:
 
 
 def _story(summary: Summary) -> dict:
-    """The niche story as the Markdown and HTML state it, with the ramp's numbers."""
-    ramp = summary.ramp
+    """The niche story as the Markdown and HTML state it, with the ramp's numbers and the level
+    the next step aims at (the ranking's: verified merges, issues under way, pace)."""
+    ramp, level = summary.ramp, summary.level
+    basis = level.basis_in()
     step = next_step(summary)
     return {
         "focus": concentration(summary),
@@ -88,6 +90,12 @@ def _story(summary: Summary) -> dict:
             "stage": ramp.stage,
             "counts": dict(zip(STAGES, ramp.counts, strict=True)),
             "text": ramp_text(summary),
+        },
+        "level": {
+            "ready": level.ready,
+            "pace": level.pace,
+            "target": level.target,
+            "basis": basis.phrase if basis else None,
         },
         "next_step": {"text": step.text, "url": step.url} if step else None,
     }

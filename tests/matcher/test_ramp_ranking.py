@@ -11,7 +11,7 @@ import pytest
 from matcher.engine import MatchEngine
 from matcher.errors import ProfileError
 from matcher.models import Contribution, Level, Profile
-from matcher.ramp import level_of, level_text, validate_pace
+from matcher.ramp import level_of, level_text, off_target, step_reason, validate_pace
 from matcher.ranking import rank, task_type
 from matcher.signals import kind_step, ramp_fits, ramp_reason
 from matcher.store.issues import upsert_issues
@@ -196,6 +196,24 @@ def test_easier_puts_the_docs_task_back_above_the_bug_fix(engine):
         assert urls(matches)[:2] == [DOCS_TASK.url, BUG_TASK.url]
         assert "an easier one, as you asked" in matches[0].reasons
         assert "an easier one, as you asked" not in matches[1].reasons
+
+
+@pytest.mark.parametrize("pace", ["easier", "auto", "harder"])
+@pytest.mark.parametrize("history", [[DOCS_PR], [BUG_PR], [DOCS_PR, BUG_PR]])
+def test_step_reason_is_the_ramp_reason_the_ranking_gives(engine, history, pace):
+    """The portfolio words its next step with step_reason: the ranking's own reason, word for
+    word, for the same learner and issue (or none when the ranking says none)."""
+    level = level_of(history, (), pace)
+    for matches in both_paths(engine, LEARNER, level):
+        for m in matches[:2]:
+            kind = task_type(m.issue)
+            said = [r for r in m.reasons if "as you asked" in r or " step " in f" {r} "]
+            assert said == [r for r in [step_reason(level, kind, m.issue.repo)] if r]
+            assert off_target(level, kind_step(kind)) == abs(kind_step(kind) - level.target)
+
+
+def test_off_target_is_zero_while_the_ramp_term_is_off():
+    assert {off_target(level_of([]), step) for step in (1, 2, 3)} == {0}
 
 
 def test_the_term_is_its_weight_times_the_fit_and_nothing_else_moves(engine):

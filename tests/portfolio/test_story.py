@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from html import unescape
 
@@ -13,8 +14,10 @@ import pytest
 from rich.console import Console
 
 from bot.exts.portfolio import portfolio_embed
-from matcher.models import Contribution, Issue
+from matcher.models import Contribution, Issue, Learner
 from matcher.operations.answers import set_status
+from matcher.operations.levels import level_for
+from matcher.operations.profiles import update_profile
 from matcher.operations.suggestions import record_suggestions
 from matcher.portfolio import load_summary, next_step
 from matcher.ramp import kind_of, ramp_of, step_of
@@ -25,6 +28,7 @@ from matcher.render.terminal import print_portfolio
 from matcher.store import Database
 from matcher.store import portfolio as store
 from matcher.store.issues import upsert_issues
+from matcher.store.learners import get_learner
 from tests.portfolio.sample import summaries
 
 LOGIN, GITHUB_ID, LEARNER = "lin-docs", 5151, "5005"
@@ -126,9 +130,22 @@ def test_the_ramp_is_the_highest_counted_step_and_ignores_reverts():
 # --- the next step ------------------------------------------------------------------------------
 
 
+def _merge(db, number: int, title: str, labels: tuple[str, ...]) -> None:
+    store.add_contributions(db, [_pr(number, title, labels)])
+
+
+def _pace(db, pace: str) -> None:
+    update_profile(db, LEARNER, guild_id=None, now=NOW, skills="tokenizers, python", pace=pace)
+
+
+def _level(db):
+    return level_for(db, get_learner(db, LEARNER) or Learner(LEARNER))  # no profile saved yet
+
+
 def test_after_a_merged_docs_pr_the_next_issue_is_a_step_up(db):
     s = _summary(db)
     assert s.ramp.step == 1
+    assert s.level == _level(db) and (s.level.ready, s.level.target) == (2, 2)
     n = s.next_issue
     assert n.url == BUG_ISSUE and n.step == 2  # not the newer docs issue, nor the feature
     assert n.step_up == "a step up from your merged docs PR in huggingface/transformers"
@@ -139,10 +156,76 @@ def test_after_a_merged_docs_pr_the_next_issue_is_a_step_up(db):
     )
 
 
+@pytest.mark.parametrize(
+    ("pace", "url", "why"),
+    [
+        ("easier", DOCS_ISSUE, "an easier one, as you asked"),
+        ("harder", FEATURE_ISSUE, "a harder one, as you asked"),
+    ],
+)
+def test_the_next_issue_follows_the_pace_the_learner_asked_for(db, pace, url, why):
+    _pace(db, pace)
+    s = _summary(db)
+    assert s.level == _level(db) and s.level.pace == pace
+    assert (s.next_issue.url, s.next_issue.step, s.next_issue.step_up) == (
+        url,
+        s.level.target,
+        why,
+    )
+    assert next_step(s).text.endswith(f"in {HF}, {why}")
+
+
+def test_easier_after_a_merged_bug_fix_aims_where_the_ranking_does(db):
+    """A merged bug fix makes the learner ready for features; 'easier' aims a step below, at
+    bug fixes: not the feature the highest merge alone would point to, nor the newer docs."""
+    _merge(db, 40002, "Fix crash when the batch is empty", ("bug",))
+    assert _summary(db).next_issue.url == FEATURE_ISSUE
+    _pace(db, "easier")
+    s = _summary(db)
+    assert (s.level.ready, s.level.target) == (3, 2)
+    assert (s.next_issue.url, s.next_issue.step_up) == (BUG_ISSUE, "an easier one, as you asked")
+    assert json.loads(to_json(s))["story"]["level"] == {
+        "ready": 3,
+        "pace": "easier",
+        "target": 2,
+        "basis": f"your merged bug fix in {HF}",
+    }
+
+
 def test_an_issue_the_learner_is_working_on_stays_next(db):
     set_status(db, LEARNER, DOCS_ISSUE, "working", now=NOW)
     n = _summary(db).next_issue
     assert n.url == DOCS_ISSUE and n.step_up is None
+
+
+def test_a_bug_fix_under_way_is_next_a_step_up_from_the_merged_work(db):
+    set_status(db, LEARNER, BUG_ISSUE, "working", now=NOW)
+    n = _summary(db).next_issue
+    assert n.url == BUG_ISSUE
+    assert n.step_up == f"a step up from your merged docs PR in {HF}"  # not 'the same step as' it
+
+
+def test_with_only_a_bug_fix_under_way_the_level_and_next_issue_follow_level_of(db):
+    """No merge, one bug fix marked working: level_of counts it (ready for bug fixes); among the
+    issues the learner is working on, the one at that step comes before a newer docs issue."""
+    store.mark_reverted(db, f"https://github.com/{HF}/pull/40001", "https://example.com/revert")
+    set_status(db, LEARNER, BUG_ISSUE, "working", now=NOW - timedelta(hours=2))
+    s = _summary(db)
+    assert s.merged == 0 and s.level == _level(db)
+    assert (s.level.ready, s.level.target, s.level.basis_in().phrase) == (
+        2,
+        2,
+        f"the bug fix you are working on in {HF}",
+    )
+    assert (s.next_issue.url, s.next_issue.step_up) == (BUG_ISSUE, None)
+
+    set_status(db, LEARNER, DOCS_ISSUE, "working", now=NOW)  # newer, but below the level
+    assert _summary(db).next_issue.url == BUG_ISSUE
+    _pace(db, "easier")  # now the docs issue is where the ranking aims
+    assert (_summary(db).next_issue.url, _summary(db).next_issue.step_up) == (
+        DOCS_ISSUE,
+        "an easier one, as you asked",
+    )
 
 
 def test_with_no_open_issue_the_next_step_names_the_kind_of_work_and_where():
@@ -151,6 +234,8 @@ def test_with_no_open_issue_the_next_step_names_the_kind_of_work_and_where():
     assert next_step(s).text == (
         "a feature in NLP, a step up from your merged bug fix in huggingface/transformers"
     )
+    easier = replace(s, level=replace(s.level, pace="easier"))
+    assert next_step(easier).text == "another bug fix in NLP, an easier one, as you asked"
 
 
 # --- every format -----------------------------------------------------------------------------
