@@ -43,6 +43,7 @@ import math
 import os
 import sys
 import tempfile
+from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -291,12 +292,18 @@ class Bench:
         grades = self.grades[persona, idx]
         if not (grades >= 1).any():
             return None
+        return metrics(self.ranked(config, subset, persona, held_out), grades)
+
+    def ranked(
+        self, config: Config, subset: tuple[int, ...], persona: int, held_out: bool = False
+    ) -> list[int]:
+        """The learner's top list over the pool, as positions in `subset`, best first."""
+        idx = list(subset)
         score = self.scores(config, subset, persona, held_out)
         urls = [self.urls[i] for i in idx]
         order = sorted(range(len(idx)), key=lambda k: (-score[k], urls[k]))
         repos = [self.repos[i] for i in idx]
-        order = diversify(order, repos, config.ranking.max_per_repo, self.top)
-        return metrics(order[: self.top], grades)
+        return diversify(order, repos, config.ranking.max_per_repo, self.top)[: self.top]
 
     def mean(self, config: Config, subset: tuple[int, ...], personas: list[int]) -> np.ndarray:
         rows = [m for p in personas if (m := self.evaluate(config, subset, p)) is not None]
@@ -403,6 +410,51 @@ def report(bench: Bench, named: dict[str, Config], folds: int, repeats: int) -> 
             )
 
 
+def failures(bench: Bench, config: Config, folds: int, repeats: int) -> None:
+    """Each held-out cell whose first match is graded below 2: that issue, and the best-graded
+    one it beat (its rank, both issues' score components); then how often each pattern occurs.
+    These are the cases a change must fix to raise P@1."""
+    seen: Counter[str] = Counter()
+    for seed in range(repeats):
+        for test in repo_folds(bench.repos, folds, seed):
+            for p in range(len(bench.profiles)):
+                if (bench.grades[p, list(test)] >= 1).any():
+                    seen["cells"] += 1
+                    seen.update(first_wrong(bench, config, test, p, f"[{seed}]"))
+    print("\n".join(f"{count:4d}  {what}" for what, count in seen.items()))
+
+
+def first_wrong(
+    bench: Bench, config: Config, test: tuple[int, ...], persona: int, tag: str
+) -> list[str]:
+    """Print one cell whose first match is graded below 2; return the patterns it shows."""
+    idx = list(test)
+    grades = bench.grades[persona, idx]
+    order = bench.ranked(config, test, persona, held_out=True)
+    first = order[0]
+    if grades[first] >= 2:
+        return []
+    parts = bench.parts(test, True, config.ranking)[persona]
+    best = next((k for k in order if grades[k] == grades.max()), int(np.argmax(grades)))
+    rank = str(order.index(best) + 1) if best in order else f">{len(order)}"
+    print(f"{tag} {bench.profiles[persona].id}: pool {len(idx)}, grade {grades[best]} at {rank}")
+    for name, k in (("1st ", first), ("best", best)):
+        issue = bench.issues[idx[k]]
+        part = " ".join(f"{n} {parts[n][k]:.2f}" for n in ("dense", "lexical", "label"))
+        print(f"  {name} g{grades[k]} {part} | {issue.repo}: {issue.title[:60]}")
+    patterns = {
+        "wrong at rank 1": True,
+        "no issue graded >= 2 in the pool": grades.max() < 2,
+        f"1st graded {grades[first]}": True,
+        "1st is the pool's best word match": parts["lexical"][first] >= 1,
+        "1st beginner-labelled": parts["label"][first] > 0,
+        "best beginner-labelled": parts["label"][best] > 0,
+        "best has no word match": parts["lexical"][best] == 0,
+        "best at rank 2": rank == "2",
+    }
+    return [what for what, shown in patterns.items() if shown]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=default_data())
@@ -429,6 +481,12 @@ def main() -> None:
         help="what the held-out folds know (the grid is chosen under it); see report()",
     )
     parser.add_argument(
+        "--failures",
+        action="store_true",
+        help="held-out cells whose first match is wrong, for the last --candidate (or the default) "
+        'under --mode (use "simulated held-out"); see failures()',
+    )
+    parser.add_argument(
         "--report",
         action="store_true",
         help="figures table: with synonyms, simulated held-out, no synonyms (see report())",
@@ -453,6 +511,9 @@ def main() -> None:
     )
     if args.report:
         report(bench, named, args.folds, args.repeats)
+        return
+    if args.failures:
+        failures(bench, named[list(named)[-1]], args.folds, args.repeats)
         return
     header = " ".join(f"{m:>7s}" for m in METRICS)
     print(f"{'config':24s} in-sample {header}   | repo-held-out {header}")
