@@ -108,6 +108,10 @@ def expand_query(
         for _ in _phrase_pattern(phrase).finditer(lowered):
             for term in extra:
                 terms.extend(tokenize(term))
+    # A language name ("python") is in nearly every issue of an ML pool: as a word it picks generic
+    # issues, so the language term (ranking.language_fit) weighs it instead.
+    languages = load_languages()
+    terms = [t for t in terms if t not in languages]
     return list(dict.fromkeys(terms)) if unique else terms
 
 

@@ -102,3 +102,19 @@ def test_an_issue_that_only_says_the_short_form_matches_the_long_phrase():
     scores = index.score(terms)
     assert scores[0] > 0
     assert index.score(["reinforcement", "learning"])[0] == 0  # without the initials: no match
+
+
+def test_language_names_leave_the_word_match_to_the_language_term():
+    terms = expand_query("Python, PyTorch, Rust; computer vision", {"computer vision": ("image",)})
+    assert "python" not in terms and "rust" not in terms
+    assert {"pytorch", "computer", "vision", "image"} <= set(terms)
+
+
+def test_an_issue_that_shares_only_the_language_name_gets_no_word_match():
+    issues = [
+        make_issue(1, "Add image processing scripts", "A few Python scripts."),
+        make_issue(2, "Resize transform keeps the aspect ratio", "In torchvision transforms."),
+    ]
+    bm25 = BM25().fit([i.embedding_text() for i in issues])
+    scores = bm25.score(expand_query("Python, torchvision", {}))
+    assert scores[0] == 0.0 and scores[1] > 0.0
