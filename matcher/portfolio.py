@@ -37,9 +37,9 @@ from matcher.ramp import (
     level_of,
     off_target,
     ramp_of,
-    step_of,
     step_reason,
 )
+from matcher.signals import kind_step
 from matcher.store import portfolio as store
 from matcher.store.db import Database, as_utc
 from matcher.store.learners import get_learner
@@ -755,7 +755,7 @@ def next_issue(
         return None
     level = level or Level()
     issues = {i.url: i for i in issues_by_url(db, [s.issue_url for s in open_ones])}
-    steps = {url: step_of(kind_of(issue.title, issue.labels)) for url, issue in issues.items()}
+    steps = {url: kind_step(kind_of(issue.title, issue.labels)) for url, issue in issues.items()}
     status_rank = {"working": 0, "interested": 1}
 
     def distance(s) -> int:

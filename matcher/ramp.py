@@ -51,11 +51,6 @@ def kind_of(title: str, labels: Iterable[str] = ()) -> str | None:
     return task_type(Issue(url="", repo="", number=0, title=title, labels=tuple(labels)))
 
 
-def step_of(kind: str | None) -> int:
-    """1 for docs, tests, typos and anything unrecognised; 2 for a bug fix; 3 for a feature."""
-    return kind_step(kind)  # the ranking's ramp term places issues by the same rule
-
-
 def pr_noun(kind: str | None) -> str:
     """'docs PR', 'bug fix', 'feature PR'; 'PR' when the kind is unknown."""
     return _PR_NOUNS.get(kind or "", "PR")
@@ -96,7 +91,7 @@ def ramp_of(contributions: Sequence[Contribution]) -> Ramp:
     rungs = []
     for c in counted:
         kind = kind_of(c.title, c.labels)
-        rungs.append(Rung(c.url, c.repo, kind, step_of(kind)))
+        rungs.append(Rung(c.url, c.repo, kind, kind_step(kind)))
     counts = tuple(sum(1 for r in rungs if r.step == n) for n in (1, 2, 3))
     step = max((r.step for r in rungs), default=0)
     return Ramp(step, (counts[0], counts[1], counts[2]), tuple(rungs))
@@ -128,7 +123,7 @@ def level_of(
         kind = task_type(issue)
         noun = _ISSUE_NOUNS.get(kind or "", "issue")
         phrase = f"the {noun} you are working on in {issue.repo}"
-        evidence.append(Evidence(issue.repo, step_of(kind), phrase, merged=False))
+        evidence.append(Evidence(issue.repo, kind_step(kind), phrase, merged=False))
     ready = max((e.ready_for for e in evidence), default=1)
     basis = tuple(e for e in evidence if e.ready_for == ready)
     return Level(ready, pace, basis)
@@ -144,7 +139,7 @@ def step_reason(level: Level, kind: str | None, repo: str) -> str | None:
     """The ranking's ramp reason for work of a kind in `repo` ('a step up from your merged docs
     PR in owner/name', 'an easier one, as you asked'): signals.ramp_reason at the kind's step,
     its difficulty taken as neutral (the portfolio has no label vocabulary to nudge it)."""
-    fit = ramp_fits(np.array([step_of(kind)]), np.array([NEUTRAL]), level.target)[0]
+    fit = ramp_fits(np.array([kind_step(kind)]), np.array([NEUTRAL]), level.target)[0]
     return ramp_reason(level, kind, float(fit), repo)
 
 

@@ -15,6 +15,7 @@ from matcher.lexical import BM25, issue_language
 from matcher.models import Feedback, Issue, Level, Match
 from matcher.settings import RankingSettings
 from matcher.signals import (
+    days_between,
     days_idle,
     days_unanswered,
     difficulty,
@@ -137,13 +138,9 @@ def _normalise(values: np.ndarray) -> np.ndarray:
     return values / top if top > 0 else np.zeros_like(values)
 
 
-def _days_since(when: datetime | None, now: datetime) -> float | None:
-    return None if when is None else max((now - when).total_seconds() / 86400, 0.0)
-
-
 def freshness(issue: Issue, now: datetime, half_life_days: float) -> float:
     """1 for activity today, halving every half-life; 0.5 when the age is unknown."""
-    days = _days_since(issue.updated_at or issue.created_at, now)
+    days = days_between(issue.updated_at or issue.created_at, now)
     return 0.5 if days is None else 0.5 ** (days / half_life_days)
 
 
@@ -358,10 +355,10 @@ def task_type(issue: Issue) -> str | None:
 
 def _age(issue: Issue, now: datetime) -> str | None:
     """'updated 3 days ago'; 'opened 2 years ago' when only the creation time is known."""
-    updated = _days_since(issue.updated_at, now)
+    updated = days_between(issue.updated_at, now)
     what = "updated"
     if updated is None:
-        updated, what = _days_since(issue.created_at, now), "opened"
+        updated, what = days_between(issue.created_at, now), "opened"
     if updated is None:
         return None
     days = int(updated)

@@ -271,16 +271,17 @@ def days_idle(issue: Issue, now: datetime) -> float | None:
 
     Never from created_at alone: a snapshot without updated_at says nothing about activity.
     """
-    return _days_between(issue.updated_at, now)
+    return days_between(issue.updated_at, now)
 
 
 def days_unanswered(issue: Issue, now: datetime) -> float | None:
     """Days the oldest unanswered comment has waited for a maintainer; None when none waits."""
-    return _days_between(issue.unanswered_since, now) if issue.unanswered_comments else None
+    return days_between(issue.unanswered_since, now) if issue.unanswered_comments else None
 
 
-def _days_between(when: datetime | None, now: datetime) -> float | None:
-    # the same arithmetic as matcher.ranking._days_since, which the warm index reproduces exactly
+def days_between(when: datetime | None, now: datetime) -> float | None:
+    """Days from `when` to `now` (0 for a future time); None when unknown. The warm index
+    reproduces this arithmetic exactly (matcher.index._days_before)."""
     return None if when is None else max((now - when).total_seconds() / 86400, 0.0)
 
 

@@ -20,11 +20,12 @@ from matcher.operations.levels import level_for
 from matcher.operations.profiles import update_profile
 from matcher.operations.suggestions import record_suggestions
 from matcher.portfolio import load_summary, next_step
-from matcher.ramp import kind_of, ramp_of, step_of
+from matcher.ramp import kind_of, ramp_of
 from matcher.render.html import to_html
 from matcher.render.json import to_json
 from matcher.render.markdown import to_markdown
 from matcher.render.terminal import print_portfolio
+from matcher.signals import kind_step
 from matcher.store import Database
 from matcher.store import portfolio as store
 from matcher.store.issues import upsert_issues
@@ -114,7 +115,7 @@ def _terminal(summary) -> str:
     ],
 )
 def test_a_merged_pull_request_sits_on_a_step_by_its_kind(title, labels, step):
-    assert step_of(kind_of(title, labels)) == step
+    assert kind_step(kind_of(title, labels)) == step
 
 
 def test_the_ramp_is_the_highest_counted_step_and_ignores_reverts():
