@@ -47,6 +47,7 @@ align-items:center;padding:.2rem 0}
 .repos .name{overflow-wrap:anywhere}.repos .count{text-align:right;font-weight:600}
 .own{display:inline-block;margin-left:.4rem;padding:0 .45rem;border:1px solid #8c959f;
 border-radius:1rem;font-size:.75rem;color:#57606a;white-space:nowrap}
+h3.own-head{font-size:1rem;margin:1rem 0 .4rem}
 .bar{height:.8rem;border-radius:3px;background:#8250df;min-width:3px}
 .repos li.rest{display:block}.repos details ul{margin:.3rem 0;padding-left:1.2rem}
 table{border-collapse:collapse;width:100%}
@@ -143,15 +144,15 @@ def _highlights(s: Summary) -> str:
 
 
 def _stats(s: Summary) -> str:
+    own = f'<span class="small muted"> +{len(s.own_repos)} own</span>' if s.own_repos else ""
     stats = [
         ("merged pull requests", str(s.merged)),
-        ("projects", str(len(s.projects))),
-        *([("own repositories", str(len(s.own_repos)))] if s.own_repos else []),
-        ("lines added, removed", f"+{s.additions:,} −{s.deletions:,}"),
+        ("projects", f"{len(s.projects)}{own}"),  # the learner's own repositories apart
+        ("lines added, removed", escape(f"+{s.additions:,} −{s.deletions:,}")),
         ("weeks with a merge", str(s.active_weeks)),
     ]
-    items = "".join(f"<div><dt>{escape(k)}</dt><dd>{escape(v)}</dd></div>" for k, v in stats)
-    return f'<dl class="stats">{items}</dl>'
+    items = "".join(f"<div><dt>{escape(k)}</dt><dd>{v}</dd></div>" for k, v in stats)
+    return f"<dl class=\"stats\">{items}</dl>"
 
 
 def _activity(s: Summary) -> str:
@@ -180,39 +181,48 @@ def _skills(s: Summary) -> str:
     )
 
 
-def _own(r: RepoStat) -> str:
-    return '<span class="own" title="their own repository">own</span>' if r.own else ""
-
-
-def _repos(s: Summary) -> str:
-    top = max((r.prs for r in s.repos), default=1)
+def _repo_bars(repos: tuple[RepoStat, ...], top: int) -> list[str]:
+    """A bar for each of the first TOP_REPOS repositories, then the rest in a closed list."""
     items = []
-    for r in s.repos[:TOP_REPOS]:
+    for r in repos[:TOP_REPOS]:
         extra = f" ★{stars(r.stars)}" if r.stars is not None else ""
+        own = '<span class="own">own</span>' if r.own else ""
         items.append(
             f'<li><span class="name">{_repo_link(r.repo)}'
-            f'<span class="muted small">{escape(extra)}</span>{_own(r)}</span>'
+            f'<span class="muted small">{escape(extra)}</span>{own}</span>'
             f'<span class="bar" style="width:{100 * r.prs / top:.0f}%" aria-hidden="true"></span>'
             f'<span class="count">{r.prs}</span></li>'
         )
-    rest = s.repos[TOP_REPOS:]
+    rest = repos[TOP_REPOS:]
     if rest:
-        names = "".join(f"<li>{_repo_link(r.repo)}{_own(r)}: {r.prs}</li>" for r in rest)
+        names = "".join(f"<li>{_repo_link(r.repo)}: {r.prs}</li>" for r in rest)
         items.append(
             f'<li class="rest"><details><summary>+{len(rest)} more repositories: '
             f"{sum(r.prs for r in rest)} pull requests</summary><ul>{names}</ul></details></li>"
         )
+    return items
+
+
+def _repos(s: Summary) -> str:
+    """Other people's projects, then the learner's own repositories apart (never folded away
+    among the rest, where a reader would count them as projects)."""
+    top = max((r.prs for r in s.repos), default=1)
+    parts = [f'<ul class="repos">{"".join(_repo_bars(s.projects, top))}</ul>']
     own = s.own_repos
-    own_repos = f"{len(own)} own {'repository' if len(own) == 1 else 'repositories'}"
-    note = (
-        f'<p class="small muted">{plural(len(s.projects), "project")} of other people and '
-        f"{own_repos} (marked own), counted apart.</p>"
-        if own
-        else ""
-    )
+    if own:
+        noun = "repository" if len(own) == 1 else "repositories"
+        parts.insert(
+            0,
+            f'<p class="small muted">{plural(len(s.projects), "project")} of other people; '
+            f"{len(own)} own {noun} below, counted apart.</p>",
+        )
+        parts.append(
+            f'<h3 class="own-head">Own {noun}</h3>'
+            f'<ul class="repos">{"".join(_repo_bars(own, top))}</ul>'
+        )
     return (
         '<section aria-labelledby="h-repos"><h2 id="h-repos">By repository</h2>'
-        f'{note}<ul class="repos">{"".join(items)}</ul></section>'
+        f"{''.join(parts)}</section>"
     )
 
 

@@ -205,10 +205,11 @@ def test_own_repositories_are_marked_in_every_format():
     s = _own_summary()
     own, other = "lin-dev/tiny-tokenizer", "huggingface/transformers"
     page = to_html(s)
-    assert re.search(rf'href="https://github.com/{own}">{own}</a>.*?class="own"', page)
-    assert not re.search(rf'href="https://github.com/{other}">{other}</a><span[^>]*>[^<]*'
-                         r'</span><span class="own"', page)
-    assert "2 projects of other people and 1 own repository (marked own)" in page
+    assert "2 projects of other people; 1 own repository below, counted apart." in page
+    head = page.index(">Own repository</h3>")
+    assert page.index(f'href="https://github.com/{other}"', page.index("id=\"h-repos\"")) < head
+    assert re.search(rf'href="https://github.com/{own}">{own}</a><span[^>]*>[^<]*</span>'
+                     r'<span class="own">own</span>', page[head:])
     md = to_markdown(s)
     assert f"[tiny-tokenizer](https://github.com/{own}) (own)" in md
     assert f"[transformers](https://github.com/{other}) |" in md

@@ -113,7 +113,7 @@ def test_every_format_states_the_json_numbers(case):
     assert projects + own == repos
     assert f"merged pull requests {merged} projects {projects}" in page
     if own:
-        assert f"own repositories {own}" in page and f"({own} own)" in term
+        assert f"projects {projects} +{own} own" in page and f"({own} own)" in term
     assert f"+{totals['additions']:,} −{totals['deletions']:,}" in page
     assert f"+{totals['additions']:,} -{totals['deletions']:,} lines" in md
     assert sum(b["merged"] for b in data["timeline"]["bins"]) == merged
@@ -166,7 +166,10 @@ def test_html_large_accounts_for_every_repository_and_cuts_lists_visibly():
     s = CASES["large"]
     page = to_html(s)
     assert all(f'href="{c.url}"' in page for c in LARGE_CONTRIBUTIONS)
-    assert "+4 more repositories: 9 pull requests" in page
+    # other people's projects: the top eight, then three more; the own repository apart
+    assert "+3 more repositories: 7 pull requests" in page
+    own = page.index('<h3 class="own-head">Own repository</h3>')
+    assert page.index('href="https://github.com/grace-builds/phoneme-tools"') > own
     for r in s.repos:  # the four beyond the top eight are listed inside the details
         assert f'href="https://github.com/{r.repo}"' in page
     assert '<li class="more">+1 more</li>' in page  # four niches: three shown
