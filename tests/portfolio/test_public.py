@@ -266,7 +266,7 @@ def test_every_export_keeps_a_space_or_punctuation_around_each_link():
                 assert not GLUED.match(before), (name, text[found.start() - 20 : found.end()])
                 assert not GLUED.match(after), (name, text[found.start() : found.end() + 20])
                 checked += 1
-    assert checked > 500, checked
+    assert checked > 800, checked
 
 
 def test_the_story_reads_with_spaces_where_the_learner_sees_it():
