@@ -253,10 +253,20 @@ def chart_image(summary: Summary, fmt: str = "png", *, dpi: int = 200) -> bytes:
 
     t = timeline(summary)
     bars = repo_bars(summary)
-    style = {"font.size": 13, "axes.titlesize": 15, "svg.hashsalt": "portfolio"}
-    style |= {"figure.facecolor": BACKGROUND, "axes.facecolor": BACKGROUND, "text.color": INK}
-    style |= {"axes.labelcolor": INK, "xtick.color": INK, "ytick.color": INK}
-    with plt.rc_context(style):
+    with plt.rc_context(
+        {
+            "font.size": 13,
+            "axes.titlesize": 15,
+            "svg.hashsalt": "portfolio",
+            # the colours the contrast test measures against, set rather than inherited
+            "figure.facecolor": BACKGROUND,
+            "axes.facecolor": BACKGROUND,
+            "text.color": INK,
+            "axes.labelcolor": INK,
+            "xtick.color": INK,
+            "ytick.color": INK,
+        }
+    ):
         if t is None:
             fig, ax = plt.subplots(figsize=(6, 2.4), dpi=dpi)
             ax.text(0.5, 0.6, "No merged pull requests yet", ha="center", fontsize=16, color=INK)

@@ -152,7 +152,7 @@ def _stats(s: Summary) -> str:
         ("weeks with a merge", str(s.active_weeks)),
     ]
     items = "".join(f"<div><dt>{escape(k)}</dt><dd>{v}</dd></div>" for k, v in stats)
-    return f"<dl class=\"stats\">{items}</dl>"
+    return f'<dl class="stats">{items}</dl>'
 
 
 def _activity(s: Summary) -> str:

@@ -64,7 +64,9 @@ def test_html_chart_text_and_marks_reach_aa(case, width):
                 continue
             marks.append(colour)
     assert texts and marks and grid
-    low_text = {c: round(contrast(c, background), 2) for c in texts if contrast(c, background) < TEXT}
+    low_text = {
+        c: round(contrast(c, background), 2) for c in texts if contrast(c, background) < TEXT
+    }
     low_marks = {
         c: round(contrast(c, background), 2) for c in marks if contrast(c, background) < GRAPHIC
     }
@@ -100,7 +102,9 @@ def test_matplotlib_chart_text_and_marks_reach_aa(case):
             marks |= _colours(group)
     marks.discard(background)  # the axes' face: the background itself
     assert texts and len(marks) >= 3
-    low_text = {c: round(contrast(c, background), 2) for c in texts if contrast(c, background) < TEXT}
+    low_text = {
+        c: round(contrast(c, background), 2) for c in texts if contrast(c, background) < TEXT
+    }
     low_marks = {
         c: round(contrast(c, background), 2) for c in marks if contrast(c, background) < GRAPHIC
     }

@@ -104,8 +104,7 @@ def test_public_json_has_no_private_key_and_says_its_audience(case):
     # the public numbers are the learner's numbers
     assert public["totals"] == {k: v for k, v in own["totals"].items() if k != "from_suggestions"}
     assert public["contributions"] == [
-        {k: v for k, v in c.items() if not k.startswith("suggested")}
-        for c in own["contributions"]
+        {k: v for k, v in c.items() if not k.startswith("suggested")} for c in own["contributions"]
     ]
 
 
@@ -194,8 +193,12 @@ def test_own_repositories_are_counted_apart_in_the_headline():
         "@Lin-Dev has 2 merged pull requests in 2 NLP projects since March 2026, "
         "plus 3 in their own repository, latest merge 5 Mar 2026."
     )
-    only_own = summarize("lin-dev", [e.contribution for e in s.entries if e.contribution.number < 4],
-                         verified=True, now=s.generated_at)
+    only_own = summarize(
+        "lin-dev",
+        [e.contribution for e in s.entries if e.contribution.number < 4],
+        verified=True,
+        now=s.generated_at,
+    )
     assert only_own.public().headline == (
         "@lin-dev has 3 merged pull requests in their own repository, latest merge 3 Mar 2026."
     )
@@ -207,9 +210,12 @@ def test_own_repositories_are_marked_in_every_format():
     page = to_html(s)
     assert "2 projects of other people; 1 own repository below, counted apart." in page
     head = page.index(">Own repository</h3>")
-    assert page.index(f'href="https://github.com/{other}"', page.index("id=\"h-repos\"")) < head
-    assert re.search(rf'href="https://github.com/{own}">{own}</a><span[^>]*>[^<]*</span>'
-                     r'<span class="own">own</span>', page[head:])
+    assert page.index(f'href="https://github.com/{other}"', page.index('id="h-repos"')) < head
+    assert re.search(
+        rf'href="https://github.com/{own}">{own}</a><span[^>]*>[^<]*</span>'
+        r'<span class="own">own</span>',
+        page[head:],
+    )
     md = to_markdown(s)
     assert f"[tiny-tokenizer](https://github.com/{own}) (own)" in md
     assert f"[transformers](https://github.com/{other}) |" in md
