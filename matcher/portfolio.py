@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
 
 from matcher.catalog import normalize_label
 from matcher.errors import GitHubNotFoundError, IdentityError, MatcherError, VerificationError
@@ -380,6 +381,7 @@ class RepoStat:
     stars: int | None
     language: str | None
     niches: tuple[str, ...] = ()  # names, as `niche_name` gives them
+    own: bool = False  # the learner's own repository (its owner is the login), counted apart
 
 
 @dataclass(frozen=True)
@@ -409,8 +411,21 @@ class NextIssue:
     step_up: str | None = None
 
 
+class Audience(StrEnum):
+    """Who a summary is for: the learner it belongs to, or any reader."""
+
+    LEARNER = "learner"
+    PUBLIC = "public"
+
+
 @dataclass(frozen=True)
 class Summary:
+    """A login's portfolio. Its public part is what any reader may see: merged pull requests,
+    repositories, niches, the headline and the chart. Its private part is the learner's own
+    business: the ramp, the next step and suggested issue, what they are working on, the funnel,
+    "suggested <date>" attributions and a pending login. `public()` drops the private part;
+    `seen_by()` says which of the two a viewer gets."""
+
     login: str
     verified: bool
     generated_at: datetime
@@ -438,10 +453,50 @@ class Summary:
     ramp: Ramp = Ramp(0, (0, 0, 0))
     # where the ranking aims the learner (matcher.ramp.level_of); the next step follows it
     level: Level = Level()
+    # the learner whose private notes this summary holds (their Discord id), if any
+    learner_id: str | None = None
+    audience: Audience = Audience.LEARNER
+
+    @property
+    def is_public(self) -> bool:
+        return self.audience is Audience.PUBLIC
+
+    def public(self) -> Summary:
+        """The public part only: every private field emptied, dates stated absolutely."""
+        return replace(
+            self,
+            audience=Audience.PUBLIC,
+            learner_id=None,
+            funnel=None,
+            pending_login=None,
+            next_issue=None,
+            ramp=Ramp(0, (0, 0, 0)),
+            level=Level(),
+            attributed=0,
+            entries=tuple(
+                replace(e, suggested_at=None, suggested_issue=None) for e in self.entries
+            ),
+        )
+
+    def seen_by(self, viewer: str | None, *, published: bool = False) -> Summary:
+        """What `viewer` (a learner id) may see: the whole summary only when it is theirs and is
+        shown to them alone; anything published or shown to someone else is the public part."""
+        mine = viewer is not None and self.learner_id is not None and viewer == self.learner_id
+        return self if mine and not published else self.public()
 
     @property
     def profile_url(self) -> str:
         return f"https://github.com/{self.login}"
+
+    @property
+    def own_repos(self) -> tuple[RepoStat, ...]:
+        """The learner's own repositories (the login owns them), counted apart."""
+        return tuple(r for r in self.repos if r.own)
+
+    @property
+    def projects(self) -> tuple[RepoStat, ...]:
+        """Other people's repositories: the open-source projects contributed to."""
+        return tuple(r for r in self.repos if not r.own)
 
     @property
     def counted(self) -> tuple[Entry, ...]:
@@ -454,8 +509,13 @@ class Summary:
 
     @property
     def recency(self) -> str:
-        """'latest 3 weeks ago' ('' with no merge)."""
-        return f"latest {ago(self.latest_merge, self.generated_at)}" if self.latest_merge else ""
+        """'latest 3 weeks ago' for the learner; 'latest merge 21 Apr 2026' on anything
+        published, which must not go stale ('' with no merge)."""
+        if self.latest_merge is None:
+            return ""
+        if self.is_public:
+            return f"latest merge {calendar_day(self.latest_merge)}"
+        return f"latest {ago(self.latest_merge, self.generated_at)}"
 
 
 def _week(d: date) -> date:
@@ -497,11 +557,13 @@ def summarize(
     pending_login: str | None = None,
     next_issue: NextIssue | None = None,
     level: Level | None = None,
+    learner_id: str | None = None,
 ) -> Summary:
     """Totals, repositories, first/latest merge, weekly streaks and skills evidenced.
 
     `level` is the learner's level as the ranking reads it; without one, the level of these
-    merged pull requests alone on the 'auto' pace.
+    merged pull requests alone on the 'auto' pace. `learner_id` is the learner whose private
+    notes (funnel, next issue, attributions) these are.
     """
     now = now or datetime.now(UTC)
     items = sorted(contributions, key=lambda c: (as_utc(c.merged_at), c.url))
@@ -520,6 +582,7 @@ def summarize(
                 deletions=sum(c.deletions or 0 for c in cs),
                 stars=next((c.repo_stars for c in reversed(cs) if c.repo_stars is not None), None),
                 language=next((c.repo_language for c in reversed(cs) if c.repo_language), None),
+                own=owns(login, r),
             )
             for r, cs in repo_stats.items()
         ),
@@ -572,7 +635,13 @@ def summarize(
         next_issue=next_issue,
         ramp=ramp_of(items),
         level=level or level_of(items),
+        learner_id=learner_id,
     )
+
+
+def owns(login: str, repo: str) -> bool:
+    """Whether `repo` ('owner/name') belongs to the GitHub login (logins compare without case)."""
+    return repo.split("/", 1)[0].lower() == login.lower()
 
 
 def _evidenced(c: Contribution, niches_of: Callable[[str], Iterable[str]]) -> tuple[str, ...]:
@@ -612,27 +681,45 @@ def month_year(when: datetime) -> str:
     return f"{utc_date(when):%B %Y}"
 
 
+def calendar_day(when: datetime) -> str:
+    """'3 Feb 2026': the UTC day, no leading zero, the same in every locale."""
+    d = utc_date(when)
+    return f"{d.day} {d:%b %Y}"
+
+
 def top_niches(summary: Summary, limit: int = 2) -> list[str]:
     """The niche names with the most merged pull requests, strongest first."""
     return [name for name, _ in summary.niches[:limit]]
 
 
 def headline(summary: Summary) -> str:
-    """One sentence: who, which niche(s), how much, how recent."""
+    """One sentence: who, which niche(s), how much, how recent; their own repositories apart."""
     s = summary
     who = f"@{s.login}"
     if not s.merged or s.first_merge is None or s.latest_merge is None:
         return f"{who} has no merged pull requests yet."
+    projects, own = s.projects, s.own_repos
+    own_merged = sum(r.prs for r in own)
+    own_where = f"their own {'repository' if len(own) == 1 else 'repositories'}"
+    if not projects:
+        return f"{who} has {plural(own_merged, 'merged pull request')} in {own_where}, {s.recency}."
+    merged = s.merged - own_merged
     top = top_niches(s)
-    noun = "project" if s.repos_count == 1 else "projects"
-    if top and all(set(r.niches) & set(top) for r in s.repos):
-        where = f"{s.repos_count} {join_names(top)} {noun}"
+    noun = "project" if len(projects) == 1 else "projects"
+    if top and all(set(r.niches) & set(top) for r in projects):
+        where = f"{len(projects)} {join_names(top)} {noun}"
     elif top:
-        where = f"{s.repos_count} {noun} (mostly {join_names(top)})"
+        where = f"{len(projects)} {noun} (mostly {join_names(top)})"
     else:
-        where = f"{s.repos_count} open-source {noun}"
-    since = f" since {month_year(s.first_merge)}" if s.merged > 1 else ""
-    return f"{who} has {plural(s.merged, 'merged pull request')} in {where}{since}, {s.recency}."
+        where = f"{len(projects)} open-source {noun}"
+    first = min(
+        e.contribution.merged_at for e in s.counted if not owns(s.login, e.contribution.repo)
+    )
+    since = f" since {month_year(first)}" if merged > 1 else ""
+    apart = f", plus {own_merged} in {own_where}" if own else ""
+    return (
+        f"{who} has {plural(merged, 'merged pull request')} in {where}{since}{apart}, {s.recency}."
+    )
 
 
 def highlights(summary: Summary, limit: int = 3) -> list[tuple[str, Entry]]:
@@ -664,7 +751,7 @@ def concentration(summary: Summary, limit: int = 2) -> str | None:
     s = summary
     if not s.merged:
         return None
-    repos = [f"{r.repo} ({r.prs})" for r in s.repos]
+    repos = [f"{r.repo} ({r.prs}{', own' if r.own else ''})" for r in s.repos]
     projects = join_names(repos, limit)
     if not s.niches:
         return f"in {projects}"
@@ -681,9 +768,10 @@ def _count(n: int, one: str, many: str) -> str:
 
 
 def ramp_text(summary: Summary) -> str | None:
-    """'step 2 of 3, bug fixes: 1 docs/tests change, 1 bug fix, no feature yet'."""
+    """'step 2 of 3, bug fixes: 1 docs/tests change, 1 bug fix, no feature yet' (private: None
+    on the public part)."""
     r = summary.ramp
-    if not r.step:
+    if not r.step or summary.is_public:
         return None
     docs, bugs, features = r.counts
     parts = [
@@ -714,9 +802,10 @@ _ONE_OF_STAGE = ("docs or tests change", "bug fix", "feature")
 
 def next_step(summary: Summary) -> NextStep | None:
     """The next issue and why it is next, else which kind of work to look for, and where: the
-    step the ranking aims the learner at (`summary.level`), worded as its reasons are."""
+    step the ranking aims the learner at (`summary.level`), worded as its reasons are (private:
+    None on the public part)."""
     s = summary
-    if not s.merged:
+    if not s.merged or s.is_public:
         return None
     n = s.next_issue
     if n is not None:
@@ -847,6 +936,7 @@ def load_summary(
             else None
         ),
         level=level,
+        learner_id=learner_id,
     )
 
 

@@ -50,7 +50,10 @@ def default_client() -> PullsClient:
 
 
 def portfolio_embed(summary: lib.Summary) -> discord.Embed:
-    """Totals, skills and the latest merges; the chart is attached as attachment://portfolio.png."""
+    """Totals, skills and the latest merges; the chart is attached as attachment://portfolio.png.
+
+    It shows what the summary holds: give it `summary.seen_by(viewer, published=...)`.
+    """
     s = summary
     description = s.headline
     if s.merged:
@@ -68,10 +71,8 @@ def portfolio_embed(summary: lib.Summary) -> discord.Embed:
         description += f"\nNext: your suggested issue {s.next_issue.url}"
     description += _story(s)
     if not s.verified:
-        description = (
-            ":warning: **Unverified login: not evidence.** Use `/github link` to verify.\n"
-            + description
-        )
+        how = "" if s.is_public else " Use `/github link` to verify."
+        description = f":warning: **Unverified login: not evidence.**{how}\n" + description
     elif s.pending_login:
         description += (
             f"\n:hourglass: **@{s.pending_login}** is linked but not yet verified; "
@@ -84,7 +85,10 @@ def portfolio_embed(summary: lib.Summary) -> discord.Embed:
         description=_cut(description, 4000),
     )
     if s.repos:
-        repos = [f"[{r.repo}](https://github.com/{r.repo}) · {r.prs}" for r in s.repos[:5]]
+        repos = [
+            f"[{r.repo}](https://github.com/{r.repo}){' (own)' if r.own else ''} · {r.prs}"
+            for r in s.repos[:5]
+        ]
         if len(s.repos) > 5:  # every repository accounted for
             repos.append(f"+{len(s.repos) - 5} more · {sum(r.prs for r in s.repos[5:])}")
         embed.add_field(name="Repositories", value=_cut("\n".join(repos), 1024), inline=False)
@@ -104,7 +108,8 @@ def portfolio_embed(summary: lib.Summary) -> discord.Embed:
     if latest:
         embed.add_field(name="Latest", value=_cut("\n".join(latest), 1024), inline=False)
     embed.set_image(url=f"attachment://{CHART_NAME}")
-    embed.set_footer(text="verified GitHub login" if s.verified else "unverified GitHub login")
+    login = "verified GitHub login" if s.verified else "unverified GitHub login"
+    embed.set_footer(text=f"{login} · as of {day(s.generated_at)}")
     return embed
 
 
@@ -168,6 +173,8 @@ class Portfolio(commands.Cog):
             raise UserError("Link your GitHub login first: `/github link login: your-login`.")
         await interaction.response.defer(ephemeral=not public, thinking=True)
         summary = await run_blocking(lib.load_summary, self.bot.db, login)
+        # the private part only for the learner's own portfolio, shown to them alone
+        summary = summary.seen_by(str(interaction.user.id), published=public)
         png = await run_blocking(chart_png, summary)
         await interaction.followup.send(
             embed=portfolio_embed(summary),

@@ -132,14 +132,28 @@ def show(
             "folder) and show it in the Markdown.",
         ),
     ] = None,
+    public: Annotated[
+        bool,
+        typer.Option(
+            "--public",
+            help="Only the public part, as any reader would see it (no ramp, next step, "
+            "suggestions or funnel). md and html are always public.",
+        ),
+    ] = False,
 ) -> None:
-    """Render the stored portfolio (no GitHub requests): table, Markdown, HTML page or JSON."""
+    """Render the stored portfolio (no GitHub requests): table, Markdown, HTML page or JSON.
+
+    The table and JSON are your own view unless --public; Markdown and HTML are for publishing
+    and carry the public part only.
+    """
     settings = settings_from(ctx)
     if chart is not None and format is not Format.md:
         raise MatcherError("--chart goes with --format md (the HTML page has its chart inline)")
     if chart is not None and chart.suffix.lower() not in (".png", ".svg"):
         raise MatcherError(f"--chart {chart}: name a .png or .svg file")
     summary = lib.load_summary(open_store(settings), login)
+    if public or format in (Format.md, Format.html):
+        summary = summary.public()
     if format is Format.table and out is None:
         from matcher.render.terminal import print_portfolio
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from matcher.portfolio import calendar_day
+
 
 def day(value: datetime | None) -> str:
-    """'3 Feb 2026' (no leading zero, locale-independent)."""
-    if value is None:
-        return "-"
-    if value.tzinfo is not None:  # every date shown is a UTC date, as the streaks count them
-        value = value.astimezone(UTC)
-    return f"{value.day} {value:%b %Y}"
+    """'3 Feb 2026' (no leading zero, locale-independent), '-' for none."""
+    # every date shown is a UTC date, as the streaks count them
+    return "-" if value is None else calendar_day(value)
 
 
 def stars(n: int | None) -> str:

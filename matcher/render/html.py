@@ -1,24 +1,16 @@
 """The portfolio as one self-contained public HTML page: inline CSS and SVG, no script.
 
-Built to be linked from a CV: the headline sentence first, then highlights, the chart, the
-niches, repositories and every pull request. It reflows to one column on a phone (the table
-becomes a stacked list) and never scrolls sideways at 360 px. The suggestion funnel and issue
-labels are the learner's own business and stay out of it.
+Built to be linked from a CV and read by anyone: the headline sentence first, then highlights,
+the chart, the niches, repositories and every pull request, every date absolute. It reflows to
+one column on a phone (the table becomes a stacked list) and never scrolls sideways at 360 px.
+It carries the summary's public part only (`Summary.public`), whatever it is given.
 """
 
 from __future__ import annotations
 
 from html import escape
 
-from matcher.portfolio import (
-    Entry,
-    Summary,
-    ago,
-    concentration,
-    highlights,
-    next_step,
-    ramp_text,
-)
+from matcher.portfolio import Entry, RepoStat, Summary, concentration, highlights, plural
 from matcher.render import capped, changes, closed_issue, day, stars
 from matcher.render.chart import TOP_REPOS, chart_alt, chart_svg
 
@@ -53,6 +45,9 @@ figcaption{font-size:.875rem;color:#57606a;margin-top:.4rem}
 .repos li{display:grid;grid-template-columns:minmax(0,14rem) minmax(0,1fr) 2.5rem;gap:.6rem;
 align-items:center;padding:.2rem 0}
 .repos .name{overflow-wrap:anywhere}.repos .count{text-align:right;font-weight:600}
+.own{display:inline-block;margin-left:.4rem;padding:0 .45rem;border:1px solid #8c959f;
+border-radius:1rem;font-size:.75rem;color:#57606a;white-space:nowrap}
+h3.own-head{font-size:1rem;margin:1rem 0 .4rem}
 .bar{height:.8rem;border-radius:3px;background:#8250df;min-width:3px}
 .repos li.rest{display:block}.repos details ul{margin:.3rem 0;padding-left:1.2rem}
 table{border-collapse:collapse;width:100%}
@@ -62,8 +57,6 @@ th{font-size:.875rem;color:#57606a}
 td.when{white-space:nowrap}td.num{text-align:right;white-space:nowrap}
 td.pr a.title{overflow-wrap:anywhere}.unit{display:none}
 tr.reverted .title{text-decoration:line-through}tr.reverted .state{color:#7d4e00}
-.next{border:1px solid #54aeff;background:#ddf4ff;border-radius:8px;padding:1rem 1.25rem}
-.next h2{margin-top:0}.next ol{margin:.5rem 0 0;padding-left:1.25rem}.next li{margin:.35rem 0}
 footer{margin-top:2.5rem;font-size:.85rem;color:#57606a}
 @media (max-width:600px){
 main{padding:1rem .9rem 2rem}
@@ -123,25 +116,13 @@ def _header(s: Summary) -> str:
 
 
 def _story(s: Summary) -> str:
-    """Where the work concentrates, how far along the ramp, and the next step."""
-    where, ramp, step = concentration(s), ramp_text(s), next_step(s)
-    items = []
-    if where:
-        items.append(f"<li><b>Focus:</b> {escape(where)}.</li>")
-    if ramp:
-        items.append(f"<li><b>Ramp:</b> {escape(ramp)}.</li>")
-    if step:
-        what = (
-            f'<a href="{escape(step.url)}">{escape(step.what)}</a>'
-            if step.url
-            else escape(step.what)
-        )
-        items.append(f"<li><b>Next step:</b> {what}{escape(step.rest)}.</li>")
-    if not items:
+    """Where the work concentrates (the ramp and the next step are the learner's, not here)."""
+    where = concentration(s)
+    if not where:
         return ""
     return (
-        '<section aria-labelledby="h-story"><h2 id="h-story">Focus and next step</h2>'
-        f'<ul class="story">{"".join(items)}</ul></section>'
+        '<section aria-labelledby="h-story"><h2 id="h-story">Focus</h2>'
+        f'<p class="story">{escape(where[:1].upper() + where[1:])}.</p></section>'
     )
 
 
@@ -163,24 +144,21 @@ def _highlights(s: Summary) -> str:
 
 
 def _stats(s: Summary) -> str:
+    own = f'<span class="small muted"> +{len(s.own_repos)} own</span>' if s.own_repos else ""
     stats = [
         ("merged pull requests", str(s.merged)),
-        ("projects", str(s.repos_count)),
-        ("lines added, removed", f"+{s.additions:,} −{s.deletions:,}"),
+        ("projects", f"{len(s.projects)}{own}"),  # the learner's own repositories apart
+        ("lines added, removed", escape(f"+{s.additions:,} −{s.deletions:,}")),
         ("weeks with a merge", str(s.active_weeks)),
     ]
-    items = "".join(f"<div><dt>{escape(k)}</dt><dd>{escape(v)}</dd></div>" for k, v in stats)
+    items = "".join(f"<div><dt>{escape(k)}</dt><dd>{v}</dd></div>" for k, v in stats)
     return f'<dl class="stats">{items}</dl>'
 
 
 def _activity(s: Summary) -> str:
     wide = chart_svg(s, width=720, height=260, ticks=6)
     narrow = chart_svg(s, width=360, height=250, ticks=3)
-    latest = s.latest_merge
-    since = (
-        f"First merge {day(s.first_merge)}, latest {day(latest)} "
-        f"({ago(latest, s.generated_at) if latest else '-'})."
-    )
+    since = f"First merge {day(s.first_merge)}, latest merge {day(s.latest_merge)}."
     return (
         '<section aria-labelledby="h-activity"><h2 id="h-activity">Activity</h2>'
         f"{_stats(s)}<figure>"
@@ -203,27 +181,48 @@ def _skills(s: Summary) -> str:
     )
 
 
-def _repos(s: Summary) -> str:
-    top = max((r.prs for r in s.repos), default=1)
+def _repo_bars(repos: tuple[RepoStat, ...], top: int) -> list[str]:
+    """A bar for each of the first TOP_REPOS repositories, then the rest in a closed list."""
     items = []
-    for r in s.repos[:TOP_REPOS]:
+    for r in repos[:TOP_REPOS]:
         extra = f" ★{stars(r.stars)}" if r.stars is not None else ""
+        own = '<span class="own">own</span>' if r.own else ""
         items.append(
             f'<li><span class="name">{_repo_link(r.repo)}'
-            f'<span class="muted small">{escape(extra)}</span></span>'
+            f'<span class="muted small">{escape(extra)}</span>{own}</span>'
             f'<span class="bar" style="width:{100 * r.prs / top:.0f}%" aria-hidden="true"></span>'
             f'<span class="count">{r.prs}</span></li>'
         )
-    rest = s.repos[TOP_REPOS:]
+    rest = repos[TOP_REPOS:]
     if rest:
         names = "".join(f"<li>{_repo_link(r.repo)}: {r.prs}</li>" for r in rest)
         items.append(
             f'<li class="rest"><details><summary>+{len(rest)} more repositories: '
             f"{sum(r.prs for r in rest)} pull requests</summary><ul>{names}</ul></details></li>"
         )
+    return items
+
+
+def _repos(s: Summary) -> str:
+    """Other people's projects, then the learner's own repositories apart (never folded away
+    among the rest, where a reader would count them as projects)."""
+    top = max((r.prs for r in s.repos), default=1)
+    parts = [f'<ul class="repos">{"".join(_repo_bars(s.projects, top))}</ul>']
+    own = s.own_repos
+    if own:
+        noun = "repository" if len(own) == 1 else "repositories"
+        parts.insert(
+            0,
+            f'<p class="small muted">{plural(len(s.projects), "project")} of other people; '
+            f"{len(own)} own {noun} below, counted apart.</p>",
+        )
+        parts.append(
+            f'<h3 class="own-head">Own {noun}</h3>'
+            f'<ul class="repos">{"".join(_repo_bars(own, top))}</ul>'
+        )
     return (
         '<section aria-labelledby="h-repos"><h2 id="h-repos">By repository</h2>'
-        f'<ul class="repos">{"".join(items)}</ul></section>'
+        f"{''.join(parts)}</section>"
     )
 
 
@@ -252,44 +251,21 @@ def _table(s: Summary) -> str:
     )
 
 
-def _next_steps(s: Summary) -> str:
-    steps = []
-    if not s.verified:
-        steps.append(
-            "Verify this GitHub login (<code>/github verify</code> in Discord, or "
-            f"<code>python -m matcher portfolio verify {escape(s.login)}</code>)."
-        )
-    if s.next_issue is not None:
-        n = s.next_issue
-        what = escape(n.title) if n.title else escape(n.url)
-        where = f" in {escape(n.repo)}" if n.repo else ""
-        steps.append(
-            f'Start on your next suggested issue: <a href="{escape(n.url)}">{what}</a>{where}.'
-        )
-    else:
-        steps.append(
-            "Pick a first issue: <code>/suggest</code> in Discord, or "
-            "<code>python -m matcher match --skills …</code>."
-        )
-    steps.append(
-        'Open a pull request that says "Fixes #<i>issue</i>". Once it is merged, '
-        f"<code>python -m matcher portfolio refresh {escape(s.login)}</code> adds it here."
-    )
-    items = "".join(f"<li>{step}</li>" for step in steps)
+def _none_yet(s: Summary) -> str:
     return (
-        '<section class="next" aria-labelledby="h-next"><h2 id="h-next">What to do next</h2>'
-        f"<p>No merged pull requests yet: this page fills in with the first one.</p>"
-        f"<ol>{items}</ol></section>"
+        '<section aria-labelledby="h-all"><h2 id="h-all">Merged pull requests</h2>'
+        f"<p>None yet. The merged pull requests of @{_login(s.login)} are listed here, with a "
+        "chart, from the first one on.</p></section>"
     )
 
 
 def to_html(summary: Summary) -> str:
-    """The whole page for a summary."""
-    s = summary
+    """The whole page for a summary's public part."""
+    s = summary.public()
     if s.merged or s.entries:
         body = _highlights(s) + _story(s) + _activity(s) + _skills(s) + _repos(s) + _table(s)
     else:
-        body = _next_steps(s)
+        body = _none_yet(s)
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>

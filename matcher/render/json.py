@@ -1,4 +1,9 @@
-"""The portfolio as JSON: every number the other renderers show, plus each contribution."""
+"""The portfolio as JSON: every number the other renderers show, plus each contribution.
+
+A learner's summary gives every key; its public part (`Summary.public`, `--public` in the CLI)
+leaves out the private ones (pending login, funnel, next issue, the ramp, level and next step,
+"suggested" attributions) and states the latest merge as a date.
+"""
 
 from __future__ import annotations
 
@@ -16,12 +21,28 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def summary_dict(summary: Summary) -> dict:
-    """A JSON-ready dict (stable keys; times in ISO 8601 UTC)."""
+    """A JSON-ready dict (stable keys; times in ISO 8601 UTC); the private keys only for the
+    learner's own summary."""
+    data = _public_dict(summary)
+    if summary.is_public:
+        return data
+    data["pending_login"] = summary.pending_login
+    data["totals"]["from_suggestions"] = summary.attributed
+    data["funnel"] = asdict(summary.funnel) if summary.funnel else None
+    data["next_issue"] = asdict(summary.next_issue) if summary.next_issue else None
+    data["story"].update(_private_story(summary))
+    for item, e in zip(data["contributions"], summary.entries, strict=True):
+        item["suggested_at"] = _iso(e.suggested_at)
+        item["suggested_issue"] = e.suggested_issue
+    return data
+
+
+def _public_dict(summary: Summary) -> dict:
     return {
+        "audience": summary.audience.value,
         "login": summary.login,
         "profile_url": summary.profile_url,
         "verified": summary.verified,
-        "pending_login": summary.pending_login,
         "generated_at": _iso(summary.generated_at),
         "headline": summary.headline,
         "recency": summary.recency,
@@ -29,9 +50,10 @@ def summary_dict(summary: Summary) -> dict:
             "merged_pull_requests": summary.merged,
             "reverted": summary.reverted,
             "repositories": summary.repos_count,
+            "projects": len(summary.projects),
+            "own_repositories": len(summary.own_repos),
             "additions": summary.additions,
             "deletions": summary.deletions,
-            "from_suggestions": summary.attributed,
         },
         "first_merge": _iso(summary.first_merge),
         "latest_merge": _iso(summary.latest_merge),
@@ -46,11 +68,9 @@ def summary_dict(summary: Summary) -> dict:
             "niches": dict(summary.niches),
             "labels": dict(summary.labels),
         },
-        "funnel": asdict(summary.funnel) if summary.funnel else None,
         "highlights": [{"why": why, "url": e.contribution.url} for why, e in highlights(summary)],
         "timeline": _timeline(summary),
-        "next_issue": asdict(summary.next_issue) if summary.next_issue else None,
-        "story": _story(summary),
+        "story": {"focus": concentration(summary)},
         "contributions": [
             {
                 "url": e.contribution.url,
@@ -67,8 +87,6 @@ def summary_dict(summary: Summary) -> dict:
                 "repo_topics": list(e.contribution.repo_topics),
                 "reverted": e.contribution.reverted,
                 "reverted_by": e.contribution.reverted_by,
-                "suggested_at": _iso(e.suggested_at),
-                "suggested_issue": e.suggested_issue,
                 "niches": list(e.niches),
             }
             for e in summary.entries
@@ -76,14 +94,13 @@ def summary_dict(summary: Summary) -> dict:
     }
 
 
-def _story(summary: Summary) -> dict:
-    """The niche story as the Markdown and HTML state it, with the ramp's numbers and the level
-    the next step aims at (the ranking's: verified merges, issues under way, pace)."""
+def _private_story(summary: Summary) -> dict:
+    """The learner's part of the niche story: the ramp's numbers and the level the next step
+    aims at (the ranking's: verified merges, issues under way, pace)."""
     ramp, level = summary.ramp, summary.level
     basis = level.basis_in()
     step = next_step(summary)
     return {
-        "focus": concentration(summary),
         "ramp": {
             "step": ramp.step,
             "of": len(STAGES),
@@ -115,4 +132,5 @@ def _timeline(summary: Summary) -> dict | None:
 
 
 def to_json(summary: Summary) -> str:
+    """The summary as indented JSON (its public part when it is public)."""
     return json.dumps(summary_dict(summary), indent=2, ensure_ascii=False) + "\n"

@@ -2,12 +2,13 @@
 
 The headline sentence first, then highlights, the chart (when it was written beside the README)
 and a table whose first column is the pull request, so a phone shows the title before it has
-to scroll. The suggestion funnel and issue labels stay out: this is for employers.
+to scroll. This is published: it carries the summary's public part only (`Summary.public`),
+with every date absolute, whatever it is given.
 """
 
 from __future__ import annotations
 
-from matcher.portfolio import Entry, Summary, concentration, highlights, next_step, ramp_text
+from matcher.portfolio import Entry, Summary, concentration, highlights, owns
 from matcher.render import capped, changes, closed_issue, day, month, short_names
 from matcher.render.chart import chart_alt
 
@@ -15,8 +16,12 @@ DEFAULT_ROWS = 10
 
 
 def _cell(text: str) -> str:
-    """Table-safe text: pipes escaped, brackets that would break a link neutralised."""
-    text = " ".join(text.split()).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Table-safe text: pipes escaped, brackets that would break a link neutralised, runs of
+    white space made one space (kept at either end: the text may follow or precede a link)."""
+    lead = " " if text[:1].isspace() else ""
+    trail = " " if text[-1:].isspace() and text.strip() else ""
+    text = lead + " ".join(text.split()) + trail
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return text.replace("|", "\\|").replace("[", "\\[").replace("]", "\\]")
 
 
@@ -40,17 +45,9 @@ def _header(s: Summary) -> list[str]:
 
 
 def _story(s: Summary) -> list[str]:
-    """Where the work concentrates, how far along the ramp, and the next step."""
-    where, ramp, step = concentration(s), ramp_text(s), next_step(s)
-    lines = []
-    if where:
-        lines.append(f"- **Focus:** {_cell(where)}.")
-    if ramp:
-        lines.append(f"- **Ramp:** {_cell(ramp)}.")
-    if step:
-        what = f"[{_cell(step.what)}]({step.url})" if step.url else _cell(step.what)
-        lines.append(f"- **Next step:** {what}{_cell(step.rest)}.")
-    return ["### Focus and next step", "", *lines, ""] if lines else []
+    """Where the work concentrates (the ramp and the next step are the learner's, not here)."""
+    where = concentration(s)
+    return ["### Focus", "", f"{_cell(where[:1].upper() + where[1:])}.", ""] if where else []
 
 
 def _skills(s: Summary) -> list[str]:
@@ -93,6 +90,8 @@ def _table(s: Summary, rows: int) -> list[str]:
         if c.reverted:
             title, when = f"~~{title}~~ (reverted, not counted)", f"~~{when}~~"
         project = f"[{names[c.repo]}](https://github.com/{c.repo})"
+        if owns(s.login, c.repo):
+            project += " (own)"
         lines.append(f"| {title} | {project} | {when} |")
     rest = len(s.entries) - len(shown)
     if rest:
@@ -103,31 +102,20 @@ def _table(s: Summary, rows: int) -> list[str]:
     return [*lines, ""]
 
 
-def _next_steps(s: Summary) -> list[str]:
-    lines = ["What to do next:", ""]
-    if not s.verified:
-        lines.append(f"- Verify the login: `python -m matcher portfolio verify {s.login}`.")
-    if s.next_issue is not None:
-        n = s.next_issue
-        lines.append(f"- Start on the next suggested issue: [{_cell(n.title or n.url)}]({n.url}).")
-    else:
-        lines.append("- Pick a first issue: `/suggest` in Discord or `python -m matcher match`.")
-    lines.append(
-        f"- Once a pull request is merged, `python -m matcher portfolio refresh {s.login}` "
-        "adds it here."
-    )
-    return [*lines, ""]
+def _none_yet(s: Summary) -> list[str]:
+    return [f"No merged pull requests yet: @{s.login}'s are listed here from the first one.", ""]
 
 
 def to_markdown(summary: Summary, *, rows: int = DEFAULT_ROWS, chart: str | None = None) -> str:
-    """The README section; `chart` is the path of a chart image written beside it, if any.
+    """The README section of a summary's public part; `chart` is the path of a chart image
+    written beside it, if any.
 
     At most `rows` pull requests are listed (0 lists all), then "…and N more".
     """
-    s = summary
+    s = summary.public()
     lines = _header(s)
     if not s.entries:
-        lines += _next_steps(s)
+        lines += _none_yet(s)
     else:
         lines += _skills(s) + _highlights(s) + _story(s)
         if chart and s.merged:

@@ -10,11 +10,12 @@ from rich.table import Table
 from rich.text import Text
 
 from matcher.models import Match
-from matcher.portfolio import Summary, concentration, next_step, ramp_text
+from matcher.portfolio import Summary, concentration, next_step, owns, ramp_text
 from matcher.render import capped, changes, closed_issue, day, stars
 
 
 def portfolio_renderable(summary: Summary) -> Group:
+    """The header panel and the table; the private lines only on the learner's own summary."""
     s = summary
     head = Text()
     head.append(f"@{s.login}", style="bold")
@@ -29,8 +30,9 @@ def portfolio_renderable(summary: Summary) -> Group:
             style="yellow",
         )
     head.append(f"\n{s.headline}", style="bold")
+    own = f" ({len(s.own_repos)} own)" if s.own_repos else ""
     head.append(
-        f"\n{s.merged} merged PRs in {s.repos_count} repositories, "
+        f"\n{s.merged} merged PRs in {s.repos_count} repositories{own}, "
         f"+{s.additions:,} -{s.deletions:,} lines"
     )
     if s.reverted:
@@ -69,6 +71,7 @@ def portfolio_renderable(summary: Summary) -> Group:
     for e in s.entries:
         c = e.contribution
         repo = c.repo + (f" ★{stars(c.repo_stars)}" if c.repo_stars is not None else "")
+        repo += " (own)" if owns(s.login, c.repo) else ""
         title = Text(f"{c.title} (#{c.number})", style=f"link {c.url}")
         if e.suggested_at:
             title.append(
@@ -87,9 +90,14 @@ def portfolio_renderable(summary: Summary) -> Group:
             title,
             changes(c.additions, c.deletions),
         )
+    panel = Panel(head, title=_title(s), expand=False)
     if not s.entries:
-        return Group(Panel(head, title="Contributions", expand=False), Text(_next_step(s)))
-    return Group(Panel(head, title="Contributions", expand=False), table)
+        return Group(panel) if s.is_public else Group(panel, Text(_next_step(s)))
+    return Group(panel, table)
+
+
+def _title(s: Summary) -> str:
+    return "Contributions (public part)" if s.is_public else "Contributions"
 
 
 def _next_step(s: Summary) -> str:

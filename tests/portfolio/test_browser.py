@@ -45,7 +45,7 @@ def test_no_sideways_scroll_at_phone_and_desktop_widths(browser, case, tmp_path)
         assert m["viewport"] == width, m
         assert m["scrollWidth"] <= width and not m["overflowing"], (width, m)
         if case == "empty":
-            assert m["chartUnits"] is None and m["firstScreen"] == ["What to do next"]
+            assert m["chartUnits"] is None and m["firstScreen"] == ["Merged pull requests"]
             continue
         # the chart drawn for the width shown: its 12-unit text is 11 to 20 px on screen
         assert m["chartUnits"] == (360 if width < 600 else 720), (width, m)

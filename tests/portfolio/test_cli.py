@@ -216,3 +216,35 @@ def test_unreachable_github_is_one_line_without_retry_noise(tmp_path):
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines() == [proc.stderr.strip()], proc.stderr
     assert proc.stderr.startswith("error: cannot reach GitHub") and "ghp_" not in proc.stderr
+
+
+def test_show_is_the_learners_own_view_unless_public(tmp_path):
+    """On the learner's own store the table and JSON carry the private part; --public, and the
+    Markdown and HTML exports (always: they are for publishing), carry the public part only."""
+    store = _store(tmp_path)
+    runner = CliRunner()
+    base = ["--db", str(store), "portfolio", "show", LOGIN]
+    private = "https://github.com/pytorch/pytorch/issues/1"  # the learner's next suggested issue
+
+    own_json = json.loads(runner.invoke(app, [*base, "-f", "json"]).stdout)
+    assert own_json["audience"] == "learner" and own_json["funnel"]["suggested"] == 2
+    assert own_json["next_issue"]["url"] == private
+    public_json = json.loads(runner.invoke(app, [*base, "-f", "json", "--public"]).stdout)
+    assert public_json["audience"] == "public"
+    assert not {"funnel", "next_issue", "pending_login"} & set(public_json)
+    assert "suggested" not in json.dumps(public_json)
+
+    own_table = runner.invoke(app, [*base]).stdout
+    assert "suggestions: 2 suggested" in own_table and "ramp:" in own_table
+    public_table = runner.invoke(app, [*base, "--public"]).stdout
+    assert "Contributions (public part)" in public_table
+    assert "suggest" not in public_table and "ramp:" not in public_table
+
+    for fmt in ("md", "html"):
+        for extra in ([], ["--public"]):
+            shown = runner.invoke(app, [*base, "-f", fmt, *extra])
+            assert shown.exit_code == 0, shown.output
+            text = shown.stdout
+            assert private not in text and "suggest" not in text.lower(), (fmt, extra)
+            assert "Ramp" not in text and "ago" not in text.split(), (fmt, extra)
+            assert "latest merge 20 Feb 2026" in text, (fmt, extra)

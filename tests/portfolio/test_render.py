@@ -52,9 +52,15 @@ def _terminal(summary) -> str:
 
 
 def test_headlines_say_who_which_niche_how_much_and_how_recent():
+    # the learner's own repository (grace-builds/phoneme-tools, 2 merges) is counted apart
     assert CASES["large"].headline == (
-        "@grace-builds has 60 merged pull requests in 12 NLP and speech projects "
-        "since April 2025, latest 3 weeks ago."
+        "@grace-builds has 58 merged pull requests in 11 NLP and speech projects "
+        "since April 2025, plus 2 in their own repository, latest 3 weeks ago."
+    )
+    # published, the date is stated, not how long ago it was when the page was made
+    assert CASES["large"].public().headline == (
+        "@grace-builds has 58 merged pull requests in 11 NLP and speech projects "
+        "since April 2025, plus 2 in their own repository, latest merge 21 Apr 2026."
     )
     # topics only (no catalogue): scikit-learn's "machine-learning"/"python" are not niches
     assert CASES["small"].headline == (
@@ -99,17 +105,21 @@ def test_every_format_states_the_json_numbers(case):
     term = _terminal(s)
     assert f"{merged} merged PRs in {repos}" in term
     if not merged:
-        assert data["timeline"] is None and "What to do next" in page
+        assert data["timeline"] is None and "None yet" in page
         assert "0 merged" not in md and "0 merged" not in page
         return
     assert f"{merged} merged pull request" in md
-    assert f"merged pull requests {merged} projects {repos}" in page
+    projects, own = totals["projects"], totals["own_repositories"]
+    assert projects + own == repos
+    assert f"merged pull requests {merged} projects {projects}" in page
+    if own:
+        assert f"projects {projects} +{own} own" in page and f"({own} own)" in term
     assert f"+{totals['additions']:,} −{totals['deletions']:,}" in page
     assert f"+{totals['additions']:,} -{totals['deletions']:,} lines" in md
     assert sum(b["merged"] for b in data["timeline"]["bins"]) == merged
     alt = chart_alt(s)
     assert f"{merged} in total" in alt
-    shown = re.findall(r"([\w.-]+/[\w.-]+): (\d+)", alt)
+    shown = re.findall(r"([\w.-]+/[\w.-]+)(?: \(own\))?: (\d+)", alt)
     rest = re.search(r"(\d+) more repositories: (\d+)", alt)
     assert sum(int(n) for _, n in shown) + (int(rest.group(2)) if rest else 0) == merged
     assert len(shown) + (int(rest.group(1)) if rest else 0) == repos
@@ -156,18 +166,22 @@ def test_html_large_accounts_for_every_repository_and_cuts_lists_visibly():
     s = CASES["large"]
     page = to_html(s)
     assert all(f'href="{c.url}"' in page for c in LARGE_CONTRIBUTIONS)
-    assert "+4 more repositories: 9 pull requests" in page
+    # other people's projects: the top eight, then three more; the own repository apart
+    assert "+3 more repositories: 7 pull requests" in page
+    own = page.index('<h3 class="own-head">Own repository</h3>')
+    assert page.index('href="https://github.com/grace-builds/phoneme-tools"') > own
     for r in s.repos:  # the four beyond the top eight are listed inside the details
         assert f'href="https://github.com/{r.repo}"' in page
     assert '<li class="more">+1 more</li>' in page  # four niches: three shown
     assert "Niches:</b> NLP (31), speech (23), data tooling (4) +1 more" in page
 
 
-def test_html_empty_says_what_to_do_next_with_the_next_issue():
+def test_html_empty_says_none_yet_to_the_reader_without_the_next_issue():
     page = to_html(CASES["empty"])
     text = _text(page)
-    assert "What to do next" in text
-    assert f'href="{NEXT_ISSUE}"' in page and "Document the streaming mode" in text
+    assert "Merged pull requests None yet." in text
+    # the suggested issue is the learner's business, not the reader's
+    assert NEXT_ISSUE not in page and "Document the streaming mode" not in text
     assert "<svg" not in page and "<table" not in page and "0 merged" not in text
 
 
@@ -208,9 +222,9 @@ def test_markdown_large_has_a_row_limit_and_the_chart_when_asked():
     assert "more (" not in everything
 
 
-def test_markdown_empty_says_what_to_do_next():
+def test_markdown_empty_says_none_yet_without_the_next_issue():
     md = to_markdown(CASES["empty"], chart="chart.png")
-    assert "What to do next" in md and f"]({NEXT_ISSUE})" in md
+    assert "No merged pull requests yet" in md and NEXT_ISSUE not in md
     assert "|" not in md and "![" not in md
 
 
@@ -256,7 +270,9 @@ def test_docs_show_the_real_markdown_export():
 
     from tests.portfolio.sample import markdown_example
 
-    docs = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "portfolio.md").read_text(
+        encoding="utf-8"
+    )
     assert f"````markdown\n{markdown_example()}````" in docs, (
         "regenerate: python -m tests.portfolio.sample"
     )

@@ -177,3 +177,42 @@ async def test_verify_of_a_login_moved_without_a_code_says_how_to_get_one(world)
     assert _fields(await alice.slash(channel, "profile show"))["GitHub"] == (
         "ada (not verified yet — /github verify)"
     )
+
+
+def _embed_text(result) -> str:
+    import json
+
+    sent = (result.followups or [result.response])[-1]
+    return json.dumps(sent.embeds[0].to_dict(), ensure_ascii=False)
+
+
+async def test_only_the_learner_in_private_sees_their_private_part(world, fake):  # noqa: F811
+    """Alice's own ephemeral /portfolio shows her ramp, next step and the issue suggested to her;
+    Bob's `/portfolio login: ada` and Alice's `public: True` show the public part only."""
+    from matcher.operations.answers import set_status
+    from matcher.operations.suggestions import record_suggestions
+
+    env, guild, channel, admin, alice, bob = world
+    db, learner = env.bot.db, str(alice.id)
+    closed = "https://github.com/acme/vision/issues/5"  # closed by her merged acme/vision#21
+    working = "https://github.com/acme/vision/issues/9"
+    record_suggestions(db, learner, [closed], via="suggest", now=when(1))
+    record_suggestions(db, learner, [working], via="suggest", now=when(2))
+    set_status(db, learner, working, "working", now=when(2))
+    await _link_and_verify(alice, channel, fake)  # the refresh links #21 to the suggestion
+
+    own = await alice.slash(channel, "portfolio")
+    assert own.ephemeral
+    text = _embed_text(own)
+    for private in ("**Ramp:**", "**Next step:**", working, "suggested 1 Feb 2026"):
+        assert private in text, private
+
+    others = await bob.slash(channel, "portfolio", login="ada")
+    posted = await alice.slash(channel, "portfolio", public=True)
+    assert not posted.ephemeral
+    for result in (others, posted):
+        text = _embed_text(result)
+        assert "Contributions of @ada" in text and "**2** merged pull requests" in text
+        assert "latest merge 10 Feb 2026" in text and "as of " in text and " ago" not in text
+        for private in ("Ramp", "Next step", working, "suggested", "/github link"):
+            assert private not in text, private
