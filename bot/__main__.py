@@ -35,9 +35,9 @@ Run the Discord bot until it is stopped (Ctrl-C). Everything comes from the envi
 def build_bot(bot_settings: BotSettings, settings: Settings, *, embedder=None):
     """The bot with its store and engine; the model loads on first use, not here."""
     from bot.client import bot_class
-    from matcher.operations import Database, ranking_engine
+    from matcher.operations import open_store_or_read_only, ranking_engine
 
-    db = Database(settings.resolved_database_url)
+    db, _read_only = open_store_or_read_only(settings.resolved_database_url)
     # one warm index for the bot's lifetime; new issues are embedded off the request path
     engine = ranking_engine(db, settings, embedder=embedder)
     return bot_class(bot_settings)(settings=bot_settings, db=db, engine=engine)

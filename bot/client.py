@@ -172,7 +172,10 @@ class MatchBot(commands.Bot):
                 self.outage.failed("no answer to a trivial query")
             if self.is_ready() and not failed and reachable:
                 # a few bytes to a local file: cheap enough for the loop itself
-                beat("bot", f"{len(self.guilds)} servers")
+                try:
+                    beat("bot", f"{len(self.guilds)} servers")
+                except OSError as error:  # a full disk: the health check will say so
+                    log.warning("cannot write the heartbeat: %s", error.strerror or error)
             else:
                 problem = ", ".join(failed) or (
                     "gateway not ready" if not self.is_ready() else "store unreachable"
