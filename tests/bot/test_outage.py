@@ -91,8 +91,8 @@ def full_disk(tmp_path):
         pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.decode().strip()}")
     try:
         yield mount
-    finally:
-        subprocess.run(["umount", str(mount)], check=False)
+    finally:  # lazily: a file a finished thread left open must not keep the mount
+        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 def fill(folder: Path) -> None:
@@ -156,6 +156,7 @@ async def test_the_bot_starts_on_a_full_disk_and_answers_read_only(
             finally:
                 await bot.close()
                 await asyncio.wait_for(runner, 10)
+                bot.db.close()
     finally:
         await fake.stop()
 
