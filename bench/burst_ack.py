@@ -122,8 +122,10 @@ def main() -> None:
 
     import bot
 
-    print(f"bot from {Path(bot.__file__).parent}; {args.issues:,} stored issues; "
-          f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
+    print(
+        f"bot from {Path(bot.__file__).parent}; {args.issues:,} stored issues; "
+        f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}"
+    )
     scale.store(args.issues, args.cache)[0].close()
     source = args.cache / f"scale-{args.issues}.sqlite"
     for n in args.n:
@@ -131,10 +133,14 @@ def main() -> None:
             for suffix in ("", "-wal"):  # the bot writes: it gets a copy
                 if Path(f"{source}{suffix}").exists():
                     shutil.copy(f"{source}{suffix}", Path(tmp) / f"bot.sqlite{suffix}")
-            result, seconds = asyncio.run(run_burst(f"sqlite:///{tmp}/bot.sqlite", driver, n, args.gap))
+            result, seconds = asyncio.run(
+                run_burst(f"sqlite:///{tmp}/bot.sqlite", driver, n, args.gap)
+            )
         lost = len(result.missing())
-        print(f"N={n} /suggest + 10 /profile set + 10 buttons {args.gap} s later: "
-              f"all answered in {seconds:.1f} s, unanswered {lost}")
+        print(
+            f"N={n} /suggest + 10 /profile set + 10 buttons {args.gap} s later: "
+            f"all answered in {seconds:.1f} s, unanswered {lost}"
+        )
         for kind in driver.KINDS:
             print(line(driver, result, kind, "ack"))
         for kind in driver.KINDS:

@@ -54,7 +54,7 @@ def bot_intents() -> discord.Intents:
 
 
 def shard_options(settings: BotSettings) -> dict[str, Any]:
-    """discord.py's sharding arguments from BOT_SHARD_COUNT / BOT_SHARD_IDS (none: one connection)."""
+    """discord.py's sharding arguments from BOT_SHARD_COUNT and BOT_SHARD_IDS (none: unsharded)."""
     if not settings.sharded:
         return {}
     return {"shard_count": settings.shard_count, "shard_ids": settings.shard_ids}
@@ -143,7 +143,7 @@ class MatchBot(commands.Bot):
     async def stop_passes(self, timeout: float) -> None:
         """Ask every cog with background passes to stop them (`stop_passes(timeout)`)."""
         stops = [
-            cog.stop_passes(timeout)  # type: ignore[attr-defined]
+            cog.stop_passes(timeout)
             for cog in self.cogs.values()
             if hasattr(cog, "stop_passes")
         ]
@@ -191,7 +191,6 @@ class MatchBot(commands.Bot):
             log.error("embedding model not loaded: %s", error)
         else:
             log.info("embedding model ready (%s)", model.name)
-
 
     async def _remembered(self, key: str) -> str | None:
         try:

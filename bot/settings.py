@@ -82,7 +82,7 @@ class BotSettings(BaseSettings):
 
     @property
     def sharded(self) -> bool:
-        """Whether this process runs named shards (BOT_SHARD_COUNT set) instead of one connection."""
+        """Whether this process runs named shards (BOT_SHARD_COUNT set), not one connection."""
         return self.shard_count is not None
 
 

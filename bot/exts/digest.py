@@ -199,7 +199,9 @@ class Digest(
             False,
             now=discord.utils.utcnow(),
         )
-        await reply(interaction, "Weekly digest is off. `/digest on` brings it back.", notice=notice)
+        await reply(
+            interaction, "Weekly digest is off. `/digest on` brings it back.", notice=notice
+        )
 
     # ------------------------------------------------------------------ the loop
 

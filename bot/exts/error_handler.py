@@ -18,7 +18,7 @@ from discord import app_commands
 from discord.ext import commands
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
-from bot.common import UserError, command_name, mark_acknowledged, mark_answered
+from bot.common import UserError, mark_acknowledged, mark_answered
 from bot.workers import Busy
 from matcher import metrics
 from matcher.errors import MatcherError, ModelLoadError, StoreError

@@ -20,8 +20,8 @@ from discord.ext import commands, tasks
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.common import Interaction, UserError, ack, mark_answered, reply, run_blocking
-from bot.exts.error_handler import store_unavailable
 from bot.embeds import cut as _cut
+from bot.exts.error_handler import store_unavailable
 from matcher import portfolio as lib
 from matcher.errors import AuthError, MatcherError, RateLimitError
 from matcher.operations.github_logins import (
@@ -159,6 +159,16 @@ class Portfolio(commands.Cog):
         self.refresh_loop.start()
 
     async def cog_unload(self) -> None:
+        self.refresh_loop.cancel()
+
+    async def stop_passes(self, timeout: float) -> None:
+        """On stop: no new refresh pass; the one in flight may finish within `timeout`."""
+        if self._pass_lock.locked():
+            try:
+                await asyncio.wait_for(self._pass_lock.acquire(), timeout)
+                self._pass_lock.release()
+            except TimeoutError:
+                log.warning("the portfolio pass did not end within %.0f s; cancelling it", timeout)
         self.refresh_loop.cancel()
 
     # ------------------------------------------------------------------ commands

@@ -136,7 +136,7 @@ def sync_command(
 
 
 def serve_metrics(port: int | None) -> None:
-    """The Prometheus endpoint of a long-running `sync --every` (MATCHER_METRICS_PORT; off: None)."""
+    """The /metrics endpoint of a long-running `sync --every` (MATCHER_METRICS_PORT; None: off)."""
     if port is not None:
         metrics.serve(port)
 

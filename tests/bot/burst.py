@@ -159,7 +159,11 @@ async def burst(
     first_wave = len(sent)
     for learner in profile_setters:
         skills = f"rust, {learner[-4:]}"
-        add("profile set", learner, lambda t, x=learner, s=skills: profile_payload(fake, ids, x, t, s))
+        add(
+            "profile set",
+            learner,
+            lambda t, x=learner, s=skills: profile_payload(fake, ids, x, t, s),
+        )
     for learner, custom_id in pressers:
         add("button", learner, lambda t, x=learner, c=custom_id: button_payload(fake, x, t, c))
 

@@ -69,7 +69,10 @@ def test_shard_and_executor_settings_from_the_environment(monkeypatch):
     "overrides, message",
     [
         ({"shard_ids": "0"}, "BOT_SHARD_IDS needs BOT_SHARD_COUNT"),
-        ({"shard_count": 2, "shard_ids": "1,2"}, "BOT_SHARD_IDS must be distinct numbers from 0 to 1"),
+        (
+            {"shard_count": 2, "shard_ids": "1,2"},
+            "BOT_SHARD_IDS must be distinct numbers from 0 to 1",
+        ),
         ({"shard_count": 2, "shard_ids": "1,1"}, "distinct"),
         ({"ranking_queue": 0}, "BOT_RANKING_QUEUE"),
         ({"log_format": "xml"}, "BOT_LOG_FORMAT"),

@@ -48,7 +48,9 @@ async def test_a_process_identifies_as_the_shard_it_is_given(fake_discord, tmp_p
 
 async def test_without_shard_settings_one_connection_as_before(fake_discord, tmp_path, settings):
     bot = build_bot(
-        load_bot_settings(sync_commands="off"), store(tmp_path, settings), embedder=HashingEmbedder()
+        load_bot_settings(sync_commands="off"),
+        store(tmp_path, settings),
+        embedder=HashingEmbedder(),
     )
     assert not isinstance(bot, commands.AutoShardedBot)
     async with bot:
