@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import pkgutil
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -111,6 +112,7 @@ class MatchBot(commands.Bot):
         return await self.workers.ranking(func, *args, bounded=bounded, **kwargs)
 
     async def setup_hook(self) -> None:
+        sys.setswitchinterval(self.settings.switch_interval_ms / 1000)
         if self.settings.metrics_port is not None:
             self.metrics_server = metrics.serve(
                 self.settings.metrics_port, self.settings.metrics_addr

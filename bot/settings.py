@@ -42,6 +42,12 @@ class BotSettings(BaseSettings):
         20, ge=1, le=10_000, description="rankings waiting or running before /suggest says busy"
     )
     store_workers: int = Field(4, ge=1, le=64, description="threads for light store work")
+    # Ranking threads hold the interpreter lock in Python code (SQLAlchemy, feedback); the event
+    # loop waits for its turn up to this long each time (Python's default 5 ms starves it under
+    # a burst: bench/burst_ack.py, docs/operating.md).
+    switch_interval_ms: float = Field(
+        1.0, gt=0, le=100, description="BOT_SWITCH_INTERVAL_MS: sys.setswitchinterval, in ms"
+    )
     # Sharding: BOT_SHARD_COUNT=2 BOT_SHARD_IDS=0 in one process, =1 in another (docs/operating.md).
     shard_count: int | None = Field(None, ge=1, description="BOT_SHARD_COUNT: shards in all")
     shard_ids: Annotated[list[int] | None, NoDecode] = Field(
