@@ -77,7 +77,7 @@ class StoreOutage:
                 return
             self.down_since_reason = None
         metrics.STORE_UNAVAILABLE.set(0)
-        log.warning("the store is reachable again")
+        log.info("the store is reachable again")
 
 
 def _unwrap(error: BaseException) -> BaseException:
