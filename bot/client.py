@@ -145,9 +145,7 @@ class MatchBot(commands.Bot):
     async def stop_passes(self, timeout: float) -> None:
         """Ask every cog with background passes to stop them (`stop_passes(timeout)`)."""
         stops = [
-            cog.stop_passes(timeout)
-            for cog in self.cogs.values()
-            if hasattr(cog, "stop_passes")
+            cog.stop_passes(timeout) for cog in self.cogs.values() if hasattr(cog, "stop_passes")
         ]
         if stops:
             await asyncio.gather(*stops, return_exceptions=True)
