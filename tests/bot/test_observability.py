@@ -59,3 +59,23 @@ def test_a_sync_report_moves_the_sync_counters():
     before = values()
     metrics.record_sync(report)
     assert [b - a for a, b in zip(before, values(), strict=True)] == [3, 7, 1]
+
+
+async def test_a_digest_pass_moves_the_digest_counters(world):
+    from tests.bot.exts.test_digest import HOUR, _learner_with_digest, dms
+
+    env, guild, channel, admin, alice, bob = world
+
+    def counted() -> list[float]:
+        return [
+            REGISTRY.get_sample_value("matcher_digest_passes_total", {"outcome": "ok"}) or 0.0,
+            REGISTRY.get_sample_value("matcher_digests_total", {"outcome": "dm"}) or 0.0,
+        ]
+
+    await _learner_with_digest(alice, channel, hour=3)  # `/digest on` at 00:00: first one at 03:00
+    before = counted()
+    await env.advance_time(4 * HOUR)
+    assert len(dms(alice)) == 1
+    passes, sent = (b - a for a, b in zip(before, counted(), strict=True))
+    assert passes >= 1 and sent == 1
+    assert REGISTRY.get_sample_value("matcher_digest_last_pass_timestamp_seconds")
