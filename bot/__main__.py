@@ -37,7 +37,7 @@ def build_bot(bot_settings: BotSettings, settings: Settings, *, embedder=None):
     from bot.client import bot_class
     from matcher.operations import open_store_or_read_only, ranking_engine
 
-    db, _read_only = open_store_or_read_only(settings.resolved_database_url)
+    db, _ = open_store_or_read_only(settings.resolved_database_url)  # read-only: logged there
     # one warm index for the bot's lifetime; new issues are embedded off the request path
     engine = ranking_engine(db, settings, embedder=embedder)
     return bot_class(bot_settings)(settings=bot_settings, db=db, engine=engine)

@@ -38,10 +38,6 @@ class Workers:
         self._lock = threading.Lock()
         self.on_success: Callable[[], None] = lambda: None  # the outage tracker's "reachable"
 
-    @property
-    def ranking_depth(self) -> int:
-        return self._pending
-
     async def light(self, func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Run light store work (reads, one write) off the event loop."""
         return await self._run(self._store, func, args, kwargs)

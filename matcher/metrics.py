@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from wsgiref.simple_server import WSGIServer
 
@@ -161,9 +160,3 @@ def serve(port: int, addr: str = "0.0.0.0") -> MetricsServer:
     server, thread = start_http_server(port, addr=addr)
     log.info("metrics at http://%s:%d/metrics", addr, server.server_port)
     return MetricsServer(server, thread)
-
-
-def timed() -> Callable[[], float]:
-    """A stopwatch: call the result to read the seconds since it started."""
-    started = time.perf_counter()
-    return lambda: time.perf_counter() - started
