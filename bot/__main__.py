@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sys
 
 import aiohttp
 import discord
 
-from bot.common import install_secret_filter
+from bot.common import install_secret_filter, use_json_logs
 from bot.settings import BotSettings, load_bot_settings, load_token
 from matcher.errors import MatcherError
 from matcher.settings import Settings, load_settings
@@ -22,29 +23,47 @@ Run the Discord bot until it is stopped (Ctrl-C). Everything comes from the envi
   DISCORD_TOKEN or DISCORD_TOKEN_FILE  the bot's token (required; see the README, Discord bot)
   GITHUB_TOKEN or GITHUB_TOKEN_FILE    for /portfolio refreshes (optional)
   BOT_GUILD_ID, BOT_SYNC_COMMANDS      where slash commands are registered (guild, global, off)
-  BOT_LOG_LEVEL                        INFO by default
+  BOT_LOG_LEVEL, BOT_LOG_FORMAT        INFO by default; text, or json (one object a line)
+  BOT_SHARD_COUNT, BOT_SHARD_IDS       run shards 0,1 of 2 in this process (default: no sharding)
+  BOT_METRICS_PORT                     serve Prometheus metrics at :PORT/metrics (default: off)
+  BOT_RANKING_WORKERS, BOT_RANKING_QUEUE, BOT_STORE_WORKERS, BOT_STOP_GRACE_SECONDS
+                                       executors and graceful stop (docs/operating.md)
   MATCHER_DATABASE_URL, MATCHER_*      the store, model and ranking, as for `python -m matcher`
 """
 
 
 def build_bot(bot_settings: BotSettings, settings: Settings, *, embedder=None):
     """The bot with its store and engine; the model loads on first use, not here."""
-    from bot.client import MatchBot
-    from matcher.engine import MatchEngine
-    from matcher.operations import Database
+    from bot.client import bot_class
+    from matcher.operations import open_store_or_read_only, ranking_engine
 
-    db = Database(settings.resolved_database_url)
+    db, _ = open_store_or_read_only(settings.resolved_database_url)  # read-only: logged there
     # one warm index for the bot's lifetime; new issues are embedded off the request path
-    engine = MatchEngine(
-        db, settings, embedder=embedder, embed_in_background=True, refresh_seconds=2.0
-    )
-    return MatchBot(settings=bot_settings, db=db, engine=engine)
+    engine = ranking_engine(db, settings, embedder=embedder)
+    return bot_class(bot_settings)(settings=bot_settings, db=db, engine=engine)
+
+
+def stop_on_signals(bot) -> None:
+    """SIGTERM (docker compose stop) and SIGINT (Ctrl-C) close the bot gracefully, once."""
+    loop = asyncio.get_running_loop()
+
+    def stop(name: str) -> None:
+        if not bot.stopping:
+            log.info("%s received: stopping gracefully", name)
+            asyncio.ensure_future(bot.close())
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, stop, sig.name)
+        except (NotImplementedError, RuntimeError):  # not the main thread, or Windows
+            pass
 
 
 async def run(token: str, bot_settings: BotSettings, settings: Settings, *, embedder=None) -> None:
-    """Start the bot and keep it running until it is closed."""
+    """Start the bot and keep it running until it is closed (by a signal or an error)."""
     bot = build_bot(bot_settings, settings, embedder=embedder)
     async with bot:
+        stop_on_signals(bot)
         try:
             await bot.start(token)
         finally:
@@ -76,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     discord.utils.setup_logging(
         level=getattr(logging, bot_settings.log_level.upper(), logging.INFO), root=True
     )
+    if bot_settings.log_format == "json":
+        use_json_logs()
     install_secret_filter([token.get_secret_value()])
     try:
         asyncio.run(run(token.get_secret_value(), bot_settings, settings))

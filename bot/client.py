@@ -7,25 +7,29 @@ import hashlib
 import json
 import logging
 import pkgutil
+import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 from discord.ext import commands, tasks
 
 import bot.exts
-from bot.common import run_blocking
+from bot.exts.error_handler import StoreOutage, store_unavailable
 from bot.settings import BotSettings
+from bot.workers import Workers
+from matcher import metrics
 from matcher.errors import ConfigError, MatcherError
-from matcher.health import beat, health_dir_configured
+from matcher.health import beat, health_dir_configured, store_reachable
 from matcher.operations import Database
 from matcher.operations.meta import remember, remembered
 
 if TYPE_CHECKING:
-    from matcher.engine import MatchEngine
-    from matcher.github.pulls import PullsClient
+    from matcher.operations import MatchEngine
+    from matcher.operations.github_logins import PullsClient
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 FIRST_EXTENSIONS = ("bot.exts.error_handler",)  # installed before anything can fail
 HEARTBEAT_SECONDS = 60  # the image's HEALTHCHECK allows three missed beats
@@ -50,11 +54,19 @@ def bot_intents() -> discord.Intents:
     return intents
 
 
+def shard_options(settings: BotSettings) -> dict[str, Any]:
+    """discord.py's sharding arguments from BOT_SHARD_COUNT and BOT_SHARD_IDS (none: unsharded)."""
+    if not settings.sharded:
+        return {}
+    return {"shard_count": settings.shard_count, "shard_ids": settings.shard_ids}
+
+
 class MatchBot(commands.Bot):
     """Holds the store, the engine and the GitHub client factory; features live in bot/exts.
 
     pulls_client_factory: builds the portfolio's GitHub client (None: from the matcher settings
     and GITHUB_TOKEN); tests pass one pointed at a fake GitHub, as they pass the engine.
+    Blocking work runs on the bot's own executors (`light`, `ranking`: bot/workers.py).
     """
 
     def __init__(
@@ -71,15 +83,41 @@ class MatchBot(commands.Bot):
             intents=bot_intents(),
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
+            **shard_options(settings),
         )
         self.settings = settings
+        self.outage = StoreOutage()
+        self.workers = Workers(
+            ranking_workers=settings.ranking_workers,
+            ranking_queue=settings.ranking_queue,
+            store_workers=settings.store_workers,
+        )
+        self.workers.on_success = self.outage.reachable
+        self.metrics_server: metrics.MetricsServer | None = None
+        self.stopping = False  # set by close(): loops start no new pass
         self.db = db
         self.engine = engine
         self.pulls_client_factory = pulls_client_factory
         self.portfolio_refresh_seconds = portfolio_refresh_seconds
         self.synced: str | None = None  # 'guild' / 'global' when this start synced (logs, tests)
 
+    async def light(self, func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Light store work off the event loop, never queued behind rankings."""
+        return await self.workers.light(func, *args, **kwargs)
+
+    async def ranking(
+        self, func: Callable[..., T], /, *args: Any, bounded: bool = True, **kwargs: Any
+    ) -> T:
+        """A ranking on the bounded ranking executor (Busy when its queue is full)."""
+        return await self.workers.ranking(func, *args, bounded=bounded, **kwargs)
+
     async def setup_hook(self) -> None:
+        sys.setswitchinterval(self.settings.switch_interval_ms / 1000)
+        if self.settings.metrics_port is not None:
+            self.metrics_server = metrics.serve(
+                self.settings.metrics_port, self.settings.metrics_addr
+            )
+        metrics.watch_index(self.engine)
         for name in discover_extensions():
             await self.load_extension(name)
             log.info("loaded extension %s", name)
@@ -89,10 +127,28 @@ class MatchBot(commands.Bot):
             self._heartbeat = asyncio.create_task(self.heartbeat())
 
     async def close(self) -> None:
+        """Stop gracefully: no new passes, the pass in flight finished or its unsent digests
+        given back (within BOT_STOP_GRACE_SECONDS), then the gateway closed."""
+        if not self.stopping:
+            self.stopping = True
+            log.info("stopping: finishing the passes in flight, then closing the gateway")
+            await self.stop_passes(self.settings.stop_grace_seconds)
         heartbeat = getattr(self, "_heartbeat", None)
         if heartbeat is not None:
             heartbeat.cancel()
         await super().close()
+        self.workers.shutdown()
+        if self.metrics_server is not None:
+            self.metrics_server.stop()
+            self.metrics_server = None
+
+    async def stop_passes(self, timeout: float) -> None:
+        """Ask every cog with background passes to stop them (`stop_passes(timeout)`)."""
+        stops = [
+            cog.stop_passes(timeout) for cog in self.cogs.values() if hasattr(cog, "stop_passes")
+        ]
+        if stops:
+            await asyncio.gather(*stops, return_exceptions=True)
 
     def failed_loops(self) -> list[str]:
         """The background loops (digest, portfolio refresh, ...) whose task died."""
@@ -108,11 +164,23 @@ class MatchBot(commands.Bot):
         await self.wait_until_ready()
         while not self.is_closed():
             failed = self.failed_loops()
-            if self.is_ready() and not failed:
-                # a few bytes to a local file, not the store: cheap enough for the loop itself
-                beat("bot", f"{len(self.guilds)} servers")
+            # the default executor: a ping that hangs on a lost server must not hold a store thread
+            reachable = await asyncio.to_thread(store_reachable, self.db)
+            if reachable:
+                self.outage.reachable()
             else:
-                log.warning("no heartbeat: %s", ", ".join(failed) or "gateway not ready")
+                self.outage.failed("no answer to a trivial query")
+            if self.is_ready() and not failed and reachable:
+                # a few bytes to a local file: cheap enough for the loop itself
+                try:
+                    beat("bot", f"{len(self.guilds)} servers")
+                except OSError as error:  # a full disk: the health check will say so
+                    log.warning("cannot write the heartbeat: %s", error.strerror or error)
+            else:
+                problem = ", ".join(failed) or (
+                    "gateway not ready" if not self.is_ready() else "store unreachable"
+                )
+                log.warning("no heartbeat: %s", problem)
             await asyncio.sleep(HEARTBEAT_SECONDS)
 
     async def warm_up_model(self) -> None:
@@ -123,6 +191,26 @@ class MatchBot(commands.Bot):
             log.error("embedding model not loaded: %s", error)
         else:
             log.info("embedding model ready (%s)", model.name)
+
+    async def _remembered(self, key: str) -> str | None:
+        try:
+            return await self.light(remembered, self.db, key)
+        except Exception as error:
+            reason = store_unavailable(error)
+            if reason is None:
+                raise
+            log.warning("cannot read the last command sync (%s); syncing", reason)
+            return None
+
+    async def _remember(self, key: str, value: str) -> None:
+        # A full disk must not stop the bot from starting: the next start syncs again.
+        try:
+            await self.light(remember, self.db, key, value)
+        except Exception as error:
+            reason = store_unavailable(error)
+            if reason is None:
+                raise
+            self.outage.failed(reason)
 
     def command_fingerprint(self, guild: discord.abc.Snowflake | None) -> str:
         payload = [command.to_dict(self.tree) for command in self.tree.get_commands(guild=guild)]
@@ -140,7 +228,7 @@ class MatchBot(commands.Bot):
             self.tree.copy_global_to(guild=guild)
         key = f"commands:{self.application_id}:{mode}:{guild.id if guild else 'global'}"
         fingerprint = self.command_fingerprint(guild)
-        if await run_blocking(remembered, self.db, key) == fingerprint:
+        if await self._remembered(key) == fingerprint:
             log.info("application commands unchanged since the last %s sync; not syncing", mode)
             return
         try:
@@ -164,6 +252,15 @@ class MatchBot(commands.Bot):
                 error.code,
             )
             return
-        await run_blocking(remember, self.db, key, fingerprint)
+        await self._remember(key, fingerprint)
         self.synced = mode
         log.info("synced %d application commands (%s)", len(synced), mode)
+
+
+class ShardedMatchBot(MatchBot, commands.AutoShardedBot):
+    """The same bot over the shards BOT_SHARD_IDS of BOT_SHARD_COUNT (one gateway each)."""
+
+
+def bot_class(settings: BotSettings) -> type[MatchBot]:
+    """MatchBot, or its sharded form when BOT_SHARD_COUNT is set."""
+    return ShardedMatchBot if settings.sharded else MatchBot

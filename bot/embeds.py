@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import discord
 
-from matcher.digest import WEEKDAYS
 from matcher.models import Identity, Learner, Level, Match
-from matcher.ramp import level_text
+from matcher.operations.levels import level_text
+from matcher.operations.profiles import WEEKDAYS
 
 COLOUR = discord.Colour(0x2EA043)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from matcher.errors import ConfigError
 
@@ -33,6 +33,42 @@ class BotSettings(BaseSettings):
     )
     digest_concurrency: int = Field(10, ge=1, le=50, description="digests sent at the same time")
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = Field(
+        "text", description="BOT_LOG_FORMAT: text, or json (one object a line, for log shippers)"
+    )
+    # Answer first, work after: rankings and light store work run on executors of their own.
+    ranking_workers: int = Field(2, ge=1, le=32, description="threads ranking (/suggest, digests)")
+    ranking_queue: int = Field(
+        20, ge=1, le=10_000, description="rankings waiting or running before /suggest says busy"
+    )
+    store_workers: int = Field(4, ge=1, le=64, description="threads for light store work")
+    # Ranking threads hold the interpreter lock in Python code (SQLAlchemy, feedback); the event
+    # loop waits for its turn up to this long each time (Python's default 5 ms starves it under
+    # a burst: bench/burst_ack.py, docs/operating.md).
+    switch_interval_ms: float = Field(
+        1.0, gt=0, le=100, description="BOT_SWITCH_INTERVAL_MS: sys.setswitchinterval, in ms"
+    )
+    # Sharding: BOT_SHARD_COUNT=2 BOT_SHARD_IDS=0 in one process, =1 in another (docs/operating.md).
+    shard_count: int | None = Field(None, ge=1, description="BOT_SHARD_COUNT: shards in all")
+    shard_ids: Annotated[list[int] | None, NoDecode] = Field(
+        None, description="BOT_SHARD_IDS: this process's shards, comma-separated (default all)"
+    )
+    metrics_port: int | None = Field(
+        None, ge=0, le=65535, description="BOT_METRICS_PORT: serve /metrics there (unset: off)"
+    )
+    metrics_addr: str = Field("0.0.0.0", description="BOT_METRICS_ADDR: the address it listens on")
+    stop_grace_seconds: float = Field(
+        20, gt=0, description="how long a stop waits for the digest pass in flight"
+    )
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, int):
+            return [value]
+        return value
 
     @model_validator(mode="after")
     def _sync_needs_guild(self) -> BotSettings:
@@ -40,7 +76,20 @@ class BotSettings(BaseSettings):
             self.sync_commands = "guild" if self.guild_id else "off"
         if self.sync_commands == "guild" and not self.guild_id:
             raise ValueError("BOT_SYNC_COMMANDS=guild needs BOT_GUILD_ID")
+        if self.shard_ids is not None:
+            if self.shard_count is None:
+                raise ValueError("BOT_SHARD_IDS needs BOT_SHARD_COUNT")
+            wrong = [i for i in self.shard_ids if not 0 <= i < self.shard_count]
+            if wrong or not self.shard_ids or len(set(self.shard_ids)) != len(self.shard_ids):
+                raise ValueError(
+                    f"BOT_SHARD_IDS must be distinct numbers from 0 to {self.shard_count - 1}"
+                )
         return self
+
+    @property
+    def sharded(self) -> bool:
+        """Whether this process runs named shards (BOT_SHARD_COUNT set), not one connection."""
+        return self.shard_count is not None
 
 
 def load_bot_settings(**overrides) -> BotSettings:

@@ -1,7 +1,8 @@
 """Liveness beats: a long-running process touches a file; a health check reads its age.
 
-The bot beats from a loop while its gateway is connected, `sync --every` after every run; a
-container's HEALTHCHECK runs `python -m matcher.health NAME MAX_AGE_SECONDS` (a cheap import).
+The bot beats from a loop while its gateway is connected and its store answers, `sync --every`
+after every run; a container's HEALTHCHECK runs `python -m matcher.health NAME MAX_AGE_SECONDS`
+(a cheap import).
 """
 
 from __future__ import annotations
@@ -11,6 +12,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from matcher.store.db import Database
 
 
 def health_dir() -> Path:
@@ -42,6 +47,19 @@ def beat_age(name: str) -> float | None:
         return time.time() - float(stamp)
     except (OSError, ValueError):
         return None
+
+
+def store_reachable(db: Database) -> bool:
+    """Whether the store answers a trivial query now (the bot beats only while it does)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        with db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except (SQLAlchemyError, OSError):
+        return False
+    return True
 
 
 def main(argv: list[str]) -> int:

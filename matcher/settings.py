@@ -88,6 +88,8 @@ class Settings(BaseSettings):
     database_url: str = ""
     model: str = "all-MiniLM-L6-v2"
     top_k: int = Field(10, ge=1, le=500)
+    # The Prometheus endpoint of a long-running `sync --every` (matcher.metrics); None: off.
+    metrics_port: int | None = Field(None, ge=0, le=65535)
     github: GitHubSettings = GitHubSettings()
     ranking: RankingSettings = RankingSettings()
 

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.common import Interaction, UserError, guild_key, reply, run_blocking
+from bot.common import Interaction, UserError, ack, guild_key, reply
 from matcher.models import Match
-from matcher.operations.answers import answer_match
+from matcher.operations.answers import answer_match_reply
 from matcher.operations.suggestions import CLAIM_TTL
 
 if TYPE_CHECKING:
@@ -86,9 +86,10 @@ def answer_text(url: str, status: str) -> str:
 
 
 async def answer_click(interaction: Interaction, action: str, key: str) -> None:
-    """Store the learner's answer and confirm it privately."""
-    answer = await run_blocking(
-        answer_match,
+    """Acknowledge, store the learner's answer and confirm it privately (one trip to the store)."""
+    await ack(interaction)
+    answer = await interaction.client.light(
+        answer_match_reply,
         interaction.client.db,
         str(interaction.user.id),
         key,
@@ -103,9 +104,10 @@ async def answer_click(interaction: Interaction, action: str, key: str) -> None:
             interaction,
             f"Someone in this server is already working on <{answer.issue_url}>, so it stays "
             "theirs for now. Run /suggest for another one.",
+            notice=answer.notice,
         )
         return
-    await reply(interaction, answer_text(answer.issue_url, answer.status))
+    await reply(interaction, answer_text(answer.issue_url, answer.status), notice=answer.notice)
 
 
 async def setup(bot: MatchBot) -> None:

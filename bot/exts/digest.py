@@ -26,9 +26,11 @@ from discord import app_commands
 from discord.ext import commands, tasks
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.common import Interaction, reply, run_blocking
+from bot.common import Interaction, ack, reply
 from bot.embeds import match_embed
 from bot.exts.answers import match_view
+from bot.exts.error_handler import store_unavailable
+from matcher import metrics
 from matcher.errors import MatcherError
 from matcher.operations.digests import (
     DigestStart,
@@ -37,10 +39,11 @@ from matcher.operations.digests import (
     digest_title,
     plan_due_digests,
     record_delivery,
+    release_unsent,
     start_digest,
     title_prefix,
 )
-from matcher.operations.profiles import set_digest
+from matcher.operations.profiles import pop_notice, set_digest, with_notice
 
 if TYPE_CHECKING:
     from bot.client import MatchBot
@@ -119,6 +122,7 @@ class Digest(
         super().__init__()
         self.last_report: DigestReport | None = None
         self._pass_lock = asyncio.Lock()
+        self._stopping = asyncio.Event()  # set by stop_passes: unsent digests are given back
 
     async def cog_load(self) -> None:
         self.digest_loop.change_interval(seconds=self.bot.settings.digest_check_seconds)
@@ -127,19 +131,41 @@ class Digest(
     async def cog_unload(self) -> None:
         self.digest_loop.cancel()
 
+    async def stop_passes(self, timeout: float) -> None:
+        """No new pass; the pass in flight sends what it started and gives the rest back.
+
+        After `timeout` the pass is cancelled: a digest whose send was cut off stays reserved and
+        the next pass retries it (DM history and the nonce keep it from being sent twice).
+        """
+        self._stopping.set()
+        if self._pass_lock.locked():
+            try:
+                await asyncio.wait_for(self._pass_ended(), timeout)
+            except TimeoutError:
+                log.warning("the digest pass did not end within %.0f s; cancelling it", timeout)
+        self.digest_loop.cancel()
+
+    async def _pass_ended(self) -> None:
+        async with self._pass_lock:
+            pass
+
     # ------------------------------------------------------------------ commands
 
     @app_commands.command(
         name="on", description="Get your top new matches by DM now, then once a week"
     )
     async def digest_on(self, interaction: Interaction) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await ack(interaction)
         now = discord.utils.utcnow()
-        start = await run_blocking(
+        learner_id = str(interaction.user.id)
+        start, notice = await self.bot.ranking(
+            with_notice,
+            self.bot.db,
+            learner_id,
             start_digest,
             self.bot.db,
             self.bot.engine,
-            str(interaction.user.id),
+            learner_id,
             now=now,
             top_k=self.bot.settings.digest_count,
         )
@@ -150,26 +176,48 @@ class Digest(
             except Exception as error:  # noqa: BLE001 - the unconfirmed week is retried by the loop
                 log.error("first digest for learner %s failed", interaction.user.id, exc_info=error)
                 outcome = "error"
+            if outcome == "failed":  # the delivery left the learner a notice: show it now
+                notice = await self.bot.light(pop_notice, self.bot.db, learner_id) or notice
         await reply(
             interaction,
             first_digest_text(start, outcome)
             + " Change the day, hour or time zone with `/profile set`.",
+            notice=notice,
         )
 
     @app_commands.command(name="off", description="Stop the weekly digest")
     async def digest_off(self, interaction: Interaction) -> None:
-        await run_blocking(
-            set_digest, self.bot.db, str(interaction.user.id), False, now=discord.utils.utcnow()
+        await ack(interaction)
+        learner_id = str(interaction.user.id)
+        _, notice = await self.bot.light(
+            with_notice,
+            self.bot.db,
+            learner_id,
+            set_digest,
+            self.bot.db,
+            learner_id,
+            False,
+            now=discord.utils.utcnow(),
         )
-        await reply(interaction, "Weekly digest is off. `/digest on` brings it back.")
+        await reply(
+            interaction, "Weekly digest is off. `/digest on` brings it back.", notice=notice
+        )
 
     # ------------------------------------------------------------------ the loop
 
     @tasks.loop(minutes=5)
     async def digest_loop(self) -> None:
+        if self._stopping.is_set():
+            return
+        started = time.perf_counter()
         try:
             await self.run_due(discord.utils.utcnow())
         except SURVIVABLE as error:
+            metrics.digest_pass("failed", time.perf_counter() - started, {})
+            reason = store_unavailable(error)
+            if reason is not None:  # one warning per outage, not a traceback per pass
+                self.bot.outage.failed(reason)
+                return
             log.warning(
                 "digest pass failed, retrying next tick: %s",
                 error.__class__.__name__,
@@ -192,20 +240,25 @@ class Digest(
         """Send every digest due at `now`, each at most once per learner and week."""
         async with self._pass_lock:
             started = time.perf_counter()
-            plan = await run_blocking(
+            plan = await self.bot.ranking(
                 plan_due_digests,
                 self.bot.db,
                 self.bot.engine,
                 now=now,
                 top_k=self.bot.settings.digest_count,
+                bounded=False,  # the pass waits its turn; it is never turned away as busy
             )
             report = DigestReport(due=plan.due)
             if plan.released:
                 report.outcomes["retry"] += plan.released
             gate = asyncio.Semaphore(self.bot.settings.digest_concurrency)
+            unsent: list[PlannedDigest] = []
 
             async def deliver(planned: PlannedDigest) -> None:
                 async with gate:
+                    if self._stopping.is_set():  # stopping: not started, so given back below
+                        unsent.append(planned)
+                        return
                     try:
                         outcome = await self.deliver(planned, now)
                     except Exception as error:  # noqa: BLE001 - one learner, not the pass
@@ -220,8 +273,13 @@ class Digest(
                 report.outcomes[outcome] += 1
 
             await asyncio.gather(*(deliver(planned) for planned in plan.digests))
+            if unsent:
+                report.outcomes["released"] += await self.bot.light(
+                    release_unsent, self.bot.db, unsent
+                )
             report.seconds = time.perf_counter() - started
             self.last_report = report
+            metrics.digest_pass("ok", report.seconds, report.outcomes)
             if plan.due or plan.digests:
                 log.info("digest pass: %s", report)
             return report
@@ -230,11 +288,11 @@ class Digest(
         """Send one reserved digest; returns the recorded outcome."""
         db = self.bot.db
         if not planned.matches:
-            return await run_blocking(record_delivery, db, planned, "empty", now=now)
+            return await self.bot.light(record_delivery, db, planned, "empty", now=now)
         if planned.retry:
             shown = await self._sent_before(planned)
             if shown is not None:
-                return await run_blocking(
+                return await self.bot.light(
                     record_delivery, db, planned, "dm", shown=shown, detail="retry", now=now
                 )
         message = compose(planned)
@@ -249,7 +307,7 @@ class Digest(
             log.error("digest DM to learner %s failed", planned.learner.learner_id, exc_info=error)
             detail = f"DM: {error.__class__.__name__}"
             outcome = await self._to_channel(planned, message) or "failed"
-        return await run_blocking(record_delivery, db, planned, outcome, detail=detail, now=now)
+        return await self.bot.light(record_delivery, db, planned, outcome, detail=detail, now=now)
 
     async def _user(self, learner_id: str) -> discord.User:
         return self.bot.get_user(int(learner_id)) or await self.bot.fetch_user(int(learner_id))
@@ -278,7 +336,7 @@ class Digest(
 
     async def _to_channel(self, planned: PlannedDigest, message: Message) -> str | None:
         learner = planned.learner
-        channel_id = await run_blocking(digest_channel, self.bot.db, learner)
+        channel_id = await self.bot.light(digest_channel, self.bot.db, learner)
         if not channel_id:
             return None
         try:

@@ -12,26 +12,31 @@ import asyncio
 import io
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands, tasks
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.common import Interaction, UserError, reply, run_blocking
+from bot.common import Interaction, UserError, ack, mark_answered, reply, run_blocking
 from bot.embeds import cut as _cut
+from bot.exts.error_handler import store_unavailable
 from matcher import portfolio as lib
 from matcher.errors import AuthError, MatcherError, RateLimitError
-from matcher.github.pulls import PullsClient, pulls_client
 from matcher.operations.github_logins import (
     identity_of,
     own_login,
+    pulls_client_for,
     same_login,
     verified_identities,
 )
 from matcher.operations.profiles import leave_notice
 from matcher.render import capped, day
 from matcher.render.chart import chart_png
+
+if TYPE_CHECKING:
+    from matcher.operations.github_logins import PullsClient
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +51,7 @@ def default_client() -> PullsClient:
     """A PyGithub client from the matcher settings and GITHUB_TOKEN (anonymous without one)."""
     from matcher.settings import load_settings
 
-    return pulls_client(load_settings().github)
+    return pulls_client_for(load_settings())
 
 
 def portfolio_embed(summary: lib.Summary) -> discord.Embed:
@@ -161,6 +166,16 @@ class Portfolio(commands.Cog):
     async def cog_unload(self) -> None:
         self.refresh_loop.cancel()
 
+    async def stop_passes(self, timeout: float) -> None:
+        """On stop: no new refresh pass; the one in flight may finish within `timeout`."""
+        if self._pass_lock.locked():
+            try:
+                await asyncio.wait_for(self._pass_lock.acquire(), timeout)
+                self._pass_lock.release()
+            except TimeoutError:
+                log.warning("the portfolio pass did not end within %.0f s; cancelling it", timeout)
+        self.refresh_loop.cancel()
+
     # ------------------------------------------------------------------ commands
 
     @app_commands.command(name="portfolio", description="Your merged pull requests, with a chart")
@@ -168,26 +183,28 @@ class Portfolio(commands.Cog):
     async def portfolio(
         self, interaction: Interaction, login: str | None = None, public: bool = False
     ) -> None:
-        login = login or await run_blocking(own_login, self.bot.db, str(interaction.user.id))
+        await ack(interaction, ephemeral=not public)
+        login = login or await self.bot.light(own_login, self.bot.db, str(interaction.user.id))
         if not login:
             raise UserError("Link your GitHub login first: `/github link login: your-login`.")
-        await interaction.response.defer(ephemeral=not public, thinking=True)
-        summary = await run_blocking(lib.load_summary, self.bot.db, login)
+        summary = await self.bot.light(lib.load_summary, self.bot.db, login)
         # the private part only for the learner's own portfolio, shown to them alone
         summary = summary.seen_by(str(interaction.user.id), published=public)
-        png = await run_blocking(chart_png, summary)
+        png = await self.bot.light(chart_png, summary)
         await interaction.followup.send(
             embed=portfolio_embed(summary),
             file=discord.File(io.BytesIO(png), filename=CHART_NAME),
             ephemeral=not public,
         )
+        mark_answered(interaction, "ok")
 
     @github.command(
         name="link", description="Link your GitHub login; you get a code to prove it is yours"
     )
     @app_commands.describe(login="Your GitHub login")
     async def link(self, interaction: Interaction, login: str) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await ack(interaction)
+        # GitHub calls go to asyncio's default executor: a slow GitHub holds no store thread
         result = await run_blocking(
             lib.link, self.bot.db, str(interaction.user.id), login, self.make_client()
         )
@@ -197,15 +214,15 @@ class Portfolio(commands.Cog):
 
     @github.command(name="verify", description="Check GitHub for your code; then your merges count")
     async def verify(self, interaction: Interaction) -> None:
+        await ack(interaction)
         learner_id = str(interaction.user.id)
-        identity = await run_blocking(identity_of, self.bot.db, learner_id)
+        identity = await self.bot.light(identity_of, self.bot.db, learner_id)
         if identity is None:
             raise UserError("Start with `/github link login: your-login`.")
         if not identity.verified and identity.claim is None:  # e.g. a login moved from a profile
             raise UserError(
                 f"Get a code for {identity.login} first: `/github link login: {identity.login}`."
             )
-        await interaction.response.defer(ephemeral=True, thinking=True)
         client = self.make_client()
         # a login claimed beside a verified one is the one to prove; the verified stays till then
         claim = identity.claim
@@ -231,6 +248,10 @@ class Portfolio(commands.Cog):
         try:
             await self.refresh_all()
         except SURVIVABLE as error:
+            reason = store_unavailable(error)
+            if reason is not None:  # one warning per outage, not a traceback per pass
+                self.bot.outage.failed(reason)
+                return
             log.warning(
                 "portfolio refresh pass failed, retrying next pass: %s",
                 error.__class__.__name__,

@@ -10,12 +10,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.common import Interaction, guild_key, reply, run_blocking
+from bot.common import Interaction, ack, guild_key, reply
 from bot.embeds import profile_embed
-from matcher.digest import WEEKDAYS
-from matcher.models import Learner
-from matcher.operations.digests import next_digest_at
-from matcher.operations.profiles import ProfileView, show_profile, update_profile
+from matcher.operations.profiles import (
+    WEEKDAYS,
+    ProfileReply,
+    show_profile_reply,
+    update_profile_reply,
+)
 
 if TYPE_CHECKING:
     from bot.client import MatchBot
@@ -33,11 +35,18 @@ def _zones() -> tuple[str, ...]:
     return tuple(sorted(zoneinfo.available_timezones()))
 
 
-async def next_digest_text(bot: MatchBot, learner: Learner) -> str | None:
-    """When the next digest really comes: a week that already had one (a first digest sent by
-    `/digest on`) is skipped."""
-    when = await run_blocking(next_digest_at, bot.db, learner, now=discord.utils.utcnow())
-    return discord.utils.format_dt(when, "F") if when is not None else None
+def profile_answer_embed(answer: ProfileReply) -> discord.Embed:
+    """The profile embed; the next digest is when it really comes (a week that already had one,
+    a first digest sent by `/digest on`, is skipped)."""
+    view = answer.view
+    assert view is not None
+    when = answer.next_digest
+    return profile_embed(
+        view.learner,
+        identity=view.identity,
+        next_digest=discord.utils.format_dt(when, "F") if when is not None else None,
+        level=view.level,
+    )
 
 
 class Profile(
@@ -76,8 +85,9 @@ class Profile(
         timezone: str | None = None,
         pace: app_commands.Choice[str] | None = None,
     ) -> None:
-        view = await run_blocking(
-            update_profile,
+        await ack(interaction)
+        answer = await self.bot.light(
+            update_profile_reply,
             self.bot.db,
             str(interaction.user.id),
             guild_id=guild_key(interaction),
@@ -91,6 +101,8 @@ class Profile(
             timezone=timezone,
             pace=pace.value if pace else None,
         )
+        view = answer.view
+        assert view is not None  # a save returns the profile, or raises ProfileError
         tip = (
             ""
             if view.learner.digest_enabled
@@ -102,7 +114,7 @@ class Profile(
                 f"\nTo prove **{view.link.login}** is yours: {view.link.instructions}\n"
                 f"Then run `/github verify`.\n`{view.link.code}`"
             )
-        await reply(interaction, text, embeds=[await self._embed(view)])
+        await reply(interaction, text, embeds=[profile_answer_embed(answer)], notice=answer.notice)
 
     @set_profile.autocomplete("timezone")
     async def timezone_autocomplete(
@@ -114,20 +126,18 @@ class Profile(
 
     @app_commands.command(name="show", description="Show your profile and digest schedule")
     async def show_profile(self, interaction: Interaction) -> None:
-        view = await run_blocking(show_profile, self.bot.db, str(interaction.user.id))
-        if view is None:
+        await ack(interaction)
+        answer = await self.bot.light(
+            show_profile_reply, self.bot.db, str(interaction.user.id), now=discord.utils.utcnow()
+        )
+        if answer.view is None:
             await reply(
                 interaction,
                 "You have no profile yet: start with `/profile set skills: python, pytorch`.",
+                notice=answer.notice,
             )
             return
-        await reply(interaction, embeds=[await self._embed(view)])
-
-    async def _embed(self, view: ProfileView) -> discord.Embed:
-        next_digest = await next_digest_text(self.bot, view.learner)
-        return profile_embed(
-            view.learner, identity=view.identity, next_digest=next_digest, level=view.level
-        )
+        await reply(interaction, embeds=[profile_answer_embed(answer)], notice=answer.notice)
 
 
 async def setup(bot: MatchBot) -> None:

@@ -8,9 +8,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.common import Interaction, reply, run_blocking
+from bot.common import Interaction, ack, reply
 from matcher.models import GuildConfig
 from matcher.operations.communities import get_guild_config, set_focus, update_guild_config
+from matcher.operations.profiles import with_notice
 
 if TYPE_CHECKING:
     from bot.client import MatchBot
@@ -56,6 +57,7 @@ class ServerSettings(
     async def digest_channel(
         self, interaction: Interaction, channel: discord.TextChannel | None = None
     ) -> None:
+        await ack(interaction)
         if channel is not None and interaction.guild is not None:
             me = interaction.guild.me
             if me is not None and not channel.permissions_for(me).send_messages:
@@ -65,13 +67,16 @@ class ServerSettings(
                     "give me Send Messages there first.",
                 )
                 return
-        config = await run_blocking(
+        config, notice = await self.bot.light(
+            with_notice,
+            self.bot.db,
+            str(interaction.user.id),
             update_guild_config,
             self.bot.db,
             str(interaction.guild_id),
             digest_channel_id=channel.id if channel else None,
         )
-        await reply(interaction, "Saved.\n" + describe(config))
+        await reply(interaction, "Saved.\n" + describe(config), notice=notice)
 
     @app_commands.command(
         name="focus", description="Which repositories or niches this community focuses on"
@@ -83,15 +88,31 @@ class ServerSettings(
     async def focus(
         self, interaction: Interaction, repos: str | None = None, niches: str | None = None
     ) -> None:
-        config, changed = await run_blocking(
-            set_focus, self.bot.db, str(interaction.guild_id), repos=repos, niches=niches
+        await ack(interaction)
+        (config, changed), notice = await self.bot.light(
+            with_notice,
+            self.bot.db,
+            str(interaction.user.id),
+            set_focus,
+            self.bot.db,
+            str(interaction.guild_id),
+            repos=repos,
+            niches=niches,
         )
-        await reply(interaction, ("Saved.\n" if changed else "") + describe(config))
+        await reply(interaction, ("Saved.\n" if changed else "") + describe(config), notice=notice)
 
     @app_commands.command(name="show", description="Show this community's settings")
     async def show(self, interaction: Interaction) -> None:
-        config = await run_blocking(get_guild_config, self.bot.db, str(interaction.guild_id))
-        await reply(interaction, describe(config))
+        await ack(interaction)
+        config, notice = await self.bot.light(
+            with_notice,
+            self.bot.db,
+            str(interaction.user.id),
+            get_guild_config,
+            self.bot.db,
+            str(interaction.guild_id),
+        )
+        await reply(interaction, describe(config), notice=notice)
 
 
 async def setup(bot: MatchBot) -> None:

@@ -9,10 +9,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.common import Interaction, guild_key, reply, run_blocking
+from bot.common import Interaction, ack, guild_key, reply
 from bot.embeds import match_embed
 from bot.exts.answers import match_view
-from matcher.operations.suggestions import suggest
+from matcher.operations.suggestions import suggest_reply
 
 if TYPE_CHECKING:
     from bot.client import MatchBot
@@ -31,10 +31,11 @@ class Suggest(commands.Cog):
     async def suggest(
         self, interaction: Interaction, count: app_commands.Range[int, 1, 5] | None = None
     ) -> None:
-        # Ranking can take longer than Discord's 3-second window: acknowledge first.
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        result = await run_blocking(
-            suggest,
+        # Ranking can take longer than Discord's 3-second window: acknowledge first. A full ranking
+        # queue raises Busy, which the error handler answers with "try again in a minute".
+        await ack(interaction)
+        result = await self.bot.ranking(
+            suggest_reply,
             self.bot.db,
             self.bot.engine,
             str(interaction.user.id),
@@ -46,6 +47,7 @@ class Suggest(commands.Cog):
             await reply(
                 interaction,
                 "Set up your profile first: `/profile set skills: python, pytorch niche: nlp`.",
+                notice=result.notice,
             )
             return
         if not result.matches:
@@ -54,6 +56,7 @@ class Suggest(commands.Cog):
                 interaction,
                 f"No open issues fit your profile{where} right now. "
                 "Try broader skills with `/profile set`, or check back after the next sync.",
+                notice=result.notice,
             )
             return
         await reply(
@@ -62,6 +65,7 @@ class Suggest(commands.Cog):
             "Answer with the buttons; your answers shape the next ones.",
             embeds=[match_embed(m, i) for i, m in enumerate(result.matches, 1)],
             view=match_view(result.matches, result.keys),
+            notice=result.notice,
         )
 
 

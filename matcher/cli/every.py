@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Callable
 
+from matcher import metrics
 from matcher.errors import ConfigError, MatcherError
 from matcher.health import beat
 
@@ -42,6 +43,8 @@ def run_every(every: str, name: str, run: Callable[[], None]) -> None:
             beat(name, "ok")
         except MatcherError as exc:
             log.error("%s failed: %s", name, exc)
+            if name == "sync":
+                metrics.sync_failed(exc.__class__.__name__)
             beat(name, "failed")
         pause = max(0.0, seconds - (time.monotonic() - started))
         log.info("next %s in %.0f minutes", name, pause / 60)

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
+from matcher import metrics
 from matcher.catalog import load_catalog
 from matcher.cli.common import open_store, settings_from
 from matcher.cli.every import run_every
@@ -92,6 +93,7 @@ def sync_command(
     from matcher.ingest import sync
 
     if every is not None:  # the compose `sync` service: one process, one run at a time
+        serve_metrics(settings_from(ctx).metrics_port)
         run_every(every, "sync", lambda: sync_command(ctx, **{**ctx.params, "every": None}))
         return
     # MatcherError propagates: matcher.cli.main turns it into one line on stderr and exit code 1.
@@ -119,6 +121,7 @@ def sync_command(
             discover=discover,
             progress=RichSyncProgress(bars, total),
         )
+    metrics.record_sync(report)
     if embed:  # after the fetch, so an offline run stops before paying for the model
         from matcher.cli.snapshot import embed_new_texts
 
@@ -130,6 +133,12 @@ def sync_command(
     if report.repos_failed and not report.repos_ok:
         first = next(iter(sorted(report.repos_failed.items())))
         raise GitHubError(f"every repository failed; {first[0]}: {first[1]}")
+
+
+def serve_metrics(port: int | None) -> None:
+    """The /metrics endpoint of a long-running `sync --every` (MATCHER_METRICS_PORT; None: off)."""
+    if port is not None:
+        metrics.serve(port)
 
 
 def _targets(repos: str | None, limit: int | None) -> list[str] | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from matcher.operations.suggestions import CLAIM_TTL
@@ -23,6 +23,7 @@ class Answer:
     issue_url: str | None
     status: str
     holder: str | None = None
+    notice: str | None = None  # the learner's pending notice (answer_match_reply reads it)
 
 
 def set_status(
@@ -74,3 +75,13 @@ def answer_match(
         learner_store.set_home_guild(db, learner_id, guild_id)
     holder = set_status(db, learner_id, url, status, guild_id=guild_id, now=now)
     return Answer(url, status, holder)
+
+
+def answer_match_reply(
+    db: Database, learner_id: str, key: str, action: str, *, guild_id: str | None, now: datetime
+) -> Answer:
+    """answer_match(), with the learner's pending notice read too: one trip for a button press."""
+    answer = answer_match(db, learner_id, key, action, guild_id=guild_id, now=now)
+    if answer.issue_url is None:  # the bot answers with an error: keep the notice for later
+        return answer
+    return replace(answer, notice=learner_store.pop_pending_notice(db, learner_id))

@@ -365,3 +365,11 @@ def preview_digest(
 def deliveries(db: Database, learner_id: str | None = None) -> list:
     """Digest deliveries (of one learner, or all), oldest first."""
     return store.deliveries(db, learner_id)
+
+
+def release_unsent(db: Database, planned: list[PlannedDigest]) -> int:
+    """Give back the reservations of digests a stopping process did not send, so the next pass
+    sends them; a taken-over one stays reserved (an earlier attempt may have sent it)."""
+    return sum(
+        store.release_digest(db, p.learner.learner_id, p.week) for p in planned if not p.retry
+    )

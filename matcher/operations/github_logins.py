@@ -3,9 +3,22 @@ home (/github link and /profile set github: both link there, unverified until pr
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from matcher.models import Identity
+from matcher.settings import Settings
 from matcher.store import portfolio as store
 from matcher.store.db import Database
+
+if TYPE_CHECKING:
+    from matcher.github.pulls import PullsClient
+
+
+def pulls_client_for(settings: Settings) -> PullsClient:
+    """The GitHub client the portfolio commands use (GITHUB_TOKEN; anonymous without one)."""
+    from matcher.github.pulls import pulls_client
+
+    return pulls_client(settings.github)
 
 
 def own_login(db: Database, learner_id: str) -> str | None:

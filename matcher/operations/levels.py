@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from matcher.models import Contribution, Learner, Level
 from matcher.ramp import level_of
+from matcher.ramp import level_text as level_text  # the bot's embeds describe a level with it
 from matcher.store import portfolio as identity_store
 from matcher.store import suggestions as suggestion_store
 from matcher.store.db import Database

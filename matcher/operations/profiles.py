@@ -6,10 +6,13 @@ identity table (matcher.portfolio.link, what /github link does), the one home of
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from matcher import portfolio
+from matcher.digest import WEEKDAYS as WEEKDAYS  # the bot's day choices and embeds
 from matcher.digest import parse_timezone, validate_hour, validate_weekday
 from matcher.errors import ProfileError
 from matcher.models import GITHUB_LOGIN_RULE, Identity, Learner, Level, parse_github_login
@@ -22,6 +25,7 @@ from matcher.store import suggestions as suggestion_store
 from matcher.store.db import Database
 
 MAX_TEXT = 300
+T = TypeVar("T")
 
 
 @dataclass
@@ -267,3 +271,44 @@ def delete_learner(db: Database, learner_id: str) -> None:
     suggestion_store.delete_learner_suggestions(db, learner_id)
     digest_store.delete_learner_deliveries(db, learner_id)
     store.delete_learner_row(db, learner_id)
+
+
+@dataclass(frozen=True)
+class ProfileReply:
+    """Everything /profile's answer needs, from one call: the profile (None: no profile yet), when
+    the next digest comes, and the learner's pending notice (now read, so removed)."""
+
+    view: ProfileView | None
+    next_digest: datetime | None = None
+    notice: str | None = None
+
+
+def _reply(db: Database, view: ProfileView | None, learner_id: str, now: datetime) -> ProfileReply:
+    from matcher.operations.digests import next_digest_at  # digests imports this module
+
+    if view is None:
+        return ProfileReply(None, notice=pop_notice(db, learner_id))
+    when = next_digest_at(db, view.learner, now=now)
+    return ProfileReply(view, when, pop_notice(db, learner_id))
+
+
+def update_profile_reply(
+    db: Database, learner_id: str, *, guild_id: str | None, now: datetime, **fields: Any
+) -> ProfileReply:
+    """update_profile, then what its answer shows (next digest, pending notice): one trip."""
+    view = update_profile(db, learner_id, guild_id=guild_id, now=now, **fields)
+    return _reply(db, view, learner_id, now)
+
+
+def show_profile_reply(db: Database, learner_id: str, *, now: datetime) -> ProfileReply:
+    """show_profile, with the next digest and the pending notice: one trip."""
+    return _reply(db, show_profile(db, learner_id), learner_id, now)
+
+
+def with_notice(
+    db: Database, learner_id: str, operation: Callable[..., T], /, *args: Any, **kwargs: Any
+) -> tuple[T, str | None]:
+    """Run an operation, then read the learner's pending notice, in one call (one trip off the
+    bot's event loop); the notice is read only when the operation succeeded."""
+    result = operation(*args, **kwargs)
+    return result, pop_notice(db, learner_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -90,6 +90,7 @@ class Suggested:
     matches: list[Match] = field(default_factory=list)
     keys: dict[str, str] = field(default_factory=dict)
     config: GuildConfig | None = None
+    notice: str | None = None  # the learner's pending notice (suggest_reply reads it)
 
     @property
     def focused(self) -> bool:
@@ -132,3 +133,18 @@ def suggest(
         db, learner_id, [m.issue.url for m in matches], via="suggest", guild_id=community, now=now
     )
     return Suggested(learner, matches, keys, config)
+
+
+def suggest_reply(
+    db: Database,
+    engine: MatchEngine,
+    learner_id: str,
+    *,
+    guild_id: str | None,
+    count: int,
+    now: datetime,
+) -> Suggested:
+    """suggest(), with the learner's pending notice read too: everything /suggest's answer needs."""
+    result = suggest(db, engine, learner_id, guild_id=guild_id, count=count, now=now)
+    notice = learner_store.pop_pending_notice(db, learner_id) if result.learner else None
+    return replace(result, notice=notice)

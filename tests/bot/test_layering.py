@@ -58,3 +58,24 @@ def test_github_code_imports_no_store():
         for path, names in imported_modules("matcher/github").items()
     }
     assert {path: names for path, names in offenders.items() if names} == {}
+
+
+# The bot reaches the matcher through matcher.operations and what they return (records and
+# models, errors, settings, renderers); these are the matcher's insides.
+INSIDES = ("matcher.github", "matcher.engine", "matcher.digest", "matcher.ramp")
+
+
+def test_the_bot_reaches_the_matcher_only_through_operations():
+    offenders = {
+        path: sorted(n for n in names if any(n == x or n.startswith(x + ".") for x in INSIDES))
+        for path, names in imported_modules("bot").items()
+    }
+    assert {path: names for path, names in offenders.items() if names} == {}
+
+
+def test_the_matcher_never_imports_discord():
+    offenders = {
+        path: sorted(n for n in names if n == "discord" or n.startswith("discord."))
+        for path, names in imported_modules("matcher").items()
+    }
+    assert {path: names for path, names in offenders.items() if names} == {}

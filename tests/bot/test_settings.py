@@ -52,3 +52,32 @@ def test_sync_mode_defaults(monkeypatch):
     monkeypatch.setenv("BOT_SYNC_COMMANDS", "sometimes")
     with pytest.raises(ConfigError, match="^BOT_SYNC_COMMANDS: "):
         load_bot_settings()
+
+
+def test_shard_and_executor_settings_from_the_environment(monkeypatch):
+    monkeypatch.setenv("BOT_SHARD_COUNT", "4")
+    monkeypatch.setenv("BOT_SHARD_IDS", "2, 3")
+    monkeypatch.setenv("BOT_RANKING_QUEUE", "50")
+    monkeypatch.setenv("BOT_METRICS_PORT", "9108")
+    settings = load_bot_settings()
+    assert settings.sharded and settings.shard_count == 4 and settings.shard_ids == [2, 3]
+    assert settings.ranking_queue == 50 and settings.metrics_port == 9108
+    assert not load_bot_settings(shard_count=None, shard_ids=None).sharded
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"shard_ids": "0"}, "BOT_SHARD_IDS needs BOT_SHARD_COUNT"),
+        (
+            {"shard_count": 2, "shard_ids": "1,2"},
+            "BOT_SHARD_IDS must be distinct numbers from 0 to 1",
+        ),
+        ({"shard_count": 2, "shard_ids": "1,1"}, "distinct"),
+        ({"ranking_queue": 0}, "BOT_RANKING_QUEUE"),
+        ({"log_format": "xml"}, "BOT_LOG_FORMAT"),
+    ],
+)
+def test_bad_bot_settings_are_one_line(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        load_bot_settings(**overrides)

@@ -199,6 +199,8 @@ class FakeDiscord:
                             "application": {"id": str(APP_ID), "flags": 0},
                             "private_channels": [],
                             "relationships": [],
+                            # Discord echoes a sharded IDENTIFY's [shard_id, num_shards]
+                            **({"shard": frame["d"]["shard"]} if "shard" in frame["d"] else {}),
                         },
                     )
                     self._ready.set()
