@@ -99,7 +99,7 @@ def digest_pass(outcome: str, seconds: float, outcomes: dict[str, int]) -> None:
 
 
 def record_sync(report: Any) -> None:
-    """Record what one sync run cost GitHub (an ingest SyncReport; the CLI's `sync` calls this)."""
+    """Record what one sync run cost GitHub (a SyncReport; the CLI's `sync` calls this)."""
     SYNC_REQUESTS.labels(api="graphql").inc(getattr(report, "graphql_requests", 0))
     SYNC_REQUESTS.labels(api="rest").inc(getattr(report, "rest_requests", 0))
     SYNC_POINTS.inc(getattr(report, "graphql_points", 0))  # welcome points are counted in it

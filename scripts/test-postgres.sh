@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 python="${MATCHER_PYTHON:-.venv/bin/python}"
 "$python" -c "import psycopg" 2>/dev/null || EXTRAS=test,postgres bash scripts/install.sh
 args=("$@")
-[ ${#args[@]} -gt 0 ] || args=(tests/matcher/store tests/matcher/test_ingest.py tests/matcher/operations tests/matcher/test_digest.py tests/test_deploy.py)
+[ ${#args[@]} -gt 0 ] || args=(tests/matcher/store tests/matcher/sync tests/matcher/cli/test_sync.py tests/matcher/operations tests/matcher/test_digest.py tests/test_deploy.py)
 
 answers() {  # does a PostgreSQL answer at this URL?
     "$python" -c 'import sys, psycopg; psycopg.connect(sys.argv[1], connect_timeout=3).close()' \

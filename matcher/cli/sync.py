@@ -90,7 +90,7 @@ def sync_command(
 ) -> None:
     """Fetch beginner-labelled open issues from GitHub, cheaply: only what changed since then."""
     from matcher.github import connect
-    from matcher.ingest import sync
+    from matcher.sync import sync
 
     if every is not None:  # the compose `sync` service: one process, one run at a time
         serve_metrics(settings_from(ctx).metrics_port)

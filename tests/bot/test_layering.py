@@ -79,3 +79,14 @@ def test_the_matcher_never_imports_discord():
         for path, names in imported_modules("matcher").items()
     }
     assert {path: names for path, names in offenders.items() if names} == {}
+
+
+def test_the_sync_asks_github_and_the_store_through_their_packages():
+    """GitHub traffic stays in matcher/github/ and SQL in matcher/store/: the sync holds neither."""
+    raw = ("httpx", "github", "sqlalchemy")
+    offenders = {
+        path: sorted(n for n in names if any(n == x or n.startswith(x + ".") for x in raw))
+        for path, names in imported_modules("matcher/sync").items()
+    }
+    assert {path: names for path, names in offenders.items() if names} == {}
+    assert "matcher/sync/run.py" in imported_modules("matcher/sync")

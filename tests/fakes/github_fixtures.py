@@ -10,11 +10,11 @@ import pytest
 
 from matcher.catalog import Catalog, RepoEntry, load_catalog
 from matcher.github import GitHubClient
-from matcher.ingest import SyncReport, sync
 from matcher.settings import Settings, load_settings
 from matcher.store import Database
 from matcher.store.issues import load_issues
 from matcher.store.sync_state import load_issue_signals, load_repo_meta, load_sync_states
+from matcher.sync import SyncReport, sync
 from tests.databases import fresh_store_url
 from tests.fakes.embedder import HashingEmbedder
 from tests.fakes.github_server import FakeGitHub

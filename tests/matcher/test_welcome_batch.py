@@ -10,10 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from matcher.github.welcome import build_welcome_query
-from matcher.ingest import SyncReport, refresh_welcome
 from matcher.models import Welcome
 from matcher.settings import Settings
 from matcher.store.issues import load_welcome, save_welcome
+from matcher.sync import SyncReport, refresh_welcome
 from tests.conftest import NOW
 from tests.fakes import graphql_engine as gql
 from tests.fakes.github_fixtures import TOKEN, fake_client, fake_settings, make_env

@@ -18,7 +18,7 @@ from matcher.github.graphql import (
 )
 from matcher.github.pulls import GRAPHQL_BATCH
 from matcher.github.welcome import build_welcome_query
-from matcher.ingest import MIN_ISSUES_PER_PAGE, QuerySize
+from matcher.sync import MIN_ISSUES_PER_PAGE, QuerySize
 from tests.fakes.github_fixtures import LABELS
 from tests.fakes.github_server import SCHEMA_PATH, real_schema, schema_errors
 

@@ -1,4 +1,4 @@
-"""`sync` against the fake GitHub: the Done-when scenarios of issue 3."""
+"""`matcher sync` as a command and as a real process against the fake GitHub (issue 3)."""
 
 from __future__ import annotations
 
@@ -12,152 +12,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from matcher.catalog import Catalog, RepoEntry
 from matcher.github import PROBE_PAGE_SIZE
 from matcher.store import Database
 from matcher.store.issues import load_issues
-from matcher.store.sync_state import load_issue_signals, load_repo_meta, load_sync_states
-from tests.fakes.github_fixtures import TOKEN, make_env, pool, reference, snapshot
+from matcher.store.sync_state import load_sync_states
+from tests.fakes.github_fixtures import TOKEN, snapshot
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-class Killed(BaseException):
-    """Stands for the process being killed: nothing in the sync may catch it."""
-
-
-def kill_after(n: int):
-    sent = [0]
-
-    def hook(method: str, url: str) -> None:
-        if sent[0] >= n:
-            raise Killed()
-        sent[0] += 1
-
-    return hook
-
-
-def test_first_sync_stores_all_1000_with_signals_second_costs_one_request_per_batch(sync_env):
-    first = sync_env.run()
-    assert not first.repos_failed and len(first.repos_ok) == 50
-    assert first.added == 1000 and first.candidates == 1000 and first.embedded == 1000
-    assert (
-        first.graphql_requests == 5 and first.graphql_points == sync_env.server.stats.graphql_points
-    )
-    issues = load_issues(sync_env.db, open_only=False)
-    assert len(issues) == 1000 and all(i.is_open and not i.is_taken for i in issues)
-    assert all(i.stars and i.topics and i.niches == ("nlp",) for i in issues)
-    signals = load_issue_signals(sync_env.db)
-    assert len(signals) == 1000 and all(s.beginner_strength > 0 for s in signals.values())
-    assert all(s.watermark and not s.cursor for s in load_sync_states(sync_env.db).values())
-
-    second = sync_env.run()
-    batches = -(-50 // sync_env.settings.github.repos_per_query)
-    assert second.requests <= batches and second.rest_requests == 0
-    assert second.added == second.changed == 0 and second.embedded == 0
-    assert second.graphql_points < first.graphql_points
-    assert sync_env.embedder.encoded == 1000
-    assert len(pool(sync_env.db)) == 1000
-
-
-def test_closed_assigned_linked_claimed_leave_the_pool_exactly(sync_env):
-    sync_env.run()
-    urls = sorted(pool(sync_env.db))
-    gh = sync_env.server
-    gone = set()
-    for url in urls[0:3]:
-        gh.close_issue(url)
-    for url in urls[100:103]:
-        gh.assign(url, "someone")
-    for url, kind in zip(urls[200:203], ["closing", "connected", "cross"], strict=True):
-        gh.link_pr(url, kind)
-    for url in urls[300:303]:
-        gh.add_comment(url, "Hey, can I work on this? /assign")
-    gone.update(urls[0:3] + urls[100:103] + urls[200:203] + urls[300:303])
-    gh.add_comment(urls[400], "Thanks, this would help me too!")  # not a claim: stays
-    gh.link_pr(urls[401], "closing", state="CLOSED")  # an abandoned PR: stays
-    gh.edit_issue(urls[500], title="Improve the tokenizer docs (updated)")  # changed text: stays
-
-    report = sync_env.run()
-    assert report.left_pool == 12 and not report.repos_failed
-    assert pool(sync_env.db) == set(urls) - gone
-    assert report.changed == 15 and report.embedded == 1
-    assert report.graphql_requests == 5
-
-
-@pytest.mark.parametrize("kind", ["secondary", "429", "primary", "502", "timeout", "truncated"])
-def test_each_fault_is_survived_and_the_store_matches_a_fault_free_run(small_env, tmp_path, kind):
-    expected = reference(small_env, tmp_path)
-    small_env.server.faults.add(kind, count=2, after=1)  # in the middle of the run
-    report = small_env.run()
-    # a 502 or a timeout may mean "too heavy": the query is asked smaller instead of resent
-    assert not report.repos_failed and report.retries + report.shrinks == 2
-    assert small_env.server.faults.served == [kind, kind]
-    assert snapshot(small_env.db) == expected
-
-
-def test_retries_exhausted_fail_one_batch_and_the_next_run_completes(small_env, tmp_path):
-    expected = reference(small_env, tmp_path)
-    small_env.server.faults.add("500", count=5, after=1)  # max_retries=4: the 2nd batch gives up
-    report = small_env.run()
-    assert len(report.repos_failed) == 10 and len(report.repos_ok) == 10
-    assert all("500" in reason and "\n" not in reason for reason in report.repos_failed.values())
-    again = small_env.run()
-    assert not again.repos_failed and again.added == 100
-    assert snapshot(small_env.db) == expected
-
-
-def test_malformed_answer_fails_that_repository_only(small_env, tmp_path):
-    expected = reference(small_env, tmp_path)
-    bad = small_env.repos[7]
-    small_env.server.corrupt_repos.add(bad)
-    report = small_env.run()
-    assert list(report.repos_failed) == [bad] and len(report.repos_ok) == 19
-    assert bad in report.repos_failed[bad] and "malformed" in report.repos_failed[bad]
-    small_env.server.corrupt_repos.clear()
-    again = small_env.run()
-    assert bad in again.repos_ok and again.added == 10
-    assert snapshot(small_env.db) == expected
-
-
-def test_killed_run_resumes_without_refetching_and_loses_nothing(small_env, tmp_path):
-    expected = reference(small_env, tmp_path)
-    before = small_env.server.stats.graphql
-    with pytest.raises(Killed):
-        small_env.run(client_options={"before_request": kill_after(1)})
-    assert (
-        len(load_issues(small_env.db, open_only=False)) == 100
-    )  # the first batch of 10 x 10 stored
-    resumed = small_env.run()
-    # The 10 finished repositories only get the cheap "changed since?" probe (one shared request,
-    # which returns just the issue at each watermark); the 10 others are fetched once.
-    assert resumed.graphql_requests == 2 and resumed.added == 100
-    assert resumed.changed == 0 and resumed.unchanged == 10
-    assert small_env.server.stats.graphql - before == 3
-    assert snapshot(small_env.db) == expected
-
-
-def test_kill_inside_a_multi_page_repository_resumes_from_its_cursor(fake_github, tmp_path):
-    env = make_env(
-        fake_github, tmp_path / "store.sqlite", repos=0, repos_per_query=2, issues_per_repo=1000
-    )
-    fake_github.seed(repos=2, issues_per_repo=0, noise=0)
-    names = sorted(r.full_name for r in fake_github.state.repos.values())
-    for k in range(250):
-        fake_github.add_issue(names[0], f"big task {k}", labels=["good first issue"])
-    fake_github.add_issue(names[1], "small task", labels=["easy"])
-    env.catalog = Catalog(env.catalog.labels, tuple(RepoEntry(n) for n in names))
-    expected = reference(env, tmp_path)
-    reference_requests = fake_github.stats.graphql
-    with pytest.raises(Killed):
-        env.run(client_options={"before_request": kill_after(1)})
-    state = load_sync_states(env.db)[names[0]]
-    assert state.cursor and state.pass_mode == "full" and state.pass_fetched == 100
-    resumed = env.run()
-    assert resumed.added == 150 and resumed.unchanged == 1 and not resumed.repos_failed
-    assert fake_github.stats.graphql - reference_requests == reference_requests
-    assert snapshot(env.db) == expected
-    env.db.close()
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_cli_sync_sigkilled_mid_run_resumes_without_refetching_and_loses_nothing(
@@ -293,40 +154,6 @@ def test_cli_sync_sigkilled_mid_run_resumes_without_refetching_and_loses_nothing
         ref.close()
 
 
-def test_unknown_repository_is_reported_and_the_rest_synced(sync_env):
-    report = sync_env.run(repos=sync_env.repos[:3] + ["nobody/nothing"])
-    assert sorted(report.repos_ok) == sorted(sync_env.repos[:3])
-    assert "Could not resolve" in report.repos_failed["nobody/nothing"]
-
-
-def test_discovery_by_topic_adds_repositories_and_is_304_the_second_time(fake_github, tmp_path):
-    env = make_env(
-        fake_github,
-        tmp_path / "store.sqlite",
-        repos=12,
-        issues=2,
-        discover_topics=["nlp"],
-        discover_min_stars=500,
-    )
-    env.catalog = Catalog(env.catalog.labels, (RepoEntry(env.repos[0], ("docs",)),))
-    report = env.run(discover=True)
-    nlp = [
-        r.full_name
-        for r in fake_github.state.repos.values()
-        if "nlp" in r.topics and r.stars >= 500
-    ]
-    assert sorted(report.repos_ok) == sorted([env.repos[0]] + nlp)
-    meta = load_repo_meta(env.db)
-    assert {meta[r].source for r in nlp} == {"discovered"} and meta[nlp[0]].niches == ("nlp",)
-    again = env.run(discover=True)
-    assert (
-        again.not_modified == 1
-        and again.rest_requests == 1
-        and sorted(again.repos_ok) == sorted(report.repos_ok)
-    )
-    env.db.close()
-
-
 def test_cli_sync_json_summary(fake_github, tmp_path, monkeypatch):
     from matcher.cli import app
 
@@ -384,27 +211,6 @@ def test_cli_missing_or_bad_token_is_one_line(fake_github, tmp_path):
         assert result.returncode == 1 and text in result.stderr, result.stderr
         assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
         assert "ghp_wrong_token_value" not in result.stderr and result.stdout == ""
-
-
-def test_a_repository_named_in_another_case_still_takes_closed_issues_out(fake_github, tmp_path):
-    """GitHub names are case-insensitive; issues are stored under GitHub's spelling."""
-    env = make_env(fake_github, tmp_path / "store.sqlite", repos=2, issues=3)
-    shouted = [r.upper() for r in env.repos]
-    env.catalog = Catalog(
-        env.catalog.labels, tuple(RepoEntry(r, ("vision",), "Python") for r in shouted)
-    )
-    first = env.run()
-    assert first.added == 6 and first.candidates == 6
-    assert {i.niches for i in load_issues(env.db)} == {("vision",)}
-    closed = sorted(pool(env.db))[0]
-    fake_github.close_issue(closed)
-    second = env.run(
-        repos=[r.lower() for r in env.repos] + [env.repos[0].upper()]
-    )  # typed in any case
-    assert second.left_pool == 1 and second.candidates == 5 and not second.repos_failed
-    assert pool(env.db) == {i.url for i in load_issues(env.db, open_only=False)} - {closed}
-    assert len(load_issues(env.db, open_only=False, repos=[env.repos[0].title()])) == 3
-    env.db.close()
 
 
 def test_cli_failed_repository_is_reported_once_in_the_log_and_once_in_the_summary(
