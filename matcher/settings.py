@@ -88,6 +88,7 @@ class Settings(BaseSettings):
     database_url: str = ""
     model: str = "all-MiniLM-L6-v2"
     top_k: int = Field(10, ge=1, le=500)
+    import_max_mb: float = Field(200, gt=0)  # `import URL` refuses a larger download
     github: GitHubSettings = GitHubSettings()
     ranking: RankingSettings = RankingSettings()
 

@@ -5,18 +5,16 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
-from matcher.catalog import load_catalog
 from matcher.cli.common import open_store, settings_from
-from matcher.cli.every import run_every
 from matcher.errors import ConfigError, GitHubError
-from matcher.settings import github_token
-from matcher.store.sync_state import sync_lock
+from matcher.render.console import console as rich_console
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +86,14 @@ def sync_command(
     ] = None,
 ) -> None:
     """Fetch beginner-labelled open issues from GitHub, cheaply: only what changed since then."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from matcher.catalog import load_catalog
+    from matcher.cli.every import run_every
     from matcher.github import connect
     from matcher.ingest import sync
+    from matcher.settings import github_token
+    from matcher.store.sync_state import sync_lock
 
     if every is not None:  # the compose `sync` service: one process, one run at a time
         run_every(every, "sync", lambda: sync_command(ctx, **{**ctx.params, "every": None}))
@@ -99,8 +103,8 @@ def sync_command(
     token = github_token(required=True)
     assert token is not None  # required=True raises instead of answering None
     targets = _targets(repos, limit)
-    db = open_store(settings)
-    console = Console(stderr=True)
+    db = open_store(settings, create=True)
+    console = rich_console(stderr=True)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with (
         sync_lock(db),  # a second sync of this store stops here with one line naming the first
@@ -133,6 +137,8 @@ def sync_command(
 
 
 def _targets(repos: str | None, limit: int | None) -> list[str] | None:
+    from matcher.catalog import load_catalog
+
     names = None
     if repos:
         names = [r.strip() for r in repos.split(",") if r.strip()]
@@ -145,7 +151,7 @@ def _targets(repos: str | None, limit: int | None) -> list[str] | None:
 
 
 def _print_summary(report) -> None:
-    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    console = rich_console(stderr=True, highlight=False, soft_wrap=True)
     console.print(
         f"synced {len(report.repos_ok)} repositories"
         + (f", {len(report.repos_failed)} failed" if report.repos_failed else "")
