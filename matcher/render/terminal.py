@@ -10,10 +10,10 @@ from rich.table import Table
 from rich.text import Text
 
 from matcher.models import Match
-from matcher.render.console import console as terminal_console
-from matcher.render.console import trimmed
 from matcher.portfolio import Summary, concentration, next_step, ramp_text
 from matcher.render import capped, changes, closed_issue, day, stars
+from matcher.render.console import console as terminal_console
+from matcher.render.console import trimmed
 
 
 def portfolio_renderable(summary: Summary) -> Group:

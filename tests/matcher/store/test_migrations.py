@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 from matcher.cli import app
 from matcher.errors import StoreError
 from matcher.store import Base, Database
-from matcher.store.issues import load_issues
 from matcher.store.db import sqlite_path
+from matcher.store.issues import load_issues
 from matcher.store.learners import get_learner, upsert_learner
 from matcher.store.migrations import alembic_config, head_revision
 from matcher.store.portfolio import get_identity
