@@ -59,11 +59,12 @@ def check_https(url: str) -> httpx.URL:
 def downloaded(
     url: str,
     *,
-    max_bytes: int,
+    max_mb: float,
     progress: ProgressCallback | None = None,
     timeout: float = 30,
 ) -> Iterator[Download]:
-    """Download `url` into a temporary file, verified against `<url>.sha256` when published."""
+    """Download `url` (at most `max_mb` megabytes) into a temporary file, verified against
+    `<url>.sha256` when one is published."""
     parsed = check_https(url)
     with (
         tempfile.TemporaryDirectory(prefix="matcher-import-") as tmp,
@@ -72,7 +73,7 @@ def downloaded(
         checksum_url = str(parsed.copy_with(path=parsed.path + ".sha256"))
         expected = _published_checksum(client, checksum_url)
         target = Path(tmp) / "snapshot.jsonl"
-        size, digest = _fetch(client, url, target, max_bytes, progress)
+        size, digest = _fetch(client, url, target, max_mb, progress)
         if expected is not None and digest != expected:
             raise SnapshotError(
                 f"{url}: sha256 {digest} does not match {checksum_url} ({expected}): "
@@ -121,10 +122,11 @@ def _fetch(
     client: httpx.Client,
     url: str,
     target: Path,
-    max_bytes: int,
+    max_mb: float,
     progress: ProgressCallback | None,
 ) -> tuple[int, str]:
-    """Stream `url` into `target`; (bytes, sha256). Stops at `max_bytes`, before or during."""
+    """Stream `url` into `target`; (bytes, sha256). Stops at `max_mb`, before or during."""
+    max_bytes = int(max_mb * 2**20)
     digest = hashlib.sha256()
     size = 0
     try:
@@ -133,11 +135,11 @@ def _fetch(
                 raise SnapshotError(f"{url}: HTTP {response.status_code}; nothing imported")
             total = _length(response)
             if total is not None and total > max_bytes:
-                raise SnapshotError(_too_big(url, total, max_bytes))
+                raise SnapshotError(_too_big(url, total, max_mb))
             for chunk in response.iter_bytes(CHUNK):
                 size += len(chunk)
                 if size > max_bytes:
-                    raise SnapshotError(_too_big(url, size, max_bytes, more=True))
+                    raise SnapshotError(_too_big(url, size, max_mb, more=True))
                 digest.update(chunk)
                 out.write(chunk)
                 if progress is not None:
@@ -157,10 +159,10 @@ def _length(response: httpx.Response) -> int | None:
     return int(text)
 
 
-def _too_big(url: str, size: int, max_bytes: int, more: bool = False) -> str:
+def _too_big(url: str, size: int, max_mb: float, more: bool = False) -> str:
     return (
         f"{url}: {'more than ' if more else ''}{size / 2**20:.1f} MB, over the "
-        f"{max_bytes / 2**20:g} MB cap (import_max_mb, MATCHER_IMPORT_MAX_MB); nothing imported"
+        f"{max_mb:g} MB cap (import_max_mb, MATCHER_IMPORT_MAX_MB); nothing imported"
     )
 
 

@@ -101,9 +101,8 @@ def _read_source(source: str, labels: Labels, settings: Settings) -> tuple[Snaps
         return read_snapshot_stream(sys.stdin.buffer, labels, name="<stdin>"), {}
     if not is_url(source):
         return read_snapshot(Path(source), labels), {}
-    max_bytes = int(settings.import_max_mb * 2**20)
     with _download_progress(source) as progress:
-        with downloaded(source, max_bytes=max_bytes, progress=progress) as download:
+        with downloaded(source, max_mb=settings.import_max_mb, progress=progress) as download:
             result = read_snapshot(download.path, labels, name=source)
     verified = download.checksum_url is not None
     log.info(
