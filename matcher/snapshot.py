@@ -387,17 +387,32 @@ def _checked_lines(handle: BinaryIO, name: str) -> Iterator[bytes]:
         yield from handle
         return
     rest = handle.read(_WHOLE_DOCUMENT_LIMIT)  # only when line 1 is no issue object at all
+    whole = b"".join(head) + rest
+    message = _whole_document(whole, name) if len(rest) < _WHOLE_DOCUMENT_LIMIT else None
+    if message is not None:
+        raise SnapshotError(message)
+    yield from head  # a bad first line among good ones: reported by number, as any other
+    for raw in io.BytesIO(rest):
+        yield raw if raw.endswith(b"\n") else raw + handle.readline()  # cut at the limit
+    yield from handle
+
+
+def _whole_document(data: bytes, name: str) -> str | None:
+    """What the file is when it is one JSON document that is not a snapshot; None otherwise."""
     try:
-        document = json.loads((b"".join(head) + rest).decode("utf-8-sig"))
+        document = json.loads(data.decode("utf-8-sig"))
     except (ValueError, RecursionError):
-        if first.startswith("["):
-            raise SnapshotError(_not_json_lines(name, "a JSON array")) from None
-        yield from head  # a bad first line among good ones: reported by number, as any other
-        for raw in io.BytesIO(rest):
-            yield raw if raw.endswith(b"\n") else raw + handle.readline()  # cut at the limit
-        yield from handle
-        return
-    raise SnapshotError(_describe_document(document, name))
+        return None
+    spread = sum(1 for line in data.splitlines() if line.strip()) > 1
+    if spread or _ranked_matches(document) or _objects(document):
+        return _describe_document(document, name)
+    return None  # `[]`, `42` alone: one bad line, reported as such
+
+
+def _objects(document: Any) -> bool:
+    return (
+        isinstance(document, list) and bool(document) and all(isinstance(i, dict) for i in document)
+    )
 
 
 _WHOLE_DOCUMENT_LIMIT = 256 * 2**20
@@ -417,7 +432,7 @@ def _describe_document(document: Any, name: str) -> str:
         return _not_json_lines(name, "the output of `match --json` (ranked matches)")
     if isinstance(document, dict) and document and all(map(_ranked_matches, document.values())):
         return _not_json_lines(name, "the output of `match --profiles` (matches per learner)")
-    if isinstance(document, list) and document and all(isinstance(i, dict) for i in document):
+    if _objects(document):
         return (
             f"{name}: a JSON array of {len(document)} objects, not JSON lines: a snapshot has one "
             f"issue object per line (`jq -c '.[]' FILE > issues.jsonl` converts it)"

@@ -148,6 +148,6 @@ def _no_escape_codes_off_a_terminal() -> None:
     if is_tty(sys.stdout) and is_tty(sys.stderr):
         return
     if "typer.rich_utils" in sys.modules:
-        sys.modules["typer.rich_utils"].FORCE_TERMINAL = False
+        sys.modules["typer.rich_utils"].FORCE_TERMINAL = False  # type: ignore[attr-defined]
     else:  # read when Typer first formats help or an error (imported only then)
         os.environ["_TYPER_FORCE_DISABLE_TERMINAL"] = "1"
