@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
+import ssl
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -84,12 +86,20 @@ def downloaded(
 
 def _client(timeout: float) -> httpx.Client:
     # trust_env: HTTPS_PROXY and SSL_CERT_FILE (another CA bundle) apply, as for pip
-    return httpx.Client(
-        follow_redirects=True,
-        timeout=timeout,
-        headers={"User-Agent": "ml-first-issues (snapshot import)"},
-        event_hooks={"request": [_https_only]},
-    )
+    try:
+        return httpx.Client(
+            follow_redirects=True,
+            timeout=timeout,
+            headers={"User-Agent": "ml-first-issues (snapshot import)"},
+            event_hooks={"request": [_https_only]},
+        )
+    except (OSError, ssl.SSLError) as exc:  # SSL_CERT_FILE names no file, or no certificate
+        where = os.environ.get("SSL_CERT_FILE") or os.environ.get("SSL_CERT_DIR") or "?"
+        reason = getattr(exc, "strerror", None) or exc
+        raise SnapshotError(
+            f"cannot load the CA certificates named by SSL_CERT_FILE or SSL_CERT_DIR "
+            f"({where}): {reason}"
+        ) from None
 
 
 def _https_only(request: httpx.Request) -> None:

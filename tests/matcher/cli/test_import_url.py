@@ -156,3 +156,13 @@ def test_bad_lines_of_a_download_are_named_by_its_url(host, store, capsys, monke
     done = run_import(capsys, monkeypatch, store, url)
     assert done.returncode == 0, done.stderr
     assert f"warning: {url}: line 4: invalid JSON" in done.stderr
+
+
+def test_a_ca_file_that_is_not_there_is_one_line(host, store, capsys, monkeypatch):
+    url = host.publish("/issues.jsonl", SNAPSHOT)
+    monkeypatch.setenv("SSL_CERT_FILE", "no-such-ca.pem")
+    line = error_line(run_import(capsys, monkeypatch, store, url))
+    assert line == (
+        "error: cannot load the CA certificates named by SSL_CERT_FILE or SSL_CERT_DIR "
+        "(no-such-ca.pem): No such file or directory"
+    )
