@@ -169,9 +169,14 @@ def _length(response: httpx.Response) -> int | None:
     return int(text)
 
 
+def human_size(size: int) -> str:
+    """1234 -> '1.2 KB', 6926840 -> '6.6 MB'."""
+    return f"{size / 2**20:.1f} MB" if size >= 2**20 else f"{size / 2**10:.1f} KB"
+
+
 def _too_big(url: str, size: int, max_mb: float, more: bool = False) -> str:
     return (
-        f"{url}: {'more than ' if more else ''}{size / 2**20:.1f} MB, over the "
+        f"{url}: {'more than ' if more else ''}{human_size(size)}, over the "
         f"{max_mb:g} MB cap (import_max_mb, MATCHER_IMPORT_MAX_MB); nothing imported"
     )
 

@@ -94,21 +94,22 @@ def import_snapshot(
 
 def _read_source(source: str, labels: Labels, settings: Settings) -> tuple[SnapshotResult, dict]:
     """The snapshot read from a file, stdin or an https:// URL; and, for a URL, what was checked."""
-    from matcher.download import downloaded, is_url
+    from matcher.download import check_https, downloaded, human_size, is_url
     from matcher.snapshot import read_snapshot, read_snapshot_stream
 
     if source == "-":
         return read_snapshot_stream(sys.stdin.buffer, labels, name="<stdin>"), {}
     if not is_url(source):
         return read_snapshot(Path(source), labels), {}
+    check_https(source)
     with _download_progress(source) as progress:
         with downloaded(source, max_mb=settings.import_max_mb, progress=progress) as download:
             result = read_snapshot(download.path, labels, name=source)
     verified = download.checksum_url is not None
     log.info(
-        "downloaded %s: %.1f MB, sha256 %s (%s)",
+        "downloaded %s: %s, sha256 %s (%s)",
         source,
-        download.size / 2**20,
+        human_size(download.size),
         download.sha256,
         f"matches {download.checksum_url}" if verified else "no checksum published beside it",
     )
@@ -126,6 +127,8 @@ def _download_progress(url: str) -> Iterator[ProgressCallback]:
             task = bar.add_task("download", total=None)
             yield lambda done, total: bar.update(task, completed=done, total=total)
         return
+    from matcher.download import human_size
+
     log.info("downloading %s", url)
     said = [0]
 
@@ -134,7 +137,7 @@ def _download_progress(url: str) -> Iterator[ProgressCallback]:
             quarter = 4 * done // total
             if quarter > said[0] and quarter < 4:
                 said[0] = quarter
-                log.info("downloading: %d%% of %.1f MB", 25 * quarter, total / 2**20)
+                log.info("downloading: %d%% of %s", 25 * quarter, human_size(total))
 
     yield quarterly
 

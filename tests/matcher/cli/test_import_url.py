@@ -166,3 +166,14 @@ def test_a_ca_file_that_is_not_there_is_one_line(host, store, capsys, monkeypatc
         "error: cannot load the CA certificates named by SSL_CERT_FILE or SSL_CERT_DIR "
         "(no-such-ca.pem): No such file or directory"
     )
+
+
+def test_progress_off_a_terminal_is_a_line_at_each_quarter(host, store, capsys, monkeypatch):
+    lines = "".join(issue_line(n) + "\n" for n in range(1, 1500)).encode()  # about 280 KB
+    url = host.publish("/issues.jsonl", lines)
+    done = run_import(capsys, monkeypatch, store, url)
+    assert done.returncode == 0, done.stderr
+    said = [line for line in done.stderr.splitlines() if line.startswith("downloading")]
+    size = f"{len(lines) / 1024:.1f} KB"
+    assert said == [f"downloading {url}"] + [f"downloading: {p}% of {size}" for p in (25, 50, 75)]
+    assert "\x1b" not in done.stderr
