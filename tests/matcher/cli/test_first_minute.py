@@ -488,3 +488,29 @@ def test_the_error_line_of_a_store_never_shows_its_password():
     with pytest.raises(StoreError) as error:
         Database("postgresql://ada:s3cret@127.0.0.1:9/m")
     assert "s3cret" not in str(error.value)
+
+
+# --- docs/snapshots.md quotes the lines the code prints -----------------------------------------
+def test_the_snapshot_docs_quote_the_real_lines():
+    from matcher.cli.common import open_store
+    from matcher.download import check_https
+    from matcher.snapshot import _describe_document, issue_from_record
+
+    docs = " ".join((ROOT / "docs" / "snapshots.md").read_text().split())
+    lines = []
+    with pytest.raises(Exception) as refused:
+        check_https("http://example.org/issues.jsonl")
+    lines.append(f"error: {refused.value}")
+    lines.append(f"error: {_describe_document([{'url': 'x'}] * 198, 'issues.json')}")
+    ranked = [{"score": 1.0, "reasons": []}]
+    lines.append(f"error: {_describe_document(ranked, 'ranked.json')}")
+    lines.append(f"error: {_describe_document({'ada': ranked}, 'ranked.json')}")
+    with pytest.raises(ValueError) as pull:
+        issue_from_record(issue_record(7, url="https://github.com/a/b/pull/7"))
+    lines.append(f"warning: issues.jsonl: line 1: {pull.value}")
+    settings = load_settings(database_url="/home/ada/stroe.sqlite")
+    with pytest.raises(StoreError) as missing:
+        open_store(settings)
+    lines.append(f"error: {missing.value}")
+    for line in lines:
+        assert line in docs, line
