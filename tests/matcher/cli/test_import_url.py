@@ -177,3 +177,47 @@ def test_progress_off_a_terminal_is_a_line_at_each_quarter(host, store, capsys, 
     size = f"{len(lines) / 1024:.1f} KB"
     assert said == [f"downloading {url}"] + [f"downloading: {p}% of {size}" for p in (25, 50, 75)]
     assert "\x1b" not in done.stderr
+
+
+def test_on_a_terminal_the_progress_is_a_live_bar(host, tmp_path):
+    """stderr on a pseudo-terminal: Rich draws (and then removes) a bar; the import works."""
+    import os
+    import pty
+    import subprocess
+    import sys
+    import threading
+    from pathlib import Path
+
+    url = host.publish(
+        "/issues.jsonl", "".join(issue_line(n) + "\n" for n in range(1, 800)).encode()
+    )
+    master, slave = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MATCHER_")}
+    env.update(PYTHONPATH=str(Path(__file__).resolve().parents[3]), TERM="xterm-256color")
+    env.pop("NO_COLOR", None)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "matcher", "--db", str(tmp_path / "s.sqlite"), "import", url,
+         "--no-embed", "--json"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, env=env,
+    )  # fmt: skip
+    os.close(slave)
+    shown = bytearray()
+
+    def drain() -> None:
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the child closed the terminal
+                return
+            if not chunk:
+                return
+            shown.extend(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    out, _ = child.communicate(timeout=120)
+    reader.join(timeout=5)
+    os.close(master)
+    assert child.returncode == 0, shown.decode(errors="replace")
+    assert json.loads(out)["added"] == 799  # stdout, not a terminal, holds the JSON alone
+    assert b"\x1b[" in shown  # colours and cursor moves: the terminal's live bar
