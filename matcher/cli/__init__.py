@@ -145,7 +145,8 @@ def _store_failure(exc: Exception) -> str | None:
 def _no_escape_codes_off_a_terminal() -> None:
     """Typer colours its help and usage errors whenever GITHUB_ACTIONS, FORCE_COLOR or PY_COLORS
     is set, even into a file or a pipe: off a terminal, its output is plain text."""
-    if is_tty(sys.stdout) and is_tty(sys.stderr):
+    forced = any(os.environ.get(name) for name in ("GITHUB_ACTIONS", "FORCE_COLOR", "PY_COLORS"))
+    if not forced or (is_tty(sys.stdout) and is_tty(sys.stderr)):
         return
     if "typer.rich_utils" in sys.modules:
         sys.modules["typer.rich_utils"].FORCE_TERMINAL = False  # type: ignore[attr-defined]
