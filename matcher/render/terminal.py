@@ -102,7 +102,8 @@ def _next_step(s: Summary) -> str:
 
 
 def print_portfolio(summary: Summary, console: Console | None = None) -> None:
-    (console or terminal_console()).print(portfolio_renderable(summary))
+    console = console or terminal_console()
+    console.print(trimmed(console, portfolio_renderable(summary)))
 
 
 # --- matches ------------------------------------------------------------------------------------
