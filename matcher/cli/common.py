@@ -6,12 +6,13 @@ inside its functions: `--help` must not pay for SQLAlchemy or pydantic.
 
 from __future__ import annotations
 
+import re
 import shlex
 from typing import TYPE_CHECKING
 
 import typer
 
-from matcher.errors import StoreError
+from matcher.errors import ConfigError, StoreError
 
 if TYPE_CHECKING:
     from sqlalchemy.exc import SQLAlchemyError
@@ -75,3 +76,27 @@ def store_failure(exc: SQLAlchemyError) -> str:
     if "malformed" in reason or "not a database" in reason:
         hint = "; the store file is damaged: restore it from a backup or an export, or sync anew"
     return f"cannot use the store: {reason}{hint}"
+
+
+def check_repos(repos: list[str], option: str) -> None:
+    """Each repository must be owner/name; a bare name or owner is answered with the catalogue's
+    repositories it could mean, each written as an option that works when followed."""
+    from matcher.catalog import load_catalog
+
+    known = [entry.repo for entry in load_catalog().repos]
+    for repo in repos:
+        if re.fullmatch(r"[^/\s]+/[^/\s]+", repo):
+            continue
+        word = repo.strip("/ ").lower()
+        by_name = [r for r in known if r.split("/")[1].lower() == word]
+        by_owner = [r for r in known if r.split("/")[0].lower() == word and r not in by_name]
+        guesses = (by_name + by_owner)[:3]
+        if not guesses:
+            raise ConfigError(
+                f"{option} {repo!r} is not owner/name (e.g. huggingface/transformers)"
+            )
+        raise ConfigError(
+            f"{option} {repo!r} is not owner/name: did you mean "
+            + " or ".join(f"{option} {shlex.quote(g)}" for g in guesses)
+            + "?"
+        )

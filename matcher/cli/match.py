@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 import logging
 import re
-import shlex
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from matcher.cli.common import command_line, open_store, settings_from
-from matcher.errors import ConfigError, MatcherError, ProfileError, SnapshotError
+from matcher.cli.common import check_repos, command_line, open_store, settings_from
+from matcher.errors import MatcherError, ProfileError, SnapshotError
 
 if TYPE_CHECKING:
     from matcher.models import Match, Profile
@@ -119,31 +118,6 @@ def _check_profile(skills: str, niche: str) -> None:
         )
 
 
-def check_repos(repos: list[str], known: list[str]) -> None:
-    """Each --repo must be owner/name; a bare name or owner is answered with the repositories
-    it could mean, each a --repo that works."""
-    for repo in repos:
-        if re.fullmatch(r"[^/\s]+/[^/\s]+", repo):
-            continue
-        word = repo.strip("/ ").lower()
-        by_name = [r for r in known if r.split("/")[1].lower() == word]
-        by_owner = [r for r in known if r.split("/")[0].lower() == word and r not in by_name]
-        guesses = (by_name + by_owner)[:3]
-        if not guesses:
-            raise ConfigError(f"--repo {repo!r} is not owner/name (e.g. huggingface/transformers)")
-        raise ConfigError(
-            f"--repo {repo!r} is not owner/name: did you mean "
-            + " or ".join(f"--repo {shlex.quote(g)}" for g in guesses)
-            + "?"
-        )
-
-
-def _known_repos() -> list[str]:
-    from matcher.catalog import load_catalog
-
-    return [entry.repo for entry in load_catalog().repos]
-
-
 def match(
     ctx: typer.Context,
     skills: Annotated[str, typer.Option(help="What you can do: 'Python, PyTorch, OpenCV'.")] = "",
@@ -184,7 +158,7 @@ def match(
     settings = settings_from(ctx)
     default_pace = validate_pace(pace) if pace is not None else "auto"
     if repo:
-        check_repos(repo, _known_repos())
+        check_repos(repo, "--repo")
     if not profiles:
         _check_profile(skills, niche)
     paced = (

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from matcher.cli.common import open_store, settings_from
-from matcher.errors import ConfigError, GitHubError
+from matcher.cli.common import check_repos, open_store, settings_from
+from matcher.errors import GitHubError
 from matcher.render.console import console as rich_console
 
 if TYPE_CHECKING:
@@ -142,9 +142,7 @@ def _targets(repos: str | None, limit: int | None) -> list[str] | None:
     names = None
     if repos:
         names = [r.strip() for r in repos.split(",") if r.strip()]
-        bad = [r for r in names if r.count("/") != 1 or r.startswith("/") or r.endswith("/")]
-        if bad:
-            raise ConfigError(f"--repos: {bad[0]!r} is not owner/name")
+        check_repos(names, "--repos")
     if limit is not None:
         names = (names if names is not None else [r.repo for r in load_catalog().repos])[:limit]
     return names

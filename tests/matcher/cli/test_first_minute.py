@@ -514,3 +514,13 @@ def test_the_snapshot_docs_quote_the_real_lines():
     lines.append(f"error: {missing.value}")
     for line in lines:
         assert line in docs, line
+
+
+def test_sync_repos_that_are_not_owner_name_get_the_same_suggestions(tmp_path, monkeypatch):
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    store = tmp_path / "s.sqlite"
+    result = runner.invoke(app, ["--db", str(store), "sync", "--repos", "transformers"])
+    assert result.exit_code == 1 and not store.exists()
+    assert str(result.exception) == (
+        "--repos 'transformers' is not owner/name: did you mean --repos huggingface/transformers?"
+    )
