@@ -45,8 +45,8 @@ def downgrade() -> None:
 
 
 def _bundled_demo_issues() -> list[tuple[str, str]]:
-    """(url, title) of each issue in the demo snapshot this version ships (frozen here: a
-    migration must not change with the snapshot reader)."""
+    """(url, title) of each issue in the demo snapshot the package ships, read as plain JSON
+    (not through the snapshot reader, which may change after this revision)."""
     path = resources.files("matcher") / "data" / "demo_issues.jsonl"
     found = []
     for line in path.read_text(encoding="utf-8").splitlines():
