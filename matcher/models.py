@@ -73,6 +73,7 @@ class Issue:
     # answered after, and when the oldest of them was posted (matcher.github.parse.unanswered).
     unanswered_comments: int = 0
     unanswered_since: datetime | None = None
+    demo: bool = False  # invented for a demo (the bundled snapshot): never shown as real
 
     @property
     def is_open(self) -> bool:
@@ -125,6 +126,7 @@ class Match:
             "score": round(self.score, 4),
             "reasons": self.reasons,
             "updated_at": i.updated_at.isoformat() if i.updated_at else None,
+            "demo": i.demo,
         }
 
 

@@ -90,6 +90,7 @@ class Settings(BaseSettings):
     top_k: int = Field(10, ge=1, le=500)
     # The Prometheus endpoint of a long-running `sync --every` (matcher.metrics); None: off.
     metrics_port: int | None = Field(None, ge=0, le=65535)
+    import_max_mb: float = Field(200, gt=0)  # `import URL` refuses a larger download
     github: GitHubSettings = GitHubSettings()
     ranking: RankingSettings = RankingSettings()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from matcher.catalog import Labels
 from matcher.errors import SnapshotError
@@ -34,7 +35,7 @@ DEMO_SNAPSHOT = "demo_issues.jsonl"
 # The store's INTEGER columns are 32-bit on PostgreSQL; a larger count is a corrupt value anyway.
 MAX_COUNT = 2**31 - 1
 _REPO = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+")
-_ISSUE_URL = re.compile(r"https://github\.com/([^/?#]+/[^/?#]+)/(?:issues|pull)/([0-9]+)")
+_ISSUE_URL = re.compile(r"https://github\.com/([^/?#]+/[^/?#]+)/(issues|pull)/([0-9]+)")
 _STATES = ("open", "closed")
 
 
@@ -149,13 +150,19 @@ def _optional_text(value: Any, key: str) -> str | None:
 
 
 def _check_url(url: str, repo: str, number: int) -> None:
-    """The url must be the GitHub page of this very issue: no other site, repository or number."""
+    """The url must be the GitHub page of this very issue: no other site, repository or number,
+    and no pull request (a snapshot holds issues; sync never stores pull requests)."""
     match = _ISSUE_URL.fullmatch(url)
     if match is None:
         raise ValueError(
             f"key 'url' must be https://github.com/{repo}/issues/{number}, got {_shown(url)}"
         )
-    if match.group(1).lower() != repo.lower() or int(match.group(2)) != number:
+    if match.group(2) == "pull":
+        raise ValueError(
+            f"key 'url' {_shown(url, 80)} is a pull request, not an issue: "
+            f"a snapshot holds issues (https://github.com/{repo}/issues/{number})"
+        )
+    if match.group(1).lower() != repo.lower() or int(match.group(3)) != number:
         raise ValueError(f"key 'url' {_shown(url, 80)} is not {repo}#{number}")
 
 
@@ -298,6 +305,7 @@ def issue_from_record(record: Any, labels: Labels | None = None) -> Issue:
         welcome=_welcome(record.get("welcome")),
         unanswered_comments=waiting,
         unanswered_since=waiting_since,
+        demo=_flag(record.get("demo"), "demo"),
     )
     _check_text(issue)
     return issue
@@ -315,41 +323,136 @@ def _parse_line(line: str, labels: Labels | None) -> Issue:
     return issue_from_record(record, labels)
 
 
-def read_snapshot(path: str | Path, labels: Labels | None = None) -> SnapshotResult:
-    """Read a JSON-lines snapshot; bad lines are reported by number and skipped, the rest load."""
+def read_snapshot(
+    path: str | Path, labels: Labels | None = None, *, name: str | None = None
+) -> SnapshotResult:
+    """Read a JSON-lines snapshot; bad lines are reported by number and skipped, the rest load.
+
+    `name` is how messages call the file (the URL it was downloaded from, say).
+    """
     path = Path(path)
-    result = SnapshotResult()
     try:
         handle = path.open("rb")
     except OSError as exc:
         raise SnapshotError(f"{path}: cannot read snapshot ({exc.strerror or exc})") from None
-    seen: set[str] = set()
     with handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError as exc:
-                result.errors.append(
-                    f"{path}: line {number}: not UTF-8 text (byte {exc.start + 1})"
-                )
-                continue
-            if not line.strip():
-                continue
-            try:
-                issue = _parse_line(line, labels)
-            except ValueError as exc:
-                result.errors.append(f"{path}: line {number}: {exc}")
-                continue
-            if issue.url.lower() in seen:  # GitHub URLs are the same page in any letter case
-                result.errors.append(
-                    f"{path}: line {number}: duplicate url {issue.url}, kept the first"
-                )
-                continue
-            seen.add(issue.url.lower())
-            result.issues.append(issue)
+        return read_snapshot_stream(handle, labels, name=name or str(path))
+
+
+def read_snapshot_stream(
+    handle: BinaryIO, labels: Labels | None = None, *, name: str = "<stdin>"
+) -> SnapshotResult:
+    """Read JSON lines from an open binary stream (a file, stdin), as read_snapshot does."""
+    result = SnapshotResult()
+    seen: set[str] = set()
+    for number, raw in enumerate(_checked_lines(handle, name), start=1):
+        try:
+            line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            result.errors.append(f"{name}: line {number}: not UTF-8 text (byte {exc.start + 1})")
+            continue
+        if not line.strip():
+            continue
+        try:
+            issue = _parse_line(line, labels)
+        except ValueError as exc:
+            result.errors.append(f"{name}: line {number}: {exc}")
+            continue
+        if issue.url.lower() in seen:  # GitHub URLs are the same page in any letter case
+            result.errors.append(
+                f"{name}: line {number}: duplicate url {issue.url}, kept the first"
+            )
+            continue
+        seen.add(issue.url.lower())
+        result.issues.append(issue)
     for error in result.errors:
         log.warning("%s", error)
     return result
+
+
+def _checked_lines(handle: BinaryIO, name: str) -> Iterator[bytes]:
+    """The stream's lines, after a look at the first one that holds something.
+
+    A JSON array, or one object spread over many lines (`match --json`, `match --profiles`),
+    is refused in one line naming what it is, instead of a warning for every line.
+    """
+    head: list[bytes] = []
+    for raw in handle:
+        head.append(raw)
+        if raw.strip():
+            break
+    first = b"".join(head).decode("utf-8-sig", errors="replace").strip()
+    if not first or (not first.startswith("[") and _parses(first)):
+        yield from head
+        yield from handle
+        return
+    rest = handle.read(_WHOLE_DOCUMENT_LIMIT)  # only when line 1 is no issue object at all
+    whole = b"".join(head) + rest
+    message = _whole_document(whole, name) if len(rest) < _WHOLE_DOCUMENT_LIMIT else None
+    if message is not None:
+        raise SnapshotError(message)
+    yield from head  # a bad first line among good ones: reported by number, as any other
+    for raw in io.BytesIO(rest):
+        yield raw if raw.endswith(b"\n") else raw + handle.readline()  # cut at the limit
+    yield from handle
+
+
+def _whole_document(data: bytes, name: str) -> str | None:
+    """What the file is when it is one JSON document that is not a snapshot; None otherwise."""
+    try:
+        document = json.loads(data.decode("utf-8-sig"))
+    except (ValueError, RecursionError):
+        return None
+    spread = sum(1 for line in data.splitlines() if line.strip()) > 1
+    if spread or _ranked_matches(document) or _objects(document):
+        return _describe_document(document, name)
+    return None  # `[]`, `42` alone: one bad line, reported as such
+
+
+def _objects(document: Any) -> bool:
+    return (
+        isinstance(document, list) and bool(document) and all(isinstance(i, dict) for i in document)
+    )
+
+
+_WHOLE_DOCUMENT_LIMIT = 256 * 2**20
+
+
+def _parses(text: str) -> bool:
+    try:
+        json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+def _describe_document(document: Any, name: str) -> str:
+    """What a whole-file JSON document is, in words that say what to import instead."""
+    if _ranked_matches(document):
+        return _not_json_lines(name, "the output of `match --json` (ranked matches)")
+    if isinstance(document, dict) and document and all(map(_ranked_matches, document.values())):
+        return _not_json_lines(name, "the output of `match --profiles` (matches per learner)")
+    if _objects(document):
+        return (
+            f"{name}: a JSON array of {len(document)} objects, not JSON lines: a snapshot has one "
+            f"issue object per line (`jq -c '.[]' FILE > issues.jsonl` converts it)"
+        )
+    return _not_json_lines(name, "one JSON document over several lines")
+
+
+def _ranked_matches(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(i, dict) and {"score", "reasons"} <= i.keys() for i in value)
+    )
+
+
+def _not_json_lines(name: str, what: str) -> str:
+    return (
+        f"{name} is {what}, not a snapshot: import JSON lines, one issue per line, "
+        "as `python -m matcher export` writes them"
+    )
 
 
 @dataclass
@@ -372,9 +475,15 @@ def same_urls_as_stored(db: Database, issues: list[Issue]) -> list[Issue]:
     return [replace(issue, url=stored.get(issue.url.lower(), issue.url)) for issue in issues]
 
 
-def import_snapshot(db: Database, path: str | Path, labels: Labels | None = None) -> ImportReport:
+def import_snapshot(
+    db: Database, path: str | Path, labels: Labels | None = None, *, name: str | None = None
+) -> ImportReport:
     """Read a snapshot and store its valid issues; nothing else in the store changes."""
-    result = read_snapshot(path, labels)
+    return store_snapshot(db, read_snapshot(path, labels, name=name))
+
+
+def store_snapshot(db: Database, result: SnapshotResult) -> ImportReport:
+    """Store the valid issues of a snapshot already read (from a file, a download or stdin)."""
     issues = same_urls_as_stored(db, result.issues) if result.issues else []
     counts = upsert_issues(db, issues)
     _store_welcome(db, issues)
@@ -433,6 +542,7 @@ def issue_to_record(issue: Issue) -> dict:
             if issue.unanswered_comments
             else {}
         ),
+        **({"demo": True} if issue.demo else {}),
     }
 
 

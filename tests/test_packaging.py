@@ -73,6 +73,10 @@ def test_console_script_ranks_the_demo(venv, tmp_path):
     """The real model on the bundled demo, restricted to three repositories (10 of its issues) so
     the run embeds a few texts, not 220."""
     repos = [arg for repo in VISION for arg in ("--repo", repo)]
+    # an empty store: `match` refuses a --db that does not exist (issue 21)
+    made = _run(venv / "bin" / "ml-first-issues", "--db", tmp_path / "s.sqlite", "db", "upgrade",
+                cwd=tmp_path, env=_env())  # fmt: skip
+    assert made.returncode == 0, made.stderr
     result = _run(
         venv / "bin" / "ml-first-issues", "--db", tmp_path / "s.sqlite",
         "match", "--skills", "Python, PyTorch, OpenCV", "--niche", "computer vision",

@@ -7,9 +7,7 @@ from typing import Annotated
 import typer
 
 from matcher.cli.common import settings_from
-from matcher.store import Database
-from matcher.store.db import safe_url
-from matcher.store.migrations import alembic_config, head_revision
+from matcher.errors import StoreError
 
 db_app = typer.Typer(
     help="Schema migrations of the store (PostgreSQL stores are migrated only by `db upgrade`).",
@@ -24,7 +22,10 @@ def register(app: typer.Typer) -> None:
 @db_app.command("upgrade")
 def upgrade(ctx: typer.Context) -> None:
     """Migrate the store to the newest schema; safe to run from several processes at once."""
-    url = settings_from(ctx).resolved_database_url
+    from matcher.store import Database
+    from matcher.store.db import safe_url, store_url
+
+    url = store_url(settings_from(ctx).resolved_database_url)
     db = Database(url, migrate=False, check=False)
     try:
         before, after = db.upgrade()
@@ -39,7 +40,14 @@ def upgrade(ctx: typer.Context) -> None:
 @db_app.command("current")
 def current(ctx: typer.Context) -> None:
     """Print the store's schema revision and the one this version needs; exit 1 if behind."""
-    url = settings_from(ctx).resolved_database_url
+    from matcher.store import Database
+    from matcher.store.db import safe_url, sqlite_path, store_url
+    from matcher.store.migrations import head_revision
+
+    url = store_url(settings_from(ctx).resolved_database_url)
+    path = sqlite_path(url)
+    if path is not None and not path.exists():  # asking must not make an empty store
+        raise StoreError(f"no store at {path}: check --db or MATCHER_DATABASE_URL")
     db = Database(url, migrate=False, check=False)
     try:
         revision = db.revision()
@@ -59,6 +67,9 @@ def revision(
 ) -> None:
     """For developers: write the next revision from what the models declare beyond the store."""
     from alembic import command
+
+    from matcher.store import Database
+    from matcher.store.migrations import alembic_config, head_revision
 
     url = settings_from(ctx).resolved_database_url
     db = Database(url, migrate=True)  # compare against a store at head

@@ -5,22 +5,19 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from matcher.catalog import load_catalog
-from matcher.cli.common import open_store, settings_from
-from matcher.engine import MatchEngine, validate_profile
+from matcher.cli.common import check_repos, command_line, open_store, settings_from
 from matcher.errors import MatcherError, ProfileError, SnapshotError
-from matcher.models import Match, Profile
-from matcher.ramp import level_of, validate_pace
-from matcher.render.terminal import print_matches
-from matcher.snapshot import demo_snapshot_path, import_snapshot, is_demo_snapshot
-from matcher.store import Database
-from matcher.store.db import sqlite_path
-from matcher.store.issues import count_issues
+
+if TYPE_CHECKING:
+    from matcher.models import Match, Profile
+    from matcher.settings import Settings
+    from matcher.store import Database
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +27,13 @@ def register(app: typer.Typer) -> None:
 
 
 def load_profiles(path: Path) -> list[tuple[Profile, str | None]]:
-    """A JSON list of {"id", "skills", "niche", "languages"?, "pace"?} objects: each learner
-    with their pace (None when the key is left out)."""
+    """A JSON list of {"id", "skills", "niche", "languages"?, "pace"?} objects ('-': stdin):
+    each learner with their pace (None when the key is left out)."""
+    from matcher.models import Profile
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+        data = json.loads(text)
     except OSError as exc:
         raise ProfileError(f"{path}: cannot read profiles ({exc.strerror or exc})") from None
     except json.JSONDecodeError as exc:
@@ -59,6 +59,8 @@ def load_profiles(path: Path) -> list[tuple[Profile, str | None]]:
 
 
 def _pace_of(path: Path, n: int, item: dict) -> str | None:
+    from matcher.ramp import validate_pace
+
     pace = item.get("pace")
     if pace is None:
         return None
@@ -72,6 +74,9 @@ def _pace_of(path: Path, n: int, item: dict) -> str | None:
 
 def _fill_store(db: Database, snapshot: Path | None) -> set[str] | None:
     """Import the snapshot into `db` (a side store); return the URLs to rank, None for all."""
+    from matcher.catalog import load_catalog
+    from matcher.snapshot import import_snapshot
+
     if snapshot is None:
         return None
     report = import_snapshot(db, snapshot, load_catalog().labels)
@@ -92,20 +97,18 @@ def _fill_store(db: Database, snapshot: Path | None) -> set[str] | None:
     return {i.url for i in result.issues}
 
 
-def side_store(db: Database, kind: str) -> Database:
+def side_store(store_url: str, kind: str) -> Database:
     """A store of its own next to the learner's (`<store>.<kind>.sqlite`, so its vectors stay
     cached) where a snapshot or the demo is ranked; the learner's store never receives them."""
-    path = sqlite_path(db.url)
+    from matcher.store import Database
+    from matcher.store.db import sqlite_path
+
+    path = sqlite_path(store_url)
     return Database(
         f"sqlite:///{path.with_name(f'{path.stem}.{kind}.sqlite')}"
         if path
         else "sqlite:///:memory:"
     )
-
-
-def demo_store(db: Database) -> Database:
-    """Where the bundled demo snapshot is ranked."""
-    return side_store(db, "demo")
 
 
 def _check_profile(skills: str, niche: str) -> None:
@@ -128,13 +131,14 @@ def match(
         ),
     ] = None,
     profiles: Annotated[
-        Path | None, typer.Option(help="Batch: a JSON list of {id, skills, niche, pace?}.")
+        Path | None,
+        typer.Option(help="Batch: a JSON list of {id, skills, niche, pace?}; '-' for stdin."),
     ] = None,
     top: Annotated[
         int | None, typer.Option("--top", min=1, max=500, help="How many matches.")
     ] = None,
     repo: Annotated[
-        list[str] | None, typer.Option(help="Only these repositories (repeatable).")
+        list[str] | None, typer.Option(help="Only these repositories, owner/name (repeatable).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print only JSON on stdout.")] = False,
     pace: Annotated[
@@ -147,8 +151,14 @@ def match(
     ] = None,
 ) -> None:
     """Rank open beginner issues for a learner, each with the reasons it fits."""
+    from matcher.engine import MatchEngine, validate_profile
+    from matcher.models import Profile
+    from matcher.ramp import level_of, validate_pace
+
     settings = settings_from(ctx)
     default_pace = validate_pace(pace) if pace is not None else "auto"
+    if repo:
+        check_repos(repo, "--repo")
     if not profiles:
         _check_profile(skills, niche)
     paced = (
@@ -161,30 +171,53 @@ def match(
         validate_profile(profile)
     # The command line knows no merged work: each learner is a newcomer at their pace.
     levels = {p.id: level_of((), (), given or default_pace) for p, given in paced}
-    db = open_store(settings)
-    demo = is_demo_snapshot(snapshot)
-    if snapshot is None and not count_issues(db):
-        log.info("the store is empty: ranking the bundled demo snapshot (demo data, not GitHub)")
-        demo, snapshot = True, demo_snapshot_path()
-    if snapshot is not None:
-        db = demo_store(db) if demo else side_store(db, "snapshot")
+    db, snapshot, store_has_demo = _pool(settings, snapshot)
     urls = _fill_store(db, snapshot)
     engine = MatchEngine(db, settings)
     results = engine.match_many(batch, top_k=top, repos=repo, only_urls=urls, levels_by_id=levels)
     log.info("embedded %d new issue texts", engine.encoded_last)
     if repo and not any(results.values()):
         log.warning(
-            "no open issue stored for %s: sync it first (`python -m matcher sync --repos %s`)",
+            "no open issue stored for %s: sync it first (`%s`)",
             ", ".join(repo),
-            ",".join(repo),
+            command_line(ctx, "sync", "--repos", ",".join(repo)),
         )
     if profiles:
-        by_id = {pid: [_as_json(m, demo) for m in ms] for pid, ms in results.items()}
+        by_id = {pid: [m.to_dict() for m in ms] for pid, ms in results.items()}
         typer.echo(_json_text(by_id))
     elif as_json:
-        typer.echo(_json_text([_as_json(m, demo) for m in results[batch[0].id]]))
+        typer.echo(_json_text([m.to_dict() for m in results[batch[0].id]]))
     else:
-        print_matches(results[batch[0].id], demo=demo)
+        _print(results[batch[0].id], store_has_demo)
+
+
+def _pool(settings: Settings, snapshot: Path | None) -> tuple[Database, Path | None, bool]:
+    """The store to rank, the snapshot to fill it with, and whether demo issues are in the pool.
+
+    With --snapshot the learner's store is not opened (nothing is read from it); an empty
+    store ranks the bundled demo, in a side store of its own.
+    """
+    from matcher.snapshot import demo_snapshot_path, is_demo_snapshot
+    from matcher.store.db import store_url
+    from matcher.store.issues import count_demo_issues, count_issues
+
+    url = store_url(settings.resolved_database_url)
+    if snapshot is not None:
+        kind = "demo" if is_demo_snapshot(snapshot) else "snapshot"
+        return side_store(url, kind), snapshot, False
+    db = open_store(settings)
+    if count_issues(db):
+        return db, None, count_demo_issues(db) > 0
+    log.info("the store is empty: ranking the bundled demo snapshot (demo data, not GitHub)")
+    db.close()
+    return side_store(url, "demo"), demo_snapshot_path(), True
+
+
+def _print(matches: list[Match], store_has_demo: bool) -> None:
+    from matcher.render.console import console
+    from matcher.render.terminal import print_matches
+
+    print_matches(matches, console(), demo=store_has_demo)
 
 
 def _json_text(data: object) -> str:
@@ -195,8 +228,3 @@ def _json_text(data: object) -> str:
         raise MatcherError(
             "a score is not a finite number: check the ranking weights in your configuration"
         ) from None
-
-
-def _as_json(match: Match, demo: bool) -> dict:
-    """A match for --json; "demo": true marks invented issues (their numbers do not exist)."""
-    return {**match.to_dict(), "demo": demo}

@@ -5,17 +5,18 @@ from __future__ import annotations
 import logging
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
-from matcher import portfolio as lib
 from matcher.cli.common import open_store, settings_from
 from matcher.errors import MatcherError
-from matcher.github.pulls import PullsClient, pulls_client
-from matcher.settings import Settings
-from matcher.store import portfolio as store
+from matcher.render.console import console
+
+if TYPE_CHECKING:
+    from matcher import portfolio as lib
+    from matcher.github.pulls import PullsClient
+    from matcher.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +24,8 @@ portfolio_app = typer.Typer(
     help="Track merged pull requests of verified GitHub logins and render a portfolio.",
     no_args_is_help=True,
 )
-stdout = Console()
-stderr = Console(stderr=True)
+stdout = console()
+stderr = console(stderr=True)
 
 
 class Format(StrEnum):
@@ -39,6 +40,8 @@ def register(app: typer.Typer) -> None:
 
 
 def _client(settings: Settings) -> PullsClient:
+    from matcher.github.pulls import pulls_client
+
     return pulls_client(settings.github)
 
 
@@ -54,8 +57,10 @@ def link(
     ] = False,
 ) -> None:
     """Issue a one-time code and say where to put it to prove the login is yours."""
+    from matcher import portfolio as lib
+
     settings = settings_from(ctx)
-    db = open_store(settings)
+    db = open_store(settings, create=True)
     result = lib.link(db, learner, login, None if offline else _client(settings))
     stderr.print(result.instructions, highlight=False)
     stderr.print(f"Then run: python -m matcher portfolio verify {result.login}", highlight=False)
@@ -71,6 +76,9 @@ def verify(
     ] = None,
 ) -> None:
     """Look for the code in the login's bio and public gists; verified logins count as evidence."""
+    from matcher import portfolio as lib
+    from matcher.store import portfolio as store
+
     settings = settings_from(ctx)
     db = open_store(settings)
     # each claimant's verified login before, to say which one a successful verification replaces
@@ -101,8 +109,10 @@ def refresh(
     ] = False,
 ) -> None:
     """Fetch merged pull requests since the last refresh; store each once."""
+    from matcher import portfolio as lib
+
     settings = settings_from(ctx)
-    report = lib.refresh(open_store(settings), _client(settings), login, full=full)
+    report = lib.refresh(open_store(settings, create=True), _client(settings), login, full=full)
     for c in report.added:
         stderr.print(f"new: {c.repo}#{c.number} {c.title}", highlight=False, markup=False)
     typer.echo(report.message)
@@ -146,6 +156,8 @@ def show(
     The table and JSON are your own view unless --public; Markdown and HTML are for publishing
     and carry the public part only.
     """
+    from matcher import portfolio as lib
+
     settings = settings_from(ctx)
     if chart is not None and format is not Format.md:
         raise MatcherError("--chart goes with --format md (the HTML page has its chart inline)")
@@ -209,6 +221,8 @@ def funnel(
     """The suggestion-to-merge funnel: suggested, interested, working on it, merged."""
     import json
     from dataclasses import asdict
+
+    from matcher import portfolio as lib
 
     f = lib.funnel(open_store(settings_from(ctx)), learner)
     if as_json:

@@ -5,19 +5,16 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 
-from matcher import metrics
-from matcher.catalog import load_catalog
-from matcher.cli.common import open_store, settings_from
-from matcher.cli.every import run_every
-from matcher.errors import ConfigError, GitHubError
-from matcher.settings import github_token
-from matcher.store.sync_state import sync_lock
+from matcher.cli.common import check_repos, open_store, settings_from
+from matcher.errors import GitHubError
+from matcher.render.console import console as rich_console
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +86,13 @@ def sync_command(
     ] = None,
 ) -> None:
     """Fetch beginner-labelled open issues from GitHub, cheaply: only what changed since then."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from matcher.catalog import load_catalog
+    from matcher.cli.every import run_every
     from matcher.github import connect
+    from matcher.settings import github_token
+    from matcher.store.sync_state import sync_lock
     from matcher.sync import sync
 
     if every is not None:  # the compose `sync` service: one process, one run at a time
@@ -101,8 +104,8 @@ def sync_command(
     token = github_token(required=True)
     assert token is not None  # required=True raises instead of answering None
     targets = _targets(repos, limit)
-    db = open_store(settings)
-    console = Console(stderr=True)
+    db = open_store(settings, create=True)
+    console = rich_console(stderr=True)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with (
         sync_lock(db),  # a second sync of this store stops here with one line naming the first
@@ -121,6 +124,8 @@ def sync_command(
             discover=discover,
             progress=RichSyncProgress(bars, total),
         )
+    from matcher import metrics
+
     metrics.record_sync(report)
     if embed:  # after the fetch, so an offline run stops before paying for the model
         from matcher.cli.snapshot import embed_new_texts
@@ -138,23 +143,25 @@ def sync_command(
 def serve_metrics(port: int | None) -> None:
     """The /metrics endpoint of a long-running `sync --every` (MATCHER_METRICS_PORT; None: off)."""
     if port is not None:
+        from matcher import metrics
+
         metrics.serve(port)
 
 
 def _targets(repos: str | None, limit: int | None) -> list[str] | None:
+    from matcher.catalog import load_catalog
+
     names = None
     if repos:
         names = [r.strip() for r in repos.split(",") if r.strip()]
-        bad = [r for r in names if r.count("/") != 1 or r.startswith("/") or r.endswith("/")]
-        if bad:
-            raise ConfigError(f"--repos: {bad[0]!r} is not owner/name")
+        check_repos(names, "--repos")
     if limit is not None:
         names = (names if names is not None else [r.repo for r in load_catalog().repos])[:limit]
     return names
 
 
 def _print_summary(report) -> None:
-    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    console = rich_console(stderr=True, highlight=False, soft_wrap=True)
     console.print(
         f"synced {len(report.repos_ok)} repositories"
         + (f", {len(report.repos_failed)} failed" if report.repos_failed else "")

@@ -12,6 +12,8 @@ from rich.text import Text
 from matcher.models import Match
 from matcher.portfolio import Summary, concentration, next_step, owns, ramp_text
 from matcher.render import capped, changes, closed_issue, day, stars
+from matcher.render.console import console as terminal_console
+from matcher.render.console import trimmed
 
 
 def portfolio_renderable(summary: Summary) -> Group:
@@ -108,7 +110,8 @@ def _next_step(s: Summary) -> str:
 
 
 def print_portfolio(summary: Summary, console: Console | None = None) -> None:
-    (console or Console()).print(portfolio_renderable(summary))
+    console = console or terminal_console()
+    console.print(trimmed(console, portfolio_renderable(summary)))
 
 
 # --- matches ------------------------------------------------------------------------------------
@@ -122,7 +125,7 @@ def _match_lines(matches: list[Match], demo: bool) -> list[tuple[RenderableType,
     """Each match as a block: rank, score, repo#number, title, URL, reasons.
 
     The flag marks lines that must never be wrapped or cut (the URL, the header naming the issue),
-    so a copied link works at any terminal width.
+    so a copied link works at any terminal width. Demo issues say "demo" after their name.
     """
     parts: list[tuple[RenderableType, bool]] = [
         (Text("Your best first issues", style="bold underline"), False)
@@ -135,7 +138,7 @@ def _match_lines(matches: list[Match], demo: bool) -> list[tuple[RenderableType,
             (f"{n:>2}. ", "bold"),
             (f"{match.score:.2f}  ", "cyan"),
             (f"{issue.repo}#{issue.number}", "bold"),
-            ("  demo" if demo else "", "yellow"),
+            ("  demo" if issue.demo else "", "yellow"),
         )
         title = Text(issue.title, style=f"link {issue.url}")
         reasons = Text("\n".join(f"- {reason}" for reason in match.reasons), style="green")
@@ -154,13 +157,21 @@ def _match_lines(matches: list[Match], demo: bool) -> list[tuple[RenderableType,
 def print_matches(
     matches: list[Match], console: Console | None = None, *, demo: bool = False
 ) -> None:
-    """Print ranked matches, or what to do when there are none."""
-    console = console or Console()
+    """Print ranked matches, or what to do when there are none.
+
+    The DEMO caption shows when `demo` says the store holds demo issues, or any match is one.
+    No line ends in spaces (Rich pads wrapped and indented text to its width).
+    """
+    console = console or terminal_console()
     if not matches:
         console.print(
             "No open issues match yet: run `python -m matcher sync` or pass --snapshot.",
             highlight=False,
         )
         return
+    demo = demo or any(match.issue.demo for match in matches)
     for renderable, whole in _match_lines(matches, demo):
-        console.print(renderable, highlight=False, soft_wrap=whole, crop=not whole)
+        if whole:
+            console.print(renderable, highlight=False, soft_wrap=True, crop=False)
+        else:
+            console.print(trimmed(console, renderable), highlight=False)

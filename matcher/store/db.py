@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -12,7 +13,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from sqlalchemy import DateTime, create_engine, event, make_url, text
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -56,6 +57,7 @@ class Database:
     """
 
     def __init__(self, url: str, *, migrate: bool | None = None, check: bool = True):
+        url = store_url(url)
         self.url = url
         self.sqlite_file = sqlite_path(url)
         if self.sqlite_file is not None:
@@ -82,11 +84,7 @@ class Database:
                 f"cannot open the store at {safe_url(url)}: {db_error_reason(exc)}"
             ) from None
         except ImportError as exc:  # the URL names a database driver that is not installed
-            hint = " (pip install 'ml-first-issues[postgres]')" if "postgres" in url else ""
-            raise StoreError(
-                f"cannot open the store at {safe_url(url)}: its driver is not installed "
-                f"(no module named {exc.name or exc}){hint}"
-            ) from None
+            raise StoreError(missing_driver(url, exc)) from None
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def revision(self) -> str | None:
@@ -210,6 +208,67 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cursor.close()
 
 
+# --- URLs: what --db and MATCHER_DATABASE_URL may say (issue 21) -----------------------------
+URL_FORMS = "use a file path, sqlite:///PATH or postgresql://USER@HOST/DB"
+POSTGRES_EXTRA = "pip install 'ml-first-issues[postgres]'"
+
+
+def store_url(text: str) -> str:
+    """The SQLAlchemy URL of a store given as a file path or a URL.
+
+    A file path becomes sqlite:///ABSOLUTE-PATH. `postgres://` (Heroku's and libpq's spelling) and
+    a `postgresql://` that names no driver use psycopg, the driver the [postgres] extra installs
+    (SQLAlchemy would otherwise look for psycopg2). Raises StoreError for anything else that is
+    not a URL of SQLite or PostgreSQL.
+    """
+    text = text.strip()
+    if not text:
+        raise StoreError(f"the store's URL is empty: {URL_FORMS}")
+    if "://" not in text:
+        return f"sqlite:///{Path(text).expanduser().resolve()}"
+    scheme, rest = text.split("://", 1)
+    base, _, driver = scheme.partition("+")
+    if base.lower() in ("postgres", "postgresql"):
+        text = f"postgresql+{driver or 'psycopg'}://{rest}"
+    _check_dialect(text)
+    return text
+
+
+def _check_dialect(url: str) -> None:
+    scheme = url.split("://", 1)[0]
+    try:
+        name = make_url(url).get_dialect().name
+    except NoSuchModuleError:
+        raise StoreError(
+            f"unknown database scheme '{scheme}' in --db or MATCHER_DATABASE_URL: {URL_FORMS}"
+        ) from None
+    except ArgumentError:
+        raise StoreError(
+            f"--db or MATCHER_DATABASE_URL is not a database URL: {URL_FORMS}"
+        ) from None
+    except ImportError as exc:  # a dialect whose module imports its driver at once
+        raise StoreError(missing_driver(url, exc)) from None
+    if name not in ("sqlite", "postgresql"):
+        raise StoreError(
+            f"the store is SQLite or PostgreSQL, not {name} ('{scheme}' in --db or "
+            f"MATCHER_DATABASE_URL): {URL_FORMS}"
+        )
+
+
+def missing_driver(url: str, exc: ImportError) -> str:
+    """One line naming the driver a URL needs and the command that installs it here."""
+    module = exc.name or str(exc)
+    where = f"cannot open the store at {safe_url(url)}: its driver {module} is not installed"
+    if not url.startswith("postgresql"):
+        return where
+    if url.startswith("postgresql+psycopg://"):
+        return f"{where}: {sys.executable} -m {POSTGRES_EXTRA}"
+    return (
+        f"{where}: write postgresql://USER@HOST/DB to use psycopg, which "
+        f"`{sys.executable} -m {POSTGRES_EXTRA}` installs"
+    )
+
+
 def sqlite_path(url: str) -> Path | None:
     """The file of a plain SQLite URL (None for memory, URI-style and other databases)."""
     if not url.startswith("sqlite:///") or url == "sqlite:///:memory:":
@@ -242,6 +301,7 @@ def open_read_only(url: str) -> Database:
     A SQLite file opens with mode=ro, or immutable=1 where SQLite cannot even make its shared
     memory file (a read-only mount, a full disk). Other databases open as usual.
     """
+    url = store_url(url)
     path = sqlite_path(url)
     if path is None:
         return Database(url)

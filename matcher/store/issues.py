@@ -49,6 +49,7 @@ class IssueRow(Base):
     text_hash: Mapped[str] = mapped_column(String(64))
     unanswered_comments: Mapped[int] = mapped_column(Integer, default=0)  # revision 0006
     unanswered_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    demo: Mapped[bool] = mapped_column(Boolean, default=False)  # revision 0010
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # the change mark
 
 
@@ -98,6 +99,7 @@ _FIELDS = (
     "stars",
     "unanswered_comments",
     "unanswered_since",
+    "demo",
 )
 _LIST_FIELDS = ("labels", "assignees", "linked_prs", "topics", "niches")
 
@@ -179,6 +181,13 @@ def load_issues(
 def count_issues(db: Database) -> int:
     with db.session() as session:
         return session.scalar(select(func.count()).select_from(IssueRow)) or 0
+
+
+def count_demo_issues(db: Database) -> int:
+    """How many stored issues are invented demo data (imported from the bundled snapshot)."""
+    with db.session() as session:
+        query = select(func.count()).select_from(IssueRow).where(IssueRow.demo.is_(True))
+        return session.scalar(query) or 0
 
 
 def get_embeddings(db: Database, model: str, hashes: Iterable[str]) -> dict[str, np.ndarray]:

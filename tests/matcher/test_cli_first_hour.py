@@ -22,6 +22,7 @@ from matcher.snapshot import demo_snapshot_path
 from matcher.store import Database
 from matcher.store.issues import count_issues
 from tests.conftest import make_issue
+from tests.matcher.cli.helpers import empty_store
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
@@ -160,6 +161,7 @@ def test_match_snapshot_leaves_the_learners_store_alone(tmp_path):
 
 
 def test_demo_results_are_marked_in_json_and_in_the_table(tmp_path):
+    empty_store(tmp_path / "cli.sqlite")
     matches = json.loads(invoke(tmp_path, "match", "--skills", "PyTorch", "--json").stdout)
     assert matches and all(m["demo"] is True for m in matches)
     explicit = json.loads(
@@ -246,5 +248,6 @@ def test_export_from_a_read_only_mount(tmp_path):
 def test_a_score_that_is_not_finite_is_never_printed_as_json(tmp_path, monkeypatch):
     """Settings refuse .inf weights; should a score still not be finite, --json says so."""
     monkeypatch.setattr(matcher.models.Match, "to_dict", lambda self: {"score": float("inf")})
+    empty_store(tmp_path / "cli.sqlite")
     result = invoke(tmp_path, "match", "--skills", "PyTorch", "--json", code=1)
     assert "not a finite number" in str(result.exception) and "Infinity" not in result.stdout

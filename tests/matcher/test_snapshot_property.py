@@ -45,6 +45,7 @@ moments = st.datetimes(
 
 # Each bad value of the fault campaign, as (key, value); a line carrying one must be reported.
 CORRUPTIONS = [
+    ("demo", "true"),
     ("stars", 2**63),
     ("stars", 2**64 + 1),
     ("stars", -1),
@@ -110,7 +111,7 @@ def valid_record(draw):
     repo = draw(st.sampled_from(REPOS))
     number = draw(st.integers(1, 6) | st.integers(1, MAX_COUNT))
     url_repo = draw(st.sampled_from([repo, repo.upper(), repo.lower()]))
-    kind = draw(st.sampled_from(["issues", "pull"]))
+    kind = draw(st.sampled_from(["issues", "pull"]))  # a pull request is refused (issue 21)
     record: dict = {
         "url": f"https://github.com/{url_repo}/{kind}/{number}",
         "repo": repo,
@@ -189,7 +190,8 @@ def snapshot_line(draw):
         line = json.dumps(record, ensure_ascii=draw(st.booleans())).encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate can only travel escaped
         line = json.dumps(record).encode("utf-8")
-    return line, (record if shape == "valid" else None), shape == "corrupt"
+    pull = "/pull/" in record["url"]
+    return line, (record if shape == "valid" and not pull else None), shape == "corrupt" or pull
 
 
 # SNAPSHOT_EXAMPLES=1000 for a longer search than the suite's

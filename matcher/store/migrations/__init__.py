@@ -1,7 +1,8 @@
 """Named, ordered schema changes (Alembic), applied under a lock so concurrent processes are safe.
 
 One process migrates; the others wait for the lock, then find the store at head and go on.
-The lock is an advisory lock on PostgreSQL and a lock file beside the database on SQLite.
+The lock is an advisory lock on PostgreSQL and, on SQLite, a lock file beside the database that
+lasts only as long as the migration.
 """
 
 from __future__ import annotations
@@ -92,12 +93,40 @@ def _migration_lock(engine: Engine, sqlite_file: Path | None) -> Iterator[Connec
 
 @contextmanager
 def _file_lock(path: Path) -> Iterator[None]:
-    """An exclusive lock on a file (flock): released by the kernel if the process dies."""
-    import fcntl
+    """An exclusive lock on a file (flock), released by the kernel if the process dies.
 
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    The file exists only while someone holds or waits for the lock: the holder removes it before
+    letting go, so no `.migrate-lock` is left beside the store. A waiter that then gets the lock
+    on the removed file sees it is no longer the one at `path` and locks the new one instead.
+    """
+    import fcntl
+    import os
+
+    while True:
+        handle = open(path, "a")
         try:
-            yield
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            if _same_file(handle, path):
+                break
+        except BaseException:
+            handle.close()
+            raise
+        handle.close()  # removed by the last holder while this process waited: lock anew
+    try:
+        yield
+    finally:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.close()  # closing releases the lock
+
+
+def _same_file(handle, path: Path) -> bool:
+    import os
+
+    try:
+        return os.path.samestat(os.fstat(handle.fileno()), os.stat(path))
+    except FileNotFoundError:
+        return False

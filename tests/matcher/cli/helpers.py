@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -29,3 +30,12 @@ def run_main(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
         code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
     out = capsys.readouterr()
     return Outcome(code, out.out, out.err)
+
+
+def empty_store(path: Path) -> Path:
+    """Make an empty store at `path`: commands that only read refuse a --db that does not exist
+    (issue 21), so a test of the demo on an empty store makes one first."""
+    from matcher.store import Database
+
+    Database(f"sqlite:///{path}").close()
+    return path

@@ -11,7 +11,7 @@ from matcher.cli import app
 from matcher.settings import load_settings
 from matcher.snapshot import demo_snapshot_path
 from tests.fakes.embedder import HashingEmbedder
-from tests.matcher.cli.helpers import run_main
+from tests.matcher.cli.helpers import empty_store, run_main
 from tests.matcher.test_ramp_ranking import BUG_TASK, DOCS_TASK
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -42,6 +42,7 @@ def invoke(tmp_path, *args):
 
 
 def test_match_json_shape_on_the_demo_snapshot(tmp_path):
+    empty_store(tmp_path / "cli.sqlite")
     result = invoke(
         tmp_path,
         "match",
@@ -256,6 +257,7 @@ def test_the_demo_is_ranked_without_filling_the_learners_store(tmp_path):
     from matcher.store import Database
     from matcher.store.issues import count_issues
 
+    empty_store(tmp_path / "cli.sqlite")
     first = json.loads(
         invoke(tmp_path, "match", "--skills", "PyTorch", "--niche", "vision", "--json").stdout
     )

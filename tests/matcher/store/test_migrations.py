@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from matcher.cli import app
 from matcher.errors import StoreError
 from matcher.store import Base, Database
+from matcher.store.db import sqlite_path
 from matcher.store.issues import load_issues
 from matcher.store.learners import get_learner, upsert_learner
 from matcher.store.migrations import alembic_config, head_revision
@@ -70,6 +71,7 @@ def test_a_store_written_by_main_before_migrations_is_adopted_without_losing_a_r
     issue["updated_at"] = before["issues"][0]["updated_at"]
     (migrated,) = after["learners"]
     assert migrated.pop("pace") == "auto"  # revision 0007: every learner starts on 'auto'
+    assert issue.pop("demo") == 0  # revision 0010: not one of the bundled demo issues
     assert after == before
 
 
@@ -107,6 +109,12 @@ def test_a_store_newer_than_the_code_is_refused(db, store_url):
 
 def test_db_current_and_upgrade_commands(store_url):
     runner = CliRunner()
+    path = sqlite_path(store_url)
+    if path is not None:  # asking about a file that is not there makes no store (issue 21)
+        missing = runner.invoke(app, ["--db", store_url, "db", "current"])
+        assert missing.exit_code == 1 and "no store at" in str(missing.exception)
+        assert not path.exists()
+        path.touch()  # an empty file is an empty SQLite store, at no revision
     behind = runner.invoke(app, ["--db", store_url, "db", "current"])
     assert (
         behind.exit_code == 1 and "revision none" in behind.output and "db upgrade" in behind.output
