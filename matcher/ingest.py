@@ -59,6 +59,7 @@ from matcher.github import (
 from matcher.github.parse import parse_issue, parse_repo_meta
 from matcher.github.welcome import WelcomeBatch, fetch_welcome
 from matcher.models import Issue, Welcome
+from matcher.redact import redact
 from matcher.settings import Settings
 from matcher.store import Database
 from matcher.store.issues import load_issues, load_welcome, save_welcome, upsert_issues
@@ -308,6 +309,7 @@ def sync(
     )
     report.repos_per_query, report.issues_per_page = size.repos, size.issues
     if stop_reason:
+        stop_reason = redact(stop_reason)
         report.stopped = stop_reason
         for work in queue:
             report.repos_failed[work.repo] = stop_reason
@@ -706,7 +708,7 @@ def _save_meta(db: Database, work: _Work) -> None:
 def _fail(
     db: Database, report: SyncReport, progress: SyncProgress, work: _Work, reason: str
 ) -> None:
-    reason = " ".join(reason.split())[:300]
+    reason = " ".join(redact(reason).split())[:300]  # stored in last_error: never a secret
     report.repos_failed[work.repo] = reason
     work.state.last_error = reason
     save_sync_state(db, work.state)  # the cursor stays: the next run resumes this pass

@@ -16,6 +16,7 @@ from discord.ext import commands
 
 from bot.common import UserError
 from matcher.errors import MatcherError, ModelLoadError, StoreError
+from matcher.redact import redact
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ def user_message(error: BaseException) -> tuple[str, bool]:
     if isinstance(error, UserError):
         return str(error), False
     if isinstance(error, MatcherError) and not isinstance(error, (StoreError, ModelLoadError)):
-        return f"{error}", False
+        return redact(error), False  # its words may come from GitHub's answer
     if isinstance(error, app_commands.TransformerError):
         return f"'{error.value}' is not a valid {error.type.name.lower()} here.", False
     if isinstance(error, commands.UserInputError):

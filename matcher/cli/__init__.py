@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 
 from matcher.errors import MatcherError
+from matcher.redact import RedactingFilter, redact
 
 app = typer.Typer(
     help="Find beginner-friendly ML issues that fit your skills and niche.",
@@ -62,10 +63,13 @@ def configure(
 
 def _log_handler() -> logging.Handler:
     """Rich on a terminal; piped, one plain line per message ("warning: ..."), never wrapped."""
+    handler: logging.Handler
     if stderr.is_terminal:
-        return RichHandler(console=stderr, show_path=False, show_time=False)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_PlainFormatter())
+        handler = RichHandler(console=stderr, show_path=False, show_time=False)
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(_PlainFormatter())
+    handler.addFilter(RedactingFilter())  # a server's words may carry a token: never print it
     return handler
 
 
@@ -92,10 +96,10 @@ def main() -> None:
     try:
         app()  # click itself reports usage errors and handles typer.Exit and Ctrl-C
     except MatcherError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {redact(exc)}", err=True)
         sys.exit(1)
     except SQLAlchemyError as exc:  # "database disk image is malformed" in the middle of a read
-        typer.echo(f"error: {store_failure(exc)}", err=True)
+        typer.echo(f"error: {redact(store_failure(exc))}", err=True)
         sys.exit(1)
     except BrokenPipeError:  # `export - | head`: the reader left; not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
