@@ -1,7 +1,9 @@
-"""/profile set and /profile show: what a learner knows, wants, and when their digest comes."""
+"""/profile set, show, export and delete: what a learner knows, wants, and when their digest
+comes; and everything stored about them, theirs to take or to erase."""
 
 from __future__ import annotations
 
+import io
 import zoneinfo
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -15,6 +17,7 @@ from bot.embeds import profile_embed
 from matcher.digest import WEEKDAYS
 from matcher.models import Learner
 from matcher.operations.digests import next_digest_at
+from matcher.operations.privacy import delete_learner_data, export_learner_json
 from matcher.operations.profiles import ProfileView, show_profile, update_profile
 
 if TYPE_CHECKING:
@@ -123,11 +126,69 @@ class Profile(
             return
         await reply(interaction, embeds=[await self._embed(view)])
 
+    @app_commands.command(
+        name="export", description="Get a JSON file of everything stored about you"
+    )
+    async def export(self, interaction: Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        learner_id = str(interaction.user.id)
+        text = await run_blocking(export_learner_json, self.bot.db, learner_id)
+        await interaction.followup.send(
+            "Everything stored about you, as JSON. `/profile delete` erases it.",
+            file=discord.File(io.BytesIO(text.encode("utf-8")), filename=export_name(learner_id)),
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="delete", description="Delete everything stored about you")
+    async def delete(self, interaction: Interaction) -> None:
+        await reply(
+            interaction,
+            "Delete everything stored about you: profile, suggestions and your answers, claims, "
+            "digests, GitHub link and portfolio? This cannot be undone "
+            "(`/profile export` first keeps a copy).",
+            view=ConfirmDelete(str(interaction.user.id)),
+            notice=False,
+        )
+
     async def _embed(self, view: ProfileView) -> discord.Embed:
         next_digest = await next_digest_text(self.bot, view.learner)
         return profile_embed(
             view.learner, identity=view.identity, next_digest=next_digest, level=view.level
         )
+
+
+def export_name(learner_id: str) -> str:
+    return f"ml-first-issues-{learner_id}.json"
+
+
+class ConfirmDelete(discord.ui.View):
+    """The confirmation under /profile delete: nothing is deleted until the learner presses it.
+
+    Not persistent on purpose: after a restart or two minutes, the learner asks again.
+    """
+
+    def __init__(self, learner_id: str, *, timeout: float = 120):
+        super().__init__(timeout=timeout)
+        self.learner_id = learner_id
+
+    async def interaction_check(self, interaction: Interaction) -> bool:  # type: ignore[override]
+        return str(interaction.user.id) == self.learner_id
+
+    @discord.ui.button(label="Delete everything", style=discord.ButtonStyle.danger)
+    async def confirm(self, interaction: Interaction, button: discord.ui.Button) -> None:
+        self.stop()
+        report = await run_blocking(delete_learner_data, interaction.client.db, self.learner_id)
+        await interaction.response.edit_message(content=report.message, view=None)
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
+    async def cancel(self, interaction: Interaction, button: discord.ui.Button) -> None:
+        self.stop()
+        await interaction.response.edit_message(content="Nothing was deleted.", view=None)
+
+    async def on_error(  # type: ignore[override]
+        self, interaction: Interaction, error: Exception, item: discord.ui.Item
+    ) -> None:
+        await interaction.client.tree.on_error(interaction, error)  # type: ignore[arg-type]
 
 
 async def setup(bot: MatchBot) -> None:

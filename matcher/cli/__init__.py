@@ -31,6 +31,7 @@ COMMAND_MODULES = [
     "matcher.cli.portfolio",
     "matcher.cli.digest",
     "matcher.cli.db",
+    "matcher.cli.learner",
 ]
 
 

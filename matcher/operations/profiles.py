@@ -14,11 +14,10 @@ from matcher.digest import parse_timezone, validate_hour, validate_weekday
 from matcher.errors import ProfileError
 from matcher.models import GITHUB_LOGIN_RULE, Identity, Learner, Level, parse_github_login
 from matcher.operations.levels import level_for
+from matcher.operations.privacy import delete_learner_data
 from matcher.ramp import validate_pace
-from matcher.store import digests as digest_store
 from matcher.store import learners as store
 from matcher.store import portfolio as identity_store
-from matcher.store import suggestions as suggestion_store
 from matcher.store.db import Database
 
 MAX_TEXT = 300
@@ -263,7 +262,5 @@ def leave_notice(db: Database, learner_id: str, notice: str) -> None:
 
 
 def delete_learner(db: Database, learner_id: str) -> None:
-    """Forget a learner: profile, suggestions, issue claims and digest deliveries."""
-    suggestion_store.delete_learner_suggestions(db, learner_id)
-    digest_store.delete_learner_deliveries(db, learner_id)
-    store.delete_learner_row(db, learner_id)
+    """Forget a learner: every row about them (matcher.operations.privacy)."""
+    delete_learner_data(db, learner_id)
