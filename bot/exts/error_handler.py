@@ -8,6 +8,7 @@ reference the user can quote.
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 
 import discord
@@ -58,7 +59,7 @@ def user_message(error: BaseException) -> tuple[str, bool]:
         needed = _permissions(error.missing_permissions)
         return f"I need the {needed} permission here to do that.", False
     if isinstance(error, (app_commands.CommandOnCooldown, commands.CommandOnCooldown)):
-        return f"Slow down: try again in {error.retry_after:.0f}s.", False
+        return f"You're going too fast: try again in {math.ceil(error.retry_after)} s.", False
     if isinstance(error, (app_commands.CheckFailure, commands.CheckFailure)):
         return "You can't use this command here.", False
     if isinstance(error, discord.Forbidden):

@@ -19,6 +19,7 @@ from discord.ext import commands, tasks
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.common import Interaction, UserError, reply, run_blocking
+from bot.cooldowns import per_user_cooldown
 from bot.embeds import cut as _cut
 from matcher import portfolio as lib
 from matcher.errors import AuthError, MatcherError, RateLimitError
@@ -189,6 +190,7 @@ class Portfolio(commands.Cog):
         )
 
     @github.command(name="verify", description="Check GitHub for your code; then your merges count")
+    @per_user_cooldown("verify_cooldown_seconds")
     async def verify(self, interaction: Interaction) -> None:
         learner_id = str(interaction.user.id)
         identity = await run_blocking(identity_of, self.bot.db, learner_id)
