@@ -51,11 +51,11 @@ def learner_keys(db: Database, learner_id: str) -> store.LearnerKeys:
     identity = identity_store.get_identity(db, learner_id)
     if identity is None:
         return store.LearnerKeys(learner_id)
-    logins = {identity.login, identity.pending_login} - {None, ""}
+    logins = [login for login in (identity.login, identity.pending_login) if login]
     own = {
         identity_store.login_key(login)
         for login in logins
-        if _not_someone_elses(db, str(login), learner_id)
+        if _not_someone_elses(db, login, learner_id)
     }
     ids = {identity.github_id} if identity.verified and identity.github_id is not None else set()
     return store.LearnerKeys(learner_id, frozenset(own), frozenset(i for i in ids if i))

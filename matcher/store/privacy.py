@@ -39,9 +39,9 @@ def _account_filter(keys: LearnerKeys, id_column: Any, login_column: Any) -> Col
 
 def _selections(keys: LearnerKeys) -> Iterator[tuple[Table, ColumnElement]]:
     """(table, where) for every table holding rows about the learner; children before parents."""
-    contributions = ContributionRow.__table__
+    contributions = _table(ContributionRow)
     own = _account_filter(keys, contributions.c.author_id, contributions.c.author_login)
-    attributions = AttributionRow.__table__
+    attributions = _table(AttributionRow)
     if own is not None:
         urls = select(contributions.c.url).where(own)
         yield attributions, attributions.c.contribution_url.in_(urls)
@@ -50,11 +50,15 @@ def _selections(keys: LearnerKeys) -> Iterator[tuple[Table, ColumnElement]]:
             yield table, table.c.learner_id == str(keys.learner_id)
     if own is not None:
         yield contributions, own
-        watermarks = WatermarkRow.__table__
+        watermarks = _table(WatermarkRow)
         author_keys = [f"id:{i}" for i in sorted(keys.github_ids)]
         author_keys += [f"login:{k}" for k in sorted(keys.login_keys)]
         by_login = func.lower(watermarks.c.login).in_(sorted(keys.login_keys) or [""])
         yield watermarks, or_(watermarks.c.author_key.in_(author_keys), by_login)
+
+
+def _table(model: type[Base]) -> Table:
+    return Base.metadata.tables[model.__tablename__]
 
 
 def learner_rows(db: Database, keys: LearnerKeys) -> dict[str, list[dict[str, Any]]]:
