@@ -158,6 +158,7 @@ class Profile(
 
 
 def export_name(learner_id: str) -> str:
+    """The file name of a learner's export."""
     return f"ml-first-issues-{learner_id}.json"
 
 

@@ -39,6 +39,7 @@ def cli_env(monkeypatch, echo_gh, token, tmp_path):
     for name in ("MATCHER_CONFIG", "MATCHER_DATABASE_URL", "GITHUB_TOKEN_FILE"):
         monkeypatch.delenv(name, raising=False)
     url = fresh_store_url(tmp_path / "store.sqlite")
+    Database(url, migrate=True).close()  # a PostgreSQL store is migrated by its operator
     monkeypatch.setenv("GITHUB_TOKEN", token)
     monkeypatch.setenv("MATCHER_DATABASE_URL", url)
     monkeypatch.setenv("MATCHER_GITHUB__API_URL", echo_gh.url)
@@ -49,7 +50,8 @@ def cli_env(monkeypatch, echo_gh, token, tmp_path):
     return url
 
 
-def _clean(outcome, token: str) -> None:
+def _clean(outcome, token: str, gh: FakeGitHub) -> None:
+    assert gh.stats.rest + gh.stats.graphql >= 1  # the error came from GitHub's (echoed) answer
     everything = outcome.stdout + outcome.stderr
     assert token not in everything, everything
     assert token[:12] not in everything  # not even a cut-off piece of it
@@ -60,7 +62,7 @@ def test_portfolio_link_never_prints_the_token(cli_env, echo_gh, token, shape, c
     echo_authorization(echo_gh, shape)
     outcome = run_main(capsys, monkeypatch, "-v", "portfolio", "link", "ada", "--learner", "42")
     assert outcome.returncode == 1 and "error: " in outcome.stderr
-    _clean(outcome, token)
+    _clean(outcome, token, echo_gh)
 
 
 @pytest.mark.parametrize("shape", REST_SHAPES)
@@ -70,7 +72,7 @@ def test_portfolio_refresh_never_prints_the_token(
     echo_authorization(echo_gh, shape, rest=r"^/search/")  # the user is found; the search fails
     outcome = run_main(capsys, monkeypatch, "-v", "portfolio", "refresh", "ada")
     assert outcome.returncode == 1 and "error: " in outcome.stderr
-    _clean(outcome, token)
+    _clean(outcome, token, echo_gh)
 
 
 @pytest.mark.parametrize("shape", GRAPHQL_SHAPES)
@@ -80,7 +82,7 @@ def test_sync_never_prints_or_stores_the_token(cli_env, echo_gh, token, shape, c
         capsys, monkeypatch, "-v", "sync", "--repos", "acme/lib,acme/vision", "--no-embed"
     )
     assert outcome.returncode == 1
-    _clean(outcome, token)
+    _clean(outcome, token, echo_gh)
     db = Database(cli_env)
     try:
         errors = [s.last_error or "" for s in load_sync_states(db).values()]
