@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import discord
 
 from matcher import metrics
+from matcher.redact import RedactingFilter
 
 if TYPE_CHECKING:
     from bot.client import MatchBot
@@ -112,35 +113,20 @@ async def reply(
     mark_answered(interaction, "ok")
 
 
-class SecretFilter(logging.Filter):
-    """Replaces known secrets (and anything shaped like a Discord token) in every log record."""
+class SecretFilter(RedactingFilter):
+    """matcher.redact on every log record, plus Discord interaction tokens (valid 15 minutes) in
+    gateway payloads and webhook/callback URLs (DEBUG)."""
 
-    _TOKENISH = re.compile(r"[A-Za-z0-9_-]{23,28}\.[A-Za-z0-9_-]{6,7}\.[A-Za-z0-9_-]{27,}")
-    # Interaction tokens (valid 15 minutes) in gateway payloads and webhook/callback URLs (DEBUG).
     _INTERACTION = re.compile(
         r"""(['"]token['"]\s*:\s*['"])[^'"]+|(/(?:webhooks|interactions)/\d+/)[\w.-]+"""
     )
 
     def __init__(self, secrets: Sequence[str] = ()):
-        super().__init__()
-        self.secrets = [s for s in secrets if s]
+        super().__init__(secrets)
 
-    def _clean(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, "[redacted]")
-        text = self._TOKENISH.sub("[redacted]", text)
+    def clean(self, text: str) -> str:
+        text = super().clean(text)
         return self._INTERACTION.sub(lambda m: (m.group(1) or m.group(2)) + "[redacted]", text)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        record.msg, record.args = self._clean(message), None
-        if record.exc_text:
-            record.exc_text = self._clean(record.exc_text)
-        if record.stack_info:
-            record.stack_info = self._clean(record.stack_info)
-        return True
 
 
 class JsonFormatter(logging.Formatter):

@@ -32,6 +32,12 @@ class BotSettings(BaseSettings):
         300, gt=0, description="how often the digest loop looks for due learners"
     )
     digest_concurrency: int = Field(10, ge=1, le=50, description="digests sent at the same time")
+    suggest_cooldown_seconds: float = Field(
+        10, ge=0, le=3600, description="BOT_SUGGEST_COOLDOWN_SECONDS: per user, 0 turns it off"
+    )
+    verify_cooldown_seconds: float = Field(
+        60, ge=0, le=3600, description="BOT_VERIFY_COOLDOWN_SECONDS: /github verify, per user"
+    )
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = Field(
         "text", description="BOT_LOG_FORMAT: text, or json (one object a line, for log shippers)"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import math
 import secrets
 import threading
 
@@ -22,6 +23,7 @@ from bot.common import UserError, mark_acknowledged, mark_answered
 from bot.workers import Busy
 from matcher import metrics
 from matcher.errors import MatcherError, ModelLoadError, StoreError
+from matcher.redact import redact
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +118,7 @@ def user_message(error: BaseException) -> tuple[str, bool]:
     if isinstance(error, UserError):
         return str(error), False
     if isinstance(error, MatcherError) and not isinstance(error, (StoreError, ModelLoadError)):
-        return f"{error}", False
+        return redact(error), False  # its words may come from GitHub's answer
     if isinstance(error, app_commands.TransformerError):
         return f"'{error.value}' is not a valid {error.type.name.lower()} here.", False
     if isinstance(error, commands.UserInputError):
@@ -130,7 +132,7 @@ def user_message(error: BaseException) -> tuple[str, bool]:
         needed = _permissions(error.missing_permissions)
         return f"I need the {needed} permission here to do that.", False
     if isinstance(error, (app_commands.CommandOnCooldown, commands.CommandOnCooldown)):
-        return f"Slow down: try again in {error.retry_after:.0f}s.", False
+        return f"You're going too fast: try again in {math.ceil(error.retry_after)} s.", False
     if isinstance(error, (app_commands.CheckFailure, commands.CheckFailure)):
         return "You can't use this command here.", False
     if isinstance(error, discord.Forbidden):

@@ -20,6 +20,7 @@ from discord.ext import commands, tasks
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.common import Interaction, UserError, ack, mark_answered, reply, run_blocking
+from bot.cooldowns import per_user_cooldown
 from bot.embeds import cut as _cut
 from bot.exts.error_handler import store_unavailable
 from matcher import portfolio as lib
@@ -213,6 +214,7 @@ class Portfolio(commands.Cog):
         )
 
     @github.command(name="verify", description="Check GitHub for your code; then your merges count")
+    @per_user_cooldown("verify_cooldown_seconds")
     async def verify(self, interaction: Interaction) -> None:
         await ack(interaction)
         learner_id = str(interaction.user.id)

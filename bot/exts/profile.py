@@ -1,7 +1,9 @@
-"""/profile set and /profile show: what a learner knows, wants, and when their digest comes."""
+"""/profile set, show, export and delete: what a learner knows, wants, and when their digest
+comes; and everything stored about them, theirs to take or to erase."""
 
 from __future__ import annotations
 
+import io
 import zoneinfo
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -12,6 +14,7 @@ from discord.ext import commands
 
 from bot.common import Interaction, ack, guild_key, reply
 from bot.embeds import profile_embed
+from matcher.operations.privacy import delete_learner_data, export_learner_json
 from matcher.operations.profiles import (
     WEEKDAYS,
     ProfileReply,
@@ -138,6 +141,67 @@ class Profile(
             )
             return
         await reply(interaction, embeds=[profile_answer_embed(answer)], notice=answer.notice)
+
+    @app_commands.command(
+        name="export", description="Get a JSON file of everything stored about you"
+    )
+    async def export(self, interaction: Interaction) -> None:
+        await ack(interaction)
+        learner_id = str(interaction.user.id)
+        text = await self.bot.light(export_learner_json, self.bot.db, learner_id)
+        await interaction.followup.send(
+            "Everything stored about you, as JSON. `/profile delete` erases it.",
+            file=discord.File(io.BytesIO(text.encode("utf-8")), filename=export_name(learner_id)),
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="delete", description="Delete everything stored about you")
+    async def delete(self, interaction: Interaction) -> None:
+        await reply(
+            interaction,
+            "Delete everything stored about you: profile, suggestions and your answers, claims, "
+            "digests, GitHub link and portfolio? This cannot be undone "
+            "(`/profile export` first keeps a copy).",
+            view=ConfirmDelete(str(interaction.user.id)),
+        )
+
+
+def export_name(learner_id: str) -> str:
+    """The file name of a learner's export."""
+    return f"ml-first-issues-{learner_id}.json"
+
+
+class ConfirmDelete(discord.ui.View):
+    """The confirmation under /profile delete: nothing is deleted until the learner presses it.
+
+    Not persistent on purpose: after a restart or two minutes, the learner asks again.
+    """
+
+    def __init__(self, learner_id: str, *, timeout: float = 120):
+        super().__init__(timeout=timeout)
+        self.learner_id = learner_id
+
+    async def interaction_check(self, interaction: Interaction) -> bool:  # type: ignore[override]
+        return str(interaction.user.id) == self.learner_id
+
+    @discord.ui.button(label="Delete everything", style=discord.ButtonStyle.danger)
+    async def confirm(self, interaction: Interaction, button: discord.ui.Button) -> None:
+        self.stop()
+        await interaction.response.defer()  # answer first: the delete touches every table
+        report = await interaction.client.light(
+            delete_learner_data, interaction.client.db, self.learner_id
+        )
+        await interaction.edit_original_response(content=report.message, view=None)
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
+    async def cancel(self, interaction: Interaction, button: discord.ui.Button) -> None:
+        self.stop()
+        await interaction.response.edit_message(content="Nothing was deleted.", view=None)
+
+    async def on_error(  # type: ignore[override]
+        self, interaction: Interaction, error: Exception, item: discord.ui.Item
+    ) -> None:
+        await interaction.client.tree.on_error(interaction, error)  # type: ignore[arg-type]
 
 
 async def setup(bot: MatchBot) -> None:

@@ -11,10 +11,14 @@ from discord.ext import commands
 from bot.common import Interaction, ack, reply
 from matcher.models import GuildConfig
 from matcher.operations.communities import get_guild_config, set_focus, update_guild_config
+from matcher.operations.inputs import fit_list
 from matcher.operations.profiles import with_notice
 
 if TYPE_CHECKING:
     from bot.client import MatchBot
+
+
+REPOS_ECHO, NICHES_ECHO = 1100, 600  # with the labels, under Discord's 2,000 characters
 
 
 def describe(config: GuildConfig | None) -> str:
@@ -23,8 +27,9 @@ def describe(config: GuildConfig | None) -> str:
             "No settings yet: digests go by DM only, and all repositories and niches are in focus."
         )
     channel = f"<#{config.digest_channel_id}>" if config.digest_channel_id else "none (DM only)"
-    repos = ", ".join(config.focus_repos) or "all"
-    niches = ", ".join(config.focus_niches) or "all"
+    # settings saved before the limits may be longer: cut, with "+N more", never a failed reply
+    repos = fit_list(config.focus_repos, REPOS_ECHO)
+    niches = fit_list(config.focus_niches, NICHES_ECHO)
     return (
         f"Digest fallback channel: {channel}\nFocus repositories: {repos}\nFocus niches: {niches}"
     )

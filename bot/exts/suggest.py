@@ -10,6 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.common import Interaction, ack, guild_key, reply
+from bot.cooldowns import per_user_cooldown
 from bot.embeds import match_embed
 from bot.exts.answers import match_view
 from matcher.operations.suggestions import suggest_reply
@@ -28,6 +29,7 @@ class Suggest(commands.Cog):
         name="suggest", description="Open-source issues that fit your profile, right now"
     )
     @app_commands.describe(count="How many matches (1-5)")
+    @per_user_cooldown("suggest_cooldown_seconds")
     async def suggest(
         self, interaction: Interaction, count: app_commands.Range[int, 1, 5] | None = None
     ) -> None:

@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from matcher.errors import MatcherError
+from matcher.redact import RedactingFilter, redact
 from matcher.render.console import console, is_tty
 
 app = typer.Typer(
@@ -33,6 +34,7 @@ COMMAND_MODULES = [
     "matcher.cli.portfolio",
     "matcher.cli.digest",
     "matcher.cli.db",
+    "matcher.cli.learner",
 ]
 
 
@@ -86,12 +88,15 @@ def configure(
 
 def _log_handler() -> logging.Handler:
     """Rich on a terminal; piped, one plain line per message ("warning: ..."), never wrapped."""
+    handler: logging.Handler
     if stderr.is_terminal:
         from rich.logging import RichHandler
 
-        return RichHandler(console=stderr, show_path=False, show_time=False)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_PlainFormatter())
+        handler = RichHandler(console=stderr, show_path=False, show_time=False)
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(_PlainFormatter())
+    handler.addFilter(RedactingFilter())  # a server's words may carry a token: never print it
     return handler
 
 
@@ -115,7 +120,7 @@ def main() -> None:
     try:
         app()  # click itself reports usage errors and handles typer.Exit and Ctrl-C
     except MatcherError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {redact(exc)}", err=True)
         sys.exit(1)
     except BrokenPipeError:  # `export - | head`: the reader left; not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -124,7 +129,7 @@ def main() -> None:
         message = _store_failure(exc)
         if message is None:
             raise
-        typer.echo(f"error: {message}", err=True)
+        typer.echo(f"error: {redact(message)}", err=True)
         sys.exit(1)
 
 

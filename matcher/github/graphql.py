@@ -31,7 +31,7 @@ from typing import Any
 from matcher.errors import GitHubError, MalformedResponseError, RateLimitError
 from matcher.github.parse import RateInfo, parse_rate_limit
 from matcher.github.policy import graphql_rate_error
-from matcher.github.transport import QueryTooHeavy, Transport
+from matcher.github.transport import QueryTooHeavy, Transport, said
 
 log = logging.getLogger(__name__)
 
@@ -260,7 +260,7 @@ class GraphQLClient:
         if not isinstance(data, dict):
             # Errors of the query itself (syntax, unknown field): no repository got an answer.
             first = errors[0].get("message") if errors else "the answer has no data"
-            raise GitHubError(f"GitHub GraphQL: {str(first)[:200]}")
+            raise GitHubError(f"GitHub GraphQL: {said(first)}")
         by_alias, broken = _sort_errors(errors)
         if heavy and not shrinkable:  # already as small as it gets: report, do not loop
             for i in range(count):
@@ -288,7 +288,7 @@ class GraphQLClient:
         data = answer.get("data")
         if not isinstance(data, dict):
             errors = answer.get("errors") or [{}]
-            raise GitHubError(f"GitHub GraphQL: {str(errors[0].get('message'))[:200]}")
+            raise GitHubError(f"GitHub GraphQL: {said(errors[0].get('message'))}")
         out: dict[str, tuple[str, ...] | None] = {}
         for i, url in enumerate(urls):
             node = data.get(f"p{i}")
@@ -341,12 +341,12 @@ def _sort_errors(errors: list[dict]) -> tuple[dict[str, str], dict[str, set[int]
         if not path or not isinstance(path[0], str) or not _ALIAS.match(path[0]):
             if err.get("type") == _RESOURCE_LIMITS:
                 continue
-            raise GitHubError(f"GitHub GraphQL: {str(err.get('message'))[:200]}")
+            raise GitHubError(f"GitHub GraphQL: {said(err.get('message'))}")
         alias = path[0]
         if len(path) >= 4 and path[1:3] == ["issues", "nodes"] and isinstance(path[3], int):
             broken.setdefault(alias, set()).add(path[3])
         else:
-            by_alias.setdefault(alias, str(err.get("message") or err.get("type") or "error"))
+            by_alias.setdefault(alias, said(err.get("message") or err.get("type")) or "error")
     return by_alias, broken
 
 

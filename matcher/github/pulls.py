@@ -7,10 +7,17 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from github import Auth, Github
 
-from matcher.errors import AuthError, GitHubError, GitHubNotFoundError, UnreachableError
+from matcher.errors import (
+    AuthError,
+    GitHubError,
+    GitHubNotFoundError,
+    MalformedResponseError,
+    UnreachableError,
+)
 from matcher.github.graphql import GraphQLClient
 from matcher.github.policy import RetryPolicy
 from matcher.github.pygithub import (
@@ -22,7 +29,7 @@ from matcher.github.pygithub import (
 )
 from matcher.github.pygithub import make_github as _make_github
 from matcher.github.transport import Transport
-from matcher.models import Contribution
+from matcher.models import Contribution, parse_github_login
 from matcher.settings import GitHubSettings, github_token
 
 log = logging.getLogger(__name__)
@@ -55,6 +62,33 @@ class GitHubUser:
     name: str | None = None
     bio: str | None = None
     html_url: str | None = None
+
+
+def checked_user(raw: Any, what: str) -> GitHubUser:
+    """A GitHubUser from PyGithub's user, or MalformedResponseError when the answer is not one.
+
+    GitHub's answer must carry a numeric id and a login: a proxy's page or a garbled body that
+    PyGithub turns into a user of None fields would otherwise be linked and issued a code.
+    """
+    data = getattr(raw, "raw_data", None)
+    if not isinstance(data, dict):
+        raise MalformedResponseError(f"GitHub's answer for {what} is not a user")
+    github_id, login = data.get("id"), data.get("login")
+    if isinstance(github_id, bool) or not isinstance(github_id, int) or github_id <= 0:
+        raise MalformedResponseError(f"GitHub's answer for {what} has no numeric user id")
+    if not isinstance(login, str) or parse_github_login(login) != login:
+        raise MalformedResponseError(f"GitHub's answer for {what} has no valid login")
+    return GitHubUser(
+        id=github_id,
+        login=login,
+        name=_text(data.get("name")),
+        bio=_text(data.get("bio")),
+        html_url=_text(data.get("html_url")),
+    )
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 @dataclass(frozen=True)
@@ -207,18 +241,14 @@ class PullsClient:
         """The account behind a login; GitHubNotFoundError when no such login exists."""
         self.requests.add("user")
         with translated(f"user '{login}'"):
-            u = self.gh.get_user(login)
-            return GitHubUser(id=u.id, login=u.login, name=u.name, bio=u.bio, html_url=u.html_url)
+            return checked_user(self.gh.get_user(login), f"user '{login}'")
 
     def user_by_id(self, github_id: int) -> GitHubUser | None:
         """The account's current login by its permanent id (follows renames); None if deleted."""
         self.requests.add("user")
         try:
             with translated(f"user #{github_id}"):
-                u = self.gh.get_user_by_id(int(github_id))
-                return GitHubUser(
-                    id=u.id, login=u.login, name=u.name, bio=u.bio, html_url=u.html_url
-                )
+                return checked_user(self.gh.get_user_by_id(int(github_id)), f"user #{github_id}")
         except GitHubNotFoundError:
             return None
 

@@ -30,6 +30,8 @@ from matcher.errors import (
     UnreachableError,
 )
 from matcher.github.policy import RetryPolicy
+from matcher.github.transport import said
+from matcher.redact import remember_secret
 
 DEFAULT_API_URL = "https://api.github.com"
 PER_PAGE = 100
@@ -89,7 +91,7 @@ _REJECTED = (
 
 
 def _cut(message: object) -> str:
-    return str(message)[:200] if message else ""
+    return said(message)
 
 
 def _rate_limited(what: str, exc: GithubException) -> str:
@@ -212,6 +214,7 @@ def make_github(
     seconds between requests apply only against api.github.com. Anonymous without a token.
     """
     base_url = base_url.rstrip("/")
+    remember_secret(token)
     policy = policy or RetryPolicy(max_retries=retries)
     statuses = list(retry_statuses) if retry_statuses is not None else list(range(500, 600))
     retry = PolicyRetry(

@@ -21,13 +21,22 @@ import httpx
 
 from matcher.errors import AuthError, GitHubError, MalformedResponseError
 from matcher.github.policy import RetryPolicy, Stats
+from matcher.redact import redact, remember_secret
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = "ml-first-issues-matcher"
 HEAVY_STATUSES = (502, 504)  # GitHub's answers to a query that ran past its 10 s budget
 
-__all__ = ["HEAVY_STATUSES", "QueryTooHeavy", "Stats", "Transport", "USER_AGENT", "dumps"]
+__all__ = [
+    "HEAVY_STATUSES",
+    "QueryTooHeavy",
+    "Stats",
+    "Transport",
+    "USER_AGENT",
+    "dumps",
+    "said",
+]
 
 
 class QueryTooHeavy(GitHubError):
@@ -58,6 +67,7 @@ class Transport:
     ):
         self.policy = policy or RetryPolicy(**policy_options)
         self.before_request = before_request
+        remember_secret(token)
         self._client = httpx.Client(
             headers={
                 "Authorization": f"bearer {token}",
@@ -181,8 +191,15 @@ def _message(response: httpx.Response) -> str:
     except ValueError:
         return ""
     if isinstance(data, dict):
-        return str(data.get("message") or "")[:200]
+        return said(data.get("message"))
     return ""
+
+
+def said(message: object) -> str:
+    """What a server said in an error, fit for a message: secrets redacted, one line, cut."""
+    if not message:
+        return ""
+    return " ".join(redact(message).split())[:200]
 
 
 def _where(url: str) -> str:

@@ -7,18 +7,28 @@ from typing import Any
 
 from matcher.errors import ProfileError
 from matcher.models import GuildConfig
+from matcher.operations.inputs import clean_text
 from matcher.store import communities as store
 from matcher.store.db import Database
 
 CLEAR = {"-", "none", "clear"}
-MAX_FOCUS = 50
-_REPO = re.compile(r"^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$")
+# GitHub's own limits: an owner has at most 39 characters, a repository name 100.
+_REPO = re.compile(r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9_.-]{1,100}$")
+MAX_FOCUS = {"repos": 20, "niches": 20}
+MAX_NICHE_LENGTH = 40
+# the typed text of each list; together with the labels both echo in ~1,600 of Discord's 2,000
+MAX_FOCUS_CHARS = {"repos": 1000, "niches": 500}
 _UNSET: Any = object()
 
 
 def parse_focus_list(text: str, *, repos: bool) -> list[str]:
-    """Comma- or space-separated repos ('owner/name') or niches; ProfileError for a bad repo."""
-    items = [part.strip() for part in re.split(r"[,\s]+", text or "") if part.strip()]
+    """Comma- or space-separated repos ('owner/name') or niches; ProfileError for a bad entry.
+
+    Limits keep the echo of both lists within one Discord message (matcher.operations.inputs).
+    """
+    what = "repos" if repos else "niches"
+    cleaned = clean_text(what, text or "", max_length=MAX_FOCUS_CHARS[what])
+    items = list(dict.fromkeys(part for part in re.split(r"[,\s]+", cleaned) if part))
     if repos:
         for item in items:
             if not _REPO.match(item):
@@ -27,10 +37,16 @@ def parse_focus_list(text: str, *, repos: bool) -> list[str]:
                     "use owner/name, e.g. huggingface/transformers"
                 )
     else:
-        items = [item.lower() for item in items]
-    if len(items) > MAX_FOCUS:
-        raise ProfileError(f"at most {MAX_FOCUS} entries, got {len(items)}")
-    return list(dict.fromkeys(items))
+        items = list(dict.fromkeys(item.lower() for item in items))
+        for item in items:
+            if len(item) > MAX_NICHE_LENGTH:
+                raise ProfileError(
+                    f"niche '{item[:40]}…' is too long ({len(item)} characters; "
+                    f"at most {MAX_NICHE_LENGTH})"
+                )
+    if len(items) > MAX_FOCUS[what]:
+        raise ProfileError(f"{what}: at most {MAX_FOCUS[what]} entries, got {len(items)}")
+    return items
 
 
 def get_guild_config(db: Database, guild_id: str | None) -> GuildConfig | None:

@@ -16,16 +16,20 @@ from matcher.digest import WEEKDAYS as WEEKDAYS  # the bot's day choices and emb
 from matcher.digest import parse_timezone, validate_hour, validate_weekday
 from matcher.errors import ProfileError
 from matcher.models import GITHUB_LOGIN_RULE, Identity, Learner, Level, parse_github_login
+from matcher.operations.inputs import clean_text
 from matcher.operations.levels import level_for
+from matcher.operations.privacy import delete_learner_data
 from matcher.ramp import validate_pace
-from matcher.store import digests as digest_store
 from matcher.store import learners as store
 from matcher.store import portfolio as identity_store
-from matcher.store import suggestions as suggestion_store
 from matcher.store.db import Database
 
 MAX_TEXT = 300
 T = TypeVar("T")
+
+# comma-separated entries a field may list: enough for a real profile, small enough to echo
+MAX_ITEMS = {"skills": 30, "niche": 10, "languages": 15}
+MAX_TIMEZONE = 64
 
 
 @dataclass
@@ -62,7 +66,7 @@ class ProfileView:
 def _clean_text(name: str, value: str | None, *, required: bool = False) -> str | None:
     if value is None:
         return None
-    text = " ".join(value.split())
+    text = clean_text(name, value, max_length=MAX_TEXT, max_items=MAX_ITEMS[name])
     if required and not text:
         raise ProfileError(
             f"{name} cannot be empty: list a few things you know, e.g. 'python, pytorch, pandas'"
@@ -72,8 +76,6 @@ def _clean_text(name: str, value: str | None, *, required: bool = False) -> str 
         raise ProfileError(
             f"{name} needs words, not only symbols or emoji: e.g. 'python, pytorch, pandas'"
         )
-    if len(text) > MAX_TEXT:
-        raise ProfileError(f"{name} is too long ({len(text)} characters; at most {MAX_TEXT})")
     return text
 
 
@@ -103,13 +105,16 @@ def clean_profile_update(
         languages=_clean_text("languages", languages),
     )
     if github_login is not None:
-        update.github_login = validate_github_login(github_login) if github_login.strip() else ""
+        login = clean_text("github", github_login, max_length=MAX_TEXT)
+        update.github_login = validate_github_login(login) if login else ""
     if digest_weekday is not None:
         update.digest_weekday = validate_weekday(digest_weekday)
     if digest_hour is not None:
         update.digest_hour = validate_hour(digest_hour)
     if timezone is not None:
-        update.timezone = parse_timezone(timezone).key
+        update.timezone = parse_timezone(
+            clean_text("timezone", timezone, max_length=MAX_TIMEZONE)
+        ).key
     if pace is not None:
         update.pace = validate_pace(pace)
     update.changed = [
@@ -267,10 +272,8 @@ def leave_notice(db: Database, learner_id: str, notice: str) -> None:
 
 
 def delete_learner(db: Database, learner_id: str) -> None:
-    """Forget a learner: profile, suggestions, issue claims and digest deliveries."""
-    suggestion_store.delete_learner_suggestions(db, learner_id)
-    digest_store.delete_learner_deliveries(db, learner_id)
-    store.delete_learner_row(db, learner_id)
+    """Forget a learner: every row about them (matcher.operations.privacy)."""
+    delete_learner_data(db, learner_id)
 
 
 @dataclass(frozen=True)

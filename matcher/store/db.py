@@ -18,6 +18,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from matcher.errors import StoreError
+from matcher.redact import remember_secret, url_password
 from matcher.store import migrations
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ class Database:
     def __init__(self, url: str, *, migrate: bool | None = None, check: bool = True):
         url = store_url(url)
         self.url = url
+        remember_secret(url_password(url))  # a driver's error may quote it
         self.sqlite_file = sqlite_path(url)
         if self.sqlite_file is not None:
             try:

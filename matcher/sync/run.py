@@ -10,6 +10,7 @@ from typing import Any
 from matcher.catalog import Catalog, load_catalog
 from matcher.errors import ConfigError
 from matcher.github import GitHubClient
+from matcher.redact import redact
 from matcher.settings import Settings
 from matcher.store import Database
 from matcher.store.issues import load_issues
@@ -60,7 +61,7 @@ def sync(
     )
     report.repos_per_query, report.issues_per_page = size.repos, size.issues
     if stop_reason:
-        _stop(db, report, progress, queue, stop_reason)
+        _stop(db, report, progress, queue, redact(stop_reason))
     else:
         refresh_welcome(db, settings, client, report.repos_ok, report, now or datetime.now(UTC))
 

@@ -11,6 +11,7 @@ from matcher.errors import MalformedResponseError
 from matcher.github import PAGE_SIZE, RepoMeta, RepoPage
 from matcher.github.parse import parse_issue, parse_repo_meta
 from matcher.models import Issue
+from matcher.redact import redact
 from matcher.store import Database
 from matcher.store.issues import load_issues, upsert_issues
 from matcher.store.sync_state import (
@@ -183,7 +184,7 @@ def fail(
     db: Database, report: SyncReport, progress: SyncProgress, work: RepoPass, reason: str
 ) -> None:
     """Report a repository as failed with a one-line reason; its saved cursor stays."""
-    reason = " ".join(reason.split())[:300]
+    reason = " ".join(redact(reason).split())[:300]  # stored in last_error: never a secret
     report.repos_failed[work.repo] = reason
     work.state.last_error = reason
     save_sync_state(db, work.state)  # the cursor stays: the next run resumes this pass

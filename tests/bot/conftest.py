@@ -70,7 +70,14 @@ def db_url(tmp_path):
 
 @pytest.fixture
 def bot_settings():
-    return BotSettings(sync_commands="global", digest_check_seconds=3600, suggest_count=3)
+    # no cooldowns: tests ask again at once (tests/bot/exts/test_cooldowns.py turns them on)
+    return BotSettings(
+        sync_commands="global",
+        digest_check_seconds=3600,
+        suggest_count=3,
+        suggest_cooldown_seconds=0,
+        verify_cooldown_seconds=0,
+    )
 
 
 def make_bot(db_url: str, bot_settings: BotSettings, matcher_settings, **factories) -> MatchBot:
