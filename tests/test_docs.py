@@ -96,3 +96,11 @@ def test_every_page_is_in_the_site_navigation():
     nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
     pages = sorted(p.name for p in DOCS.glob("*.md"))
     assert pages and not [p for p in pages if f" {p}" not in nav]
+
+
+def test_every_bot_setting_is_documented():
+    from bot.settings import BotSettings
+
+    written = "\n".join(path.read_text(encoding="utf-8") for path in docs_examples.doc_files())
+    names = [f"BOT_{name.upper()}" for name in BotSettings.model_fields]
+    assert names and not [n for n in names if f"`{n}`" not in written]
