@@ -19,6 +19,18 @@ from matcher.store.issues import upsert_issues
 from tests.bot.fakes import ISSUES, HashingEmbedder
 from tests.fakes.discord_gateway import FakeDiscord
 
+BUSY_MACHINE_SETTLE_SECONDS = 30.0
+
+
+def pytest_collection_modifyitems(items):
+    """simcord gives up on a bot that has not settled after 5 s of real time; with the suite on
+    every core (pytest-xdist) beside other jobs, a slow machine is not a hang. A test that sets
+    its own simcord options keeps them."""
+    for item in items:
+        if item.nodeid.startswith("tests/bot/") and not item.get_closest_marker("simcord"):
+            item.add_marker(pytest.mark.simcord(settle_timeout=BUSY_MACHINE_SETTLE_SECONDS))
+
+
 BOT_DIR = str(Path(bot.__file__).resolve().parent)
 LOOP_CALLS: list[str] = []  # stacks of store calls the bot made on the event loop's thread
 

@@ -14,14 +14,17 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
+import matcher.embedding
 import matcher.engine
 from matcher.cli import app
 from matcher.models import Match
 from matcher.render.terminal import DEMO_CAPTION, print_matches
+from matcher.settings import load_settings
 from matcher.snapshot import demo_snapshot_path
 from matcher.store import Database
 from matcher.store.issues import count_issues
 from tests.conftest import make_issue
+from tests.fakes.embedder import HashingEmbedder
 from tests.matcher.cli.helpers import empty_store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,9 +39,18 @@ GOOD = {
 }
 
 
+@pytest.fixture
+def embedder():
+    """These tests check what the command line says, not ranking quality: the hashing embedder
+    stands in for the model (embedding the 220 demo texts with it cost a minute of CPU here). It
+    carries the configured model's name, as a loaded model does."""
+    return HashingEmbedder(dim=256, name=load_settings().model)
+
+
 @pytest.fixture(autouse=True)
 def shared_model(monkeypatch, embedder):
     monkeypatch.setattr(matcher.engine, "load_embedder", lambda name: embedder)
+    monkeypatch.setattr(matcher.embedding, "load_embedder", lambda name: embedder)
 
 
 def invoke(tmp_path, *args, code=0):
@@ -70,7 +82,8 @@ def one_error_line(done: subprocess.CompletedProcess) -> str:
 # --- case 4: one line where one line is promised -----------------------------------------------
 def test_a_damaged_store_is_one_line(tmp_path):
     store = tmp_path / "s.sqlite"
-    assert run_cli("--db", str(store), "import", str(demo_snapshot_path())).returncode == 0
+    imported = run_cli("--db", str(store), "import", str(demo_snapshot_path()), "--no-embed")
+    assert imported.returncode == 0, imported.stderr
     data = bytearray(store.read_bytes())
     assert len(data) > 40_000
     data[8192:-4096] = b"\xa5" * (len(data) - 8192 - 4096)  # every page but the first two
@@ -236,7 +249,7 @@ def test_export_from_a_read_only_mount(tmp_path):
         store = mnt / "s.sqlite"
         snap = tmp_path / "one.jsonl"
         snap.write_text(json.dumps(GOOD) + "\n")
-        assert run_cli("--db", str(store), "import", str(snap)).returncode == 0  # then closed
+        assert run_cli("--db", str(store), "import", str(snap), "--no-embed").returncode == 0
         subprocess.run(["mount", "-o", "remount,ro", str(mnt)], check=True)
         done = runner.invoke(app, ["--db", str(store), "export", str(tmp_path / "out.jsonl")])
         assert done.exit_code == 0, done.output
