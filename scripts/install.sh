@@ -2,8 +2,8 @@
 # Install the project into ./.venv (editable): by default what a learner needs, no PyTorch (the
 # default model runs on ONNX Runtime). EXTRAS adds optional groups, comma-separated:
 #   test      what `python -m pytest` needs        dev       ruff, mypy, hadolint
-#   postgres  the PostgreSQL driver                torch     sentence-transformers for any other
-#                                                            model, and the reference model
+#   postgres  the PostgreSQL driver                charts    the portfolio's PNG chart (matplotlib)
+#   torch     sentence-transformers, for any other model and the reference model
 # e.g. EXTRAS=test bash scripts/install.sh. Idempotent: a second run installs nothing new.
 set -euo pipefail
 cd "$(dirname "$0")/.."
