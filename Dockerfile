@@ -20,7 +20,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 # 1. Dependencies (root-owned venv), from pyproject.toml only: no test extras.
 ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
-ARG EXTRAS=postgres,charts
+ARG EXTRAS=postgres,charts,bot
 COPY pyproject.toml /opt/app/pyproject.toml
 RUN python -m venv /opt/venv \
  && python -c "import tomllib, sys; p = tomllib.load(open('/opt/app/pyproject.toml', 'rb'))['project']; extras = [e for e in sys.argv[1].split(',') if e]; print('\n'.join(p['dependencies'] + [d for e in extras for d in p['optional-dependencies'][e]]))" "$EXTRAS" > /opt/app/requirements.txt \

@@ -6,8 +6,11 @@ import asyncio
 import logging
 import sys
 
-import aiohttp
-import discord
+try:
+    import aiohttp
+    import discord
+except ImportError as missing:  # the [bot] extra: a learner's default install has no bot
+    sys.exit(f"error: the Discord bot needs {missing.name}: pip install 'ml-first-issues[bot]'")
 
 from bot.common import install_secret_filter
 from bot.settings import BotSettings, load_bot_settings, load_token

