@@ -3,6 +3,8 @@ and a table of contributions)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console, Group, RenderableType
 from rich.padding import Padding
 from rich.panel import Panel
@@ -10,11 +12,15 @@ from rich.table import Table
 from rich.text import Text
 
 from matcher.models import Match
-from matcher.portfolio import Summary, concentration, next_step, ramp_text
 from matcher.render import capped, changes, closed_issue, day, stars
+
+if TYPE_CHECKING:  # the portfolio (store, GitHub client) is imported when one is shown, not by match
+    from matcher.portfolio import Summary
 
 
 def portfolio_renderable(summary: Summary) -> Group:
+    from matcher.portfolio import concentration, next_step, ramp_text
+
     s = summary
     head = Text()
     head.append(f"@{s.login}", style="bold")
