@@ -14,7 +14,7 @@ from rich.text import Text
 from matcher.models import Match
 from matcher.render import capped, changes, closed_issue, day, stars
 
-if TYPE_CHECKING:  # the portfolio (store, GitHub client) is imported when one is shown, not by match
+if TYPE_CHECKING:  # the portfolio (store, GitHub client) is imported to show one, not by match
     from matcher.portfolio import Summary
 
 
