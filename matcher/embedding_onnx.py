@@ -28,6 +28,8 @@ TOKENIZER_FILE = "all-MiniLM-L6-v2.tokenizer.json"
 MAX_TOKENS = 256  # sentence-transformers' max_seq_length for this model
 DIMENSION = 384
 BATCH = 32
+BULK = 64  # texts from which encoding goes to the graph-optimised session
+PROGRESS_THRESHOLD = 16
 
 
 class OnnxEmbedder:
@@ -38,26 +40,44 @@ class OnnxEmbedder:
     def __init__(self, model_file: Path, threads: int = 1, batch_size: int = BATCH):
         self.name = f"{ONNX_MODEL}@{RUNTIME}"
         self.batch_size = batch_size
+        self._model_file = model_file
+        self._threads = threads
         self._tokenizer = _load_tokenizer()
-        self._session = _load_session(model_file, threads)
+        self._session = _load_session(model_file, threads, optimised=False)
+        self._bulk_session = None
         self._inputs = {i.name for i in self._session.get_inputs()}
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """L2-normalised vectors, one row per text, in the order given."""
+        if len(texts) > PROGRESS_THRESHOLD:
+            log.info("encoding %d texts with %s", len(texts), self.name)
+        session = self._session_for(len(texts))
         out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
         # Longest first, as sentence-transformers does: a batch pads only to texts of like length.
         order = sorted(range(len(texts)), key=lambda n: -len(texts[n]))
         for start in range(0, len(order), self.batch_size):
             rows = order[start : start + self.batch_size]
-            out[rows] = self._encode_batch([texts[n] for n in rows])
+            out[rows] = self._encode_batch(session, [texts[n] for n in rows])
         return out
 
-    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+    def _session_for(self, count: int):
+        """The plain session for a few texts (a profile); a graph-optimised one for bulk.
+
+        Optimising the graph costs ~0.16 CPU-s when the session is made and saves ~8% of each
+        batch: a cold `match`, which encodes one profile, never pays for it.
+        """
+        if count < BULK:
+            return self._session
+        if self._bulk_session is None:
+            self._bulk_session = _load_session(self._model_file, self._threads, optimised=True)
+        return self._bulk_session
+
+    def _encode_batch(self, session, texts: list[str]) -> np.ndarray:
         encodings = self._tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        (hidden,) = self._session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})
+        (hidden,) = session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})
         return mean_pool_normalised(hidden, mask)
 
 
@@ -83,7 +103,7 @@ def _load_tokenizer():
     return tokenizer
 
 
-def _load_session(model_file: Path, threads: int):
+def _load_session(model_file: Path, threads: int, *, optimised: bool):
     # onnxruntime >= 1.29 otherwise writes a device id under ~/.cache and reports to Microsoft;
     # the switch is read when the library initialises, so it is set before the import.
     os.environ["ORT_DISABLE_TELEMETRY"] = "1"
@@ -94,6 +114,10 @@ def _load_session(model_file: Path, threads: int):
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.log_severity_level = 3  # errors only: its warnings are about graph fusions
+    levels = onnxruntime.GraphOptimizationLevel
+    options.graph_optimization_level = (
+        levels.ORT_ENABLE_BASIC if optimised else levels.ORT_DISABLE_ALL
+    )
     return onnxruntime.InferenceSession(
         str(model_file), options, providers=["CPUExecutionProvider"]
     )

@@ -22,7 +22,7 @@ from matcher.embedding import (
     issue_vectors,
     load_embedder,
 )
-from matcher.embedding_onnx import MAX_TOKENS, OnnxEmbedder
+from matcher.embedding_onnx import BULK, MAX_TOKENS, OnnxEmbedder
 from matcher.engine import MatchEngine
 from matcher.errors import ModelLoadError
 from matcher.snapshot import demo_snapshot_path, read_snapshot
@@ -49,6 +49,12 @@ def test_vectors_are_unit_length_and_do_not_depend_on_the_batch(minilm):
     np.testing.assert_allclose(np.linalg.norm(together, axis=1), 1.0, rtol=1e-5)
     np.testing.assert_allclose(together, alone, atol=1e-5)
     assert minilm.encode([]).shape == (0, 384)
+
+
+def test_bulk_encoding_gives_the_vectors_a_single_text_gets(minilm):
+    """A bulk call runs on the graph-optimised session, a profile on the plain one."""
+    texts = [f"Add a test for function number {n}" for n in range(BULK)]
+    np.testing.assert_allclose(minilm.encode(texts)[:3], minilm.encode(texts[:3]), atol=1e-5)
 
 
 def test_texts_are_cut_at_256_tokens_not_the_files_128(minilm):
