@@ -105,7 +105,7 @@ def _load_sentence_transformer(model: str):
         from transformers.utils import logging as transformers_logging
     except ImportError as exc:
         raise ModelLoadError(
-            f"model '{model}' needs sentence-transformers ({exc.name} is not installed): "
+            f"model '{model}' needs sentence-transformers ({exc.name or exc} is not installed): "
             f"{TORCH_EXTRA}, or leave MATCHER_MODEL unset for the default {DEFAULT_MODEL}"
         ) from None
     try:
@@ -190,7 +190,7 @@ def unembedded_texts(db: Database, key: str) -> dict[str, str]:
     """text hash -> text of the open issues with no vector under `key` (an embedding_key) yet."""
     texts = {text_hash(i.embedding_text()): i.embedding_text() for i in load_issues(db)}
     cached = get_embeddings(db, key, texts)
-    return {key: text for key, text in texts.items() if key not in cached}
+    return {hashed: text for hashed, text in texts.items() if hashed not in cached}
 
 
 def embed_pending(db: Database, embedder: Embedder, progress: Progress | None = None) -> int:
