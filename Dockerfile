@@ -2,8 +2,10 @@
 # One image, two entrypoints: `matcher` (the CLI: sync, db upgrade, match, ...) and `bot`.
 #   docker build -t ml-first-issues .
 #   docker run --rm ml-first-issues matcher match --skills "Python" --niche "NLP"
-# CPU torch by default (PyTorch's CPU wheel index); dependencies are one layer built from
-# pyproject.toml alone, so a source change rebuilds only the small layer after it.
+# No PyTorch: the default model runs on ONNX Runtime. Dependencies are one layer built from
+# pyproject.toml alone, so a source change rebuilds only the small layer after it. EXTRAS=torch
+# (with TORCH_INDEX_URL, PyTorch's CPU index by default) adds sentence-transformers for another
+# model named by MATCHER_MODEL.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -18,11 +20,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 # 1. Dependencies (root-owned venv), from pyproject.toml only: no test extras.
 ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
-ARG EXTRAS=postgres
+ARG EXTRAS=postgres,charts,bot
 COPY pyproject.toml /opt/app/pyproject.toml
 RUN python -m venv /opt/venv \
  && python -c "import tomllib, sys; p = tomllib.load(open('/opt/app/pyproject.toml', 'rb'))['project']; extras = [e for e in sys.argv[1].split(',') if e]; print('\n'.join(p['dependencies'] + [d for e in extras for d in p['optional-dependencies'][e]]))" "$EXTRAS" > /opt/app/requirements.txt \
- && pip install --index-url "$TORCH_INDEX_URL" "$(grep '^torch' /opt/app/requirements.txt)" \
+ && if grep -q '^torch' /opt/app/requirements.txt; then \
+        pip install --index-url "$TORCH_INDEX_URL" "$(grep '^torch' /opt/app/requirements.txt)"; fi \
  && pip install -r /opt/app/requirements.txt
 
 # 2. The code: matcher, bot and config only (no tests), installed as root, read-only for the user.

@@ -157,6 +157,7 @@ def main() -> None:
         indexed = engine.match_many(profiles, top_k=args.top, now=now)
         old = reference(engine, profiles, args.top, now)
         matcher_run = {pid: [m.issue.url for m in ms] for pid, ms in indexed.items()}
+        embedder_name = engine.embedder.name
         runs = {
             "newest first": newest_first(issues, profiles),
             "BM25 only": bm25_only(issues, profiles),
@@ -166,6 +167,7 @@ def main() -> None:
         }
     qrels = args.data / "qrels.tsv"
     print(f"{len(issues)} issues, {len(profiles)} profiles, data {args.data}")
+    print(f"embedding model {embedder_name} (MATCHER_MODEL={settings.model})")
     print(f"{'ranker':24s} {'nDCG@10':>8s} {'P@1':>6s} {'P@5':>6s} {'MRR':>6s}")
     for name, run in runs.items():
         result = score(qrels, run)

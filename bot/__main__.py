@@ -7,8 +7,11 @@ import logging
 import signal
 import sys
 
-import aiohttp
-import discord
+try:
+    import aiohttp
+    import discord
+except ImportError as missing:  # the [bot] extra: a learner's default install has no bot
+    sys.exit(f"error: the Discord bot needs {missing.name}: pip install 'ml-first-issues[bot]'")
 
 from bot.common import install_secret_filter, use_json_logs
 from bot.settings import BotSettings, load_bot_settings, load_token

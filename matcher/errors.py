@@ -18,7 +18,7 @@ class ProfileError(MatcherError):
 
 
 class ModelLoadError(MatcherError):
-    """The sentence-transformers model cannot be loaded."""
+    """The embedding model (ONNX default, or a sentence-transformers one) cannot be loaded."""
 
 
 class StoreError(MatcherError):

@@ -157,7 +157,7 @@ HADOLINT = shutil.which("hadolint", path=str(Path(sys.executable).parent)) or sh
 )
 
 
-@pytest.mark.skipif(HADOLINT is None, reason="hadolint is not installed (the test extra has it)")
+@pytest.mark.skipif(HADOLINT is None, reason="hadolint is not installed (the dev extra has it)")
 def test_the_dockerfile_passes_hadolint():
     assert HADOLINT is not None
     result = subprocess.run([HADOLINT, str(ROOT / "Dockerfile")], capture_output=True, text=True)

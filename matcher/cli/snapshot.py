@@ -146,9 +146,9 @@ def embed_new_texts(db: Database, model: str) -> int:
     """Encode the stored open issues that have no vector yet, with a progress bar on a terminal."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from matcher.embedding import embed_pending, load_embedder, unembedded_texts
+    from matcher.embedding import embed_pending, embedding_key, load_embedder, unembedded_texts
 
-    if not unembedded_texts(db, model):  # nothing new: do not load the model at all
+    if not unembedded_texts(db, embedding_key(model)):  # nothing new: do not load the model at all
         return 0
     embedder = load_embedder(model)
     columns = (TextColumn("embedding"), BarColumn(), MofNCompleteColumn())

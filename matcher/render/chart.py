@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from html import escape
 
+from matcher.errors import MatcherError
 from matcher.portfolio import Summary, utc_date
 from matcher.render import short_names
 
@@ -245,7 +246,12 @@ def _tick_indices(n: int, ticks: int) -> list[int]:
 
 def chart_image(summary: Summary, fmt: str = "png", *, dpi: int = 200) -> bytes:
     """The timeline over the by-repository bars, 6 in wide: text stays >= 11 px at 400 px."""
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:  # the [charts] extra: a learner's default install has no plotting stack
+        raise MatcherError(
+            f"a {fmt.upper()} chart needs matplotlib: pip install 'ml-first-issues[charts]'"
+        ) from None
 
     matplotlib.use("Agg")  # no display: the bot and the CLI run headless
     import matplotlib.pyplot as plt

@@ -3,6 +3,8 @@ and a table of contributions)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console, Group, RenderableType
 from rich.padding import Padding
 from rich.panel import Panel
@@ -10,14 +12,18 @@ from rich.table import Table
 from rich.text import Text
 
 from matcher.models import Match
-from matcher.portfolio import Summary, concentration, next_step, owns, ramp_text
 from matcher.render import capped, changes, closed_issue, day, stars
 from matcher.render.console import console as terminal_console
 from matcher.render.console import trimmed
 
+if TYPE_CHECKING:  # the portfolio (store, GitHub client) is imported to show one, not by match
+    from matcher.portfolio import Summary
+
 
 def portfolio_renderable(summary: Summary) -> Group:
     """The header panel and the table; the private lines only on the learner's own summary."""
+    from matcher.portfolio import concentration, next_step, owns, ramp_text
+
     s = summary
     head = Text()
     head.append(f"@{s.login}", style="bold")

@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 import matcher.embedding
 import matcher.engine
 from matcher.cli import app
+from matcher.embedding import embedding_key
 from matcher.settings import load_settings
 from matcher.snapshot import demo_snapshot_path
 from tests.fakes.embedder import HashingEmbedder
@@ -22,8 +23,8 @@ runner = CliRunner()
 def embedder():
     """These tests check the CLI's output and caching, not ranking quality: the hashing embedder
     stands in for the model (tests/test_packaging.py runs the real one on the demo). It carries
-    the configured model's name, as a loaded model does: stored vectors are looked up by it."""
-    return HashingEmbedder(dim=256, name=load_settings().model)
+    the configured model's store key, as a loaded model does: stored vectors are looked up by it."""
+    return HashingEmbedder(dim=256, name=embedding_key(load_settings().model))
 
 
 @pytest.fixture(autouse=True)
