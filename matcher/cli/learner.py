@@ -9,7 +9,6 @@ import typer
 
 from matcher.cli.common import open_store, settings_from
 from matcher.errors import ConfigError
-from matcher.operations.privacy import delete_learner_data, export_learner_json
 
 learner_app = typer.Typer(
     help="A learner's data: export everything stored about them, or delete it.",
@@ -31,6 +30,8 @@ def export(
     ] = None,
 ) -> None:
     """Everything stored about a learner, as JSON (what /profile export sends them)."""
+    from matcher.operations.privacy import export_learner_json
+
     text = export_learner_json(open_store(settings_from(ctx), read_only=True), learner_id)
     if out is None:
         typer.echo(text)
@@ -54,6 +55,8 @@ def delete(
     ):
         typer.echo("nothing deleted", err=True)
         raise typer.Exit(1)
+    from matcher.operations.privacy import delete_learner_data
+
     report = delete_learner_data(open_store(settings_from(ctx)), learner_id)
     detail = ", ".join(f"{table} {n}" for table, n in report.rows.items())
     typer.echo(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from matcher.portfolio import calendar_day
-
 
 def day(value: datetime | None) -> str:
     """'3 Feb 2026' (no leading zero, locale-independent), '-' for none."""
+    from matcher.portfolio import calendar_day  # the portfolio loads the store: not for --help
+
     # every date shown is a UTC date, as the streaks count them
     return "-" if value is None else calendar_day(value)
 
