@@ -140,8 +140,10 @@ class MatchEngine:
         from matcher.ranking.index import RankingIndex
 
         if self._index is None:
+            # vectors are stored under the embedder's name (a test's fake has its own)
+            model = self._embedder.name if self._embedder is not None else self.settings.model
             self._index = RankingIndex(
-                self.db, self.settings.model, self.catalog.labels, self.catalog.niches_of
+                self.db, model, self.catalog.labels, self.catalog.niches_of
             )
             self._checked_at = -float("inf")
         return self._index
@@ -203,6 +205,11 @@ class MatchEngine:
         except Exception:  # noqa: BLE001 - logged; the next request starts another pass
             log.exception("refreshing the ranking index failed")
 
+    def wait_for_refresh(self, timeout: float | None = None) -> None:
+        """Block until the background refresh pass under way (if any) is done."""
+        if self._background is not None:
+            self._background.join(timeout)
+
     def wait_for_embedding(self, timeout: float | None = None) -> None:
         """Block until the background refresh is idle and, within `timeout`, no text waits for
         its vector (tests, benchmarks, shutdown)."""
@@ -224,15 +231,10 @@ class MatchEngine:
         with self._queries_lock:
             missing = list(dict.fromkeys(t for t in texts if t not in self._queries))
         if missing:
-            synonyms, languages = load_synonyms(), load_languages()
             vectors = self.embedder.encode(missing)
             with self._queries_lock:
                 for text, vector in zip(missing, vectors, strict=True):
-                    self._queries[text] = Query(
-                        vector,
-                        tuple(expand_query(text, synonyms, unique=False)),
-                        profile_languages(text, languages),
-                    )
+                    self._queries[text] = query_for(text, vector)
                 while len(self._queries) > QUERY_CACHE:
                     self._queries.popitem(last=False)
         with self._queries_lock:
@@ -336,6 +338,15 @@ class MatchEngine:
             levels=levels,
         )
         return {profile.id: matches for profile, matches in zip(profiles, ranked, strict=True)}
+
+
+def query_for(text: str, vector: np.ndarray) -> Query:
+    """A profile's query text and its vector, prepared for ranking (terms expanded, languages)."""
+    return Query(
+        vector,
+        tuple(expand_query(text, load_synonyms(), unique=False)),
+        profile_languages(text, load_languages()),
+    )
 
 
 def validate_profile(profile: Profile) -> None:
