@@ -73,9 +73,9 @@ def upgrade() -> None:
             sa.Column("seq", sa.BigInteger(), nullable=False),
             sa.PrimaryKeyConstraint("id"),
         )
+    # rows stored before this revision take mark 1, the counter's start: the next write is 2
     if bind.execute(sa.text("SELECT count(*) FROM issue_changes")).scalar() == 0:
-        bind.execute(sa.text("INSERT INTO issue_changes (id, seq) VALUES (1, 0)"))
-    # rows stored before this revision: every one is news to a new index (it reads seq > 0)
+        bind.execute(sa.text("INSERT INTO issue_changes (id, seq) VALUES (1, 1)"))
     bind.execute(sa.text("UPDATE issues SET change_seq = 1 WHERE change_seq = 0"))
     for statement in POSTGRES_TRIGGERS if bind.dialect.name == "postgresql" else SQLITE_TRIGGERS:
         bind.execute(sa.text(statement))
