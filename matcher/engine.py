@@ -142,9 +142,7 @@ class MatchEngine:
         if self._index is None:
             # vectors are stored under the embedder's name (a test's fake has its own)
             model = self._embedder.name if self._embedder is not None else self.settings.model
-            self._index = RankingIndex(
-                self.db, model, self.catalog.labels, self.catalog.niches_of
-            )
+            self._index = RankingIndex(self.db, model, self.catalog.labels, self.catalog.niches_of)
             self._checked_at = -float("inf")
         return self._index
 

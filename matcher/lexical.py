@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -98,13 +99,12 @@ def count_terms(texts: Iterable[str], vocabulary: dict[str, int]):
     indices: list[int] = []
     indptr = [0]
     for text in texts:
-        for token in _TOKEN.findall(text.lower()):
-            ids = ids_of.get(token)
-            if ids is None:
-                ids = ids_of[token] = tuple(
-                    vocabulary.setdefault(t, len(vocabulary)) for t in token_terms(token)
-                )
-            indices.extend(ids)
+        tokens = _TOKEN.findall(text.lower())
+        for token in set(tokens).difference(ids_of):  # new words only: a pool repeats most
+            ids_of[token] = tuple(
+                vocabulary.setdefault(t, len(vocabulary)) for t in token_terms(token)
+            )
+        indices.extend(chain.from_iterable(map(ids_of.__getitem__, tokens)))
         indptr.append(len(indices))
     counts = sparse.csr_matrix(
         (

@@ -29,6 +29,8 @@ from matcher.ranking.pool import (
     build_snapshot,
     empty_snapshot,
     merge_snapshots,
+    restated,
+    restated_pool,
     select_rows,
     with_vectors,
 )
@@ -84,11 +86,36 @@ class RankingIndex:
             full = self.mark < 0
             changed, reached = issues_changed_since(self.db, max(self.mark, 0), open_only=full)
             self.rows_read += len(changed)
-            snapshot = self._merged(changed, full, vectors_for)
-            self._swap(snapshot)
+            if not full and changed and self._texts_unchanged(changed):
+                self._restate([issue for issue, _ in changed])
+            else:
+                self._swap(self._merged(changed, full, vectors_for))
             self.mark = max(mark, reached)
-            log.debug("ranking index: %d rows applied, %d issues", len(changed), len(snapshot))
+            log.debug("ranking index: %d rows applied, %d issues", len(changed), len(self))
             return True
+
+    def _texts_unchanged(self, changed: list[tuple[Issue, str]]) -> bool:
+        """Every changed row is an open, embedded issue the index holds with the same text."""
+        old = self.snapshot
+        for issue, text_hash in changed:
+            row = old.position.get(issue.url)
+            if row is None or not issue.is_open or old.hashes[row] != text_hash:
+                return False
+            if not old.embedded[row]:
+                return False
+        return True
+
+    def _restate(self, changed: list[Issue]) -> None:
+        """Only signals changed (comments, assignees, activity): no term or vector moves, so the
+        pool keeps its BM25 weights and centre; built beside the current one, then swapped."""
+        snapshot = restated(self.snapshot, changed, self.labels, self.niches_of, self.lexicon)
+        full = self._full
+        pool = (
+            restated_pool(full, snapshot)
+            if full is not None and full.snapshot is self.snapshot
+            else build_pool(snapshot, select_rows(snapshot))
+        )
+        self._swap(snapshot, pool)
 
     def _merged(
         self, changed: list[tuple[Issue, str]], full: bool, vectors_for: VectorSource | None
@@ -133,9 +160,9 @@ class RankingIndex:
             self.pending.update(missing)
         return found
 
-    def _swap(self, snapshot: Snapshot) -> None:
+    def _swap(self, snapshot: Snapshot, pool: Pool | None = None) -> None:
         """Make `snapshot` current, with its unfiltered pool built before anyone can see it."""
-        pool = build_pool(snapshot, select_rows(snapshot))
+        pool = pool or build_pool(snapshot, select_rows(snapshot))
         with self._lock:
             self.snapshot = snapshot
             self.generation += 1

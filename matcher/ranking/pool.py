@@ -318,3 +318,37 @@ def snapshot_of(
     return build_snapshot(
         issues, urls, dict(zip(urls, vectors, strict=True)), labels, niches_of, lexicon
     )
+
+
+def restated(
+    old: Snapshot, changed: Sequence[Issue], labels: Labels, niches_of: NichesOf, lexicon: Lexicon
+) -> Snapshot:
+    """`old` with issues whose text is unchanged (state, labels aside from text, comments,
+    assignees, activity) restated: their signals are recomputed, their terms and vectors kept.
+    O(n) copies and no per-issue work beyond the changed ones."""
+    rows = np.array([old.position[i.url] for i in changed], dtype=np.int64)
+    fresh = issue_signals(changed, labels, lexicon)
+    arrays = {}
+    for f in fields(Signals):
+        values = getattr(old.signals, f.name).copy()
+        values[rows] = getattr(fresh, f.name)
+        arrays[f.name] = values
+    issues = list(old.issues)
+    niches = list(old.niches)
+    for row, issue in zip(rows.tolist(), changed, strict=True):
+        issues[row] = issue
+        niches[row] = frozenset(n.lower() for n in issue.niches or niches_of(issue.repo))
+    values = {f.name: getattr(old, f.name) for f in fields(old)}
+    values.update(issues=issues, niches=niches, signals=Signals(**arrays))
+    return Snapshot(**values)
+
+
+def restated_pool(pool: Pool, snapshot: Snapshot) -> Pool:
+    """`pool` over a restated snapshot (same rows, texts and vectors): only its signals change."""
+    every = len(pool.rows) == len(snapshot)
+    values = {f.name: getattr(pool, f.name) for f in fields(pool)}
+    values.update(
+        snapshot=snapshot,
+        signals=snapshot.signals if every else snapshot.signals.take(pool.rows),
+    )
+    return Pool(**values)

@@ -127,8 +127,10 @@ def centred_similarity(vectors: np.ndarray, centre: Centre, queries: np.ndarray)
     """
     moved = np.atleast_2d(queries).astype(np.float64) - centre.mean
     moved /= np.maximum(np.linalg.norm(moved, axis=1, keepdims=True), 1e-12)
-    along = (moved.astype(np.float32) @ vectors.T).astype(np.float64)
-    return (along - (moved @ centre.mean)[:, None]) / centre.norms[None, :]
+    similarity = (moved.astype(np.float32) @ vectors.T).astype(np.float64)
+    similarity -= (moved @ centre.mean)[:, None]
+    similarity /= centre.norms[None, :]
+    return similarity
 
 
 def dense_scores(pool: Pool, queries: Sequence[Query], settings: RankingSettings) -> np.ndarray:
@@ -176,16 +178,17 @@ def language_scores(pool: Pool, queries: Sequence[Query], lexicon: Lexicon) -> n
     """+1 when the repository's code is in a language the learner writes, -1 when in another,
     0 when either side says nothing (a profile without languages, a docs or config repository)."""
     languages = dict(lexicon.languages)  # a refresh may add one meanwhile
-    member = np.zeros((len(queries), len(languages) + 1), dtype=bool)
+    # (learners x languages + 1): +1 written, -1 not; the last column is "says nothing": 0
+    table = np.full((len(queries), len(languages) + 1), -1.0)
+    table[:, -1] = 0.0
     for j, query in enumerate(queries):
+        if not query.languages:
+            table[j] = 0.0
         for name in query.languages:
             if name in languages:
-                member[j, languages[name]] = True
-    known = pool.signals.language >= 0
-    fit = np.where(member[:, np.where(known, pool.signals.language, len(languages))], 1.0, -1.0)
-    fit[:, ~known] = 0.0
-    fit[[not q.languages for q in queries]] = 0.0
-    return fit
+                table[j, languages[name]] = 1.0
+    language = pool.signals.language
+    return table[:, np.where(language >= 0, language, len(languages))]
 
 
 def task_scores(pool: Pool, queries: Sequence[Query]) -> np.ndarray:
@@ -263,16 +266,30 @@ def term_values(
 
 
 def combine(parts: dict[str, np.ndarray], settings: RankingSettings) -> np.ndarray:
-    """The weighted sum of the terms (TERMS' order), learners x pool, float64."""
+    """The signed weighted sum of the terms (TERMS), learners x pool, float64.
+
+    The terms that do not depend on the learner (1 x pool rows) are summed once and added to the
+    learners' own in one pass; one scratch buffer serves every other term (a batch's matrices are
+    tens of MB: a fresh one per term costs page faults, not arithmetic).
+    """
     rows = max(values.shape[0] for values in parts.values())
     width = max(values.shape[1] for values in parts.values())
-    score = np.zeros((rows, width))
+    shared = np.zeros((1, width))
+    score: np.ndarray | None = None
+    scratch: np.ndarray | None = None
     for name, setting, sign in TERMS:
-        weighted = getattr(settings, setting) * parts[name]
-        if sign > 0:
-            score += weighted
+        values, weight = parts[name], sign * getattr(settings, setting)
+        if values.shape[0] == 1:
+            shared += weight * values
+        elif score is None:
+            score = np.multiply(values, weight, dtype=np.float64)
         else:
-            score -= weighted
+            scratch = np.empty_like(score) if scratch is None else scratch
+            np.multiply(values, weight, out=scratch)
+            score += scratch
+    if score is None:
+        return np.repeat(shared, rows, axis=0)
+    score += shared
     return score
 
 

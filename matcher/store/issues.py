@@ -123,7 +123,7 @@ def _row_values(issue: Issue) -> dict:
     return values
 
 
-def _to_issue(row: IssueRow) -> Issue:
+def _to_issue(row: Any) -> Issue:
     fields: dict[str, Any] = {name: getattr(row, name) for name in _FIELDS}
     fields.update({name: tuple(getattr(row, name) or ()) for name in _LIST_FIELDS})
     return Issue(url=row.url, **fields)
@@ -200,11 +200,11 @@ def get_embeddings(db: Database, model: str, hashes: Iterable[str]) -> dict[str,
     with db.session() as session:
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
-            query = select(EmbeddingRow).where(
+            query = select(EmbeddingRow.text_hash, EmbeddingRow.vector).where(
                 EmbeddingRow.model == model, EmbeddingRow.text_hash.in_(chunk)
             )
-            for row in session.scalars(query):
-                found[row.text_hash] = np.frombuffer(row.vector, dtype=np.float32)
+            for key, vector in session.execute(query):
+                found[key] = np.frombuffer(vector, dtype=np.float32)
     return found
 
 
@@ -248,11 +248,12 @@ def issues_changed_since(
 ) -> tuple[list[tuple[Issue, str]], int]:
     """(issue, text hash) of the issues written after change mark `mark` (all for 0), and the
     mark they bring the reader to."""
-    query = select(IssueRow).where(IssueRow.change_seq > mark)
+    table = IssueRow.__table__
+    query = select(table).where(table.c.change_seq > mark)  # plain rows: no ORM bookkeeping
     if open_only:
-        query = query.where(IssueRow.state == "open")
+        query = query.where(table.c.state == "open")
     with db.session() as session:
-        rows = session.scalars(query).all()
+        rows = session.execute(query).all()
         found = [(_to_issue(row), row.text_hash) for row in rows]
         issues = _with_welcome(session, [issue for issue, _ in found])
         reached = max((row.change_seq for row in rows), default=mark)

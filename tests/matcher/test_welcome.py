@@ -158,9 +158,7 @@ def test_alone_and_in_a_batch_the_welcoming_repository_comes_first_and_says_why(
         )
         assert "first-time" in " ".join(matches[2].reasons)  # "merged 0 of 6 ..."
         assert not any("first-time" in r for r in matches[1].reasons)
-    assert [(m.issue.url, m.reasons) for m in fast] == [
-        (m.issue.url, m.reasons) for m in reference
-    ]
+    assert [(m.issue.url, m.reasons) for m in fast] == [(m.issue.url, m.reasons) for m in reference]
     assert [m.score for m in fast] == pytest.approx([m.score for m in reference], abs=1e-6)
 
 
