@@ -261,16 +261,17 @@ def after_changes(
     """The first query after a store change, beside the steady median, and the time until the
     change is in the index; for one issue changed, and for 256 new issues (an import chunk)."""
     rng = random.Random(11)
+    nonce = os.urandom(4).hex()  # the store is kept between runs: every run changes it anew
     out = {}
     for kind, count in (("one changed", 1), ("256 added", 256)):
         firsts, applied = [], []
         for n in range(changes):
             if count == 1:
                 issue = pool[rng.randrange(len(pool))]
-                write(db, [replace(issue, comments=issue.comments + 1 + n)])
+                write(db, [replace(issue, comments=rng.randrange(10**6))])
             else:
                 extra = synthetic_pool(count, seed=1000 + n)
-                write(db, [replace(i, url=f"{i.url}-{kind[:3]}{n}") for i in extra])
+                write(db, [replace(i, url=f"{i.url}-{nonce}{n}") for i in extra])
             mark = change_mark(db)
             engine._checked_at = -float("inf")  # the 2 s check is due now
             start = time.perf_counter()

@@ -186,6 +186,7 @@ class MatchEngine:
             self._background.start()
 
     def _background_pass(self, index: RankingIndex) -> None:
+        _lower_this_threads_priority()
         try:
             index.refresh()
             if not index.pending:
@@ -336,6 +337,14 @@ class MatchEngine:
             levels=levels,
         )
         return {profile.id: matches for profile, matches in zip(profiles, ranked, strict=True)}
+
+
+def _lower_this_threads_priority() -> None:
+    """Let requests have the CPU first while a refresh runs beside them (Linux: per thread)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):  # another system, or not allowed: the default priority
+        pass
 
 
 def query_for(text: str, vector: np.ndarray) -> Query:
