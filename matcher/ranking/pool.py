@@ -189,20 +189,33 @@ def empty_snapshot(lexicon: Lexicon) -> Snapshot:
 def merge_snapshots(old: Snapshot, keep: np.ndarray, added: Snapshot, columns: int) -> Snapshot:
     """`old`'s rows `keep`, then every row of `added` (built with the same Lexicon)."""
     dim = max(old.vectors.shape[1], added.vectors.shape[1])
-    issues = [old.issues[r] for r in keep] + added.issues
+    every = len(keep) == len(old)  # nothing removed: no gather, only the append's one copy
+
+    def kept(values):
+        return values if every else values[keep]
+
+    issues = (old.issues if every else [old.issues[r] for r in keep]) + added.issues
     return Snapshot(
         issues=issues,
-        hashes=[old.hashes[r] for r in keep] + added.hashes,
-        vectors=np.vstack([_width(old.vectors[keep], dim), _width(added.vectors, dim)]),
-        embedded=np.concatenate([old.embedded[keep], added.embedded]),
+        hashes=(old.hashes if every else [old.hashes[r] for r in keep]) + added.hashes,
+        vectors=np.concatenate([_width(kept(old.vectors), dim), _width(added.vectors, dim)]),
+        embedded=np.concatenate([kept(old.embedded), added.embedded]),
         counts=sparse.vstack(
-            [_columns(old.counts[keep], columns), _columns(added.counts, columns)], format="csr"
+            [_columns(kept(old.counts), columns), _columns(added.counts, columns)], format="csr"
         ),
-        signals=Signals.concat([old.signals.take(keep), added.signals]),
-        repo_key=[old.repo_key[r] for r in keep] + added.repo_key,
-        niches=[old.niches[r] for r in keep] + added.niches,
-        position={issue.url: row for row, issue in enumerate(issues)},
+        signals=Signals.concat([old.signals if every else old.signals.take(keep), added.signals]),
+        repo_key=(old.repo_key if every else [old.repo_key[r] for r in keep]) + added.repo_key,
+        niches=(old.niches if every else [old.niches[r] for r in keep]) + added.niches,
+        position=_positions(old, every, issues),
     )
+
+
+def _positions(old: Snapshot, every: bool, issues: list[Issue]) -> dict[str, int]:
+    if not every:
+        return {issue.url: row for row, issue in enumerate(issues)}
+    position = dict(old.position)
+    position.update((issues[row].url, row) for row in range(len(old), len(issues)))
+    return position
 
 
 def with_vectors(old: Snapshot, vectors: dict[str, np.ndarray]) -> tuple[Snapshot, int]:
@@ -302,7 +315,7 @@ def build_pool(snapshot: Snapshot, rows: np.ndarray, k1: float = 1.5, b: float =
         repos=[snapshot.issues[r].repo for r in rows],
         url_rank=url_rank,
         local=local,
-        centre=pool_centre(vectors, by_url) if len(rows) else None,
+        centre=pool_centre(vectors) if len(rows) else None,
     )
 
 

@@ -104,14 +104,14 @@ def micros(when: datetime) -> int:
     return (when - _EPOCH) // _MICROSECOND
 
 
-def pool_centre(vectors: np.ndarray, order: np.ndarray) -> Centre:
-    """The mean of the pool's vectors, summed in `order` (by URL: the same in any row order).
+def pool_centre(vectors: np.ndarray) -> Centre:
+    """The mean of the pool's vectors (summed in float64: the row order moves it by ~1e-16).
 
     A handful of issues has no meaningful centre: the mean shrinks towards zero (no centring)
     by n / (n + CENTRE_PRIOR), so a focus pool of three issues is ranked almost as raw cosine.
     """
-    n = len(order)
-    mean = vectors[order].sum(axis=0, dtype=np.float64) / (n + CENTRE_PRIOR)
+    n = len(vectors)
+    mean = vectors.sum(axis=0, dtype=np.float64) / (n + CENTRE_PRIOR)
     squared = np.einsum("ij,ij->i", vectors, vectors, dtype=np.float64)
     along = (vectors @ mean.astype(vectors.dtype)).astype(np.float64)
     norms = np.sqrt(np.maximum(squared - 2 * along + mean @ mean, 1e-12))
