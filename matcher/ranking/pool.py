@@ -259,6 +259,7 @@ class Pool:
     url_rank: np.ndarray  # ties break on URL
     local: np.ndarray  # snapshot row -> pool position, -1 outside the pool
     centre: Centre | None  # terms.pool_centre, for the centred dense similarity
+    labelled: np.ndarray  # positions with a beginner or a hard label (the hard-label rule's)
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -306,17 +307,23 @@ def build_pool(snapshot: Snapshot, rows: np.ndarray, k1: float = 1.5, b: float =
     url_rank = np.empty(len(rows), dtype=np.int64)
     url_rank[by_url] = np.arange(len(rows))
     vectors = snapshot.vectors if every else snapshot.vectors[rows]
+    signals = snapshot.signals if every else snapshot.signals.take(rows)
     return Pool(
         snapshot=snapshot,
         rows=rows,
         vectors=vectors,
         weights_t=weights.T.tocsr(),
-        signals=snapshot.signals if every else snapshot.signals.take(rows),
+        signals=signals,
         repos=[snapshot.issues[r].repo for r in rows],
         url_rank=url_rank,
         local=local,
         centre=pool_centre(vectors) if len(rows) else None,
+        labelled=_labelled(signals),
     )
+
+
+def _labelled(signals: Signals) -> np.ndarray:
+    return np.flatnonzero((signals.label > 0) | (signals.hard > 0))
 
 
 def snapshot_of(
@@ -360,8 +367,6 @@ def restated_pool(pool: Pool, snapshot: Snapshot) -> Pool:
     """`pool` over a restated snapshot (same rows, texts and vectors): only its signals change."""
     every = len(pool.rows) == len(snapshot)
     values = {f.name: getattr(pool, f.name) for f in fields(pool)}
-    values.update(
-        snapshot=snapshot,
-        signals=snapshot.signals if every else snapshot.signals.take(pool.rows),
-    )
+    signals = snapshot.signals if every else snapshot.signals.take(pool.rows)
+    values.update(snapshot=snapshot, signals=signals, labelled=_labelled(signals))
     return Pool(**values)

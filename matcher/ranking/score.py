@@ -52,16 +52,26 @@ def hold_hard_below_beginner(
     settings: RankingSettings,
 ) -> np.ndarray:
     """One learner's scores after signals.keep_hard_below_beginner (`parts` holds their row of
-    the dense and lexical terms), over the issues the list may show."""
-    fit = settings.dense * parts["dense"] + settings.lexical * parts["lexical"]
-    return keep_hard_below_beginner(
-        score,
+    the dense and lexical terms), over the issues the list may show.
+
+    Only labelled issues take part in the rule (a hard-only one is held below a beginner one),
+    so it runs over those rows alone: a learner costs the labelled issues, not the pool.
+    """
+    rows = pool.labelled
+    if not len(rows):
+        return score
+    fit = settings.dense * parts["dense"][rows] + settings.lexical * parts["lexical"][rows]
+    held = keep_hard_below_beginner(
+        score[rows],
         fit,
-        pool.signals.hard > 0,
-        pool.signals.label > 0,
+        pool.signals.hard[rows] > 0,
+        pool.signals.label[rows] > 0,
         settings.hard_label_margin,
-        eligible=eligible,
+        eligible=eligible[rows],
     )
+    score = score.copy()
+    score[rows] = held
+    return score
 
 
 def rank_batch(
