@@ -9,8 +9,8 @@ reasons.py) uses them (it imports this module, never the reverse):
   asked = kinds_asked(" ".join(query.terms), TASK_TYPES);
 - after the score and before top-k, keep_hard_below_beginner over the eligible issues, with
   fit = settings.dense * dense + settings.lexical * lexical;
-- the reasons (matcher.ranking.reasons.reasons_for): hard_label_reason first; task_fit_reason in place
-  of the bare task type when set;
+- the reasons (matcher.ranking.reasons.reasons_for): hard_label_reason first; task_fit_reason
+  in place of the bare task type when set;
 - the score loses settings.neglect * neglect(days idle, days unanswered, ...): an issue nobody
   touched for stale_after_days, or whose last comments wait unanswered for unanswered_after_days,
   sinks; stale_reason and unanswered_reason say so first among the reasons. Unknown activity
