@@ -204,6 +204,12 @@ class MatchEngine:
         except Exception:  # noqa: BLE001 - logged; the next request starts another pass
             log.exception("refreshing the ranking index failed")
 
+    def index_status(self) -> tuple[int, float | None]:
+        """Issues in the warm index and when (time.time()) it last took in a change; (0, None)
+        before it is built. Never refreshes (metrics read it)."""
+        index = self._index
+        return (0, None) if index is None else (len(index), index.refreshed_at)
+
     def wait_for_refresh(self, timeout: float | None = None) -> None:
         """Block until the background refresh pass under way (if any) is done."""
         if self._background is not None:

@@ -314,7 +314,10 @@ def test_texts_nobody_embeds_are_encoded_in_the_background_after_a_while(db, set
 def test_a_request_never_waits_for_a_refresh(db, settings, monkeypatch):
     engine = bot_engine(db, settings, HashingEmbedder())
     upsert_issues(db, pool(30))
+    assert engine.index_status() == (0, None)
     engine.warm_up()
+    size, refreshed_at = engine.index_status()
+    assert size == 30 and refreshed_at is not None
     index = engine.index
     release, started = threading.Event(), threading.Event()
     refresh = index.refresh
