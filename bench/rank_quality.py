@@ -5,8 +5,8 @@
 
 Prints one table of nDCG@10, P@1, P@5 and MRR. Baselines: newest first, BM25 only (rank-bm25 Okapi
 on repo + title + labels + body), embedding cosine only (the configured model). Tune on dev only.
-"reference (per issue)" is the ranking as it was before the warm index (a pool fitted per call,
-scored with per-issue loops, fully sorted); the script compares the two lists per profile.
+"matcher" is the production path: MatchEngine.match_many over the warm index (the one scorer,
+matcher.ranking.score.rank_batch), as the bot, the CLI and the digest rank.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ sys.path.insert(0, str(ROOT))
 
 from matcher.engine import MatchEngine  # noqa: E402
 from matcher.models import Profile  # noqa: E402
-from matcher.ranking import rank  # noqa: E402
 from matcher.settings import load_settings  # noqa: E402
 from matcher.snapshot import read_snapshot  # noqa: E402
 from matcher.store import Database  # noqa: E402
@@ -66,43 +65,6 @@ def cosine_only(issues, profiles, embedder):
         p.id: [issues[j].url for j in np.argsort(-(docs @ q), kind="stable")]
         for p, q in zip(profiles, queries, strict=True)
     }
-
-
-def reference(engine, profiles, top: int, now: datetime) -> dict:
-    """The pre-index path: fit the pool, then rank each learner with ranking.rank."""
-    pool = engine.candidates()
-    return {
-        p.id: rank(
-            q,
-            pool,
-            settings=engine.settings.ranking,
-            labels=engine.catalog.labels,
-            now=now,
-            top_k=top,
-        )
-        for p, q in zip(profiles, engine.queries(profiles), strict=True)
-    }
-
-
-def compare(indexed: dict, old: dict) -> None:
-    """How the warm index's lists differ from the reference ones (top 10, reasons, scores)."""
-    same10 = sum(
-        [m.issue.url for m in indexed[p][:10]] == [m.issue.url for m in old[p][:10]] for p in old
-    )
-    same_all = sum([m.issue.url for m in indexed[p]] == [m.issue.url for m in old[p]] for p in old)
-    reasons = sum([m.reasons for m in indexed[p]] == [m.reasons for m in old[p]] for p in old)
-    gap = max(
-        (abs(a.score - b.score) for p in old for a, b in zip(indexed[p], old[p], strict=False)),
-        default=0.0,
-    )
-    print(
-        f"warm index vs reference: identical top-10 {same10}/{len(old)}, identical full lists "
-        f"{same_all}/{len(old)}, identical reasons {reasons}/{len(old)}, "
-        f"largest score difference {gap:.2e}"
-    )
-    for p in old:
-        if [m.issue.url for m in indexed[p][:10]] != [m.issue.url for m in old[p][:10]]:
-            print(f"    differs: {p}")
 
 
 def score(qrels: Path, run: dict) -> dict:
@@ -155,14 +117,12 @@ def main() -> None:
         now = datetime.now(UTC)
         # The benchmark pool stands for open candidates judged on fit, not age.
         indexed = engine.match_many(profiles, top_k=args.top, now=now)
-        old = reference(engine, profiles, args.top, now)
         matcher_run = {pid: [m.issue.url for m in ms] for pid, ms in indexed.items()}
         embedder_name = engine.embedder.name
         runs = {
             "newest first": newest_first(issues, profiles),
             "BM25 only": bm25_only(issues, profiles),
             "embedding cosine only": cosine_only(issues, profiles, engine.embedder),
-            "reference (per issue)": {p: [m.issue.url for m in ms] for p, ms in old.items()},
             "matcher": matcher_run,
         }
     qrels = args.data / "qrels.tsv"
@@ -176,7 +136,6 @@ def main() -> None:
         if args.per_profile and name == "matcher":
             for pid, s in result["profiles"].items():
                 print(f"    {pid:20s} {s['ndcg@10']:.3f} {s['p@1']:.2f} {s['p@5']:.2f}")
-    compare(indexed, old)
 
 
 if __name__ == "__main__":

@@ -16,13 +16,14 @@ the matcher.signals terms evaluated here by post-processing the product's scores
   hard_rule=1    keep a hard-labelled issue below comparable beginner ones within
                  ranking.hard_label_margin (on by default; hard_rule=0 to compare)
 ranking.task_fit (W * matcher.signals.task_fit: + the kind of work the learner's query terms
-ask for, - generic kinds they do not) is the product's own "task" part, as matcher.ranking.rank
-and the warm index add it.
+ask for, - generic kinds they do not) is the product's own "task" term.
 
 The product's own code ranks: MatchEngine embeds the pool with the configured model (vectors
-cached in --cache, so a second run encodes nothing) and builds the queries; for every pool,
-matcher.ranking.fit_candidates and score_candidates give the score components, which
-matcher.ranking.combine and diversify turn into a ranking for any weights in seconds.
+cached in --cache, so a second run encodes nothing) and builds the queries; for every pool
+(matcher.ranking.pool.build_pool over the held-out rows), the one scorer's terms
+(matcher.ranking.terms.term_values, the batch of every learner at once) are computed once, and
+matcher.ranking.combine, the hard-label rule and select_top (the product's top-k with the
+diversity cap) turn them into a ranking for any weights in seconds.
 
 Cross-validation: repositories are split into --folds groups (--repeats times, with different
 seeds); each test cell is (one repository group, one learner). The pool ranked for a cell holds
@@ -58,14 +59,9 @@ from matcher.catalog import Labels, normalize_label  # noqa: E402
 from matcher.engine import MatchEngine  # noqa: E402
 from matcher.lexical import expand_query, load_synonyms  # noqa: E402
 from matcher.models import Profile  # noqa: E402
-from matcher.ranking import (  # noqa: E402
-    combine,
-    diversify,
-    fit_before_labels,
-    fit_candidates,
-    score_candidates,
-    task_type,
-)
+from matcher.ranking import combine, fit_before_labels, select_top, task_type  # noqa: E402
+from matcher.ranking.pool import Lexicon, Pool, build_pool, snapshot_of  # noqa: E402
+from matcher.ranking.terms import term_values  # noqa: E402
 from matcher.settings import RankingSettings, load_settings  # noqa: E402
 from matcher.signals import (  # noqa: E402
     difficulty,
@@ -197,8 +193,9 @@ class Bench:
         upsert_issues(db, self.issues)
         engine = MatchEngine(db, self.settings)
         pool = engine.candidates(only_urls={i.url for i in self.issues})
-        self.issues = list(pool.issues)
+        self.issues = [pool.issue(k) for k in range(len(pool))]
         self.vectors = pool.vectors
+        self.lexicon = Lexicon()
         self.queries = engine.queries(self.profiles)
         if synonyms != "all":  # what config/synonyms.yaml adds, and what an unseen learner gets
             table = synonyms_for(synonyms)
@@ -215,6 +212,8 @@ class Bench:
         self.now = datetime.now(UTC)
         self.top = top
         self._parts: dict[tuple, list[dict[str, np.ndarray]]] = {}
+        self._snapshot = snapshot_of(self.issues, self.vectors, self.labels, self.lexicon)
+        self._pools: dict[tuple[int, ...], Pool] = {}
 
     def variant(self, synonyms: str, labels_seen: bool) -> Bench:
         """The same embedded pool with other query expansion and label knowledge."""
@@ -256,12 +255,19 @@ class Bench:
         shape = tuple(getattr(ranking, k) for k in PART_KEYS)
         key = (subset, unseen, shape)
         if key not in self._parts:
-            idx = list(subset)
-            pool = fit_candidates([self.issues[i] for i in idx], self.vectors[idx])
-            labels = unseen_labels(self.labels, self.issues, subset) if unseen else self.labels
+            idx = np.array(subset, dtype=np.int64)
+            snapshot = self._snapshot
+            if unseen:
+                labels = unseen_labels(self.labels, self.issues, subset)
+                snapshot = snapshot_of(self.issues, self.vectors, labels, self.lexicon)
+            pool = build_pool(snapshot, idx)
+            self._pools[subset] = pool
+            values = term_values(
+                pool, self.queries, settings=ranking, now=self.now, lexicon=self.lexicon
+            )
             self._parts[key] = [
-                score_candidates(q, pool, settings=ranking, labels=labels, now=self.now)[1]
-                for q in self.queries
+                {name: v[p] if v.shape[0] > 1 else v[0] for name, v in values.items()}
+                for p in range(len(self.queries))
             ]
         return self._parts[key]
 
@@ -269,13 +275,13 @@ class Bench:
         self, config: Config, subset: tuple[int, ...], persona: int, held_out: bool = False
     ) -> np.ndarray:
         parts = self.parts(subset, held_out, config.ranking)[persona]
-        score = combine(parts, config.ranking)
+        score = combine({name: v[None, :] for name, v in parts.items()}, config.ranking)[0]
         idx = list(subset)
         weight = config.signals.get("difficulty", 0.0)
         if weight:
             score = score - weight * difficulty_penalty(self.difficulty[idx])
         if config.signals.get("hard_rule", 0.0):
-            score = keep_hard_below_beginner(  # as matcher.ranking.rank applies it
+            score = keep_hard_below_beginner(  # as matcher.ranking.score.rank_batch applies it
                 score,
                 fit_before_labels(parts, config.ranking),
                 parts["hard"] > 0,
@@ -298,12 +304,16 @@ class Bench:
         self, config: Config, subset: tuple[int, ...], persona: int, held_out: bool = False
     ) -> list[int]:
         """The learner's top list over the pool, as positions in `subset`, best first."""
-        idx = list(subset)
         score = self.scores(config, subset, persona, held_out)
-        urls = [self.urls[i] for i in idx]
-        order = sorted(range(len(idx)), key=lambda k: (-score[k], urls[k]))
-        repos = [self.repos[i] for i in idx]
-        return diversify(order, repos, config.ranking.max_per_repo, self.top)[: self.top]
+        pool = self._pools[subset]
+        return select_top(
+            score,
+            np.ones(len(subset), dtype=bool),
+            pool.url_rank,
+            pool.repos,
+            top_k=self.top,
+            max_per_repo=config.ranking.max_per_repo,
+        )
 
     def mean(self, config: Config, subset: tuple[int, ...], personas: list[int]) -> np.ndarray:
         rows = [m for p in personas if (m := self.evaluate(config, subset, p)) is not None]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 import time
@@ -23,30 +24,53 @@ from matcher.embedding import (
 )
 from matcher.errors import ProfileError
 from matcher.lexical import expand_query, load_languages, load_synonyms, profile_languages
-from matcher.models import Feedback, Issue, Level, Match, Profile
-from matcher.ranking import Candidates, Query, feedback_shift, fit_candidates
+from matcher.models import Feedback, Level, Match, Profile
+from matcher.ranking import Query, feedback_shifts
 from matcher.settings import Settings
 from matcher.store import Database
-from matcher.store.issues import issues_by_url, load_issues
+from matcher.store.issues import issues_by_url
 
 if TYPE_CHECKING:  # the index needs scipy: imported on first ranking, not by `--help`
-    from matcher.index import Pool, RankingIndex
+    from matcher.ranking.index import RankingIndex
+    from matcher.ranking.pool import Pool
 
 log = logging.getLogger(__name__)
 
 
 BATCH = 64  # learners scored together: (pool x 64) float64 matrices stay small
 QUERY_CACHE = 20_000  # profiles whose vector and terms are kept (a vector is 1.5 kB)
+EMBED_AFTER_SECONDS = 60.0  # texts nobody else embedded for this long: the background encodes
+
+
+def blas_threads() -> int:
+    """BLAS threads per ranking process: MATCHER_BLAS_THREADS, else 1.
+
+    One learner is a matrix-vector product too small to split well: on a 2-core machine shared
+    with other work one thread answered 1.6x faster than two, and a process that ranks from
+    several worker threads already uses the cores. bench/scale.py measures its floors with the
+    same setting.
+    """
+    value = os.environ.get("MATCHER_BLAS_THREADS", "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else 1
+
+
+def limit_blas_threads() -> None:
+    """Apply blas_threads() to every BLAS library loaded in this process (threadpoolctl)."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=blas_threads(), user_api="blas")
 
 
 class MatchEngine:
     """Ranks stored open issues for learners; the model is loaded on first use and kept.
 
     The engine holds one warm RankingIndex for its lifetime and refreshes it from the store's
-    change mark before each ranking (at most every `refresh_seconds`). With
-    `embed_in_background`, issues the store has no vector for are encoded by a background
-    thread and join the index when ready, so a request never waits for the model; otherwise
-    (the CLI, batch runs) they are encoded before ranking.
+    change mark (at most every `refresh_seconds`). With `embed_in_background` (the bot) the
+    refresh runs on a background thread, so a request ranks with the index as it is and never
+    waits for it; issues without a vector wait until the importer or sync that wrote them stores
+    one (they embed; the bot does not encode the same texts again), and are encoded here only
+    when no vector arrived for EMBED_AFTER_SECONDS (a `sync --no-embed`). Otherwise (the CLI,
+    batch runs) the refresh runs before ranking and encodes what is missing.
     """
 
     def __init__(
@@ -58,6 +82,7 @@ class MatchEngine:
         *,
         embed_in_background: bool = False,
         refresh_seconds: float = 0.0,
+        embed_after_seconds: float = EMBED_AFTER_SECONDS,
     ):
         self.db = db
         self.settings = settings
@@ -67,12 +92,15 @@ class MatchEngine:
         self.encoded_last = 0  # texts newly encoded by the last call, for reports and tests
         self.embed_in_background = embed_in_background
         self.refresh_seconds = refresh_seconds
+        self.embed_after_seconds = embed_after_seconds
         self._index: RankingIndex | None = None
         self._index_lock = threading.Lock()
         self._checked_at = -float("inf")
         self._queries: OrderedDict[str, Query] = OrderedDict()
         self._queries_lock = threading.Lock()
         self._background: threading.Thread | None = None
+        self._waiting_since: float | None = None  # when texts last waited with no vector coming
+        limit_blas_threads()
 
     @property
     def embedder(self) -> Embedder:
@@ -92,22 +120,12 @@ class MatchEngine:
         repos: Collection[str] | None = None,
         niches: Collection[str] | None = None,
         only_urls: Collection[str] | None = None,
-    ) -> Candidates:
-        """Open issues from the store (optionally some repositories, niches or URLs), fitted."""
-        issues = load_issues(self.db, open_only=True, repos=repos)
-        if only_urls is not None:
-            issues = [i for i in issues if i.url in only_urls]
-        if niches:
-            wanted = {n.lower() for n in niches}
-            issues = [i for i in issues if wanted & {n.lower() for n in self._niches(i)}]
-        if not issues:  # nothing to rank: no need to load the model
-            self.encoded_last = 0
-            return fit_candidates([], np.zeros((0, 0), dtype=np.float32))
-        vectors, self.encoded_last = issue_vectors(self.db, self.embedder, issues)
-        return fit_candidates(issues, vectors)
-
-    def _niches(self, issue: Issue) -> tuple[str, ...]:
-        return issue.niches or self.catalog.niches_of(issue.repo)
+    ) -> Pool:
+        """The pool a ranking with this focus would use, every open issue embedded first."""
+        index = self.index
+        if index.pending:
+            self._encode_waiting(index)
+        return index.pool(repos, niches, only_urls)
 
     def warm_up(self) -> Embedder:
         """Load the model, build the index and encode what it lacks (a process calls this at start).
@@ -115,37 +133,52 @@ class MatchEngine:
         Nobody waits for an answer yet, so even in background mode the pool is encoded here.
         """
         embedder = self.embedder
-        index = self.index
         with self._index_lock:
+            index = self._build_index()
             index.refresh()
-            if index.pending:
-                index.install_vectors(encode_and_store(self.db, embedder, index.waiting()))
-        index.pool()  # the unfiltered pool's BM25 weights, ready for the first request
+            self._checked_at = time.monotonic()
+        self._encode_waiting(index)
+        index.pool()
         return embedder
+
+    def _encode_waiting(self, index: RankingIndex) -> None:
+        index.collect_vectors()
+        if index.pending:
+            texts = index.waiting()
+            self.encoded_last += len(texts)
+            index.install_vectors(encode_and_store(self.db, self.embedder, texts))
+
+    def _build_index(self) -> RankingIndex:
+        from matcher.ranking.index import RankingIndex
+
+        if self._index is None:
+            self._index = RankingIndex(
+                self.db, self._embedding_key(), self.catalog.labels, self.catalog.niches_of
+            )
+            self._checked_at = -float("inf")
+        return self._index
 
     @property
     def index(self) -> RankingIndex:
         """The warm ranking index, built on first use and refreshed from the store's change mark."""
-        from matcher.index import RankingIndex
-
         with self._index_lock:
-            if self._index is None:
-                self._index = RankingIndex(
-                    self.db, self._embedding_key(), self.catalog.labels, self.catalog.niches_of
-                )
-                self._checked_at = -float("inf")
-            index = self._index
-            if time.monotonic() - self._checked_at >= self.refresh_seconds:
-                self._refresh(index)
+            index = self._build_index()
+            due = time.monotonic() - self._checked_at >= self.refresh_seconds
+            if due:
                 self._checked_at = time.monotonic()
+            first = index.mark < 0
+        if not due:
+            return index
+        if self.embed_in_background and not first:
+            self._start_background(index)
+        else:
+            self._refresh_now(index)
         return index
 
-    def _refresh(self, index: RankingIndex) -> None:
+    def _refresh_now(self, index: RankingIndex) -> None:
         self.encoded_last = 0
-        if self.embed_in_background:
+        if self.embed_in_background:  # the first build: the bot's warm_up, or a first request
             index.refresh()
-            if index.pending:
-                self._embed_in_background(index)
             return
 
         def encode_now(texts: dict[str, str]) -> dict:
@@ -154,27 +187,58 @@ class MatchEngine:
 
         index.refresh(encode_now)
 
-    def _embed_in_background(self, index: RankingIndex) -> None:
-        """Encode the issues waiting for a vector off the request path; they join when done."""
-        if self._background is not None and self._background.is_alive():
-            return
+    def _start_background(self, index: RankingIndex) -> None:
+        """Refresh, and gather vectors for waiting texts, off the request path."""
+        with self._index_lock:
+            if self._background is not None and self._background.is_alive():
+                return
+            self._background = threading.Thread(
+                target=self._background_pass, args=(index,), name="index-refresh", daemon=True
+            )
+            self._background.start()
 
-        def work() -> None:
-            while texts := index.waiting(256):
-                try:
+    def _background_pass(self, index: RankingIndex) -> None:
+        _lower_this_threads_priority()
+        try:
+            index.refresh()
+            if not index.pending:
+                self._waiting_since = None
+                return
+            if index.collect_vectors():  # someone is embedding them: wait for the rest
+                self._waiting_since = time.monotonic()
+                return
+            self._waiting_since = self._waiting_since or time.monotonic()
+            if time.monotonic() - self._waiting_since >= self.embed_after_seconds:
+                log.info("no vectors came for %d issue texts: encoding them", len(index.pending))
+                while texts := index.waiting(256):
                     index.install_vectors(encode_and_store(self.db, self.embedder, texts))
-                except Exception:  # noqa: BLE001 - logged; the issues stay out of the pool
-                    log.exception("background embedding of %d issue texts failed", len(texts))
-                    return
-            log.info("background embedding done; the index has every open issue")
+                self._waiting_since = None
+        except Exception:  # noqa: BLE001 - logged; the next request starts another pass
+            log.exception("refreshing the ranking index failed")
 
-        self._background = threading.Thread(target=work, name="embed-pending", daemon=True)
-        self._background.start()
+    def index_status(self) -> tuple[int, float | None]:
+        """Issues in the warm index and when (time.time()) it last took in a change; (0, None)
+        before it is built. Never refreshes (metrics read it)."""
+        index = self._index
+        return (0, None) if index is None else (len(index), index.refreshed_at)
 
-    def wait_for_embedding(self, timeout: float | None = None) -> None:
-        """Block until the background embedder is idle (tests, benchmarks, shutdown)."""
+    def wait_for_refresh(self, timeout: float | None = None) -> None:
+        """Block until the background refresh pass under way (if any) is done."""
         if self._background is not None:
             self._background.join(timeout)
+
+    def wait_for_embedding(self, timeout: float | None = None) -> None:
+        """Block until the background refresh is idle and, within `timeout`, no text waits for
+        its vector (tests, benchmarks, shutdown)."""
+        deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
+        while True:
+            if self._background is not None:
+                self._background.join(max(deadline - time.monotonic(), 0))
+            index = self._index
+            if index is None or not index.pending or time.monotonic() >= deadline:
+                return
+            time.sleep(0.05)
+            self._start_background(index)
 
     def queries(self, profiles: Sequence[Profile]) -> list[Query]:
         """Profiles prepared for ranking; a profile seen before is not encoded again."""
@@ -184,26 +248,14 @@ class MatchEngine:
         with self._queries_lock:
             missing = list(dict.fromkeys(t for t in texts if t not in self._queries))
         if missing:
-            synonyms, languages = load_synonyms(), load_languages()
             vectors = self.embedder.encode(missing)
             with self._queries_lock:
                 for text, vector in zip(missing, vectors, strict=True):
-                    self._queries[text] = Query(
-                        vector,
-                        tuple(expand_query(text, synonyms, unique=False)),
-                        profile_languages(text, languages),
-                    )
+                    self._queries[text] = query_for(text, vector)
                 while len(self._queries) > QUERY_CACHE:
                     self._queries.popitem(last=False)
         with self._queries_lock:
             return [self._queries[text] for text in texts]
-
-    def _shift(self, pool: Candidates, feedback: Feedback | None) -> np.ndarray | None:
-        if feedback is None or not (feedback.liked or feedback.dismissed) or not pool.issues:
-            return None
-        liked = self._vectors_of(feedback.liked)
-        disliked = self._vectors_of(feedback.dismissed)
-        return feedback_shift(pool.vectors, liked, disliked)
 
     def _vectors_of(self, urls: Collection[str]) -> np.ndarray | None:
         index = self._index
@@ -218,8 +270,6 @@ class MatchEngine:
 
     def _shifts(self, pool: Pool, feedback: Sequence[Feedback | None]) -> list[np.ndarray | None]:
         """Each learner's nudge from what they liked and dismissed (None: they said nothing)."""
-        from matcher.index import feedback_shifts
-
         liked: list[np.ndarray | None] = []
         disliked: list[np.ndarray | None] = []
         for said in feedback:
@@ -290,45 +340,38 @@ class MatchEngine:
         top_k: int,
         now: datetime,
     ) -> dict[str, list[Match]]:
-        from matcher.index import (
-            build_matches,
-            excluded_positions,
-            hold_hard_below_beginner,
-            score_batch,
-            select_top,
-        )
+        from matcher.ranking.score import rank_batch
 
-        ranking = self.settings.ranking
-        queries = self.queries(profiles)
-        score, parts = score_batch(
+        ranked = rank_batch(
             pool,
-            queries,
-            settings=ranking,
+            self.queries(profiles),
+            settings=self.settings.ranking,
+            labels=index.labels,
             now=now,
-            vocabulary=index.vocabulary,
-            languages=index.languages,
+            lexicon=index.lexicon,
+            top_k=top_k,
+            feedback=feedback,
             shifts=self._shifts(pool, feedback),
             levels=levels,
         )
-        allowed = np.ones(len(pool), dtype=bool) if ranking.include_taken else ~pool.taken
-        results = {}
-        for column, (profile, query, said, level) in enumerate(
-            zip(profiles, queries, feedback, levels, strict=True)
-        ):
-            eligible = allowed.copy()
-            eligible[excluded_positions(pool, said)] = False
-            score[column] = hold_hard_below_beginner(pool, score, parts, column, eligible, ranking)
-            chosen = select_top(
-                score[column],
-                eligible,
-                pool,
-                top_k=top_k,
-                max_per_repo=ranking.max_per_repo,
-            )
-            results[profile.id] = build_matches(
-                index, pool, query, chosen, score[column], parts, column, now, ranking, level
-            )
-        return results
+        return {profile.id: matches for profile, matches in zip(profiles, ranked, strict=True)}
+
+
+def _lower_this_threads_priority() -> None:
+    """Let requests have the CPU first while a refresh runs beside them (Linux: per thread)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+    except (AttributeError, OSError):  # another system, or not allowed: the default priority
+        pass
+
+
+def query_for(text: str, vector: np.ndarray) -> Query:
+    """A profile's query text and its vector, prepared for ranking (terms expanded, languages)."""
+    return Query(
+        vector,
+        tuple(expand_query(text, load_synonyms(), unique=False)),
+        profile_languages(text, load_languages()),
+    )
 
 
 def validate_profile(profile: Profile) -> None:

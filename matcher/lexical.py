@@ -1,11 +1,12 @@
-"""Lexical matching: a tokenizer that keeps tool names whole, query expansion, and BM25."""
+"""Lexical matching: a tokenizer that keeps tool names whole, query expansion, and BM25's weights
+(matcher.ranking.pool fits them on a pool)."""
 
 from __future__ import annotations
 
 import re
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -70,15 +71,51 @@ _STOP = frozenset(ENGLISH_STOP_WORDS) | {
 
 def tokenize(text: str) -> list[str]:
     """Lowercase tokens without stop words; compound names also yield their parts."""
-    tokens = []
+    tokens: list[str] = []
     for token in _TOKEN.findall(text.lower()):
-        token = token.rstrip(".")
-        if token in _STOP or len(token) < 2 and token not in {"c", "r"}:
-            continue
-        tokens.append(token)
-        if "-" in token or "." in token:
-            tokens.extend(p for p in re.split(r"[.\-]", token) if len(p) > 1 and p not in _STOP)
+        tokens.extend(token_terms(token))
     return tokens
+
+
+@lru_cache(maxsize=262144)  # a pool's texts share most of their words
+def token_terms(token: str) -> tuple[str, ...]:
+    """The terms one raw lowercase token stands for: itself (unless a stop word) and, for a
+    compound name, its parts."""
+    token = token.rstrip(".")
+    if token in _STOP or len(token) < 2 and token not in {"c", "r"}:
+        return ()
+    if "-" in token or "." in token:
+        parts = (p for p in re.split(r"[.\-]", token) if len(p) > 1 and p not in _STOP)
+        return (token, *parts)
+    return (token,)
+
+
+def count_terms(texts: Iterable[str], vocabulary: dict[str, int]):
+    """Texts -> (texts x vocabulary) CSR of term counts (float32), tokenized as `tokenize` does;
+    new terms join `vocabulary`. One pass: each distinct raw token is looked at once."""
+    from scipy import sparse
+
+    ids_of: dict[str, tuple[int, ...]] = {}
+    indices: list[int] = []
+    indptr = [0]
+    for text in texts:
+        tokens = _TOKEN.findall(text.lower())
+        for token in set(tokens).difference(ids_of):  # new words only: a pool repeats most
+            ids_of[token] = tuple(
+                vocabulary.setdefault(t, len(vocabulary)) for t in token_terms(token)
+            )
+        indices.extend(chain.from_iterable(map(ids_of.__getitem__, tokens)))
+        indptr.append(len(indices))
+    counts = sparse.csr_matrix(
+        (
+            np.ones(len(indices), dtype=np.float32),
+            np.asarray(indices, dtype=np.int32),
+            np.asarray(indptr, dtype=np.int64),
+        ),
+        shape=(len(indptr) - 1, len(vocabulary)),
+    )
+    counts.sum_duplicates()  # sorts each row's columns and adds repeats up: counts
+    return counts
 
 
 @lru_cache(maxsize=4)
@@ -209,70 +246,6 @@ def profile_languages(text: str, table: dict[str, tuple[str, ...]]) -> frozenset
                 found.add(_LANGUAGE_ALIASES.get(language, language))
                 break
     return frozenset(found)
-
-
-class BM25:
-    """Okapi BM25 over a fixed corpus: `fit(docs)`, then `score(query_terms)` for every document."""
-
-    def __init__(self, k1: float = 1.5, b: float = 0.75):
-        self.k1 = k1
-        self.b = b
-
-    def fit(self, documents: Sequence[str], y=None) -> BM25:
-        from scipy import sparse
-
-        counts, self.vocabulary_ = term_counts([tokenize(doc) for doc in documents])
-        n_docs = counts.shape[0]
-        doc_len = np.asarray(counts.sum(axis=1)).ravel()
-        avg_len = doc_len.mean() if n_docs else 0.0
-        self.idf_ = bm25_idf(counts, n_docs)
-        weights = bm25_weights(counts, doc_len, avg_len, self.idf_, self.k1, self.b)
-        self.weights_ = sparse.csr_matrix(weights)
-        vocab_inv = {index: term for term, index in self.vocabulary_.items()}
-        self.doc_terms_ = [
-            {vocab_inv[j] for j in counts.indices[counts.indptr[row] : counts.indptr[row + 1]]}
-            for row in range(n_docs)
-        ]
-        return self
-
-    def score(self, terms: Iterable[str]) -> np.ndarray:
-        """BM25 of every document. A term given n times weighs sqrt(n): the profile dwells on it."""
-        vocab = self.vocabulary_
-        counts = Counter(vocab[t] for t in terms if t in vocab)
-        if not counts:
-            return np.zeros(self.weights_.shape[0])
-        cols = sorted(counts)
-        weights = np.sqrt(np.array([counts[c] for c in cols], dtype=np.float64))
-        return np.asarray(self.weights_[:, cols] @ weights).ravel()
-
-    def matched_terms(self, doc_index: int, terms: Iterable[str]) -> list[str]:
-        """Query terms that really occur in one document, in query order."""
-        present = self.doc_terms_[doc_index]
-        return [t for t in dict.fromkeys(terms) if t in present]
-
-
-def term_counts(documents: Sequence[list[str]]):
-    """Tokenized documents -> (documents x terms CSR matrix of counts, term -> column).
-
-    Columns follow the terms' alphabetical order, as scikit-learn's CountVectorizer numbers them.
-    """
-    from scipy import sparse
-
-    vocabulary = {term: i for i, term in enumerate(sorted({t for doc in documents for t in doc}))}
-    indptr: list[int] = [0]
-    indices: list[int] = []
-    data: list[float] = []
-    for doc in documents:
-        counted = Counter(vocabulary[t] for t in doc)
-        columns = sorted(counted)
-        indices.extend(columns)
-        data.extend(counted[c] for c in columns)
-        indptr.append(len(indices))
-    matrix = sparse.csr_matrix(
-        (np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int32), indptr),
-        shape=(len(documents), len(vocabulary)),
-    )
-    return matrix, vocabulary
 
 
 def bm25_idf(counts, n_docs: int) -> np.ndarray:

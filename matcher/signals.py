@@ -2,15 +2,15 @@
 rule that keeps a hard-labelled issue below a comparable beginner-labelled one.
 
 Pure functions over an Issue and the label catalogue; nothing here knows a repository by name
-or a word fitted to one benchmark. matcher.ranking (the reference path) and matcher.index (the
-warm index) both use them, identically (they import this module, never the reverse):
+or a word fitted to one benchmark. The one scorer (matcher.ranking: terms.py, score.py,
+reasons.py) uses them (it imports this module, never the reverse):
 
 - the score gains settings.task_fit * task_fit(task_type(issue), asked), where
   asked = kinds_asked(" ".join(query.terms), TASK_TYPES);
 - after the score and before top-k, keep_hard_below_beginner over the eligible issues, with
   fit = settings.dense * dense + settings.lexical * lexical;
-- the reasons (matcher.ranking.reasons_for): hard_label_reason first; task_fit_reason in place
-  of the bare task type when set;
+- the reasons (matcher.ranking.reasons.reasons_for): hard_label_reason first; task_fit_reason
+  in place of the bare task type when set;
 - the score loses settings.neglect * neglect(days idle, days unanswered, ...): an issue nobody
   touched for stale_after_days, or whose last comments wait unanswered for unanswered_after_days,
   sinks; stale_reason and unanswered_reason say so first among the reasons. Unknown activity
@@ -280,8 +280,8 @@ def days_unanswered(issue: Issue, now: datetime) -> float | None:
 
 
 def days_between(when: datetime | None, now: datetime) -> float | None:
-    """Days from `when` to `now` (0 for a future time); None when unknown. The warm index
-    reproduces this arithmetic exactly (matcher.index._days_before)."""
+    """Days from `when` to `now` (0 for a future time); None when unknown. The scorer's terms
+    reproduce this arithmetic exactly over arrays (matcher.ranking.terms._days_before)."""
     return None if when is None else max((now - when).total_seconds() / 86400, 0.0)
 
 

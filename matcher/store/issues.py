@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Float,
     Integer,
@@ -50,7 +51,18 @@ class IssueRow(Base):
     unanswered_comments: Mapped[int] = mapped_column(Integer, default=0)  # revision 0006
     unanswered_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     demo: Mapped[bool] = mapped_column(Boolean, default=False)  # revision 0010
-    stored_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # the change mark
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # revision 0008: the change mark, taken from issue_changes by a trigger on every write
+    change_seq: Mapped[int] = mapped_column(BigInteger, index=True, default=0, server_default="0")
+
+
+class IssueChangeRow(Base):
+    """One row (id 1): the last change_seq handed to an issue write (revision 0008's trigger)."""
+
+    __tablename__ = "issue_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
 
 
 class RepoWelcomeRow(Base):
@@ -113,7 +125,7 @@ def _row_values(issue: Issue) -> dict:
     return values
 
 
-def _to_issue(row: IssueRow) -> Issue:
+def _to_issue(row: Any) -> Issue:
     fields: dict[str, Any] = {name: getattr(row, name) for name in _FIELDS}
     fields.update({name: tuple(getattr(row, name) or ()) for name in _LIST_FIELDS})
     return Issue(url=row.url, **fields)
@@ -197,11 +209,11 @@ def get_embeddings(db: Database, model: str, hashes: Iterable[str]) -> dict[str,
     with db.session() as session:
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
-            query = select(EmbeddingRow).where(
+            query = select(EmbeddingRow.text_hash, EmbeddingRow.vector).where(
                 EmbeddingRow.model == model, EmbeddingRow.text_hash.in_(chunk)
             )
-            for row in session.scalars(query):
-                found[row.text_hash] = np.frombuffer(row.vector, dtype=np.float32)
+            for key, vector in session.execute(query):
+                found[key] = np.frombuffer(vector, dtype=np.float32)
     return found
 
 
@@ -233,27 +245,28 @@ def issues_by_url(db: Database, urls: Iterable[str]) -> list[Issue]:
         return _with_welcome(session, [_to_issue(row) for row in rows])
 
 
-def issues_mark(db: Database) -> tuple[int, datetime | None]:
-    """The issues' change mark: (row count, latest stored_at); import and sync advance it."""
-    with db.session() as session:  # two queries: alone, max() is one step down the index
-        count = session.scalar(select(func.count()).select_from(IssueRow))
-        latest = session.scalar(select(func.max(IssueRow.stored_at)))
-    return int(count or 0), as_utc(latest)
-
-
-def issues_stored_since(
-    db: Database, since: datetime | None, *, open_only: bool = False
-) -> list[tuple[Issue, str, datetime]]:
-    """(issue, text hash, stored_at) of the issues stored after `since` (all when None)."""
-    query = select(IssueRow)
-    if since is not None:
-        query = query.where(IssueRow.stored_at > since)
-    if open_only:
-        query = query.where(IssueRow.state == "open")
+def change_mark(db: Database) -> int:
+    """The issues' change mark: the counter every issue write advances, in its own transaction
+    (revision 0008), so a reader that sees N can read every row written up to N. One row read."""
     with db.session() as session:
-        found = [(_to_issue(row), row.text_hash, row.stored_at) for row in session.scalars(query)]
-        issues = _with_welcome(session, [issue for issue, _, _ in found])
-    return [(issue, h, at) for issue, (_, h, at) in zip(issues, found, strict=True)]
+        return int(session.scalar(select(IssueChangeRow.seq).where(IssueChangeRow.id == 1)) or 0)
+
+
+def issues_changed_since(
+    db: Database, mark: int, *, open_only: bool = False
+) -> tuple[list[tuple[Issue, str]], int]:
+    """(issue, text hash) of the issues written after change mark `mark` (all for 0), and the
+    mark they bring the reader to."""
+    table = IssueRow.__table__
+    query = select(table).where(table.c.change_seq > mark)  # plain rows: no ORM bookkeeping
+    if open_only:
+        query = query.where(table.c.state == "open")
+    with db.session() as session:
+        rows = session.execute(query).all()
+        found = [(_to_issue(row), row.text_hash) for row in rows]
+        issues = _with_welcome(session, [issue for issue, _ in found])
+        reached = max((row.change_seq for row in rows), default=mark)
+    return [(issue, h) for issue, (_, h) in zip(issues, found, strict=True)], reached
 
 
 def _welcome(row: RepoWelcomeRow) -> Welcome:

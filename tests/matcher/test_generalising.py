@@ -4,18 +4,27 @@ initials of a learner's phrases (bench/tune_ranking.py --report measures both)."
 import numpy as np
 import pytest
 
-from matcher.index import centred_batch
-from matcher.lexical import BM25, acronyms, expand_query
-from matcher.ranking import (
-    CENTRE_PRIOR,
-    Query,
-    centred_similarity,
-    dense_similarity,
-    fit_candidates,
-    pool_centre,
-)
+from matcher.catalog import load_catalog
+from matcher.lexical import acronyms, expand_query
+from matcher.ranking import CENTRE_PRIOR, Query, centred_similarity, pool_centre
+from matcher.ranking.pool import Lexicon, build_pool, snapshot_of
+from matcher.ranking.terms import dense_scores, lexical_scores
 from matcher.settings import RankingSettings
 from tests.conftest import make_issue, unit
+
+
+def pool_of(issues, vectors):
+    """The issues as the one scorer's pool, and the lexicon it was counted with."""
+    lexicon = Lexicon()
+    snapshot = snapshot_of(issues, vectors, load_catalog().labels, lexicon)
+    return build_pool(snapshot, np.arange(len(issues))), lexicon
+
+
+def word_scores(texts, terms):
+    """The lexical term (BM25 scaled by the pool's best) of issues titled `texts`."""
+    issues = [make_issue(n, text, repo="x/y", labels=()) for n, text in enumerate(texts)]
+    pool, lexicon = pool_of(issues, np.eye(len(issues), 4, dtype=np.float32))
+    return lexical_scores(pool, [Query(np.zeros(4, np.float32), tuple(terms))], lexicon)[0]
 
 
 def generic_pool(rng: np.random.Generator, generic: int = 40) -> tuple[np.ndarray, np.ndarray]:
@@ -33,7 +42,7 @@ def test_centred_similarity_lifts_the_issue_that_shares_the_learners_own_topic()
     specific = len(vectors) - 1
     raw = vectors @ query
     assert int(np.argmax(raw)) != specific  # raw cosine: a generic issue wins on the shared part
-    centred = centred_similarity(vectors, pool_centre(vectors, np.arange(len(vectors))), query)
+    centred = centred_similarity(vectors, pool_centre(vectors), query)[0]
     assert int(np.argmax(centred)) == specific
     assert centred[specific] - np.sort(centred)[-2] > 0.3
 
@@ -41,14 +50,14 @@ def test_centred_similarity_lifts_the_issue_that_shares_the_learners_own_topic()
 def test_a_small_pools_centre_shrinks_and_its_distances_are_exact():
     rng = np.random.default_rng(5)
     vectors = np.vstack([unit(rng.normal(size=8)) for _ in range(3)]).astype(np.float32)
-    centre = pool_centre(vectors, np.arange(3))
+    centre = pool_centre(vectors)
     true_mean = vectors.astype(np.float64).mean(axis=0)
     assert centre.mean == pytest.approx(true_mean * 3 / (3 + CENTRE_PRIOR), abs=1e-7)
     direct = np.linalg.norm(vectors.astype(np.float64) - centre.mean, axis=1)
     assert centre.norms == pytest.approx(direct, abs=1e-6)
     query = unit(rng.normal(size=8))
     order = np.argsort(-(vectors @ query))
-    assert list(np.argsort(-centred_similarity(vectors, centre, query))) == list(order)
+    assert list(np.argsort(-centred_similarity(vectors, centre, query)[0])) == list(order)
 
 
 def test_centred_dense_does_not_depend_on_the_order_of_the_pool():
@@ -57,26 +66,26 @@ def test_centred_dense_does_not_depend_on_the_order_of_the_pool():
     vectors = np.vstack([unit(rng.normal(size=16)) for _ in issues]).astype(np.float32)
     query = Query(unit(rng.normal(size=16)), ("issue",))
     settings = RankingSettings()
-    forward = dense_similarity(fit_candidates(issues, vectors), query, settings)
+    forward = dense_scores(pool_of(issues, vectors)[0], [query], settings)[0]
     flip = np.arange(len(issues))[::-1]
-    backward = dense_similarity(
-        fit_candidates([issues[i] for i in flip], vectors[flip]), query, settings
-    )
-    assert forward.tolist() == backward[flip].tolist()  # bit-identical, not only close
+    backward = dense_scores(
+        pool_of([issues[i] for i in flip], vectors[flip])[0], [query], settings
+    )[0]
+    assert forward == pytest.approx(backward[flip], abs=1e-12)  # the summing order alone
 
 
 def test_centre_off_is_the_raw_cosine_and_the_batch_matches_one_learner():
     rng = np.random.default_rng(11)
     issues = [make_issue(n, f"issue {n}") for n in range(12)]
     vectors = np.vstack([unit(rng.normal(size=16)) for _ in issues]).astype(np.float32)
-    pool = fit_candidates(issues, vectors)
+    pool, _ = pool_of(issues, vectors)
     queries = np.vstack([unit(rng.normal(size=16)) for _ in range(4)])
-    raw = dense_similarity(pool, Query(queries[0], ()), RankingSettings(centre=False))
-    assert raw.tolist() == (vectors @ queries[0]).tolist()
+    raw = dense_scores(pool, [Query(queries[0], ())], RankingSettings(centre=False))[0]
+    assert raw == pytest.approx((vectors @ queries[0]).astype(np.float64), abs=1e-6)
     assert pool.centre is not None
-    batch = centred_batch(vectors, pool.centre, queries)
+    batch = centred_similarity(vectors, pool.centre, queries)
     for row, query in zip(batch, queries, strict=True):
-        assert row == pytest.approx(centred_similarity(vectors, pool.centre, query), abs=1e-6)
+        assert row == pytest.approx(centred_similarity(vectors, pool.centre, query)[0], abs=1e-6)
 
 
 @pytest.mark.parametrize(
@@ -96,12 +105,10 @@ def test_a_phrase_of_several_words_also_searches_for_its_initials(profile, expec
 
 def test_an_issue_that_only_says_the_short_form_matches_the_long_phrase():
     docs = ["RL agent gets stuck in the maze env", "Fix a typo in the learning-rate docs"]
-    index = BM25().fit(docs)
     terms = expand_query("reinforcement learning", {})
     assert "rl" in terms
-    scores = index.score(terms)
-    assert scores[0] > 0
-    assert index.score(["reinforcement", "learning"])[0] == 0  # without the initials: no match
+    assert word_scores(docs, terms)[0] > 0
+    assert word_scores(docs, ["reinforcement", "learning"])[0] == 0  # without the initials: none
 
 
 def test_language_names_leave_the_word_match_to_the_language_term():
@@ -111,10 +118,9 @@ def test_language_names_leave_the_word_match_to_the_language_term():
 
 
 def test_an_issue_that_shares_only_the_language_name_gets_no_word_match():
-    issues = [
-        make_issue(1, "Add image processing scripts", "A few Python scripts."),
-        make_issue(2, "Resize transform keeps the aspect ratio", "In torchvision transforms."),
+    docs = [
+        "Add image processing scripts. A few Python scripts.",
+        "Resize transform keeps the aspect ratio. In torchvision transforms.",
     ]
-    bm25 = BM25().fit([i.embedding_text() for i in issues])
-    scores = bm25.score(expand_query("Python, torchvision", {}))
+    scores = word_scores(docs, expand_query("Python, torchvision", {}))
     assert scores[0] == 0.0 and scores[1] > 0.0

@@ -12,7 +12,7 @@ from matcher.engine import MatchEngine
 from matcher.errors import ProfileError
 from matcher.models import Contribution, Level, Profile
 from matcher.ramp import level_of, level_text, off_target, step_reason, validate_pace
-from matcher.ranking import rank, task_type
+from matcher.ranking import task_type
 from matcher.signals import kind_step, ramp_fits, ramp_reason
 from matcher.store.issues import upsert_issues
 from tests.conftest import NOW, make_issue
@@ -161,18 +161,15 @@ def engine(db, settings):
 
 
 def both_paths(engine, profile, level, top_k=5):
-    """The warm index's matches and the reference path's, for one learner at `level`."""
-    candidates = engine.candidates()
-    old = rank(
-        engine.queries([profile])[0],
-        candidates,
-        settings=engine.settings.ranking,
-        labels=engine.catalog.labels,
-        now=NOW,
+    """One learner's matches alone (a batch of one) and within a batch of others, at `level`."""
+    others = [Profile(id="x", skills="React, TypeScript"), Profile(id="y", skills="CUDA kernels")]
+    batch = engine.match_many(
+        [*others, profile],
         top_k=top_k,
-        level=level,
+        now=NOW,
+        levels_by_id={profile.id: level} if level else None,
     )
-    return engine.match(profile, now=NOW, top_k=top_k, level=level), old
+    return engine.match(profile, now=NOW, top_k=top_k, level=level), batch[profile.id]
 
 
 def urls(matches):
@@ -242,7 +239,7 @@ def test_a_newcomer_on_the_auto_pace_ranks_exactly_as_without_a_level(engine):
         assert all(m.components["ramp"] == 0.0 for m in with_level)
 
 
-def test_levels_rank_identically_in_the_batch_and_the_reference_path(db, settings):
+def test_levels_rank_identically_in_a_batch_and_alone(db, settings):
     engine = MatchEngine(db, settings, embedder=HashingEmbedder())
     upsert_issues(db, pool(seed=4))
     levels = {
@@ -252,17 +249,8 @@ def test_levels_rank_identically_in_the_batch_and_the_reference_path(db, setting
         "d": level_of([]),  # e: no level at all
     }
     fast = engine.match_many(PROFILES, top_k=12, now=NOW, levels_by_id=levels)
-    candidates = engine.candidates()
-    for profile, query in zip(PROFILES, engine.queries(PROFILES), strict=True):
-        old = rank(
-            query,
-            candidates,
-            settings=settings.ranking,
-            labels=engine.catalog.labels,
-            now=NOW,
-            top_k=12,
-            level=levels.get(profile.id),
-        )
+    for profile in PROFILES:
+        old = engine.match(profile, now=NOW, top_k=12, level=levels.get(profile.id))
         assert urls(fast[profile.id]) == urls(old)
         for new, was in zip(fast[profile.id], old, strict=True):
             assert (new.reasons, new.components) == (was.reasons, was.components)

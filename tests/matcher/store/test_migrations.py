@@ -67,6 +67,8 @@ def test_a_store_written_by_main_before_migrations_is_adopted_without_losing_a_r
     # is its created_at (the old snapshot fill), so its last activity becomes unknown
     (issue,) = after["issues"]
     assert (issue.pop("unanswered_comments"), issue.pop("unanswered_since")) == (0, None)
+    assert issue.pop("change_seq") == 1  # revision 0008: the counter starts past old rows
+    assert after.pop("issue_changes") == [{"id": 1, "seq": 1}]
     assert issue["updated_at"] is None and before["issues"][0]["updated_at"] == issue["created_at"]
     issue["updated_at"] = before["issues"][0]["updated_at"]
     (migrated,) = after["learners"]

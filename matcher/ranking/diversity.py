@@ -1,0 +1,69 @@
+"""The diversity step: the best issues with at most a few from one repository, found without a
+full sort of the pool."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+
+CANDIDATES = 300  # the diversity cap looks only at this many best issues (unless it runs dry)
+
+
+def diversify(
+    order: Sequence[int], repos: Sequence[str], max_per_repo: int, top_k: int
+) -> list[int]:
+    """Take the best issues, at most `max_per_repo` from one repository while others remain."""
+    chosen: list[int] = []
+    overflow: list[int] = []
+    per_repo: dict[str, int] = {}
+    for index in order:
+        repo = repos[index]
+        if per_repo.get(repo, 0) < max_per_repo:
+            chosen.append(index)
+            per_repo[repo] = per_repo.get(repo, 0) + 1
+        else:
+            overflow.append(index)
+        if len(chosen) == top_k:
+            return chosen
+    return (chosen + overflow)[:top_k]
+
+
+def select_top(
+    score: np.ndarray,
+    eligible: np.ndarray,
+    url_rank: np.ndarray,
+    repos: Sequence[str],
+    *,
+    top_k: int,
+    max_per_repo: int,
+    diversity: bool = True,
+) -> list[int]:
+    """Positions of the best `top_k` eligible issues (ties by URL), as a full sort would give."""
+    masked = np.where(eligible, score, -np.inf)
+    total = int(np.count_nonzero(eligible))
+    wanted = min(total, max(CANDIDATES, 3 * top_k))
+    if wanted == 0:
+        return []
+    if wanted < total:
+        threshold = -np.partition(-masked, wanted - 1)[wanted - 1]
+        candidates = np.flatnonzero(masked >= threshold)  # every tie at the edge comes along
+    else:
+        candidates = np.flatnonzero(eligible)
+    order = candidates[np.lexsort((url_rank[candidates], -masked[candidates]))].tolist()
+    if not diversity:
+        return order[:top_k]
+    chosen = diversify(order, repos, max_per_repo, top_k)
+    if len(candidates) < total and not _filled_within_cap(chosen, repos, max_per_repo, top_k):
+        everyone = np.flatnonzero(eligible)  # one repository crowds the top: walk the whole order
+        order = everyone[np.lexsort((url_rank[everyone], -masked[everyone]))].tolist()
+        chosen = diversify(order, repos, max_per_repo, top_k)
+    return chosen
+
+
+def _filled_within_cap(
+    chosen: list[int], repos: Sequence[str], max_per_repo: int, top_k: int
+) -> bool:
+    per_repo = Counter(repos[i] for i in chosen)
+    return len(chosen) == top_k and max(per_repo.values(), default=0) <= max_per_repo

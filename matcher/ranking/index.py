@@ -1,0 +1,229 @@
+"""The warm ranking index: every open issue of one store as arrays, kept up to date from the
+store's change mark.
+
+One process builds it once and keeps it. A refresh reads the counter every issue write advances
+(one row, revision 0008); when it moved, it reads only the rows written since, merges them into a
+new snapshot and builds the unfiltered pool (BM25 weighted on it) beside the one in use, then
+swaps both in at once. A ranking takes the snapshot and pool current when it starts and never
+waits for a refresh: `refresh()` may run on another thread (MatchEngine does that for the bot).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Collection
+
+import numpy as np
+
+from matcher.catalog import Labels
+from matcher.models import Issue
+from matcher.ranking.pool import (
+    Lexicon,
+    NichesOf,
+    Pool,
+    Snapshot,
+    build_pool,
+    build_snapshot,
+    empty_snapshot,
+    merge_snapshots,
+    restated,
+    restated_pool,
+    select_rows,
+    with_vectors,
+)
+from matcher.store import Database
+from matcher.store.issues import change_mark, get_embeddings, issues_changed_since
+
+log = logging.getLogger(__name__)
+
+POOL_CACHE = 8  # pools (community focus filters) kept ready per index generation
+EVERYTHING: tuple = (None, None, None)  # the pool key of no focus
+
+VectorSource = Callable[[dict[str, str]], dict[str, np.ndarray]]
+PoolKey = tuple[frozenset[str] | None, frozenset[str] | None, frozenset[str] | None]
+
+
+class RankingIndex:
+    """Every open issue of one store, ready to rank; `refresh()` applies what changed since."""
+
+    def __init__(self, db: Database, model: str, labels: Labels, niches_of: NichesOf):
+        self.db = db
+        self.model = model
+        self.labels = labels
+        self.niches_of = niches_of
+        self.lexicon = Lexicon()
+        self.snapshot = empty_snapshot(self.lexicon)
+        self.mark = -1  # the change mark applied; -1: nothing read yet
+        self.generation = 0
+        self.pending: dict[str, str] = {}  # text hash -> text still waiting for its vector
+        self.rows_read = 0  # rows read from the store since built (tests, reports)
+        self.refreshed_at: float | None = None  # time.time() of the last change applied
+        self._full: Pool | None = None  # the pool of no focus, always kept
+        self._pools: OrderedDict[PoolKey, Pool] = OrderedDict()  # focus pools, the latest few
+        self._lock = threading.Lock()  # guards the swap of snapshot and pools
+        self._refreshing = threading.Lock()  # one refresh at a time
+
+    @property
+    def vocabulary(self) -> dict[str, int]:
+        return self.lexicon.vocabulary
+
+    def __len__(self) -> int:
+        return len(self.snapshot)
+
+    def refresh(self, vectors_for: VectorSource | None = None) -> bool:
+        """Apply the issues written since the last refresh; True when anything changed.
+
+        `vectors_for` encodes texts the store has no vector for; without it such issues wait
+        (outside every pool) until `install_vectors` brings theirs.
+        """
+        with self._refreshing:
+            mark = change_mark(self.db)
+            if mark == self.mark:
+                return False
+            full = self.mark < 0
+            changed, reached = issues_changed_since(self.db, max(self.mark, 0), open_only=full)
+            self.rows_read += len(changed)
+            if not full and changed and self._texts_unchanged(changed):
+                self._restate([issue for issue, _ in changed])
+            else:
+                self._swap(self._merged(changed, full, vectors_for))
+            self.mark = max(mark, reached)
+            log.debug("ranking index: %d rows applied, %d issues", len(changed), len(self))
+            return True
+
+    def _texts_unchanged(self, changed: list[tuple[Issue, str]]) -> bool:
+        """Every changed row is an open, embedded issue the index holds with the same text."""
+        old = self.snapshot
+        for issue, text_hash in changed:
+            row = old.position.get(issue.url)
+            if row is None or not issue.is_open or old.hashes[row] != text_hash:
+                return False
+            if not old.embedded[row]:
+                return False
+        return True
+
+    def _restate(self, changed: list[Issue]) -> None:
+        """Only signals changed (comments, assignees, activity): no term or vector moves, so the
+        pool keeps its BM25 weights and centre; built beside the current one, then swapped."""
+        snapshot = restated(self.snapshot, changed, self.labels, self.niches_of, self.lexicon)
+        full = self._full
+        pool = (
+            restated_pool(full, snapshot)
+            if full is not None and full.snapshot is self.snapshot
+            else build_pool(snapshot, select_rows(snapshot))
+        )
+        self._swap(snapshot, pool)
+
+    def _merged(
+        self, changed: list[tuple[Issue, str]], full: bool, vectors_for: VectorSource | None
+    ) -> Snapshot:
+        old = empty_snapshot(self.lexicon) if full else self.snapshot
+        urls = {issue.url for issue, _ in changed}
+        keep = np.array(
+            [row for row, issue in enumerate(old.issues) if issue.url not in urls]
+            if urls
+            else range(len(old)),
+            dtype=np.int64,
+        )
+        fresh = [(issue, h) for issue, h in changed if issue.is_open]
+        vectors = self._vectors(fresh, old, vectors_for)
+        added = build_snapshot(
+            [i for i, _ in fresh],
+            [h for _, h in fresh],
+            vectors,
+            self.labels,
+            self.niches_of,
+            self.lexicon,
+            dim=old.vectors.shape[1],
+        )
+        return merge_snapshots(old, keep, added, len(self.lexicon.vocabulary))
+
+    def _vectors(
+        self, fresh: list[tuple[Issue, str]], old: Snapshot, vectors_for: VectorSource | None
+    ) -> dict[str, np.ndarray]:
+        """Vectors of the fresh rows: kept from the old snapshot, else from the store or encoded."""
+        found = {}
+        for issue, text_hash in fresh:
+            row = old.position.get(issue.url)
+            if row is not None and old.hashes[row] == text_hash and old.embedded[row]:
+                found[text_hash] = old.vectors[row]
+        wanted = [h for _, h in fresh if h not in found]
+        found.update(get_embeddings(self.db, self.model, wanted))
+        missing = {h: i.embedding_text() for i, h in fresh if h not in found}
+        if missing and vectors_for is not None:
+            found.update(vectors_for(missing))
+            missing = {h: t for h, t in missing.items() if h not in found}
+        with self._lock:
+            self.pending.update(missing)
+        return found
+
+    def _swap(self, snapshot: Snapshot, pool: Pool | None = None) -> None:
+        """Make `snapshot` current, with its unfiltered pool built before anyone can see it."""
+        pool = pool or build_pool(snapshot, select_rows(snapshot))
+        with self._lock:
+            self.snapshot = snapshot
+            self.generation += 1
+            self._full = pool
+            self._pools = OrderedDict()
+            self.refreshed_at = time.time()
+
+    def waiting(self, limit: int | None = None) -> dict[str, str]:
+        """Up to `limit` texts (hash -> text) still waiting for their vector."""
+        with self._lock:
+            return dict(list(self.pending.items())[:limit])
+
+    def collect_vectors(self) -> int:
+        """Vectors another process (the importer, a sync) stored for waiting texts join the
+        index; how many did."""
+        hashes = list(self.waiting())
+        return self.install_vectors(get_embeddings(self.db, self.model, hashes)) if hashes else 0
+
+    def install_vectors(self, vectors: dict[str, np.ndarray]) -> int:
+        """Vectors encoded elsewhere join the index; how many rows they filled."""
+        if not vectors:
+            return 0
+        with self._refreshing:
+            with self._lock:
+                for key in vectors:
+                    self.pending.pop(key, None)
+            snapshot, rows = with_vectors(self.snapshot, vectors)
+            if rows:
+                self._swap(snapshot)
+            return rows
+
+    def pool(
+        self,
+        repos: Collection[str] | None = None,
+        niches: Collection[str] | None = None,
+        only_urls: Collection[str] | None = None,
+    ) -> Pool:
+        """The pool for a focus (cached until the index changes)."""
+        key: PoolKey = (
+            None if repos is None else frozenset(r.lower() for r in repos),
+            frozenset(n.lower() for n in niches) if niches else None,
+            None if only_urls is None else frozenset(only_urls),
+        )
+        with self._lock:
+            snapshot, generation = self.snapshot, self.generation
+            pool = self._full if key == EVERYTHING else self._pools.get(key)
+            if pool is not None:
+                if key != EVERYTHING:
+                    self._pools.move_to_end(key)
+                return pool
+        pool = build_pool(snapshot, select_rows(snapshot, *key))
+        with self._lock:
+            if generation == self.generation and key == EVERYTHING:
+                self._full = pool
+            elif generation == self.generation:
+                self._pools[key] = pool
+                while len(self._pools) > POOL_CACHE:
+                    self._pools.popitem(last=False)
+        return pool
+
+    def vector_of(self, url: str) -> np.ndarray | None:
+        snapshot = self.snapshot
+        row = snapshot.position.get(url)
+        return snapshot.vectors[row] if row is not None and snapshot.embedded[row] else None

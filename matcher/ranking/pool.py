@@ -1,0 +1,372 @@
+"""Issues as arrays: a Snapshot holds every issue of a store (or a benchmark), a Pool the ones one
+ranking looks at, with BM25 weighted on exactly them.
+
+Building a snapshot is the warm-up: per-issue signals are computed once per issue (catalogue
+lookups memoised by label set and repository, the texts tokenized in one pass), never per
+learner. Nothing here is changed in place, so a ranking can keep using a snapshot or a pool
+while a newer one is built beside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+
+import numpy as np
+from scipy import sparse
+
+from matcher.catalog import Labels
+from matcher.lexical import bm25_idf, bm25_weights, count_terms, issue_language
+from matcher.models import Issue
+from matcher.ranking.terms import KIND_ID, Centre, micros, pool_centre, task_type
+from matcher.signals import difficulty, welcoming
+
+NichesOf = Callable[[str], tuple[str, ...]]
+
+
+@dataclass
+class Lexicon:
+    """Term and language ids shared by a snapshot and every snapshot built from it (grow-only)."""
+
+    vocabulary: dict[str, int] = field(default_factory=dict)
+    languages: dict[str, int] = field(default_factory=dict)
+
+    def language_id(self, language: str | None) -> int:
+        """The id of a repository language (issue_language), -1 when it says nothing."""
+        name = issue_language(language)
+        return -1 if name is None else self.languages.setdefault(name, len(self.languages))
+
+
+@dataclass(frozen=True)
+class Signals:
+    """Every per-issue input of the score's terms, one array each, row-aligned with the issues."""
+
+    label: np.ndarray  # beginner-label strength
+    hard: np.ndarray  # 1.0 for a hard label
+    marked_stale: np.ndarray  # bool: a stale label (signals.neglect counts it in full)
+    kind: np.ndarray  # int8 id in terms.KINDS of terms.task_type
+    taken: np.ndarray  # bool
+    competition: np.ndarray  # 1 when taken, else a little for a crowded thread
+    welcome: np.ndarray  # signals.welcoming
+    difficulty: np.ndarray  # signals.difficulty
+    stamp: np.ndarray  # int64 microseconds of updated_at (or created_at)
+    has_stamp: np.ndarray  # bool
+    active: np.ndarray  # int64 microseconds of updated_at alone (signals.days_idle)
+    has_active: np.ndarray  # bool
+    waiting: np.ndarray  # int64 microseconds of unanswered_since (signals.days_unanswered)
+    has_waiting: np.ndarray  # bool: unanswered comments wait
+    language: np.ndarray  # int32 language id, -1 when the repository's says nothing
+
+    def take(self, rows: np.ndarray) -> Signals:
+        return Signals(**{f.name: getattr(self, f.name)[rows] for f in fields(self)})
+
+    @staticmethod
+    def concat(parts: Sequence[Signals]) -> Signals:
+        return Signals(
+            **{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Signals)}
+        )
+
+
+def _stamps(values: list[datetime | None]) -> tuple[np.ndarray, np.ndarray]:
+    return (
+        np.array([0 if v is None else micros(v) for v in values], dtype=np.int64),
+        np.array([v is not None for v in values], dtype=bool),
+    )
+
+
+def issue_signals(issues: Sequence[Issue], labels: Labels, lexicon: Lexicon) -> Signals:
+    """The signals of many issues; the catalogue is asked once per distinct label set."""
+    by_labels: dict[tuple[str, ...], tuple[float, float, bool]] = {}
+    for issue in issues:
+        if issue.labels not in by_labels:
+            by_labels[issue.labels] = (
+                labels.beginner_strength(issue.labels),
+                float(labels.is_hard(issue.labels)),
+                labels.stale_label(issue.labels) is not None,
+            )
+    label_facts = [by_labels[i.labels] for i in issues]
+    kinds = [task_type(i) for i in issues]
+    taken = np.array([i.is_taken for i in issues], dtype=bool)
+    comments = np.minimum(np.array([i.comments for i in issues], dtype=float), 20) / 80
+    stamp, has_stamp = _stamps([i.updated_at or i.created_at for i in issues])
+    active, has_active = _stamps([i.updated_at for i in issues])
+    waiting, has_waiting = _stamps(
+        [i.unanswered_since if i.unanswered_comments else None for i in issues]
+    )
+    return Signals(
+        label=np.array([f[0] for f in label_facts], dtype=float),
+        hard=np.array([f[1] for f in label_facts], dtype=float),
+        marked_stale=np.array([f[2] for f in label_facts], dtype=bool),
+        kind=np.array([KIND_ID[k] for k in kinds], dtype=np.int8),
+        taken=taken,
+        competition=np.where(taken, 1.0, comments),
+        welcome=np.array([welcoming(i) for i in issues], dtype=float),
+        difficulty=np.array(
+            [difficulty(i, labels, k) for i, k in zip(issues, kinds, strict=True)], dtype=float
+        ),
+        stamp=stamp,
+        has_stamp=has_stamp,
+        active=active,
+        has_active=has_active,
+        waiting=waiting,
+        has_waiting=has_waiting,
+        language=np.array([lexicon.language_id(i.language) for i in issues], dtype=np.int32),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class Snapshot:
+    """Issues, their vectors, term counts and signals at one moment; never changed in place."""
+
+    issues: list[Issue]
+    hashes: list[str]
+    vectors: np.ndarray  # (n, dim) float32, L2-normalised; zeros where not embedded yet
+    embedded: np.ndarray  # bool
+    counts: sparse.csr_matrix  # (n, vocabulary) term counts, float32 (small integers: exact)
+    signals: Signals
+    repo_key: list[str]  # repository, lower case (filters)
+    niches: list[frozenset[str]]  # lower case
+    position: dict[str, int] = field(default_factory=dict)  # url -> row
+    term_sets: dict[int, frozenset[int]] = field(default_factory=dict)  # filled as rows are shown
+
+    def __len__(self) -> int:
+        return len(self.issues)
+
+    def terms_of(self, row: int) -> frozenset[int]:
+        """The term ids of one row (kept once asked: top lists repeat the same issues)."""
+        found = self.term_sets.get(row)
+        if found is None:
+            start, end = self.counts.indptr[row], self.counts.indptr[row + 1]
+            found = self.term_sets[row] = frozenset(self.counts.indices[start:end].tolist())
+        return found
+
+
+def build_snapshot(
+    issues: Sequence[Issue],
+    hashes: Sequence[str],
+    vectors: dict[str, np.ndarray],
+    labels: Labels,
+    niches_of: NichesOf,
+    lexicon: Lexicon,
+    dim: int = 0,
+) -> Snapshot:
+    """A snapshot of `issues`; `vectors` by text hash (an issue without one waits, unpooled)."""
+    dim = next((len(v) for v in vectors.values()), dim)
+    matrix = np.zeros((len(issues), dim), dtype=np.float32)
+    embedded = np.zeros(len(issues), dtype=bool)
+    for row, text_hash in enumerate(hashes):
+        vector = vectors.get(text_hash)
+        if vector is not None:
+            matrix[row] = vector
+            embedded[row] = True
+    repo_niches: dict[str, frozenset[str]] = {}  # the catalogue asked once per repository
+    niches = []
+    for issue in issues:
+        if issue.niches:
+            niches.append(frozenset(n.lower() for n in issue.niches))
+            continue
+        if issue.repo not in repo_niches:
+            repo_niches[issue.repo] = frozenset(n.lower() for n in niches_of(issue.repo))
+        niches.append(repo_niches[issue.repo])
+    return Snapshot(
+        issues=list(issues),
+        hashes=list(hashes),
+        vectors=matrix,
+        embedded=embedded,
+        counts=count_terms((i.embedding_text() for i in issues), lexicon.vocabulary),
+        signals=issue_signals(issues, labels, lexicon),
+        repo_key=[i.repo.lower() for i in issues],
+        niches=niches,
+        position={issue.url: row for row, issue in enumerate(issues)},
+    )
+
+
+def empty_snapshot(lexicon: Lexicon) -> Snapshot:
+    return build_snapshot([], [], {}, Labels({}, frozenset()), lambda _: (), lexicon)
+
+
+def merge_snapshots(old: Snapshot, keep: np.ndarray, added: Snapshot, columns: int) -> Snapshot:
+    """`old`'s rows `keep`, then every row of `added` (built with the same Lexicon)."""
+    dim = max(old.vectors.shape[1], added.vectors.shape[1])
+    every = len(keep) == len(old)  # nothing removed: no gather, only the append's one copy
+
+    def kept(values):
+        return values if every else values[keep]
+
+    issues = (old.issues if every else [old.issues[r] for r in keep]) + added.issues
+    return Snapshot(
+        issues=issues,
+        hashes=(old.hashes if every else [old.hashes[r] for r in keep]) + added.hashes,
+        vectors=np.concatenate([_width(kept(old.vectors), dim), _width(added.vectors, dim)]),
+        embedded=np.concatenate([kept(old.embedded), added.embedded]),
+        counts=sparse.vstack(
+            [_columns(kept(old.counts), columns), _columns(added.counts, columns)], format="csr"
+        ),
+        signals=Signals.concat([old.signals if every else old.signals.take(keep), added.signals]),
+        repo_key=(old.repo_key if every else [old.repo_key[r] for r in keep]) + added.repo_key,
+        niches=(old.niches if every else [old.niches[r] for r in keep]) + added.niches,
+        position=_positions(old, every, issues),
+    )
+
+
+def _positions(old: Snapshot, every: bool, issues: list[Issue]) -> dict[str, int]:
+    if not every:
+        return {issue.url: row for row, issue in enumerate(issues)}
+    position = dict(old.position)
+    position.update((issues[row].url, row) for row in range(len(old), len(issues)))
+    return position
+
+
+def with_vectors(old: Snapshot, vectors: dict[str, np.ndarray]) -> tuple[Snapshot, int]:
+    """`old` with vectors (by text hash) filled in where it lacked them; (snapshot, rows set)."""
+    rows = [r for r, h in enumerate(old.hashes) if h in vectors and not old.embedded[r]]
+    if not rows:
+        return old, 0
+    dim = len(next(iter(vectors.values())))
+    matrix = _width(old.vectors, dim).copy()
+    embedded = old.embedded.copy()
+    for row in rows:
+        matrix[row] = vectors[old.hashes[row]]
+        embedded[row] = True
+    values = {f.name: getattr(old, f.name) for f in fields(old)}
+    values.update(vectors=matrix, embedded=embedded, term_sets={})
+    return Snapshot(**values), len(rows)
+
+
+def _width(vectors: np.ndarray, dim: int) -> np.ndarray:
+    """Vectors of `dim` columns (a snapshot with nothing embedded yet has none)."""
+    return vectors if vectors.shape[1] == dim else np.zeros((len(vectors), dim), np.float32)
+
+
+def _columns(counts: sparse.csr_matrix, columns: int) -> sparse.csr_matrix:
+    """The same rows with room for terms added to the vocabulary since."""
+    return sparse.csr_matrix(
+        (counts.data, counts.indices, counts.indptr), shape=(counts.shape[0], columns)
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class Pool:
+    """The open, embedded issues one ranking looks at, with BM25 fitted on exactly them."""
+
+    snapshot: Snapshot
+    rows: np.ndarray  # snapshot rows in the pool
+    vectors: np.ndarray
+    weights_t: sparse.csr_matrix  # (vocabulary, n) BM25 weights, transposed for Q @ W.T
+    signals: Signals
+    repos: list[str]
+    url_rank: np.ndarray  # ties break on URL
+    local: np.ndarray  # snapshot row -> pool position, -1 outside the pool
+    centre: Centre | None  # terms.pool_centre, for the centred dense similarity
+    labelled: np.ndarray  # positions with a beginner or a hard label (the hard-label rule's)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def issue(self, position: int) -> Issue:
+        return self.snapshot.issues[self.rows[position]]
+
+    def positions_of(self, urls: Collection[str]) -> np.ndarray:
+        """Pool positions of these URLs (those outside the pool are left out)."""
+        position = self.snapshot.position
+        rows = [position[u] for u in urls if u in position]
+        local = self.local[np.asarray(rows, dtype=np.int64)] if rows else np.zeros(0, np.int64)
+        return local[local >= 0]
+
+
+def select_rows(
+    snapshot: Snapshot,
+    repos: frozenset[str] | None = None,
+    niches: frozenset[str] | None = None,
+    only_urls: frozenset[str] | None = None,
+) -> np.ndarray:
+    """The embedded rows a focus keeps (repositories and niches lower case; None: any)."""
+    wanted = snapshot.embedded.copy()
+    n = len(snapshot)
+    if repos is not None:
+        wanted &= np.fromiter((r in repos for r in snapshot.repo_key), bool, n)
+    if niches:
+        wanted &= np.fromiter((bool(niches & found) for found in snapshot.niches), bool, n)
+    if only_urls is not None:
+        wanted &= np.fromiter((i.url in only_urls for i in snapshot.issues), bool, n)
+    return np.flatnonzero(wanted)
+
+
+def build_pool(snapshot: Snapshot, rows: np.ndarray, k1: float = 1.5, b: float = 0.75) -> Pool:
+    """The pool of `rows`, BM25 fitted on them (as fitting on their texts alone would)."""
+    every = len(rows) == len(snapshot)
+    counts = snapshot.counts if every else snapshot.counts[rows]
+    doc_len = np.asarray(counts.sum(axis=1), dtype=np.float64).ravel()
+    avg_len = doc_len.mean() if len(rows) else 0.0
+    weights = bm25_weights(counts, doc_len, avg_len, bm25_idf(counts, len(rows)), k1, b)
+    local = np.full(len(snapshot), -1, dtype=np.int64)
+    local[rows] = np.arange(len(rows))
+    urls = np.array([snapshot.issues[r].url for r in rows], dtype=object)
+    by_url = np.argsort(urls, kind="stable")
+    url_rank = np.empty(len(rows), dtype=np.int64)
+    url_rank[by_url] = np.arange(len(rows))
+    vectors = snapshot.vectors if every else snapshot.vectors[rows]
+    signals = snapshot.signals if every else snapshot.signals.take(rows)
+    return Pool(
+        snapshot=snapshot,
+        rows=rows,
+        vectors=vectors,
+        weights_t=weights.T.tocsr(),
+        signals=signals,
+        repos=[snapshot.issues[r].repo for r in rows],
+        url_rank=url_rank,
+        local=local,
+        centre=pool_centre(vectors) if len(rows) else None,
+        labelled=_labelled(signals),
+    )
+
+
+def _labelled(signals: Signals) -> np.ndarray:
+    return np.flatnonzero((signals.label > 0) | (signals.hard > 0))
+
+
+def snapshot_of(
+    issues: Sequence[Issue],
+    vectors: np.ndarray,
+    labels: Labels,
+    lexicon: Lexicon,
+    niches_of: NichesOf = lambda _repo: (),
+) -> Snapshot:
+    """A snapshot of issues whose vectors are at hand, row-aligned (benchmarks, tests)."""
+    urls = [issue.url for issue in issues]
+    return build_snapshot(
+        issues, urls, dict(zip(urls, vectors, strict=True)), labels, niches_of, lexicon
+    )
+
+
+def restated(
+    old: Snapshot, changed: Sequence[Issue], labels: Labels, niches_of: NichesOf, lexicon: Lexicon
+) -> Snapshot:
+    """`old` with issues whose text is unchanged (state, labels aside from text, comments,
+    assignees, activity) restated: their signals are recomputed, their terms and vectors kept.
+    O(n) copies and no per-issue work beyond the changed ones."""
+    rows = np.array([old.position[i.url] for i in changed], dtype=np.int64)
+    fresh = issue_signals(changed, labels, lexicon)
+    arrays = {}
+    for f in fields(Signals):
+        values = getattr(old.signals, f.name).copy()
+        values[rows] = getattr(fresh, f.name)
+        arrays[f.name] = values
+    issues = list(old.issues)
+    niches = list(old.niches)
+    for row, issue in zip(rows.tolist(), changed, strict=True):
+        issues[row] = issue
+        niches[row] = frozenset(n.lower() for n in issue.niches or niches_of(issue.repo))
+    values = {f.name: getattr(old, f.name) for f in fields(old)}
+    values.update(issues=issues, niches=niches, signals=Signals(**arrays))
+    return Snapshot(**values)
+
+
+def restated_pool(pool: Pool, snapshot: Snapshot) -> Pool:
+    """`pool` over a restated snapshot (same rows, texts and vectors): only its signals change."""
+    every = len(pool.rows) == len(snapshot)
+    values = {f.name: getattr(pool, f.name) for f in fields(pool)}
+    signals = snapshot.signals if every else snapshot.signals.take(pool.rows)
+    values.update(snapshot=snapshot, signals=signals, labelled=_labelled(signals))
+    return Pool(**values)

@@ -1,0 +1,156 @@
+"""The reasons under a match: read from the same term values that produced its score."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from matcher.catalog import Labels
+from matcher.lexical import issue_language
+from matcher.models import Issue, Level, Match
+from matcher.ranking.terms import Query, asked_kinds, task_type
+from matcher.settings import RankingSettings
+from matcher.signals import (
+    days_between,
+    hard_label_reason,
+    ramp_reason,
+    stale_label_reason,
+    stale_reason,
+    task_fit_reason,
+    unanswered_reason,
+    welcoming_reason,
+)
+
+if TYPE_CHECKING:
+    from matcher.ranking.pool import Lexicon, Pool
+
+SIMILAR = 0.3  # a dense term at least this high is worth saying
+
+
+def age(issue: Issue, now: datetime) -> str | None:
+    """'updated 3 days ago'; 'opened 2 years ago' when only the creation time is known."""
+    updated = days_between(issue.updated_at, now)
+    what = "updated"
+    if updated is None:
+        updated, what = days_between(issue.created_at, now), "opened"
+    if updated is None:
+        return None
+    days = int(updated)
+    if days == 0:
+        return f"{what} today"
+    if days < 60:
+        return f"{what} {days} day{'s' if days != 1 else ''} ago"
+    if days < 730:
+        return f"{what} {days // 30} months ago"
+    return f"{what} {days // 365} years ago"
+
+
+def reasons_for(
+    issue: Issue,
+    matched: list[str],
+    dense: float,
+    language: float,
+    labels: Labels,
+    now: datetime,
+    asked: frozenset[str] = frozenset(),
+    ramp: str | None = None,
+    *,
+    settings: RankingSettings | None = None,
+) -> list[str]:
+    """The reasons for one issue from its matched terms, similarity, language and kind of work.
+
+    Warnings come first (a hard label, no activity for long, comments left unanswered): a learner
+    must not read only upbeat reasons for an issue that will be hard to finish. `ramp`
+    (signals.ramp_reason) follows the kind of work: why it fits the learner's step. `settings`
+    gives the warnings' thresholds (the defaults when None).
+    """
+    settings = settings or RankingSettings()
+    warning = hard_label_reason(issue, labels)
+    reasons = [warning] if warning else []
+    marked = stale_label_reason(issue, labels)
+    stale = stale_reason(issue, now, settings.stale_after_days)
+    waiting = unanswered_reason(issue, now, settings.unanswered_after_days)
+    reasons.extend(warning for warning in (marked, stale, waiting) if warning)
+    if matched:
+        reasons.append("matches: " + ", ".join(matched[:6]))
+    if dense >= SIMILAR:
+        reasons.append(f"close to your profile (similarity {dense:.2f})")
+    if language > 0:
+        family = issue_language(issue.language)  # C counts as c++: never say the learner named C
+        same = family == (issue.language or "").lower()
+        reasons.append(
+            f"written in {issue.language}{'' if same else f' ({family} family)'}, which you know"
+        )
+    elif language < 0:
+        reasons.append(f"written in {issue.language}, not among your languages")
+    kind = task_type(issue)
+    if kind:
+        reasons.append(task_fit_reason(kind, asked) or kind)
+    if ramp:
+        reasons.append(ramp)
+    best = labels.best_beginner_label(issue.labels)
+    if best:
+        reasons.append(f"labelled '{best}'")
+    welcome = welcoming_reason(issue)
+    if welcome:
+        reasons.append(welcome)
+    if issue.is_taken:
+        who = (
+            f"assigned to {', '.join(issue.assignees)}"
+            if issue.assignees
+            else ("has a linked pull request" if issue.linked_prs else "claimed in a comment")
+        )
+        reasons.append(f"taken: {who}")
+    when = age(issue, now)
+    if when and not stale:  # the warning says the age already
+        reasons.append(when)
+    return reasons
+
+
+def build_matches(
+    pool: Pool,
+    lexicon: Lexicon,
+    query: Query,
+    chosen: list[int],
+    score: np.ndarray,
+    parts: dict[str, np.ndarray],
+    column: int,
+    *,
+    labels: Labels,
+    now: datetime,
+    settings: RankingSettings | None = None,
+    level: Level | None = None,
+) -> list[Match]:
+    """One learner's matches at the chosen pool positions: score, term values and the reasons
+    those values give (`column` is the learner's row in the batch's term matrices)."""
+    if not chosen:
+        return []
+    positions = np.asarray(chosen)
+    names = list(parts)
+    table = np.vstack(
+        [parts[name][column if parts[name].shape[0] > 1 else 0, positions] for name in names]
+    ).T.tolist()  # (chosen, terms) as Python floats
+    terms = list(dict.fromkeys(query.terms))
+    term_ids = [lexicon.vocabulary.get(t, -1) for t in terms]
+    asked = asked_kinds(query)
+    matches = []
+    for position, row, value in zip(chosen, table, score[positions].tolist(), strict=True):
+        issue = pool.issue(position)
+        present = pool.snapshot.terms_of(int(pool.rows[position]))
+        values = dict(zip(names, row, strict=True))
+        reasons = reasons_for(
+            issue,
+            [t for t, i in zip(terms, term_ids, strict=True) if i in present],
+            values["dense"],
+            values["language"],
+            labels,
+            now,
+            asked,
+            ramp_reason(level, task_type(issue), values["ramp"], issue.repo),
+            settings=settings,
+        )
+        components = {name: round(v, 4) for name, v in values.items()}
+        matches.append(Match(issue=issue, score=value, reasons=reasons, components=components))
+    return matches

@@ -1,0 +1,328 @@
+"""The score's terms: each one a vectorised function of a pool and a batch of learners.
+
+A learner alone is a batch of one. Every term returns a (learners x pool) matrix, or a (1 x pool)
+row when it does not depend on the learner; `combine` weighs them with RankingSettings through
+TERMS, the one table that says which setting weighs which term and with which sign. A new term is
+one function here and one line in TERMS.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from matcher.models import Issue, Level
+from matcher.settings import RankingSettings
+from matcher.signals import kind_step, kinds_asked, neglect, ramp_fits, task_fit
+
+if TYPE_CHECKING:
+    from scipy import sparse
+
+    from matcher.ranking.pool import Lexicon, Pool
+
+# Task types a person recognises, detected from labels and title.
+TASK_TYPES: tuple[tuple[str, re.Pattern], ...] = tuple(
+    (name, re.compile(pattern, re.I))
+    for name, pattern in (
+        ("docs task", r"\b(docs?|documentation|docstrings?|readme|typo|tutorials?|guide)\b"),
+        ("tests task", r"\b(tests?|testing|unit ?tests?|coverage|pytest)\b"),
+        ("bug fix", r"\b(bug|fix|crash|error|fails?|broken|incorrect|wrong)\b"),
+        ("example", r"\b(examples?|notebooks?|demo)\b"),
+        ("CI / tooling", r"\b(ci|workflows?|github actions|pre-commit|lint(ing|er)?|packaging)\b"),
+        ("performance", r"\b(performance|speed ?up|faster|slow|memory|optimi[sz]e)\b"),
+        ("typing", r"\b(type hints?|typing|mypy|annotations?)\b"),
+        ("feature", r"\b(feature|enhancement|support|implement|add)\b"),
+    )
+)
+KINDS: tuple[str | None, ...] = (*(name for name, _ in TASK_TYPES), None)  # kind id -> kind
+KIND_ID = {kind: k for k, kind in enumerate(KINDS)}
+KIND_STEP = np.array([kind_step(kind) for kind in KINDS], dtype=np.int8)  # kind id -> ramp step
+
+# (term, RankingSettings field that weighs it, sign): the score is the signed weighted sum, in
+# this order. The hard-label rule and feedback act after the sum (see matcher.ranking.score).
+TERMS: tuple[tuple[str, str, int], ...] = (
+    ("dense", "dense", +1),
+    ("lexical", "lexical", +1),
+    ("label", "beginner_label", +1),
+    ("fresh", "freshness", +1),
+    ("taken", "competition", -1),
+    ("hard", "hard_label", -1),
+    ("language", "language", +1),
+    ("task", "task_fit", +1),
+    ("welcome", "welcoming", +1),
+    ("neglect", "neglect", -1),
+    ("ramp", "ramp", +1),
+)
+CENTRE_PRIOR = 20  # issues: how far a small pool's mean is trusted (see pool_centre)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A learner's profile prepared for ranking: its vector and expanded lexical terms."""
+
+    vector: np.ndarray
+    # a term may repeat: the profile implies it more than once, so it weighs more
+    terms: tuple[str, ...]
+    # programming languages the learner writes; empty = not judged
+    languages: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Centre:
+    """The pool's mean issue vector and each issue's distance from it (see dense_scores)."""
+
+    mean: np.ndarray  # float64
+    norms: np.ndarray  # float64, |vector - mean| per issue
+
+
+@lru_cache(maxsize=65536)  # top lists repeat the same issues for many learners
+def task_type(issue: Issue) -> str | None:
+    """The kind of work, from labels first, then the title."""
+    for text in (" ".join(issue.labels), issue.title):
+        for name, pattern in TASK_TYPES:
+            if pattern.search(text):
+                return name
+    return None
+
+
+def asked_kinds(query: Query) -> frozenset[str]:
+    """The kinds of work (TASK_TYPES) the learner's own query words ask for."""
+    return kinds_asked(" ".join(query.terms), TASK_TYPES)
+
+
+def micros(when: datetime) -> int:
+    """Exact microseconds since the epoch (what timedelta.total_seconds() is computed from)."""
+    return (when - _EPOCH) // _MICROSECOND
+
+
+def pool_centre(vectors: np.ndarray) -> Centre:
+    """The mean of the pool's vectors (summed in float64: the row order moves it by ~1e-16).
+
+    A handful of issues has no meaningful centre: the mean shrinks towards zero (no centring)
+    by n / (n + CENTRE_PRIOR), so a focus pool of three issues is ranked almost as raw cosine.
+    """
+    n = len(vectors)
+    mean = vectors.sum(axis=0, dtype=np.float64) / (n + CENTRE_PRIOR)
+    squared = np.einsum("ij,ij->i", vectors, vectors, dtype=np.float64)
+    along = (vectors @ mean.astype(vectors.dtype)).astype(np.float64)
+    norms = np.sqrt(np.maximum(squared - 2 * along + mean @ mean, 1e-12))
+    return Centre(mean, norms)
+
+
+def centred_similarity(vectors: np.ndarray, centre: Centre, queries: np.ndarray) -> np.ndarray:
+    """Cosine between issues and learners (learners x issues) after both move by the pool's mean.
+
+    Sentence embeddings share a large common direction (every issue here is about ML software),
+    so raw cosines differ little and favour generic issues; measured from the pool's centre,
+    what sets an issue and a learner apart dominates. Unsupervised: the pool alone decides it.
+    """
+    moved = np.atleast_2d(queries).astype(np.float64) - centre.mean
+    moved /= np.maximum(np.linalg.norm(moved, axis=1, keepdims=True), 1e-12)
+    similarity = (moved.astype(np.float32) @ vectors.T).astype(np.float64)
+    similarity -= (moved @ centre.mean)[:, None]
+    similarity /= centre.norms[None, :]
+    return similarity
+
+
+def dense_scores(pool: Pool, queries: Sequence[Query], settings: RankingSettings) -> np.ndarray:
+    """The dense term: centred (settings.centre) or raw cosine, learners x pool."""
+    matrix = np.stack([q.vector for q in queries]).astype(np.float32)
+    if settings.centre and pool.centre is not None:
+        return centred_similarity(pool.vectors, pool.centre, matrix)
+    return (matrix @ pool.vectors.T).astype(np.float64)
+
+
+def query_matrix(queries: Sequence[Query], vocabulary: dict[str, int], columns: int):
+    """(learners, vocabulary) CSR: a term given n times weighs sqrt(n): the profile dwells on it."""
+    from scipy import sparse
+
+    indptr: list[int] = [0]
+    indices: list[int] = []
+    data: list[float] = []
+    for query in queries:
+        # a term the vocabulary learnt after this pool was built is in none of its issues
+        counted = Counter(
+            vocabulary[t] for t in query.terms if vocabulary.get(t, columns) < columns
+        )
+        cols = sorted(counted)
+        indices.extend(cols)
+        data.extend(np.sqrt(float(counted[c])) for c in cols)
+        indptr.append(len(indices))
+    return sparse.csr_matrix(
+        (np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int32), indptr),
+        shape=(len(queries), columns),
+    )
+
+
+def lexical_scores(pool: Pool, queries: Sequence[Query], lexicon: Lexicon) -> np.ndarray:
+    """BM25 of every pooled issue for every query (learners x pool), each row scaled by its best."""
+    weights_t: sparse.csr_matrix = pool.weights_t
+    q = query_matrix(queries, lexicon.vocabulary, weights_t.shape[0])
+    used = np.unique(q.indices)  # only the batch's terms: (learners x terms) by (terms x pool)
+    scores = np.ascontiguousarray(q[:, used].toarray() @ weights_t[used])
+    top = scores.max(axis=1, initial=0.0)  # BM25 is never negative: a row topping at 0 is all 0
+    scores /= np.where(top > 0, top, 1.0)[:, None]
+    return scores
+
+
+def language_scores(pool: Pool, queries: Sequence[Query], lexicon: Lexicon) -> np.ndarray:
+    """+1 when the repository's code is in a language the learner writes, -1 when in another,
+    0 when either side says nothing (a profile without languages, a docs or config repository)."""
+    languages = dict(lexicon.languages)  # a refresh may add one meanwhile
+    # (learners x languages + 1): +1 written, -1 not; the last column is "says nothing": 0
+    table = np.full((len(queries), len(languages) + 1), -1.0)
+    table[:, -1] = 0.0
+    for j, query in enumerate(queries):
+        if not query.languages:
+            table[j] = 0.0
+        for name in query.languages:
+            if name in languages:
+                table[j, languages[name]] = 1.0
+    language = pool.signals.language
+    return table[:, np.where(language >= 0, language, len(languages))]
+
+
+def task_scores(pool: Pool, queries: Sequence[Query]) -> np.ndarray:
+    """signals.task_fit per query and pooled issue: a (learners x kinds) table read by kind id."""
+    table = np.array(
+        [[task_fit(kind, asked_kinds(q)) for kind in KINDS] for q in queries], dtype=float
+    )
+    return table[:, pool.signals.kind]
+
+
+def _days_before(now: datetime, stamps: np.ndarray) -> np.ndarray:
+    """Days from each stamp to now, exact microseconds, as signals.days_between computes them."""
+    seconds = (micros(now) - stamps) / 10**6
+    return np.maximum(seconds / 86400, 0.0)
+
+
+def freshness_scores(pool: Pool, now: datetime, half_life_days: float) -> np.ndarray:
+    """1 for activity today, halving every half-life; 0.5 when the age is unknown."""
+    days = _days_before(now, pool.signals.stamp)
+    return np.where(pool.signals.has_stamp, 0.5 ** (days / half_life_days), 0.5)[None, :]
+
+
+def neglect_scores(pool: Pool, now: datetime, settings: RankingSettings) -> np.ndarray:
+    """signals.neglect over the pool: unknown activity (no updated_at) is NaN, neutral."""
+    idle = np.where(pool.signals.has_active, _days_before(now, pool.signals.active), np.nan)
+    waiting = np.where(pool.signals.has_waiting, _days_before(now, pool.signals.waiting), np.nan)
+    return neglect(
+        idle,
+        waiting,
+        settings.stale_after_days,
+        settings.unanswered_after_days,
+        pool.signals.marked_stale,
+    )[None, :]
+
+
+def ramp_scores(pool: Pool, levels: Sequence[Level | None]) -> np.ndarray:
+    """signals.ramp_fits per learner and pooled issue for their target step; one row of zeros
+    when nobody's ramp term is on."""
+    if not any(level is not None and level.active for level in levels):
+        return np.zeros((1, len(pool)))
+    steps = KIND_STEP[pool.signals.kind]
+    return np.stack(
+        [
+            ramp_fits(steps, pool.signals.difficulty, level.target)
+            if level is not None and level.active
+            else np.zeros(len(pool))
+            for level in levels
+        ]
+    )
+
+
+def term_values(
+    pool: Pool,
+    queries: Sequence[Query],
+    *,
+    settings: RankingSettings,
+    now: datetime,
+    lexicon: Lexicon,
+    levels: Sequence[Level | None] | None = None,
+) -> dict[str, np.ndarray]:
+    """Every term of TERMS for a batch of learners (learners x pool, or 1 x pool)."""
+    return {
+        "dense": dense_scores(pool, queries, settings),
+        "lexical": lexical_scores(pool, queries, lexicon),
+        "label": pool.signals.label[None, :],
+        "fresh": freshness_scores(pool, now, settings.freshness_half_life_days),
+        "taken": pool.signals.competition[None, :],
+        "hard": pool.signals.hard[None, :],
+        "language": language_scores(pool, queries, lexicon),
+        "task": task_scores(pool, queries),
+        "welcome": pool.signals.welcome[None, :],
+        "neglect": neglect_scores(pool, now, settings),
+        "ramp": ramp_scores(pool, levels or [None] * len(queries)),
+    }
+
+
+def combine(parts: dict[str, np.ndarray], settings: RankingSettings) -> np.ndarray:
+    """The signed weighted sum of the terms (TERMS), learners x pool, float64.
+
+    The terms that do not depend on the learner (1 x pool rows) are summed once and added to the
+    learners' own in one pass; one scratch buffer serves every other term (a batch's matrices are
+    tens of MB: a fresh one per term costs page faults, not arithmetic).
+    """
+    rows = max(values.shape[0] for values in parts.values())
+    width = max(values.shape[1] for values in parts.values())
+    shared = np.zeros((1, width))
+    score: np.ndarray | None = None
+    scratch: np.ndarray | None = None
+    for name, setting, sign in TERMS:
+        values, weight = parts[name], sign * getattr(settings, setting)
+        if values.shape[0] == 1:
+            shared += weight * values
+        elif score is None:
+            score = np.multiply(values, weight, dtype=np.float64)
+        else:
+            scratch = np.empty_like(score) if scratch is None else scratch
+            np.multiply(values, weight, out=scratch)
+            score += scratch
+    if score is None:
+        return np.repeat(shared, rows, axis=0)
+    score += shared
+    return score
+
+
+def fit_before_labels(parts: dict[str, np.ndarray], settings: RankingSettings) -> np.ndarray:
+    """How well each issue fits each learner by its text alone (the hard-label rule compares it)."""
+    return settings.dense * parts["dense"] + settings.lexical * parts["lexical"]
+
+
+def feedback_shifts(
+    vectors: np.ndarray,
+    liked: Sequence[np.ndarray | None],
+    disliked: Sequence[np.ndarray | None],
+) -> list[np.ndarray | None]:
+    """Per learner and issue, a nudge: up when close to issues they liked, down when close to
+    ones they dismissed (0.5 and 0.8 times the best cosine); None for a learner who said nothing.
+    One product per kind of opinion for the whole batch."""
+    shifts: list[np.ndarray | None] = [
+        None if like is None and dislike is None else np.zeros(vectors.shape[0])
+        for like, dislike in zip(liked, disliked, strict=True)
+    ]
+    for weight, groups in ((0.5, liked), (-0.8, disliked)):
+        opinions = {j: g for j, g in enumerate(groups) if g is not None and len(g)}
+        if not opinions:
+            continue
+        owners = list(opinions)
+        stacked = np.vstack(list(opinions.values())).astype(vectors.dtype)
+        similarity = (stacked @ vectors.T).astype(np.float64)  # (their issues, pool)
+        np.clip(similarity, 0, None, out=similarity)
+        sizes = np.array([len(opinions[j]) for j in owners], dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        best = np.maximum.reduceat(similarity, starts, axis=0)
+        for row, j in enumerate(owners):
+            shift = shifts[j]
+            assert shift is not None
+            shift += weight * best[row]
+    return shifts
