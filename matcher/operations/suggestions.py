@@ -36,18 +36,50 @@ def feedback_for(
     community; for a digest, every issue the learner has already been shown.
     """
     now = now or datetime.now(UTC)
+    claimed = claimed_by_others(db, guild_id, learner_id, now=now)
+    return feedback_from(store.suggestions_for(db, learner_id), claimed, for_digest=for_digest)
+
+
+def feedback_from(
+    suggestions: Iterable[Suggestion], claimed_by_others: set[str], *, for_digest: bool
+) -> Feedback:
+    """The rule of `feedback_for`, on a learner's suggestions and others' claims already read."""
     dismissed, liked, hidden = set(), set(), set()
-    for s in store.suggestions_for(db, learner_id):
+    for s in suggestions:
         if s.status == "dismissed":
             dismissed.add(s.issue_url)
         elif s.status in ("interested", "working"):
             liked.add(s.issue_url)
         if s.status == "working" or s.digested_at is not None or for_digest:
             hidden.add(s.issue_url)
-    hidden |= claimed_by_others(db, guild_id, learner_id, now=now)
+    hidden |= claimed_by_others
     return Feedback(
         dismissed=frozenset(dismissed), liked=frozenset(liked), hidden=frozenset(hidden - dismissed)
     )
+
+
+def feedbacks_for(
+    db: Database,
+    learners: list[Learner],
+    suggestions: dict[str, list[Suggestion]],
+    *,
+    for_digest: bool,
+    now: datetime,
+) -> dict[str, Feedback]:
+    """`feedback_for` of many learners (each in their home community) with one claims query."""
+    guilds = {x.home_guild_id for x in learners if x.home_guild_id}
+    claims = store.claims_in_guilds(db, guilds, after=now - CLAIM_TTL)  # type: ignore[arg-type]
+    feedback = {}
+    for learner in learners:
+        others = {
+            url
+            for url, holder in claims.get(learner.home_guild_id or "", [])
+            if holder != learner.learner_id
+        }
+        feedback[learner.learner_id] = feedback_from(
+            suggestions.get(learner.learner_id, []), others, for_digest=for_digest
+        )
+    return feedback
 
 
 def claimed_by_others(

@@ -7,6 +7,7 @@ from matcher.store import (
     issue_keys,  # noqa: F401
     issues,  # noqa: F401
     learners,  # noqa: F401
+    leases,  # noqa: F401
     meta,  # noqa: F401
     portfolio,  # noqa: F401
     suggestions,  # noqa: F401

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,6 +57,7 @@ class Database:
 
     def __init__(self, url: str, *, migrate: bool | None = None, check: bool = True):
         self.url = url
+        self._on_close: list[Callable[[], None]] = []
         self.sqlite_file = sqlite_path(url)
         if self.sqlite_file is not None:
             try:
@@ -147,7 +148,13 @@ class Database:
                 session.rollback()
                 raise
 
+    def on_close(self, callback: Callable[[], None]) -> None:
+        """Run `callback` when this handle closes (e.g. stop renewing its leases, release them)."""
+        self._on_close.append(callback)
+
     def close(self) -> None:
+        while getattr(self, "_on_close", None):
+            self._on_close.pop()()
         self.engine.dispose()
 
 

@@ -410,6 +410,35 @@ def load_contributions(
         return [_contribution(r) for r in session.scalars(query)]
 
 
+def identities_by_learner(db: Database, learner_ids: Iterable[str]) -> dict[str, Identity]:
+    """The identity of each of these learners that has one (one query per 1,000 learners)."""
+    ids = sorted({str(x) for x in learner_ids})
+    found: dict[str, Identity] = {}
+    with db.session() as session:
+        for start in range(0, len(ids), 1000):
+            query = select(IdentityRow).where(IdentityRow.learner_id.in_(ids[start : start + 1000]))
+            found.update({row.learner_id: _identity(row) for row in session.scalars(query)})
+    return found
+
+
+def contributions_by_author_id(
+    db: Database, author_ids: Iterable[int]
+) -> dict[int, list[Contribution]]:
+    """Stored merged pull requests of each GitHub user id, oldest first (one query per 1,000)."""
+    ids = sorted(set(author_ids))
+    found: dict[int, list[Contribution]] = {x: [] for x in ids}
+    with db.session() as session:
+        for start in range(0, len(ids), 1000):
+            query = (
+                select(ContributionRow)
+                .where(ContributionRow.author_id.in_(ids[start : start + 1000]))
+                .order_by(ContributionRow.merged_at, ContributionRow.url)
+            )
+            for row in session.scalars(query):
+                found[row.author_id].append(_contribution(row))  # type: ignore[index]
+    return found
+
+
 def contribution_repos(db: Database, author_id: int | None, login: str) -> list[str]:
     return sorted({c.repo for c in load_contributions(db, author_id=author_id, login=login)})
 
