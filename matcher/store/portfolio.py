@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from matcher.errors import IdentityError
 from matcher.models import Attribution, Contribution, Identity, LoginClaim
-from matcher.store.db import Base, Database, UTCDateTime
+from matcher.store.db import Base, Database, UTCDateTime, insert_ignoring_duplicates, sql_insert
 
 # --- records (Contribution, Identity, LoginClaim, Attribution live in matcher.models) -------
 
@@ -340,22 +340,41 @@ def known_urls(db: Database, urls: Iterable[str]) -> set[str]:
 def add_contributions(db: Database, contributions: Iterable[Contribution]) -> AddCounts:
     """Store merged pull requests once each; a known one is updated only where GitHub says more.
 
-    Nothing stored is ever removed: a repository that became private keeps its earlier details,
-    and a reverted flag, once set, stays.
+    Safe to race: new rows go in with INSERT ... ON CONFLICT DO NOTHING, so two processes
+    storing the same pull request both succeed and leave one row. Nothing stored is ever
+    removed: a repository that became private keeps its earlier details, and a reverted flag,
+    once set, stays.
     """
     counts = AddCounts()
+    latest = {c.url: c for c in contributions}  # one row per URL
+    if not latest:
+        return counts
     now = datetime.now(UTC)
+    rows = [
+        {
+            "url": c.url,
+            "first_seen_at": now,
+            **{name: getattr(c, name) for name in _SCALARS},
+            **{name: list(getattr(c, name)) for name in _LISTS},
+        }
+        for c in latest.values()
+    ]
     with db.session() as session:
-        for c in contributions:
-            row = session.get(ContributionRow, c.url)
-            if row is None:
-                values = {name: getattr(c, name) for name in _SCALARS}
-                values.update({name: list(getattr(c, name)) for name in _LISTS})
-                session.add(ContributionRow(url=c.url, first_seen_at=now, **values))
+        inserted: set[str] = set()
+        for start in range(0, len(rows), 500):
+            statement = (
+                sql_insert(session, ContributionRow)
+                .values(rows[start : start + 500])
+                .on_conflict_do_nothing(index_elements=["url"])
+                .returning(ContributionRow.url)
+            )
+            inserted.update(session.scalars(statement))
+        for c in latest.values():
+            if c.url in inserted:
                 counts.added += 1
                 counts.added_urls.append(c.url)
                 continue
-            changed = _merge_row(row, c)
+            changed = _merge_row(session.get(ContributionRow, c.url), c)  # type: ignore[arg-type]
             counts.updated += changed
             counts.unchanged += not changed
     return counts
@@ -447,21 +466,23 @@ def contribution_repos(db: Database, author_id: int | None, login: str) -> list[
 
 
 def add_attribution(db: Database, attribution: Attribution) -> bool:
-    """Record that a contribution closed a suggested issue; False when already recorded."""
+    """Record that a contribution closed a suggested issue; False when already recorded (by this
+    process or another: the insert is ON CONFLICT DO NOTHING)."""
+    row = {
+        "contribution_url": attribution.contribution_url,
+        "issue_url": attribution.issue_url,
+        "learner_id": str(attribution.learner_id),
+        "suggested_at": attribution.suggested_at,
+        "attributed_at": datetime.now(UTC),
+    }
     with db.session() as session:
-        key = (attribution.contribution_url, attribution.issue_url)
-        if session.get(AttributionRow, key) is not None:
-            return False
-        session.add(
-            AttributionRow(
-                contribution_url=attribution.contribution_url,
-                issue_url=attribution.issue_url,
-                learner_id=str(attribution.learner_id),
-                suggested_at=attribution.suggested_at,
-                attributed_at=datetime.now(UTC),
-            )
+        statement = (
+            sql_insert(session, AttributionRow)
+            .values(row)
+            .on_conflict_do_nothing(index_elements=["contribution_url", "issue_url"])
+            .returning(AttributionRow.issue_url)
         )
-        return True
+        return session.scalar(statement) is not None
 
 
 def load_attributions(db: Database, learner_id: str | None = None) -> list[Attribution]:
@@ -493,17 +514,17 @@ def get_watermark(db: Database, key: str) -> datetime | None:
 
 
 def set_watermark(db: Database, key: str, login: str, merged_through: datetime | None) -> None:
-    """Advance the refresh watermark (never moves it back)."""
+    """Advance the refresh watermark (never moves it back; safe to race)."""
     now = datetime.now(UTC)
     with db.session() as session:
-        row = session.get(WatermarkRow, key)
-        if row is None:
-            session.add(
-                WatermarkRow(
-                    author_key=key, login=login, merged_through=merged_through, refreshed_at=now
-                )
-            )
-            return
+        insert_ignoring_duplicates(
+            session,
+            WatermarkRow,
+            [{"author_key": key, "login": login, "merged_through": None, "refreshed_at": now}],
+            ["author_key"],
+        )
+        row = session.get(WatermarkRow, key, with_for_update=True)
+        assert row is not None  # inserted above, and nothing deletes watermarks
         row.login = login
         row.refreshed_at = now
         current = row.merged_through
