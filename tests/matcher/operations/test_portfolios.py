@@ -15,14 +15,14 @@ def _verify_ada(db):
     store.mark_verified(db, "1", ADA_ID, "ada")
 
 
-def test_the_pass_refreshes_every_verified_login_under_its_lease(db, gh, fake):
+def test_the_pass_refreshes_every_verified_login_under_its_lease(db, gh, fake):  # noqa: F811
     _verify_ada(db)
     done = refresh_portfolios(db, lambda: make_client(gh))
     assert done.ran and [(i.login, len(r.added)) for i, r in done.refreshed] == [("ada", 2)]
     assert leases.holder(db, PORTFOLIO_LEASE) is None  # given back at the end
 
 
-def test_a_second_process_skips_the_pass_while_the_first_holds_it(db, gh, fake):
+def test_a_second_process_skips_the_pass_while_the_first_holds_it(db, gh, fake):  # noqa: F811
     _verify_ada(db)
     with leases.held(db, PORTFOLIO_LEASE) as first:
         skipped = refresh_portfolios(db, lambda: make_client(gh))
