@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from sqlalchemy import DateTime, create_engine, event, make_url, text
+from sqlalchemy import DateTime, any_, bindparam, create_engine, event, make_url, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -176,6 +176,21 @@ def upsert(session: Session, table, rows: list[dict], keys: list[str]) -> None:
     statement = sql_insert(session, table).values(rows)
     changed = {name: statement.excluded[name] for name in rows[0] if name not in keys}
     session.execute(statement.on_conflict_do_update(index_elements=keys, set_=changed))
+
+
+def one_of(session: Session, column, values: list):
+    """`column IN values`: on PostgreSQL one array parameter (= ANY), so a list of thousands
+    costs no statement of thousands of placeholders to build and parse; IN (...) elsewhere."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(list(values))
+
+
+def batch_size(db: Database) -> int:
+    """How many values one statement of a batch read takes (SQLite caps its parameters)."""
+    return 20_000 if db.engine.dialect.name == "postgresql" else 1000
 
 
 def sql_insert(session: Session, table):

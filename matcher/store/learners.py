@@ -11,7 +11,7 @@ from sqlalchemy import Boolean, Integer, String, Text, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from matcher.models import Learner
-from matcher.store.db import Base, Database, UTCDateTime
+from matcher.store.db import Base, Database, UTCDateTime, batch_size, one_of
 
 
 class LearnerRow(Base):
@@ -163,13 +163,16 @@ def digest_schedules(db: Database) -> list[tuple[str, int, int, str, datetime | 
 
 
 def learners_by_id(db: Database, learner_ids: Iterable[str]) -> dict[str, Learner]:
-    """The stored learners with these ids (one query per 1,000)."""
+    """The stored learners with these ids (one query per batch_size)."""
     ids = sorted({str(x) for x in learner_ids})
     found: dict[str, Learner] = {}
     columns = LearnerRow.__table__.c
+    size = batch_size(db)
     with db.session() as session:
-        for start in range(0, len(ids), 1000):
-            query = select(*columns).where(columns.learner_id.in_(ids[start : start + 1000]))
+        for start in range(0, len(ids), size):
+            query = select(*columns).where(
+                one_of(session, columns.learner_id, ids[start : start + size])
+            )
             found.update({row.learner_id: _learner(row) for row in session.execute(query)})  # type: ignore[arg-type]
     return found
 

@@ -24,7 +24,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from matcher.errors import IdentityError
 from matcher.models import Attribution, Contribution, Identity, LoginClaim
-from matcher.store.db import Base, Database, UTCDateTime, insert_ignoring_duplicates, sql_insert
+from matcher.store.db import (
+    Base,
+    Database,
+    UTCDateTime,
+    batch_size,
+    insert_ignoring_duplicates,
+    one_of,
+    sql_insert,
+)
 
 # --- records (Contribution, Identity, LoginClaim, Attribution live in matcher.models) -------
 
@@ -430,12 +438,14 @@ def load_contributions(
 
 
 def identities_by_learner(db: Database, learner_ids: Iterable[str]) -> dict[str, Identity]:
-    """The identity of each of these learners that has one (one query per 1,000 learners)."""
+    """The identity of each of these learners that has one (one query per batch_size)."""
     ids = sorted({str(x) for x in learner_ids})
     found: dict[str, Identity] = {}
+    size = batch_size(db)
     with db.session() as session:
-        for start in range(0, len(ids), 1000):
-            query = select(IdentityRow).where(IdentityRow.learner_id.in_(ids[start : start + 1000]))
+        for start in range(0, len(ids), size):
+            chunk = ids[start : start + size]
+            query = select(IdentityRow).where(one_of(session, IdentityRow.learner_id, chunk))
             found.update({row.learner_id: _identity(row) for row in session.scalars(query)})
     return found
 
@@ -443,14 +453,15 @@ def identities_by_learner(db: Database, learner_ids: Iterable[str]) -> dict[str,
 def contributions_by_author_id(
     db: Database, author_ids: Iterable[int]
 ) -> dict[int, list[Contribution]]:
-    """Stored merged pull requests of each GitHub user id, oldest first (one query per 1,000)."""
+    """Stored merged pull requests of each GitHub user id, oldest first (a query per batch_size)."""
     ids = sorted(set(author_ids))
     found: dict[int, list[Contribution]] = {x: [] for x in ids}
+    size = batch_size(db)
     with db.session() as session:
-        for start in range(0, len(ids), 1000):
+        for start in range(0, len(ids), size):
             query = (
                 select(ContributionRow)
-                .where(ContributionRow.author_id.in_(ids[start : start + 1000]))
+                .where(one_of(session, ContributionRow.author_id, ids[start : start + size]))
                 .order_by(ContributionRow.merged_at, ContributionRow.url)
             )
             for row in session.scalars(query):

@@ -17,7 +17,15 @@ from sqlalchemy import Integer, String, UniqueConstraint, delete, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from matcher.models import Suggestion
-from matcher.store.db import Base, Database, UTCDateTime, as_utc, insert_ignoring_duplicates
+from matcher.store.db import (
+    Base,
+    Database,
+    UTCDateTime,
+    as_utc,
+    batch_size,
+    insert_ignoring_duplicates,
+    one_of,
+)
 
 STATUSES = ("suggested", "interested", "dismissed", "working")
 VIAS = ("suggest", "digest")
@@ -216,15 +224,16 @@ def delete_learner_suggestions(db: Database, learner_id: str) -> None:
 
 
 def suggestions_by_learner(db: Database, learner_ids: Iterable[str]) -> dict[str, list[Suggestion]]:
-    """Every learner's stored suggestions, oldest first (one query per 1,000 learners)."""
+    """Every learner's stored suggestions, oldest first (one query per batch_size learners)."""
     ids = sorted({str(x) for x in learner_ids})
     found: dict[str, list[Suggestion]] = {x: [] for x in ids}
     columns = SuggestionRow.__table__.c
+    size = batch_size(db)
     with db.session() as session:
-        for start in range(0, len(ids), 1000):
+        for start in range(0, len(ids), size):
             query = (
                 select(*columns)
-                .where(columns.learner_id.in_(ids[start : start + 1000]))
+                .where(one_of(session, columns.learner_id, ids[start : start + size]))
                 .order_by(columns.suggested_at, columns.id)
             )
             for row in session.execute(query):
