@@ -221,7 +221,11 @@ def _take_over(db: Database, owner: str, enabled: set[str], now: datetime) -> se
     """Take over open reservations whose owner stopped renewing its lease, and this owner's own
     (or owner-less) ones unconfirmed for STALE_AFTER; the pairs won."""
     before = now - STALE_AFTER
-    open_rows = [r for r in store.open_reservations(db) if r.learner_id in enabled]
+    open_rows = [
+        r
+        for r in store.open_reservations(db, except_owner=owner, since=before)
+        if r.learner_id in enabled
+    ]
     others = {r.owner for r in open_rows if r.owner is not None and r.owner != owner}
     dead = others - leases.live_names(db, others)
     candidates = [

@@ -227,20 +227,21 @@ def reserve_many(db: Database, pairs: Iterable[Pair], *, owner: str, now: dateti
                 )
                 won.update((learner, week) for learner, week in rows)
         return won
-    for chunk in _chunks(ordered):
-        rows = [
-            {"learner_id": learner, "week": week, "status": RESERVED, "sent_at": now,
-             "detail": detail, "owner": owner}
-            for learner, week in chunk
-        ]  # fmt: skip
-        with db.session() as session:
-            statement = (
-                sql_insert(session, DigestDeliveryRow)
-                .values(rows)
-                .on_conflict_do_nothing(index_elements=["learner_id", "week"])
-                .returning(DigestDeliveryRow.learner_id, DigestDeliveryRow.week)
-            )
-            won.update((learner, week) for learner, week in session.execute(statement))
+    rows = [
+        {"learner_id": learner, "week": week, "status": RESERVED, "sent_at": now,
+         "detail": detail, "owner": owner}
+        for learner, week in ordered
+    ]  # fmt: skip
+    with db.session() as session:  # SQLite has one writer at a time: one transaction, executemany
+        insert = sql_insert(session, DigestDeliveryRow).on_conflict_do_nothing(
+            index_elements=["learner_id", "week"]
+        )
+        for chunk in _chunks(rows, 20_000):
+            session.execute(insert, chunk)
+        query = select(DigestDeliveryRow.learner_id, DigestDeliveryRow.week).where(
+            DigestDeliveryRow.status == RESERVED, DigestDeliveryRow.detail == detail
+        )
+        won.update((learner, week) for learner, week in session.execute(query))
     return won
 
 
@@ -258,8 +259,11 @@ _RESERVE_UNNEST = text(
 ).bindparams(bindparam("now", type_=UTCDateTime))
 
 
-def open_reservations(db: Database) -> list[OpenReservation]:
-    """Every reservation still 'sending' (one query on the status index)."""
+def open_reservations(
+    db: Database, *, except_owner: str | None = None, since: datetime | None = None
+) -> list[OpenReservation]:
+    """Reservations still 'sending' (one query on the status index), leaving out those of
+    `except_owner` made at or after `since` (a pass's own fresh ones)."""
     query = (
         select(
             DigestDeliveryRow.learner_id,
@@ -270,6 +274,14 @@ def open_reservations(db: Database) -> list[OpenReservation]:
         .where(DigestDeliveryRow.status == RESERVED)
         .order_by(DigestDeliveryRow.learner_id, DigestDeliveryRow.week)
     )
+    if except_owner is not None and since is not None:
+        query = query.where(
+            or_(
+                DigestDeliveryRow.owner.is_(None),
+                DigestDeliveryRow.owner != except_owner,
+                DigestDeliveryRow.sent_at < since,
+            )
+        )
     with db.session() as session:
         return [OpenReservation(*row) for row in session.execute(query)]
 
