@@ -486,14 +486,15 @@ def record_delivery(
     found an earlier attempt); a failed one leaves the learner a notice for their next command.
     """
     learner = planned.learner
-    if outcome in ("dm", "channel"):
-        urls = shown if shown is not None else [m.issue.url for m in planned.matches]
-        record_suggestions(
-            db, learner.learner_id, urls, via="digest", guild_id=learner.home_guild_id, now=now
-        )
-    elif outcome == "failed":
-        learner_store.set_pending_notice(db, learner.learner_id, _undelivered(db, planned))
-    store.finish_digest(db, learner.learner_id, planned.week, outcome, detail=detail)
+    with db.transaction():  # one commit: the shown issues and the outcome land together
+        if outcome in ("dm", "channel"):
+            urls = shown if shown is not None else [m.issue.url for m in planned.matches]
+            record_suggestions(
+                db, learner.learner_id, urls, via="digest", guild_id=learner.home_guild_id, now=now
+            )
+        elif outcome == "failed":
+            learner_store.set_pending_notice(db, learner.learner_id, _undelivered(db, planned))
+        store.finish_digest(db, learner.learner_id, planned.week, outcome, detail=detail)
     return outcome
 
 

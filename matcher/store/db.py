@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -58,6 +59,7 @@ class Database:
     def __init__(self, url: str, *, migrate: bool | None = None, check: bool = True):
         self.url = url
         self._on_close: list[Callable[[], None]] = []
+        self._local = threading.local()
         self.sqlite_file = sqlite_path(url)
         if self.sqlite_file is not None:
             try:
@@ -131,8 +133,27 @@ class Database:
             )
 
     @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run every store call of the block (in this thread) in one transaction: one commit
+        at the end, nothing written if the block fails. Nested blocks join the outer one."""
+        if getattr(self._local, "session", None) is not None:
+            yield
+            return
+        with self.session() as session:
+            self._local.session = session
+            try:
+                yield
+            finally:
+                self._local.session = None
+
+    @contextmanager
     def session(self) -> Iterator[Session]:
-        """A transaction: committed when the block ends, rolled back whole on any error."""
+        """A transaction: committed when the block ends, rolled back whole on any error
+        (inside `transaction()`, the block's one transaction)."""
+        outer = getattr(self._local, "session", None)
+        if outer is not None:
+            yield outer
+            return
         with self._sessions() as session:
             try:
                 yield session
@@ -276,6 +297,8 @@ def open_read_only(url: str) -> Database:
     )
     db = object.__new__(Database)
     db.url = url
+    db._on_close = []
+    db._local = threading.local()
     reason = ""
     for options in tries:
         uri = f"file:{quote(str(path.resolve()))}?{options}"
