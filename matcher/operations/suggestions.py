@@ -104,8 +104,9 @@ def record_suggestions(
     """Remember that these issues were shown (the first showing is kept); url -> button key."""
     now = now or datetime.now(UTC)
     urls = list(dict.fromkeys(urls))
-    keys = issue_keys.register_issue_keys(db, urls)
-    store.record_suggestions(db, learner_id, urls, via=via, guild_id=guild_id, now=now)
+    with db.transaction():
+        keys = issue_keys.register_issue_keys(db, urls)
+        store.record_suggestions(db, learner_id, urls, via=via, guild_id=guild_id, now=now)
     return keys
 
 
@@ -144,21 +145,22 @@ def suggest(
     count: int,
     now: datetime,
 ) -> Suggested:
-    """The learner's best matches now, recorded as shown ('suggest'), with their button keys."""
-    learner = learner_store.get_learner(db, learner_id)
-    if learner is None:
-        return Suggested(None)
-    learner_store.set_home_guild(db, learner_id, guild_id)
-    community = guild_id or learner.home_guild_id
-    config = community_store.get_guild_config(db, community)
-    feedback = feedback_for(db, learner_id, community, now=now)
+    """The learner's best matches now, recorded as shown ('suggest'), with their button keys.
+
+    One transaction reads what the ranking needs, one writes what was shown; the ranking runs
+    between them, holding none open.
+    """
+    with db.transaction():
+        learner = learner_store.get_learner(db, learner_id)
+        if learner is None:
+            return Suggested(None)
+        learner_store.set_home_guild(db, learner_id, guild_id)
+        community = guild_id or learner.home_guild_id
+        config = community_store.get_guild_config(db, community)
+        feedback = feedback_for(db, learner_id, community, now=now)
+        level = level_for(db, learner)
     matches = engine.match(
-        learner.profile,
-        top_k=count,
-        feedback=feedback,
-        now=now,
-        level=level_for(db, learner),
-        **focus_of(config),
+        learner.profile, top_k=count, feedback=feedback, now=now, level=level, **focus_of(config)
     )
     keys = record_suggestions(
         db, learner_id, [m.issue.url for m in matches], via="suggest", guild_id=community, now=now
