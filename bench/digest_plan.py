@@ -241,8 +241,8 @@ def main() -> int:
                 drop()
         print(
             f"{learners:>9} {r['fill_s']:>7.1f} {r['planning_ms']:>10.3f} {r['reserve_ms']:>9.3f} "
-            f"{r['read_ms']:>7.3f} {r['keys_ms']:>10.4f} {r['cpu_ms']:>9.3f} {r['idle_pass_s']:>12.2f} "
-            f"{r['before_ms']:>12.2f}"
+            f"{r['read_ms']:>7.3f} {r['keys_ms']:>10.4f} {r['cpu_ms']:>9.3f} "
+            f"{r['idle_pass_s']:>12.2f} {r['before_ms']:>12.2f}"
         )
     print(
         "plan: find + reserve + read feedback and levels, wall time per due learner (target <= 1 "
