@@ -67,8 +67,8 @@ def feedbacks_for(
     now: datetime,
 ) -> dict[str, Feedback]:
     """`feedback_for` of many learners (each in their home community) with one claims query."""
-    guilds = {x.home_guild_id for x in learners if x.home_guild_id}
-    claims = store.claims_in_guilds(db, guilds, after=now - CLAIM_TTL)  # type: ignore[arg-type]
+    guilds = {x.home_guild_id for x in learners if x.home_guild_id is not None}
+    claims = store.claims_in_guilds(db, guilds, after=now - CLAIM_TTL)
     feedback = {}
     for learner in learners:
         others = {

@@ -215,7 +215,7 @@ def reserve_many(db: Database, pairs: Iterable[Pair], *, owner: str, now: dateti
     if db.engine.dialect.name == "postgresql":
         for chunk in _chunks(ordered, 20_000):
             with db.session() as session:
-                rows = session.execute(
+                inserted = session.execute(
                     _RESERVE_UNNEST,
                     {
                         "learners": [learner for learner, _ in chunk],
@@ -225,7 +225,7 @@ def reserve_many(db: Database, pairs: Iterable[Pair], *, owner: str, now: dateti
                         "owner": owner,
                     },
                 )
-                won.update((learner, week) for learner, week in rows)
+                won.update((learner, week) for learner, week in inserted)
         return won
     rows = [
         {"learner_id": learner, "week": week, "status": RESERVED, "sent_at": now,

@@ -115,7 +115,7 @@ def live_names(db: Database, names: set[str]) -> set[str]:
     """Which of these leases are held and unexpired right now."""
     if not names:
         return set()
-    wanted, found = sorted(names), set()
+    wanted, found = sorted(names), set[str]()
     now = clock()
     with db.session() as session:
         for start in range(0, len(wanted), 500):
