@@ -151,10 +151,12 @@ def suggest(
     between them, holding none open.
     """
     with db.transaction():
+        # the write first: on SQLite a transaction that read before writing can be refused the
+        # write lock outright (a stale snapshot), one that starts with it just waits its turn
+        learner_store.set_home_guild(db, learner_id, guild_id)
         learner = learner_store.get_learner(db, learner_id)
         if learner is None:
             return Suggested(None)
-        learner_store.set_home_guild(db, learner_id, guild_id)
         community = guild_id or learner.home_guild_id
         config = community_store.get_guild_config(db, community)
         feedback = feedback_for(db, learner_id, community, now=now)
