@@ -119,26 +119,15 @@ def plan_due_digests(db: Database, engine: MatchEngine, *, now: datetime, top_k:
     the pass goes on for everyone else. Learners whose ranking failed get their fresh
     reservations back (retried next pass).
     """
-    timings: dict[str, float] = {}
     started = time.perf_counter()
     owner = digest_owner(db)
-    schedules = learner_store.digest_schedules(db)
-    due, unschedulable = _find_due(db, schedules, now)
-    plan = DigestPlan(due=len(due), timings=timings)
-    won = store.reserve_many(db, due, owner=owner, now=now)
-    retried = _take_over(db, owner, {row[0] for row in schedules}, now)
-    _tell_skipped(db, unschedulable)
-    pairs = sorted(won | retried)
-    learners = learner_store.learners_by_id(db, {learner for learner, _ in pairs})
-    reserved = [
-        (learners[lid], week, (lid, week) in retried) for lid, week in pairs if lid in learners
-    ]
-    timings["reserve"] = time.perf_counter() - started
+    plan, reserved = _reserve_due(db, owner, now)
+    plan.timings["reserve"] = time.perf_counter() - started
     if not reserved:
         return plan
     try:
         ranked, broken = _rank_all(
-            db, engine, [x[0] for x in reserved], now=now, top_k=top_k, timings=timings
+            db, engine, [x[0] for x in reserved], now=now, top_k=top_k, timings=plan.timings
         )
     except Exception:  # noqa: BLE001 - nothing was sent: give the weeks back, retry next pass
         log.exception("ranking %d digests failed; retrying them next pass", len(reserved))
@@ -148,22 +137,51 @@ def plan_due_digests(db: Database, engine: MatchEngine, *, now: datetime, top_k:
         _release(db, reserved, owner)
         raise
     _skip_broken(db, [x for x in reserved if x[0].learner_id in broken], broken)
-    failed = [
-        x for x in reserved if x[0].learner_id not in broken and ranked.get(x[0].learner_id) is None
-    ]
-    plan.released = _release(db, failed, owner)
-    plan.skipped = len(broken) + len(unschedulable)
+    plan.skipped += len(broken)
+    ranked_or_skipped = {learner for learner, matches in ranked.items() if matches is not None}
+    ranked_or_skipped |= set(broken)
+    plan.released = _release(
+        db, [x for x in reserved if x[0].learner_id not in ranked_or_skipped], owner
+    )
     keyed = time.perf_counter()
-    ready = [x for x in reserved if ranked.get(x[0].learner_id) is not None]
+    plan.digests = _with_keys(
+        db, [x for x in reserved if ranked.get(x[0].learner_id) is not None], ranked
+    )
+    plan.timings["keys"] = time.perf_counter() - keyed
+    return plan
+
+
+Reserved = tuple[Learner, str, bool]  # (learner, week, taken over from another attempt)
+
+
+def _reserve_due(db: Database, owner: str, now: datetime) -> tuple[DigestPlan, list[Reserved]]:
+    """Find who is due, reserve their weeks, take over what dead owners left: a few queries."""
+    schedules = learner_store.digest_schedules(db)
+    due, unschedulable = _find_due(db, schedules, now)
+    won = store.reserve_many(db, due, owner=owner, now=now)
+    retried = _take_over(db, owner, {row[0] for row in schedules}, now)
+    _tell_skipped(db, unschedulable)
+    pairs = sorted(won | retried)
+    learners = learner_store.learners_by_id(db, {learner for learner, _ in pairs})
+    reserved = [
+        (learners[lid], week, (lid, week) in retried) for lid, week in pairs if lid in learners
+    ]
+    return DigestPlan(due=len(due), skipped=len(unschedulable)), reserved
+
+
+def _with_keys(
+    db: Database, ready: list[Reserved], ranked: dict[str, list[Match] | None]
+) -> list[PlannedDigest]:
+    """The planned digests, with the button keys of all their issues registered at once."""
     keys = issue_keys.register_issue_keys(
         db, {m.issue.url for x in ready for m in ranked[x[0].learner_id] or []}
     )
+    planned = []
     for learner, week, retry in ready:
         matches = ranked[learner.learner_id] or []
         mine = {m.issue.url: keys[m.issue.url] for m in matches}
-        plan.digests.append(PlannedDigest(learner, week, matches, retry, mine))
-    timings["keys"] = time.perf_counter() - keyed
-    return plan
+        planned.append(PlannedDigest(learner, week, matches, retry, mine))
+    return planned
 
 
 def digest_owner(db: Database) -> str:
@@ -240,9 +258,7 @@ def _take_over(db: Database, owner: str, enabled: set[str], now: datetime) -> se
     )
 
 
-def _release(
-    db: Database, reserved: list[tuple[Learner, str, bool]], owner: str | None = None
-) -> int:
+def _release(db: Database, reserved: list[Reserved], owner: str | None = None) -> int:
     """Give back fresh reservations; a taken-over one may have been sent, so it stays reserved."""
     fresh = [(learner.learner_id, week) for learner, week, retry in reserved if not retry]
     store.release_many(db, fresh, owner=owner)
@@ -276,9 +292,7 @@ def _tell_skipped(db: Database, why: dict[str, str]) -> None:
     _told.update(new.items())
 
 
-def _skip_broken(
-    db: Database, reserved: list[tuple[Learner, str, bool]], why: dict[str, str]
-) -> None:
+def _skip_broken(db: Database, reserved: list[Reserved], why: dict[str, str]) -> None:
     """Record the week of a learner whose profile cannot be ranked as failed, and tell them."""
     if not reserved:
         return
