@@ -253,9 +253,17 @@ def _take_over(db: Database, owner: str, enabled: set[str], now: datetime) -> se
     ]
     if not candidates:
         return set()
-    return store.take_over_many(
+    won = store.take_over_many(
         db, candidates, owner=owner, dead_owners=dead, reserved_before=before, now=now
     )
+    if won:
+        log.warning(
+            "took over %d unconfirmed digest reservation(s) (owners that stopped renewing: %d; "
+            "this process's own older attempts: the rest); each is sent as a retry",
+            len(won),
+            len(dead),
+        )
+    return won
 
 
 def _release(db: Database, reserved: list[Reserved], owner: str | None = None) -> int:
