@@ -4,6 +4,8 @@
 # postgres, trust auth) when one answers, else a private throwaway cluster started from the
 # installed binaries (/usr/lib/postgresql/*/bin) in a temp dir on another port, stopped at the end.
 # Each test gets a database of its own (matcher_t_*), dropped after it.
+# The default list holds the multi-process pass tests (tests/matcher/operations/
+# test_passes_processes.py: 2,000 learners in 2 processes, a kill, an outage on a private cluster).
 #   bash scripts/test-postgres.sh                    # the default test files
 #   bash scripts/test-postgres.sh tests/matcher/store -x     # other pytest arguments
 # MATCHER_PYTHON picks the interpreter (default .venv/bin/python); PG_PRIVATE=1 forces the cluster.

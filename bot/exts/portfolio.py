@@ -24,14 +24,14 @@ from bot.cooldowns import per_user_cooldown
 from bot.embeds import cut as _cut
 from bot.exts.error_handler import store_unavailable
 from matcher import portfolio as lib
-from matcher.errors import AuthError, MatcherError, RateLimitError
+from matcher.errors import MatcherError
 from matcher.operations.github_logins import (
     identity_of,
     own_login,
     pulls_client_for,
     same_login,
-    verified_identities,
 )
+from matcher.operations.portfolios import refresh_portfolios
 from matcher.operations.profiles import leave_notice
 from matcher.render import capped, day
 from matcher.render.chart import chart_png
@@ -270,30 +270,18 @@ class Portfolio(commands.Cog):
         self.refresh_loop.restart()
 
     async def refresh_all(self) -> list[lib.RefreshReport]:
-        """Refresh every verified login once; DM learners about merges new since the last pass."""
+        """Refresh every verified login once (unless another process runs the pass under the
+        store's lease); DM learners about merges new since the last pass."""
         async with self._pass_lock:
-            identities = await run_blocking(verified_identities, self.bot.db)
-            reports: list[lib.RefreshReport] = []
-            if not identities:
-                self.last_reports = reports
-                return reports
-            client = self.make_client()
-            for identity in identities:
-                try:
-                    report = await run_blocking(lib.refresh, self.bot.db, client, identity.login)
-                except (AuthError, RateLimitError):
-                    raise  # the same for every login: stop this pass
-                except (
-                    MatcherError
-                ) as error:  # one renamed or deleted account must not stop the rest
-                    log.warning("portfolio refresh of %s failed: %s", identity.login, error)
-                    continue
-                reports.append(report)
+            done = await run_blocking(refresh_portfolios, self.bot.db, self.make_client)
+            for identity, report in done.refreshed:
                 baseline = report.since is None  # first look at this login: history, not news
                 if not baseline and any(not c.reverted for c in report.added):
                     await self._congratulate(identity.learner_id, report)
-            self.last_reports = reports
-            return reports
+            self.last_reports = [report for _identity, report in done.refreshed]
+            if done.stopped_by is not None:
+                raise done.stopped_by
+            return self.last_reports
 
     async def _congratulate(self, learner_id: str, report: lib.RefreshReport) -> None:
         message = congratulation(report)

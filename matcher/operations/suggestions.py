@@ -36,18 +36,50 @@ def feedback_for(
     community; for a digest, every issue the learner has already been shown.
     """
     now = now or datetime.now(UTC)
+    claimed = claimed_by_others(db, guild_id, learner_id, now=now)
+    return feedback_from(store.suggestions_for(db, learner_id), claimed, for_digest=for_digest)
+
+
+def feedback_from(
+    suggestions: Iterable[Suggestion], claimed_by_others: set[str], *, for_digest: bool
+) -> Feedback:
+    """The rule of `feedback_for`, on a learner's suggestions and others' claims already read."""
     dismissed, liked, hidden = set(), set(), set()
-    for s in store.suggestions_for(db, learner_id):
+    for s in suggestions:
         if s.status == "dismissed":
             dismissed.add(s.issue_url)
         elif s.status in ("interested", "working"):
             liked.add(s.issue_url)
         if s.status == "working" or s.digested_at is not None or for_digest:
             hidden.add(s.issue_url)
-    hidden |= claimed_by_others(db, guild_id, learner_id, now=now)
+    hidden |= claimed_by_others
     return Feedback(
         dismissed=frozenset(dismissed), liked=frozenset(liked), hidden=frozenset(hidden - dismissed)
     )
+
+
+def feedbacks_for(
+    db: Database,
+    learners: list[Learner],
+    suggestions: dict[str, list[Suggestion]],
+    *,
+    for_digest: bool,
+    now: datetime,
+) -> dict[str, Feedback]:
+    """`feedback_for` of many learners (each in their home community) with one claims query."""
+    guilds = {x.home_guild_id for x in learners if x.home_guild_id is not None}
+    claims = store.claims_in_guilds(db, guilds, after=now - CLAIM_TTL)
+    feedback = {}
+    for learner in learners:
+        others = {
+            url
+            for url, holder in claims.get(learner.home_guild_id or "", [])
+            if holder != learner.learner_id
+        }
+        feedback[learner.learner_id] = feedback_from(
+            suggestions.get(learner.learner_id, []), others, for_digest=for_digest
+        )
+    return feedback
 
 
 def claimed_by_others(
@@ -72,8 +104,9 @@ def record_suggestions(
     """Remember that these issues were shown (the first showing is kept); url -> button key."""
     now = now or datetime.now(UTC)
     urls = list(dict.fromkeys(urls))
-    keys = issue_keys.register_issue_keys(db, urls)
-    store.record_suggestions(db, learner_id, urls, via=via, guild_id=guild_id, now=now)
+    with db.transaction():
+        keys = issue_keys.register_issue_keys(db, urls)
+        store.record_suggestions(db, learner_id, urls, via=via, guild_id=guild_id, now=now)
     return keys
 
 
@@ -113,21 +146,24 @@ def suggest(
     count: int,
     now: datetime,
 ) -> Suggested:
-    """The learner's best matches now, recorded as shown ('suggest'), with their button keys."""
-    learner = learner_store.get_learner(db, learner_id)
-    if learner is None:
-        return Suggested(None)
-    learner_store.set_home_guild(db, learner_id, guild_id)
-    community = guild_id or learner.home_guild_id
-    config = community_store.get_guild_config(db, community)
-    feedback = feedback_for(db, learner_id, community, now=now)
+    """The learner's best matches now, recorded as shown ('suggest'), with their button keys.
+
+    One transaction reads what the ranking needs, one writes what was shown; the ranking runs
+    between them, holding none open.
+    """
+    with db.transaction():
+        # the write first: on SQLite a transaction that read before writing can be refused the
+        # write lock outright (a stale snapshot), one that starts with it just waits its turn
+        learner_store.set_home_guild(db, learner_id, guild_id)
+        learner = learner_store.get_learner(db, learner_id)
+        if learner is None:
+            return Suggested(None)
+        community = guild_id or learner.home_guild_id
+        config = community_store.get_guild_config(db, community)
+        feedback = feedback_for(db, learner_id, community, now=now)
+        level = level_for(db, learner)
     matches = engine.match(
-        learner.profile,
-        top_k=count,
-        feedback=feedback,
-        now=now,
-        level=level_for(db, learner),
-        **focus_of(config),
+        learner.profile, top_k=count, feedback=feedback, now=now, level=level, **focus_of(config)
     )
     keys = record_suggestions(
         db, learner_id, [m.issue.url for m in matches], via="suggest", guild_id=community, now=now

@@ -2,15 +2,20 @@
 all tables on one Base."""
 
 from matcher.store import (
+    attributions,  # noqa: F401
     communities,  # noqa: F401
+    contributions,  # noqa: F401
     digests,  # noqa: F401
+    identities,  # noqa: F401
     issue_keys,  # noqa: F401
     issues,  # noqa: F401
     learners,  # noqa: F401
+    leases,  # noqa: F401
     meta,  # noqa: F401
     portfolio,  # noqa: F401
     suggestions,  # noqa: F401
     sync_state,  # noqa: F401
+    watermarks,  # noqa: F401
 )
 from matcher.store.db import Base, Database
 

@@ -6,13 +6,14 @@ import logging
 import os
 import sqlite3
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from sqlalchemy import DateTime, create_engine, event, make_url, text
+from sqlalchemy import DateTime, any_, bindparam, create_engine, event, make_url, text
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -61,6 +62,8 @@ class Database:
         url = store_url(url)
         self.url = url
         remember_secret(url_password(url))  # a driver's error may quote it
+        self._on_close: list[Callable[[], None]] = []
+        self._local = threading.local()
         self.sqlite_file = sqlite_path(url)
         if self.sqlite_file is not None:
             try:
@@ -130,8 +133,27 @@ class Database:
             )
 
     @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run every store call of the block (in this thread) in one transaction: one commit
+        at the end, nothing written if the block fails. Nested blocks join the outer one."""
+        if getattr(self._local, "session", None) is not None:
+            yield
+            return
+        with self.session() as session:
+            self._local.session = session
+            try:
+                yield
+            finally:
+                self._local.session = None
+
+    @contextmanager
     def session(self) -> Iterator[Session]:
-        """A transaction: committed when the block ends, rolled back whole on any error."""
+        """A transaction: committed when the block ends, rolled back whole on any error
+        (inside `transaction()`, the block's one transaction)."""
+        outer = getattr(self._local, "session", None)
+        if outer is not None:
+            yield outer
+            return
         with self._sessions() as session:
             try:
                 yield session
@@ -147,7 +169,13 @@ class Database:
                 session.rollback()
                 raise
 
+    def on_close(self, callback: Callable[[], None]) -> None:
+        """Run `callback` when this handle closes (e.g. stop renewing its leases, release them)."""
+        self._on_close.append(callback)
+
     def close(self) -> None:
+        while getattr(self, "_on_close", None):
+            self._on_close.pop()()
         self.engine.dispose()
 
 
@@ -169,6 +197,21 @@ def upsert(session: Session, table, rows: list[dict], keys: list[str]) -> None:
     statement = sql_insert(session, table).values(rows)
     changed = {name: statement.excluded[name] for name in rows[0] if name not in keys}
     session.execute(statement.on_conflict_do_update(index_elements=keys, set_=changed))
+
+
+def one_of(session: Session, column, values: list):
+    """`column IN values`: on PostgreSQL one array parameter (= ANY), so a list of thousands
+    costs no statement of thousands of placeholders to build and parse; IN (...) elsewhere."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(list(values))
+
+
+def batch_size(db: Database) -> int:
+    """How many values one statement of a batch read takes (SQLite caps its parameters)."""
+    return 20_000 if db.engine.dialect.name == "postgresql" else 1000
 
 
 def sql_insert(session: Session, table):
@@ -316,6 +359,8 @@ def open_read_only(url: str) -> Database:
     )
     db = object.__new__(Database)
     db.url = url
+    db._on_close = []
+    db._local = threading.local()
     reason = ""
     for options in tries:
         uri = f"file:{quote(str(path.resolve()))}?{options}"

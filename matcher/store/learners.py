@@ -3,6 +3,7 @@ pace on the difficulty ramp)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +11,7 @@ from sqlalchemy import Boolean, Integer, String, Text, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from matcher.models import Learner
-from matcher.store.db import Base, Database, UTCDateTime
+from matcher.store.db import Base, Database, UTCDateTime, batch_size, one_of
 
 
 class LearnerRow(Base):
@@ -142,3 +143,49 @@ def pop_pending_notice(db: Database, learner_id: str) -> str | None:
 def delete_learner_row(db: Database, learner_id: str) -> None:
     with db.session() as session:
         session.execute(delete(LearnerRow).where(LearnerRow.learner_id == str(learner_id)))
+
+
+# --- many learners at once (a digest pass) --------------------------------------------------
+
+
+def digest_schedules(db: Database) -> list[tuple[str, int, int, str, datetime | None]]:
+    """(learner_id, weekday, hour, time zone, digests-on-since) of every learner with the
+    digest on: one query, plain columns (no profile text)."""
+    query = select(
+        LearnerRow.learner_id,
+        LearnerRow.digest_weekday,
+        LearnerRow.digest_hour,
+        LearnerRow.timezone,
+        LearnerRow.digest_since,
+    ).where(LearnerRow.digest_enabled.is_(True))
+    with db.session() as session:
+        return [tuple(row) for row in session.execute(query)]  # type: ignore[misc]
+
+
+def learners_by_id(db: Database, learner_ids: Iterable[str]) -> dict[str, Learner]:
+    """The stored learners with these ids (one query per batch_size)."""
+    ids = sorted({str(x) for x in learner_ids})
+    found: dict[str, Learner] = {}
+    columns = LearnerRow.__table__.c
+    size = batch_size(db)
+    with db.session() as session:
+        for start in range(0, len(ids), size):
+            query = select(*columns).where(
+                one_of(session, columns.learner_id, ids[start : start + size])
+            )
+            found.update({row.learner_id: _learner(row) for row in session.execute(query)})  # type: ignore[arg-type]
+    return found
+
+
+def add_notices(db: Database, notices: dict[str, str]) -> None:
+    """Keep these messages for their learners, after any message already kept (one transaction)."""
+    if not notices:
+        return
+    with db.session() as session:
+        rows = session.scalars(select(LearnerRow).where(LearnerRow.learner_id.in_(list(notices))))
+        for row in rows:
+            notice = notices[row.learner_id]
+            if row.pending_notice and notice not in row.pending_notice:
+                row.pending_notice = f"{row.pending_notice}\n{notice}"
+            elif not row.pending_notice:
+                row.pending_notice = notice

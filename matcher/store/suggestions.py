@@ -17,7 +17,15 @@ from sqlalchemy import Integer, String, UniqueConstraint, delete, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from matcher.models import Suggestion
-from matcher.store.db import Base, Database, UTCDateTime, insert_ignoring_duplicates
+from matcher.store.db import (
+    Base,
+    Database,
+    UTCDateTime,
+    as_utc,
+    batch_size,
+    insert_ignoring_duplicates,
+    one_of,
+)
 
 STATUSES = ("suggested", "interested", "dismissed", "working")
 VIAS = ("suggest", "digest")
@@ -210,3 +218,45 @@ def delete_learner_suggestions(db: Database, learner_id: str) -> None:
     with db.session() as session:
         session.execute(delete(SuggestionRow).where(SuggestionRow.learner_id == str(learner_id)))
         session.execute(delete(IssueClaimRow).where(IssueClaimRow.learner_id == str(learner_id)))
+
+
+# ---------------------------------------------------------------- many learners at once (a pass)
+
+
+def suggestions_by_learner(db: Database, learner_ids: Iterable[str]) -> dict[str, list[Suggestion]]:
+    """Every learner's stored suggestions, oldest first (one query per batch_size learners)."""
+    ids = sorted({str(x) for x in learner_ids})
+    found: dict[str, list[Suggestion]] = {x: [] for x in ids}
+    columns = SuggestionRow.__table__.c
+    size = batch_size(db)
+    with db.session() as session:
+        for start in range(0, len(ids), size):
+            query = (
+                select(*columns)
+                .where(one_of(session, columns.learner_id, ids[start : start + size]))
+                .order_by(columns.suggested_at, columns.id)
+            )
+            for row in session.execute(query):
+                found[row.learner_id].append(_suggestion(row))  # type: ignore[arg-type]
+    return found
+
+
+def claims_in_guilds(
+    db: Database, guild_ids: Iterable[str], *, after: datetime
+) -> dict[str, list[tuple[str, str]]]:
+    """guild_id -> (issue_url, learner_id) of every claim there newer than `after` (one query)."""
+    ids = sorted({str(x) for x in guild_ids})
+    found: dict[str, list[tuple[str, str]]] = {x: [] for x in ids}
+    if not ids:
+        return found
+    query = select(
+        IssueClaimRow.guild_id,
+        IssueClaimRow.issue_url,
+        IssueClaimRow.learner_id,
+        IssueClaimRow.claimed_at,
+    ).where(IssueClaimRow.guild_id.in_(ids))
+    with db.session() as session:
+        for guild, url, learner, claimed_at in session.execute(query):
+            if as_utc(claimed_at) > after:  # type: ignore[operator]
+                found[guild].append((url, learner))
+    return found

@@ -221,7 +221,8 @@ def test_a_store_on_a_full_disk_can_be_exported_elsewhere(tmp_path):
         for name in os.listdir(mnt):
             if name.endswith(("-wal", "-shm")):
                 os.unlink(mnt / name)
-        with open(mnt / "filler", "wb") as filler:  # fill the disk to the last byte
+        # fill the disk to the last byte; unbuffered, so closing has nothing left to flush
+        with open(mnt / "filler", "wb", buffering=0) as filler:
             try:
                 while True:
                     filler.write(b"\0" * 65536)

@@ -1,12 +1,16 @@
 """Planning digests through matcher.operations on real SQLite with the hashing test embedder."""
 
+import logging
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import event, update
 
 from matcher.digest import Schedule, last_slot
 from matcher.engine import MatchEngine
 from matcher.errors import MatcherError, ProfileError
+from matcher.operations import digests
 from matcher.operations.digests import (
     STALE_AFTER,
     deliveries,
@@ -19,12 +23,14 @@ from matcher.operations.digests import (
 from matcher.operations.profiles import (
     clean_profile_update,
     get_learner,
+    pop_notice,
     save_profile,
     set_digest,
 )
 from matcher.operations.suggestions import feedback_for, suggestions_for
 from matcher.store import Database
 from matcher.store.issues import upsert_issues
+from matcher.store.learners import LearnerRow
 from tests.bot.fakes import ISSUES, HashingEmbedder
 
 SINCE = datetime(2026, 1, 1, tzinfo=UTC)
@@ -55,18 +61,119 @@ def test_two_processes_plan_each_digest_once(engines):
     assert plan_due_digests(db_b, engine_b, now=SLOT, top_k=3).digests == []
 
 
-def test_an_unconfirmed_reservation_is_taken_over_once_after_a_while(engines):
+def test_a_live_owners_reservation_is_never_taken_over_but_its_own_next_pass_retries_it(engines):
     (db_a, engine_a), (db_b, engine_b) = engines
     first = plan_due_digests(db_a, engine_a, now=SLOT, top_k=3)
     record_delivery(db_a, first.digests[1], "dm", now=SLOT)  # learner 2 confirmed, 1 not
-    soon = SLOT + STALE_AFTER / 2
-    assert plan_due_digests(db_b, engine_b, now=soon, top_k=3).digests == []
+    much_later = SLOT + 10 * STALE_AFTER  # A is alive (its lease renewed): B keeps its hands off
+    assert plan_due_digests(db_b, engine_b, now=much_later, top_k=3).digests == []
+    soon = SLOT + STALE_AFTER / 2  # A's own pass leaves a fresh reservation alone
+    assert plan_due_digests(db_a, engine_a, now=soon, top_k=3).digests == []
     later = SLOT + STALE_AFTER + timedelta(seconds=1)
-    retry = plan_due_digests(db_b, engine_b, now=later, top_k=3)
+    retry = plan_due_digests(db_a, engine_a, now=later, top_k=3)
     assert [(p.learner.learner_id, p.retry) for p in retry.digests] == [("1", True)]
-    assert plan_due_digests(db_a, engine_a, now=later, top_k=3).digests == []  # taken once
-    record_delivery(db_b, retry.digests[0], "dm", now=later)
-    assert [d.status for d in deliveries(db_a)] == ["dm", "dm"]
+    record_delivery(db_a, retry.digests[0], "dm", now=later)
+    assert [d.status for d in deliveries(db_b)] == ["dm", "dm"]
+
+
+def test_a_closed_owners_reservations_are_taken_over_at_once_by_one_process(engines, tmp_path):
+    (db_a, engine_a), (db_b, engine_b) = engines
+    plan_due_digests(db_a, engine_a, now=SLOT, top_k=3)
+    db_a.close()  # a clean stop releases the owner's lease: nothing waits for it to expire
+    taken = plan_due_digests(db_b, engine_b, now=SLOT, top_k=3)
+    assert [(p.learner.learner_id, p.retry) for p in taken.digests] == [("1", True), ("2", True)]
+    db_c = Database(db_b.url)
+    try:
+        engine_c = MatchEngine(db_c, engine_b.settings, embedder=HashingEmbedder())
+        assert plan_due_digests(db_c, engine_c, now=SLOT, top_k=3).digests == []  # B owns them
+    finally:
+        db_c.close()
+
+
+def test_a_dead_owners_reservations_are_taken_over_once_its_lease_expires(engines, monkeypatch):
+    (db_a, engine_a), (db_b, engine_b) = engines
+    monkeypatch.setattr(digests, "OWNER_TTL", timedelta(seconds=0.6))
+    plan_due_digests(db_a, engine_a, now=SLOT, top_k=3)
+    keeper = digests._owners[id(db_a)]
+    time.sleep(1.0)  # A renews every 0.2 s: alive
+    assert plan_due_digests(db_b, engine_b, now=SLOT, top_k=3).digests == []
+    keeper.stop(release_it=False)  # A dies: nobody renews, nobody releases
+    time.sleep(0.8)
+    taken = plan_due_digests(db_b, engine_b, now=SLOT, top_k=3)
+    assert [(p.learner.learner_id, p.retry) for p in taken.digests] == [("1", True), ("2", True)]
+
+
+def test_a_learner_with_an_unknown_time_zone_is_skipped_named_once_and_told(engines, caplog):
+    (db, engine), _ = engines
+    for learner in ("3", "4"):
+        save_profile(db, learner, clean_profile_update(skills="python, nlp"), now=SINCE)
+        set_digest(db, learner, True, now=SINCE)
+    with db.session() as session:  # a zone the host's tzdata no longer knows
+        session.execute(
+            update(LearnerRow).where(LearnerRow.learner_id == "3").values(timezone="Mars/Olympus")
+        )
+    with caplog.at_level(logging.WARNING, logger="matcher.operations.digests"):
+        plan = plan_due_digests(db, engine, now=SLOT, top_k=3)
+        again = plan_due_digests(db, engine, now=SLOT + timedelta(minutes=1), top_k=3)
+    assert [p.learner.learner_id for p in plan.digests] == ["1", "2", "4"]
+    assert plan.skipped == 1 and again.digests == []
+    (line,) = [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()]
+    assert "3 (unknown time zone 'Mars/Olympus'" in line
+    assert "Mars/Olympus" in pop_notice(db, "3") and pop_notice(db, "4") is None
+
+
+def test_a_profile_that_cannot_be_ranked_is_skipped_and_the_others_get_their_digests(engines):
+    (db, engine), _ = engines
+    save_profile(db, "3", clean_profile_update(skills="python"), now=SINCE)
+    set_digest(db, "3", True, now=SINCE)
+    with db.session() as session:  # stored before the length limit existed
+        session.execute(
+            update(LearnerRow).where(LearnerRow.learner_id == "3").values(skills="python " * 500)
+        )
+    plan = plan_due_digests(db, engine, now=SLOT, top_k=3)
+    assert [p.learner.learner_id for p in plan.digests] == ["1", "2"]
+    assert all(p.matches for p in plan.digests) and plan.skipped == 1
+    (skipped,) = deliveries(db, "3")
+    assert skipped.status == "failed" and "too long" in skipped.detail
+    assert "too long" in pop_notice(db, "3")
+
+
+def _statements(db, action) -> int:
+    count = 0
+
+    def counted(*args):
+        nonlocal count
+        count += 1
+
+    event.listen(db.engine, "before_cursor_execute", counted)
+    try:
+        action()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", counted)
+    return count
+
+
+def test_planning_reads_the_store_in_a_number_of_queries_that_does_not_grow_with_learners(
+    engines,
+):
+    (db, engine), _ = engines
+
+    def counted_pass(now: datetime) -> int:
+        plans = []
+        count = _statements(
+            db, lambda: plans.append(plan_due_digests(db, engine, now=now, top_k=3))
+        )
+        for planned in plans[0].digests:
+            record_delivery(db, planned, "dm", now=now)
+        return count
+
+    counted_pass(SLOT)  # the first pass also loads the index and takes the owner's lease
+    two = counted_pass(SLOT + timedelta(days=7))
+    for n in range(10, 60):
+        save_profile(db, str(n), clean_profile_update(skills="python, pytorch"), now=SINCE)
+        set_digest(db, str(n), True, now=SINCE)
+    fifty_two = counted_pass(SLOT + timedelta(days=14))
+    assert two <= 15 and fifty_two == two, (two, fifty_two)  # the same statements for 2 or 52
 
 
 def test_a_failed_ranking_gives_the_weeks_back(engines, monkeypatch):

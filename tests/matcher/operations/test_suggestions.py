@@ -2,6 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import event
+
 from matcher.operations.answers import set_status
 from matcher.operations.suggestions import (
     CLAIM_TTL,
@@ -54,3 +56,35 @@ def test_a_claim_hides_the_issue_from_the_rest_of_the_community(db):
     later = NOW + CLAIM_TTL + timedelta(days=1)
     assert B not in feedback_for(db, "bob", "g", now=later).hidden
     assert set_status(db, "bob", B, "working", guild_id="g", now=later) is None
+
+
+def _transactions(db, action) -> int:
+    count = 0
+
+    def begun(_connection):
+        nonlocal count
+        count += 1
+
+    event.listen(db.engine, "begin", begun)
+    try:
+        action()
+    finally:
+        event.remove(db.engine, "begin", begun)
+    return count
+
+
+def test_suggest_reads_in_one_transaction_and_writes_in_one(db, settings):
+    from matcher.engine import MatchEngine
+    from matcher.operations.profiles import clean_profile_update, save_profile
+    from matcher.operations.suggestions import suggest
+    from matcher.store.issues import upsert_issues
+    from tests.bot.fakes import ISSUES, HashingEmbedder
+
+    upsert_issues(db, ISSUES)
+    save_profile(db, "1", clean_profile_update(skills="python, pytorch"), guild_id="g", now=NOW)
+    engine = MatchEngine(db, settings, embedder=HashingEmbedder())
+    suggest(db, engine, "1", guild_id="g", count=3, now=NOW)  # warms the index
+    opened = _transactions(db, lambda: suggest(db, engine, "1", guild_id="g", count=3, now=NOW))
+    # before issue 19: 10 (learner, home guild, config, suggestions, claims, suggestions again,
+    # identity, working issues, keys, suggestions written, and the index's change mark)
+    assert opened == 3, opened  # now: the reads, the index's change mark, the writes

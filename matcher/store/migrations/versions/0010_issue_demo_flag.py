@@ -6,7 +6,7 @@ title are those of a bundled demo issue were imported from that file (a real iss
 number has another title): they get the flag back. Every other row is not demo.
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
