@@ -114,25 +114,15 @@ def sync_failed(kind: str) -> None:
 
 
 def watch_index(engine: MatchEngine) -> None:
-    """Report the engine's warm index size and refresh age at every scrape (0 before it is built).
-
-    Read at scrape time, so the figures are never older than the scrape; the engine keeps the index
-    private, so the attributes are read defensively (an engine without them reports 0).
-    """
+    """Report the engine's warm index size and the age of its last change at every scrape (0
+    before it is built); read at scrape time, so never older than the scrape."""
 
     def issues() -> float:
-        index: Any = getattr(engine, "_index", None)
-        snapshot = getattr(index, "snapshot", None)
-        try:
-            return float(len(snapshot)) if snapshot is not None else 0.0
-        except TypeError:
-            return 0.0
+        return float(engine.index_status()[0])
 
     def age() -> float:
-        checked = getattr(engine, "_checked_at", None)
-        if not isinstance(checked, float) or checked == -float("inf"):
-            return 0.0
-        return time.monotonic() - checked
+        refreshed_at = engine.index_status()[1]
+        return 0.0 if refreshed_at is None else max(time.time() - refreshed_at, 0.0)
 
     INDEX_ISSUES.set_function(issues)
     INDEX_REFRESH_AGE.set_function(age)
