@@ -28,10 +28,11 @@ _MARK_DEMO = sa.text("UPDATE issues SET demo = :yes WHERE url = :url AND title =
 def upgrade() -> None:
     present = {column["name"] for column in sa.inspect(op.get_bind()).get_columns("issues")}
     if "demo" not in present:  # a store made from the models already has it
-        with op.batch_alter_table("issues") as batch:
-            batch.add_column(
-                sa.Column("demo", sa.Boolean(), nullable=False, server_default=sa.false())
-            )
+        # a plain ADD COLUMN: a batch (copy-and-rename) on SQLite would drop revision 0008's
+        # change-counter triggers with the old table
+        op.add_column(
+            "issues", sa.Column("demo", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
     demo = _bundled_demo_issues()
     if demo:
         op.get_bind().execute(
