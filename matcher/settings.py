@@ -16,6 +16,9 @@ from pydantic_settings.exceptions import SettingsError
 
 from matcher.errors import ConfigError
 
+# libyaml's safe loader where PyYAML was built with it: the ecosystem catalogue parses ~8x faster
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 def find_config_dir() -> Path:
     """config/ of a checkout (or editable install), else the copy a wheel installs under
@@ -123,7 +126,7 @@ def read_yaml(path: Path) -> Any:
             f"{path}: not UTF-8 text (byte {exc.start + 1}); save it as UTF-8"
         ) from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_YAML_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
