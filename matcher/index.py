@@ -20,7 +20,7 @@ import numpy as np
 from scipy import sparse
 
 from matcher.catalog import Labels
-from matcher.lexical import bm25_idf, bm25_weights, issue_language, tokenize
+from matcher.lexical import bm25_idf, bm25_weights, issue_work_language, tokenize
 from matcher.models import Feedback, Issue, Level, Match
 from matcher.ranking import (
     TASK_TYPES,
@@ -293,7 +293,7 @@ class RankingIndex:
             rows.active[n], rows.has_active[n] = _micros(issue.updated_at), True
         if issue.unanswered_comments and issue.unanswered_since is not None:
             rows.waiting[n], rows.has_waiting[n] = _micros(issue.unanswered_since), True
-        language = issue_language(issue.language)
+        language = issue_work_language(issue)
         rows.language[n] = -1 if language is None else self.language_id(language)
         rows.niches.append(frozenset(n.lower() for n in issue.niches or self.niches_of(issue.repo)))
 

@@ -11,7 +11,7 @@ from functools import lru_cache
 import numpy as np
 
 from matcher.catalog import Labels
-from matcher.lexical import BM25, issue_language
+from matcher.lexical import BM25, issue_language, issue_work_language
 from matcher.models import Feedback, Issue, Level, Match
 from matcher.settings import RankingSettings
 from matcher.signals import (
@@ -152,9 +152,9 @@ def competition(issue: Issue) -> float:
 
 
 def language_fit(issue: Issue, languages: frozenset[str]) -> float:
-    """+1 when the repository's code is in a language the learner writes, -1 when in another one,
-    0 when either side says nothing (a profile without languages, a docs or config repository)."""
-    language = issue_language(issue.language)
+    """+1 when the issue's work is in a language the learner writes, -1 when in another one, 0
+    when either side says nothing (a profile without languages, a docs or config repository)."""
+    language = issue_work_language(issue)
     if not languages or language is None:
         return 0.0
     return 1.0 if language in languages else -1.0
@@ -426,9 +426,13 @@ def reasons_for(
         reasons.append("matches: " + ", ".join(matched[:6]))
     if dense >= 0.3:
         reasons.append(f"close to your profile (similarity {dense:.2f})")
-    if language > 0:
-        family = issue_language(issue.language)  # C counts as c++: never say the learner named C
-        same = family == (issue.language or "").lower()
+    work, family = issue_work_language(issue), issue_language(issue.language)
+    if language and work != family:
+        repo_language = f" (the repository is {issue.language})" if issue.language else ""
+        known = "which you know" if language > 0 else "not among your languages"
+        reasons.append(f"the work is in {work}{repo_language}, {known}")
+    elif language > 0:
+        same = family == (issue.language or "").lower()  # C counts as c++: never say they named C
         reasons.append(
             f"written in {issue.language}{'' if same else f' ({family} family)'}, which you know"
         )
