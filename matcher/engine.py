@@ -18,8 +18,9 @@ from matcher.embedding import Embedder, encode_and_store, issue_vectors, load_em
 from matcher.errors import ProfileError
 from matcher.lexical import expand_query, load_languages, load_synonyms, profile_languages
 from matcher.models import Feedback, Issue, Level, Match, Profile
-from matcher.ranking import Candidates, Query, feedback_shift, fit_candidates
+from matcher.ranking import TASK_TYPES, Candidates, Query, feedback_shift, fit_candidates
 from matcher.settings import Settings
+from matcher.signals import kinds_asked
 from matcher.store import Database
 from matcher.store.issues import issues_by_url, load_issues
 
@@ -169,6 +170,7 @@ class MatchEngine:
         for profile in profiles:
             validate_profile(profile)
         texts = [p.query_text() for p in profiles]
+        niches = {p.query_text(): p.niche for p in profiles}
         with self._queries_lock:
             missing = list(dict.fromkeys(t for t in texts if t not in self._queries))
         if missing:
@@ -180,6 +182,7 @@ class MatchEngine:
                         vector,
                         tuple(expand_query(text, synonyms, unique=False)),
                         profile_languages(text, languages),
+                        kinds_asked(niches[text], TASK_TYPES),
                     )
                 while len(self._queries) > QUERY_CACHE:
                     self._queries.popitem(last=False)

@@ -30,6 +30,7 @@ from matcher.ranking import (
     centred_similarity,
     diversify,
     feedback_shift,
+    intent_fits,
     pool_centre,
     reasons_for,
     task_fits,
@@ -561,6 +562,12 @@ def language_scores(pool: Pool, queries: Sequence[Query], languages: dict[str, i
     return fit
 
 
+def intent_scores(pool: Pool, queries: Sequence[Query]) -> np.ndarray:
+    """ranking.intent_fits per query and pooled issue, read by kind id."""
+    table = np.stack([intent_fits(KINDS, q.intent) for q in queries])
+    return table[:, pool.kind]
+
+
 def task_scores(pool: Pool, queries: Sequence[Query]) -> np.ndarray:
     """signals.task_fit per query and pooled issue: a (learners x kinds) table read by kind id."""
     table = np.stack([task_fits(KINDS, asked_kinds(q)) for q in queries])
@@ -652,6 +659,7 @@ def score_batch(
         "hard": pool.hard[None, :],
         "language": language_scores(pool, queries, languages),
         "task": task_scores(pool, queries),
+        "intent": intent_scores(pool, queries),
         "welcome": pool.welcome[None, :],
         "neglect": neglect_scores(pool, now, settings)[None, :],
         "ramp": ramp_scores(pool, levels or [None] * len(queries)),
@@ -664,6 +672,7 @@ def score_batch(
     score -= settings.hard_label * parts["hard"]
     score += settings.language * parts["language"]
     score += settings.task_fit * parts["task"]
+    score += settings.intent * parts["intent"]
     score += settings.welcoming * parts["welcome"]
     score -= settings.neglect * parts["neglect"]
     score += settings.ramp * parts["ramp"]

@@ -62,6 +62,7 @@ class Query:
     languages: frozenset[str] = (
         frozenset()
     )  # programming languages the learner writes; empty = not judged
+    intent: frozenset[str] = frozenset()  # kinds of work (TASK_TYPES) the learner's niche names
 
 
 CENTRE_PRIOR = 20  # issues: how far a small pool's mean is trusted (see pool_centre)
@@ -183,6 +184,7 @@ def combine(parts: dict[str, np.ndarray], settings: RankingSettings) -> np.ndarr
         - settings.hard_label * parts["hard"]
         + settings.language * parts["language"]
         + settings.task_fit * parts["task"]
+        + settings.intent * parts["intent"]
         + settings.welcoming * parts["welcome"]
         - settings.neglect * parts["neglect"]
         + settings.ramp * parts["ramp"]
@@ -192,6 +194,11 @@ def combine(parts: dict[str, np.ndarray], settings: RankingSettings) -> np.ndarr
 def asked_kinds(query: Query) -> frozenset[str]:
     """The kinds of work (TASK_TYPES) the learner's own query words ask for."""
     return kinds_asked(" ".join(query.terms), TASK_TYPES)
+
+
+def intent_fits(kinds: Sequence[str | None], intent: frozenset[str]) -> np.ndarray:
+    """1 for an issue of a kind of work the learner's niche names (docs, tests...), else 0."""
+    return np.array([float(kind in intent) for kind in kinds], dtype=float)
 
 
 def task_fits(kinds: Sequence[str | None], asked: frozenset[str]) -> np.ndarray:
@@ -248,7 +255,8 @@ def score_candidates(
     fresh = np.array([freshness(i, now, settings.freshness_half_life_days) for i in pool.issues])
     taken = np.array([competition(i) for i in pool.issues])
     language = np.array([language_fit(i, query.languages) for i in pool.issues])
-    task = task_fits([task_type(i) for i in pool.issues], asked_kinds(query))
+    kinds = [task_type(i) for i in pool.issues]
+    task = task_fits(kinds, asked_kinds(query))
     welcome = np.array([welcoming(i) for i in pool.issues], dtype=float)
     parts = {
         "dense": dense,
@@ -259,6 +267,7 @@ def score_candidates(
         "hard": hard,
         "language": language,
         "task": task,
+        "intent": intent_fits(kinds, query.intent),
         "welcome": welcome,
         "neglect": neglect_of(pool.issues, now, settings, labels),
         "ramp": ramp_terms(pool.issues, labels, level),

@@ -66,6 +66,7 @@ class RankingSettings(BaseModel):
     # A hard-labelled issue stays below a beginner one whose fit is at most this much lower.
     hard_label_margin: float = Field(0.3, ge=0)
     welcoming: float = Field(0.05, ge=0)  # matcher.signals.welcoming: newcomers' PRs merged
+    intent: float = Field(0.0, ge=0)  # ranking.intent_fits: the kind of work the niche names
     task_fit: float = Field(0.075, ge=0)  # matcher.signals.task_fit: the kind of work asked for
     # matcher.signals.ramp_fits: issues at the learner's step of the ramp (0 for a newcomer).
     ramp: float = Field(0.1, ge=0)
