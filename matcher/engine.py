@@ -16,7 +16,13 @@ import numpy as np
 from matcher.catalog import Catalog, load_catalog
 from matcher.embedding import Embedder, encode_and_store, issue_vectors, load_embedder
 from matcher.errors import ProfileError
-from matcher.lexical import expand_query, load_languages, load_synonyms, profile_languages
+from matcher.lexical import (
+    expand_query,
+    load_languages,
+    load_synonyms,
+    profile_languages,
+    profile_phrases,
+)
 from matcher.models import Feedback, Issue, Level, Match, Profile
 from matcher.ranking import TASK_TYPES, Candidates, Query, feedback_shift, fit_candidates
 from matcher.settings import Settings
@@ -183,6 +189,7 @@ class MatchEngine:
                         tuple(expand_query(text, synonyms, unique=False)),
                         profile_languages(text, languages),
                         kinds_asked(niches[text], TASK_TYPES),
+                        profile_phrases(text),
                     )
                 while len(self._queries) > QUERY_CACHE:
                     self._queries.popitem(last=False)

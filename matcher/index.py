@@ -20,7 +20,13 @@ import numpy as np
 from scipy import sparse
 
 from matcher.catalog import Labels
-from matcher.lexical import bm25_idf, bm25_weights, issue_work_language, tokenize
+from matcher.lexical import (
+    bm25_idf,
+    bm25_weights,
+    issue_work_language,
+    name_matches,
+    tokenize,
+)
 from matcher.models import Feedback, Issue, Level, Match
 from matcher.ranking import (
     TASK_TYPES,
@@ -816,7 +822,10 @@ def build_matches(
                 score=value,
                 reasons=reasons_for(
                     issue,
-                    [t for t, i in zip(terms, term_ids, strict=True) if i in present],
+                    name_matches(
+                        [t for t, i in zip(terms, term_ids, strict=True) if i in present],
+                        query.phrases,
+                    ),
                     values["dense"],
                     values["language"],
                     index.labels,

@@ -119,6 +119,35 @@ def expand_query(
     return list(dict.fromkeys(terms)) if unique else terms
 
 
+_LIST_BREAK = re.compile(r"[,;.:()/|\n]|\band\b")
+
+
+def profile_phrases(text: str) -> tuple[str, ...]:
+    """The phrases of a profile as the learner wrote them: "Python, computer vision and OpenCV"
+    -> ("Python", "computer vision", "OpenCV")."""
+    return tuple(dict.fromkeys(p.strip() for p in _LIST_BREAK.split(text) if p.strip()))
+
+
+def name_matches(matched: Sequence[str], phrases: Sequence[str]) -> list[str]:
+    """Matched terms named as the learner wrote them: a phrase whose words all matched once
+    ("computer vision"), a word of a phrase that matched alone with its phrase ("vision" of
+    "computer vision"); a term the profile only implies (a synonym, initials) as it is."""
+    found = set(matched)
+    named: list[str] = []
+    for term in matched:
+        phrase = next((p for p in phrases if term in tokenize(p.lower())), None)
+        words = tokenize(phrase.lower()) if phrase else []
+        if phrase is None:
+            name = term
+        elif len(words) == 1 or all(w in found for w in words if "-" not in w):
+            name = phrase
+        else:
+            name = f'"{term}" of "{phrase}"'
+        if name not in named:
+            named.append(name)
+    return named
+
+
 # Where a profile's phrases end, and short words an acronym skips ("machine learning for audio").
 _PHRASE_BREAK = re.compile(r"[,;.:()/|]|\band\b|\bfor\b|\bof\b|\bwith\b|\bin\b|\bon\b")
 _ACRONYM_SKIPS = frozenset({"a", "an", "the", "to", "&"})

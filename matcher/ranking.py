@@ -11,7 +11,7 @@ from functools import lru_cache
 import numpy as np
 
 from matcher.catalog import Labels
-from matcher.lexical import BM25, issue_language, issue_work_language
+from matcher.lexical import BM25, issue_language, issue_work_language, name_matches
 from matcher.models import Feedback, Issue, Level, Match
 from matcher.settings import RankingSettings
 from matcher.signals import (
@@ -63,6 +63,7 @@ class Query:
         frozenset()
     )  # programming languages the learner writes; empty = not judged
     intent: frozenset[str] = frozenset()  # kinds of work (TASK_TYPES) the learner's niche names
+    phrases: tuple[str, ...] = ()  # the profile's phrases as written, to name matches in reasons
 
 
 CENTRE_PRIOR = 20  # issues: how far a small pool's mean is trusted (see pool_centre)
@@ -394,7 +395,7 @@ def explain(
     issue = pool.issues[index]
     return reasons_for(
         issue,
-        pool.lexical.matched_terms(index, query.terms),
+        name_matches(pool.lexical.matched_terms(index, query.terms), query.phrases),
         float(parts["dense"][index]),
         float(parts["language"][index]),
         labels,

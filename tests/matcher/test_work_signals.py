@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from matcher.lexical import work_language
+from matcher.lexical import name_matches, profile_phrases, work_language
 from matcher.models import Issue, Profile
 from matcher.ranking import TASK_TYPES, intent_fits
 from matcher.signals import kinds_asked
@@ -76,3 +76,45 @@ def test_intent_fits_marks_only_the_named_kinds():
     fits = intent_fits(["docs task", "bug fix", None, "docs task"], frozenset({"docs task"}))
     np.testing.assert_array_equal(fits, [1.0, 0.0, 0.0, 1.0])
     assert not intent_fits(["docs task"], frozenset()).any()
+
+
+def test_profile_phrases_keep_the_learners_spelling():
+    text = "Python, PyTorch and OpenCV; image augmentation. computer vision"
+    assert profile_phrases(text) == (
+        "Python",
+        "PyTorch",
+        "OpenCV",
+        "image augmentation",
+        "computer vision",
+    )
+
+
+@pytest.mark.parametrize(
+    ("matched", "named"),
+    [
+        (["computer", "vision"], ["computer vision"]),  # the whole phrase, never its halves
+        (["vision"], ['"vision" of "computer vision"']),  # a half says which phrase it is from
+        (["pytorch", "image"], ["PyTorch", '"image" of "image augmentation"']),
+        (["cv", "detection"], ["cv", "detection"]),  # implied terms (initials, synonyms) as they are
+    ],
+)
+def test_matches_are_named_as_the_learner_wrote_them(matched, named):
+    phrases = profile_phrases("PyTorch, image augmentation, computer vision")
+    assert name_matches(matched, phrases) == named
+
+
+def test_reasons_never_name_half_a_phrase(tmp_path):
+    from matcher.engine import MatchEngine
+    from matcher.settings import load_settings
+    from matcher.store import Database
+    from matcher.store.issues import upsert_issues
+    from tests.fakes.embedder import HashingEmbedder
+
+    db = Database(f"sqlite:///{tmp_path / 's.sqlite'}")
+    issue = _issue(title="Computer vision: add a detection example", labels=("good first issue",))
+    upsert_issues(db, [issue])
+    engine = MatchEngine(db, load_settings(), embedder=HashingEmbedder())
+    [match] = engine.match(Profile(skills="python", niche="computer vision"), top_k=1)
+    matched = next(r for r in match.reasons if r.startswith("matches: "))
+    assert "computer vision" in matched
+    assert "matches: computer," not in matched and ", vision" not in matched
