@@ -95,7 +95,7 @@ def test_profile_phrases_keep_the_learners_spelling():
         (["computer", "vision"], ["computer vision"]),  # the whole phrase, never its halves
         (["vision"], ['"vision" of "computer vision"']),  # a half says which phrase it is from
         (["pytorch", "image"], ["PyTorch", '"image" of "image augmentation"']),
-        (["cv", "detection"], ["cv", "detection"]),  # implied terms (initials, synonyms) as they are
+        (["cv", "detection"], ["cv", "detection"]),  # implied terms (initials, synonyms)
     ],
 )
 def test_matches_are_named_as_the_learner_wrote_them(matched, named):
