@@ -68,11 +68,21 @@ class RepoEntry:
 
 @dataclass(frozen=True, eq=False)
 class Catalog:
+    """The labels, the repositories to sync, and the wider ecosystem's niches by repository."""
+
     labels: Labels
     repos: tuple[RepoEntry, ...] = field(default=())
+    # repository (lower case) -> niches, from config/ecosystem.yaml (scripts/build_ecosystem.py)
+    ecosystem: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    _niches: dict[str, tuple[str, ...]] = field(init=False, repr=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        curated = {r.repo.lower(): r.niches for r in self.repos if r.niches}
+        self._niches.update({**self.ecosystem, **curated})
 
     def niches_of(self, repo: str) -> tuple[str, ...]:
-        return next((r.niches for r in self.repos if r.repo.lower() == repo.lower()), ())
+        """A repository's niches: the curated list's, else the ecosystem catalogue's, else none."""
+        return self._niches.get(repo.lower(), ())
 
 
 def load_labels(path: Path | None = None) -> Labels:
@@ -117,7 +127,29 @@ def load_repos(path: Path | None = None) -> tuple[RepoEntry, ...]:
     return tuple(entries)
 
 
+def load_ecosystem(path: Path | None = None) -> dict[str, tuple[str, ...]]:
+    """Repository (lower case) -> niches from the ecosystem catalogue; {} without the file."""
+    path = path or CONFIG_DIR / "ecosystem.yaml"
+    if not path.exists():
+        return {}
+    data = read_yaml(path)
+    if not isinstance(data, dict) or not isinstance(data.get("repos"), list):
+        raise ConfigError(f"{path}: key 'repos' must be a list of {{repo, niches}}")
+    out: dict[str, tuple[str, ...]] = {}
+    for i, entry in enumerate(data["repos"]):
+        name = entry.get("repo") if isinstance(entry, dict) else None
+        niches = entry.get("niches") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or name.count("/") != 1 or not isinstance(niches, list):
+            raise ConfigError(f"{path}: key 'repos[{i}]' needs 'repo: owner/name' and niches")
+        out[name.lower()] = tuple(str(n) for n in niches)
+    return out
+
+
 @lru_cache(maxsize=4)
 def load_catalog(config_dir: Path = CONFIG_DIR) -> Catalog:
-    """Labels and repositories from a config directory (cached per directory)."""
-    return Catalog(load_labels(config_dir / "labels.yaml"), load_repos(config_dir / "repos.yaml"))
+    """Labels, repositories and the ecosystem's niches from a config directory (cached)."""
+    return Catalog(
+        load_labels(config_dir / "labels.yaml"),
+        load_repos(config_dir / "repos.yaml"),
+        load_ecosystem(config_dir / "ecosystem.yaml"),
+    )

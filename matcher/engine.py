@@ -23,10 +23,17 @@ from matcher.embedding import (
     load_embedder,
 )
 from matcher.errors import ProfileError
-from matcher.lexical import expand_query, load_languages, load_synonyms, profile_languages
+from matcher.lexical import (
+    expand_query,
+    load_languages,
+    load_synonyms,
+    profile_languages,
+    profile_phrases,
+)
 from matcher.models import Feedback, Level, Match, Profile
-from matcher.ranking import Query, feedback_shifts
+from matcher.ranking import TASK_TYPES, Query, feedback_shifts
 from matcher.settings import Settings
+from matcher.signals import kinds_asked
 from matcher.store import Database
 from matcher.store.issues import issues_by_url
 
@@ -245,13 +252,14 @@ class MatchEngine:
         for profile in profiles:
             validate_profile(profile)
         texts = [p.query_text() for p in profiles]
+        niches = {p.query_text(): p.niche for p in profiles}
         with self._queries_lock:
             missing = list(dict.fromkeys(t for t in texts if t not in self._queries))
         if missing:
             vectors = self.embedder.encode(missing)
             with self._queries_lock:
                 for text, vector in zip(missing, vectors, strict=True):
-                    self._queries[text] = query_for(text, vector)
+                    self._queries[text] = query_for(text, vector, niches[text])
                 while len(self._queries) > QUERY_CACHE:
                     self._queries.popitem(last=False)
         with self._queries_lock:
@@ -365,12 +373,15 @@ def _lower_this_threads_priority() -> None:
         pass
 
 
-def query_for(text: str, vector: np.ndarray) -> Query:
-    """A profile's query text and its vector, prepared for ranking (terms expanded, languages)."""
+def query_for(text: str, vector: np.ndarray, niche: str = "") -> Query:
+    """A profile's query text and its vector, prepared for ranking: terms expanded, languages,
+    the kinds of work its niche names, its phrases as written."""
     return Query(
         vector,
         tuple(expand_query(text, load_synonyms(), unique=False)),
         profile_languages(text, load_languages()),
+        kinds_asked(niche, TASK_TYPES),
+        profile_phrases(text),
     )
 
 

@@ -4,15 +4,19 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from itertools import chain
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from matcher.errors import ConfigError
 from matcher.settings import CONFIG_DIR, read_yaml
+
+if TYPE_CHECKING:
+    from matcher.models import Issue
 
 # scikit-learn's English stop words (sklearn.feature_extraction.text.ENGLISH_STOP_WORDS), copied so
 # that tokenizing does not import scikit-learn; a test checks the copy against the original.
@@ -152,6 +156,35 @@ def expand_query(
     return list(dict.fromkeys(terms)) if unique else terms
 
 
+_LIST_BREAK = re.compile(r"[,;.:()/|\n]|\band\b")
+
+
+def profile_phrases(text: str) -> tuple[str, ...]:
+    """The phrases of a profile as the learner wrote them: "Python, computer vision and OpenCV"
+    -> ("Python", "computer vision", "OpenCV")."""
+    return tuple(dict.fromkeys(p.strip() for p in _LIST_BREAK.split(text) if p.strip()))
+
+
+def name_matches(matched: Sequence[str], phrases: Sequence[str]) -> list[str]:
+    """Matched terms named as the learner wrote them: a phrase whose words all matched once
+    ("computer vision"), a word of a phrase that matched alone with its phrase ("vision" of
+    "computer vision"); a term the profile only implies (a synonym, initials) as it is."""
+    found = set(matched)
+    named: list[str] = []
+    for term in matched:
+        phrase = next((p for p in phrases if term in tokenize(p.lower())), None)
+        words = tokenize(phrase.lower()) if phrase else []
+        if phrase is None:
+            name = term
+        elif len(words) == 1 or all(w in found for w in words if "-" not in w):
+            name = phrase
+        else:
+            name = f'"{term}" of "{phrase}"'
+        if name not in named:
+            named.append(name)
+    return named
+
+
 # Where a profile's phrases end, and short words an acronym skips ("machine learning for audio").
 _PHRASE_BREAK = re.compile(r"[,;.:()/|]|\band\b|\bfor\b|\bof\b|\bwith\b|\bin\b|\bon\b")
 _ACRONYM_SKIPS = frozenset({"a", "an", "the", "to", "&"})
@@ -225,6 +258,45 @@ def issue_language(language: str | None) -> str | None:
     if name in _NEUTRAL_LANGUAGES:
         return None
     return _LANGUAGE_ALIASES.get(name, name)
+
+
+# What shows an issue's own work is in a language: its files, its build tools, its front end.
+_WORK_CUES: dict[str, re.Pattern] = {
+    language: re.compile(pattern, re.IGNORECASE)
+    for language, pattern in {
+        "javascript": r"\.(?:tsx?|jsx?|vue|svelte|css|scss)\b|\b(?:front[- ]?end|react|vue|"
+        r"svelte|angular|npm|yarn|webpack|vite|typescript|javascript|css|next\.js|node\.js)\b",
+        "c++": r"\.(?:cu|cuh|cpp|cc|cxx|hpp)\b|\b(?:c\+\+|cuda kernels?|cmake|libtorch)(?!\w)",
+        "rust": r"\.rs\b|\b(?:rust|cargo|crates?|pyo3|maturin)\b",
+        "go": r"\.go\b|\bgolang\b",
+        "java": r"\.java\b|\b(?:java|maven|gradle|jvm)\b",
+        "r": r"\.R\b|\b(?:cran|tidyverse|rcpp)\b",
+        "julia": r"\.jl\b|\bjulia\b",
+    }.items()
+}
+
+
+def work_language(language: str | None, text: str, labels: Sequence[str] = ()) -> str | None:
+    """The language an issue's work is in: another language when its labels name one, or its
+    text names one at least twice (files, tools) while not naming the repository's own
+    language's files; else the repository's language (`issue_language`)."""
+    own = issue_language(language)
+    label_text = " ".join(labels)
+    hits = {}
+    for name, cue in _WORK_CUES.items():
+        in_labels = bool(cue.search(label_text))
+        count = len(cue.findall(text))
+        same = name == own or {name, own} == {"javascript", "typescript"}
+        if not same and (in_labels or count >= 2):
+            hits[name] = count + (10 if in_labels else 0)
+    if not hits:
+        return own
+    return max(hits, key=lambda name: hits[name])
+
+
+def issue_work_language(issue: Issue) -> str | None:
+    """`work_language` of an issue: its title and body, its labels, its repository's language."""
+    return work_language(issue.language, f"{issue.title}\n{issue.body}", issue.labels)
 
 
 def profile_languages(text: str, table: dict[str, tuple[str, ...]]) -> frozenset[str]:

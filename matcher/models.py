@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from matcher.niches import niche_name
+
 if TYPE_CHECKING:
     from matcher.digest import Schedule
 
@@ -85,10 +87,16 @@ class Issue:
         return bool(self.assignees or self.linked_prs or self.claimed)
 
     def embedding_text(self) -> str:
-        """The text that represents the issue for embedding and lexical matching."""
+        """The text that represents the issue for embedding and lexical matching.
+
+        The repository's niches are named in words ("computer vision"), so an issue in a library
+        whose own text never says what field it serves still meets a learner's niche.
+        """
         parts = [self.repo.replace("/", " "), self.title, " ".join(self.labels)]
         if self.topics:
             parts.append(" ".join(self.topics))
+        if self.niches:
+            parts.append(", ".join(niche_name(n) for n in self.niches))
         parts.append(self.body[:2000])
         return "\n".join(p for p in parts if p)
 

@@ -37,6 +37,12 @@ NICHE_NAMES: dict[str, str] = {
     "optimization": "optimization",
     "explainability": "explainability",
     "education": "ML education",
+    # niches the ecosystem catalogue (config/ecosystem.yaml) adds
+    "retrieval": "retrieval and vector search",
+    "geospatial": "geospatial data",
+    "finance": "financial data",
+    "medical": "medical data",
+    "privacy": "privacy and safety",
 }
 
 # GitHub topics (and slug spellings) that mean a catalogue niche; anything else is not a niche

@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from matcher.catalog import Labels
+from matcher.catalog import Labels, load_catalog
 from matcher.errors import SnapshotError
 from matcher.models import Issue, Welcome
 from matcher.store import Database
@@ -301,7 +301,7 @@ def issue_from_record(record: Any, labels: Labels | None = None) -> Issue:
         claimed=_flag(record.get("claimed"), "claimed") or claimed,
         stars=None if stars is None else _count(stars, "stars"),
         topics=_strings(record.get("topics"), "topics"),
-        niches=_strings(record.get("niches"), "niches"),
+        niches=_strings(record.get("niches"), "niches") or load_catalog().niches_of(repo),
         welcome=_welcome(record.get("welcome")),
         unanswered_comments=waiting,
         unanswered_since=waiting_since,

@@ -20,6 +20,7 @@ from matcher.ranking.terms import (
     combine,
     feedback_shifts,
     fit_before_labels,
+    intent_fits,
     pool_centre,
     task_type,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "combine",
     "diversify",
     "feedback_shifts",
+    "intent_fits",
     "fit_before_labels",
     "pool_centre",
     "reasons_for",

@@ -17,7 +17,7 @@ import numpy as np
 from scipy import sparse
 
 from matcher.catalog import Labels
-from matcher.lexical import bm25_idf, bm25_weights, count_terms, issue_language
+from matcher.lexical import bm25_idf, bm25_weights, count_terms, issue_work_language
 from matcher.models import Issue
 from matcher.ranking.terms import KIND_ID, Centre, micros, pool_centre, task_type
 from matcher.signals import difficulty, welcoming
@@ -32,9 +32,10 @@ class Lexicon:
     vocabulary: dict[str, int] = field(default_factory=dict)
     languages: dict[str, int] = field(default_factory=dict)
 
-    def language_id(self, language: str | None) -> int:
-        """The id of a repository language (issue_language), -1 when it says nothing."""
-        name = issue_language(language)
+    def language_id(self, issue: Issue) -> int:
+        """The id of the language an issue's work is in (issue_work_language), -1 when nothing
+        says."""
+        name = issue_work_language(issue)
         return -1 if name is None else self.languages.setdefault(name, len(self.languages))
 
 
@@ -111,7 +112,7 @@ def issue_signals(issues: Sequence[Issue], labels: Labels, lexicon: Lexicon) -> 
         has_active=has_active,
         waiting=waiting,
         has_waiting=has_waiting,
-        language=np.array([lexicon.language_id(i.language) for i in issues], dtype=np.int32),
+        language=np.array([lexicon.language_id(i) for i in issues], dtype=np.int32),
     )
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from matcher.catalog import Labels
-from matcher.lexical import issue_language
+from matcher.lexical import issue_language, issue_work_language, name_matches
 from matcher.models import Issue, Level, Match
 from matcher.ranking.terms import Query, asked_kinds, task_type
 from matcher.settings import RankingSettings
@@ -77,9 +77,13 @@ def reasons_for(
         reasons.append("matches: " + ", ".join(matched[:6]))
     if dense >= SIMILAR:
         reasons.append(f"close to your profile (similarity {dense:.2f})")
-    if language > 0:
-        family = issue_language(issue.language)  # C counts as c++: never say the learner named C
-        same = family == (issue.language or "").lower()
+    work, family = issue_work_language(issue), issue_language(issue.language)
+    if language and work != family:
+        repo_language = f" (the repository is {issue.language})" if issue.language else ""
+        known = "which you know" if language > 0 else "not among your languages"
+        reasons.append(f"the work is in {work}{repo_language}, {known}")
+    elif language > 0:
+        same = family == (issue.language or "").lower()  # C counts as c++: never say they named C
         reasons.append(
             f"written in {issue.language}{'' if same else f' ({family} family)'}, which you know"
         )
@@ -142,7 +146,9 @@ def build_matches(
         values = dict(zip(names, row, strict=True))
         reasons = reasons_for(
             issue,
-            [t for t, i in zip(terms, term_ids, strict=True) if i in present],
+            name_matches(
+                [t for t, i in zip(terms, term_ids, strict=True) if i in present], query.phrases
+            ),
             values["dense"],
             values["language"],
             labels,

@@ -56,6 +56,7 @@ TERMS: tuple[tuple[str, str, int], ...] = (
     ("hard", "hard_label", -1),
     ("language", "language", +1),
     ("task", "task_fit", +1),
+    ("intent", "intent", +1),
     ("welcome", "welcoming", +1),
     ("neglect", "neglect", -1),
     ("ramp", "ramp", +1),
@@ -74,6 +75,8 @@ class Query:
     terms: tuple[str, ...]
     # programming languages the learner writes; empty = not judged
     languages: frozenset[str] = frozenset()
+    intent: frozenset[str] = frozenset()  # kinds of work (TASK_TYPES) the learner's niche names
+    phrases: tuple[str, ...] = ()  # the profile's phrases as written, to name matches in reasons
 
 
 @dataclass(frozen=True)
@@ -175,8 +178,9 @@ def lexical_scores(pool: Pool, queries: Sequence[Query], lexicon: Lexicon) -> np
 
 
 def language_scores(pool: Pool, queries: Sequence[Query], lexicon: Lexicon) -> np.ndarray:
-    """+1 when the repository's code is in a language the learner writes, -1 when in another,
-    0 when either side says nothing (a profile without languages, a docs or config repository)."""
+    """+1 when the issue's work is in a language the learner writes (lexical.issue_work_language:
+    its labels or files may name another than its repository's), -1 when in another, 0 when either
+    side says nothing (a profile without languages, a docs or config repository)."""
     languages = dict(lexicon.languages)  # a refresh may add one meanwhile
     # (learners x languages + 1): +1 written, -1 not; the last column is "says nothing": 0
     table = np.full((len(queries), len(languages) + 1), -1.0)
@@ -196,6 +200,18 @@ def task_scores(pool: Pool, queries: Sequence[Query]) -> np.ndarray:
     table = np.array(
         [[task_fit(kind, asked_kinds(q)) for kind in KINDS] for q in queries], dtype=float
     )
+    return table[:, pool.signals.kind]
+
+
+def intent_fits(kinds: Sequence[str | None], intent: frozenset[str]) -> np.ndarray:
+    """1 for an issue of a kind of work the learner's niche names (docs, tests...), else 0: a
+    niche like "documentation of ML libraries" asks for the kind of work as much as the topic."""
+    return np.array([float(kind in intent) for kind in kinds], dtype=float)
+
+
+def intent_scores(pool: Pool, queries: Sequence[Query]) -> np.ndarray:
+    """intent_fits per query and pooled issue, read by kind id."""
+    table = np.stack([intent_fits(KINDS, q.intent) for q in queries])
     return table[:, pool.signals.kind]
 
 
@@ -259,6 +275,7 @@ def term_values(
         "hard": pool.signals.hard[None, :],
         "language": language_scores(pool, queries, lexicon),
         "task": task_scores(pool, queries),
+        "intent": intent_scores(pool, queries),
         "welcome": pool.signals.welcome[None, :],
         "neglect": neglect_scores(pool, now, settings),
         "ramp": ramp_scores(pool, levels or [None] * len(queries)),

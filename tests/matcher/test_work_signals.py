@@ -1,0 +1,120 @@
+"""An issue's own work (its language, its niches in words) and what a learner's niche asks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from matcher.lexical import name_matches, profile_phrases, work_language
+from matcher.models import Issue, Profile
+from matcher.ranking import TASK_TYPES, intent_fits
+from matcher.signals import kinds_asked
+
+
+def _issue(**kw) -> Issue:
+    base = {"url": "https://github.com/o/r/issues/1", "repo": "o/r", "number": 1, "title": "t"}
+    return Issue(**{"body": "", "labels": (), **base, **kw})
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "labels", "expected"),
+    [
+        # a front end inside a Python repository: the work is JavaScript/TypeScript
+        ("Python", "Fix the layout in ui/App.tsx and the styles in main.css", (), "javascript"),
+        # one passing mention is not the work
+        ("Python", "The docs page mentions React once.", (), "python"),
+        # a label says it outright
+        ("Python", "Speed up the kernel.", ("cuda", "c++"), "c++"),
+        ("Python", "Port the loader to src/lib.rs and expose it with pyo3.", (), "rust"),
+        # TypeScript and JavaScript are one family: no switch
+        ("TypeScript", "Restyle the React component in Button.jsx and theme.css", (), "typescript"),
+        # the repository's own language named again changes nothing
+        ("C++", "Add a CUDA kernel in ops/softmax.cu and a C++ test", (), "c++"),
+        # a repository with no known language and no cue stays unknown
+        (None, "Improve the wording of the README.", (), None),
+    ],
+)
+def test_work_language(language, text, labels, expected):
+    assert work_language(language, text, labels) == expected
+
+
+def test_issue_text_names_its_niches_in_words():
+    issue = _issue(niches=("vision", "llm-apps"))
+    text = issue.embedding_text()
+    assert "computer vision, LLM apps" in text
+    assert "computer vision" not in _issue().embedding_text()
+
+
+def test_snapshot_issue_without_niches_takes_the_catalogues():
+    from matcher.snapshot import issue_from_record
+
+    record = {
+        "url": "https://github.com/albumentations-team/albumentations/issues/7",
+        "repo": "albumentations-team/albumentations",
+        "number": 7,
+        "title": "Add a transform",
+        "body": "",
+        "labels": [],
+    }
+    assert "vision" in issue_from_record(record).niches
+    assert issue_from_record({**record, "niches": ["audio"]}).niches == ("audio",)
+
+
+@pytest.mark.parametrize(
+    ("niche", "intent"),
+    [
+        ("documentation of machine learning libraries", {"docs task"}),
+        ("writing tests for ML tools", {"tests task"}),
+        ("computer vision", set()),
+    ],
+)
+def test_a_niche_that_names_a_kind_of_work_is_an_intent(niche, intent):
+    assert kinds_asked(Profile(skills="python", niche=niche).niche, TASK_TYPES) == intent
+
+
+def test_intent_fits_marks_only_the_named_kinds():
+    fits = intent_fits(["docs task", "bug fix", None, "docs task"], frozenset({"docs task"}))
+    np.testing.assert_array_equal(fits, [1.0, 0.0, 0.0, 1.0])
+    assert not intent_fits(["docs task"], frozenset()).any()
+
+
+def test_profile_phrases_keep_the_learners_spelling():
+    text = "Python, PyTorch and OpenCV; image augmentation. computer vision"
+    assert profile_phrases(text) == (
+        "Python",
+        "PyTorch",
+        "OpenCV",
+        "image augmentation",
+        "computer vision",
+    )
+
+
+@pytest.mark.parametrize(
+    ("matched", "named"),
+    [
+        (["computer", "vision"], ["computer vision"]),  # the whole phrase, never its halves
+        (["vision"], ['"vision" of "computer vision"']),  # a half says which phrase it is from
+        (["pytorch", "image"], ["PyTorch", '"image" of "image augmentation"']),
+        (["cv", "detection"], ["cv", "detection"]),  # implied terms (initials, synonyms)
+    ],
+)
+def test_matches_are_named_as_the_learner_wrote_them(matched, named):
+    phrases = profile_phrases("PyTorch, image augmentation, computer vision")
+    assert name_matches(matched, phrases) == named
+
+
+def test_reasons_never_name_half_a_phrase(tmp_path):
+    from matcher.engine import MatchEngine
+    from matcher.settings import load_settings
+    from matcher.store import Database
+    from matcher.store.issues import upsert_issues
+    from tests.fakes.embedder import HashingEmbedder
+
+    db = Database(f"sqlite:///{tmp_path / 's.sqlite'}")
+    issue = _issue(title="Computer vision: add a detection example", labels=("good first issue",))
+    upsert_issues(db, [issue])
+    engine = MatchEngine(db, load_settings(), embedder=HashingEmbedder())
+    [match] = engine.match(Profile(skills="python", niche="computer vision"), top_k=1)
+    matched = next(r for r in match.reasons if r.startswith("matches: "))
+    assert "computer vision" in matched
+    assert "matches: computer," not in matched and ", vision" not in matched
