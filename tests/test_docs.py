@@ -83,7 +83,7 @@ def test_the_readme_is_a_five_minute_read():
     lines = README.read_text(encoding="utf-8").splitlines()
     assert len(lines) <= 200, f"README.md has {len(lines)} lines; move detail into docs/"
     assert lines[3].startswith("bash scripts/install.sh && .venv/bin/python -m matcher match ")
-    assert lines[4].startswith("bash scripts/install.sh && .venv/bin/python -m pytest")
+    assert lines[4].startswith("EXTRAS=test bash scripts/install.sh && .venv/bin/python -m pytest")
 
 
 def test_the_readmes_test_command_is_the_one_ci_runs():
