@@ -23,7 +23,7 @@ from matcher.health import beat
 from matcher.store import Database
 from matcher.store.issues import count_issues
 from matcher.store.migrations import head_revision
-from matcher.store.sync_state import SyncLockRow
+from matcher.store.sync_locks import SyncLockRow
 from tests import databases
 from tests.fakes.github_fixtures import TOKEN, fake_github  # noqa: F401
 

@@ -92,7 +92,7 @@ def sync_command(
     from matcher.cli.every import run_every
     from matcher.github import connect
     from matcher.settings import github_token
-    from matcher.store.sync_state import sync_lock
+    from matcher.store.sync_locks import sync_lock
     from matcher.sync import sync
 
     if every is not None:  # the compose `sync` service: one process, one run at a time

@@ -328,3 +328,50 @@ def save_welcome(db: Database, repo: str, welcome: Welcome, cost: int) -> None:
             .where(func.lower(IssueRow.repo) == repo.lower())
             .values(stored_at=datetime.now(UTC))
         )
+
+
+def refresh_issue_repo_fields(
+    db: Database,
+    repo: str,
+    *,
+    stars: int | None,
+    topics: tuple[str, ...],
+    language: str | None,
+    niches: tuple[str, ...],
+) -> int:
+    """Copy changed repository fields onto every stored issue of the repository; rows touched."""
+    with db.session() as session:
+        result = session.execute(
+            update(IssueRow)
+            .where(func.lower(IssueRow.repo) == repo.lower())
+            .values(
+                stars=stars,
+                topics=list(topics),
+                language=language,
+                niches=list(niches),
+                stored_at=datetime.now(UTC),  # advances the change mark the ranking index reads
+            )
+        )
+        return result.rowcount or 0  # type: ignore[attr-defined]
+
+
+def stored_states(db: Database, repo: str) -> dict[str, str]:
+    """url -> state of every stored issue of a repository."""
+    with db.session() as session:
+        return dict(
+            session.execute(select(IssueRow.url, IssueRow.state).where(IssueRow.repo == repo)).all()
+        )
+
+
+def mark_unlisted(db: Database, urls: Iterable[str], state: str = "unlisted") -> int:
+    """Take issues out of the pool that a complete full pass no longer returned."""
+    urls = list(urls)
+    if not urls:
+        return 0
+    with db.session() as session:
+        result = session.execute(
+            update(IssueRow)
+            .where(IssueRow.url.in_(urls))
+            .values(state=state, stored_at=datetime.now(UTC))  # advances the change mark
+        )
+        return result.rowcount or 0  # type: ignore[attr-defined]

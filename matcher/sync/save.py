@@ -13,16 +13,14 @@ from matcher.github.parse import parse_issue, parse_repo_meta
 from matcher.models import Issue
 from matcher.redact import redact
 from matcher.store import Database
-from matcher.store.issues import load_issues, upsert_issues
-from matcher.store.sync_state import (
-    RepoMetaRecord,
-    load_repo_meta,
+from matcher.store.issues import (
+    load_issues,
     mark_unlisted,
     refresh_issue_repo_fields,
-    save_page_progress,
-    save_repo_meta,
-    save_sync_state,
+    upsert_issues,
 )
+from matcher.store.repo_meta import RepoMetaRecord, load_repo_meta, save_repo_meta
+from matcher.store.sync_state import save_page_progress, save_sync_state
 from matcher.sync.plan import RepoPass
 from matcher.sync.report import SyncProgress, SyncReport
 

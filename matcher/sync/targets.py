@@ -9,7 +9,8 @@ from matcher.catalog import Catalog
 from matcher.github import GitHubClient, RepoMeta
 from matcher.settings import Settings
 from matcher.store import Database
-from matcher.store.sync_state import RepoMetaRecord, get_discovery, put_discovery, save_repo_meta
+from matcher.store.discovery import get_discovery, put_discovery
+from matcher.store.repo_meta import RepoMetaRecord, save_repo_meta
 
 # GitHub topics that name one of our niches (config/repos.yaml `niches:`).
 TOPIC_NICHES = {

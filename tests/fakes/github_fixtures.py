@@ -12,8 +12,10 @@ from matcher.catalog import Catalog, RepoEntry, load_catalog
 from matcher.github import GitHubClient
 from matcher.settings import Settings, load_settings
 from matcher.store import Database
+from matcher.store.issue_signals import load_issue_signals
 from matcher.store.issues import load_issues
-from matcher.store.sync_state import load_issue_signals, load_repo_meta, load_sync_states
+from matcher.store.repo_meta import load_repo_meta
+from matcher.store.sync_state import load_sync_states
 from matcher.sync import SyncReport, sync
 from tests.databases import fresh_store_url
 from tests.fakes.embedder import HashingEmbedder

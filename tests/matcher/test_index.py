@@ -26,8 +26,7 @@ from matcher.ranking.score import rank_batch
 from matcher.settings import load_settings
 from matcher.snapshot import demo_snapshot_path, read_snapshot
 from matcher.store import issues as issue_store
-from matcher.store.issues import change_mark, save_welcome, upsert_issues
-from matcher.store.sync_state import mark_unlisted
+from matcher.store.issues import change_mark, mark_unlisted, save_welcome, upsert_issues
 from tests.conftest import NOW, make_issue
 from tests.fakes.embedder import HashingEmbedder
 

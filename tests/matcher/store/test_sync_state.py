@@ -12,14 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from matcher.errors import SyncBusyError
-from matcher.store.sync_state import (
-    RepoSyncState,
-    SyncLockRow,
-    load_issue_signals,
-    load_sync_states,
-    save_page_progress,
-    sync_lock,
-)
+from matcher.store.issue_signals import load_issue_signals
+from matcher.store.sync_locks import SyncLockRow, sync_lock
+from matcher.store.sync_state import RepoSyncState, load_sync_states, save_page_progress
 from tests import databases
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from matcher.store.issue_signals import load_issue_signals
 from matcher.store.issues import load_issues
-from matcher.store.sync_state import load_issue_signals, load_sync_states
+from matcher.store.sync_state import load_sync_states
 from tests.fakes.github_fixtures import pool
 
 

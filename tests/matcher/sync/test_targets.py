@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from matcher.catalog import Catalog, RepoEntry
 from matcher.store.issues import load_issues
-from matcher.store.sync_state import load_repo_meta
+from matcher.store.repo_meta import load_repo_meta
 from tests.fakes.github_fixtures import make_env, pool
 
 
