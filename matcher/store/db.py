@@ -75,7 +75,9 @@ class Database:
                     "choose another place with --db or MATCHER_DATABASE_URL"
                 ) from None
         try:
-            self.engine = create_engine(_with_password_file(url))
+            # pre-ping: after a database restart, a pooled connection that died is replaced
+            # before a command uses it, instead of failing that command
+            self.engine = create_engine(_with_password_file(url), pool_pre_ping=True)
             if url.startswith("sqlite"):
                 event.listen(self.engine, "connect", _sqlite_pragmas)
             import matcher.store  # noqa: F401  (registers every table on Base)
