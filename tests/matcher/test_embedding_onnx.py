@@ -141,7 +141,10 @@ def _run_isolated(code: str, tmp_path: Path, trace: bool = False) -> tuple[Path,
     hooks = tmp_path / "hooks"
     hooks.mkdir()
     (hooks / "sitecustomize.py").write_text(SITECUSTOMIZE)
-    unset = ("ORT_DISABLE_TELEMETRY", "XDG_CACHE_HOME")
+    # onnxruntime's telemetry stays quiet on a CI runner by itself (CI=true): test it as a user's
+    # machine has it, so the control can see it write and the switch is what stops it
+    unset = ("ORT_DISABLE_TELEMETRY", "XDG_CACHE_HOME", "CI", "CONTINUOUS_INTEGRATION")
+    unset += ("GITHUB_ACTIONS", "BUILD_NUMBER", "TF_BUILD", "BUILD_ID", "RUN_ID")
     env = {k: v for k, v in os.environ.items() if k not in unset}
     env.update(
         HOME=str(home),

@@ -108,7 +108,10 @@ def same_lists(one, other):
     """The same issues in the same order, reasons and terms; scores equal to float32 rounding."""
     assert urls(one) == urls(other)
     for a, b in zip(one, other, strict=True):
-        assert (a.reasons, a.components) == (b.reasons, b.components)
+        assert a.reasons == b.reasons
+        # components are rounded to 4 places: float32 rounding may put the two sides apart by one
+        assert a.components.keys() == b.components.keys()
+        assert all(abs(a.components[k] - b.components[k]) <= 1.5e-4 for k in a.components)
         assert a.score == pytest.approx(b.score, abs=1e-6)
 
 
