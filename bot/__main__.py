@@ -98,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     discord.utils.setup_logging(
         level=getattr(logging, bot_settings.log_level.upper(), logging.INFO), root=True
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its plugin set-up lines are noise
     if bot_settings.log_format == "json":
         use_json_logs()
     install_secret_filter([token.get_secret_value()])
