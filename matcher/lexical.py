@@ -277,9 +277,9 @@ _WORK_CUES: dict[str, re.Pattern] = {
 
 
 def work_language(language: str | None, text: str, labels: Sequence[str] = ()) -> str | None:
-    """The language an issue's work is in: another language when its labels name one, or its
-    text names one at least twice (files, tools) while not naming the repository's own
-    language's files; else the repository's language (`issue_language`)."""
+    """The language an issue's work is in: another language than its repository's when its
+    labels name one or its text names one's files or tools at least twice (the most named wins,
+    a label outweighing the text); else the repository's language (`issue_language`)."""
     own = issue_language(language)
     label_text = " ".join(labels)
     hits = {}
