@@ -75,7 +75,7 @@ from matcher.store.issues import upsert_issues  # noqa: E402
 SIGNAL_KEYS = {"difficulty": 0.0, "hard_rule": 1.0}
 SYNONYM_MODES = ("all", "general", "none")
 # RankingSettings fields that change the score components, not only how they are weighed.
-PART_KEYS = ("centre",)
+PART_KEYS = ("centre", "phrase_part", "implied_terms")
 
 # config/synonyms.yaml keys as first written for the ten dev personas (git show 24630b0): an
 # unseen learner's phrases have no entry written with them and their graded issues in view. The

@@ -165,6 +165,34 @@ def profile_phrases(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(p.strip() for p in _LIST_BREAK.split(text) if p.strip()))
 
 
+@lru_cache(maxsize=4096)
+def phrase_groups(phrases: tuple[str, ...]) -> tuple[frozenset[str], ...]:
+    """The words that only fit together: each phrase of two or more words ("computer vision",
+    "natural language processing") and the parts of a compound name ("scikit", "learn" of
+    "scikit-learn"). A word of a group found without the rest of it ("processing" in an image
+    processing issue, "learn" in "learn Python") is a weaker match (ranking.phrase_part).
+    Language names are left out: the word match never searches them."""
+    languages = load_languages()
+    groups: list[frozenset[str]] = []
+    for phrase in phrases:
+        tokens = [t for t in tokenize(phrase) if t not in languages]
+        for compound in (t for t in tokens if "-" in t or "." in t):
+            parts = frozenset(token_terms(compound)[1:])
+            if len(parts) >= 2:
+                groups.append(parts)
+        words = frozenset(t for t in tokens if "-" not in t and "." not in t)
+        if len(words) >= 2:
+            groups.append(words)
+    return tuple(dict.fromkeys(groups))
+
+
+@lru_cache(maxsize=4096)
+def own_words(phrases: tuple[str, ...]) -> frozenset[str]:
+    """The terms a profile says itself; the others its query holds it only implies (synonyms,
+    initials), and they weigh ranking.implied_terms as much."""
+    return frozenset(chain.from_iterable(tokenize(phrase) for phrase in phrases))
+
+
 def name_matches(matched: Sequence[str], phrases: Sequence[str]) -> list[str]:
     """Matched terms named as the learner wrote them: a phrase whose words all matched once
     ("computer vision"), a word of a phrase that matched alone with its phrase ("vision" of

@@ -59,6 +59,10 @@ class RankingSettings(BaseModel):
 
     dense: float = Field(0.55, ge=0)
     lexical: float = Field(0.30, ge=0)
+    # A word of a profile's phrase found without the rest of the phrase counts this much.
+    phrase_part: float = Field(0.4, ge=0, le=1)
+    # A term the profile only implies (a synonym, initials) counts this much of one it says.
+    implied_terms: float = Field(0.5, ge=0, le=1)
     beginner_label: float = Field(0.08, ge=0)
     freshness: float = Field(0.04, ge=0)
     competition: float = Field(0.12, ge=0)

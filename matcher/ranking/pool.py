@@ -261,6 +261,8 @@ class Pool:
     local: np.ndarray  # snapshot row -> pool position, -1 outside the pool
     centre: Centre | None  # terms.pool_centre, for the centred dense similarity
     labelled: np.ndarray  # positions with a beginner or a hard label (the hard-label rule's)
+    # terms.phrase_parts: (word, its phrases) -> its BM25 row where the phrase is not whole
+    phrase_rows: dict = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.rows)

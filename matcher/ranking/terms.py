@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from matcher.lexical import own_words, phrase_groups
 from matcher.models import Issue, Level
 from matcher.settings import RankingSettings
 from matcher.signals import kind_step, kinds_asked, neglect, ramp_fits, task_fit
@@ -144,8 +145,11 @@ def dense_scores(pool: Pool, queries: Sequence[Query], settings: RankingSettings
     return (matrix @ pool.vectors.T).astype(np.float64)
 
 
-def query_matrix(queries: Sequence[Query], vocabulary: dict[str, int], columns: int):
-    """(learners, vocabulary) CSR: a term given n times weighs sqrt(n): the profile dwells on it."""
+def query_matrix(
+    queries: Sequence[Query], vocabulary: dict[str, int], columns: int, implied: float = 1.0
+):
+    """(learners, vocabulary) CSR: a term given n times weighs sqrt(n) (the profile dwells on it),
+    times `implied` for a term the profile does not say itself (a synonym, initials)."""
     from scipy import sparse
 
     indptr: list[int] = [0]
@@ -153,12 +157,14 @@ def query_matrix(queries: Sequence[Query], vocabulary: dict[str, int], columns: 
     data: list[float] = []
     for query in queries:
         # a term the vocabulary learnt after this pool was built is in none of its issues
-        counted = Counter(
-            vocabulary[t] for t in query.terms if vocabulary.get(t, columns) < columns
+        counted = Counter(t for t in query.terms if vocabulary.get(t, columns) < columns)
+        said = own_words(query.phrases) if query.phrases else None
+        weighed = sorted(
+            (vocabulary[t], np.sqrt(float(n)) * (1.0 if said is None or t in said else implied))
+            for t, n in counted.items()
         )
-        cols = sorted(counted)
-        indices.extend(cols)
-        data.extend(np.sqrt(float(counted[c])) for c in cols)
+        indices.extend(col for col, _ in weighed)
+        data.extend(weight for _, weight in weighed)
         indptr.append(len(indices))
     return sparse.csr_matrix(
         (np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int32), indptr),
@@ -166,15 +172,90 @@ def query_matrix(queries: Sequence[Query], vocabulary: dict[str, int], columns: 
     )
 
 
-def lexical_scores(pool: Pool, queries: Sequence[Query], lexicon: Lexicon) -> np.ndarray:
-    """BM25 of every pooled issue for every query (learners x pool), each row scaled by its best."""
+def lexical_scores(
+    pool: Pool, queries: Sequence[Query], lexicon: Lexicon, settings: RankingSettings | None = None
+) -> np.ndarray:
+    """BM25 of every pooled issue for every query (learners x pool), each row scaled by its best.
+
+    A word of one of the profile's phrases (lexical.phrase_groups) found in an issue without the
+    rest of its phrase counts settings.phrase_part as much; a term the profile only implies,
+    settings.implied_terms as much.
+    """
+    from scipy import sparse
+
+    settings = settings or RankingSettings()
     weights_t: sparse.csr_matrix = pool.weights_t
-    q = query_matrix(queries, lexicon.vocabulary, weights_t.shape[0])
+    q = query_matrix(queries, lexicon.vocabulary, weights_t.shape[0], settings.implied_terms)
     used = np.unique(q.indices)  # only the batch's terms: (learners x terms) by (terms x pool)
-    scores = np.ascontiguousarray(q[:, used].toarray() @ weights_t[used])
+    matrix, rows = q[:, used].toarray(), weights_t[used]
+    if settings.phrase_part < 1.0 and (partial := phrase_parts(pool, q, queries, lexicon)):
+        # each word found without the rest of its phrase: its BM25 there, taken back in part
+        owners, parts = partial
+        matrix = np.hstack([matrix, -(1.0 - settings.phrase_part) * owners.toarray()])
+        rows = sparse.vstack([rows, parts], format="csr")
+    scores = np.ascontiguousarray(matrix @ rows)
     top = scores.max(axis=1, initial=0.0)  # BM25 is never negative: a row topping at 0 is all 0
     scores /= np.where(top > 0, top, 1.0)[:, None]
     return scores
+
+
+def phrase_parts(
+    pool: Pool, q: sparse.csr_matrix, queries: Sequence[Query], lexicon: Lexicon
+) -> tuple[sparse.csr_matrix, sparse.csr_matrix] | None:
+    """The words the learners' phrases hold, as (learners x words) query weights and (words x
+    pool) BM25 weights kept only in issues where the rest of the phrase is missing (a word in
+    several of a learner's phrases is whole when any of them is); None when no learner wrote a
+    phrase of several words. The pool keeps each word's row: top lists repeat the same profiles."""
+    from scipy import sparse
+
+    vocabulary, columns = lexicon.vocabulary, pool.weights_t.shape[0]
+    keys: dict[tuple[int, frozenset[frozenset[int]]], int] = {}
+    learners: list[int] = []
+    positions: list[int] = []
+    data: list[float] = []
+    for j, query in enumerate(queries):
+        groups = [
+            frozenset(vocabulary.get(word, columns) for word in group)
+            for group in phrase_groups(query.phrases)
+        ]
+        start, end = q.indptr[j], q.indptr[j + 1]
+        for term, weight in zip(q.indices[start:end], q.data[start:end], strict=True):
+            its = frozenset(g for g in groups if term in g)
+            if its:
+                learners.append(j)
+                positions.append(keys.setdefault((int(term), its), len(keys)))
+                data.append(weight)
+    if not keys:
+        return None
+    owners = sparse.csr_matrix((data, (learners, positions)), shape=(len(queries), len(keys)))
+    rows = [_phrase_row(pool, *key) for key in keys]
+    return owners, sparse.vstack(rows, format="csr")
+
+
+def _phrase_row(pool: Pool, term: int, groups: frozenset[frozenset[int]]) -> sparse.csr_matrix:
+    """Row `term` of the pool's BM25 weights, kept where none of `groups` is whole."""
+    from scipy import sparse
+
+    found = pool.phrase_rows.get((term, groups))
+    if found is not None:
+        return found
+    weights_t = pool.weights_t
+    row = weights_t[term]
+    whole = np.zeros(0, dtype=row.indices.dtype)
+    for group in groups:
+        if any(word >= weights_t.shape[0] for word in group):  # a word no issue here holds
+            continue
+        holders = [weights_t.indices[weights_t.indptr[w] : weights_t.indptr[w + 1]] for w in group]
+        together = holders[0]
+        for more in holders[1:]:
+            together = np.intersect1d(together, more, assume_unique=True)
+        whole = np.union1d(whole, together)
+    keep = ~np.isin(row.indices, whole, assume_unique=True)
+    found = sparse.csr_matrix(
+        (row.data[keep], row.indices[keep], [0, int(keep.sum())]), shape=row.shape
+    )
+    pool.phrase_rows[(term, groups)] = found
+    return found
 
 
 def language_scores(pool: Pool, queries: Sequence[Query], lexicon: Lexicon) -> np.ndarray:
@@ -268,7 +349,7 @@ def term_values(
     """Every term of TERMS for a batch of learners (learners x pool, or 1 x pool)."""
     return {
         "dense": dense_scores(pool, queries, settings),
-        "lexical": lexical_scores(pool, queries, lexicon),
+        "lexical": lexical_scores(pool, queries, lexicon, settings),
         "label": pool.signals.label[None, :],
         "fresh": freshness_scores(pool, now, settings.freshness_half_life_days),
         "taken": pool.signals.competition[None, :],

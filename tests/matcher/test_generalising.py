@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from matcher.catalog import load_catalog
-from matcher.lexical import acronyms, expand_query
+from matcher.engine import query_for
+from matcher.lexical import acronyms, expand_query, phrase_groups
 from matcher.ranking import CENTRE_PRIOR, Query, centred_similarity, pool_centre
 from matcher.ranking.pool import Lexicon, build_pool, snapshot_of
 from matcher.ranking.terms import dense_scores, lexical_scores
@@ -124,3 +125,52 @@ def test_an_issue_that_shares_only_the_language_name_gets_no_word_match():
     ]
     scores = word_scores(docs, expand_query("Python, torchvision", {}))
     assert scores[0] == 0.0 and scores[1] > 0.0
+
+
+def phrase_scores(texts, profile, settings=None):
+    """The lexical term of issues titled `texts` for a learner who wrote `profile`."""
+    issues = [make_issue(n, text, repo="x/y", labels=()) for n, text in enumerate(texts)]
+    pool, lexicon = pool_of(issues, np.eye(len(issues), 4, dtype=np.float32))
+    query = query_for(profile, np.zeros(4, np.float32))
+    return lexical_scores(pool, [query], lexicon, settings)[0]
+
+
+def test_phrase_groups_hold_the_words_that_only_fit_together():
+    groups = phrase_groups(("Python", "natural language processing", "scikit-learn", "NumPy"))
+    assert groups == (
+        frozenset({"natural", "language", "processing"}),
+        frozenset({"scikit", "learn"}),
+    )
+    assert phrase_groups(("Python scripting",)) == ()  # a language name is never searched
+
+
+def test_a_word_of_a_phrase_alone_counts_phrase_part_of_its_match():
+    texts = [
+        "Speed up image processing filters",
+        "Natural language processing tokenizer crashes",
+        "Unrelated tutorial page",
+        "Another unrelated page",
+    ]
+    profile = "natural language processing"
+    whole = phrase_scores(texts, profile, RankingSettings(phrase_part=1.0, implied_terms=1.0))
+    part = phrase_scores(texts, profile, RankingSettings(phrase_part=0.4, implied_terms=1.0))
+    assert part[1] == whole[1] == 1.0  # the whole phrase: the pool's best, unchanged
+    assert part[0] == pytest.approx(0.4 * whole[0])  # "processing" alone
+    assert part[2] == part[3] == 0.0
+
+
+def test_a_compound_names_parts_alone_are_a_partial_match():
+    texts = ["Learn Python with us", "scikit-learn estimator docs", "Nothing here", "Nor here"]
+    part = phrase_scores(texts, "scikit-learn", RankingSettings(phrase_part=0.4))
+    whole = phrase_scores(texts, "scikit-learn", RankingSettings(phrase_part=1.0))
+    assert part[1] == 1.0
+    assert part[0] == pytest.approx(0.4 * whole[0]) and part[0] > 0
+
+
+def test_a_term_the_profile_only_implies_counts_implied_terms_of_one_it_says():
+    texts = ["RL agent diverges", "Reinforcement learning agent diverges", "Other", "More"]
+    said = phrase_scores(texts, "reinforcement learning", RankingSettings(implied_terms=1.0))
+    implied = phrase_scores(texts, "reinforcement learning", RankingSettings(implied_terms=0.5))
+    assert said[0] > 0  # "rl", the phrase's initials
+    assert implied[1] == said[1] == 1.0
+    assert implied[0] == pytest.approx(0.5 * said[0])
