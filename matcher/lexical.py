@@ -180,10 +180,16 @@ def phrase_groups(phrases: tuple[str, ...]) -> tuple[frozenset[str], ...]:
             parts = frozenset(token_terms(compound)[1:])
             if len(parts) >= 2:
                 groups.append(parts)
-        words = frozenset(t for t in tokens if "-" not in t and "." not in t)
+        words = frozenset(t for t in tokens if "-" not in t and "." not in t) | _unsearched(phrase)
         if len(words) >= 2:
             groups.append(words)
     return tuple(dict.fromkeys(groups))
+
+
+def _unsearched(phrase: str) -> frozenset[str]:
+    """Words of a phrase the tokenizer drops though they are not English filler ("github" of
+    "GitHub Actions"): no issue is seen holding them, so the rest of the phrase is never whole."""
+    return frozenset(t for t in _TOKEN.findall(phrase.lower()) if t in _STOP - ENGLISH_STOP_WORDS)
 
 
 @lru_cache(maxsize=4096)

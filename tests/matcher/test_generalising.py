@@ -174,3 +174,11 @@ def test_a_term_the_profile_only_implies_counts_implied_terms_of_one_it_says():
     assert said[0] > 0  # "rl", the phrase's initials
     assert implied[1] == said[1] == 1.0
     assert implied[0] == pytest.approx(0.5 * said[0])
+
+
+def test_a_word_whose_partner_is_never_searched_is_always_a_partial_match():
+    assert phrase_groups(("GitHub Actions",)) == (frozenset({"github", "actions"}),)
+    texts = ["GitHub Actions workflow fails", "Actions menu is slow", "Other", "More"]
+    part = phrase_scores(texts, "GitHub Actions", RankingSettings(phrase_part=0.4))
+    whole = phrase_scores(texts, "GitHub Actions", RankingSettings(phrase_part=1.0))
+    assert part == pytest.approx(whole)  # every hit is partial: each counts 0.4, the best stays 1
