@@ -62,6 +62,9 @@ TERMS: tuple[tuple[str, str, int], ...] = (
     ("neglect", "neglect", -1),
     ("ramp", "ramp", +1),
 )
+# A phrase counts whole in an issue holding all its words, or this many of a longer one (a niche
+# written as a sentence: "deep learning models that run fast on edge devices").
+WHOLE_PHRASE = 4
 CENTRE_PRIOR = 20  # issues: how far a small pool's mean is trusted (see pool_centre)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -243,13 +246,16 @@ def _phrase_row(pool: Pool, term: int, groups: frozenset[frozenset[int]]) -> spa
     row = weights_t[term]
     whole = np.zeros(0, dtype=row.indices.dtype)
     for group in groups:
-        if any(word >= weights_t.shape[0] for word in group):  # a word no issue here holds
+        found = [
+            weights_t.indices[weights_t.indptr[w] : weights_t.indptr[w + 1]]
+            for w in group
+            if w < weights_t.shape[0]  # else a word no issue here holds
+        ]
+        need = min(len(group), WHOLE_PHRASE)
+        if len(found) < need:
             continue
-        holders = [weights_t.indices[weights_t.indptr[w] : weights_t.indptr[w + 1]] for w in group]
-        together = holders[0]
-        for more in holders[1:]:
-            together = np.intersect1d(together, more, assume_unique=True)
-        whole = np.union1d(whole, together)
+        issues, words = np.unique(np.concatenate(found), return_counts=True)
+        whole = np.union1d(whole, issues[words >= need])
     keep = ~np.isin(row.indices, whole, assume_unique=True)
     found = sparse.csr_matrix(
         (row.data[keep], row.indices[keep], [0, int(keep.sum())]), shape=row.shape

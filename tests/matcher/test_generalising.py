@@ -182,3 +182,17 @@ def test_a_word_whose_partner_is_never_searched_is_always_a_partial_match():
     part = phrase_scores(texts, "GitHub Actions", RankingSettings(phrase_part=0.4))
     whole = phrase_scores(texts, "GitHub Actions", RankingSettings(phrase_part=1.0))
     assert part == pytest.approx(whole)  # every hit is partial: each counts 0.4, the best stays 1
+
+
+def test_a_phrase_written_as_a_sentence_is_whole_where_four_of_its_words_are():
+    profile = "making deep learning models run efficiently on edge devices"
+    texts = [
+        "Deep learning models on edge devices are slow",  # deep learning models edge devices
+        "Deep learning models tutorial",  # three of the sentence's words
+        "Unrelated page",
+        "Another unrelated page",
+    ]
+    part = phrase_scores(texts, profile, RankingSettings(phrase_part=0.4))
+    whole = phrase_scores(texts, profile, RankingSettings(phrase_part=1.0))
+    assert part[0] == whole[0] == 1.0
+    assert part[1] == pytest.approx(0.4 * whole[1]) and part[1] > 0
