@@ -32,7 +32,7 @@ def diversify(
 
 def select_top(
     score: np.ndarray,
-    eligible: np.ndarray,
+    eligible: np.ndarray | None,
     url_rank: np.ndarray,
     repos: Sequence[str],
     *,
@@ -40,23 +40,28 @@ def select_top(
     max_per_repo: int,
     diversity: bool = True,
 ) -> list[int]:
-    """Positions of the best `top_k` eligible issues (ties by URL), as a full sort would give."""
-    masked = np.where(eligible, score, -np.inf)
-    total = int(np.count_nonzero(eligible))
+    """Positions of the best `top_k` eligible issues (ties by URL), as a full sort would give.
+
+    `eligible` None: the issues a list may not show score -inf (the scorer's own rows).
+    """
+    masked = score if eligible is None else np.where(eligible, score, -np.inf)
+    shown = masked > -np.inf
+    total = int(np.count_nonzero(shown))
     wanted = min(total, max(CANDIDATES, 3 * top_k))
     if wanted == 0:
         return []
     if wanted < total:
-        threshold = -np.partition(-masked, wanted - 1)[wanted - 1]
+        edge = len(masked) - wanted  # the wanted-th best, without negating a copy of the pool
+        threshold = np.partition(masked, edge)[edge]
         candidates = np.flatnonzero(masked >= threshold)  # every tie at the edge comes along
     else:
-        candidates = np.flatnonzero(eligible)
+        candidates = np.flatnonzero(shown)
     order = candidates[np.lexsort((url_rank[candidates], -masked[candidates]))].tolist()
     if not diversity:
         return order[:top_k]
     chosen = diversify(order, repos, max_per_repo, top_k)
     if len(candidates) < total and not _filled_within_cap(chosen, repos, max_per_repo, top_k):
-        everyone = np.flatnonzero(eligible)  # one repository crowds the top: walk the whole order
+        everyone = np.flatnonzero(shown)  # one repository crowds the top: walk the whole order
         order = everyone[np.lexsort((url_rank[everyone], -masked[everyone]))].tolist()
         chosen = diversify(order, repos, max_per_repo, top_k)
     return chosen

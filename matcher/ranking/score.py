@@ -7,7 +7,8 @@ the CLI, the digest and the benchmarks all rank through here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
@@ -17,9 +18,8 @@ from matcher.models import Feedback, Level, Match
 from matcher.ranking.diversity import select_top
 from matcher.ranking.pool import Lexicon, Pool
 from matcher.ranking.reasons import build_matches
-from matcher.ranking.terms import Query, combine, term_values
+from matcher.ranking.terms import BatchTerms, Query, batch_terms, combine_batch, kept
 from matcher.settings import RankingSettings
-from matcher.signals import keep_hard_below_beginner
 
 
 def score_batch(
@@ -31,47 +31,67 @@ def score_batch(
     lexicon: Lexicon,
     shifts: Sequence[np.ndarray | None] | None = None,
     levels: Sequence[Level | None] | None = None,
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Scores (learners x pool) and their terms (terms.TERMS; a per-issue term is 1 x pool).
+) -> tuple[np.ndarray, BatchTerms]:
+    """Scores (learners x pool) and their terms (terms.BatchTerms; `.full()` spells them out).
 
     `shifts` (terms.feedback_shifts) nudge a learner's scores by what they liked and dismissed.
     """
-    parts = term_values(pool, queries, settings=settings, now=now, lexicon=lexicon, levels=levels)
-    score = combine(parts, settings)
+    terms = batch_terms(pool, queries, settings=settings, now=now, lexicon=lexicon, levels=levels)
+    score = combine_batch(terms, settings)
     for j, shift in enumerate(shifts or ()):
         if shift is not None:
             score[j] += settings.dense * shift
-    return score, parts
+    return score, terms
+
+
+@dataclass(frozen=True)
+class HardRule:
+    """The pool positions signals.keep_hard_below_beginner looks at, found once per pool."""
+
+    hard: np.ndarray  # hard-labelled issues without a beginner label
+    beginner: np.ndarray  # beginner-labelled issues a list may show (taken ones only if allowed)
+
+
+def hard_rule_rows(pool: Pool, include_taken: bool) -> HardRule:
+    """The pool's HardRule (kept with the pool)."""
+
+    def compute() -> HardRule:
+        rows = pool.labelled
+        beginner = pool.signals.label[rows] > 0
+        hard = rows[(pool.signals.hard[rows] > 0) & ~beginner]
+        easy = rows[beginner]
+        return HardRule(hard, easy if include_taken else easy[~pool.signals.taken[easy]])
+
+    return kept(pool, ("hard_rule", include_taken), compute)
 
 
 def hold_hard_below_beginner(
-    pool: Pool,
     score: np.ndarray,
-    parts: dict[str, np.ndarray],
-    eligible: np.ndarray,
-    settings: RankingSettings,
-) -> np.ndarray:
-    """One learner's scores after signals.keep_hard_below_beginner (`parts` holds their row of
-    the dense and lexical terms), over the issues the list may show.
+    fit: Callable[[np.ndarray], np.ndarray],
+    rule: HardRule,
+    margin: float,
+) -> None:
+    """signals.keep_hard_below_beginner on one learner's score row, in place: `fit(positions)`
+    is their dense and lexical terms' weighted sum there; a beginner issue whose score is -inf
+    (dismissed or hidden) does not count, as one outside `eligible` does not there.
 
-    Only labelled issues take part in the rule (a hard-only one is held below a beginner one),
-    so it runs over those rows alone: a learner costs the labelled issues, not the pool.
+    The same arithmetic over the rule's rows alone: a learner costs the labelled issues, not the
+    pool (tests/matcher/test_index.py checks it against signals.keep_hard_below_beginner).
     """
-    rows = pool.labelled
-    if not len(rows):
-        return score
-    fit = settings.dense * parts["dense"][rows] + settings.lexical * parts["lexical"][rows]
-    held = keep_hard_below_beginner(
-        score[rows],
-        fit,
-        pool.signals.hard[rows] > 0,
-        pool.signals.label[rows] > 0,
-        settings.hard_label_margin,
-        eligible=eligible[rows],
-    )
-    score = score.copy()
-    score[rows] = held
-    return score
+    if not len(rule.hard) or not len(rule.beginner):
+        return
+    thresholds = fit(rule.hard) - margin
+    order = np.argsort(thresholds)
+    easy = score[rule.beginner]
+    easy[easy == -np.inf] = np.inf  # not shown: takes no part in the minimum
+    bucket = np.searchsorted(thresholds[order], fit(rule.beginner), side="right")
+    # a beginner issue counts for every threshold at or below its fit: the first `bucket` ones
+    lowest = np.full(len(rule.hard) + 1, np.inf)
+    np.minimum.at(lowest, bucket, easy)
+    below = np.empty(len(rule.hard))
+    below[order] = np.minimum.accumulate(lowest[::-1])[::-1][1:]
+    above = score[rule.hard] >= below  # never true where no beginner issue qualifies (inf)
+    score[rule.hard[above]] = np.nextafter(below[above], -np.inf) - 1e-9
 
 
 def rank_batch(
@@ -94,21 +114,30 @@ def rank_batch(
     settings.include_taken; `levels` place learners on the difficulty ramp (None: a newcomer).
     """
     levels = list(levels) if levels is not None else [None] * len(queries)
-    score, parts = score_batch(
+    score, terms = score_batch(
         pool, queries, settings=settings, now=now, lexicon=lexicon, shifts=shifts, levels=levels
     )
-    allowed = np.ones(len(pool), dtype=bool) if settings.include_taken else ~pool.signals.taken
+    # what no list may show scores -inf: the rows are this batch's own, no per-learner mask
+    if not settings.include_taken:
+        score[:, taken_positions(pool)] = -np.inf
+    rule = hard_rule_rows(pool, settings.include_taken)
     results = []
     for column, (query, level) in enumerate(zip(queries, levels, strict=True)):
         said = feedback[column] if feedback else None
-        eligible = allowed.copy()
-        if said is not None:
-            eligible[pool.positions_of(said.dismissed | said.hidden)] = False
-        own = {"dense": parts["dense"][column], "lexical": parts["lexical"][column]}
-        score[column] = hold_hard_below_beginner(pool, score[column], own, eligible, settings)
+        row = score[column]
+        if said is not None and (said.dismissed or said.hidden):
+            row[pool.positions_of(said.dismissed | said.hidden)] = -np.inf
+
+        def fit(positions: np.ndarray, column: int = column) -> np.ndarray:
+            return (
+                settings.dense * terms.dense[column, positions]
+                + settings.lexical * terms.lexical[column, positions]
+            )
+
+        hold_hard_below_beginner(row, fit, rule, settings.hard_label_margin)
         chosen = select_top(
-            score[column],
-            eligible,
+            row,
+            None,
             pool.url_rank,
             pool.repos,
             top_k=top_k,
@@ -121,8 +150,8 @@ def rank_batch(
                 lexicon,
                 query,
                 chosen,
-                score[column],
-                parts,
+                row,
+                terms,
                 column,
                 labels=labels,
                 now=now,
@@ -131,3 +160,8 @@ def rank_batch(
             )
         )
     return results
+
+
+def taken_positions(pool: Pool) -> np.ndarray:
+    """Pool positions of taken issues (kept with the pool)."""
+    return kept(pool, ("taken",), lambda: np.flatnonzero(pool.signals.taken))
