@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
+from types import EllipsisType
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -12,7 +13,7 @@ import numpy as np
 from matcher.catalog import Labels
 from matcher.lexical import issue_language, issue_work_language, name_matches
 from matcher.models import Issue, Level, Match
-from matcher.ranking.terms import BatchTerms, Query, asked_kinds, task_type
+from matcher.ranking.terms import KINDS, BatchTerms, Query, asked_kinds, task_type
 from matcher.settings import RankingSettings
 from matcher.signals import (
     days_between,
@@ -75,13 +76,15 @@ def reasons_for(
     ramp: str | None = None,
     *,
     settings: RankingSettings | None = None,
+    work: str | None | EllipsisType = ...,
 ) -> list[str]:
     """The reasons for one issue from its matched terms, similarity, language and kind of work.
 
     Warnings come first (a hard label, no activity for long, comments left unanswered): a learner
     must not read only upbeat reasons for an issue that will be hard to finish. `ramp`
     (signals.ramp_reason) follows the kind of work: why it fits the learner's step. `settings`
-    gives the warnings' thresholds (the defaults when None).
+    gives the warnings' thresholds (the defaults when None). `work` is
+    lexical.issue_work_language(issue) when the caller knows it already (a pool's signals do).
     """
     settings = settings or RankingSettings()
     warning = hard_label_reason(issue, labels)
@@ -94,7 +97,8 @@ def reasons_for(
         reasons.append("matches: " + ", ".join(matched[:6]))
     if dense >= SIMILAR:
         reasons.append(f"close to your profile (similarity {dense:.2f})")
-    work, family = _work_language(issue), issue_language(issue.language)
+    work = _work_language(issue) if isinstance(work, EllipsisType) else work
+    family = issue_language(issue.language)
     if language and work != family:
         repo_language = f" (the repository is {issue.language})" if issue.language else ""
         known = "which you know" if language > 0 else "not among your languages"
@@ -155,8 +159,14 @@ def build_matches(
     words = list(dict.fromkeys(query.terms))
     term_ids = [lexicon.vocabulary.get(t, -1) for t in words]
     asked = asked_kinds(query)
+    # the pool's signals hold each issue's work language (an id) and kind: no text is read again
+    language_names = {i: name for name, i in dict(lexicon.languages).items()}
+    language_ids = pool.signals.language[positions].tolist()
+    kinds = [KINDS[k] for k in pool.signals.kind[positions].tolist()]
     matches = []
-    for position, row, value in zip(chosen, table, score[positions].tolist(), strict=True):
+    for position, row, value, language_id, kind in zip(
+        chosen, table, score[positions].tolist(), language_ids, kinds, strict=True
+    ):
         issue = pool.issue(position)
         present = pool.snapshot.terms_of(int(pool.rows[position]))
         values = dict(zip(names, row, strict=True))
@@ -170,8 +180,9 @@ def build_matches(
             labels,
             now,
             asked,
-            ramp_reason(level, task_type(issue), values["ramp"], issue.repo),
+            ramp_reason(level, kind, values["ramp"], issue.repo),
             settings=settings,
+            work=language_names.get(language_id),
         )
         components = {name: round(v, 4) for name, v in values.items()}
         matches.append(Match(issue=issue, score=value, reasons=reasons, components=components))

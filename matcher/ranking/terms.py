@@ -296,6 +296,7 @@ LOOKED_UP = ("language", "task", "intent")
 T = TypeVar("T")
 _MEMO: weakref.WeakKeyDictionary[Pool, dict[tuple, Any]] = weakref.WeakKeyDictionary()
 _MEMO_LOCK = threading.Lock()
+CACHE_BLOCK = 32_768  # float64 values per operand in one block of combine_batch (256 kB)
 _MEMO_SIZE = 8  # entries per pool: a few `now`s (the bot's requests each bring their own)
 
 
@@ -441,18 +442,30 @@ def combined_lookup(terms: BatchTerms, settings: RankingSettings) -> tuple[np.nd
 
 
 def combine_batch(terms: BatchTerms, settings: RankingSettings) -> np.ndarray:
-    """combine() over BatchTerms: the same signed weighted sum, learners x pool, float64 (equal
-    to float rounding), in fewer passes over the pool: the learner-free sum is kept per pool, the
-    looked-up terms are one gather, the rest is added in place."""
-    score = np.multiply(terms.dense, settings.dense)
-    scratch = np.multiply(terms.lexical, settings.lexical)
-    score += scratch
+    """combine() over BatchTerms: the same signed weighted sum in the same order, learners x pool,
+    float64, in fewer passes: the learner-free sum is kept per pool, the looked-up terms are one
+    gather, and the pool is taken a block of columns at a time, so every operand of a block stays
+    in cache instead of each term streaming the whole batch through memory."""
+    rows, width = terms.dense.shape
+    score = np.empty((rows, width))
+    scratch = np.empty((rows, min(width, max(256, CACHE_BLOCK // rows))))
     table, ids = combined_lookup(terms, settings)
-    score += table[:, ids]  # fancy indexing gathers 3x faster than np.take(axis=1)
-    if terms.ramp_on:
-        score += settings.ramp * terms.ramp
-    score += terms.shared
+    for start in range(0, width, scratch.shape[1]):
+        cols = slice(start, start + scratch.shape[1])
+        block, spare = score[:, cols], scratch[:, : block_width(start, width, scratch.shape[1])]
+        np.multiply(terms.dense[:, cols], settings.dense, out=block)
+        np.multiply(terms.lexical[:, cols], settings.lexical, out=spare)
+        block += spare
+        block += table[:, ids[cols]]
+        if terms.ramp_on:
+            np.multiply(terms.ramp[:, cols], settings.ramp, out=spare)
+            block += spare
+        block += terms.shared[:, cols]
     return score
+
+
+def block_width(start: int, width: int, step: int) -> int:
+    return min(step, width - start)
 
 
 def combine(parts: dict[str, np.ndarray], settings: RankingSettings) -> np.ndarray:
