@@ -32,7 +32,7 @@ from matcher.lexical import (
     profile_phrases,
 )
 from matcher.models import Feedback, Level, Match, Profile
-from matcher.ranking import TASK_TYPES, Query, feedback_shifts
+from matcher.ranking import TASK_TYPES, Query
 from matcher.settings import RankingSettings, Settings
 from matcher.signals import kinds_asked
 from matcher.store import Database
@@ -41,12 +41,12 @@ from matcher.store.issues import issues_by_url
 if TYPE_CHECKING:  # the index needs scipy: imported on first ranking, not by `--help`
     from matcher.ranking.index import RankingIndex
     from matcher.ranking.pool import Pool
+    from matcher.ranking.score import Opinions
 
 log = logging.getLogger(__name__)
 
 
 BATCH = 64  # learners scored together: (pool x 64) float64 matrices stay small
-Opinions = tuple[np.ndarray | None, np.ndarray | None]  # vectors of issues liked, dismissed
 QUERY_CACHE = 20_000  # profiles whose vector and terms are kept (a vector is 1.5 kB)
 EMBED_AFTER_SECONDS = 60.0  # texts nobody else embedded for this long: the background encodes
 
@@ -393,10 +393,8 @@ def _rank_batch(
         lexicon=index.lexicon,
         top_k=top_k,
         feedback=feedback,
-        shifts=feedback_shifts(
-            pool.vectors, [liked for liked, _ in opinions], [gone for _, gone in opinions]
-        ),
         levels=levels,
+        opinions=opinions,
     )
 
 

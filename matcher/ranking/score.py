@@ -18,8 +18,18 @@ from matcher.models import Feedback, Level, Match
 from matcher.ranking.diversity import select_top
 from matcher.ranking.pool import Lexicon, Pool
 from matcher.ranking.reasons import build_matches
-from matcher.ranking.terms import BatchTerms, Query, batch_terms, combine_batch, kept
+from matcher.ranking.terms import (
+    BatchTerms,
+    Query,
+    batch_terms,
+    combine_batch,
+    feedback_shifts,
+    kept,
+    opinion_matrix,
+)
 from matcher.settings import RankingSettings
+
+Opinions = tuple[np.ndarray | None, np.ndarray | None]  # vectors of issues liked, dismissed
 
 
 def score_batch(
@@ -31,12 +41,22 @@ def score_batch(
     lexicon: Lexicon,
     shifts: Sequence[np.ndarray | None] | None = None,
     levels: Sequence[Level | None] | None = None,
+    opinions: Sequence[Opinions] | None = None,
 ) -> tuple[np.ndarray, BatchTerms]:
     """Scores (learners x pool) and their terms (terms.BatchTerms; `.full()` spells them out).
 
-    `shifts` (terms.feedback_shifts) nudge a learner's scores by what they liked and dismissed.
+    `shifts` (terms.feedback_shifts) nudge a learner's scores by what they liked and dismissed;
+    or `opinions`, per learner the vectors of the issues they liked and dismissed (None, None:
+    nothing said), from which the shifts are made in the dense term's pass over the pool.
     """
-    terms = batch_terms(pool, queries, settings=settings, now=now, lexicon=lexicon, levels=levels)
+    liked = [mine for mine, _ in opinions or ()]
+    disliked = [theirs for _, theirs in opinions or ()]
+    stacked = opinion_matrix(liked, disliked, pool.vectors.shape[1]) if opinions else None
+    terms = batch_terms(
+        pool, queries, settings=settings, now=now, lexicon=lexicon, levels=levels, opinions=stacked
+    )
+    if opinions:
+        shifts = feedback_shifts(pool.vectors, liked, disliked, terms.opinions)
     score = combine_batch(terms, settings)
     for j, shift in enumerate(shifts or ()):
         if shift is not None:
@@ -107,15 +127,24 @@ def rank_batch(
     shifts: Sequence[np.ndarray | None] | None = None,
     levels: Sequence[Level | None] | None = None,
     diversity: bool = True,
+    opinions: Sequence[Opinions] | None = None,
 ) -> list[list[Match]]:
     """Each learner's top matches, best first, with reasons. Deterministic: ties break on URL.
 
     Dismissed and hidden issues (feedback) are never shown, nor taken ones unless
-    settings.include_taken; `levels` place learners on the difficulty ramp (None: a newcomer).
+    settings.include_taken; `levels` place learners on the difficulty ramp (None: a newcomer);
+    `shifts` or `opinions` as score_batch takes them.
     """
     levels = list(levels) if levels is not None else [None] * len(queries)
     score, terms = score_batch(
-        pool, queries, settings=settings, now=now, lexicon=lexicon, shifts=shifts, levels=levels
+        pool,
+        queries,
+        settings=settings,
+        now=now,
+        lexicon=lexicon,
+        shifts=shifts,
+        levels=levels,
+        opinions=opinions,
     )
     # what no list may show scores -inf: the rows are this batch's own, no per-learner mask
     if not settings.include_taken:

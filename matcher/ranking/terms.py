@@ -139,24 +139,49 @@ def centred_similarity(vectors: np.ndarray, centre: Centre, queries: np.ndarray)
     so raw cosines differ little and favour generic issues; measured from the pool's centre,
     what sets an issue and a learner apart dominates. Unsupervised: the pool alone decides it.
     """
+    moved = _moved(queries, centre)
+    return _centred(products(moved.astype(np.float32), vectors), moved, centre)
+
+
+def _moved(queries: np.ndarray, centre: Centre) -> np.ndarray:
     moved = np.atleast_2d(queries).astype(np.float64) - centre.mean
     moved /= np.maximum(np.linalg.norm(moved, axis=1, keepdims=True), 1e-12)
+    return moved
+
+
+def _centred(product: np.ndarray, moved: np.ndarray, centre: Centre) -> np.ndarray:
     # the float32 product widened as it is subtracted: one float64 pass, not a copy and a pass
-    similarity = np.subtract(
-        products(moved.astype(np.float32), vectors),
-        (moved @ centre.mean)[:, None],
-        dtype=np.float64,
-    )
+    similarity = np.subtract(product, (moved @ centre.mean)[:, None], dtype=np.float64)
     similarity /= centre.norms[None, :]
     return similarity
 
 
 def dense_scores(pool: Pool, queries: Sequence[Query], settings: RankingSettings) -> np.ndarray:
     """The dense term: centred (settings.centre) or raw cosine, learners x pool."""
+    return dense_and_opinions(pool, queries, settings, None)[0]
+
+
+def dense_and_opinions(
+    pool: Pool, queries: Sequence[Query], settings: RankingSettings, opinions: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """dense_scores, and the raw float32 products of `opinions` (vectors of issues learners liked
+    or dismissed: feedback_shifts) with the pool, in one pass over the pool's vectors."""
     matrix = np.stack([q.vector for q in queries]).astype(np.float32)
-    if settings.centre and pool.centre is not None:
-        return centred_similarity(pool.vectors, pool.centre, matrix)
-    return products(matrix, pool.vectors).astype(np.float64)
+    centred = settings.centre and pool.centre is not None
+    if centred:
+        assert pool.centre is not None
+        moved = _moved(matrix, pool.centre)
+        matrix = moved.astype(np.float32)
+    extra = 0 if opinions is None else len(opinions)
+    if extra:
+        assert opinions is not None
+        matrix = np.vstack([matrix, opinions.astype(np.float32)])
+    product = products(matrix, pool.vectors)
+    own, theirs = product[: len(queries)], (product[len(queries) :] if extra else None)
+    if centred:
+        assert pool.centre is not None
+        return _centred(own, moved, pool.centre), theirs
+    return own.astype(np.float64), theirs
 
 
 def query_matrix(queries: Sequence[Query], vocabulary: dict[str, int], columns: int):
@@ -363,6 +388,7 @@ class BatchTerms:
     ramp_on: bool  # False: `ramp` is one row of zeros (nobody's ramp term is on)
     free: dict[str, np.ndarray]  # LEARNER_FREE name -> 1 x pool
     shared: np.ndarray  # the learner-free terms' signed weighted sum, 1 x pool
+    opinions: np.ndarray | None = None  # float32 products of batch_terms' `opinions` and the pool
 
     def row(self, name: str, column: int, positions: np.ndarray | slice) -> np.ndarray:
         """Term `name` for learner `column` at pool `positions`."""
@@ -390,14 +416,17 @@ def batch_terms(
     now: datetime,
     lexicon: Lexicon,
     levels: Sequence[Level | None] | None = None,
+    opinions: np.ndarray | None = None,
 ) -> BatchTerms:
-    """Every term of TERMS for a batch of learners, as BatchTerms."""
+    """Every term of TERMS for a batch of learners, as BatchTerms; `opinions` (opinion_matrix)
+    are multiplied with the pool in the dense term's pass (BatchTerms.opinions)."""
     languages = dict(lexicon.languages)  # a refresh may add one meanwhile
     kind = pool.signals.kind
     free, shared = learner_free(pool, now, settings)
     levels = levels or [None] * len(queries)
+    dense, theirs = dense_and_opinions(pool, queries, settings, opinions)
     return BatchTerms(
-        dense=dense_scores(pool, queries, settings),
+        dense=dense,
         lexical=lexical_scores(pool, queries, lexicon),
         tables={
             "language": language_table(queries, languages),
@@ -409,6 +438,7 @@ def batch_terms(
         ramp_on=any(level is not None and level.active for level in levels),
         free=free,
         shared=shared,
+        opinions=theirs,
     )
 
 
@@ -501,30 +531,43 @@ def fit_before_labels(parts: dict[str, np.ndarray], settings: RankingSettings) -
     return settings.dense * parts["dense"] + settings.lexical * parts["lexical"]
 
 
+def opinion_matrix(
+    liked: Sequence[np.ndarray | None], disliked: Sequence[np.ndarray | None], dim: int
+) -> np.ndarray:
+    """The vectors of every issue the batch liked, then of every one it dismissed (float32)."""
+    groups = [g for kind in (liked, disliked) for g in kind if g is not None and len(g)]
+    return np.vstack(groups).astype(np.float32) if groups else np.zeros((0, dim), np.float32)
+
+
 def feedback_shifts(
     vectors: np.ndarray,
     liked: Sequence[np.ndarray | None],
     disliked: Sequence[np.ndarray | None],
+    similarity: np.ndarray | None = None,
 ) -> list[np.ndarray | None]:
     """Per learner and issue, a nudge: up when close to issues they liked, down when close to
     ones they dismissed (0.5 and 0.8 times the best cosine); None for a learner who said nothing.
-    One product per kind of opinion for the whole batch."""
+    One product for the whole batch: `similarity`, opinion_matrix(liked, disliked) @ vectors.T,
+    when the caller has it (the scorer makes it in the same pass as the dense term)."""
     shifts: list[np.ndarray | None] = [
         None if like is None and dislike is None else np.zeros(vectors.shape[0])
         for like, dislike in zip(liked, disliked, strict=True)
     ]
+    if similarity is None:
+        similarity = opinion_matrix(liked, disliked, vectors.shape[1]) @ vectors.T
+    # clip and max in the product's float32, widened after: the same values, less memory
+    np.clip(similarity, 0, None, out=similarity)
+    offset = 0
     for weight, groups in ((0.5, liked), (-0.8, disliked)):
         opinions = {j: g for j, g in enumerate(groups) if g is not None and len(g)}
         if not opinions:
             continue
         owners = list(opinions)
-        stacked = np.vstack(list(opinions.values())).astype(vectors.dtype)
-        similarity = stacked @ vectors.T  # (their issues, pool), float32
-        # clip and max in the product's float32, widened after: the same values, less memory
-        np.clip(similarity, 0, None, out=similarity)
         sizes = np.array([len(opinions[j]) for j in owners], dtype=np.int64)
         starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        best = np.maximum.reduceat(similarity, starts, axis=0).astype(np.float64)
+        theirs = similarity[offset : offset + int(sizes.sum())]  # (their issues, pool)
+        offset += int(sizes.sum())
+        best = np.maximum.reduceat(theirs, starts, axis=0).astype(np.float64)
         for row, j in enumerate(owners):
             shift = shifts[j]
             assert shift is not None
