@@ -234,7 +234,17 @@ def language_table(queries: Sequence[Query], languages: dict[str, int]) -> np.nd
 def language_ids(pool: Pool, languages: dict[str, int]) -> np.ndarray:
     """Each pooled issue's column in language_table (the last when nothing says its language)."""
     language = pool.signals.language
-    return np.where(language >= 0, language, len(languages))
+    return kept(
+        pool,
+        ("language ids", len(languages)),
+        lambda: _frozen(np.where(language >= 0, language, len(languages))),
+    )
+
+
+def _frozen(values: np.ndarray) -> np.ndarray:
+    """`values`, read-only: kept with a pool and shared by every batch."""
+    values.setflags(write=False)
+    return values
 
 
 def language_scores(pool: Pool, queries: Sequence[Query], lexicon: Lexicon) -> np.ndarray:
@@ -302,7 +312,7 @@ def ramp_scores(pool: Pool, levels: Sequence[Level | None]) -> np.ndarray:
     """signals.ramp_fits per learner and pooled issue for their target step; one row of zeros
     when nobody's ramp term is on."""
     if not any(level is not None and level.active for level in levels):
-        return np.zeros((1, len(pool)))
+        return kept(pool, ("no ramp",), lambda: _frozen(np.zeros((1, len(pool)))))
     steps = KIND_STEP[pool.signals.kind]
     return np.stack(
         [
@@ -383,7 +393,7 @@ class BatchTerms:
     dense: np.ndarray
     lexical: np.ndarray
     tables: dict[str, np.ndarray]  # LOOKED_UP name -> (learners x ids)
-    ids: dict[str, np.ndarray]  # LOOKED_UP name -> per-issue column of its table
+    ids: dict[str, np.ndarray]  # LOOKED_UP name (and "lookup") -> per-issue column of its table
     ramp: np.ndarray
     ramp_on: bool  # False: `ramp` is one row of zeros (nobody's ramp term is on)
     free: dict[str, np.ndarray]  # LEARNER_FREE name -> 1 x pool
@@ -433,7 +443,16 @@ def batch_terms(
             "task": task_table(queries),
             "intent": intent_table(queries),
         },
-        ids={"language": language_ids(pool, languages), "task": kind, "intent": kind},
+        ids={
+            "language": language_ids(pool, languages),
+            "task": kind,
+            "intent": kind,
+            "lookup": kept(  # combined_lookup's: language id x KINDS + kind
+                pool,
+                ("lookup ids", len(languages)),
+                lambda: _frozen(language_ids(pool, languages) * len(KINDS) + kind),
+            ),
+        },
         ramp=ramp_scores(pool, levels),
         ramp_on=any(level is not None and level.active for level in levels),
         free=free,
@@ -467,8 +486,7 @@ def combined_lookup(terms: BatchTerms, settings: RankingSettings) -> tuple[np.nd
     for name in LOOKED_UP:  # TERMS order
         values = weight[name] * terms.tables[name]
         table += values[:, :, None] if name == "language" else values[:, None, :]
-    ids = terms.ids["language"] * kinds + terms.ids["task"]
-    return table.reshape(len(terms.dense), width * kinds), ids
+    return table.reshape(len(terms.dense), width * kinds), terms.ids["lookup"]
 
 
 def combine_batch(terms: BatchTerms, settings: RankingSettings) -> np.ndarray:
