@@ -210,8 +210,13 @@ def lexical_scores(pool: Pool, queries: Sequence[Query], lexicon: Lexicon) -> np
     """BM25 of every pooled issue for every query (learners x pool), each row scaled by its best."""
     weights_t: sparse.csr_matrix = pool.weights_t
     q = query_matrix(queries, lexicon.vocabulary, weights_t.shape[0])
-    used = np.unique(q.indices)  # only the batch's terms: (learners x terms) by (terms x pool)
-    scores = np.ascontiguousarray(q[:, used].toarray() @ weights_t[used])
+    scores = np.zeros((len(queries), weights_t.shape[1]))
+    for j in range(len(queries)):
+        # each learner's own terms' postings: a product over the batch's every term would do
+        # ten times the work and give the same sums (the terms are added in id order either way)
+        found = slice(q.indptr[j], q.indptr[j + 1])
+        if found.start < found.stop:
+            scores[j] = weights_t[q.indices[found]].T @ q.data[found]
     top = scores.max(axis=1, initial=0.0)  # BM25 is never negative: a row topping at 0 is all 0
     scores /= np.where(top > 0, top, 1.0)[:, None]
     return scores
