@@ -15,7 +15,7 @@ import numpy as np
 
 from matcher.catalog import Labels
 from matcher.models import Feedback, Level, Match
-from matcher.ranking.diversity import select_top
+from matcher.ranking.diversity import Selection, select
 from matcher.ranking.pool import Lexicon, Pool
 from matcher.ranking.reasons import build_matches
 from matcher.ranking.terms import (
@@ -114,6 +114,38 @@ def hold_hard_below_beginner(
     score[rule.hard[above]] = np.nextafter(below[above], -np.inf) - 1e-9
 
 
+def hold_and_select(
+    row: np.ndarray,
+    fit: Callable[[np.ndarray], np.ndarray],
+    rule: HardRule,
+    margin: float,
+    url_rank: np.ndarray,
+    repos: Sequence[str],
+    *,
+    top_k: int,
+    max_per_repo: int,
+    diversity: bool = True,
+) -> list[int]:
+    """diversity.select_top after hold_hard_below_beginner, as applying the rule first gives.
+
+    The rule only lowers hard-labelled issues: when every one of them scores below the edge of
+    the candidates select looked at, it changes no score at or above the edge, so the same
+    candidates come out in the same order and the rule's pass over the beginner issues is
+    skipped (most learners: a hard-labelled issue rarely reaches the best few hundred).
+    """
+
+    def chosen() -> Selection:
+        return select(
+            row, None, url_rank, repos, top_k=top_k, max_per_repo=max_per_repo, diversity=diversity
+        )
+
+    first = chosen()
+    if not len(rule.hard) or row[rule.hard].max() < first.edge:
+        return first.chosen
+    hold_hard_below_beginner(row, fit, rule, margin)
+    return chosen().chosen
+
+
 def rank_batch(
     pool: Pool,
     queries: Sequence[Query],
@@ -163,10 +195,11 @@ def rank_batch(
                 + settings.lexical * terms.lexical[column, positions]
             )
 
-        hold_hard_below_beginner(row, fit, rule, settings.hard_label_margin)
-        chosen = select_top(
+        chosen = hold_and_select(
             row,
-            None,
+            fit,
+            rule,
+            settings.hard_label_margin,
             pool.url_rank,
             pool.repos,
             top_k=top_k,

@@ -14,7 +14,7 @@ from matcher.engine import query_for
 from matcher.models import Level
 from matcher.ranking.diversity import select_top
 from matcher.ranking.pool import Lexicon, build_pool, snapshot_of
-from matcher.ranking.score import HardRule, hold_hard_below_beginner
+from matcher.ranking.score import HardRule, hold_and_select, hold_hard_below_beginner
 from matcher.ranking.terms import batch_terms, combine, combine_batch
 from matcher.settings import load_settings
 from matcher.signals import keep_hard_below_beginner
@@ -81,3 +81,31 @@ def test_combine_batch_is_combine_of_every_term(seed, size, ramp):
     np.testing.assert_allclose(
         combine_batch(terms, settings), combine(terms.full(), settings), rtol=0, atol=1e-12
     )
+
+
+@hypothesis_settings(max_examples=80, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    size=st.integers(1, 700),
+    top_k=st.integers(1, 12),
+    diversity=st.booleans(),
+)
+def test_the_rule_skipped_below_the_candidates_edge_changes_no_list(seed, size, top_k, diversity):
+    rng, score, fit, hard, beginner, allowed, excluded = _case(seed, size)
+    score = score + rng.normal(0, 0.2, size) * (rng.random() < 0.5)  # ties, or a spread
+    score[hard & ~beginner] -= rng.choice([0.0, 0.5, 2.0])  # hard issues near the top, or far
+    row = score.copy()
+    row[~allowed | excluded] = -np.inf
+    rule = HardRule(np.flatnonzero(hard & ~beginner), np.flatnonzero(beginner & allowed))
+    url_rank = rng.permutation(size)
+    repos = [f"r{n}" for n in rng.integers(0, int(rng.integers(1, 30)), size)]
+    kwargs = {"top_k": top_k, "max_per_repo": 2, "diversity": diversity}
+
+    always = row.copy()
+    hold_hard_below_beginner(always, lambda positions: fit[positions], rule, 0.3)
+    expected = select_top(always, None, url_rank, repos, **kwargs)
+    chosen = hold_and_select(
+        row, lambda positions: fit[positions], rule, 0.3, url_rank, repos, **kwargs
+    )
+    assert chosen == expected
+    np.testing.assert_array_equal(row[chosen], always[chosen])
