@@ -96,7 +96,7 @@ def hold_hard_below_beginner(
     (dismissed or hidden) does not count, as one outside `eligible` does not there.
 
     The same arithmetic over the rule's rows alone: a learner costs the labelled issues, not the
-    pool (tests/matcher/test_index.py checks it against signals.keep_hard_below_beginner).
+    pool (tests/matcher/test_scorer_fast_paths.py checks it against the rule in signals).
     """
     if not len(rule.hard) or not len(rule.beginner):
         return
