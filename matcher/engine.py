@@ -9,6 +9,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -31,8 +32,8 @@ from matcher.lexical import (
     profile_phrases,
 )
 from matcher.models import Feedback, Level, Match, Profile
-from matcher.ranking import TASK_TYPES, Query, feedback_shifts
-from matcher.settings import Settings
+from matcher.ranking import TASK_TYPES, Query
+from matcher.settings import RankingSettings, Settings
 from matcher.signals import kinds_asked
 from matcher.store import Database
 from matcher.store.issues import issues_by_url
@@ -40,6 +41,7 @@ from matcher.store.issues import issues_by_url
 if TYPE_CHECKING:  # the index needs scipy: imported on first ranking, not by `--help`
     from matcher.ranking.index import RankingIndex
     from matcher.ranking.pool import Pool
+    from matcher.ranking.score import Opinions
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,18 @@ def blas_threads() -> int:
     """
     value = os.environ.get("MATCHER_BLAS_THREADS", "").strip()
     return int(value) if value.isdigit() and int(value) > 0 else 1
+
+
+def rank_threads() -> int:
+    """Threads that rank a big batch's chunks side by side: MATCHER_RANK_THREADS, else up to 2.
+
+    numpy releases the GIL in the matrix work, so two chunks use two cores while BLAS itself
+    keeps blas_threads() each; one learner (one chunk) always ranks on the calling thread.
+    """
+    value = os.environ.get("MATCHER_RANK_THREADS", "").strip()
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    return max(1, min(2, os.cpu_count() or 1))
 
 
 def limit_blas_threads() -> None:
@@ -276,15 +290,11 @@ class MatchEngine:
                 vectors.extend(issue_vectors(self.db, self.embedder, issues)[0])
         return np.vstack(vectors) if vectors else None
 
-    def _shifts(self, pool: Pool, feedback: Sequence[Feedback | None]) -> list[np.ndarray | None]:
-        """Each learner's nudge from what they liked and dismissed (None: they said nothing)."""
-        liked: list[np.ndarray | None] = []
-        disliked: list[np.ndarray | None] = []
-        for said in feedback:
-            opinion = said is not None and bool(said.liked or said.dismissed)
-            liked.append(self._vectors_of(list(said.liked)) if opinion and said else None)
-            disliked.append(self._vectors_of(list(said.dismissed)) if opinion and said else None)
-        return feedback_shifts(pool.vectors, liked, disliked)
+    def _opinions(self, said: Feedback | None) -> Opinions:
+        """Vectors of the issues a learner liked and dismissed (None, None: they said nothing)."""
+        if said is None or not (said.liked or said.dismissed):
+            return None, None
+        return self._vectors_of(list(said.liked)), self._vectors_of(list(said.dismissed))
 
     def match(
         self,
@@ -330,39 +340,62 @@ class MatchEngine:
             return {profile.id: [] for profile in profiles}
         now = now or datetime.now(UTC)
         top_k = top_k or self.settings.top_k
-        results: dict[str, list[Match]] = {}
-        for start in range(0, len(profiles), BATCH):
-            batch = profiles[start : start + BATCH]
-            feedback = [(feedback_by_id or {}).get(p.id) for p in batch]
-            levels = [(levels_by_id or {}).get(p.id) for p in batch]
-            results.update(self._rank_batch(index, pool, batch, feedback, levels, top_k, now))
-        return results
+        queries = self.queries(profiles)  # new profiles encoded together, before any ranking
+        # the store is read on this thread; the chunks then rank from arrays alone
+        feedback = [(feedback_by_id or {}).get(p.id) for p in profiles]
+        opinions = [self._opinions(said) for said in feedback]
+        levels = [(levels_by_id or {}).get(p.id) for p in profiles]
 
-    def _rank_batch(
-        self,
-        index: RankingIndex,
-        pool: Pool,
-        profiles: Sequence[Profile],
-        feedback: Sequence[Feedback | None],
-        levels: Sequence[Level | None],
-        top_k: int,
-        now: datetime,
-    ) -> dict[str, list[Match]]:
-        from matcher.ranking.score import rank_batch
+        def rank(start: int) -> list[list[Match]]:
+            end = start + BATCH
+            return _rank_batch(
+                index,
+                pool,
+                queries[start:end],
+                feedback[start:end],
+                opinions[start:end],
+                levels[start:end],
+                top_k,
+                now,
+                self.settings.ranking,
+            )
 
-        ranked = rank_batch(
-            pool,
-            self.queries(profiles),
-            settings=self.settings.ranking,
-            labels=index.labels,
-            now=now,
-            lexicon=index.lexicon,
-            top_k=top_k,
-            feedback=feedback,
-            shifts=self._shifts(pool, feedback),
-            levels=levels,
-        )
+        starts = range(0, len(profiles), BATCH)
+        threads = min(rank_threads(), len(starts))
+        if threads > 1:
+            with ThreadPoolExecutor(threads, thread_name_prefix="rank") as workers:
+                ranked = [m for chunk in workers.map(rank, starts) for m in chunk]
+        else:
+            ranked = [m for start in starts for m in rank(start)]
         return {profile.id: matches for profile, matches in zip(profiles, ranked, strict=True)}
+
+
+def _rank_batch(
+    index: RankingIndex,
+    pool: Pool,
+    queries: Sequence[Query],
+    feedback: Sequence[Feedback | None],
+    opinions: Sequence[Opinions],
+    levels: Sequence[Level | None],
+    top_k: int,
+    now: datetime,
+    settings: RankingSettings,
+) -> list[list[Match]]:
+    """One chunk of learners ranked (arrays only: safe on a worker thread)."""
+    from matcher.ranking.score import rank_batch
+
+    return rank_batch(
+        pool,
+        queries,
+        settings=settings,
+        labels=index.labels,
+        now=now,
+        lexicon=index.lexicon,
+        top_k=top_k,
+        feedback=feedback,
+        levels=levels,
+        opinions=opinions,
+    )
 
 
 def _lower_this_threads_priority() -> None:

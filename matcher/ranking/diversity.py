@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -30,9 +31,18 @@ def diversify(
     return (chosen + overflow)[:top_k]
 
 
+@dataclass(frozen=True)
+class Selection:
+    """select's answer: the chosen positions, and the lowest score its candidates reached (-inf
+    when it walked every eligible issue): a score below `edge` could not have been chosen."""
+
+    chosen: list[int]
+    edge: float
+
+
 def select_top(
     score: np.ndarray,
-    eligible: np.ndarray,
+    eligible: np.ndarray | None,
     url_rank: np.ndarray,
     repos: Sequence[str],
     *,
@@ -40,26 +50,54 @@ def select_top(
     max_per_repo: int,
     diversity: bool = True,
 ) -> list[int]:
-    """Positions of the best `top_k` eligible issues (ties by URL), as a full sort would give."""
-    masked = np.where(eligible, score, -np.inf)
-    total = int(np.count_nonzero(eligible))
+    """Positions of the best `top_k` eligible issues (ties by URL), as a full sort would give.
+
+    `eligible` None: the issues a list may not show score -inf (the scorer's own rows).
+    """
+    return select(
+        score,
+        eligible,
+        url_rank,
+        repos,
+        top_k=top_k,
+        max_per_repo=max_per_repo,
+        diversity=diversity,
+    ).chosen
+
+
+def select(
+    score: np.ndarray,
+    eligible: np.ndarray | None,
+    url_rank: np.ndarray,
+    repos: Sequence[str],
+    *,
+    top_k: int,
+    max_per_repo: int,
+    diversity: bool = True,
+) -> Selection:
+    """select_top, with the edge of the candidates it looked at."""
+    masked = score if eligible is None else np.where(eligible, score, -np.inf)
+    shown = masked > -np.inf
+    total = int(np.count_nonzero(shown))
     wanted = min(total, max(CANDIDATES, 3 * top_k))
     if wanted == 0:
-        return []
+        return Selection([], -np.inf)
+    edge = -np.inf
     if wanted < total:
-        threshold = -np.partition(-masked, wanted - 1)[wanted - 1]
-        candidates = np.flatnonzero(masked >= threshold)  # every tie at the edge comes along
+        index = len(masked) - wanted  # the wanted-th best, without negating a copy of the pool
+        edge = float(np.partition(masked, index)[index])
+        candidates = np.flatnonzero(masked >= edge)  # every tie at the edge comes along
     else:
-        candidates = np.flatnonzero(eligible)
+        candidates = np.flatnonzero(shown)
     order = candidates[np.lexsort((url_rank[candidates], -masked[candidates]))].tolist()
     if not diversity:
-        return order[:top_k]
+        return Selection(order[:top_k], edge)
     chosen = diversify(order, repos, max_per_repo, top_k)
     if len(candidates) < total and not _filled_within_cap(chosen, repos, max_per_repo, top_k):
-        everyone = np.flatnonzero(eligible)  # one repository crowds the top: walk the whole order
+        everyone = np.flatnonzero(shown)  # one repository crowds the top: walk the whole order
         order = everyone[np.lexsort((url_rank[everyone], -masked[everyone]))].tolist()
-        chosen = diversify(order, repos, max_per_repo, top_k)
-    return chosen
+        return Selection(diversify(order, repos, max_per_repo, top_k), -np.inf)
+    return Selection(chosen, edge)
 
 
 def _filled_within_cap(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
+from types import EllipsisType
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -10,7 +13,7 @@ import numpy as np
 from matcher.catalog import Labels
 from matcher.lexical import issue_language, issue_work_language, name_matches
 from matcher.models import Issue, Level, Match
-from matcher.ranking.terms import Query, asked_kinds, task_type
+from matcher.ranking.terms import KINDS, BatchTerms, Query, asked_kinds, task_type
 from matcher.settings import RankingSettings
 from matcher.signals import (
     days_between,
@@ -27,6 +30,21 @@ if TYPE_CHECKING:
     from matcher.ranking.pool import Lexicon, Pool
 
 SIMILAR = 0.3  # a dense term at least this high is worth saying
+
+
+# Top lists repeat the same issues for many learners, and a learner's matched words repeat
+# across their list: both are read from memos (each costs regular expressions over the text).
+_work_language = lru_cache(maxsize=65536)(issue_work_language)
+
+
+@lru_cache(maxsize=65536)
+def _named(matched: tuple[str, ...], phrases: tuple[str, ...]) -> list[str]:
+    return name_matches(matched, phrases)
+
+
+def named_matches(matched: Sequence[str], phrases: tuple[str, ...]) -> list[str]:
+    """lexical.name_matches, memoised (a copy: the caller may change its list)."""
+    return list(_named(tuple(matched), phrases))
 
 
 def age(issue: Issue, now: datetime) -> str | None:
@@ -58,13 +76,15 @@ def reasons_for(
     ramp: str | None = None,
     *,
     settings: RankingSettings | None = None,
+    work: str | None | EllipsisType = ...,
 ) -> list[str]:
     """The reasons for one issue from its matched terms, similarity, language and kind of work.
 
     Warnings come first (a hard label, no activity for long, comments left unanswered): a learner
     must not read only upbeat reasons for an issue that will be hard to finish. `ramp`
     (signals.ramp_reason) follows the kind of work: why it fits the learner's step. `settings`
-    gives the warnings' thresholds (the defaults when None).
+    gives the warnings' thresholds (the defaults when None). `work` is
+    lexical.issue_work_language(issue) when the caller knows it already (a pool's signals do).
     """
     settings = settings or RankingSettings()
     warning = hard_label_reason(issue, labels)
@@ -77,7 +97,8 @@ def reasons_for(
         reasons.append("matches: " + ", ".join(matched[:6]))
     if dense >= SIMILAR:
         reasons.append(f"close to your profile (similarity {dense:.2f})")
-    work, family = issue_work_language(issue), issue_language(issue.language)
+    work = _work_language(issue) if isinstance(work, EllipsisType) else work
+    family = issue_language(issue.language)
     if language and work != family:
         repo_language = f" (the repository is {issue.language})" if issue.language else ""
         known = "which you know" if language > 0 else "not among your languages"
@@ -119,7 +140,7 @@ def build_matches(
     query: Query,
     chosen: list[int],
     score: np.ndarray,
-    parts: dict[str, np.ndarray],
+    terms: BatchTerms,
     column: int,
     *,
     labels: Labels,
@@ -127,35 +148,41 @@ def build_matches(
     settings: RankingSettings | None = None,
     level: Level | None = None,
 ) -> list[Match]:
-    """One learner's matches at the chosen pool positions: score, term values and the reasons
-    those values give (`column` is the learner's row in the batch's term matrices)."""
+    """One learner's matches at the chosen pool positions: score (their row), term values and the
+    reasons those values give (`column` is the learner's row in the batch's terms)."""
     if not chosen:
         return []
     positions = np.asarray(chosen)
-    names = list(parts)
-    table = np.vstack(
-        [parts[name][column if parts[name].shape[0] > 1 else 0, positions] for name in names]
-    ).T.tolist()  # (chosen, terms) as Python floats
-    terms = list(dict.fromkeys(query.terms))
-    term_ids = [lexicon.vocabulary.get(t, -1) for t in terms]
+    values_at = terms.at(column, positions)
+    names = list(values_at)
+    table = np.vstack(list(values_at.values())).T.tolist()  # (chosen, terms) as Python floats
+    words = list(dict.fromkeys(query.terms))
+    term_ids = [lexicon.vocabulary.get(t, -1) for t in words]
     asked = asked_kinds(query)
+    # the pool's signals hold each issue's work language (an id) and kind: no text is read again
+    language_names = {i: name for name, i in dict(lexicon.languages).items()}
+    language_ids = pool.signals.language[positions].tolist()
+    kinds = [KINDS[k] for k in pool.signals.kind[positions].tolist()]
     matches = []
-    for position, row, value in zip(chosen, table, score[positions].tolist(), strict=True):
+    for position, row, value, language_id, kind in zip(
+        chosen, table, score[positions].tolist(), language_ids, kinds, strict=True
+    ):
         issue = pool.issue(position)
         present = pool.snapshot.terms_of(int(pool.rows[position]))
         values = dict(zip(names, row, strict=True))
         reasons = reasons_for(
             issue,
-            name_matches(
-                [t for t, i in zip(terms, term_ids, strict=True) if i in present], query.phrases
+            named_matches(
+                [t for t, i in zip(words, term_ids, strict=True) if i in present], query.phrases
             ),
             values["dense"],
             values["language"],
             labels,
             now,
             asked,
-            ramp_reason(level, task_type(issue), values["ramp"], issue.repo),
+            ramp_reason(level, kind, values["ramp"], issue.repo),
             settings=settings,
+            work=language_names.get(language_id),
         )
         components = {name: round(v, 4) for name, v in values.items()}
         matches.append(Match(issue=issue, score=value, reasons=reasons, components=components))

@@ -7,19 +7,29 @@ the CLI, the digest and the benchmarks all rank through here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
 
 from matcher.catalog import Labels
 from matcher.models import Feedback, Level, Match
-from matcher.ranking.diversity import select_top
+from matcher.ranking.diversity import Selection, select
 from matcher.ranking.pool import Lexicon, Pool
 from matcher.ranking.reasons import build_matches
-from matcher.ranking.terms import Query, combine, term_values
+from matcher.ranking.terms import (
+    BatchTerms,
+    Query,
+    batch_terms,
+    combine_batch,
+    feedback_shifts,
+    kept,
+    opinion_matrix,
+)
 from matcher.settings import RankingSettings
-from matcher.signals import keep_hard_below_beginner
+
+Opinions = tuple[np.ndarray | None, np.ndarray | None]  # vectors of issues liked, dismissed
 
 
 def score_batch(
@@ -31,47 +41,109 @@ def score_batch(
     lexicon: Lexicon,
     shifts: Sequence[np.ndarray | None] | None = None,
     levels: Sequence[Level | None] | None = None,
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Scores (learners x pool) and their terms (terms.TERMS; a per-issue term is 1 x pool).
+    opinions: Sequence[Opinions] | None = None,
+) -> tuple[np.ndarray, BatchTerms]:
+    """Scores (learners x pool) and their terms (terms.BatchTerms; `.full()` spells them out).
 
-    `shifts` (terms.feedback_shifts) nudge a learner's scores by what they liked and dismissed.
+    `shifts` (terms.feedback_shifts) nudge a learner's scores by what they liked and dismissed;
+    or `opinions`, per learner the vectors of the issues they liked and dismissed (None, None:
+    nothing said), from which the shifts are made in the dense term's pass over the pool.
     """
-    parts = term_values(pool, queries, settings=settings, now=now, lexicon=lexicon, levels=levels)
-    score = combine(parts, settings)
+    liked = [mine for mine, _ in opinions or ()]
+    disliked = [theirs for _, theirs in opinions or ()]
+    stacked = opinion_matrix(liked, disliked, pool.vectors.shape[1]) if opinions else None
+    terms = batch_terms(
+        pool, queries, settings=settings, now=now, lexicon=lexicon, levels=levels, opinions=stacked
+    )
+    if opinions:
+        shifts = feedback_shifts(pool.vectors, liked, disliked, terms.opinions)
+    score = combine_batch(terms, settings)
     for j, shift in enumerate(shifts or ()):
         if shift is not None:
             score[j] += settings.dense * shift
-    return score, parts
+    return score, terms
+
+
+@dataclass(frozen=True)
+class HardRule:
+    """The pool positions signals.keep_hard_below_beginner looks at, found once per pool."""
+
+    hard: np.ndarray  # hard-labelled issues without a beginner label
+    beginner: np.ndarray  # beginner-labelled issues a list may show (taken ones only if allowed)
+
+
+def hard_rule_rows(pool: Pool, include_taken: bool) -> HardRule:
+    """The pool's HardRule (kept with the pool)."""
+
+    def compute() -> HardRule:
+        rows = pool.labelled
+        beginner = pool.signals.label[rows] > 0
+        hard = rows[(pool.signals.hard[rows] > 0) & ~beginner]
+        easy = rows[beginner]
+        return HardRule(hard, easy if include_taken else easy[~pool.signals.taken[easy]])
+
+    return kept(pool, ("hard_rule", include_taken), compute)
 
 
 def hold_hard_below_beginner(
-    pool: Pool,
     score: np.ndarray,
-    parts: dict[str, np.ndarray],
-    eligible: np.ndarray,
-    settings: RankingSettings,
-) -> np.ndarray:
-    """One learner's scores after signals.keep_hard_below_beginner (`parts` holds their row of
-    the dense and lexical terms), over the issues the list may show.
+    fit: Callable[[np.ndarray], np.ndarray],
+    rule: HardRule,
+    margin: float,
+) -> None:
+    """signals.keep_hard_below_beginner on one learner's score row, in place: `fit(positions)`
+    is their dense and lexical terms' weighted sum there; a beginner issue whose score is -inf
+    (dismissed or hidden) does not count, as one outside `eligible` does not there.
 
-    Only labelled issues take part in the rule (a hard-only one is held below a beginner one),
-    so it runs over those rows alone: a learner costs the labelled issues, not the pool.
+    The same arithmetic over the rule's rows alone: a learner costs the labelled issues, not the
+    pool (tests/matcher/test_scorer_fast_paths.py checks it against the rule in signals).
     """
-    rows = pool.labelled
-    if not len(rows):
-        return score
-    fit = settings.dense * parts["dense"][rows] + settings.lexical * parts["lexical"][rows]
-    held = keep_hard_below_beginner(
-        score[rows],
-        fit,
-        pool.signals.hard[rows] > 0,
-        pool.signals.label[rows] > 0,
-        settings.hard_label_margin,
-        eligible=eligible[rows],
-    )
-    score = score.copy()
-    score[rows] = held
-    return score
+    if not len(rule.hard) or not len(rule.beginner):
+        return
+    thresholds = fit(rule.hard) - margin
+    order = np.argsort(thresholds)
+    easy = score[rule.beginner]
+    easy[easy == -np.inf] = np.inf  # not shown: takes no part in the minimum
+    bucket = np.searchsorted(thresholds[order], fit(rule.beginner), side="right")
+    # a beginner issue counts for every threshold at or below its fit: the first `bucket` ones
+    lowest = np.full(len(rule.hard) + 1, np.inf)
+    np.minimum.at(lowest, bucket, easy)
+    below = np.empty(len(rule.hard))
+    below[order] = np.minimum.accumulate(lowest[::-1])[::-1][1:]
+    above = score[rule.hard] >= below  # never true where no beginner issue qualifies (inf)
+    score[rule.hard[above]] = np.nextafter(below[above], -np.inf) - 1e-9
+
+
+def hold_and_select(
+    row: np.ndarray,
+    fit: Callable[[np.ndarray], np.ndarray],
+    rule: HardRule,
+    margin: float,
+    url_rank: np.ndarray,
+    repos: Sequence[str],
+    *,
+    top_k: int,
+    max_per_repo: int,
+    diversity: bool = True,
+) -> list[int]:
+    """diversity.select_top after hold_hard_below_beginner, as applying the rule first gives.
+
+    The rule only lowers hard-labelled issues: when every one of them scores below the edge of
+    the candidates select looked at, it changes no score at or above the edge, so the same
+    candidates come out in the same order and the rule's pass over the beginner issues is
+    skipped (most learners: a hard-labelled issue rarely reaches the best few hundred).
+    """
+
+    def chosen() -> Selection:
+        return select(
+            row, None, url_rank, repos, top_k=top_k, max_per_repo=max_per_repo, diversity=diversity
+        )
+
+    first = chosen()
+    if not len(rule.hard) or row[rule.hard].max() < first.edge:
+        return first.chosen
+    hold_hard_below_beginner(row, fit, rule, margin)
+    return chosen().chosen
 
 
 def rank_batch(
@@ -87,28 +159,47 @@ def rank_batch(
     shifts: Sequence[np.ndarray | None] | None = None,
     levels: Sequence[Level | None] | None = None,
     diversity: bool = True,
+    opinions: Sequence[Opinions] | None = None,
 ) -> list[list[Match]]:
     """Each learner's top matches, best first, with reasons. Deterministic: ties break on URL.
 
     Dismissed and hidden issues (feedback) are never shown, nor taken ones unless
-    settings.include_taken; `levels` place learners on the difficulty ramp (None: a newcomer).
+    settings.include_taken; `levels` place learners on the difficulty ramp (None: a newcomer);
+    `shifts` or `opinions` as score_batch takes them.
     """
     levels = list(levels) if levels is not None else [None] * len(queries)
-    score, parts = score_batch(
-        pool, queries, settings=settings, now=now, lexicon=lexicon, shifts=shifts, levels=levels
+    score, terms = score_batch(
+        pool,
+        queries,
+        settings=settings,
+        now=now,
+        lexicon=lexicon,
+        shifts=shifts,
+        levels=levels,
+        opinions=opinions,
     )
-    allowed = np.ones(len(pool), dtype=bool) if settings.include_taken else ~pool.signals.taken
+    # what no list may show scores -inf: the rows are this batch's own, no per-learner mask
+    if not settings.include_taken:
+        score[:, taken_positions(pool)] = -np.inf
+    rule = hard_rule_rows(pool, settings.include_taken)
     results = []
     for column, (query, level) in enumerate(zip(queries, levels, strict=True)):
         said = feedback[column] if feedback else None
-        eligible = allowed.copy()
-        if said is not None:
-            eligible[pool.positions_of(said.dismissed | said.hidden)] = False
-        own = {"dense": parts["dense"][column], "lexical": parts["lexical"][column]}
-        score[column] = hold_hard_below_beginner(pool, score[column], own, eligible, settings)
-        chosen = select_top(
-            score[column],
-            eligible,
+        row = score[column]
+        if said is not None and (said.dismissed or said.hidden):
+            row[pool.positions_of(said.dismissed | said.hidden)] = -np.inf
+
+        def fit(positions: np.ndarray, column: int = column) -> np.ndarray:
+            return (
+                settings.dense * terms.dense[column, positions]
+                + settings.lexical * terms.lexical[column, positions]
+            )
+
+        chosen = hold_and_select(
+            row,
+            fit,
+            rule,
+            settings.hard_label_margin,
             pool.url_rank,
             pool.repos,
             top_k=top_k,
@@ -121,8 +212,8 @@ def rank_batch(
                 lexicon,
                 query,
                 chosen,
-                score[column],
-                parts,
+                row,
+                terms,
                 column,
                 labels=labels,
                 now=now,
@@ -131,3 +222,8 @@ def rank_batch(
             )
         )
     return results
+
+
+def taken_positions(pool: Pool) -> np.ndarray:
+    """Pool positions of taken issues (kept with the pool)."""
+    return kept(pool, ("taken",), lambda: np.flatnonzero(pool.signals.taken))

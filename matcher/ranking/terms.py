@@ -9,12 +9,14 @@ one function here and one line in TERMS.
 from __future__ import annotations
 
 import re
+import threading
+import weakref
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -125,6 +127,15 @@ def pool_centre(vectors: np.ndarray) -> Centre:
     return Centre(mean, norms)
 
 
+def products(queries: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """queries @ vectors.T in float32 (learners x issues); one learner takes BLAS's
+    matrix-vector product, which streams the pool's vectors once (a 1-row gemm was 1.5x slower)."""
+    queries = np.atleast_2d(queries).astype(vectors.dtype, copy=False)
+    if len(queries) == 1:
+        return (vectors @ queries[0])[None, :]
+    return queries @ vectors.T
+
+
 def centred_similarity(vectors: np.ndarray, centre: Centre, queries: np.ndarray) -> np.ndarray:
     """Cosine between issues and learners (learners x issues) after both move by the pool's mean.
 
@@ -132,20 +143,49 @@ def centred_similarity(vectors: np.ndarray, centre: Centre, queries: np.ndarray)
     so raw cosines differ little and favour generic issues; measured from the pool's centre,
     what sets an issue and a learner apart dominates. Unsupervised: the pool alone decides it.
     """
+    moved = _moved(queries, centre)
+    return _centred(products(moved.astype(np.float32), vectors), moved, centre)
+
+
+def _moved(queries: np.ndarray, centre: Centre) -> np.ndarray:
     moved = np.atleast_2d(queries).astype(np.float64) - centre.mean
     moved /= np.maximum(np.linalg.norm(moved, axis=1, keepdims=True), 1e-12)
-    similarity = (moved.astype(np.float32) @ vectors.T).astype(np.float64)
-    similarity -= (moved @ centre.mean)[:, None]
+    return moved
+
+
+def _centred(product: np.ndarray, moved: np.ndarray, centre: Centre) -> np.ndarray:
+    # the float32 product widened as it is subtracted: one float64 pass, not a copy and a pass
+    similarity = np.subtract(product, (moved @ centre.mean)[:, None], dtype=np.float64)
     similarity /= centre.norms[None, :]
     return similarity
 
 
 def dense_scores(pool: Pool, queries: Sequence[Query], settings: RankingSettings) -> np.ndarray:
     """The dense term: centred (settings.centre) or raw cosine, learners x pool."""
+    return dense_and_opinions(pool, queries, settings, None)[0]
+
+
+def dense_and_opinions(
+    pool: Pool, queries: Sequence[Query], settings: RankingSettings, opinions: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """dense_scores, and the raw float32 products of `opinions` (vectors of issues learners liked
+    or dismissed: feedback_shifts) with the pool, in one pass over the pool's vectors."""
     matrix = np.stack([q.vector for q in queries]).astype(np.float32)
-    if settings.centre and pool.centre is not None:
-        return centred_similarity(pool.vectors, pool.centre, matrix)
-    return (matrix @ pool.vectors.T).astype(np.float64)
+    centred = settings.centre and pool.centre is not None
+    if centred:
+        assert pool.centre is not None
+        moved = _moved(matrix, pool.centre)
+        matrix = moved.astype(np.float32)
+    extra = 0 if opinions is None else len(opinions)
+    if extra:
+        assert opinions is not None
+        matrix = np.vstack([matrix, opinions.astype(np.float32)])
+    product = products(matrix, pool.vectors)
+    own, theirs = product[: len(queries)], (product[len(queries) :] if extra else None)
+    if centred:
+        assert pool.centre is not None
+        return _centred(own, moved, pool.centre), theirs
+    return own.astype(np.float64), theirs
 
 
 def query_matrix(
@@ -184,19 +224,22 @@ def lexical_scores(
     rest of its phrase counts settings.phrase_part as much; a term the profile only implies,
     settings.implied_terms as much.
     """
-    from scipy import sparse
-
     settings = settings or RankingSettings()
     weights_t: sparse.csr_matrix = pool.weights_t
     q = query_matrix(queries, lexicon.vocabulary, weights_t.shape[0], settings.implied_terms)
-    used = np.unique(q.indices)  # only the batch's terms: (learners x terms) by (terms x pool)
-    matrix, rows = q[:, used].toarray(), weights_t[used]
-    if settings.phrase_part < 1.0 and (partial := phrase_parts(pool, q, queries, lexicon)):
-        # each word found without the rest of its phrase: its BM25 there, taken back in part
-        owners, parts = partial
-        matrix = np.hstack([matrix, -(1.0 - settings.phrase_part) * owners.toarray()])
-        rows = sparse.vstack([rows, parts], format="csr")
-    scores = np.ascontiguousarray(matrix @ rows)
+    parts = phrase_parts(pool, q, queries, lexicon) if settings.phrase_part < 1.0 else None
+    scores = np.zeros((len(queries), weights_t.shape[1]))
+    for j in range(len(queries)):
+        # each learner's own terms' postings: a product over the batch's every term would do
+        # ten times the work and give the same sums (the terms are added in id order either way)
+        found = slice(q.indptr[j], q.indptr[j + 1])
+        if found.start < found.stop:
+            scores[j] = weights_t[q.indices[found]].T @ q.data[found]
+        partial = parts[j] if parts is not None else None
+        if partial is not None:
+            # each word found without the rest of its phrase: its BM25 there, taken back in part
+            words, weights = partial
+            scores[j] -= (1.0 - settings.phrase_part) * (words.T @ weights)
     top = scores.max(axis=1, initial=0.0)  # BM25 is never negative: a row topping at 0 is all 0
     scores /= np.where(top > 0, top, 1.0)[:, None]
     return scores
@@ -204,72 +247,63 @@ def lexical_scores(
 
 def phrase_parts(
     pool: Pool, q: sparse.csr_matrix, queries: Sequence[Query], lexicon: Lexicon
-) -> tuple[sparse.csr_matrix, sparse.csr_matrix] | None:
-    """The words the learners' phrases hold, as (learners x words) query weights and (words x
-    pool) BM25 weights kept only in issues where the rest of the phrase is missing (a word in
-    several of a learner's phrases is whole when any of them is); None when no learner wrote a
-    phrase of several words. The pool keeps each word's row: top lists repeat the same profiles."""
+) -> list[tuple[sparse.csr_matrix, np.ndarray] | None]:
+    """Per learner, the words of their phrases among their query's terms, as (words x pool) BM25
+    weights kept only in issues where the rest of the phrase is missing (a word in several of
+    their phrases is whole when any of them is) and the words' query weights; None for a learner
+    who wrote no phrase of several words. The pool keeps each word's row: profiles repeat."""
     from scipy import sparse
 
     vocabulary, columns = lexicon.vocabulary, pool.weights_t.shape[0]
-    keys: dict[tuple[int, frozenset[frozenset[int]]], int] = {}
-    learners: list[int] = []
-    positions: list[int] = []
-    data: list[float] = []
+    found: list[tuple[sparse.csr_matrix, np.ndarray] | None] = []
     for j, query in enumerate(queries):
         groups = [
             frozenset(vocabulary.get(word, columns) for word in group)
             for group in phrase_groups(query.phrases)
         ]
         start, end = q.indptr[j], q.indptr[j + 1]
+        rows, weights = [], []
         for term, weight in zip(q.indices[start:end], q.data[start:end], strict=True):
             its = frozenset(g for g in groups if term in g)
             if its:
-                learners.append(j)
-                positions.append(keys.setdefault((int(term), its), len(keys)))
-                data.append(weight)
-    if not keys:
-        return None
-    owners = sparse.csr_matrix((data, (learners, positions)), shape=(len(queries), len(keys)))
-    rows = [_phrase_row(pool, *key) for key in keys]
-    return owners, sparse.vstack(rows, format="csr")
+                rows.append(_phrase_row(pool, int(term), its))
+                weights.append(weight)
+        found.append((sparse.vstack(rows, format="csr"), np.array(weights)) if rows else None)
+    return found
 
 
 def _phrase_row(pool: Pool, term: int, groups: frozenset[frozenset[int]]) -> sparse.csr_matrix:
     """Row `term` of the pool's BM25 weights, kept where none of `groups` is whole."""
     from scipy import sparse
 
-    found = pool.phrase_rows.get((term, groups))
-    if found is not None:
-        return found
+    known = pool.phrase_rows.get((term, groups))
+    if known is not None:
+        return known
     weights_t = pool.weights_t
     row = weights_t[term]
     whole = np.zeros(0, dtype=row.indices.dtype)
     for group in groups:
-        found = [
+        holders = [
             weights_t.indices[weights_t.indptr[w] : weights_t.indptr[w + 1]]
             for w in group
             if w < weights_t.shape[0]  # else a word no issue here holds
         ]
         need = min(len(group), WHOLE_PHRASE)
-        if len(found) < need:
+        if len(holders) < need:
             continue
-        issues, words = np.unique(np.concatenate(found), return_counts=True)
+        issues, words = np.unique(np.concatenate(holders), return_counts=True)
         whole = np.union1d(whole, issues[words >= need])
     keep = ~np.isin(row.indices, whole, assume_unique=True)
-    found = sparse.csr_matrix(
+    partial = sparse.csr_matrix(
         (row.data[keep], row.indices[keep], [0, int(keep.sum())]), shape=row.shape
     )
-    pool.phrase_rows[(term, groups)] = found
-    return found
+    pool.phrase_rows[(term, groups)] = partial
+    return partial
 
 
-def language_scores(pool: Pool, queries: Sequence[Query], lexicon: Lexicon) -> np.ndarray:
-    """+1 when the issue's work is in a language the learner writes (lexical.issue_work_language:
-    its labels or files may name another than its repository's), -1 when in another, 0 when either
-    side says nothing (a profile without languages, a docs or config repository)."""
-    languages = dict(lexicon.languages)  # a refresh may add one meanwhile
-    # (learners x languages + 1): +1 written, -1 not; the last column is "says nothing": 0
+def language_table(queries: Sequence[Query], languages: dict[str, int]) -> np.ndarray:
+    """(learners x languages + 1): +1 for a language the learner writes, -1 for another; the last
+    column is "the issue says nothing": 0 (a profile without languages is 0 throughout)."""
     table = np.full((len(queries), len(languages) + 1), -1.0)
     table[:, -1] = 0.0
     for j, query in enumerate(queries):
@@ -278,16 +312,43 @@ def language_scores(pool: Pool, queries: Sequence[Query], lexicon: Lexicon) -> n
         for name in query.languages:
             if name in languages:
                 table[j, languages[name]] = 1.0
+    return table
+
+
+def language_ids(pool: Pool, languages: dict[str, int]) -> np.ndarray:
+    """Each pooled issue's column in language_table (the last when nothing says its language)."""
     language = pool.signals.language
-    return table[:, np.where(language >= 0, language, len(languages))]
+    return kept(
+        pool,
+        ("language ids", len(languages)),
+        lambda: _frozen(np.where(language >= 0, language, len(languages))),
+    )
+
+
+def _frozen(values: np.ndarray) -> np.ndarray:
+    """`values`, read-only: kept with a pool and shared by every batch."""
+    values.setflags(write=False)
+    return values
+
+
+def language_scores(pool: Pool, queries: Sequence[Query], lexicon: Lexicon) -> np.ndarray:
+    """+1 when the issue's work is in a language the learner writes (lexical.issue_work_language:
+    its labels or files may name another than its repository's), -1 when in another, 0 when either
+    side says nothing (a profile without languages, a docs or config repository)."""
+    languages = dict(lexicon.languages)  # a refresh may add one meanwhile
+    return language_table(queries, languages)[:, language_ids(pool, languages)]
+
+
+def task_table(queries: Sequence[Query]) -> np.ndarray:
+    """signals.task_fit per query and kind of work (learners x KINDS)."""
+    return np.array(
+        [[task_fit(kind, asked_kinds(q)) for kind in KINDS] for q in queries], dtype=float
+    )
 
 
 def task_scores(pool: Pool, queries: Sequence[Query]) -> np.ndarray:
     """signals.task_fit per query and pooled issue: a (learners x kinds) table read by kind id."""
-    table = np.array(
-        [[task_fit(kind, asked_kinds(q)) for kind in KINDS] for q in queries], dtype=float
-    )
-    return table[:, pool.signals.kind]
+    return task_table(queries)[:, pool.signals.kind]
 
 
 def intent_fits(kinds: Sequence[str | None], intent: frozenset[str]) -> np.ndarray:
@@ -296,10 +357,14 @@ def intent_fits(kinds: Sequence[str | None], intent: frozenset[str]) -> np.ndarr
     return np.array([float(kind in intent) for kind in kinds], dtype=float)
 
 
+def intent_table(queries: Sequence[Query]) -> np.ndarray:
+    """intent_fits per query and kind of work (learners x KINDS)."""
+    return np.stack([intent_fits(KINDS, q.intent) for q in queries])
+
+
 def intent_scores(pool: Pool, queries: Sequence[Query]) -> np.ndarray:
     """intent_fits per query and pooled issue, read by kind id."""
-    table = np.stack([intent_fits(KINDS, q.intent) for q in queries])
-    return table[:, pool.signals.kind]
+    return intent_table(queries)[:, pool.signals.kind]
 
 
 def _days_before(now: datetime, stamps: np.ndarray) -> np.ndarray:
@@ -331,7 +396,7 @@ def ramp_scores(pool: Pool, levels: Sequence[Level | None]) -> np.ndarray:
     """signals.ramp_fits per learner and pooled issue for their target step; one row of zeros
     when nobody's ramp term is on."""
     if not any(level is not None and level.active for level in levels):
-        return np.zeros((1, len(pool)))
+        return kept(pool, ("no ramp",), lambda: _frozen(np.zeros((1, len(pool)))))
     steps = KIND_STEP[pool.signals.kind]
     return np.stack(
         [
@@ -340,6 +405,143 @@ def ramp_scores(pool: Pool, levels: Sequence[Level | None]) -> np.ndarray:
             else np.zeros(len(pool))
             for level in levels
         ]
+    )
+
+
+# Terms no learner changes: computed once per pool, `now` and settings (see learner_free).
+LEARNER_FREE = ("label", "fresh", "taken", "hard", "welcome", "neglect")
+# Terms read from a (learners x ids) table by a per-issue id: summed into one table, one gather.
+LOOKED_UP = ("language", "task", "intent")
+T = TypeVar("T")
+_MEMO: weakref.WeakKeyDictionary[Pool, dict[tuple, Any]] = weakref.WeakKeyDictionary()
+_MEMO_LOCK = threading.Lock()
+CACHE_BLOCK = 32_768  # float64 values per operand in one block of combine_batch (256 kB)
+_MEMO_SIZE = 8  # entries per pool: a few `now`s (the bot's requests each bring their own)
+
+
+def kept(pool: Pool, key: tuple, compute: Callable[[], T]) -> T:
+    """compute(), kept with the pool under `key` (a pool never changes: nothing goes stale)."""
+    with _MEMO_LOCK:
+        memo = _MEMO.setdefault(pool, {})
+        found = memo.get(key)
+    if found is None:  # two threads may both compute it: the same value, no harm
+        found = compute()
+        with _MEMO_LOCK:
+            while len(memo) >= _MEMO_SIZE:
+                memo.pop(next(iter(memo)))
+            memo[key] = found
+    return found
+
+
+def learner_free(
+    pool: Pool, now: datetime, settings: RankingSettings
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The terms that do not depend on the learner (LEARNER_FREE, 1 x pool rows) and their signed
+    weighted sum, computed once per pool, `now` and settings rather than per batch."""
+    weights = tuple((name, sign * getattr(settings, setting)) for name, setting, sign in TERMS)
+    key = (
+        "learner_free",
+        micros(now),
+        now.tzinfo is None,
+        settings.freshness_half_life_days,
+        settings.stale_after_days,
+        settings.unanswered_after_days,
+        weights,
+    )
+
+    def compute() -> tuple[dict[str, np.ndarray], np.ndarray]:
+        rows = {
+            "label": pool.signals.label[None, :],
+            "fresh": freshness_scores(pool, now, settings.freshness_half_life_days),
+            "taken": pool.signals.competition[None, :],
+            "hard": pool.signals.hard[None, :],
+            "welcome": pool.signals.welcome[None, :],
+            "neglect": neglect_scores(pool, now, settings),
+        }
+        shared = np.zeros((1, len(pool)))
+        for name, weight in weights:
+            if name in rows:
+                shared += weight * rows[name]
+        return rows, shared
+
+    return kept(pool, key, compute)
+
+
+@dataclass(frozen=True)
+class BatchTerms:
+    """A batch's terms in the form they are computed in: dense and lexical (learners x pool);
+    language, task and intent as (learners x ids) tables with each issue's id; ramp (learners x
+    pool, or one row of zeros); the learner-free rows. `at` reads them where a list shows issues,
+    `full` spells every term out (learners x pool, or 1 x pool) as term_values gives them."""
+
+    dense: np.ndarray
+    lexical: np.ndarray
+    tables: dict[str, np.ndarray]  # LOOKED_UP name -> (learners x ids)
+    ids: dict[str, np.ndarray]  # LOOKED_UP name (and "lookup") -> per-issue column of its table
+    ramp: np.ndarray
+    ramp_on: bool  # False: `ramp` is one row of zeros (nobody's ramp term is on)
+    free: dict[str, np.ndarray]  # LEARNER_FREE name -> 1 x pool
+    shared: np.ndarray  # the learner-free terms' signed weighted sum, 1 x pool
+    opinions: np.ndarray | None = None  # float32 products of batch_terms' `opinions` and the pool
+
+    def row(self, name: str, column: int, positions: np.ndarray | slice) -> np.ndarray:
+        """Term `name` for learner `column` at pool `positions`."""
+        if name in self.tables:
+            return self.tables[name][column, self.ids[name][positions]]
+        values = self.free[name] if name in self.free else getattr(self, name)
+        return values[column if values.shape[0] > 1 else 0, positions]
+
+    def at(self, column: int, positions: np.ndarray) -> dict[str, np.ndarray]:
+        """Every term (TERMS order) for learner `column` at pool `positions`."""
+        return {name: self.row(name, column, positions) for name, _, _ in TERMS}
+
+    def full(self) -> dict[str, np.ndarray]:
+        """Every term of TERMS (learners x pool, or 1 x pool)."""
+        spelled = {name: self.tables[name][:, self.ids[name]] for name in LOOKED_UP}
+        spelled.update(self.free, dense=self.dense, lexical=self.lexical, ramp=self.ramp)
+        return {name: spelled[name] for name, _, _ in TERMS}
+
+
+def batch_terms(
+    pool: Pool,
+    queries: Sequence[Query],
+    *,
+    settings: RankingSettings,
+    now: datetime,
+    lexicon: Lexicon,
+    levels: Sequence[Level | None] | None = None,
+    opinions: np.ndarray | None = None,
+) -> BatchTerms:
+    """Every term of TERMS for a batch of learners, as BatchTerms; `opinions` (opinion_matrix)
+    are multiplied with the pool in the dense term's pass (BatchTerms.opinions)."""
+    languages = dict(lexicon.languages)  # a refresh may add one meanwhile
+    kind = pool.signals.kind
+    free, shared = learner_free(pool, now, settings)
+    levels = levels or [None] * len(queries)
+    dense, theirs = dense_and_opinions(pool, queries, settings, opinions)
+    return BatchTerms(
+        dense=dense,
+        lexical=lexical_scores(pool, queries, lexicon, settings),
+        tables={
+            "language": language_table(queries, languages),
+            "task": task_table(queries),
+            "intent": intent_table(queries),
+        },
+        ids={
+            "language": language_ids(pool, languages),
+            "task": kind,
+            "intent": kind,
+            "lookup": kept(  # combined_lookup's: language id x KINDS + kind
+                pool,
+                ("lookup ids", len(languages)),
+                lambda: _frozen(language_ids(pool, languages) * len(KINDS) + kind),
+            ),
+        },
+        ramp=ramp_scores(pool, levels),
+        ramp_on=any(level is not None and level.active for level in levels),
+        free=free,
+        shared=shared,
+        opinions=theirs,
     )
 
 
@@ -353,20 +555,49 @@ def term_values(
     levels: Sequence[Level | None] | None = None,
 ) -> dict[str, np.ndarray]:
     """Every term of TERMS for a batch of learners (learners x pool, or 1 x pool)."""
-    return {
-        "dense": dense_scores(pool, queries, settings),
-        "lexical": lexical_scores(pool, queries, lexicon, settings),
-        "label": pool.signals.label[None, :],
-        "fresh": freshness_scores(pool, now, settings.freshness_half_life_days),
-        "taken": pool.signals.competition[None, :],
-        "hard": pool.signals.hard[None, :],
-        "language": language_scores(pool, queries, lexicon),
-        "task": task_scores(pool, queries),
-        "intent": intent_scores(pool, queries),
-        "welcome": pool.signals.welcome[None, :],
-        "neglect": neglect_scores(pool, now, settings),
-        "ramp": ramp_scores(pool, levels or [None] * len(queries)),
-    }
+    return batch_terms(
+        pool, queries, settings=settings, now=now, lexicon=lexicon, levels=levels
+    ).full()
+
+
+def combined_lookup(terms: BatchTerms, settings: RankingSettings) -> tuple[np.ndarray, np.ndarray]:
+    """The LOOKED_UP terms' signed weighted sum as one (learners x ids) table and each issue's id
+    into it: language id x KINDS + kind, so the pool is read once, not once per term."""
+    kinds = len(KINDS)
+    width = terms.tables["language"].shape[1]
+    weight = {name: sign * getattr(settings, setting) for name, setting, sign in TERMS}
+    table = np.zeros((len(terms.dense), width, kinds))
+    for name in LOOKED_UP:  # TERMS order
+        values = weight[name] * terms.tables[name]
+        table += values[:, :, None] if name == "language" else values[:, None, :]
+    return table.reshape(len(terms.dense), width * kinds), terms.ids["lookup"]
+
+
+def combine_batch(terms: BatchTerms, settings: RankingSettings) -> np.ndarray:
+    """combine() over BatchTerms: the same signed weighted sum in the same order, learners x pool,
+    float64, in fewer passes: the learner-free sum is kept per pool, the looked-up terms are one
+    gather, and the pool is taken a block of columns at a time, so every operand of a block stays
+    in cache instead of each term streaming the whole batch through memory."""
+    rows, width = terms.dense.shape
+    score = np.empty((rows, width))
+    scratch = np.empty((rows, min(width, max(256, CACHE_BLOCK // rows))))
+    table, ids = combined_lookup(terms, settings)
+    for start in range(0, width, scratch.shape[1]):
+        cols = slice(start, start + scratch.shape[1])
+        block, spare = score[:, cols], scratch[:, : block_width(start, width, scratch.shape[1])]
+        np.multiply(terms.dense[:, cols], settings.dense, out=block)
+        np.multiply(terms.lexical[:, cols], settings.lexical, out=spare)
+        block += spare
+        block += table[:, ids[cols]]
+        if terms.ramp_on:
+            np.multiply(terms.ramp[:, cols], settings.ramp, out=spare)
+            block += spare
+        block += terms.shared[:, cols]
+    return score
+
+
+def block_width(start: int, width: int, step: int) -> int:
+    return min(step, width - start)
 
 
 def combine(parts: dict[str, np.ndarray], settings: RankingSettings) -> np.ndarray:
@@ -402,29 +633,43 @@ def fit_before_labels(parts: dict[str, np.ndarray], settings: RankingSettings) -
     return settings.dense * parts["dense"] + settings.lexical * parts["lexical"]
 
 
+def opinion_matrix(
+    liked: Sequence[np.ndarray | None], disliked: Sequence[np.ndarray | None], dim: int
+) -> np.ndarray:
+    """The vectors of every issue the batch liked, then of every one it dismissed (float32)."""
+    groups = [g for kind in (liked, disliked) for g in kind if g is not None and len(g)]
+    return np.vstack(groups).astype(np.float32) if groups else np.zeros((0, dim), np.float32)
+
+
 def feedback_shifts(
     vectors: np.ndarray,
     liked: Sequence[np.ndarray | None],
     disliked: Sequence[np.ndarray | None],
+    similarity: np.ndarray | None = None,
 ) -> list[np.ndarray | None]:
     """Per learner and issue, a nudge: up when close to issues they liked, down when close to
     ones they dismissed (0.5 and 0.8 times the best cosine); None for a learner who said nothing.
-    One product per kind of opinion for the whole batch."""
+    One product for the whole batch: `similarity`, opinion_matrix(liked, disliked) @ vectors.T,
+    when the caller has it (the scorer makes it in the same pass as the dense term)."""
     shifts: list[np.ndarray | None] = [
         None if like is None and dislike is None else np.zeros(vectors.shape[0])
         for like, dislike in zip(liked, disliked, strict=True)
     ]
+    if similarity is None:
+        similarity = opinion_matrix(liked, disliked, vectors.shape[1]) @ vectors.T
+    # clip and max in the product's float32, widened after: the same values, less memory
+    np.clip(similarity, 0, None, out=similarity)
+    offset = 0
     for weight, groups in ((0.5, liked), (-0.8, disliked)):
         opinions = {j: g for j, g in enumerate(groups) if g is not None and len(g)}
         if not opinions:
             continue
         owners = list(opinions)
-        stacked = np.vstack(list(opinions.values())).astype(vectors.dtype)
-        similarity = (stacked @ vectors.T).astype(np.float64)  # (their issues, pool)
-        np.clip(similarity, 0, None, out=similarity)
         sizes = np.array([len(opinions[j]) for j in owners], dtype=np.int64)
         starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        best = np.maximum.reduceat(similarity, starts, axis=0)
+        theirs = similarity[offset : offset + int(sizes.sum())]  # (their issues, pool)
+        offset += int(sizes.sum())
+        best = np.maximum.reduceat(theirs, starts, axis=0).astype(np.float64)
         for row, j in enumerate(owners):
             shift = shifts[j]
             assert shift is not None
