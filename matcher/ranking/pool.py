@@ -17,9 +17,9 @@ import numpy as np
 from scipy import sparse
 
 from matcher.catalog import Labels
-from matcher.lexical import bm25_idf, bm25_weights, count_terms, issue_work_language
+from matcher.lexical import bm25_idf, bm25_weights, count_terms_and_cues, issue_work_language
 from matcher.models import Issue
-from matcher.ranking.terms import KIND_ID, Centre, micros, pool_centre, task_type
+from matcher.ranking.terms import KIND_ID, TASK_TYPES, Centre, micros, pool_centre
 from matcher.signals import difficulty, welcoming
 
 NichesOf = Callable[[str], tuple[str, ...]]
@@ -32,10 +32,10 @@ class Lexicon:
     vocabulary: dict[str, int] = field(default_factory=dict)
     languages: dict[str, int] = field(default_factory=dict)
 
-    def language_id(self, issue: Issue) -> int:
+    def language_id(self, issue: Issue, cues: int | None = None) -> int:
         """The id of the language an issue's work is in (issue_work_language), -1 when nothing
         says."""
-        name = issue_work_language(issue)
+        name = issue_work_language(issue, cues)
         return -1 if name is None else self.languages.setdefault(name, len(self.languages))
 
 
@@ -69,6 +69,11 @@ class Signals:
         )
 
 
+def _kind_of_text(text: str) -> str | None:
+    """The first kind of work (terms.TASK_TYPES) `text` names, as terms.task_type reads it."""
+    return next((name for name, pattern in TASK_TYPES if pattern.search(text)), None)
+
+
 def _stamps(values: list[datetime | None]) -> tuple[np.ndarray, np.ndarray]:
     return (
         np.array([0 if v is None else micros(v) for v in values], dtype=np.int64),
@@ -76,18 +81,23 @@ def _stamps(values: list[datetime | None]) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
-def issue_signals(issues: Sequence[Issue], labels: Labels, lexicon: Lexicon) -> Signals:
-    """The signals of many issues; the catalogue is asked once per distinct label set."""
-    by_labels: dict[tuple[str, ...], tuple[float, float, bool]] = {}
+def issue_signals(
+    issues: Sequence[Issue], labels: Labels, lexicon: Lexicon, cues: np.ndarray | None = None
+) -> Signals:
+    """The signals of many issues; the catalogue is asked once per distinct label set. `cues`:
+    lexical.count_terms_and_cues' of their embedding texts, row-aligned (None: not at hand)."""
+    by_labels: dict[tuple[str, ...], tuple[float, float, bool, str | None]] = {}
     for issue in issues:
         if issue.labels not in by_labels:
             by_labels[issue.labels] = (
                 labels.beginner_strength(issue.labels),
                 float(labels.is_hard(issue.labels)),
                 labels.stale_label(issue.labels) is not None,
+                _kind_of_text(" ".join(issue.labels)),
             )
     label_facts = [by_labels[i.labels] for i in issues]
-    kinds = [task_type(i) for i in issues]
+    # terms.task_type: the labels' kind, else the title's
+    kinds = [f[3] or _kind_of_text(i.title) for i, f in zip(issues, label_facts, strict=True)]
     taken = np.array([i.is_taken for i in issues], dtype=bool)
     comments = np.minimum(np.array([i.comments for i in issues], dtype=float), 20) / 80
     stamp, has_stamp = _stamps([i.updated_at or i.created_at for i in issues])
@@ -95,6 +105,7 @@ def issue_signals(issues: Sequence[Issue], labels: Labels, lexicon: Lexicon) -> 
     waiting, has_waiting = _stamps(
         [i.unanswered_since if i.unanswered_comments else None for i in issues]
     )
+    masks = [None] * len(issues) if cues is None else cues.tolist()
     return Signals(
         label=np.array([f[0] for f in label_facts], dtype=float),
         hard=np.array([f[1] for f in label_facts], dtype=float),
@@ -112,7 +123,9 @@ def issue_signals(issues: Sequence[Issue], labels: Labels, lexicon: Lexicon) -> 
         has_active=has_active,
         waiting=waiting,
         has_waiting=has_waiting,
-        language=np.array([lexicon.language_id(i) for i in issues], dtype=np.int32),
+        language=np.array(
+            [lexicon.language_id(i, m) for i, m in zip(issues, masks, strict=True)], dtype=np.int32
+        ),
     )
 
 
@@ -161,6 +174,7 @@ def build_snapshot(
         if vector is not None:
             matrix[row] = vector
             embedded[row] = True
+    counts, cues = count_terms_and_cues((i.embedding_text() for i in issues), lexicon.vocabulary)
     repo_niches: dict[str, frozenset[str]] = {}  # the catalogue asked once per repository
     niches = []
     for issue in issues:
@@ -175,8 +189,8 @@ def build_snapshot(
         hashes=list(hashes),
         vectors=matrix,
         embedded=embedded,
-        counts=count_terms((i.embedding_text() for i in issues), lexicon.vocabulary),
-        signals=issue_signals(issues, labels, lexicon),
+        counts=counts,
+        signals=issue_signals(issues, labels, lexicon, cues),
         repo_key=[i.repo.lower() for i in issues],
         niches=niches,
         position={issue.url: row for row, issue in enumerate(issues)},
