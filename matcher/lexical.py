@@ -333,36 +333,40 @@ def _folds_as_lower(text: str) -> bool:
 
 
 # What a raw token (`_TOKEN`, lower case) holds when a cue matched the text it came from: a
-# trigger above inside it, or for a cue on a file extension (".ts") the extension at its start
-# (the dot was not part of the token). "r" and "go" are followed by no word character there.
-_LEADING = {"javascript": ("ts", "js", "vue", "svelte", "css", "scss"), "c++": ("cu", "cpp")}
-_LEADING |= {"c++": (*_LEADING["c++"], "cc", "cxx", "hpp"), "rust": ("rs",), "julia": ("jl",)}
-_LEADING_WORD = {"go": "go", "r": "r"}
-_TOKEN_TRIGGERS = {
-    name: tuple(t.split()[0] for t in ts if name not in _LEADING_WORD or not t.startswith("."))
-    for name, ts in _CUE_TRIGGERS.items()
+# trigger above inside it (a phrase's first word), or for a cue on a file extension (".ts") the
+# extension at its start (the dot was not part of the token); "r" and "go" are followed by no
+# word character there, nor after their dot.
+_LEADING = {
+    "javascript": ("ts", "js", "vue", "svelte", "css", "scss"),
+    "c++": ("cu", "cpp", "cc", "cxx", "hpp"),
+    "rust": ("rs",),
+    "julia": ("jl",),
 }
+_LEADING_WORD = {"go": "go", "r": "r"}
+
+
+def _token_pattern(name: str) -> str:
+    words = [t.split()[0] for t in _CUE_TRIGGERS[name]]
+    if name in _LEADING_WORD:
+        word = _LEADING_WORD[name]
+        words = [w for w in words if not w.startswith(".")]
+        parts = [*map(re.escape, words), rf"(?:^|\.){word}(?:[+#.\-]|\Z)"]
+    else:
+        leading = _LEADING.get(name, ())
+        parts = [*map(re.escape, words), *([rf"^(?:{'|'.join(leading)})"] if leading else [])]
+    return "|".join(parts)
+
+
+_TOKEN_CUES = {name: re.compile(_token_pattern(name)) for name in _WORK_CUES}
+_ANY_TOKEN_CUE = re.compile("|".join(f"(?:{p.pattern})" for p in _TOKEN_CUES.values()))
 
 
 @lru_cache(maxsize=262144)
 def _token_cues(token: str) -> int:
     """The languages (a bit each, in _WORK_CUES' order) whose cues may have matched `token`."""
-    mask = 0
-    for bit, name in enumerate(_WORK_CUES):
-        word = _LEADING_WORD.get(name)
-        if (
-            any(t in token for t in _TOKEN_TRIGGERS[name])
-            or token.startswith(_LEADING.get(name, ()))
-            or (word and token.startswith(word) and token[len(word) : len(word) + 1] in "+#.-")
-            or (word and _ends_a_part(token, f".{word}"))
-        ):
-            mask |= 1 << bit
-    return mask
-
-
-def _ends_a_part(token: str, part: str) -> bool:
-    """Whether `part` stands in `token` followed by no word character (`\b` in the cue)."""
-    return token.endswith(part) or any(f"{part}{c}" in token for c in "+#.-")
+    if not _ANY_TOKEN_CUE.search(token):
+        return 0
+    return sum(1 << bit for bit, cue in enumerate(_TOKEN_CUES.values()) if cue.search(token))
 
 
 def work_language(

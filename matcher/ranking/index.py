@@ -139,6 +139,8 @@ class RankingIndex:
             self.lexicon,
             dim=old.vectors.shape[1],
         )
+        if full:  # nothing to merge with: no copy of every array
+            return added
         return merge_snapshots(old, keep, added, len(self.lexicon.vocabulary))
 
     def _vectors(

@@ -176,6 +176,7 @@ def build_snapshot(
             embedded[row] = True
     counts, cues = count_terms_and_cues((i.embedding_text() for i in issues), lexicon.vocabulary)
     repo_niches: dict[str, frozenset[str]] = {}  # the catalogue asked once per repository
+    keys: dict[str, str] = {}  # one lower-case name per repository, shared by its rows
     niches = []
     for issue in issues:
         if issue.niches:
@@ -191,7 +192,7 @@ def build_snapshot(
         embedded=embedded,
         counts=counts,
         signals=issue_signals(issues, labels, lexicon, cues),
-        repo_key=[i.repo.lower() for i in issues],
+        repo_key=[keys.get(i.repo) or keys.setdefault(i.repo, i.repo.lower()) for i in issues],
         niches=niches,
         position={issue.url: row for row, issue in enumerate(issues)},
     )

@@ -330,7 +330,9 @@ class _Decoder:
 
     def __init__(self) -> None:
         self.lists: dict[str, tuple[str, ...]] = {"[]": ()}
-        self.parse_time = SQLITE_DATETIME().result_processor(None, None)  # type: ignore[arg-type]
+        parse = SQLITE_DATETIME().result_processor(None, None)  # type: ignore[arg-type]
+        assert parse is not None
+        self.parse_time = parse
 
     def items(self, value: Any) -> tuple[str, ...]:
         if not isinstance(value, str):
