@@ -121,13 +121,8 @@ class RankingIndex:
         self, changed: list[tuple[Issue, str]], full: bool, vectors_for: VectorSource | None
     ) -> Snapshot:
         old = empty_snapshot(self.lexicon) if full else self.snapshot
-        urls = {issue.url for issue, _ in changed}
-        keep = np.array(
-            [row for row, issue in enumerate(old.issues) if issue.url not in urls]
-            if urls
-            else range(len(old)),
-            dtype=np.int64,
-        )
+        gone = [old.position[i.url] for i, _ in changed if i.url in old.position]
+        keep = np.delete(np.arange(len(old), dtype=np.int64), gone)
         fresh = [(issue, h) for issue, h in changed if issue.is_open]
         vectors = self._vectors(fresh, old, vectors_for)
         added = build_snapshot(
