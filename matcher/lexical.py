@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from itertools import chain
@@ -117,7 +118,7 @@ def count_terms_and_cues(texts: Iterable[str], vocabulary: dict[str, int]):
     from scipy import sparse
 
     raw = _RawTokens()
-    found: list[int] = []  # every text's raw token ids, one after another
+    found = array("q")  # every text's raw token ids, one after another (8 bytes each)
     ends = [0]
     for text in texts:
         found.extend(map(raw.__getitem__, _TOKEN.findall(text.lower())))
@@ -131,7 +132,7 @@ def count_terms_and_cues(texts: Iterable[str], vocabulary: dict[str, int]):
     start = np.zeros(len(expanded) + 1, dtype=np.int64)
     np.cumsum(size, out=start[1:])
     terms = np.fromiter(chain.from_iterable(expanded), dtype=np.int32, count=int(start[-1]))
-    ids = np.asarray(found, dtype=np.int64)
+    ids = np.frombuffer(found, dtype=np.int64) if len(found) else np.zeros(0, dtype=np.int64)
     per_token = size[ids]
     before = np.zeros(len(ids) + 1, dtype=np.int64)
     np.cumsum(per_token, out=before[1:])

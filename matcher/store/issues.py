@@ -330,6 +330,7 @@ class _Decoder:
 
     def __init__(self) -> None:
         self.lists: dict[str, tuple[str, ...]] = {"[]": ()}
+        self.names: dict[str, str] = {}  # one string per repository, language, state
         parse = SQLITE_DATETIME().result_processor(None, None)  # type: ignore[arg-type]
         assert parse is not None
         self.parse_time = parse
@@ -342,6 +343,9 @@ class _Decoder:
             found = self.lists[value] = tuple(json.loads(value) or ())
         return found
 
+    def name(self, value: str | None) -> Any:
+        return value if value is None else self.names.setdefault(value, value)
+
     def time(self, value: Any) -> datetime | None:
         if isinstance(value, str):
             try:
@@ -353,13 +357,13 @@ class _Decoder:
     def issue(self, row: Any, welcome: dict[str, Welcome]) -> Issue:
         return Issue(
             url=row.url,
-            repo=row.repo,
+            repo=self.name(row.repo),
             number=row.number,
             title=row.title,
             body=row.body,
             labels=self.items(row.labels),
-            state=row.state,
-            language=row.language,
+            state=self.name(row.state),
+            language=self.name(row.language),
             created_at=self.time(row.created_at),
             updated_at=self.time(row.updated_at),
             comments=row.comments,
