@@ -510,3 +510,26 @@ def test_the_demo_complex_issue_no_longer_outranks_beginner_issues_for_mlops(db,
 
 
 COMPLEX = "https://github.com/kubeflow/pipelines/issues/1259"
+
+
+@hypothesis_settings(max_examples=60, deadline=None)
+@given(
+    old=st.lists(st.text("abc/", max_size=4), unique=True, max_size=12),
+    added=st.lists(st.text("abcd/", max_size=4), max_size=6),
+    data=st.data(),
+)
+def test_the_url_order_merged_on_refresh_is_the_order_sorted_anew(old, added, data):
+    from matcher.ranking.pool import UrlOrder
+
+    added = [u for u in dict.fromkeys(added) if u not in old] if added else []
+    kept = data.draw(st.lists(st.sampled_from(range(len(old))), unique=True)) if old else []
+    keep = np.array(sorted(kept), dtype=np.int64)
+    merged = UrlOrder.of(old).merged(keep, len(keep) == len(old), UrlOrder.of(added))
+    urls = [old[r] for r in keep] + added
+    fresh = UrlOrder.of(urls)
+    assert merged.rows.tolist() == fresh.rows.tolist()
+    assert merged.urls.tolist() == sorted(urls)
+    assert merged.rank.tolist() == fresh.rank.tolist()
+    rows = np.array(sorted(data.draw(st.sets(st.sampled_from(range(len(urls)))))) if urls else [])
+    expected = np.argsort(np.argsort(np.array([urls[r] for r in rows], dtype=object)))
+    assert merged.ranks(rows.astype(np.int64)).tolist() == expected.tolist()
