@@ -96,6 +96,9 @@ def token_terms(token: str) -> tuple[str, ...]:
     return (token,)
 
 
+COUNT_CHUNK = 8192  # texts whose term ids are gathered at once
+
+
 class _RawTokens(dict):
     """Raw token -> its id, a new token numbered as it is first met (dict.__missing__ keeps the
     lookup of known ones in C)."""
@@ -133,20 +136,30 @@ def count_terms_and_cues(texts: Iterable[str], vocabulary: dict[str, int]):
     np.cumsum(size, out=start[1:])
     terms = np.fromiter(chain.from_iterable(expanded), dtype=np.int32, count=int(start[-1]))
     ids = np.frombuffer(found, dtype=np.int64) if len(found) else np.zeros(0, dtype=np.int64)
-    per_token = size[ids]
-    before = np.zeros(len(ids) + 1, dtype=np.int64)
-    np.cumsum(per_token, out=before[1:])
-    # the position of each output term in the flat table: its token's start, plus its rank
-    offsets = np.arange(before[-1], dtype=np.int64) - np.repeat(before[:-1], per_token)
-    indices = terms[np.repeat(start[:-1][ids], per_token) + offsets]
-    counts = sparse.csr_matrix(
-        (np.ones(len(indices), dtype=np.float32), indices, before[np.asarray(ends)]),
-        shape=(len(ends) - 1, len(vocabulary)),
-    )
-    counts.sum_duplicates()  # sorts each row's columns and adds repeats up: counts
+    bounds = np.asarray(ends, dtype=np.int64)
+    parts = []
+    for low in range(0, max(len(ends) - 1, 1), COUNT_CHUNK):  # bounded temporaries
+        high = min(low + COUNT_CHUNK, len(ends) - 1)
+        chunk = ids[bounds[low] : bounds[high]]
+        per_token = size[chunk]
+        before = np.zeros(len(chunk) + 1, dtype=np.int64)
+        np.cumsum(per_token, out=before[1:])
+        # the position of each output term in the flat table: its token's start, plus its rank
+        offsets = np.arange(before[-1], dtype=np.int64) - np.repeat(before[:-1], per_token)
+        indices = terms[np.repeat(start[:-1][chunk], per_token) + offsets]
+        part = sparse.csr_matrix(
+            (
+                np.ones(len(indices), dtype=np.float32),
+                indices,
+                before[bounds[low : high + 1] - bounds[low]],
+            ),
+            shape=(high - low, len(vocabulary)),
+        )
+        part.sum_duplicates()  # sorts each row's columns and adds repeats up: counts
+        parts.append(part)
+    counts = parts[0] if len(parts) == 1 else sparse.vstack(parts, format="csr")
     masks = np.fromiter(map(_token_cues, raw), dtype=np.int64, count=len(raw))
     cues = np.zeros(len(ends) - 1, dtype=np.int64)
-    bounds = np.asarray(ends, dtype=np.int64)
     nonempty = np.flatnonzero(bounds[1:] > bounds[:-1])
     if len(ids):
         cues[nonempty] = np.bitwise_or.reduceat(masks[ids], bounds[:-1][nonempty])

@@ -202,21 +202,25 @@ class Snapshot:
 def build_snapshot(
     issues: Sequence[Issue],
     hashes: Sequence[str],
-    vectors: dict[str, np.ndarray],
+    vectors: dict[str, np.ndarray] | tuple[np.ndarray, np.ndarray],
     labels: Labels,
     niches_of: NichesOf,
     lexicon: Lexicon,
     dim: int = 0,
 ) -> Snapshot:
-    """A snapshot of `issues`; `vectors` by text hash (an issue without one waits, unpooled)."""
-    dim = next((len(v) for v in vectors.values()), dim)
-    matrix = np.zeros((len(issues), dim), dtype=np.float32)
-    embedded = np.zeros(len(issues), dtype=bool)
-    for row, text_hash in enumerate(hashes):
-        vector = vectors.get(text_hash)
-        if vector is not None:
-            matrix[row] = vector
-            embedded[row] = True
+    """A snapshot of `issues`; `vectors` by text hash (an issue without one waits, unpooled),
+    or already row-aligned: (matrix, embedded), kept as they are."""
+    if isinstance(vectors, tuple):
+        matrix, embedded = vectors
+    else:
+        dim = next((len(v) for v in vectors.values()), dim)
+        matrix = np.zeros((len(issues), dim), dtype=np.float32)
+        embedded = np.zeros(len(issues), dtype=bool)
+        for row, text_hash in enumerate(hashes):
+            vector = vectors.get(text_hash)
+            if vector is not None:
+                matrix[row] = vector
+                embedded[row] = True
     counts, cues = count_terms_and_cues((i.embedding_text() for i in issues), lexicon.vocabulary)
     repo_niches: dict[str, frozenset[str]] = {}  # the catalogue asked once per repository
     keys: dict[str, str] = {}  # one lower-case name per repository, shared by its rows

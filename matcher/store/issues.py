@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -212,24 +212,10 @@ def get_embeddings(db: Database, model: str, hashes: Iterable[str]) -> dict[str,
     (building the ranking index), the model's vectors are read in one pass.
     """
     wanted = set(hashes)
-    model_rows = select(EmbeddingRow.text_hash, EmbeddingRow.vector).where(
-        EmbeddingRow.model == model
-    )
     keys: list[str] = []
     matrix: np.ndarray | None = None
     with db.session() as session:
-        if len(wanted) > SCAN_EMBEDDINGS_ABOVE:
-            found = (row for row in session.execute(model_rows) if row[0] in wanted)
-        else:
-            listed = list(wanted)
-            found = (
-                row
-                for start in range(0, len(listed), 500)
-                for row in session.execute(
-                    model_rows.where(EmbeddingRow.text_hash.in_(listed[start : start + 500]))
-                )
-            )
-        for key, vector in found:
+        for key, vector in _stored_vectors(session, model, wanted):
             data = np.frombuffer(vector, dtype=np.float32)
             if matrix is None:
                 matrix = np.empty((len(wanted), len(data)), dtype=np.float32)
@@ -242,6 +228,42 @@ def get_embeddings(db: Database, model: str, hashes: Iterable[str]) -> dict[str,
     matrix = matrix[: len(keys)]
     matrix.flags.writeable = False  # as np.frombuffer's: a cached vector is never changed
     return dict(zip(keys, matrix, strict=True))
+
+
+def embedding_rows(
+    db: Database, model: str, hashes: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The cached vectors of `model` row-aligned with `hashes`: a (rows, dim) float32 matrix,
+    zeros where none is stored (no columns when none is), and which rows have one. Building the
+    ranking index reads its vectors here straight into its own matrix (no second copy)."""
+    rows_of: dict[str, list[int]] = {}
+    for row, key in enumerate(hashes):
+        rows_of.setdefault(key, []).append(row)
+    matrix = np.zeros((len(hashes), 0), dtype=np.float32)
+    found = np.zeros(len(hashes), dtype=bool)
+    with db.session() as session:
+        for key, vector in _stored_vectors(session, model, rows_of.keys()):
+            data = np.frombuffer(vector, dtype=np.float32)
+            if not found.any() and matrix.shape[1] != len(data):
+                matrix = np.zeros((len(hashes), len(data)), dtype=np.float32)
+            if len(data) == matrix.shape[1]:  # another dimension (never within one model): none
+                matrix[rows_of[key]] = data
+                found[rows_of[key]] = True
+    return matrix, found
+
+
+def _stored_vectors(session: Session, model: str, wanted: Collection[str]) -> Iterator[Any]:
+    """(text hash, vector bytes) of `model` for the wanted hashes that the store has."""
+    model_rows = select(EmbeddingRow.text_hash, EmbeddingRow.vector).where(
+        EmbeddingRow.model == model
+    )
+    if len(wanted) > SCAN_EMBEDDINGS_ABOVE:
+        yield from (row for row in session.execute(model_rows) if row[0] in wanted)
+        return
+    listed = list(wanted)
+    for start in range(0, len(listed), 500):
+        chunk = listed[start : start + 500]
+        yield from session.execute(model_rows.where(EmbeddingRow.text_hash.in_(chunk)))
 
 
 SCAN_EMBEDDINGS_ABOVE = 20_000  # hashes asked for at once: above, one pass over the model's rows
