@@ -455,13 +455,19 @@ def bm25_idf(counts, n_docs: int) -> np.ndarray:
 
 
 def bm25_weights(counts, doc_len: np.ndarray, avg_len: float, idf: np.ndarray, k1: float, b: float):
-    """The BM25 weight of every (document, term) the count matrix holds, as a CSR matrix."""
+    """The BM25 weight of every (document, term) the count matrix holds, as a CSR matrix.
+
+    Computed in one buffer (a refresh rebuilds every weight: each temporary is a float64 per
+    term of every issue), with the same operations in the same order as tf * (k1 + 1) /
+    (tf + norm) * idf."""
     from scipy import sparse
 
     norm = k1 * (1 - b + b * doc_len / (avg_len or 1.0))
-    row_norm = np.repeat(norm, np.diff(counts.indptr))
+    below = np.repeat(norm, np.diff(counts.indptr))
     tf = counts.data.astype(np.float64)  # counts may be kept as float32 (small integers, exact)
-    weights = sparse.csr_matrix(
-        (tf * (k1 + 1) / (tf + row_norm), counts.indices, counts.indptr), shape=counts.shape
-    )
-    return weights.multiply(idf).tocsr()
+    below += tf
+    tf *= k1 + 1
+    tf /= below
+    del below
+    tf *= idf[counts.indices]
+    return sparse.csr_matrix((tf, counts.indices.copy(), counts.indptr.copy()), shape=counts.shape)
