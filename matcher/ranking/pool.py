@@ -171,6 +171,29 @@ def _inverse(order: np.ndarray) -> np.ndarray:
     return inverse
 
 
+@dataclass(eq=False)
+class VectorRoom:
+    """A vectors buffer with spare rows: a snapshot's vectors are its first `used` rows, and the
+    next snapshot appends in place (rows no older snapshot sees), so a refresh that adds issues
+    neither copies every vector nor holds two copies at once. Only the snapshot that viewed
+    `used` rows last may append; anyone else copies."""
+
+    buffer: np.ndarray
+    used: int
+
+    def holds(self, vectors: np.ndarray) -> bool:
+        """Whether `vectors` are this buffer's rows in use (not a copy, not an older view)."""
+        return (
+            vectors.base is self.buffer
+            and len(vectors) == self.used
+            and vectors.shape[1] == self.buffer.shape[1]
+            and vectors.ctypes.data == self.buffer.ctypes.data
+        )
+
+
+VECTOR_ROOM = 0.125  # spare rows a merge leaves, as a share of the rows (at least 256)
+
+
 @dataclass(frozen=True, eq=False)
 class Snapshot:
     """Issues, their vectors, term counts and signals at one moment; never changed in place."""
@@ -186,6 +209,7 @@ class Snapshot:
     url_order: UrlOrder  # the rows by URL (ties in the ranking break on URL)
     position: dict[str, int] = field(default_factory=dict)  # url -> row
     term_sets: dict[int, frozenset[int]] = field(default_factory=dict)  # filled as rows are shown
+    room: VectorRoom | None = None  # the buffer `vectors` are the first rows of, if any
 
     def __len__(self) -> int:
         return len(self.issues)
@@ -253,16 +277,17 @@ def empty_snapshot(lexicon: Lexicon) -> Snapshot:
 def merge_snapshots(old: Snapshot, keep: np.ndarray, added: Snapshot, columns: int) -> Snapshot:
     """`old`'s rows `keep`, then every row of `added` (built with the same Lexicon)."""
     dim = max(old.vectors.shape[1], added.vectors.shape[1])
-    every = len(keep) == len(old)  # nothing removed: no gather, only the append's one copy
+    every = len(keep) == len(old)  # nothing removed: no gather
 
     def kept(values):
         return values if every else values[keep]
 
     issues = (old.issues if every else [old.issues[r] for r in keep]) + added.issues
+    vectors, room = _merged_vectors(old, keep, every, added.vectors, dim)
     return Snapshot(
         issues=issues,
         hashes=(old.hashes if every else [old.hashes[r] for r in keep]) + added.hashes,
-        vectors=np.concatenate([_width(kept(old.vectors), dim), _width(added.vectors, dim)]),
+        vectors=vectors,
         embedded=np.concatenate([kept(old.embedded), added.embedded]),
         counts=sparse.vstack(
             [_columns(kept(old.counts), columns), _columns(added.counts, columns)], format="csr"
@@ -272,7 +297,34 @@ def merge_snapshots(old: Snapshot, keep: np.ndarray, added: Snapshot, columns: i
         niches=(old.niches if every else [old.niches[r] for r in keep]) + added.niches,
         url_order=old.url_order.merged(keep, every, added.url_order),
         position=_positions(old, every, issues),
+        room=room,
     )
+
+
+def _merged_vectors(
+    old: Snapshot, keep: np.ndarray, every: bool, added: np.ndarray, dim: int
+) -> tuple[np.ndarray, VectorRoom]:
+    """`old`'s vectors at rows `keep`, then `added`: appended in place when old's buffer has the
+    room (and old is its latest view), else copied once into a new buffer with room to spare."""
+    n, total = len(keep), len(keep) + len(added)
+    room = old.room
+    if (
+        every
+        and room is not None
+        and room.holds(old.vectors)
+        and room.buffer.shape == (max(len(room.buffer), total), dim)
+    ):
+        room.buffer[n:total] = _width(added, dim)
+        room.used = total
+        return room.buffer[:total], room
+    buffer = np.empty((total + max(int(total * VECTOR_ROOM), 256), dim), dtype=np.float32)
+    source = _width(old.vectors, dim)
+    if every:
+        buffer[:n] = source
+    else:
+        np.take(source, keep, axis=0, out=buffer[:n])
+    buffer[n:total] = _width(added, dim)
+    return buffer[:total], VectorRoom(buffer, total)
 
 
 def _positions(old: Snapshot, every: bool, issues: list[Issue]) -> dict[str, int]:
@@ -295,7 +347,7 @@ def with_vectors(old: Snapshot, vectors: dict[str, np.ndarray]) -> tuple[Snapsho
         matrix[row] = vectors[old.hashes[row]]
         embedded[row] = True
     values = {f.name: getattr(old, f.name) for f in fields(old)}
-    values.update(vectors=matrix, embedded=embedded, term_sets={})
+    values.update(vectors=matrix, embedded=embedded, term_sets={}, room=None)
     return Snapshot(**values), len(rows)
 
 
