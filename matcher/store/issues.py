@@ -241,14 +241,31 @@ def embedding_rows(
         rows_of.setdefault(key, []).append(row)
     matrix = np.zeros((len(hashes), 0), dtype=np.float32)
     found = np.zeros(len(hashes), dtype=bool)
+    width = -1  # bytes of a vector
+    blobs: list[bytes] = []
+    targets: list[int] = []
+
+    def flush() -> None:  # a few thousand vectors at once: one buffer, one scatter
+        rows = np.asarray(targets, dtype=np.int64)
+        matrix[rows] = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(rows), -1)
+        found[rows] = True
+        blobs.clear()
+        targets.clear()
+
     with db.session() as session:
         for key, vector in _stored_vectors(session, model, rows_of.keys()):
-            data = np.frombuffer(vector, dtype=np.float32)
-            if not found.any() and matrix.shape[1] != len(data):
-                matrix = np.zeros((len(hashes), len(data)), dtype=np.float32)
-            if len(data) == matrix.shape[1]:  # another dimension (never within one model): none
-                matrix[rows_of[key]] = data
-                found[rows_of[key]] = True
+            if width < 0:
+                width = len(vector)
+                matrix = np.zeros((len(hashes), width // 4), dtype=np.float32)
+            if len(vector) != width:  # another dimension (never within one model): none
+                continue
+            for row in rows_of[key]:
+                blobs.append(vector)
+                targets.append(row)
+            if len(targets) >= 4096:
+                flush()
+    if targets:
+        flush()
     return matrix, found
 
 
@@ -330,7 +347,12 @@ def issues_changed_since(
     """
     table = IssueRow.__table__
     raw = {*_LIST_FIELDS, *_TIME_FIELDS}
-    columns = [type_coerce(c, Text).label(c.name) if c.name in raw else c for c in table.c]
+    wanted = {"url", *_FIELDS, *_LIST_FIELDS, "text_hash", "change_seq"}
+    columns = [
+        type_coerce(c, Text).label(c.name) if c.name in raw else c
+        for c in table.c
+        if c.name in wanted
+    ]
     query = select(*columns).where(table.c.change_seq > mark)  # plain rows: no ORM bookkeeping
     if open_only:
         query = query.where(table.c.state == "open")
@@ -374,6 +396,8 @@ class _Decoder:
                 value = datetime.fromisoformat(value)
             except ValueError:  # not ISO 8601: SQLAlchemy's own parser
                 value = self.parse_time(value)
+            if value.tzinfo is None:  # as_utc, without a call per value
+                return value.replace(tzinfo=UTC)
         return as_utc(value)
 
     def issue(self, row: Any, welcome: dict[str, Welcome]) -> Issue:
