@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from array import array
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from itertools import chain
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from matcher.errors import ConfigError
+from matcher.models import EMBEDDED_BODY
 from matcher.settings import CONFIG_DIR, read_yaml
 
 if TYPE_CHECKING:
@@ -94,32 +96,74 @@ def token_terms(token: str) -> tuple[str, ...]:
     return (token,)
 
 
+COUNT_CHUNK = 8192  # texts whose term ids are gathered at once
+
+
+class _RawTokens(dict):
+    """Raw token -> its id, a new token numbered as it is first met (dict.__missing__ keeps the
+    lookup of known ones in C)."""
+
+    def __missing__(self, token: str) -> int:
+        number = self[token] = len(self)
+        return number
+
+
 def count_terms(texts: Iterable[str], vocabulary: dict[str, int]):
     """Texts -> (texts x vocabulary) CSR of term counts (float32), tokenized as `tokenize` does;
-    new terms join `vocabulary`. One pass: each distinct raw token is looked at once."""
+    new terms join `vocabulary`. Each distinct raw token is turned into terms once; the texts'
+    raw tokens become term ids in one numpy gather."""
+    return count_terms_and_cues(texts, vocabulary)[0]
+
+
+def count_terms_and_cues(texts: Iterable[str], vocabulary: dict[str, int]):
+    """count_terms, and per text the languages whose work cues its tokens may hold (a bit per
+    language of _WORK_CUES, in order): `work_language(..., cues=)` runs only those cues."""
     from scipy import sparse
 
-    ids_of: dict[str, tuple[int, ...]] = {}
-    indices: list[int] = []
-    indptr = [0]
+    raw = _RawTokens()
+    found = array("q")  # every text's raw token ids, one after another (8 bytes each)
+    ends = [0]
     for text in texts:
-        tokens = _TOKEN.findall(text.lower())
-        for token in set(tokens).difference(ids_of):  # new words only: a pool repeats most
-            ids_of[token] = tuple(
-                vocabulary.setdefault(t, len(vocabulary)) for t in token_terms(token)
-            )
-        indices.extend(chain.from_iterable(map(ids_of.__getitem__, tokens)))
-        indptr.append(len(indices))
-    counts = sparse.csr_matrix(
-        (
-            np.ones(len(indices), dtype=np.float32),
-            np.asarray(indices, dtype=np.int32),
-            np.asarray(indptr, dtype=np.int64),
-        ),
-        shape=(len(indptr) - 1, len(vocabulary)),
-    )
-    counts.sum_duplicates()  # sorts each row's columns and adds repeats up: counts
-    return counts
+        found.extend(map(raw.__getitem__, _TOKEN.findall(text.lower())))
+        ends.append(len(found))
+    # raw token id -> its term ids, as one flat table: terms[start[r] : start[r] + size[r]]
+    expanded = [
+        tuple(vocabulary.setdefault(t, len(vocabulary)) for t in token_terms(token))
+        for token in raw
+    ]
+    size = np.fromiter(map(len, expanded), dtype=np.int64, count=len(expanded))
+    start = np.zeros(len(expanded) + 1, dtype=np.int64)
+    np.cumsum(size, out=start[1:])
+    terms = np.fromiter(chain.from_iterable(expanded), dtype=np.int32, count=int(start[-1]))
+    ids = np.frombuffer(found, dtype=np.int64) if len(found) else np.zeros(0, dtype=np.int64)
+    bounds = np.asarray(ends, dtype=np.int64)
+    parts = []
+    for low in range(0, max(len(ends) - 1, 1), COUNT_CHUNK):  # bounded temporaries
+        high = min(low + COUNT_CHUNK, len(ends) - 1)
+        chunk = ids[bounds[low] : bounds[high]]
+        per_token = size[chunk]
+        before = np.zeros(len(chunk) + 1, dtype=np.int64)
+        np.cumsum(per_token, out=before[1:])
+        # the position of each output term in the flat table: its token's start, plus its rank
+        offsets = np.arange(before[-1], dtype=np.int64) - np.repeat(before[:-1], per_token)
+        indices = terms[np.repeat(start[:-1][chunk], per_token) + offsets]
+        part = sparse.csr_matrix(
+            (
+                np.ones(len(indices), dtype=np.float32),
+                indices,
+                before[bounds[low : high + 1] - bounds[low]],
+            ),
+            shape=(high - low, len(vocabulary)),
+        )
+        part.sum_duplicates()  # sorts each row's columns and adds repeats up: counts
+        parts.append(part)
+    counts = parts[0] if len(parts) == 1 else sparse.vstack(parts, format="csr")
+    masks = np.fromiter(map(_token_cues, raw), dtype=np.int64, count=len(raw))
+    cues = np.zeros(len(ends) - 1, dtype=np.int64)
+    nonempty = np.flatnonzero(bounds[1:] > bounds[:-1])
+    if len(ids):
+        cues[nonempty] = np.bitwise_or.reduceat(masks[ids], bounds[:-1][nonempty])
+    return counts, cues
 
 
 @lru_cache(maxsize=4)
@@ -310,27 +354,111 @@ _WORK_CUES: dict[str, re.Pattern] = {
 }
 
 
-def work_language(language: str | None, text: str, labels: Sequence[str] = ()) -> str | None:
+# Literal text every match of a cue contains (after _fold): a text without any of them cannot
+# match, so the regular expression (the slow part of building an index) runs only where one is.
+_CUE_TRIGGERS: dict[str, tuple[str, ...]] = {
+    "javascript": (".ts", ".js", "vue", "svelte", "css", "front", "react", "angular", "npm")
+    + ("yarn", "webpack", "vite", "typescript", "javascript"),
+    "c++": (".cu", ".cpp", ".cc", ".cxx", ".hpp", "c++", "cuda kernel", "cmake", "libtorch"),
+    "rust": (".rs", "rust", "cargo", "crate", "pyo3", "maturin"),
+    "go": (".go", "golang"),
+    "java": ("java", "maven", "gradle", "jvm"),
+    "r": (".r", "cran", "tidyverse", "rcpp"),
+    "julia": (".jl", "julia"),
+}
+# The non-ASCII letters re.IGNORECASE matches to ASCII ones that lower() leaves apart
+_IGNORECASE_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s"})
+
+
+def _fold(text: str) -> str:
+    """Lower case, with every letter that re.IGNORECASE takes for an ASCII one made that one."""
+    return text.lower() if _folds_as_lower(text) else text.translate(_IGNORECASE_FOLD).lower()
+
+
+def _folds_as_lower(text: str) -> bool:
+    """Whether lower() alone brings every letter re.IGNORECASE takes for an ASCII one to it."""
+    return text.isascii() or not any(c in text for c in "\u0130\u0131\u017f")
+
+
+# What a raw token (`_TOKEN`, lower case) holds when a cue matched the text it came from: a
+# trigger above inside it (a phrase's first word), or for a cue on a file extension (".ts") the
+# extension at its start (the dot was not part of the token); "r" and "go" are followed by no
+# word character there, nor after their dot.
+_LEADING = {
+    "javascript": ("ts", "js", "vue", "svelte", "css", "scss"),
+    "c++": ("cu", "cpp", "cc", "cxx", "hpp"),
+    "rust": ("rs",),
+    "julia": ("jl",),
+}
+_LEADING_WORD = {"go": "go", "r": "r"}
+
+
+def _token_pattern(name: str) -> str:
+    words = [t.split()[0] for t in _CUE_TRIGGERS[name]]
+    if name in _LEADING_WORD:
+        word = _LEADING_WORD[name]
+        words = [w for w in words if not w.startswith(".")]
+        parts = [*map(re.escape, words), rf"(?:^|\.){word}(?:[+#.\-]|\Z)"]
+    else:
+        leading = _LEADING.get(name, ())
+        parts = [*map(re.escape, words), *([rf"^(?:{'|'.join(leading)})"] if leading else [])]
+    return "|".join(parts)
+
+
+_TOKEN_CUES = {name: re.compile(_token_pattern(name)) for name in _WORK_CUES}
+_ANY_TOKEN_CUE = re.compile("|".join(f"(?:{p.pattern})" for p in _TOKEN_CUES.values()))
+
+
+@lru_cache(maxsize=262144)
+def _token_cues(token: str) -> int:
+    """The languages (a bit each, in _WORK_CUES' order) whose cues may have matched `token`."""
+    if not _ANY_TOKEN_CUE.search(token):
+        return 0
+    return sum(1 << bit for bit, cue in enumerate(_TOKEN_CUES.values()) if cue.search(token))
+
+
+def work_language(
+    language: str | None, text: str, labels: Sequence[str] = (), cues: int | None = None
+) -> str | None:
     """The language an issue's work is in: another language than its repository's when its
     labels name one or its text names one's files or tools at least twice (the most named wins,
-    a label outweighing the text); else the repository's language (`issue_language`)."""
+    a label outweighing the text); else the repository's language (`issue_language`).
+
+    `cues` (count_terms_and_cues, when `text` was tokenized whole and _folds_as_lower): the
+    languages whose cues may match `text`; the others are not looked for.
+    """
     own = issue_language(language)
-    label_text = " ".join(labels)
+    named = _named_in_labels(" ".join(labels))
+    folded = _fold(text) if cues is None else ""
     hits = {}
-    for name, cue in _WORK_CUES.items():
-        in_labels = bool(cue.search(label_text))
-        count = len(cue.findall(text))
-        same = name == own or {name, own} == {"javascript", "typescript"}
-        if not same and (in_labels or count >= 2):
+    for bit, (name, cue) in enumerate(_WORK_CUES.items()):
+        if name == own or {name, own} == {"javascript", "typescript"}:
+            continue
+        triggers = _CUE_TRIGGERS[name]
+        in_labels = name in named
+        maybe = any(t in folded for t in triggers) if cues is None else cues >> bit & 1
+        count = len(cue.findall(text)) if maybe else 0
+        if in_labels or count >= 2:
             hits[name] = count + (10 if in_labels else 0)
     if not hits:
         return own
     return max(hits, key=lambda name: hits[name])
 
 
-def issue_work_language(issue: Issue) -> str | None:
-    """`work_language` of an issue: its title and body, its labels, its repository's language."""
-    return work_language(issue.language, f"{issue.title}\n{issue.body}", issue.labels)
+@lru_cache(maxsize=65536)  # a pool has few distinct label sets
+def _named_in_labels(label_text: str) -> frozenset[str]:
+    """The languages whose cues the labels name."""
+    return frozenset(name for name, cue in _WORK_CUES.items() if cue.search(label_text))
+
+
+def issue_work_language(issue: Issue, cues: int | None = None) -> str | None:
+    """`work_language` of an issue: its title and body, its labels, its repository's language.
+    `cues`: count_terms_and_cues' of its embedding text (used only where that holds the text
+    whole and lower() folds it as re.IGNORECASE does)."""
+    text = f"{issue.title}\n{issue.body}"
+    if cues is not None and not (len(issue.body) <= EMBEDDED_BODY and _folds_as_lower(text)):
+        cues = None
+    return work_language(issue.language, text, issue.labels, cues)
 
 
 def profile_languages(text: str, table: dict[str, tuple[str, ...]]) -> frozenset[str]:
@@ -361,13 +489,19 @@ def bm25_idf(counts, n_docs: int) -> np.ndarray:
 
 
 def bm25_weights(counts, doc_len: np.ndarray, avg_len: float, idf: np.ndarray, k1: float, b: float):
-    """The BM25 weight of every (document, term) the count matrix holds, as a CSR matrix."""
+    """The BM25 weight of every (document, term) the count matrix holds, as a CSR matrix.
+
+    Computed in one buffer (a refresh rebuilds every weight: each temporary is a float64 per
+    term of every issue), with the same operations in the same order as tf * (k1 + 1) /
+    (tf + norm) * idf."""
     from scipy import sparse
 
     norm = k1 * (1 - b + b * doc_len / (avg_len or 1.0))
-    row_norm = np.repeat(norm, np.diff(counts.indptr))
+    below = np.repeat(norm, np.diff(counts.indptr))
     tf = counts.data.astype(np.float64)  # counts may be kept as float32 (small integers, exact)
-    weights = sparse.csr_matrix(
-        (tf * (k1 + 1) / (tf + row_norm), counts.indices, counts.indptr), shape=counts.shape
-    )
-    return weights.multiply(idf).tocsr()
+    below += tf
+    tf *= k1 + 1
+    tf /= below
+    del below
+    tf *= idf[counts.indices]
+    return sparse.csr_matrix((tf, counts.indices.copy(), counts.indptr.copy()), shape=counts.shape)

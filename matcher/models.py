@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 # GitHub's rule for a login: 1-39 letters, digits or single hyphens, no hyphen at either end.
 GITHUB_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 GITHUB_LOGIN_RULE = "1-39 letters, digits or single hyphens, not starting or ending with a hyphen"
+EMBEDDED_BODY = 2000  # characters of an issue's body in its embedding text
 
 
 def parse_github_login(text: str) -> str | None:
@@ -97,7 +98,7 @@ class Issue:
             parts.append(" ".join(self.topics))
         if self.niches:
             parts.append(", ".join(niche_name(n) for n in self.niches))
-        parts.append(self.body[:2000])
+        parts.append(self.body[:EMBEDDED_BODY])
         return "\n".join(p for p in parts if p)
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import datetime
+from functools import lru_cache
 
 import numpy as np
 
@@ -54,13 +55,16 @@ _KIND_PHRASES = {
 _UMBRELLA = re.compile(
     r"\b(meta[- ]?issue|tracking issue|roadmap|rfc|proposal|epic|umbrella|design doc)\b", re.I
 )
-_CODE_BLOCK = re.compile(r"```")
-_TRACEBACK = re.compile(r"Traceback \(most recent call last\)|^\s*at [\w.$]+\(", re.M)
+_TRACEBACK_HEAD = "Traceback (most recent call last)"
+_STACK_FRAME = re.compile(r"^\s*at [\w.$]+\(", re.M)  # a JVM or JavaScript stack trace line
 _FILE_PATH = re.compile(
     r"(?<![\w/])[\w.-]+(?:/[\w.-]+)*\.(?:py|pyi|md|rst|ipynb|ya?ml|toml|cfg|txt|json|"
     r"cpp|cc|cu|h|hpp|c|rs|go|java|scala|ts|tsx|js|jsx|css|r|jl)\b"
 )
 _LONG_BODY = 1500  # characters; a body this long usually asks for more than one change
+# _FILE_PATH's extension alone: a fast scan (building an index runs these on every issue), and
+# no _FILE_PATH match can start before the path characters that lead to its first hit
+_EXTENSION = re.compile(_FILE_PATH.pattern[_FILE_PATH.pattern.index(r"\.(?:") :])
 
 
 def hard_label(issue: Issue, labels: Labels) -> str | None:
@@ -91,15 +95,37 @@ def difficulty(issue: Issue, labels: Labels, kind: str | None = None) -> float:
         estimate -= 0.1
     elif kind in HARDER_KINDS:
         estimate += 0.05
-    if _UMBRELLA.search(issue.title) or any(_UMBRELLA.search(x) for x in issue.labels):
+    if _UMBRELLA.search(issue.title) or _umbrella_label(issue.labels):
         estimate += 0.15
     if len(text) >= _LONG_BODY:
         estimate += 0.05
-    if _TRACEBACK.search(text) or len(_CODE_BLOCK.findall(text)) >= 4:
+    if has_traceback(text) or text.count("```") >= 4:
         estimate += 0.05
-    if _FILE_PATH.search(text):
+    if names_a_file(text):
         estimate -= 0.05
     return float(min(max(estimate, 0.0), 1.0))
+
+
+@lru_cache(maxsize=65536)  # a pool has few distinct label sets
+def _umbrella_label(labels: tuple[str, ...]) -> bool:
+    return any(_UMBRELLA.search(x) for x in labels)
+
+
+def has_traceback(text: str) -> bool:
+    """Whether `text` holds a traceback (Python's, or a stack frame line): _TRACEBACK.search."""
+    return _TRACEBACK_HEAD in text or ("(" in text and _STACK_FRAME.search(text) is not None)
+
+
+def names_a_file(text: str) -> bool:
+    """Whether `text` names a source or docs file: _FILE_PATH.search, run only from the run of
+    path characters before the first extension (no match can start earlier)."""
+    found = _EXTENSION.search(text)
+    if found is None:
+        return False
+    start = found.start()
+    while start and (text[start - 1].isalnum() or text[start - 1] in "_./-"):
+        start -= 1
+    return _FILE_PATH.search(text, start) is not None
 
 
 def kind_step(kind: str | None) -> int:

@@ -35,7 +35,12 @@ from matcher.ranking.pool import (
     with_vectors,
 )
 from matcher.store import Database
-from matcher.store.issues import change_mark, get_embeddings, issues_changed_since
+from matcher.store.issues import (
+    change_mark,
+    embedding_rows,
+    get_embeddings,
+    issues_changed_since,
+)
 
 log = logging.getLogger(__name__)
 
@@ -121,15 +126,14 @@ class RankingIndex:
         self, changed: list[tuple[Issue, str]], full: bool, vectors_for: VectorSource | None
     ) -> Snapshot:
         old = empty_snapshot(self.lexicon) if full else self.snapshot
-        urls = {issue.url for issue, _ in changed}
-        keep = np.array(
-            [row for row, issue in enumerate(old.issues) if issue.url not in urls]
-            if urls
-            else range(len(old)),
-            dtype=np.int64,
-        )
+        gone = [old.position[i.url] for i, _ in changed if i.url in old.position]
+        keep = np.delete(np.arange(len(old), dtype=np.int64), gone)
         fresh = [(issue, h) for issue, h in changed if issue.is_open]
-        vectors = self._vectors(fresh, old, vectors_for)
+        vectors = (
+            self._all_vectors(fresh, vectors_for)
+            if full
+            else self._vectors(fresh, old, vectors_for)
+        )
         added = build_snapshot(
             [i for i, _ in fresh],
             [h for _, h in fresh],
@@ -139,6 +143,8 @@ class RankingIndex:
             self.lexicon,
             dim=old.vectors.shape[1],
         )
+        if full:  # nothing to merge with: no copy of every array
+            return added
         return merge_snapshots(old, keep, added, len(self.lexicon.vocabulary))
 
     def _vectors(
@@ -159,6 +165,32 @@ class RankingIndex:
         with self._lock:
             self.pending.update(missing)
         return found
+
+    def _all_vectors(
+        self, fresh: list[tuple[Issue, str]], vectors_for: VectorSource | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The first build's vectors, row-aligned (matrix, embedded): read from the store straight
+        into the snapshot's matrix, the missing ones encoded by `vectors_for` or left waiting."""
+        matrix, embedded = embedding_rows(self.db, self.model, [h for _, h in fresh])
+        missing = {
+            h: i.embedding_text() for (i, h), ok in zip(fresh, embedded, strict=True) if not ok
+        }
+        if missing and vectors_for is not None:
+            encoded = vectors_for(missing)
+            for row in np.flatnonzero(~embedded).tolist():
+                vector = encoded.get(fresh[row][1])
+                if vector is None:
+                    continue
+                if matrix.shape[1] != len(vector):
+                    if embedded.any():  # another width than the stored ones: never in one model
+                        continue
+                    matrix = np.zeros((len(fresh), len(vector)), dtype=np.float32)
+                matrix[row] = vector
+                embedded[row] = True
+            missing = {h: t for h, t in missing.items() if h not in encoded}
+        with self._lock:
+            self.pending.update(missing)
+        return matrix, embedded
 
     def _swap(self, snapshot: Snapshot, pool: Pool | None = None) -> None:
         """Make `snapshot` current, with its unfiltered pool built before anyone can see it."""

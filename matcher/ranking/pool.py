@@ -17,9 +17,9 @@ import numpy as np
 from scipy import sparse
 
 from matcher.catalog import Labels
-from matcher.lexical import bm25_idf, bm25_weights, count_terms, issue_work_language
+from matcher.lexical import bm25_idf, bm25_weights, count_terms_and_cues, issue_work_language
 from matcher.models import Issue
-from matcher.ranking.terms import KIND_ID, Centre, micros, pool_centre, task_type
+from matcher.ranking.terms import KIND_ID, TASK_TYPES, Centre, micros, pool_centre
 from matcher.signals import difficulty, welcoming
 
 NichesOf = Callable[[str], tuple[str, ...]]
@@ -32,10 +32,10 @@ class Lexicon:
     vocabulary: dict[str, int] = field(default_factory=dict)
     languages: dict[str, int] = field(default_factory=dict)
 
-    def language_id(self, issue: Issue) -> int:
+    def language_id(self, issue: Issue, cues: int | None = None) -> int:
         """The id of the language an issue's work is in (issue_work_language), -1 when nothing
         says."""
-        name = issue_work_language(issue)
+        name = issue_work_language(issue, cues)
         return -1 if name is None else self.languages.setdefault(name, len(self.languages))
 
 
@@ -69,6 +69,11 @@ class Signals:
         )
 
 
+def _kind_of_text(text: str) -> str | None:
+    """The first kind of work (terms.TASK_TYPES) `text` names, as terms.task_type reads it."""
+    return next((name for name, pattern in TASK_TYPES if pattern.search(text)), None)
+
+
 def _stamps(values: list[datetime | None]) -> tuple[np.ndarray, np.ndarray]:
     return (
         np.array([0 if v is None else micros(v) for v in values], dtype=np.int64),
@@ -76,18 +81,23 @@ def _stamps(values: list[datetime | None]) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
-def issue_signals(issues: Sequence[Issue], labels: Labels, lexicon: Lexicon) -> Signals:
-    """The signals of many issues; the catalogue is asked once per distinct label set."""
-    by_labels: dict[tuple[str, ...], tuple[float, float, bool]] = {}
+def issue_signals(
+    issues: Sequence[Issue], labels: Labels, lexicon: Lexicon, cues: np.ndarray | None = None
+) -> Signals:
+    """The signals of many issues; the catalogue is asked once per distinct label set. `cues`:
+    lexical.count_terms_and_cues' of their embedding texts, row-aligned (None: not at hand)."""
+    by_labels: dict[tuple[str, ...], tuple[float, float, bool, str | None]] = {}
     for issue in issues:
         if issue.labels not in by_labels:
             by_labels[issue.labels] = (
                 labels.beginner_strength(issue.labels),
                 float(labels.is_hard(issue.labels)),
                 labels.stale_label(issue.labels) is not None,
+                _kind_of_text(" ".join(issue.labels)),
             )
     label_facts = [by_labels[i.labels] for i in issues]
-    kinds = [task_type(i) for i in issues]
+    # terms.task_type: the labels' kind, else the title's
+    kinds = [f[3] or _kind_of_text(i.title) for i, f in zip(issues, label_facts, strict=True)]
     taken = np.array([i.is_taken for i in issues], dtype=bool)
     comments = np.minimum(np.array([i.comments for i in issues], dtype=float), 20) / 80
     stamp, has_stamp = _stamps([i.updated_at or i.created_at for i in issues])
@@ -95,6 +105,7 @@ def issue_signals(issues: Sequence[Issue], labels: Labels, lexicon: Lexicon) -> 
     waiting, has_waiting = _stamps(
         [i.unanswered_since if i.unanswered_comments else None for i in issues]
     )
+    masks = [None] * len(issues) if cues is None else cues.tolist()
     return Signals(
         label=np.array([f[0] for f in label_facts], dtype=float),
         hard=np.array([f[1] for f in label_facts], dtype=float),
@@ -112,8 +123,75 @@ def issue_signals(issues: Sequence[Issue], labels: Labels, lexicon: Lexicon) -> 
         has_active=has_active,
         waiting=waiting,
         has_waiting=has_waiting,
-        language=np.array([lexicon.language_id(i) for i in issues], dtype=np.int32),
+        language=np.array(
+            [lexicon.language_id(i, m) for i, m in zip(issues, masks, strict=True)], dtype=np.int32
+        ),
     )
+
+
+@dataclass(frozen=True)
+class UrlOrder:
+    """A snapshot's rows sorted by URL, kept through merges: a refresh inserts the new URLs
+    (k log n comparisons) instead of sorting every URL again (n log n, holding the GIL that
+    a request ranking beside it needs)."""
+
+    rows: np.ndarray  # int64 rows, by URL
+    urls: np.ndarray  # object: the URLs in that order
+    rank: np.ndarray  # int64: each row's place in that order
+
+    @staticmethod
+    def of(urls: Sequence[str]) -> UrlOrder:
+        values = np.array(urls, dtype=object).reshape(len(urls))
+        rows = np.argsort(values, kind="stable")
+        return UrlOrder(rows, values[rows], _inverse(rows))
+
+    def merged(self, keep: np.ndarray, every: bool, added: UrlOrder) -> UrlOrder:
+        """The order of `keep`'s rows (renumbered from 0) followed by `added`'s rows."""
+        rows, urls = self.rows, self.urls
+        if not every:
+            new_row = np.full(len(self.rank), -1, dtype=np.int64)
+            new_row[keep] = np.arange(len(keep))
+            rows = new_row[rows]
+            kept = rows >= 0
+            rows, urls = rows[kept], urls[kept]
+        at = np.searchsorted(urls, added.urls)
+        rows = np.insert(rows, at, added.rows + len(keep))
+        return UrlOrder(rows, np.insert(urls, at, added.urls), _inverse(rows))
+
+    def ranks(self, rows: np.ndarray) -> np.ndarray:
+        """Each of `rows`' place among them by URL (0..len(rows) - 1)."""
+        if np.array_equal(rows, np.arange(len(self.rank))):
+            return self.rank
+        return _inverse(np.argsort(self.rank[rows], kind="stable"))
+
+
+def _inverse(order: np.ndarray) -> np.ndarray:
+    inverse = np.empty(len(order), dtype=np.int64)
+    inverse[order] = np.arange(len(order))
+    return inverse
+
+
+@dataclass(eq=False)
+class VectorRoom:
+    """A vectors buffer with spare rows: a snapshot's vectors are its first `used` rows, and the
+    next snapshot appends in place (rows no older snapshot sees), so a refresh that adds issues
+    neither copies every vector nor holds two copies at once. Only the snapshot that viewed
+    `used` rows last may append; anyone else copies."""
+
+    buffer: np.ndarray
+    used: int
+
+    def holds(self, vectors: np.ndarray) -> bool:
+        """Whether `vectors` are this buffer's rows in use (not a copy, not an older view)."""
+        return (
+            vectors.base is self.buffer
+            and len(vectors) == self.used
+            and vectors.shape[1] == self.buffer.shape[1]
+            and vectors.ctypes.data == self.buffer.ctypes.data
+        )
+
+
+VECTOR_ROOM = 0.125  # spare rows a merge leaves, as a share of the rows (at least 256)
 
 
 @dataclass(frozen=True, eq=False)
@@ -128,8 +206,10 @@ class Snapshot:
     signals: Signals
     repo_key: list[str]  # repository, lower case (filters)
     niches: list[frozenset[str]]  # lower case
+    url_order: UrlOrder  # the rows by URL (ties in the ranking break on URL)
     position: dict[str, int] = field(default_factory=dict)  # url -> row
     term_sets: dict[int, frozenset[int]] = field(default_factory=dict)  # filled as rows are shown
+    room: VectorRoom | None = None  # the buffer `vectors` are the first rows of, if any
 
     def __len__(self) -> int:
         return len(self.issues)
@@ -146,22 +226,28 @@ class Snapshot:
 def build_snapshot(
     issues: Sequence[Issue],
     hashes: Sequence[str],
-    vectors: dict[str, np.ndarray],
+    vectors: dict[str, np.ndarray] | tuple[np.ndarray, np.ndarray],
     labels: Labels,
     niches_of: NichesOf,
     lexicon: Lexicon,
     dim: int = 0,
 ) -> Snapshot:
-    """A snapshot of `issues`; `vectors` by text hash (an issue without one waits, unpooled)."""
-    dim = next((len(v) for v in vectors.values()), dim)
-    matrix = np.zeros((len(issues), dim), dtype=np.float32)
-    embedded = np.zeros(len(issues), dtype=bool)
-    for row, text_hash in enumerate(hashes):
-        vector = vectors.get(text_hash)
-        if vector is not None:
-            matrix[row] = vector
-            embedded[row] = True
+    """A snapshot of `issues`; `vectors` by text hash (an issue without one waits, unpooled),
+    or already row-aligned: (matrix, embedded), kept as they are."""
+    if isinstance(vectors, tuple):
+        matrix, embedded = vectors
+    else:
+        dim = next((len(v) for v in vectors.values()), dim)
+        matrix = np.zeros((len(issues), dim), dtype=np.float32)
+        embedded = np.zeros(len(issues), dtype=bool)
+        for row, text_hash in enumerate(hashes):
+            vector = vectors.get(text_hash)
+            if vector is not None:
+                matrix[row] = vector
+                embedded[row] = True
+    counts, cues = count_terms_and_cues((i.embedding_text() for i in issues), lexicon.vocabulary)
     repo_niches: dict[str, frozenset[str]] = {}  # the catalogue asked once per repository
+    keys: dict[str, str] = {}  # one lower-case name per repository, shared by its rows
     niches = []
     for issue in issues:
         if issue.niches:
@@ -175,10 +261,11 @@ def build_snapshot(
         hashes=list(hashes),
         vectors=matrix,
         embedded=embedded,
-        counts=count_terms((i.embedding_text() for i in issues), lexicon.vocabulary),
-        signals=issue_signals(issues, labels, lexicon),
-        repo_key=[i.repo.lower() for i in issues],
+        counts=counts,
+        signals=issue_signals(issues, labels, lexicon, cues),
+        repo_key=[keys.get(i.repo) or keys.setdefault(i.repo, i.repo.lower()) for i in issues],
         niches=niches,
+        url_order=UrlOrder.of([i.url for i in issues]),
         position={issue.url: row for row, issue in enumerate(issues)},
     )
 
@@ -190,16 +277,17 @@ def empty_snapshot(lexicon: Lexicon) -> Snapshot:
 def merge_snapshots(old: Snapshot, keep: np.ndarray, added: Snapshot, columns: int) -> Snapshot:
     """`old`'s rows `keep`, then every row of `added` (built with the same Lexicon)."""
     dim = max(old.vectors.shape[1], added.vectors.shape[1])
-    every = len(keep) == len(old)  # nothing removed: no gather, only the append's one copy
+    every = len(keep) == len(old)  # nothing removed: no gather
 
     def kept(values):
         return values if every else values[keep]
 
     issues = (old.issues if every else [old.issues[r] for r in keep]) + added.issues
+    vectors, room = _merged_vectors(old, keep, every, added.vectors, dim)
     return Snapshot(
         issues=issues,
         hashes=(old.hashes if every else [old.hashes[r] for r in keep]) + added.hashes,
-        vectors=np.concatenate([_width(kept(old.vectors), dim), _width(added.vectors, dim)]),
+        vectors=vectors,
         embedded=np.concatenate([kept(old.embedded), added.embedded]),
         counts=sparse.vstack(
             [_columns(kept(old.counts), columns), _columns(added.counts, columns)], format="csr"
@@ -207,8 +295,36 @@ def merge_snapshots(old: Snapshot, keep: np.ndarray, added: Snapshot, columns: i
         signals=Signals.concat([old.signals if every else old.signals.take(keep), added.signals]),
         repo_key=(old.repo_key if every else [old.repo_key[r] for r in keep]) + added.repo_key,
         niches=(old.niches if every else [old.niches[r] for r in keep]) + added.niches,
+        url_order=old.url_order.merged(keep, every, added.url_order),
         position=_positions(old, every, issues),
+        room=room,
     )
+
+
+def _merged_vectors(
+    old: Snapshot, keep: np.ndarray, every: bool, added: np.ndarray, dim: int
+) -> tuple[np.ndarray, VectorRoom]:
+    """`old`'s vectors at rows `keep`, then `added`: appended in place when old's buffer has the
+    room (and old is its latest view), else copied once into a new buffer with room to spare."""
+    n, total = len(keep), len(keep) + len(added)
+    room = old.room
+    if (
+        every
+        and room is not None
+        and room.holds(old.vectors)
+        and room.buffer.shape == (max(len(room.buffer), total), dim)
+    ):
+        room.buffer[n:total] = _width(added, dim)
+        room.used = total
+        return room.buffer[:total], room
+    buffer = np.empty((total + max(int(total * VECTOR_ROOM), 256), dim), dtype=np.float32)
+    source = _width(old.vectors, dim)
+    if every:
+        buffer[:n] = source
+    else:
+        np.take(source, keep, axis=0, out=buffer[:n])
+    buffer[n:total] = _width(added, dim)
+    return buffer[:total], VectorRoom(buffer, total)
 
 
 def _positions(old: Snapshot, every: bool, issues: list[Issue]) -> dict[str, int]:
@@ -231,7 +347,7 @@ def with_vectors(old: Snapshot, vectors: dict[str, np.ndarray]) -> tuple[Snapsho
         matrix[row] = vectors[old.hashes[row]]
         embedded[row] = True
     values = {f.name: getattr(old, f.name) for f in fields(old)}
-    values.update(vectors=matrix, embedded=embedded, term_sets={})
+    values.update(vectors=matrix, embedded=embedded, term_sets={}, room=None)
     return Snapshot(**values), len(rows)
 
 
@@ -305,10 +421,7 @@ def build_pool(snapshot: Snapshot, rows: np.ndarray, k1: float = 1.5, b: float =
     weights = bm25_weights(counts, doc_len, avg_len, bm25_idf(counts, len(rows)), k1, b)
     local = np.full(len(snapshot), -1, dtype=np.int64)
     local[rows] = np.arange(len(rows))
-    urls = np.array([snapshot.issues[r].url for r in rows], dtype=object)
-    by_url = np.argsort(urls, kind="stable")
-    url_rank = np.empty(len(rows), dtype=np.int64)
-    url_rank[by_url] = np.arange(len(rows))
+    url_rank = snapshot.url_order.ranks(rows)
     vectors = snapshot.vectors if every else snapshot.vectors[rows]
     signals = snapshot.signals if every else snapshot.signals.take(rows)
     return Pool(

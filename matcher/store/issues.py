@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -19,8 +20,10 @@ from sqlalchemy import (
     Text,
     func,
     select,
+    type_coerce,
     update,
 )
+from sqlalchemy.dialects.sqlite import DATETIME as SQLITE_DATETIME
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from matcher.models import Issue, Welcome, text_hash
@@ -203,7 +206,87 @@ def count_demo_issues(db: Database) -> int:
 
 
 def get_embeddings(db: Database, model: str, hashes: Iterable[str]) -> dict[str, np.ndarray]:
-    """The cached vectors of `model` for the given text hashes (missing ones are absent)."""
+    """The cached vectors of `model` for the given text hashes (missing ones are absent).
+
+    The vectors are rows of one float32 array (not an array each); asked for most of a store
+    (building the ranking index), the model's vectors are read in one pass.
+    """
+    wanted = set(hashes)
+    keys: list[str] = []
+    matrix: np.ndarray | None = None
+    with db.session() as session:
+        for key, vector in _stored_vectors(session, model, wanted):
+            data = np.frombuffer(vector, dtype=np.float32)
+            if matrix is None:
+                matrix = np.empty((len(wanted), len(data)), dtype=np.float32)
+            if len(data) != matrix.shape[1]:  # another dimension (never within one model)
+                return _one_by_one(db, model, wanted)
+            matrix[len(keys)] = data
+            keys.append(key)
+    if matrix is None:
+        return {}
+    matrix = matrix[: len(keys)]
+    matrix.flags.writeable = False  # as np.frombuffer's: a cached vector is never changed
+    return dict(zip(keys, matrix, strict=True))
+
+
+def embedding_rows(
+    db: Database, model: str, hashes: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The cached vectors of `model` row-aligned with `hashes`: a (rows, dim) float32 matrix,
+    zeros where none is stored (no columns when none is), and which rows have one. Building the
+    ranking index reads its vectors here straight into its own matrix (no second copy)."""
+    rows_of: dict[str, list[int]] = {}
+    for row, key in enumerate(hashes):
+        rows_of.setdefault(key, []).append(row)
+    matrix = np.zeros((len(hashes), 0), dtype=np.float32)
+    found = np.zeros(len(hashes), dtype=bool)
+    width = -1  # bytes of a vector
+    blobs: list[bytes] = []
+    targets: list[int] = []
+
+    def flush() -> None:  # a few thousand vectors at once: one buffer, one scatter
+        rows = np.asarray(targets, dtype=np.int64)
+        matrix[rows] = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(rows), -1)
+        found[rows] = True
+        blobs.clear()
+        targets.clear()
+
+    with db.session() as session:
+        for key, vector in _stored_vectors(session, model, rows_of.keys()):
+            if width < 0:
+                width = len(vector)
+                matrix = np.zeros((len(hashes), width // 4), dtype=np.float32)
+            if len(vector) != width:  # another dimension (never within one model): none
+                continue
+            for row in rows_of[key]:
+                blobs.append(vector)
+                targets.append(row)
+            if len(targets) >= 4096:
+                flush()
+    if targets:
+        flush()
+    return matrix, found
+
+
+def _stored_vectors(session: Session, model: str, wanted: Collection[str]) -> Iterator[Any]:
+    """(text hash, vector bytes) of `model` for the wanted hashes that the store has."""
+    model_rows = select(EmbeddingRow.text_hash, EmbeddingRow.vector).where(
+        EmbeddingRow.model == model
+    )
+    if len(wanted) > SCAN_EMBEDDINGS_ABOVE:
+        yield from (row for row in session.execute(model_rows) if row[0] in wanted)
+        return
+    listed = list(wanted)
+    for start in range(0, len(listed), 500):
+        chunk = listed[start : start + 500]
+        yield from session.execute(model_rows.where(EmbeddingRow.text_hash.in_(chunk)))
+
+
+SCAN_EMBEDDINGS_ABOVE = 20_000  # hashes asked for at once: above, one pass over the model's rows
+
+
+def _one_by_one(db: Database, model: str, hashes: Iterable[str]) -> dict[str, np.ndarray]:
     wanted = list(set(hashes))
     found: dict[str, np.ndarray] = {}
     with db.session() as session:
@@ -256,17 +339,99 @@ def issues_changed_since(
     db: Database, mark: int, *, open_only: bool = False
 ) -> tuple[list[tuple[Issue, str]], int]:
     """(issue, text hash) of the issues written after change mark `mark` (all for 0), and the
-    mark they bring the reader to."""
+    mark they bring the reader to.
+
+    Building the ranking index reads every open issue here, so rows come as the driver gives
+    them: JSON lists and times are decoded by _Decoder (a label set is decoded once), not per
+    value by SQLAlchemy's types.
+    """
     table = IssueRow.__table__
-    query = select(table).where(table.c.change_seq > mark)  # plain rows: no ORM bookkeeping
+    raw = {*_LIST_FIELDS, *_TIME_FIELDS}
+    wanted = {"url", *_FIELDS, *_LIST_FIELDS, "text_hash", "change_seq"}
+    columns = [
+        type_coerce(c, Text).label(c.name) if c.name in raw else c
+        for c in table.c
+        if c.name in wanted
+    ]
+    query = select(*columns).where(table.c.change_seq > mark)  # plain rows: no ORM bookkeeping
     if open_only:
         query = query.where(table.c.state == "open")
+    decode = _Decoder()
     with db.session() as session:
         rows = session.execute(query).all()
-        found = [(_to_issue(row), row.text_hash) for row in rows]
-        issues = _with_welcome(session, [issue for issue, _ in found])
+        welcome = _welcome_of(session, {row.repo.lower() for row in rows})
+        found = [(decode.issue(row, welcome), row.text_hash) for row in rows]
         reached = max((row.change_seq for row in rows), default=mark)
-    return [(issue, h) for issue, (_, h) in zip(issues, found, strict=True)], reached
+    return found, reached
+
+
+_TIME_FIELDS = ("created_at", "updated_at", "unanswered_since")
+
+
+class _Decoder:
+    """Issue rows read with their JSON lists and times undecoded (SQLite: text; PostgreSQL: the
+    driver's lists and datetimes), decoded as IssueRow's types would decode them."""
+
+    def __init__(self) -> None:
+        self.lists: dict[str, tuple[str, ...]] = {"[]": ()}
+        self.names: dict[str, str] = {}  # one string per repository, language, state
+        parse = SQLITE_DATETIME().result_processor(None, None)  # type: ignore[arg-type]
+        assert parse is not None
+        self.parse_time = parse
+
+    def items(self, value: Any) -> tuple[str, ...]:
+        if not isinstance(value, str):
+            return tuple(value or ())
+        found = self.lists.get(value)
+        if found is None:
+            found = self.lists[value] = tuple(json.loads(value) or ())
+        return found
+
+    def name(self, value: str | None) -> Any:
+        return value if value is None else self.names.setdefault(value, value)
+
+    def time(self, value: Any) -> datetime | None:
+        if isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(value)
+            except ValueError:  # not ISO 8601: SQLAlchemy's own parser
+                value = self.parse_time(value)
+            if value.tzinfo is None:  # as_utc, without a call per value
+                return value.replace(tzinfo=UTC)
+        return as_utc(value)
+
+    def issue(self, row: Any, welcome: dict[str, Welcome]) -> Issue:
+        return Issue(
+            url=row.url,
+            repo=self.name(row.repo),
+            number=row.number,
+            title=row.title,
+            body=row.body,
+            labels=self.items(row.labels),
+            state=self.name(row.state),
+            language=self.name(row.language),
+            created_at=self.time(row.created_at),
+            updated_at=self.time(row.updated_at),
+            comments=row.comments,
+            assignees=self.items(row.assignees),
+            linked_prs=self.items(row.linked_prs),
+            claimed=row.claimed,
+            stars=row.stars,
+            topics=self.items(row.topics),
+            niches=self.items(row.niches),
+            welcome=welcome.get(row.repo.lower()) if welcome else None,
+            unanswered_comments=row.unanswered_comments,
+            unanswered_since=self.time(row.unanswered_since),
+            demo=row.demo,
+        )
+
+
+def _welcome_of(session: Session, repos: set[str]) -> dict[str, Welcome]:
+    """The welcoming figures of these repositories (lower case) that the store has."""
+    if len(repos) > 500:  # one read of the whole (one row per repository) table
+        return {row.repo: _welcome(row) for row in session.scalars(select(RepoWelcomeRow))}
+    query = select(RepoWelcomeRow).where(RepoWelcomeRow.repo.in_(list(repos)))
+    return {row.repo: _welcome(row) for row in session.scalars(query)} if repos else {}
 
 
 def _welcome(row: RepoWelcomeRow) -> Welcome:

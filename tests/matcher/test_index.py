@@ -510,3 +510,69 @@ def test_the_demo_complex_issue_no_longer_outranks_beginner_issues_for_mlops(db,
 
 
 COMPLEX = "https://github.com/kubeflow/pipelines/issues/1259"
+
+
+@hypothesis_settings(max_examples=60, deadline=None)
+@given(
+    old=st.lists(st.text("abc/", max_size=4), unique=True, max_size=12),
+    added=st.lists(st.text("abcd/", max_size=4), max_size=6),
+    data=st.data(),
+)
+def test_the_url_order_merged_on_refresh_is_the_order_sorted_anew(old, added, data):
+    from matcher.ranking.pool import UrlOrder
+
+    added = [u for u in dict.fromkeys(added) if u not in old] if added else []
+    kept = data.draw(st.lists(st.sampled_from(range(len(old))), unique=True)) if old else []
+    keep = np.array(sorted(kept), dtype=np.int64)
+    merged = UrlOrder.of(old).merged(keep, len(keep) == len(old), UrlOrder.of(added))
+    urls = [old[r] for r in keep] + added
+    fresh = UrlOrder.of(urls)
+    assert merged.rows.tolist() == fresh.rows.tolist()
+    assert merged.urls.tolist() == sorted(urls)
+    assert merged.rank.tolist() == fresh.rank.tolist()
+    rows = np.array(sorted(data.draw(st.sets(st.sampled_from(range(len(urls)))))) if urls else [])
+    expected = np.argsort(np.argsort(np.array([urls[r] for r in rows], dtype=object)))
+    assert merged.ranks(rows.astype(np.int64)).tolist() == expected.tolist()
+
+
+def test_issues_appended_refresh_after_refresh_rank_as_a_fresh_build(db, settings):
+    """Appends fill the vectors' spare rows in place; every refresh ranks as a build from
+    scratch, and a snapshot already handed out never sees rows appended after it."""
+    engine = MatchEngine(db, settings, embedder=HashingEmbedder())
+    issues = pool(70, seed=3)
+    upsert_issues(db, issues[:30])
+    engine.match(PROFILES[0], now=NOW)
+    for start in (30, 45, 60):
+        before = engine.index.snapshot
+        seen = before.vectors.copy()
+        upsert_issues(db, issues[start : start + 15])
+        after = engine.match_many(PROFILES, now=NOW, top_k=20)
+        assert np.array_equal(before.vectors, seen)  # an older snapshot is left as it was
+        fresh = MatchEngine(db, settings, embedder=HashingEmbedder())
+        expected = fresh.match_many(PROFILES, now=NOW, top_k=20)
+        for profile in PROFILES:
+            same_lists(after[profile.id], expected[profile.id])
+    snapshot = engine.index.snapshot
+    assert snapshot.room is not None and snapshot.room.holds(snapshot.vectors)
+
+
+def test_two_merges_from_one_snapshot_do_not_share_rows():
+    from matcher.ranking.pool import merge_snapshots
+
+    lexicon = Lexicon()
+    issues = pool(30, seed=5)
+    vectors = EMBEDDER.encode([i.embedding_text() for i in issues])
+
+    def part(low, high):
+        return snapshot_of(issues[low:high], vectors[low:high], LABELS, lexicon)
+
+    def merged(old, added):
+        return merge_snapshots(old, np.arange(len(old)), added, len(lexicon.vocabulary))
+
+    base = merged(part(0, 10), part(10, 20))  # a buffer with spare rows
+    one = merged(base, part(20, 22))  # appended in place
+    other = merged(base, part(22, 30))  # base is no longer the buffer's latest view: a copy
+    assert np.array_equal(base.vectors, vectors[:20])
+    assert np.array_equal(one.vectors, vectors[:22])
+    assert np.array_equal(other.vectors, np.vstack([vectors[:20], vectors[22:30]]))
+    assert one.room is base.room and other.room is not base.room

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from matcher.lexical import name_matches, profile_phrases, work_language
 from matcher.models import Issue, Profile
@@ -118,3 +121,67 @@ def test_reasons_never_name_half_a_phrase(tmp_path):
     matched = next(r for r in match.reasons if r.startswith("matches: "))
     assert "computer vision" in matched
     assert "matches: computer," not in matched and ", vision" not in matched
+
+
+# --- the shortcuts that build an index fast give exactly what the plain scans give ----------
+CUE_WORDS = [
+    *("React", ".tsx", "vue", "front-end", "Node.JS", "next.js", "main.css", "npm", "vite"),
+    *("ops/a.cu", "x.CPP", "C++", "CUDA kernels", "cmake", "libtorch", "lib.rs", "Rust", "crates"),
+    *("PyO3", "main.go", "Golang", "go", "Java", ".java", "gradle", "JVM", "a.R", ".r", "x.r.y"),
+    *("CRAN", "Rcpp", "tidyverse", "Julia", "m.jl", "ruſt", "İ", "ı", "é", "K", "jul\u0130a"),
+    *(" ", "\n", "-", ".", "/", "_", "(", "a", "the", "2", "#"),
+]
+
+
+def _plain_work_language(language, text, labels):
+    """work_language as a scan of every cue over the whole text (the rule, without shortcuts)."""
+    from matcher.lexical import _WORK_CUES, issue_language
+
+    own, label_text, hits = issue_language(language), " ".join(labels), {}
+    for name, cue in _WORK_CUES.items():
+        in_labels, count = bool(cue.search(label_text)), len(cue.findall(text))
+        same = name == own or {name, own} == {"javascript", "typescript"}
+        if not same and (in_labels or count >= 2):
+            hits[name] = count + (10 if in_labels else 0)
+    return max(hits, key=lambda name: hits[name]) if hits else own
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(
+    words=st.lists(st.sampled_from(CUE_WORDS), max_size=30),
+    label_words=st.lists(st.sampled_from(CUE_WORDS), max_size=4),
+    language=st.sampled_from([None, "Python", "TypeScript", "C++", "Rust", "Go", "R", "HTML"]),
+)
+def test_work_language_shortcuts_agree_with_the_plain_scan(words, label_words, language):
+    from matcher.lexical import count_terms_and_cues, issue_work_language
+
+    body = "".join(words)
+    issue = _issue(title="Title", body=body, labels=tuple(label_words), language=language)
+    expected = _plain_work_language(language, f"Title\n{body}", issue.labels)
+    _, cues = count_terms_and_cues([issue.embedding_text()], {})
+    assert work_language(language, f"Title\n{body}", issue.labels) == expected
+    assert issue_work_language(issue, int(cues[0])) == expected
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(
+    parts=st.lists(
+        st.sampled_from(
+            [
+                *("Traceback (most recent call last)", "\n  at a.B(", "at x(", "```", "src/a.py"),
+                *("./b/c.md", "x.h", "a//b.py", "é.py", "_x.rs", "-y.go", ".", "/", " ", "\n"),
+                *("\u0663", "file", ".json", ".jsx", "a.b.c", "(", "py", "x" * 40),
+            ]
+        ),
+        max_size=25,
+    )
+)
+def test_difficulty_scans_agree_with_the_plain_patterns(parts):
+    import re
+
+    from matcher import signals
+
+    text = "".join(parts)
+    traceback = re.compile(r"Traceback \(most recent call last\)|^\s*at [\w.$]+\(", re.M)
+    assert signals.has_traceback(text) == bool(traceback.search(text))
+    assert signals.names_a_file(text) == bool(signals._FILE_PATH.search(text))
