@@ -182,6 +182,16 @@ class MatchEngine:
     @property
     def index(self) -> RankingIndex:
         """The warm ranking index, built on first use and refreshed from the store's change mark."""
+        index, due = self._index_now()
+        if due:
+            self._start_background(index)
+        return index
+
+    def _index_now(self) -> tuple[RankingIndex, bool]:
+        """The index as it stands, and whether a background refresh is due: a request ranks
+        first and starts it after (match_many), so the request that notices a change does not
+        share the interpreter with the refresh it started. Without background mode, or on first
+        use, the refresh runs here."""
         with self._index_lock:
             index = self._build_index()
             due = time.monotonic() - self._checked_at >= self.refresh_seconds
@@ -189,12 +199,11 @@ class MatchEngine:
                 self._checked_at = time.monotonic()
             first = index.mark < 0
         if not due:
-            return index
+            return index, False
         if self.embed_in_background and not first:
-            self._start_background(index)
-        else:
-            self._refresh_now(index)
-        return index
+            return index, True
+        self._refresh_now(index)
+        return index, False
 
     def _refresh_now(self, index: RankingIndex) -> None:
         self.encoded_last = 0
@@ -334,7 +343,27 @@ class MatchEngine:
         """Rank many learners against one pool: matrix work over the warm index, in batches."""
         for profile in profiles:
             validate_profile(profile)
-        index = self.index
+        index, due = self._index_now()
+        try:
+            return self._match_many(
+                index, profiles, top_k, feedback_by_id, repos, niches, only_urls, now, levels_by_id
+            )
+        finally:
+            if due:
+                self._start_background(index)
+
+    def _match_many(
+        self,
+        index: RankingIndex,
+        profiles: Sequence[Profile],
+        top_k: int | None,
+        feedback_by_id: dict[str, Feedback] | None,
+        repos: Collection[str] | None,
+        niches: Collection[str] | None,
+        only_urls: Collection[str] | None,
+        now: datetime | None,
+        levels_by_id: dict[str, Level] | None,
+    ) -> dict[str, list[Match]]:
         pool = index.pool(repos, niches, only_urls)
         if not len(pool):
             return {profile.id: [] for profile in profiles}
