@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+import matcher.engine
 from matcher.catalog import load_catalog
 from matcher.embedding import embed_pending
 from matcher.engine import MatchEngine, query_for
@@ -302,6 +303,30 @@ def test_the_bot_waits_for_the_importers_vectors_and_encodes_none_itself(db, set
     assert not engine.index.pending
     assert {m.issue.url for m in engine.match(librosa, now=NOW)} >= {i.url for i in fresh}
     assert bot_side.encoded - encoded == 1  # the learner's profile; no issue text
+
+
+def test_the_request_that_notices_a_change_ranks_before_the_refresh_starts(
+    db, settings, monkeypatch
+):
+    engine = bot_engine(db, settings, HashingEmbedder())
+    upsert_issues(db, pool(20))
+    engine.warm_up()
+    upsert_issues(db, [make_issue(950, "librosa onset detection", repo="sound/y")])
+    embed_pending(db, HashingEmbedder())  # as the importer does
+    engine._checked_at = -float("inf")  # the change check is due
+    order = []
+    ranking, starting = matcher.engine._rank_batch, engine._start_background
+    monkeypatch.setattr(
+        matcher.engine, "_rank_batch", lambda *a: order.append("rank") or ranking(*a)
+    )
+    monkeypatch.setattr(
+        engine, "_start_background", lambda index: order.append("refresh") or starting(index)
+    )
+    engine.match(Profile(skills="librosa onset detection"), now=NOW)
+    assert order == ["rank", "refresh"]  # ranked on the index as it stood, then refreshed
+    engine.wait_for_refresh(30)
+    found = engine.match(Profile(skills="librosa onset detection"), now=NOW)
+    assert "sound/y" in {m.issue.repo for m in found}
 
 
 def test_texts_nobody_embeds_are_encoded_in_the_background_after_a_while(db, settings):
