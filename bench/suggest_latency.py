@@ -66,6 +66,7 @@ async def measure(url: str, requests: int) -> list[float]:
     fake.patch(patch)
     patch.setenv("BOT_SYNC_COMMANDS", "global")
     patch.setenv("DISCORD_TOKEN", TOKEN)
+    patch.setenv("BOT_SUGGEST_COOLDOWN_SECONDS", "0")  # one learner asks again and again
     settings = load_settings().model_copy(update={"database_url": url})
     bot = build_bot(load_bot_settings(), settings, embedder=scale.HashingEmbedder())
     latencies = []
