@@ -377,7 +377,8 @@ class Pool:
     local: np.ndarray  # snapshot row -> pool position, -1 outside the pool
     centre: Centre | None  # terms.pool_centre, for the centred dense similarity
     labelled: np.ndarray  # positions with a beginner or a hard label (the hard-label rule's)
-    # terms.phrase_parts: (word, its phrases) -> its BM25 row where the phrase is not whole
+    # terms.phrase_parts: (word, its phrases) -> its BM25 row where the phrase is not whole (a
+    # dict of its own, not terms.kept's few entries per pool: a community's profiles hold many)
     phrase_rows: dict = field(default_factory=dict)
 
     def __len__(self) -> int:
