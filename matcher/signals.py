@@ -225,19 +225,32 @@ def keep_hard_below_beginner(
         return score
     fit = np.asarray(fit, dtype=float)
     hard_rows = np.flatnonzero(hard_only)
+    hold_below_beginner(score, hard_rows, fit[hard_rows], fit[easy], score[easy], margin)
+    return score
+
+
+def hold_below_beginner(
+    score: np.ndarray,
+    hard_rows: np.ndarray,
+    hard_fit: np.ndarray,
+    easy_fit: np.ndarray,
+    easy_score: np.ndarray,
+    margin: float,
+) -> None:
+    """keep_hard_below_beginner's arithmetic, in place on score[hard_rows], given the hard issues'
+    fit and the counted beginner issues' fit and score (an inf score counts for nothing)."""
     # Sort the few hard issues' thresholds, not the many beginner issues: a beginner issue counts
     # for every threshold at or below its fit, i.e. for the first `bucket` sorted thresholds.
-    thresholds = fit[hard_rows] - margin
+    thresholds = hard_fit - margin
     order = np.argsort(thresholds)
-    bucket = np.searchsorted(thresholds[order], fit[easy], side="right")
+    bucket = np.searchsorted(thresholds[order], easy_fit, side="right")
     lowest = np.full(len(hard_rows) + 1, np.inf)
-    np.minimum.at(lowest, bucket, score[easy])
+    np.minimum.at(lowest, bucket, easy_score)
     # below[j]: the lowest beginner score among those whose fit reaches sorted threshold j
     below = np.empty(len(hard_rows))
     below[order] = np.minimum.accumulate(lowest[::-1])[::-1][1:]
     above = score[hard_rows] >= below  # never true where no beginner issue qualifies (inf)
     score[hard_rows[above]] = np.nextafter(below[above], -np.inf) - 1e-9
-    return score
 
 
 # --- the welcoming signal (issue 13): how a repository treats first-time contributors -------

@@ -28,6 +28,7 @@ from matcher.ranking.terms import (
     opinion_matrix,
 )
 from matcher.settings import RankingSettings
+from matcher.signals import hold_below_beginner
 
 Opinions = tuple[np.ndarray | None, np.ndarray | None]  # vectors of issues liked, dismissed
 
@@ -95,23 +96,15 @@ def hold_hard_below_beginner(
     is their dense and lexical terms' weighted sum there; a beginner issue whose score is -inf
     (dismissed or hidden) does not count, as one outside `eligible` does not there.
 
-    The same arithmetic over the rule's rows alone: a learner costs the labelled issues, not the
-    pool (tests/matcher/test_scorer_fast_paths.py checks it against the rule in signals).
+    The rule's arithmetic (signals.hold_below_beginner) over the rule's rows alone: a learner
+    costs the labelled issues, not the pool (tests/matcher/test_scorer_fast_paths.py checks it
+    against keep_hard_below_beginner).
     """
     if not len(rule.hard) or not len(rule.beginner):
         return
-    thresholds = fit(rule.hard) - margin
-    order = np.argsort(thresholds)
     easy = score[rule.beginner]
     easy[easy == -np.inf] = np.inf  # not shown: takes no part in the minimum
-    bucket = np.searchsorted(thresholds[order], fit(rule.beginner), side="right")
-    # a beginner issue counts for every threshold at or below its fit: the first `bucket` ones
-    lowest = np.full(len(rule.hard) + 1, np.inf)
-    np.minimum.at(lowest, bucket, easy)
-    below = np.empty(len(rule.hard))
-    below[order] = np.minimum.accumulate(lowest[::-1])[::-1][1:]
-    above = score[rule.hard] >= below  # never true where no beginner issue qualifies (inf)
-    score[rule.hard[above]] = np.nextafter(below[above], -np.inf) - 1e-9
+    hold_below_beginner(score, rule.hard, fit(rule.hard), fit(rule.beginner), easy, margin)
 
 
 def hold_and_select(
