@@ -331,24 +331,11 @@ def _frozen(values: np.ndarray) -> np.ndarray:
     return values
 
 
-def language_scores(pool: Pool, queries: Sequence[Query], lexicon: Lexicon) -> np.ndarray:
-    """+1 when the issue's work is in a language the learner writes (lexical.issue_work_language:
-    its labels or files may name another than its repository's), -1 when in another, 0 when either
-    side says nothing (a profile without languages, a docs or config repository)."""
-    languages = dict(lexicon.languages)  # a refresh may add one meanwhile
-    return language_table(queries, languages)[:, language_ids(pool, languages)]
-
-
 def task_table(queries: Sequence[Query]) -> np.ndarray:
     """signals.task_fit per query and kind of work (learners x KINDS)."""
     return np.array(
         [[task_fit(kind, asked_kinds(q)) for kind in KINDS] for q in queries], dtype=float
     )
-
-
-def task_scores(pool: Pool, queries: Sequence[Query]) -> np.ndarray:
-    """signals.task_fit per query and pooled issue: a (learners x kinds) table read by kind id."""
-    return task_table(queries)[:, pool.signals.kind]
 
 
 def intent_fits(kinds: Sequence[str | None], intent: frozenset[str]) -> np.ndarray:
@@ -360,11 +347,6 @@ def intent_fits(kinds: Sequence[str | None], intent: frozenset[str]) -> np.ndarr
 def intent_table(queries: Sequence[Query]) -> np.ndarray:
     """intent_fits per query and kind of work (learners x KINDS)."""
     return np.stack([intent_fits(KINDS, q.intent) for q in queries])
-
-
-def intent_scores(pool: Pool, queries: Sequence[Query]) -> np.ndarray:
-    """intent_fits per query and pooled issue, read by kind id."""
-    return intent_table(queries)[:, pool.signals.kind]
 
 
 def _days_before(now: datetime, stamps: np.ndarray) -> np.ndarray:
