@@ -19,7 +19,7 @@ from scipy import sparse
 from matcher.catalog import Labels
 from matcher.lexical import bm25_idf, bm25_weights, count_terms_and_cues, issue_work_language
 from matcher.models import Issue
-from matcher.ranking.terms import KIND_ID, TASK_TYPES, Centre, micros, pool_centre
+from matcher.ranking.terms import KIND_ID, Centre, kind_of_text, micros, pool_centre
 from matcher.signals import difficulty, welcoming
 
 NichesOf = Callable[[str], tuple[str, ...]]
@@ -69,11 +69,6 @@ class Signals:
         )
 
 
-def _kind_of_text(text: str) -> str | None:
-    """The first kind of work (terms.TASK_TYPES) `text` names, as terms.task_type reads it."""
-    return next((name for name, pattern in TASK_TYPES if pattern.search(text)), None)
-
-
 def _stamps(values: list[datetime | None]) -> tuple[np.ndarray, np.ndarray]:
     return (
         np.array([0 if v is None else micros(v) for v in values], dtype=np.int64),
@@ -93,11 +88,11 @@ def issue_signals(
                 labels.beginner_strength(issue.labels),
                 float(labels.is_hard(issue.labels)),
                 labels.stale_label(issue.labels) is not None,
-                _kind_of_text(" ".join(issue.labels)),
+                kind_of_text(" ".join(issue.labels)),
             )
     label_facts = [by_labels[i.labels] for i in issues]
     # terms.task_type: the labels' kind, else the title's
-    kinds = [f[3] or _kind_of_text(i.title) for i, f in zip(issues, label_facts, strict=True)]
+    kinds = [f[3] or kind_of_text(i.title) for i, f in zip(issues, label_facts, strict=True)]
     taken = np.array([i.is_taken for i in issues], dtype=bool)
     comments = np.minimum(np.array([i.comments for i in issues], dtype=float), 20) / 80
     stamp, has_stamp = _stamps([i.updated_at or i.created_at for i in issues])

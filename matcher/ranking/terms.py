@@ -96,11 +96,12 @@ class Centre:
 @lru_cache(maxsize=65536)  # top lists repeat the same issues for many learners
 def task_type(issue: Issue) -> str | None:
     """The kind of work, from labels first, then the title."""
-    for text in (" ".join(issue.labels), issue.title):
-        for name, pattern in TASK_TYPES:
-            if pattern.search(text):
-                return name
-    return None
+    return kind_of_text(" ".join(issue.labels)) or kind_of_text(issue.title)
+
+
+def kind_of_text(text: str) -> str | None:
+    """The first kind of work (TASK_TYPES) `text` names."""
+    return next((name for name, pattern in TASK_TYPES if pattern.search(text)), None)
 
 
 def asked_kinds(query: Query) -> frozenset[str]:
