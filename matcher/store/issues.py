@@ -448,11 +448,7 @@ def _welcome(row: RepoWelcomeRow) -> Welcome:
 
 def _with_welcome(session: Session, issues: list[Issue]) -> list[Issue]:
     """The issues with their repository's welcoming figures, where the store has them."""
-    repos = list({issue.repo.lower() for issue in issues})
-    known: dict[str, Welcome] = {}
-    for start in range(0, len(repos), 500):
-        query = select(RepoWelcomeRow).where(RepoWelcomeRow.repo.in_(repos[start : start + 500]))
-        known.update((row.repo, _welcome(row)) for row in session.scalars(query))
+    known = _welcome_of(session, {issue.repo.lower() for issue in issues})
     if not known:
         return issues
     return [
