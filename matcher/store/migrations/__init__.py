@@ -3,21 +3,27 @@
 One process migrates; the others wait for the lock, then find the store at head and go on.
 The lock is an advisory lock on PostgreSQL and, on SQLite, a lock file beside the database that
 lasts only as long as the migration.
+
+Alembic is imported only to migrate: opening a store at head (every command, every bot start)
+reads the recorded revision with one SELECT and the revisions from the headers of the files in
+versions/ (tests/matcher/store/test_migrations.py holds them equal to Alembic's own reading).
 """
 
 from __future__ import annotations
 
+import ast
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, inspect, text
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 log = logging.getLogger(__name__)
 # Alembic's "Context impl SQLiteImpl" lines are detail; ours says what happened
@@ -27,7 +33,13 @@ logging.getLogger("alembic").setLevel(logging.WARNING)
 MIGRATION_LOCK_KEY = 0x6D617463_0001
 
 
+VERSIONS = Path(__file__).parent / "versions"
+_HEADER = re.compile(r"^(revision|down_revision)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.M)
+
+
 def alembic_config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent))
     config.attributes["connection"] = connection
@@ -35,22 +47,36 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 @cache
-def head_revision() -> str:
-    """The revision this version of the code needs."""
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert head is not None
-    return head
+def _revision_chain() -> dict[str, str | None]:
+    """revision -> the revision it revises, read from the header lines of versions/*.py."""
+    chain: dict[str, str | None] = {}
+    for path in VERSIONS.glob("*.py"):
+        found = {
+            name: ast.literal_eval(value)
+            for name, value in _HEADER.findall(path.read_text(encoding="utf-8"))
+        }
+        if "revision" in found:
+            chain[found["revision"]] = found.get("down_revision")
+    return chain
 
 
 @cache
+def head_revision() -> str:
+    """The revision this version of the code needs: the one no other revision revises."""
+    chain = _revision_chain()
+    (head,) = set(chain) - set(chain.values())
+    return head
+
+
 def known_revisions() -> frozenset[str]:
-    script = ScriptDirectory.from_config(alembic_config())
-    return frozenset(rev.revision for rev in script.walk_revisions())
+    return frozenset(_revision_chain())
 
 
 def current_revision(connection: Connection) -> str | None:
     """The store's recorded revision; None for an empty store or one made before migrations."""
-    return MigrationContext.configure(connection).get_current_revision()
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def upgrade(engine: Engine, sqlite_file: Path | None) -> tuple[str | None, str]:
@@ -65,6 +91,8 @@ def upgrade(engine: Engine, sqlite_file: Path | None) -> tuple[str | None, str]:
                 before or "none",
                 head_revision(),
             )
+            from alembic import command
+
             command.upgrade(alembic_config(connection), "head")
             connection.commit()
         return before, current_revision(connection) or ""

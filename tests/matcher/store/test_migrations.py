@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from matcher.cli import app
 from matcher.errors import StoreError
-from matcher.store import Base, Database
+from matcher.store import Base, Database, migrations
 from matcher.store.db import sqlite_path
 from matcher.store.issues import load_issues
 from matcher.store.learners import get_learner, upsert_learner
@@ -291,4 +291,36 @@ def test_0007_gives_every_learner_of_a_store_at_0005_the_auto_pace(store_url):
     )
     upsert_learner(db, "1", {"pace": "easier"}, now=datetime(2026, 12, 2, tzinfo=UTC))
     assert get_learner(db, "1").pace == "easier"
+    db.close()
+
+
+def test_the_revisions_read_from_the_version_files_are_alembics():
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config())
+    assert head_revision() == script.get_current_head()
+    assert migrations.known_revisions() == {rev.revision for rev in script.walk_revisions()}
+
+
+def test_opening_a_store_at_head_does_not_load_alembic(tmp_path):
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    Database(url).close()  # migrates: Alembic runs here
+    opened = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from matcher.store import Database; db = Database(sys.argv[1]); "
+            "print(db.revision(), 'alembic' in sys.modules); db.close()",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert opened.stdout.split() == [head_revision(), "False"]
+
+
+def test_the_revision_of_an_empty_store_is_none(tmp_path):
+    db = Database(f"sqlite:///{tmp_path / 'store.sqlite'}", check=False)
+    assert db.revision() is None
     db.close()
