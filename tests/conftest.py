@@ -15,8 +15,9 @@ from tests import databases
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
-# the fake GitHub's fixtures (fake_github, sync_env, small_env) for every test module
-pytest_plugins = ("tests.fakes.github_fixtures",)
+# the fake GitHub's fixtures (fake_github, sync_env, small_env; echo_token, echo_gh) for every
+# test module
+pytest_plugins = ("tests.fakes.github_fixtures", "tests.fakes.github_echo")
 
 
 class CountingEmbedder:

@@ -8,17 +8,36 @@ error shape, its message holding the header and the bare token:
   "ratelimit": 403 with X-RateLimit-Remaining 0 and a reset an hour ahead
   "graphql": 200 with a GraphQL `errors` array and no data (the query itself failed)
   "graphql-alias": 200 whose repository aliases are null, each with its own error (per repo)
+
+As a pytest plugin (tests/conftest.py) it gives the fixtures `echo_token`, each of ECHO_TOKENS
+in turn, and `echo_gh`, a fake GitHub that accepts that token.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
+
+import pytest
 
 from tests.fakes.github_server import FakeGitHub, Request, Response
 
 REST_SHAPES = ("401", "403", "404", "422", "500", "ratelimit")
 GRAPHQL_SHAPES = ("graphql", "graphql-alias", "401", "403", "422", "ratelimit")
+# one shaped like a GitHub token, one that only the configuration says is secret
+ECHO_TOKENS = {"shaped": "ghp_" + "Q7w8E9r0" * 4 + "Tt5y", "plain": "corp-gateway-secret-4f9a2c71"}
+
+
+@pytest.fixture(params=sorted(ECHO_TOKENS))
+def echo_token(request) -> str:
+    return ECHO_TOKENS[request.param]
+
+
+@pytest.fixture
+def echo_gh(echo_token: str) -> Iterator[FakeGitHub]:
+    with FakeGitHub(token=echo_token) as server:
+        yield server
 
 
 def echoed(req: Request) -> str:

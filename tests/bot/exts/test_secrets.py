@@ -13,9 +13,6 @@ from matcher.github.pulls import PullsClient, make_github
 from matcher.store import portfolio as identity_store
 from tests.bot.conftest import make_bot
 from tests.fakes.github_echo import REST_SHAPES, echo_authorization
-from tests.fakes.github_server import FakeGitHub
-
-TOKENS = {"shaped": "ghp_" + "M3n4B5v6" * 4 + "Cc1x", "plain": "corp-gateway-secret-88d1e0"}
 
 
 @pytest.fixture(autouse=True)
@@ -24,21 +21,10 @@ def forget_remembered(monkeypatch):
     monkeypatch.delenv("GITHUB_TOKEN", raising=False)
 
 
-@pytest.fixture(params=sorted(TOKENS))
-def token(request):
-    return TOKENS[request.param]
-
-
 @pytest.fixture
-def echo_gh(token):
-    with FakeGitHub(token=token) as server:
-        yield server
-
-
-@pytest.fixture
-def simcord_bot(db_url, bot_settings, settings, echo_gh, token):
+def simcord_bot(db_url, bot_settings, settings, echo_gh, echo_token):
     def client() -> PullsClient:
-        return PullsClient(make_github(echo_gh.url, token, retries=1, timeout=5))
+        return PullsClient(make_github(echo_gh.url, echo_token, retries=1, timeout=5))
 
     bot = make_bot(
         db_url, bot_settings, settings, pulls_client_factory=client, portfolio_refresh_seconds=3600
@@ -49,7 +35,7 @@ def simcord_bot(db_url, bot_settings, settings, echo_gh, token):
 
 @pytest.mark.parametrize("shape", REST_SHAPES)
 async def test_github_link_reply_and_refresh_log_never_hold_the_token(
-    world, echo_gh, token, shape, caplog
+    world, echo_gh, echo_token, shape, caplog
 ):
     env, guild, channel, admin, alice, bob = world
     caplog.set_level(logging.INFO)
@@ -57,14 +43,14 @@ async def test_github_link_reply_and_refresh_log_never_hold_the_token(
     linked = await alice.slash(channel, "github link", login="ada")
     reply = (linked.followups or [linked.response])[-1].content
     assert linked.ephemeral and "mfi-verify-" not in reply  # no code issued
-    assert token not in reply and token[:12] not in reply
+    assert echo_token not in reply and echo_token[:12] not in reply
 
     # a verified learner: the refresh loop's failure is logged
     identity_store.save_claim(env.bot.db, str(bob.id), "bob-gh", "0" * 64, None)
     identity_store.mark_verified(env.bot.db, str(bob.id), 4242, "bob-gh")
     await env.advance_time(3601)
     assert "portfolio refresh" in caplog.text
-    assert token not in caplog.text and token[:12] not in caplog.text
+    assert echo_token not in caplog.text and echo_token[:12] not in caplog.text
 
 
 async def test_a_lookup_answer_that_is_no_user_issues_no_code(world, echo_gh):

@@ -13,9 +13,6 @@ from tests.fakes.github_echo import GRAPHQL_SHAPES, REST_SHAPES, echo_authorizat
 from tests.fakes.github_server import FakeGitHub
 from tests.matcher.cli.helpers import run_main
 
-# one shaped like a GitHub token, one that only the configuration says is secret
-TOKENS = {"shaped": "ghp_" + "Q7w8E9r0" * 4 + "Tt5y", "plain": "corp-gateway-secret-4f9a2c71"}
-
 
 @pytest.fixture(autouse=True)
 def forget_remembered(monkeypatch):
@@ -23,24 +20,13 @@ def forget_remembered(monkeypatch):
     monkeypatch.setattr(redaction, "_remembered", set())
 
 
-@pytest.fixture(params=sorted(TOKENS))
-def token(request):
-    return TOKENS[request.param]
-
-
 @pytest.fixture
-def echo_gh(token):
-    with FakeGitHub(token=token) as server:
-        yield server
-
-
-@pytest.fixture
-def cli_env(monkeypatch, echo_gh, token, tmp_path):
+def cli_env(monkeypatch, echo_gh, echo_token, tmp_path):
     for name in ("MATCHER_CONFIG", "MATCHER_DATABASE_URL", "GITHUB_TOKEN_FILE"):
         monkeypatch.delenv(name, raising=False)
     url = fresh_store_url(tmp_path / "store.sqlite")
     Database(url, migrate=True).close()  # a PostgreSQL store is migrated by its operator
-    monkeypatch.setenv("GITHUB_TOKEN", token)
+    monkeypatch.setenv("GITHUB_TOKEN", echo_token)
     monkeypatch.setenv("MATCHER_DATABASE_URL", url)
     monkeypatch.setenv("MATCHER_GITHUB__API_URL", echo_gh.url)
     monkeypatch.setenv("MATCHER_GITHUB__GRAPHQL_URL", echo_gh.graphql_url)
@@ -58,37 +44,41 @@ def _clean(outcome, token: str, gh: FakeGitHub) -> None:
 
 
 @pytest.mark.parametrize("shape", REST_SHAPES)
-def test_portfolio_link_never_prints_the_token(cli_env, echo_gh, token, shape, capsys, monkeypatch):
+def test_portfolio_link_never_prints_the_token(
+    cli_env, echo_gh, echo_token, shape, capsys, monkeypatch
+):
     echo_authorization(echo_gh, shape)
     outcome = run_main(capsys, monkeypatch, "-v", "portfolio", "link", "ada", "--learner", "42")
     assert outcome.returncode == 1 and "error: " in outcome.stderr
-    _clean(outcome, token, echo_gh)
+    _clean(outcome, echo_token, echo_gh)
 
 
 @pytest.mark.parametrize("shape", REST_SHAPES)
 def test_portfolio_refresh_never_prints_the_token(
-    cli_env, echo_gh, token, shape, capsys, monkeypatch
+    cli_env, echo_gh, echo_token, shape, capsys, monkeypatch
 ):
     echo_authorization(echo_gh, shape, rest=r"^/search/")  # the user is found; the search fails
     outcome = run_main(capsys, monkeypatch, "-v", "portfolio", "refresh", "ada")
     assert outcome.returncode == 1 and "error: " in outcome.stderr
-    _clean(outcome, token, echo_gh)
+    _clean(outcome, echo_token, echo_gh)
 
 
 @pytest.mark.parametrize("shape", GRAPHQL_SHAPES)
-def test_sync_never_prints_or_stores_the_token(cli_env, echo_gh, token, shape, capsys, monkeypatch):
+def test_sync_never_prints_or_stores_the_token(
+    cli_env, echo_gh, echo_token, shape, capsys, monkeypatch
+):
     echo_authorization(echo_gh, shape)
     outcome = run_main(
         capsys, monkeypatch, "-v", "sync", "--repos", "acme/lib,acme/vision", "--no-embed"
     )
     assert outcome.returncode == 1
-    _clean(outcome, token, echo_gh)
+    _clean(outcome, echo_token, echo_gh)
     db = Database(cli_env)
     try:
         errors = [s.last_error or "" for s in load_sync_states(db).values()]
     finally:
         db.close()
-    assert all(token not in e and token[:12] not in e for e in errors)
-    assert errors or shape == "401"  # a rejected token stops the sync before any repository
-    if shape.startswith("graphql"):  # the server's words are kept, the token is not
+    assert all(echo_token not in e and echo_token[:12] not in e for e in errors)
+    assert errors or shape == "401"  # a rejected echo_token stops the sync before any repository
+    if shape.startswith("graphql"):  # the server's words are kept, the echo_token is not
         assert any("[redacted]" in e for e in errors), errors
