@@ -18,6 +18,7 @@ from typing import Protocol
 
 import numpy as np
 
+from matcher.demo_vectors import store_shipped_vectors
 from matcher.errors import ModelLoadError
 from matcher.models import Issue, text_hash
 from matcher.store import Database
@@ -152,9 +153,10 @@ def encode_and_store(
     texts: dict[str, str],
     progress: Progress | None = None,
 ) -> dict[str, np.ndarray]:
-    """Encode text hash -> text in chunks, saving each chunk as soon as it is encoded."""
-    done: dict[str, np.ndarray] = {}
-    keys = list(texts)
+    """Encode text hash -> text in chunks, saving each chunk as soon as it is encoded (the
+    demo's shipped vectors are stored, not encoded)."""
+    done = store_shipped_vectors(db, embedder.name, texts)
+    keys = [key for key in texts if key not in done]
     for start in range(0, len(keys), CHUNK):
         chunk = keys[start : start + CHUNK]
         vectors = embedder.encode([texts[key] for key in chunk])
@@ -162,7 +164,7 @@ def encode_and_store(
         put_embeddings(db, embedder.name, fresh)
         done.update(fresh)
         if progress is not None:
-            progress(len(done), len(keys))
+            progress(len(done), len(texts))
     return done
 
 
@@ -187,10 +189,13 @@ def issue_vectors(
 
 
 def unembedded_texts(db: Database, key: str) -> dict[str, str]:
-    """text hash -> text of the open issues with no vector under `key` (an embedding_key) yet."""
+    """text hash -> text of the open issues with no vector under `key` (an embedding_key) yet;
+    the demo's shipped vectors are stored on the way, so its texts never need the model."""
     texts = {text_hash(i.embedding_text()): i.embedding_text() for i in load_issues(db)}
     cached = get_embeddings(db, key, texts)
-    return {hashed: text for hashed, text in texts.items() if hashed not in cached}
+    missing = {hashed: text for hashed, text in texts.items() if hashed not in cached}
+    shipped = store_shipped_vectors(db, key, missing)
+    return {hashed: text for hashed, text in missing.items() if hashed not in shipped}
 
 
 def embed_pending(db: Database, embedder: Embedder, progress: Progress | None = None) -> int:

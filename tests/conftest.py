@@ -44,6 +44,15 @@ def embedder(minilm):
     return CountingEmbedder(minilm)
 
 
+@pytest.fixture
+def no_shipped_vectors(monkeypatch):
+    """For tests where a fake embedder stands in for the default model: the demo's shipped
+    vectors are the real model's, and must not join the fake's (matcher/demo_vectors.py)."""
+    import matcher.demo_vectors
+
+    monkeypatch.setattr(matcher.demo_vectors, "shipped_vectors", lambda: ("", {}))
+
+
 # --- the store under test: SQLite, or PostgreSQL when MATCHER_TEST_DATABASE_URL says so -------
 
 

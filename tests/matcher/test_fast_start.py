@@ -70,7 +70,7 @@ def test_bot_help_imports_no_model(tmp_path):
     assert loaded(["--help"], tmp_path, module="bot") == []
 
 
-def test_import_embeds_new_texts_once_and_no_embed_skips(tmp_path, monkeypatch):
+def test_import_embeds_new_texts_once_and_no_embed_skips(tmp_path, monkeypatch, no_shipped_vectors):
     import matcher.embedding
     from tests.fakes.embedder import HashingEmbedder
 

@@ -55,7 +55,7 @@ def write_lines(path: Path, records: list[dict]) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def hashing_model(monkeypatch):
+def hashing_model(monkeypatch, no_shipped_vectors):
     """Output and errors are tested here, not ranking: a hashing embedder stands in."""
     embedder = HashingEmbedder(dim=64, name=load_settings().model)
     monkeypatch.setattr(matcher.engine, "load_embedder", lambda name: embedder)

@@ -28,7 +28,7 @@ def embedder():
 
 
 @pytest.fixture(autouse=True)
-def shared_model(monkeypatch, embedder):
+def shared_model(monkeypatch, embedder, no_shipped_vectors):
     """Every command in this module reuses one embedder and counts what it encodes."""
     monkeypatch.setattr(matcher.engine, "load_embedder", lambda name: embedder)
     monkeypatch.setattr(matcher.embedding, "load_embedder", lambda name: embedder)
