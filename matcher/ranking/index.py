@@ -10,11 +10,13 @@ waits for a refresh: `refresh()` may run on another thread (MatchEngine does tha
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -51,6 +53,22 @@ VectorSource = Callable[[dict[str, str]], dict[str, np.ndarray]]
 PoolKey = tuple[frozenset[str] | None, frozenset[str] | None, frozenset[str] | None]
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection meanwhile: building a snapshot allocates objects per issue
+    and keeps them, so each collection those allocations trigger traverses everything built so
+    far and frees nothing (about 1 s of a 6.5 s cold build at 50,000 issues). Any cycle left
+    is collected once the collector runs again."""
+    if not gc.isenabled():  # paused by someone else: theirs to resume
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 class RankingIndex:
     """Every open issue of one store, ready to rank; `refresh()` applies what changed since."""
 
@@ -84,7 +102,7 @@ class RankingIndex:
         `vectors_for` encodes texts the store has no vector for; without it such issues wait
         (outside every pool) until `install_vectors` brings theirs.
         """
-        with self._refreshing:
+        with self._refreshing, _collector_paused():
             mark = change_mark(self.db)
             if mark == self.mark:
                 return False
