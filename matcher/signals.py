@@ -86,11 +86,22 @@ def difficulty(issue: Issue, labels: Labels, kind: str | None = None) -> float:
     named in the body points at where to start, which makes it easier. `kind` is
     matcher.ranking.task_type(issue).
     """
-    text = issue.body or ""
+    return difficulty_beyond_labels(label_difficulty(issue, labels), issue, kind)
+
+
+def label_difficulty(issue: Issue, labels: Labels) -> float:
+    """What `difficulty` makes of the beginner and hard labels alone (the same for every issue
+    with the same labels: a snapshot computes it once per label set)."""
     estimate = NEUTRAL
     estimate -= 0.35 * labels.beginner_strength(issue.labels)
     if hard_label(issue, labels):
         estimate += 0.35
+    return estimate
+
+
+def difficulty_beyond_labels(estimate: float, issue: Issue, kind: str | None) -> float:
+    """`difficulty` from label_difficulty's `estimate`: the kind of work, the title and body."""
+    text = issue.body or ""
     if kind in EASIER_KINDS:
         estimate -= 0.1
     elif kind in HARDER_KINDS:

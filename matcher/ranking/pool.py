@@ -20,7 +20,7 @@ from matcher.catalog import Labels
 from matcher.lexical import bm25_idf, bm25_weights, count_terms_and_cues, issue_work_language
 from matcher.models import Issue
 from matcher.ranking.terms import KIND_ID, Centre, kind_of_text, micros, pool_centre
-from matcher.signals import difficulty, welcoming
+from matcher.signals import difficulty_beyond_labels, label_difficulty, welcoming
 
 NichesOf = Callable[[str], tuple[str, ...]]
 
@@ -81,7 +81,7 @@ def issue_signals(
 ) -> Signals:
     """The signals of many issues; the catalogue is asked once per distinct label set. `cues`:
     lexical.count_terms_and_cues' of their embedding texts, row-aligned (None: not at hand)."""
-    by_labels: dict[tuple[str, ...], tuple[float, float, bool, str | None]] = {}
+    by_labels: dict[tuple[str, ...], tuple[float, float, bool, str | None, float]] = {}
     for issue in issues:
         if issue.labels not in by_labels:
             by_labels[issue.labels] = (
@@ -89,6 +89,7 @@ def issue_signals(
                 float(labels.is_hard(issue.labels)),
                 labels.stale_label(issue.labels) is not None,
                 kind_of_text(" ".join(issue.labels)),
+                label_difficulty(issue, labels),
             )
     label_facts = [by_labels[i.labels] for i in issues]
     # terms.task_type: the labels' kind, else the title's
@@ -110,7 +111,11 @@ def issue_signals(
         competition=np.where(taken, 1.0, comments),
         welcome=np.array([welcoming(i) for i in issues], dtype=float),
         difficulty=np.array(
-            [difficulty(i, labels, k) for i, k in zip(issues, kinds, strict=True)], dtype=float
+            [
+                difficulty_beyond_labels(f[4], i, k)
+                for i, f, k in zip(issues, label_facts, kinds, strict=True)
+            ],
+            dtype=float,
         ),
         stamp=stamp,
         has_stamp=has_stamp,
