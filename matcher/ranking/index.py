@@ -146,7 +146,8 @@ class RankingIndex:
         old = empty_snapshot(self.lexicon) if full else self.snapshot
         gone = [old.position[i.url] for i, _ in changed if i.url in old.position]
         keep = np.delete(np.arange(len(old), dtype=np.int64), gone)
-        fresh = [(issue, h) for issue, h in changed if issue.is_open]
+        # a full build read open issues only
+        fresh = changed if full else [(issue, h) for issue, h in changed if issue.is_open]
         vectors = (
             self._all_vectors(fresh, vectors_for)
             if full

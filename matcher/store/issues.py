@@ -271,16 +271,15 @@ def embedding_rows(
 
 def _stored_vectors(session: Session, model: str, wanted: Collection[str]) -> Iterator[Any]:
     """(text hash, vector bytes) of `model` for the wanted hashes that the store has."""
-    model_rows = select(EmbeddingRow.text_hash, EmbeddingRow.vector).where(
-        EmbeddingRow.model == model
-    )
+    table = EmbeddingRow.__table__  # plain rows: no ORM bookkeeping per row
+    model_rows = select(table.c.text_hash, table.c.vector).where(table.c.model == model)
     if len(wanted) > SCAN_EMBEDDINGS_ABOVE:
         yield from (row for row in session.execute(model_rows) if row[0] in wanted)
         return
     listed = list(wanted)
     for start in range(0, len(listed), 500):
         chunk = listed[start : start + 500]
-        yield from session.execute(model_rows.where(EmbeddingRow.text_hash.in_(chunk)))
+        yield from session.execute(model_rows.where(table.c.text_hash.in_(chunk)))
 
 
 SCAN_EMBEDDINGS_ABOVE = 20_000  # hashes asked for at once: above, one pass over the model's rows
