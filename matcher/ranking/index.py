@@ -19,8 +19,10 @@ from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 
 import numpy as np
+from sqlalchemy.exc import SQLAlchemyError
 
 from matcher.catalog import Labels
+from matcher.errors import StoreError
 from matcher.models import Issue
 from matcher.ranking.pool import (
     Lexicon,
@@ -34,8 +36,11 @@ from matcher.ranking.pool import (
     restated,
     restated_pool,
     select_rows,
+    sound_text_facts,
+    text_facts,
     with_vectors,
 )
+from matcher.signals import TextFacts, text_facts_key
 from matcher.store import Database
 from matcher.store.issues import (
     change_mark,
@@ -43,6 +48,7 @@ from matcher.store.issues import (
     get_embeddings,
     issues_changed_since,
 )
+from matcher.store.text_facts import get_text_facts, put_text_facts
 
 log = logging.getLogger(__name__)
 
@@ -153,18 +159,34 @@ class RankingIndex:
             if full
             else self._vectors(fresh, old, vectors_for)
         )
+        issues = [i for i, _ in fresh]
         added = build_snapshot(
-            [i for i, _ in fresh],
+            issues,
             [h for _, h in fresh],
             vectors,
             self.labels,
             self.niches_of,
             self.lexicon,
             dim=old.vectors.shape[1],
+            facts=self._text_facts(issues),
         )
         if full:  # nothing to merge with: no copy of every array
             return added
         return merge_snapshots(old, keep, added, len(self.lexicon.vocabulary))
+
+    def _text_facts(self, issues: list[Issue]) -> list[TextFacts]:
+        """The issues' text_facts, row-aligned: read from the store, the texts it lacks
+        scanned here and stored for the next build (if the store takes them)."""
+        keys = [text_facts_key(issue) for issue in issues]
+        found = get_text_facts(self.db, keys, sound_text_facts)
+        missing = {k: text_facts(i) for k, i in zip(keys, issues, strict=True) if k not in found}
+        if missing:
+            try:
+                put_text_facts(self.db, missing)
+            except (StoreError, SQLAlchemyError) as exc:  # a read-only or busy store: next time
+                log.warning("ranking index: text facts not stored (%s)", exc)
+            found.update(missing)
+        return [found[key] for key in keys]
 
     def _vectors(
         self, fresh: list[tuple[Issue, str]], old: Snapshot, vectors_for: VectorSource | None
