@@ -106,7 +106,7 @@ def sound_text_facts(facts: TextFacts) -> bool:
     return (
         facts.kind in KIND_ID
         and len(facts.cue_counts) == len(WORK_LANGUAGES)
-        and all(count >= 0 for count in facts.cue_counts)
+        and min(facts.cue_counts) >= 0
         and 0 <= facts.marks <= ALL_MARKS
     )
 
