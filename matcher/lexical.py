@@ -406,6 +406,8 @@ def _token_pattern(name: str) -> str:
 
 
 WORK_LANGUAGES = tuple(_WORK_CUES)  # the order of work_cue_counts and of the cue bits
+_NO_CUES = (0,) * len(WORK_LANGUAGES)
+_ANY_TRIGGER = re.compile("|".join(re.escape(t) for t in chain(*_CUE_TRIGGERS.values())))
 _TOKEN_CUES = {name: re.compile(_token_pattern(name)) for name in _WORK_CUES}
 _ANY_TOKEN_CUE = re.compile("|".join(f"(?:{p.pattern})" for p in _TOKEN_CUES.values()))
 
@@ -435,6 +437,8 @@ def work_cue_counts(text: str, cues: int | None = None) -> tuple[int, ...]:
     """How often each language's work cue (_WORK_CUES, in order) matches `text`; `cues` as
     work_language's: a cue is looked for only where a trigger (or its bit) says it may match."""
     folded = _fold(text) if cues is None else ""
+    if cues is None and not _ANY_TRIGGER.search(folded):  # most texts: no cue can match
+        return _NO_CUES
     found = []
     for bit, (name, cue) in enumerate(_WORK_CUES.items()):
         if cues is None:
