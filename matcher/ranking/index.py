@@ -63,8 +63,8 @@ PoolKey = tuple[frozenset[str] | None, frozenset[str] | None, frozenset[str] | N
 def _collector_paused() -> Iterator[None]:
     """No cyclic garbage collection meanwhile: building a snapshot allocates objects per issue
     and keeps them, so each collection those allocations trigger traverses everything built so
-    far and frees nothing (about 1 s of a 6.5 s cold build at 50,000 issues). Any cycle left
-    is collected once the collector runs again."""
+    far and frees nothing (about 1 s CPU of a warm-up at 50,000 issues before text facts were
+    stored). Any cycle left is collected once the collector runs again."""
     if not gc.isenabled():  # paused by someone else: theirs to resume
         yield
         return
