@@ -405,6 +405,9 @@ def _token_pattern(name: str) -> str:
     return "|".join(parts)
 
 
+WORK_LANGUAGES = tuple(_WORK_CUES)  # the order of work_cue_counts and of the cue bits
+_NO_CUES = (0,) * len(WORK_LANGUAGES)
+_ANY_TRIGGER = re.compile("|".join(re.escape(t) for t in chain(*_CUE_TRIGGERS.values())))
 _TOKEN_CUES = {name: re.compile(_token_pattern(name)) for name in _WORK_CUES}
 _ANY_TOKEN_CUE = re.compile("|".join(f"(?:{p.pattern})" for p in _TOKEN_CUES.values()))
 
@@ -427,17 +430,36 @@ def work_language(
     `cues` (count_terms_and_cues, when `text` was tokenized whole and _folds_as_lower): the
     languages whose cues may match `text`; the others are not looked for.
     """
+    return language_of_work(language, labels, work_cue_counts(text, cues))
+
+
+def work_cue_counts(text: str, cues: int | None = None) -> tuple[int, ...]:
+    """How often each language's work cue (_WORK_CUES, in order) matches `text`; `cues` as
+    work_language's: a cue is looked for only where a trigger (or its bit) says it may match."""
+    folded = _fold(text) if cues is None else ""
+    if cues is None and not _ANY_TRIGGER.search(folded):  # most texts: no cue can match
+        return _NO_CUES
+    found = []
+    for bit, (name, cue) in enumerate(_WORK_CUES.items()):
+        if cues is None:
+            maybe = any(t in folded for t in _CUE_TRIGGERS[name])
+        else:
+            maybe = bool(cues >> bit & 1)
+        found.append(len(cue.findall(text)) if maybe else 0)
+    return tuple(found)
+
+
+def language_of_work(
+    language: str | None, labels: Sequence[str], counts: Sequence[int]
+) -> str | None:
+    """work_language from the text's work_cue_counts."""
     own = issue_language(language)
     named = _named_in_labels(" ".join(labels))
-    folded = _fold(text) if cues is None else ""
     hits = {}
-    for bit, (name, cue) in enumerate(_WORK_CUES.items()):
+    for name, count in zip(_WORK_CUES, counts, strict=True):
         if name == own or {name, own} == {"javascript", "typescript"}:
             continue
-        triggers = _CUE_TRIGGERS[name]
         in_labels = name in named
-        maybe = any(t in folded for t in triggers) if cues is None else cues >> bit & 1
-        count = len(cue.findall(text)) if maybe else 0
         if in_labels or count >= 2:
             hits[name] = count + (10 if in_labels else 0)
     if not hits:
@@ -455,10 +477,15 @@ def issue_work_language(issue: Issue, cues: int | None = None) -> str | None:
     """`work_language` of an issue: its title and body, its labels, its repository's language.
     `cues`: count_terms_and_cues' of its embedding text (used only where that holds the text
     whole and lower() folds it as re.IGNORECASE does)."""
+    return language_of_work(issue.language, issue.labels, issue_work_cue_counts(issue, cues))
+
+
+def issue_work_cue_counts(issue: Issue, cues: int | None = None) -> tuple[int, ...]:
+    """work_cue_counts of an issue's title and body; `cues` as issue_work_language's."""
     text = f"{issue.title}\n{issue.body}"
     if cues is not None and not (len(issue.body) <= EMBEDDED_BODY and _folds_as_lower(text)):
         cues = None
-    return work_language(issue.language, text, issue.labels, cues)
+    return work_cue_counts(text, cues)
 
 
 def profile_languages(text: str, table: dict[str, tuple[str, ...]]) -> frozenset[str]:

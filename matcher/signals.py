@@ -23,8 +23,10 @@ bench/tune_ranking.py measures them.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
@@ -86,24 +88,76 @@ def difficulty(issue: Issue, labels: Labels, kind: str | None = None) -> float:
     named in the body points at where to start, which makes it easier. `kind` is
     matcher.ranking.task_type(issue).
     """
-    text = issue.body or ""
+    return difficulty_beyond_labels(label_difficulty(issue, labels), issue, kind)
+
+
+def label_difficulty(issue: Issue, labels: Labels) -> float:
+    """What `difficulty` makes of the beginner and hard labels alone (the same for every issue
+    with the same labels: a snapshot computes it once per label set)."""
     estimate = NEUTRAL
     estimate -= 0.35 * labels.beginner_strength(issue.labels)
     if hard_label(issue, labels):
         estimate += 0.35
+    return estimate
+
+
+def difficulty_beyond_labels(
+    estimate: float, issue: Issue, kind: str | None, marks: int | None = None
+) -> float:
+    """`difficulty` from label_difficulty's `estimate`: the kind of work, the title and body
+    (their text_marks, computed here unless given)."""
+    if marks is None:
+        marks = text_marks(issue.title, issue.body)
     if kind in EASIER_KINDS:
         estimate -= 0.1
     elif kind in HARDER_KINDS:
         estimate += 0.05
-    if _UMBRELLA.search(issue.title) or _umbrella_label(issue.labels):
+    if marks & UMBRELLA_TITLE or _umbrella_label(issue.labels):
         estimate += 0.15
-    if len(text) >= _LONG_BODY:
+    if marks & LONG_BODY:
         estimate += 0.05
-    if has_traceback(text) or text.count("```") >= 4:
+    if marks & TRACEBACK:
         estimate += 0.05
-    if names_a_file(text):
+    if marks & NAMES_A_FILE:
         estimate -= 0.05
     return float(min(max(estimate, 0.0), 1.0))
+
+
+# text_marks' bits: what `difficulty` reads in an issue's title and body
+UMBRELLA_TITLE, LONG_BODY, TRACEBACK, NAMES_A_FILE = 1, 2, 4, 8
+ALL_MARKS = UMBRELLA_TITLE | LONG_BODY | TRACEBACK | NAMES_A_FILE
+
+
+def text_marks(title: str, body: str | None) -> int:
+    """What `difficulty` reads in a title and body, as bits: an umbrella title, a long body, a
+    traceback or several code blocks, a file named."""
+    text = body or ""
+    return (
+        UMBRELLA_TITLE * (_UMBRELLA.search(title) is not None)
+        | LONG_BODY * (len(text) >= _LONG_BODY)
+        | TRACEBACK * (has_traceback(text) or text.count("```") >= 4)
+        | NAMES_A_FILE * names_a_file(text)
+    )
+
+
+TEXT_FACTS_VERSION = 1  # change it with anything that changes what TextFacts hold for a text
+
+
+@dataclass(frozen=True)
+class TextFacts:
+    """What an issue's title and body alone say for its signals (matcher.ranking.pool
+    .text_facts), kept by the store under text_facts_key so that a warm-up does not scan every
+    text again (matcher.store.text_facts)."""
+
+    kind: str | None  # matcher.ranking.terms.kind_of_text of the title
+    marks: int  # text_marks
+    cue_counts: tuple[int, ...]  # lexical.work_cue_counts of the title and body
+
+
+def text_facts_key(issue: Issue) -> str:
+    """The key of an issue's TextFacts: a hash of its title and body, nothing else."""
+    text = f"{len(issue.title)}:{issue.title}{issue.body}"
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @lru_cache(maxsize=65536)  # a pool has few distinct label sets

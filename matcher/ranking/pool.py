@@ -17,10 +17,24 @@ import numpy as np
 from scipy import sparse
 
 from matcher.catalog import Labels
-from matcher.lexical import bm25_idf, bm25_weights, count_terms_and_cues, issue_work_language
+from matcher.lexical import (
+    WORK_LANGUAGES,
+    bm25_idf,
+    bm25_weights,
+    count_terms_and_cues,
+    issue_work_cue_counts,
+    language_of_work,
+)
 from matcher.models import Issue
 from matcher.ranking.terms import KIND_ID, Centre, kind_of_text, micros, pool_centre
-from matcher.signals import difficulty, welcoming
+from matcher.signals import (
+    ALL_MARKS,
+    TextFacts,
+    difficulty_beyond_labels,
+    label_difficulty,
+    text_marks,
+    welcoming,
+)
 
 NichesOf = Callable[[str], tuple[str, ...]]
 
@@ -32,10 +46,10 @@ class Lexicon:
     vocabulary: dict[str, int] = field(default_factory=dict)
     languages: dict[str, int] = field(default_factory=dict)
 
-    def language_id(self, issue: Issue, cues: int | None = None) -> int:
-        """The id of the language an issue's work is in (issue_work_language), -1 when nothing
-        says."""
-        name = issue_work_language(issue, cues)
+    def language_id(self, issue: Issue, cue_counts: Sequence[int]) -> int:
+        """The id of the language an issue's work is in (issue_work_language, from its title's
+        and body's work_cue_counts), -1 when nothing says."""
+        name = language_of_work(issue.language, issue.labels, cue_counts)
         return -1 if name is None else self.languages.setdefault(name, len(self.languages))
 
 
@@ -76,12 +90,41 @@ def _stamps(values: list[datetime | None]) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
+def text_facts(issue: Issue, cues: int | None = None) -> TextFacts:
+    """What an issue's title and body alone say for its signals; `cues`: as
+    lexical.issue_work_language's."""
+    return TextFacts(
+        kind=kind_of_text(issue.title),
+        marks=text_marks(issue.title, issue.body),
+        cue_counts=issue_work_cue_counts(issue, cues),
+    )
+
+
+def sound_text_facts(facts: TextFacts) -> bool:
+    """Whether TextFacts read back from the store can be used (a kind known, a count per
+    language, no mark unknown)."""
+    return (
+        facts.kind in KIND_ID
+        and len(facts.cue_counts) == len(WORK_LANGUAGES)
+        and min(facts.cue_counts) >= 0
+        and 0 <= facts.marks <= ALL_MARKS
+    )
+
+
 def issue_signals(
-    issues: Sequence[Issue], labels: Labels, lexicon: Lexicon, cues: np.ndarray | None = None
+    issues: Sequence[Issue],
+    labels: Labels,
+    lexicon: Lexicon,
+    cues: np.ndarray | None = None,
+    facts: Sequence[TextFacts] | None = None,
 ) -> Signals:
     """The signals of many issues; the catalogue is asked once per distinct label set. `cues`:
-    lexical.count_terms_and_cues' of their embedding texts, row-aligned (None: not at hand)."""
-    by_labels: dict[tuple[str, ...], tuple[float, float, bool, str | None]] = {}
+    lexical.count_terms_and_cues' of their embedding texts, row-aligned (None: not at hand);
+    `facts`: their text_facts, row-aligned (None: found here)."""
+    if facts is None:
+        masks = [None] * len(issues) if cues is None else cues.tolist()
+        facts = [text_facts(i, m) for i, m in zip(issues, masks, strict=True)]
+    by_labels: dict[tuple[str, ...], tuple[float, float, bool, str | None, float]] = {}
     for issue in issues:
         if issue.labels not in by_labels:
             by_labels[issue.labels] = (
@@ -89,10 +132,11 @@ def issue_signals(
                 float(labels.is_hard(issue.labels)),
                 labels.stale_label(issue.labels) is not None,
                 kind_of_text(" ".join(issue.labels)),
+                label_difficulty(issue, labels),
             )
     label_facts = [by_labels[i.labels] for i in issues]
     # terms.task_type: the labels' kind, else the title's
-    kinds = [f[3] or kind_of_text(i.title) for i, f in zip(issues, label_facts, strict=True)]
+    kinds = [f[3] or t.kind for f, t in zip(label_facts, facts, strict=True)]
     taken = np.array([i.is_taken for i in issues], dtype=bool)
     comments = np.minimum(np.array([i.comments for i in issues], dtype=float), 20) / 80
     stamp, has_stamp = _stamps([i.updated_at or i.created_at for i in issues])
@@ -100,7 +144,6 @@ def issue_signals(
     waiting, has_waiting = _stamps(
         [i.unanswered_since if i.unanswered_comments else None for i in issues]
     )
-    masks = [None] * len(issues) if cues is None else cues.tolist()
     return Signals(
         label=np.array([f[0] for f in label_facts], dtype=float),
         hard=np.array([f[1] for f in label_facts], dtype=float),
@@ -110,7 +153,11 @@ def issue_signals(
         competition=np.where(taken, 1.0, comments),
         welcome=np.array([welcoming(i) for i in issues], dtype=float),
         difficulty=np.array(
-            [difficulty(i, labels, k) for i, k in zip(issues, kinds, strict=True)], dtype=float
+            [
+                difficulty_beyond_labels(f[4], i, k, t.marks)
+                for i, f, k, t in zip(issues, label_facts, kinds, facts, strict=True)
+            ],
+            dtype=float,
         ),
         stamp=stamp,
         has_stamp=has_stamp,
@@ -119,7 +166,8 @@ def issue_signals(
         waiting=waiting,
         has_waiting=has_waiting,
         language=np.array(
-            [lexicon.language_id(i, m) for i, m in zip(issues, masks, strict=True)], dtype=np.int32
+            [lexicon.language_id(i, t.cue_counts) for i, t in zip(issues, facts, strict=True)],
+            dtype=np.int32,
         ),
     )
 
@@ -226,9 +274,11 @@ def build_snapshot(
     niches_of: NichesOf,
     lexicon: Lexicon,
     dim: int = 0,
+    facts: Sequence[TextFacts] | None = None,
 ) -> Snapshot:
     """A snapshot of `issues`; `vectors` by text hash (an issue without one waits, unpooled),
-    or already row-aligned: (matrix, embedded), kept as they are."""
+    or already row-aligned: (matrix, embedded), kept as they are. `facts`: the issues'
+    text_facts, row-aligned, when already at hand (None: found here)."""
     if isinstance(vectors, tuple):
         matrix, embedded = vectors
     else:
@@ -257,7 +307,7 @@ def build_snapshot(
         vectors=matrix,
         embedded=embedded,
         counts=counts,
-        signals=issue_signals(issues, labels, lexicon, cues),
+        signals=issue_signals(issues, labels, lexicon, cues, facts),
         repo_key=[keys.get(i.repo) or keys.setdefault(i.repo, i.repo.lower()) for i in issues],
         niches=niches,
         url_order=UrlOrder.of([i.url for i in issues]),

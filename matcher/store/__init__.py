@@ -19,6 +19,7 @@ from matcher.store import (
     suggestions,  # noqa: F401
     sync_locks,  # noqa: F401
     sync_state,  # noqa: F401
+    text_facts,  # noqa: F401
     watermarks,  # noqa: F401
 )
 from matcher.store.db import Base, Database

@@ -271,16 +271,15 @@ def embedding_rows(
 
 def _stored_vectors(session: Session, model: str, wanted: Collection[str]) -> Iterator[Any]:
     """(text hash, vector bytes) of `model` for the wanted hashes that the store has."""
-    model_rows = select(EmbeddingRow.text_hash, EmbeddingRow.vector).where(
-        EmbeddingRow.model == model
-    )
+    table = EmbeddingRow.__table__  # plain rows: no ORM bookkeeping per row
+    model_rows = select(table.c.text_hash, table.c.vector).where(table.c.model == model)
     if len(wanted) > SCAN_EMBEDDINGS_ABOVE:
         yield from (row for row in session.execute(model_rows) if row[0] in wanted)
         return
     listed = list(wanted)
     for start in range(0, len(listed), 500):
         chunk = listed[start : start + 500]
-        yield from session.execute(model_rows.where(EmbeddingRow.text_hash.in_(chunk)))
+        yield from session.execute(model_rows.where(table.c.text_hash.in_(chunk)))
 
 
 SCAN_EMBEDDINGS_ABOVE = 20_000  # hashes asked for at once: above, one pass over the model's rows
@@ -342,39 +341,44 @@ def issues_changed_since(
     mark they bring the reader to.
 
     Building the ranking index reads every open issue here, so rows come as the driver gives
-    them: JSON lists and times are decoded by _Decoder (a label set is decoded once), not per
-    value by SQLAlchemy's types.
+    them, as plain tuples: JSON lists and times are decoded by _Decoder (a label set is decoded
+    once), not per value by SQLAlchemy's types.
     """
     table = IssueRow.__table__
     raw = {*_LIST_FIELDS, *_TIME_FIELDS}
-    wanted = {"url", *_FIELDS, *_LIST_FIELDS, "text_hash", "change_seq"}
     columns = [
-        type_coerce(c, Text).label(c.name) if c.name in raw else c
-        for c in table.c
-        if c.name in wanted
+        type_coerce(table.c[name], Text).label(name) if name in raw else table.c[name]
+        for name in _READ_ORDER
     ]
     query = select(*columns).where(table.c.change_seq > mark)  # plain rows: no ORM bookkeeping
     if open_only:
         query = query.where(table.c.state == "open")
-    decode = _Decoder()
     with db.session() as session:
         rows = session.execute(query).all()
-        welcome = _welcome_of(session, {row.repo.lower() for row in rows})
-        found = [(decode.issue(row, welcome), row.text_hash) for row in rows]
+        decode = _Decoder(_welcome_of(session, {row.repo.lower() for row in rows}))
+        found = [(decode.issue(row), row.text_hash) for row in rows]
         reached = max((row.change_seq for row in rows), default=mark)
     return found, reached
 
 
 _TIME_FIELDS = ("created_at", "updated_at", "unanswered_since")
+# the columns issues_changed_since reads, in the order _Decoder.issue unpacks them
+_READ_ORDER = (
+    *("url", "repo", "number", "title", "body", "labels", "state", "language", "created_at"),
+    *("updated_at", "comments", "assignees", "linked_prs", "claimed", "stars", "topics"),
+    *("niches", "unanswered_comments", "unanswered_since", "demo", "text_hash", "change_seq"),
+)
 
 
 class _Decoder:
     """Issue rows read with their JSON lists and times undecoded (SQLite: text; PostgreSQL: the
     driver's lists and datetimes), decoded as IssueRow's types would decode them."""
 
-    def __init__(self) -> None:
+    def __init__(self, welcome: dict[str, Welcome]) -> None:
+        self.welcome = welcome  # by repository, lower case
         self.lists: dict[str, tuple[str, ...]] = {"[]": ()}
         self.names: dict[str, str] = {}  # one string per repository, language, state
+        self.repos: dict[str, tuple[str, Welcome | None]] = {}  # name -> (name, its figures)
         parse = SQLITE_DATETIME().result_processor(None, None)  # type: ignore[arg-type]
         assert parse is not None
         self.parse_time = parse
@@ -390,6 +394,13 @@ class _Decoder:
     def name(self, value: str | None) -> Any:
         return value if value is None else self.names.setdefault(value, value)
 
+    def repo(self, value: str) -> tuple[str, Welcome | None]:
+        """One string per repository, and its welcoming figures (looked up once)."""
+        found = self.repos.get(value)
+        if found is None:
+            found = self.repos[value] = (value, self.welcome.get(value.lower()))
+        return found
+
     def time(self, value: Any) -> datetime | None:
         if isinstance(value, str):
             try:
@@ -400,29 +411,34 @@ class _Decoder:
                 return value.replace(tzinfo=UTC)
         return as_utc(value)
 
-    def issue(self, row: Any, welcome: dict[str, Welcome]) -> Issue:
+    def issue(self, row: Sequence[Any]) -> Issue:
+        """The Issue of one row read in _READ_ORDER (unpacked at once: no lookup per column)."""
+        (url, repo, number, title, body, labels, state, language, created_at, updated_at) = row[:10]
+        (comments, assignees, linked_prs, claimed, stars, topics, niches) = row[10:17]
+        (unanswered_comments, unanswered_since, demo) = row[17:20]
+        repo, welcome = self.repo(repo)
         return Issue(
-            url=row.url,
-            repo=self.name(row.repo),
-            number=row.number,
-            title=row.title,
-            body=row.body,
-            labels=self.items(row.labels),
-            state=self.name(row.state),
-            language=self.name(row.language),
-            created_at=self.time(row.created_at),
-            updated_at=self.time(row.updated_at),
-            comments=row.comments,
-            assignees=self.items(row.assignees),
-            linked_prs=self.items(row.linked_prs),
-            claimed=row.claimed,
-            stars=row.stars,
-            topics=self.items(row.topics),
-            niches=self.items(row.niches),
-            welcome=welcome.get(row.repo.lower()) if welcome else None,
-            unanswered_comments=row.unanswered_comments,
-            unanswered_since=self.time(row.unanswered_since),
-            demo=row.demo,
+            url=url,
+            repo=repo,
+            number=number,
+            title=title,
+            body=body,
+            labels=self.items(labels),
+            state=self.name(state),
+            language=self.name(language),
+            created_at=self.time(created_at),
+            updated_at=self.time(updated_at),
+            comments=comments,
+            assignees=self.items(assignees),
+            linked_prs=self.items(linked_prs),
+            claimed=claimed,
+            stars=stars,
+            topics=self.items(topics),
+            niches=self.items(niches),
+            welcome=welcome,
+            unanswered_comments=unanswered_comments,
+            unanswered_since=self.time(unanswered_since),
+            demo=demo,
         )
 
 

@@ -1,0 +1,99 @@
+"""What issues' titles and bodies alone say for their signals (table text_facts), by a hash of
+the text (signals.text_facts_key): building the ranking index reads them instead of scanning
+every text again (revision 0011)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection, Iterator
+from typing import Any
+
+from sqlalchemy import Integer, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from matcher.signals import TEXT_FACTS_VERSION, TextFacts
+from matcher.store.db import Base, Database, sql_insert
+
+log = logging.getLogger(__name__)
+
+
+class TextFactsRow(Base):
+    __tablename__ = "text_facts"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # signals.text_facts_key
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)  # TEXT_FACTS_VERSION
+    kind: Mapped[str | None] = mapped_column(String, nullable=True)
+    marks: Mapped[int] = mapped_column(Integer)
+    cue_counts: Mapped[str] = mapped_column(String)  # space-separated, one per language
+
+
+SCAN_ABOVE = 20_000  # keys asked for at once: above, one pass over the version's rows
+
+
+def get_text_facts(
+    db: Database, keys: Collection[str], sound: Callable[[TextFacts], bool]
+) -> dict[str, TextFacts]:
+    """The stored TextFacts of this version for these keys; rows that do not decode, or whose
+    facts `sound` refuses, are left out (their texts are scanned again), with one log line."""
+    wanted = set(keys)
+    found: dict[str, TextFacts] = {}
+    bad = 0
+    with db.session() as session:
+        for key, kind, marks, cue_counts in _stored(session, wanted):
+            facts = _decoded(kind, marks, cue_counts)
+            if facts is None or not sound(facts):
+                bad += 1
+            else:
+                found[key] = facts
+    if bad:
+        log.warning("text_facts: %d stored rows unusable; their texts are scanned again", bad)
+    return found
+
+
+def _stored(session: Session, wanted: set[str]) -> Iterator[Any]:
+    table = TextFactsRow.__table__  # plain rows: no ORM bookkeeping per row
+    rows = select(table.c.key, table.c.kind, table.c.marks, table.c.cue_counts).where(
+        table.c.version == TEXT_FACTS_VERSION
+    )
+    if len(wanted) > SCAN_ABOVE:
+        yield from (row for row in session.execute(rows) if row[0] in wanted)
+        return
+    listed = list(wanted)
+    for start in range(0, len(listed), 500):
+        yield from session.execute(rows.where(table.c.key.in_(listed[start : start + 500])))
+
+
+def _decoded(kind: Any, marks: Any, cue_counts: Any) -> TextFacts | None:
+    """TextFacts of one row, None when its values are not of their types."""
+    if not (kind is None or isinstance(kind, str)) or not isinstance(marks, int):
+        return None
+    if not isinstance(cue_counts, str):
+        return None
+    try:
+        counts = tuple(map(int, cue_counts.split()))
+    except ValueError:
+        return None
+    return TextFacts(kind=kind, marks=marks, cue_counts=counts)
+
+
+def put_text_facts(db: Database, facts: dict[str, TextFacts]) -> None:
+    """Store TextFacts by key at this version (a row already there is replaced: the same text
+    gives the same facts, and a row that did not decode is mended). One statement executed
+    for all rows: a first warm-up stores tens of thousands."""
+    rows = [
+        {
+            "key": key,
+            "version": TEXT_FACTS_VERSION,
+            "kind": found.kind,
+            "marks": found.marks,
+            "cue_counts": " ".join(map(str, found.cue_counts)),
+        }
+        for key, found in facts.items()
+    ]
+    if not rows:
+        return
+    with db.session() as session:
+        statement = sql_insert(session, TextFactsRow)
+        replace = {name: statement.excluded[name] for name in ("kind", "marks", "cue_counts")}
+        statement = statement.on_conflict_do_update(index_elements=["key", "version"], set_=replace)
+        session.execute(statement, rows)
