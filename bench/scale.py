@@ -29,6 +29,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import resource
 import statistics
 import subprocess
@@ -84,6 +85,51 @@ class HashingEmbedder:
 
     def encode(self, texts):
         return np.stack([_unit(text) for text in texts]) if texts else np.zeros((0, DIM), "f4")
+
+
+class WordsEmbedder:
+    """Vectors that follow the words: each word's seeded vector, summed over a text (sqrt of its
+    count), plus a seeded part of the text's own. Texts sharing words are close, as a model's
+    are, so a coarse quantiser finds structure to work with (HashingEmbedder's are isotropic)."""
+
+    name = HashingEmbedder.name
+    OWN = 0.5  # the text's own seeded part, beside its words' (unit) sum
+
+    def __init__(self) -> None:
+        self.words: dict[str, int] = {}
+        self.table = np.zeros((0, DIM), np.float32)
+
+    def encode(self, texts):
+        if not texts:
+            return np.zeros((0, DIM), "f4")
+        from scipy import sparse
+
+        rows, cols = [], []
+        for n, text in enumerate(texts):
+            found = [self.words.setdefault(w, len(self.words)) for w in _WORD.findall(text.lower())]
+            rows.extend([n] * len(found))
+            cols.extend(found)
+        self._grow()
+        counts = sparse.csr_matrix(
+            (np.ones(len(cols), np.float32), (rows, cols)), shape=(len(texts), len(self.words))
+        )
+        counts.sum_duplicates()
+        counts.data = np.sqrt(counts.data)
+        summed = np.asarray(counts @ self.table)
+        summed /= np.maximum(np.linalg.norm(summed, axis=1, keepdims=True), 1e-9)
+        vectors = summed + self.OWN * np.stack([_unit(text) for text in texts])
+        return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+
+    def _grow(self) -> None:
+        known = len(self.table)
+        if known < len(self.words):
+            fresh = [_unit(f"word:{w}") for w in list(self.words)[known:]]
+            self.table = np.vstack([self.table, *fresh])
+
+
+_WORD = re.compile(r"[a-z0-9+#]+")
+EMBEDDERS = {"hashing": HashingEmbedder, "words": WordsEmbedder}
+EMBEDDER: HashingEmbedder | WordsEmbedder = HashingEmbedder()  # --vectors chooses
 
 
 def _unit(text: str) -> np.ndarray:
@@ -159,7 +205,8 @@ def digest_feedback(learners: list[Profile], pool: list[Issue]) -> dict[str, Fee
 
 def store(size: int, cache: Path) -> tuple[Database, list[Issue]]:
     cache.mkdir(parents=True, exist_ok=True)
-    db = Database(f"sqlite:///{cache / f'scale-{size}.sqlite'}")
+    kind = "" if isinstance(EMBEDDER, HashingEmbedder) else "-words"
+    db = Database(f"sqlite:///{cache / f'scale-{size}{kind}.sqlite'}")
     pool = synthetic_pool(size)
     if count_issues(db) < size:
         for start in range(0, size, 5000):
@@ -174,7 +221,7 @@ def write(db: Database, issues: list[Issue]) -> None:
     put_embeddings(
         db,
         HashingEmbedder.name,
-        dict(zip(texts, HashingEmbedder().encode(list(texts.values())), strict=True)),
+        dict(zip(texts, EMBEDDER.encode(list(texts.values())), strict=True)),
     )
 
 
@@ -220,7 +267,7 @@ def one_size(size: int, learner_counts: list[int], runs: int, changes: int, cach
     settings = load_settings()
     # as the bot runs it: refreshes off the request path, the change mark checked every 2 s
     engine = MatchEngine(
-        db, settings, embedder=HashingEmbedder(), embed_in_background=True, refresh_seconds=2.0
+        db, settings, embedder=EMBEDDER, embed_in_background=True, refresh_seconds=2.0
     )
     trim()
     before = rss_mb()
@@ -361,10 +408,18 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=5, help="store changes timed, per kind")
     parser.add_argument("--profiles-run", default="400x5000", help="LEARNERSxISSUES, or '' to skip")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/matcher-scale-cache"))
+    parser.add_argument(
+        "--vectors",
+        choices=sorted(EMBEDDERS),
+        default="hashing",
+        help="issue and profile vectors: seeded per text, or following the words (own store)",
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--profiles-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     learners = [int(n) for n in args.learners.split(",") if n]
+    global EMBEDDER
+    EMBEDDER = EMBEDDERS[args.vectors]()
     if args.profiles_only:
         count, size = (int(n) for n in args.profiles_run.split("x"))
         print(json.dumps(profiles_run(count, size, args.cache)))
@@ -389,6 +444,8 @@ def main() -> None:
                 str(args.changes),
                 "--cache",
                 str(args.cache),
+                "--vectors",
+                args.vectors,
             ],
             capture_output=True,
             text=True,
@@ -407,6 +464,8 @@ def main() -> None:
                 args.profiles_run,
                 "--cache",
                 str(args.cache),
+                "--vectors",
+                args.vectors,
             ],
             capture_output=True,
             text=True,
