@@ -46,6 +46,7 @@ sys.path.insert(0, str(ROOT))
 
 from matcher.engine import MatchEngine, blas_threads  # noqa: E402
 from matcher.models import Feedback, Issue, Profile, text_hash  # noqa: E402
+from matcher.ranking import candidates  # noqa: E402
 from matcher.settings import load_settings  # noqa: E402
 from matcher.snapshot import demo_snapshot_path, read_snapshot  # noqa: E402
 from matcher.store import Database  # noqa: E402
@@ -278,6 +279,7 @@ def one_size(size: int, learner_counts: list[int], runs: int, changes: int, cach
     engine.queries(everyone)  # profile vectors are kept between requests
     engine.match(everyone[0], now=NOW)
     latencies = [timed(lambda p=p: engine.match(p, now=NOW)) for p in everyone[:runs]]
+    staged = candidate_stage(engine, settings, everyone[:runs])
     vectors = engine.index.snapshot.vectors
     qvecs = np.stack([q.vector for q in engine.queries(everyone)])
     result = {
@@ -289,6 +291,7 @@ def one_size(size: int, learner_counts: list[int], runs: int, changes: int, cach
         "single_floor_ms": floor_single(vectors, qvecs, runs) * 1000,
         "index_mb": index_mb,
         "check_ms": statistics.median(timed(lambda: change_mark(db)) for _ in range(20)) * 1000,
+        "candidates": staged,
         "after_change": after_changes(engine, db, pool, everyone, changes),
         "batch": [],
     }
@@ -300,6 +303,36 @@ def one_size(size: int, learner_counts: list[int], runs: int, changes: int, cach
         result["batch"].append({"learners": count, "seconds": seconds, "floor_s": floor})
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
+
+
+def candidate_stage(engine: MatchEngine, settings, learners: list[Profile]) -> dict | None:
+    """Above the threshold: each learner's list through the candidate stage beside the exact
+    scorer's (recall@10, both latencies), and what building the quantiser takes."""
+    pool = engine.index.pool()
+    if not candidates.applies(pool, settings.ranking):
+        return None
+    exact_settings = settings.model_copy(
+        update={"ranking": settings.ranking.model_copy(update={"candidates_above": None})}
+    )
+    staged, exact, staged_s, exact_s = [], [], [], []
+    for learner in learners:
+        staged_s.append(timed(lambda p=learner: staged.append(engine.match(p, now=NOW))))
+        engine.settings = exact_settings
+        exact_s.append(timed(lambda p=learner: exact.append(engine.match(p, now=NOW))))
+        engine.settings = settings
+    found = [
+        len({m.issue.url for m in mine} & {m.issue.url for m in theirs}) / max(len(theirs), 1)
+        for mine, theirs in zip(staged, exact, strict=True)
+    ]
+    probed = len(candidates.quantiser(pool).probe(np.ones(DIM), candidates.PROBED)[0])
+    return {
+        "recall_at_10": statistics.mean(found),
+        "worst_recall": min(found),
+        "staged_ms": statistics.median(staged_s) * 1000,
+        "exact_ms": statistics.median(exact_s) * 1000,
+        "probed": probed,
+        "quantiser_s": timed(lambda: candidates.grouped(pool, candidates.train(pool))),
+    }
 
 
 def after_changes(
@@ -377,6 +410,14 @@ def print_report(r: dict) -> None:
         f"  1 learner warm                 {single:.2f} ms median, {r['single_p95_ms']:.2f} p95 "
         f"(floor {floor:.2f} ms, {single / floor:.1f}x){verdict(single, SINGLE_MS.get(n))}"
     )
+    c = r.get("candidates")
+    if c:
+        print(
+            f"  candidate stage                recall@10 {c['recall_at_10']:.3f} (worst "
+            f"{c['worst_recall']:.1f}); {c['staged_ms']:.2f} ms median against the exact "
+            f"scorer's {c['exact_ms']:.2f} ms, same learners; probe ~{c['probed']:,} issues; "
+            f"quantiser built in {c['quantiser_s']:.1f} s"
+        )
     for kind, c in r["after_change"].items():
         ratio = c["next_ms"] / c["steady_ms"]
         print(

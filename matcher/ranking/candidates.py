@@ -178,19 +178,27 @@ def candidates(
         pool, query, settings=settings, now=now, lexicon=lexicon, level=level
     )
     probed, tail = quantiser(pool).probe(direction(pool, query, settings), PROBED)
-    vectors = pool.vectors[probed]
+    farthest = np.zeros(len(probed), dtype=bool)
+    farthest[len(probed) - tail :] = True
+    order = np.argsort(probed)  # rows read in memory order: np.take, 2-4x faster than probed's
+    probed, farthest = probed[order], farthest[order]
+    vectors = np.take(pool.vectors, probed, axis=0)
     dense = dense_at(pool, probed, vectors, query, settings)
     reached = settings.dense * dense + others[probed]
     if not settings.include_taken:
         reached[pool.signals.taken[probed]] = -np.inf
     depth = min(len(reached), DEPTH * top_k)
     bar = np.partition(reached, len(reached) - depth)[len(reached) - depth]
-    reach = settings.dense * dense[len(dense) - tail :].max()
-    lifted = np.flatnonzero(others + reach >= bar)
-    lifted = np.union1d(lifted, [int(np.argmax(lexical))])
-    lifted = lifted[~np.isin(lifted, probed)]
+    reach = settings.dense * dense[farthest].max()
+    inside = np.zeros(len(pool), dtype=bool)
+    inside[probed] = True
+    lifted = np.flatnonzero((others + reach >= bar) & ~inside)
+    best = int(np.argmax(lexical))  # always a candidate: BM25 is scaled by its score
+    if not inside[best]:
+        lifted = np.union1d(lifted, [best])
     return Candidates(
-        np.concatenate([probed, lifted]), np.concatenate([vectors, pool.vectors[lifted]])
+        np.concatenate([probed, lifted]),
+        np.concatenate([vectors, np.take(pool.vectors, lifted, axis=0)]),
     )
 
 
