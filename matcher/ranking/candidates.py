@@ -63,6 +63,7 @@ class Quantiser:
     """The pool's issues grouped by their nearest centroid, in the pool's centred space."""
 
     centroids: np.ndarray  # (clusters, dim) float32 unit vectors
+    nearest: np.ndarray  # int32: each pool position's cluster
     order: np.ndarray  # int32 pool positions, cluster by cluster
     starts: np.ndarray  # int64 (clusters + 1): where each cluster's positions begin in `order`
     vectors: np.ndarray  # the pool's vectors it grouped (a restated pool keeps them: reused)
@@ -91,17 +92,32 @@ def quantiser(pool: Pool) -> Quantiser:
 def prepare(pool: Pool, settings: RankingSettings, previous: Pool | None = None) -> None:
     """Build the quantiser of a pool above the threshold before anyone ranks with it (the index
     calls this on its refresh thread): `previous`'s when the vectors are the same (a restated
-    pool), else `previous`'s centroids with the issues grouped again, else trained anew."""
+    pool), else `previous`'s centroids with only the appended issues grouped (an import added
+    issues in place: see extends), or every issue grouped again, else trained anew."""
     if not applies(pool, settings):
         return
     with _KEPT_LOCK:
         old = _KEPT.get(previous) if previous is not None else None
     if old is not None and old.vectors is pool.vectors:
         _keep(pool, old)
+    elif old is not None and extends(pool.vectors, old.vectors):
+        _keep(pool, grouped(pool, old.centroids, old.nearest))
     elif old is not None and old.centroids.shape[1] == pool.vectors.shape[1]:
         _keep(pool, grouped(pool, old.centroids))
     else:
         _keep(pool, grouped(pool, train(pool)))
+
+
+def extends(vectors: np.ndarray, older: np.ndarray) -> bool:
+    """Whether `vectors` are `older`'s rows, in place, and more after them: a refresh that only
+    added issues appended their vectors into the same buffer (pool.VectorRoom), so every older
+    position holds the same issue."""
+    return (
+        len(vectors) > len(older)
+        and vectors.shape[1] == older.shape[1]
+        and vectors.strides == older.strides
+        and vectors.ctypes.data == older.ctypes.data
+    )
 
 
 def _keep(pool: Pool, found: Quantiser) -> Quantiser:
@@ -138,20 +154,24 @@ def _centred_units(pool: Pool, positions: np.ndarray) -> np.ndarray:
     return (moved / centre.norms[positions, None]).astype(np.float32)
 
 
-def grouped(pool: Pool, centroids: np.ndarray) -> Quantiser:
+def grouped(pool: Pool, centroids: np.ndarray, known: np.ndarray | None = None) -> Quantiser:
     """Every issue of the pool in the cluster of its nearest centroid (cosine after centring:
-    the norm of an issue's centred vector changes no argmax, so it is left out)."""
+    the norm of an issue's centred vector changes no argmax, so it is left out); `known`: the
+    clusters of the first positions, kept (only the issues after them are grouped)."""
     centre = pool.centre
     assert centre is not None
     offsets = (centre.mean @ centroids.T.astype(np.float64)).astype(np.float32)
     nearest = np.empty(len(pool), dtype=np.int32)
-    for start in range(0, len(pool), BLOCK):
+    first = 0 if known is None else len(known)
+    if known is not None:
+        nearest[:first] = known
+    for start in range(first, len(pool), BLOCK):
         block = pool.vectors[start : start + BLOCK] @ centroids.T
         block -= offsets
         nearest[start : start + BLOCK] = np.argmax(block, axis=1)
     order = np.argsort(nearest, kind="stable").astype(np.int32)
     starts = np.concatenate([[0], np.cumsum(np.bincount(nearest, minlength=len(centroids)))])
-    return Quantiser(centroids, order, starts.astype(np.int64), pool.vectors)
+    return Quantiser(centroids, nearest, order, starts.astype(np.int64), pool.vectors)
 
 
 @dataclass(frozen=True)

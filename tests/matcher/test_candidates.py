@@ -198,3 +198,22 @@ def test_an_engine_above_the_threshold_prepares_its_pool_and_ranks_through_the_s
     for profile in PROFILES:
         same_lists(staged.match(profile, now=NOW), exact.match(profile, now=NOW))
     assert len(calls) == len(PROFILES)
+
+
+def test_issues_appended_in_place_are_grouped_alone(monkeypatch):
+    whole, _ = ranked_pool(90, 10)
+    monkeypatch.setattr(candidates, "CLUSTER_SIZE", 9)
+    settings = RankingSettings(candidates_above=10)
+    older = dataclasses.replace(whole, rows=whole.rows[:80], vectors=whole.vectors[:80])
+    candidates.prepare(older, settings)
+    before = candidates.quantiser(older)
+    assert candidates.extends(whole.vectors, older.vectors)
+    assert not candidates.extends(whole.vectors.copy(), older.vectors)
+    assert not candidates.extends(older.vectors, older.vectors)
+    candidates.prepare(whole, settings, older)
+    after = candidates.quantiser(whole)
+    assert np.array_equal(after.centroids, before.centroids)
+    assert np.array_equal(after.nearest[:80], before.nearest)
+    again = candidates.grouped(whole, before.centroids)
+    assert np.array_equal(after.nearest[80:], again.nearest[80:])
+    assert sorted(after.order.tolist()) == list(range(90))
