@@ -79,6 +79,7 @@ class Quantiser:
 
 
 _KEPT: weakref.WeakKeyDictionary[Pool, Quantiser] = weakref.WeakKeyDictionary()
+_NAMES: weakref.WeakKeyDictionary[Pool, np.ndarray] = weakref.WeakKeyDictionary()
 _KEPT_LOCK = threading.Lock()
 
 
@@ -276,12 +277,24 @@ def candidate_pool(pool: Pool, found: Candidates, term_ids: np.ndarray) -> Pool:
         vectors=found.vectors,
         weights_t=weight_rows(pool.weights_t, term_ids, positions),
         signals=pool.signals.take(positions),
-        repos=[pool.repos[p] for p in positions.tolist()],
+        repos=repo_names(pool).take(positions).tolist(),
         url_rank=pool.url_rank[positions],
         local=local,
         centre=Centre(centre.mean, centre.norms[positions]),
         labelled=np.flatnonzero(labelled[positions]),
     )
+
+
+def repo_names(pool: Pool) -> np.ndarray:
+    """pool.repos as an object array, kept with the pool (not among terms.kept's few entries,
+    which each request's own `now` turns over): a gather, not a Python loop, per learner."""
+    with _KEPT_LOCK:
+        found = _NAMES.get(pool)
+    if found is None:
+        found = np.array(pool.repos, dtype=object)
+        with _KEPT_LOCK:
+            _NAMES[pool] = found
+    return found
 
 
 def weight_rows(
