@@ -5,6 +5,7 @@ it; the quantiser groups every issue once and is reused by a restated pool."""
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 
 import numpy as np
 import pytest
@@ -217,3 +218,22 @@ def test_issues_appended_in_place_are_grouped_alone(monkeypatch):
     again = candidates.grouped(whole, before.centroids)
     assert np.array_equal(after.nearest[80:], again.nearest[80:])
     assert sorted(after.order.tolist()) == list(range(90))
+
+
+def test_the_terms_that_choose_candidates_are_taken_once_an_hour(monkeypatch):
+    whole, lexicon = ranked_pool(60, 11)
+    settings = load_settings().ranking
+    query = queries()[0]
+    hour = NOW.replace(minute=0, second=0, microsecond=0)
+    computed = []
+    real = candidates.batch_terms
+    monkeypatch.setattr(
+        candidates, "batch_terms", lambda *a, **k: computed.append(k["now"]) or real(*a, **k)
+    )
+    later = [hour + timedelta(minutes=m, seconds=7) for m in (0, 19, 59)]
+    sums = [
+        candidates.other_terms(whole, query, settings=settings, now=t, lexicon=lexicon, level=None)
+        for t in later
+    ]
+    assert computed == [hour] * 3
+    assert all(np.array_equal(s[0], sums[0][0]) for s in sums)
