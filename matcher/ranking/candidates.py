@@ -8,7 +8,7 @@ on one core here. Above `settings.candidates_above` issues a learner's candidate
 2. every issue whose other terms alone (BM25, labels, freshness, language, task, ramp: summed over
    the whole pool from sparse postings and per-issue arrays, no product) would reach the probe's
    DEPTH x top_k-th best score with a dense term as high as the best in the farthest probed
-   cluster;
+   cluster (the LIFTED strongest of them when more);
 3. the issue with the best BM25, so that the lexical term is scaled as over the whole pool.
 score.rank_batch then ranks them as a pool of their own that keeps the whole pool's BM25 weights,
 centre and URL order: whenever the candidates hold the exact list and every issue scoring above
@@ -46,7 +46,8 @@ from matcher.ranking.terms import (
 from matcher.settings import RankingSettings
 
 CLUSTER_SIZE = 1_000  # issues per cluster of the quantiser, about
-PROBED = 12_000  # issues a learner's probe reads: the nearest clusters until this many
+PROBED = 6_000  # issues a learner's probe reads: the nearest clusters until this many
+LIFTED = 6_000  # at most this many issues outside the probe are lifted by their other terms
 DEPTH = 3  # x top_k: the probe's score this far down sets the bar for every other issue
 TRAIN_PER_CLUSTER = 32  # k-means is fitted on a sample of this many issues per cluster
 ITERATIONS = 8
@@ -213,14 +214,24 @@ def candidates(
     reach = settings.dense * dense[farthest].max()
     inside = np.zeros(len(pool), dtype=bool)
     inside[probed] = True
-    lifted = np.flatnonzero((others + reach >= bar) & ~inside)
+    lifted = strongest(np.flatnonzero((others + reach >= bar) & ~inside), others, LIFTED)
     best = int(np.argmax(lexical))  # always a candidate: BM25 is scaled by its score
-    if not inside[best]:
-        lifted = np.union1d(lifted, [best])
+    if not inside[best] and best not in lifted:
+        lifted = np.append(lifted, best)
     return Candidates(
         np.concatenate([probed, lifted]),
         np.concatenate([vectors, np.take(pool.vectors, lifted, axis=0)]),
     )
+
+
+def strongest(positions: np.ndarray, others: np.ndarray, most: int) -> np.ndarray:
+    """The `most` of `positions` whose other terms are highest (all of them when fewer): a learner
+    whose profile matches little by its words would otherwise lift tens of thousands of issues
+    whose signals alone tie near the bar."""
+    if len(positions) <= most:
+        return positions
+    cut = len(positions) - most
+    return positions[np.argpartition(others[positions], cut)[cut:]]
 
 
 def other_terms(

@@ -237,3 +237,10 @@ def test_the_terms_that_choose_candidates_are_taken_once_an_hour(monkeypatch):
     ]
     assert computed == [hour] * 3
     assert all(np.array_equal(s[0], sums[0][0]) for s in sums)
+
+
+def test_the_strongest_of_many_lifted_issues_are_kept():
+    others = np.array([0.1, 0.9, 0.5, 0.7, 0.2, 0.8])
+    lifted = np.array([0, 1, 2, 3, 5])
+    assert sorted(candidates.strongest(lifted, others, 2).tolist()) == [1, 5]
+    assert candidates.strongest(lifted, others, 9) is lifted
