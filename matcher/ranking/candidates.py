@@ -80,7 +80,7 @@ class Quantiser:
 
 
 _KEPT: weakref.WeakKeyDictionary[Pool, Quantiser] = weakref.WeakKeyDictionary()
-_NAMES: weakref.WeakKeyDictionary[Pool, np.ndarray] = weakref.WeakKeyDictionary()
+_COLUMNS: weakref.WeakKeyDictionary[Pool, PoolColumns] = weakref.WeakKeyDictionary()
 _KEPT_LOCK = threading.Lock()
 
 
@@ -289,10 +289,9 @@ def candidate_pool(pool: Pool, found: Candidates, term_ids: np.ndarray) -> Pool:
     weights (the rows `term_ids` only), centre, URL order and labelled issues."""
     positions = found.positions
     rows = pool.rows[positions]
-    local = np.full(len(pool.snapshot), -1, dtype=np.int64)
+    local = np.full(len(pool.snapshot), -1, dtype=np.int32)  # half the bytes to fill of int64
     local[rows] = np.arange(len(rows))
-    labelled = np.zeros(len(pool), dtype=bool)
-    labelled[pool.labelled] = True
+    columns = pool_columns(pool)
     centre = pool.centre
     assert centre is not None
     return Pool(
@@ -301,23 +300,33 @@ def candidate_pool(pool: Pool, found: Candidates, term_ids: np.ndarray) -> Pool:
         vectors=found.vectors,
         weights_t=weight_rows(pool.weights_t, term_ids, positions),
         signals=pool.signals.take(positions),
-        repos=repo_names(pool).take(positions).tolist(),
+        repos=columns.repos.take(positions).tolist(),
         url_rank=pool.url_rank[positions],
         local=local,
         centre=Centre(centre.mean, centre.norms[positions]),
-        labelled=np.flatnonzero(labelled[positions]),
+        labelled=np.flatnonzero(columns.labelled[positions]),
     )
 
 
-def repo_names(pool: Pool) -> np.ndarray:
-    """pool.repos as an object array, kept with the pool (not among terms.kept's few entries,
-    which each request's own `now` turns over): a gather, not a Python loop, per learner."""
+@dataclass(frozen=True)
+class PoolColumns:
+    """What every learner's candidate pool gathers from the whole pool, kept with it (not among
+    terms.kept's few entries, which each request's own `now` turns over)."""
+
+    repos: np.ndarray  # object: pool.repos, gathered rather than looped over per learner
+    labelled: np.ndarray  # bool: pool.labelled as a mask
+
+
+def pool_columns(pool: Pool) -> PoolColumns:
+    """The pool's PoolColumns (kept with the pool)."""
     with _KEPT_LOCK:
-        found = _NAMES.get(pool)
+        found = _COLUMNS.get(pool)
     if found is None:
-        found = np.array(pool.repos, dtype=object)
+        labelled = np.zeros(len(pool), dtype=bool)
+        labelled[pool.labelled] = True
+        found = PoolColumns(np.array(pool.repos, dtype=object), labelled)
         with _KEPT_LOCK:
-            _NAMES[pool] = found
+            _COLUMNS[pool] = found
     return found
 
 
@@ -327,7 +336,7 @@ def weight_rows(
     """(vocabulary x candidates) BM25 weights: rows `term_ids` (sorted, distinct) at the
     candidates' columns, every other row empty. Each issue's weights are the pool's own, in the
     same term order, so its BM25 sums are the same to the bit."""
-    column = np.full(weights_t.shape[1], -1, dtype=np.int64)
+    column = np.full(weights_t.shape[1], -1, dtype=np.int32)
     column[positions] = np.arange(len(positions))
     taken = weights_t[term_ids]
     moved = column[taken.indices]
