@@ -2,6 +2,7 @@
 
     python bench/scale.py [--issues 1000,10000,50000] [--learners 1,100,10000] [--runs 30]
                           [--changes 5] [--profiles-run 400x5000] [--cache DIR]
+                          [--vectors hashing|words]
 
 For each pool size, in a fresh process: build a deterministic store (titles, bodies and labels of
 the shared benchmark and demo issues, recombined per seed; 500 repositories; vectors stored as
@@ -13,11 +14,16 @@ at most every 2 s):
 - the next query after a change (one issue changed, then 256 new ones, as an import chunk joins),
   beside the steady median, and how long until the change is in the index;
 - batch throughput through MatchEngine.match_many with digest-like feedback (learners/s);
+- past ranking.candidates_above issues (MATCHER_RANKING__CANDIDATES_ABOVE moves it), the candidate
+  stage's lists beside the exact scorer's for the same learners: recall@10, both latencies, the
+  stage's own floor (the probed vectors read and multiplied) and the quantiser's build time;
 - the change check (one read of the change counter), peak RSS and the index's own memory;
 and print each target beside the numpy floor for the same sizes, measured in the same run with
 the same BLAS thread setting (dense product plus argpartition top-k), with the ratio.
 `--profiles-run 400x5000` also times `match --profiles`' path with the real model: ms per learner
 beyond the first, each new profile encoded. Stores are cached in --cache between runs.
+`--vectors words` stores vectors that follow the words (WordsEmbedder: texts sharing words are
+close, as a model's are) in stores of their own; the default's seeded vectors have no clusters.
 """
 
 from __future__ import annotations
