@@ -85,7 +85,8 @@ _KEPT_LOCK = threading.Lock()
 
 
 def quantiser(pool: Pool) -> Quantiser:
-    """The pool's quantiser (kept with the pool; the index prepares its own before a request)."""
+    """The pool's quantiser, kept with the pool: the index prepares its unfiltered pool's before
+    a request can see it; a focus pool above the threshold builds its own here, on first use."""
     with _KEPT_LOCK:
         found = _KEPT.get(pool)
     return found if found is not None else _keep(pool, grouped(pool, train(pool)))
