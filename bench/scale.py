@@ -2,6 +2,7 @@
 
     python bench/scale.py [--issues 1000,10000,50000] [--learners 1,100,10000] [--runs 30]
                           [--changes 5] [--profiles-run 400x5000] [--cache DIR]
+                          [--vectors hashing|words]
 
 For each pool size, in a fresh process: build a deterministic store (titles, bodies and labels of
 the shared benchmark and demo issues, recombined per seed; 500 repositories; vectors stored as
@@ -13,11 +14,16 @@ at most every 2 s):
 - the next query after a change (one issue changed, then 256 new ones, as an import chunk joins),
   beside the steady median, and how long until the change is in the index;
 - batch throughput through MatchEngine.match_many with digest-like feedback (learners/s);
+- past ranking.candidates_above issues (MATCHER_RANKING__CANDIDATES_ABOVE moves it), the candidate
+  stage's lists beside the exact scorer's for the same learners: recall@10, both latencies, the
+  stage's own floor (the probed vectors read and multiplied) and the quantiser's build time;
 - the change check (one read of the change counter), peak RSS and the index's own memory;
 and print each target beside the numpy floor for the same sizes, measured in the same run with
 the same BLAS thread setting (dense product plus argpartition top-k), with the ratio.
 `--profiles-run 400x5000` also times `match --profiles`' path with the real model: ms per learner
 beyond the first, each new profile encoded. Stores are cached in --cache between runs.
+`--vectors words` stores vectors that follow the words (WordsEmbedder: texts sharing words are
+close, as a model's are) in stores of their own; the default's seeded vectors have no clusters.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import resource
 import statistics
 import subprocess
@@ -45,6 +52,7 @@ sys.path.insert(0, str(ROOT))
 
 from matcher.engine import MatchEngine, blas_threads  # noqa: E402
 from matcher.models import Feedback, Issue, Profile, text_hash  # noqa: E402
+from matcher.ranking import Query, candidates  # noqa: E402
 from matcher.settings import load_settings  # noqa: E402
 from matcher.snapshot import demo_snapshot_path, read_snapshot  # noqa: E402
 from matcher.store import Database  # noqa: E402
@@ -84,6 +92,51 @@ class HashingEmbedder:
 
     def encode(self, texts):
         return np.stack([_unit(text) for text in texts]) if texts else np.zeros((0, DIM), "f4")
+
+
+class WordsEmbedder:
+    """Vectors that follow the words: each word's seeded vector, summed over a text (sqrt of its
+    count), plus a seeded part of the text's own. Texts sharing words are close, as a model's
+    are, so a coarse quantiser finds structure to work with (HashingEmbedder's are isotropic)."""
+
+    name = HashingEmbedder.name
+    OWN = 0.5  # the text's own seeded part, beside its words' (unit) sum
+
+    def __init__(self) -> None:
+        self.words: dict[str, int] = {}
+        self.table = np.zeros((0, DIM), np.float32)
+
+    def encode(self, texts):
+        if not texts:
+            return np.zeros((0, DIM), "f4")
+        from scipy import sparse
+
+        rows, cols = [], []
+        for n, text in enumerate(texts):
+            found = [self.words.setdefault(w, len(self.words)) for w in _WORD.findall(text.lower())]
+            rows.extend([n] * len(found))
+            cols.extend(found)
+        self._grow()
+        counts = sparse.csr_matrix(
+            (np.ones(len(cols), np.float32), (rows, cols)), shape=(len(texts), len(self.words))
+        )
+        counts.sum_duplicates()
+        counts.data = np.sqrt(counts.data)
+        summed = np.asarray(counts @ self.table)
+        summed /= np.maximum(np.linalg.norm(summed, axis=1, keepdims=True), 1e-9)
+        vectors = summed + self.OWN * np.stack([_unit(text) for text in texts])
+        return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+
+    def _grow(self) -> None:
+        known = len(self.table)
+        if known < len(self.words):
+            fresh = [_unit(f"word:{w}") for w in list(self.words)[known:]]
+            self.table = np.vstack([self.table, *fresh])
+
+
+_WORD = re.compile(r"[a-z0-9+#]+")
+EMBEDDERS = {"hashing": HashingEmbedder, "words": WordsEmbedder}
+EMBEDDER: HashingEmbedder | WordsEmbedder = HashingEmbedder()  # --vectors chooses
 
 
 def _unit(text: str) -> np.ndarray:
@@ -159,7 +212,8 @@ def digest_feedback(learners: list[Profile], pool: list[Issue]) -> dict[str, Fee
 
 def store(size: int, cache: Path) -> tuple[Database, list[Issue]]:
     cache.mkdir(parents=True, exist_ok=True)
-    db = Database(f"sqlite:///{cache / f'scale-{size}.sqlite'}")
+    kind = "" if isinstance(EMBEDDER, HashingEmbedder) else "-words"
+    db = Database(f"sqlite:///{cache / f'scale-{size}{kind}.sqlite'}")
     pool = synthetic_pool(size)
     if count_issues(db) < size:
         for start in range(0, size, 5000):
@@ -174,7 +228,7 @@ def write(db: Database, issues: list[Issue]) -> None:
     put_embeddings(
         db,
         HashingEmbedder.name,
-        dict(zip(texts, HashingEmbedder().encode(list(texts.values())), strict=True)),
+        dict(zip(texts, EMBEDDER.encode(list(texts.values())), strict=True)),
     )
 
 
@@ -220,7 +274,7 @@ def one_size(size: int, learner_counts: list[int], runs: int, changes: int, cach
     settings = load_settings()
     # as the bot runs it: refreshes off the request path, the change mark checked every 2 s
     engine = MatchEngine(
-        db, settings, embedder=HashingEmbedder(), embed_in_background=True, refresh_seconds=2.0
+        db, settings, embedder=EMBEDDER, embed_in_background=True, refresh_seconds=2.0
     )
     trim()
     before = rss_mb()
@@ -231,6 +285,7 @@ def one_size(size: int, learner_counts: list[int], runs: int, changes: int, cach
     engine.queries(everyone)  # profile vectors are kept between requests
     engine.match(everyone[0], now=NOW)
     latencies = [timed(lambda p=p: engine.match(p, now=NOW)) for p in everyone[:runs]]
+    staged = candidate_stage(engine, settings, everyone[:runs])
     vectors = engine.index.snapshot.vectors
     qvecs = np.stack([q.vector for q in engine.queries(everyone)])
     result = {
@@ -242,6 +297,7 @@ def one_size(size: int, learner_counts: list[int], runs: int, changes: int, cach
         "single_floor_ms": floor_single(vectors, qvecs, runs) * 1000,
         "index_mb": index_mb,
         "check_ms": statistics.median(timed(lambda: change_mark(db)) for _ in range(20)) * 1000,
+        "candidates": staged,
         "after_change": after_changes(engine, db, pool, everyone, changes),
         "batch": [],
     }
@@ -253,6 +309,51 @@ def one_size(size: int, learner_counts: list[int], runs: int, changes: int, cach
         result["batch"].append({"learners": count, "seconds": seconds, "floor_s": floor})
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return result
+
+
+def candidate_stage(engine: MatchEngine, settings, learners: list[Profile]) -> dict | None:
+    """Above the threshold: each learner's list through the candidate stage beside the exact
+    scorer's (recall@10, both latencies), and what building the quantiser takes."""
+    pool = engine.index.pool()
+    if not candidates.applies(pool, settings.ranking):
+        return None
+    exact_settings = settings.model_copy(
+        update={"ranking": settings.ranking.model_copy(update={"candidates_above": None})}
+    )
+    staged, exact, staged_s, exact_s = [], [], [], []
+    for learner in learners:
+        staged_s.append(timed(lambda p=learner: staged.append(engine.match(p, now=NOW))))
+        engine.settings = exact_settings
+        exact_s.append(timed(lambda p=learner: exact.append(engine.match(p, now=NOW))))
+        engine.settings = settings
+    found = [
+        len({m.issue.url for m in mine} & {m.issue.url for m in theirs}) / max(len(theirs), 1)
+        for mine, theirs in zip(staged, exact, strict=True)
+    ]
+    probed = len(candidates.quantiser(pool).probe(np.ones(DIM), candidates.PROBED)[0])
+    floor = statistics.median(
+        probe_floor(pool, q.vector, settings.ranking) for q in engine.queries(learners)
+    )
+    return {
+        "probe_floor_ms": floor * 1000,
+        "recall_at_10": statistics.mean(found),
+        "worst_recall": min(found),
+        "staged_ms": statistics.median(staged_s) * 1000,
+        "exact_ms": statistics.median(exact_s) * 1000,
+        "probed": probed,
+        "quantiser_s": timed(lambda: candidates.grouped(pool, candidates.train(pool))),
+    }
+
+
+def probe_floor(pool, vector: np.ndarray, ranking) -> float:
+    """The candidate stage's numpy floor for one learner: the probed clusters' vectors read
+    (np.take, memory order), their product with the query, argpartition top-k."""
+    probe = candidates.quantiser(pool).probe
+    start = time.perf_counter()
+    probed, _ = probe(candidates.direction(pool, Query(vector, ()), ranking), candidates.PROBED)
+    s = np.take(pool.vectors, np.sort(probed), axis=0) @ vector
+    np.argpartition(-s, 10)[:10]
+    return time.perf_counter() - start
 
 
 def after_changes(
@@ -330,6 +431,15 @@ def print_report(r: dict) -> None:
         f"  1 learner warm                 {single:.2f} ms median, {r['single_p95_ms']:.2f} p95 "
         f"(floor {floor:.2f} ms, {single / floor:.1f}x){verdict(single, SINGLE_MS.get(n))}"
     )
+    c = r.get("candidates")
+    if c:
+        print(
+            f"  candidate stage                recall@10 {c['recall_at_10']:.3f} (worst "
+            f"{c['worst_recall']:.1f}); {c['staged_ms']:.2f} ms median against the exact "
+            f"scorer's {c['exact_ms']:.2f} ms, same learners (probe floor "
+            f"{c['probe_floor_ms']:.2f} ms); probe ~{c['probed']:,} issues; "
+            f"quantiser built in {c['quantiser_s']:.1f} s"
+        )
     for kind, c in r["after_change"].items():
         ratio = c["next_ms"] / c["steady_ms"]
         print(
@@ -361,10 +471,18 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=5, help="store changes timed, per kind")
     parser.add_argument("--profiles-run", default="400x5000", help="LEARNERSxISSUES, or '' to skip")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/matcher-scale-cache"))
+    parser.add_argument(
+        "--vectors",
+        choices=sorted(EMBEDDERS),
+        default="hashing",
+        help="issue and profile vectors: seeded per text, or following the words (own store)",
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--profiles-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     learners = [int(n) for n in args.learners.split(",") if n]
+    global EMBEDDER
+    EMBEDDER = EMBEDDERS[args.vectors]()
     if args.profiles_only:
         count, size = (int(n) for n in args.profiles_run.split("x"))
         print(json.dumps(profiles_run(count, size, args.cache)))
@@ -389,6 +507,8 @@ def main() -> None:
                 str(args.changes),
                 "--cache",
                 str(args.cache),
+                "--vectors",
+                args.vectors,
             ],
             capture_output=True,
             text=True,
@@ -407,6 +527,8 @@ def main() -> None:
                 args.profiles_run,
                 "--cache",
                 str(args.cache),
+                "--vectors",
+                args.vectors,
             ],
             capture_output=True,
             text=True,

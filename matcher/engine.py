@@ -170,11 +170,19 @@ class MatchEngine:
             index.install_vectors(encode_and_store(self.db, self.embedder, texts))
 
     def _build_index(self) -> RankingIndex:
+        from matcher.ranking import candidates
         from matcher.ranking.index import RankingIndex
+
+        def prepare(pool: Pool, previous: Pool | None) -> None:
+            candidates.prepare(pool, self.settings.ranking, previous)
 
         if self._index is None:
             self._index = RankingIndex(
-                self.db, self._embedding_key(), self.catalog.labels, self.catalog.niches_of
+                self.db,
+                self._embedding_key(),
+                self.catalog.labels,
+                self.catalog.niches_of,
+                prepare=prepare,
             )
             self._checked_at = -float("inf")
         return self._index
@@ -410,8 +418,9 @@ def _rank_batch(
     now: datetime,
     settings: RankingSettings,
 ) -> list[list[Match]]:
-    """One chunk of learners ranked (arrays only: safe on a worker thread)."""
-    from matcher.ranking.score import rank_batch
+    """One chunk of learners ranked (arrays only: safe on a worker thread); above
+    settings.candidates_above issues through the candidate stage."""
+    from matcher.ranking.candidates import rank_batch
 
     return rank_batch(
         pool,

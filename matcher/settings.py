@@ -84,6 +84,9 @@ class RankingSettings(BaseModel):
     max_per_repo: int = Field(3, ge=1)
     freshness_half_life_days: float = Field(120, gt=0)
     include_taken: bool = False
+    # Pools of more issues than this rank each learner's candidates (matcher.ranking.candidates:
+    # nearest clusters, then the exact score), not every issue; None: always exact.
+    candidates_above: int | None = Field(300_000, ge=1)
 
 
 class Settings(BaseSettings):

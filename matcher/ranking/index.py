@@ -56,6 +56,8 @@ POOL_CACHE = 8  # pools (community focus filters) kept ready per index generatio
 EVERYTHING: tuple = (None, None, None)  # the pool key of no focus
 
 VectorSource = Callable[[dict[str, str]], dict[str, np.ndarray]]
+# readies a new pool (the candidate stage's quantiser), given the pool it replaces
+Prepare = Callable[[Pool, Pool | None], None]
 PoolKey = tuple[frozenset[str] | None, frozenset[str] | None, frozenset[str] | None]
 
 
@@ -78,8 +80,16 @@ def _collector_paused() -> Iterator[None]:
 class RankingIndex:
     """Every open issue of one store, ready to rank; `refresh()` applies what changed since."""
 
-    def __init__(self, db: Database, model: str, labels: Labels, niches_of: NichesOf):
+    def __init__(
+        self,
+        db: Database,
+        model: str,
+        labels: Labels,
+        niches_of: NichesOf,
+        prepare: Prepare | None = None,
+    ):
         self.db = db
+        self.prepare = prepare  # readies each new unfiltered pool before a ranking can see it
         self.model = model
         self.labels = labels
         self.niches_of = niches_of
@@ -236,6 +246,8 @@ class RankingIndex:
     def _swap(self, snapshot: Snapshot, pool: Pool | None = None) -> None:
         """Make `snapshot` current, with its unfiltered pool built before anyone can see it."""
         pool = pool or build_pool(snapshot, select_rows(snapshot))
+        if self.prepare is not None:  # on the refresh's thread: no request waits for it
+            self.prepare(pool, self._full)
         with self._lock:
             self.snapshot = snapshot
             self.generation += 1

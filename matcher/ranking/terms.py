@@ -494,14 +494,21 @@ def batch_terms(
     lexicon: Lexicon,
     levels: Sequence[Level | None] | None = None,
     opinions: np.ndarray | None = None,
+    with_dense: bool = True,
 ) -> BatchTerms:
     """Every term of TERMS for a batch of learners, as BatchTerms; `opinions` (opinion_matrix)
-    are multiplied with the pool in the dense term's pass (BatchTerms.opinions)."""
+    are multiplied with the pool in the dense term's pass (BatchTerms.opinions). `with_dense`
+    False: the dense term is zero throughout, no product (the candidate stage sums the other
+    terms over a pool too large for it)."""
     languages = dict(lexicon.languages)  # a refresh may add one meanwhile
     kind = pool.signals.kind
     free, shared = learner_free(pool, now, settings)
     levels = levels or [None] * len(queries)
-    dense, theirs = dense_and_opinions(pool, queries, settings, opinions)
+    dense, theirs = (
+        dense_and_opinions(pool, queries, settings, opinions)
+        if with_dense
+        else (np.broadcast_to(0.0, (len(queries), len(pool))), None)
+    )
     return BatchTerms(
         dense=dense,
         lexical=lexical_scores(pool, queries, lexicon, settings),

@@ -1,0 +1,246 @@
+"""The candidate stage (matcher.ranking.candidates): off at and below the threshold; the pool of
+candidates ranks exactly as the whole pool whenever it holds the exact list and what scores above
+it; the quantiser groups every issue once and is reused by a restated pool."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from matcher.catalog import load_catalog
+from matcher.engine import MatchEngine, query_for
+from matcher.ranking import candidates
+from matcher.ranking.pool import Lexicon, build_pool, restated_pool, snapshot_of
+from matcher.ranking.score import rank_batch, score_batch
+from matcher.settings import RankingSettings, load_settings
+from matcher.store.issues import upsert_issues
+from tests.conftest import NOW
+from tests.fakes.embedder import HashingEmbedder
+from tests.matcher.test_index import PROFILES, pool, same_lists
+
+LABELS = load_catalog().labels
+EMBEDDER = HashingEmbedder()
+
+
+def ranked_pool(size: int, seed: int):
+    issues = pool(size, seed=seed)
+    vectors = EMBEDDER.encode([issue.embedding_text() for issue in issues])
+    lexicon = Lexicon()
+    return build_pool(snapshot_of(issues, vectors, LABELS, lexicon), np.arange(size)), lexicon
+
+
+def queries():
+    texts = [p.query_text() for p in PROFILES]
+    return [query_for(t, v) for t, v in zip(texts, EMBEDDER.encode(texts), strict=True)]
+
+
+def identical(matches):
+    return [(m.issue.url, m.score, m.reasons, m.components) for m in matches]
+
+
+def rank(target, query, lexicon, settings, top_k=10):
+    return rank_batch(
+        target, [query], settings=settings, labels=LABELS, now=NOW, lexicon=lexicon, top_k=top_k
+    )[0]
+
+
+def test_the_default_threshold_keeps_every_pool_of_normal_size_exact():
+    settings = load_settings().ranking
+    assert settings.candidates_above == 300_000
+    whole, _ = ranked_pool(60, 1)
+    assert not candidates.applies(whole, settings)
+    assert not candidates.applies(whole, settings.model_copy(update={"candidates_above": None}))
+    assert candidates.applies(whole, settings.model_copy(update={"candidates_above": 59}))
+
+
+def test_at_the_threshold_the_stage_is_not_entered(monkeypatch):
+    whole, lexicon = ranked_pool(60, 2)
+    settings = load_settings().ranking.model_copy(update={"candidates_above": 60})
+
+    def entered(*args, **kwargs):
+        raise AssertionError("the candidate stage ran at the threshold")
+
+    monkeypatch.setattr(candidates, "candidates", entered)
+    for query in queries():
+        through = candidates.rank_batch(
+            whole, [query], settings=settings, labels=LABELS, now=NOW, lexicon=lexicon, top_k=10
+        )[0]
+        assert identical(through) == identical(rank(whole, query, lexicon, settings))
+
+
+@hypothesis_settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    size=st.integers(12, 90),
+    top_k=st.integers(1, 12),
+    spare=st.floats(0.0, 1.0),
+    learner=st.integers(0, len(PROFILES) - 1),
+)
+def test_candidates_holding_the_exact_list_rank_exactly(seed, size, top_k, spare, learner):
+    """The candidates hold the exact list, every issue scoring at or above its last (before the
+    hard-label rule, which only lowers), the labelled issues and the best BM25 one, and any share
+    of the rest: the same list and reasons, scores to float32 rounding (the dense product of
+    fewer rows)."""
+    whole, lexicon = ranked_pool(size, seed)
+    settings = load_settings().ranking
+    query = queries()[learner]
+    exact = rank(whole, query, lexicon, settings, top_k)
+    row = score_batch(whole, [query], settings=settings, now=NOW, lexicon=lexicon)[0][0]
+    lowest = min((m.score for m in exact), default=np.inf)
+    _, lexical = candidates.other_terms(
+        whole, query, settings=settings, now=NOW, lexicon=lexicon, level=None
+    )
+    rng = np.random.default_rng(seed)
+    needed = np.flatnonzero(row >= lowest - 1e-9)
+    chosen = np.union1d(needed, whole.labelled)
+    chosen = np.union1d(chosen, [int(np.argmax(lexical))])
+    chosen = np.union1d(chosen, np.flatnonzero(rng.random(size) < spare))
+    rng.shuffle(chosen)
+    found = candidates.Candidates(chosen, whole.vectors[chosen])
+    among = candidates.candidate_pool(
+        whole, found, candidates.term_ids(whole, query, lexicon, settings)
+    )
+    same_lists(rank(among, query, lexicon, settings, top_k), exact)
+
+
+def test_the_stage_probing_every_cluster_ranks_exactly(monkeypatch):
+    whole, lexicon = ranked_pool(80, 5)
+    monkeypatch.setattr(candidates, "CLUSTER_SIZE", 10)
+    monkeypatch.setattr(candidates, "PROBED", 80)
+    settings = load_settings().ranking
+    lowered = settings.model_copy(update={"candidates_above": 20})
+    for query in queries():
+        through = candidates.rank_batch(
+            whole, [query], settings=lowered, labels=LABELS, now=NOW, lexicon=lexicon, top_k=10
+        )[0]
+        same_lists(through, rank(whole, query, lexicon, settings))
+
+
+def test_an_issue_outside_the_probe_that_its_other_terms_lift_is_a_candidate(monkeypatch):
+    whole, lexicon = ranked_pool(80, 6)
+    monkeypatch.setattr(candidates, "CLUSTER_SIZE", 10)
+    monkeypatch.setattr(candidates, "PROBED", 1)  # the nearest cluster alone
+    settings = load_settings().ranking.model_copy(update={"candidates_above": 20})
+    query = queries()[0]
+    others, lexical = candidates.other_terms(
+        whole, query, settings=settings, now=NOW, lexicon=lexicon, level=None
+    )
+    probed, _ = candidates.quantiser(whole).probe(candidates.direction(whole, query, settings), 1)
+    found = candidates.candidates(
+        whole, query, settings=settings, now=NOW, lexicon=lexicon, level=None, top_k=10
+    ).positions
+    outside = np.setdiff1d(np.arange(80), probed)
+    best_other = outside[np.argmax(others[outside])]
+    assert best_other in found
+    assert int(np.argmax(lexical)) in found
+    assert len(found) == len(np.unique(found))
+
+
+def test_the_quantiser_groups_every_issue_once_and_a_restated_pool_reuses_it(monkeypatch):
+    whole, _ = ranked_pool(90, 7)
+    monkeypatch.setattr(candidates, "CLUSTER_SIZE", 9)
+    settings = RankingSettings(candidates_above=10)
+    candidates.prepare(whole, settings)
+    grouped = candidates.quantiser(whole)
+    assert len(grouped.centroids) == 10
+    assert sorted(grouped.order.tolist()) == list(range(90))
+    assert grouped.starts[0] == 0 and grouped.starts[-1] == 90
+    centre = whole.centre
+    units = (whole.vectors - centre.mean) / centre.norms[:, None]
+    nearest = np.argmax(units @ grouped.centroids.T, axis=1)
+    for cluster in range(len(grouped.centroids)):
+        members = grouped.order[grouped.starts[cluster] : grouped.starts[cluster + 1]]
+        assert (nearest[members] == cluster).all()
+    again = restated_pool(whole, whole.snapshot)
+    candidates.prepare(again, settings, whole)
+    assert candidates.quantiser(again) is grouped
+    moved = dataclasses.replace(whole, vectors=whole.vectors.copy())
+    candidates.prepare(moved, settings, whole)
+    assert candidates.quantiser(moved) is not grouped
+    assert np.array_equal(candidates.quantiser(moved).centroids, grouped.centroids)
+
+
+def test_below_the_threshold_no_quantiser_is_built():
+    whole, _ = ranked_pool(40, 8)
+    candidates.prepare(whole, RankingSettings())
+    assert whole not in candidates._KEPT
+
+
+@pytest.fixture
+def small_engine(db, settings, monkeypatch):
+    monkeypatch.setattr(candidates, "CLUSTER_SIZE", 10)
+    monkeypatch.setattr(candidates, "PROBED", 10_000)  # every cluster: the exact lists
+    upsert_issues(db, pool(70, seed=9))
+    lowered = settings.model_copy(
+        update={"ranking": settings.ranking.model_copy(update={"candidates_above": 30})}
+    )
+    return (
+        MatchEngine(db, lowered, embedder=HashingEmbedder()),
+        MatchEngine(db, settings, embedder=HashingEmbedder()),
+    )
+
+
+def test_an_engine_above_the_threshold_prepares_its_pool_and_ranks_through_the_stage(
+    small_engine, monkeypatch
+):
+    staged, exact = small_engine
+    staged.warm_up()
+    full = staged.index.pool()
+    assert full in candidates._KEPT  # prepared by the refresh, before any request
+    calls = []
+    real = candidates.candidates
+    monkeypatch.setattr(candidates, "candidates", lambda *a, **k: calls.append(1) or real(*a, **k))
+    for profile in PROFILES:
+        same_lists(staged.match(profile, now=NOW), exact.match(profile, now=NOW))
+    assert len(calls) == len(PROFILES)
+
+
+def test_issues_appended_in_place_are_grouped_alone(monkeypatch):
+    whole, _ = ranked_pool(90, 10)
+    monkeypatch.setattr(candidates, "CLUSTER_SIZE", 9)
+    settings = RankingSettings(candidates_above=10)
+    older = dataclasses.replace(whole, rows=whole.rows[:80], vectors=whole.vectors[:80])
+    candidates.prepare(older, settings)
+    before = candidates.quantiser(older)
+    assert candidates.extends(whole.vectors, older.vectors)
+    assert not candidates.extends(whole.vectors.copy(), older.vectors)
+    assert not candidates.extends(older.vectors, older.vectors)
+    candidates.prepare(whole, settings, older)
+    after = candidates.quantiser(whole)
+    assert np.array_equal(after.centroids, before.centroids)
+    assert np.array_equal(after.nearest[:80], before.nearest)
+    again = candidates.grouped(whole, before.centroids)
+    assert np.array_equal(after.nearest[80:], again.nearest[80:])
+    assert sorted(after.order.tolist()) == list(range(90))
+
+
+def test_the_terms_that_choose_candidates_are_taken_once_an_hour(monkeypatch):
+    whole, lexicon = ranked_pool(60, 11)
+    settings = load_settings().ranking
+    query = queries()[0]
+    hour = NOW.replace(minute=0, second=0, microsecond=0)
+    computed = []
+    real = candidates.batch_terms
+    monkeypatch.setattr(
+        candidates, "batch_terms", lambda *a, **k: computed.append(k["now"]) or real(*a, **k)
+    )
+    later = [hour + timedelta(minutes=m, seconds=7) for m in (0, 19, 59)]
+    sums = [
+        candidates.other_terms(whole, query, settings=settings, now=t, lexicon=lexicon, level=None)
+        for t in later
+    ]
+    assert computed == [hour] * 3
+    assert all(np.array_equal(s[0], sums[0][0]) for s in sums)
+
+
+def test_the_strongest_of_many_lifted_issues_are_kept():
+    others = np.array([0.1, 0.9, 0.5, 0.7, 0.2, 0.8])
+    lifted = np.array([0, 1, 2, 3, 5])
+    assert sorted(candidates.strongest(lifted, others, 2).tolist()) == [1, 5]
+    assert candidates.strongest(lifted, others, 9) is lifted
