@@ -7,10 +7,11 @@ import os
 import sqlite3
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from sqlalchemy import DateTime, any_, bindparam, create_engine, event, make_url, text
@@ -209,6 +210,21 @@ def one_of(session: Session, column, values: list):
 
         return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
     return column.in_(list(values))
+
+
+SCAN_ABOVE = 20_000  # keys asked for at once: above, one pass over the query's rows
+
+
+def rows_with_keys(session: Session, query, key, wanted: Collection[Any]) -> Iterator[Any]:
+    """The rows of `query` (plain rows whose first column is `key`) for the `wanted` keys the
+    store has: asked 500 at a time, or, for more than SCAN_ABOVE keys (most of a table, as
+    building the ranking index asks), in one pass over the query's rows, kept here."""
+    if len(wanted) > SCAN_ABOVE:
+        yield from (row for row in session.execute(query) if row[0] in wanted)
+        return
+    listed = list(wanted)
+    for start in range(0, len(listed), 500):
+        yield from session.execute(query.where(key.in_(listed[start : start + 500])))
 
 
 def batch_size(db: Database) -> int:

@@ -27,7 +27,14 @@ from sqlalchemy.dialects.sqlite import DATETIME as SQLITE_DATETIME
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from matcher.models import Issue, Welcome, text_hash
-from matcher.store.db import Base, Database, UTCDateTime, as_utc, insert_ignoring_duplicates
+from matcher.store.db import (
+    Base,
+    Database,
+    UTCDateTime,
+    as_utc,
+    insert_ignoring_duplicates,
+    rows_with_keys,
+)
 
 
 class IssueRow(Base):
@@ -273,16 +280,7 @@ def _stored_vectors(session: Session, model: str, wanted: Collection[str]) -> It
     """(text hash, vector bytes) of `model` for the wanted hashes that the store has."""
     table = EmbeddingRow.__table__  # plain rows: no ORM bookkeeping per row
     model_rows = select(table.c.text_hash, table.c.vector).where(table.c.model == model)
-    if len(wanted) > SCAN_EMBEDDINGS_ABOVE:
-        yield from (row for row in session.execute(model_rows) if row[0] in wanted)
-        return
-    listed = list(wanted)
-    for start in range(0, len(listed), 500):
-        chunk = listed[start : start + 500]
-        yield from session.execute(model_rows.where(table.c.text_hash.in_(chunk)))
-
-
-SCAN_EMBEDDINGS_ABOVE = 20_000  # hashes asked for at once: above, one pass over the model's rows
+    return rows_with_keys(session, model_rows, table.c.text_hash, wanted)
 
 
 def _one_by_one(db: Database, model: str, hashes: Iterable[str]) -> dict[str, np.ndarray]:

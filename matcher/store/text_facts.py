@@ -12,7 +12,7 @@ from sqlalchemy import Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from matcher.signals import TEXT_FACTS_VERSION, TextFacts
-from matcher.store.db import Base, Database, sql_insert
+from matcher.store.db import Base, Database, rows_with_keys, sql_insert
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +25,6 @@ class TextFactsRow(Base):
     kind: Mapped[str | None] = mapped_column(String, nullable=True)
     marks: Mapped[int] = mapped_column(Integer)
     cue_counts: Mapped[str] = mapped_column(String)  # space-separated, one per language
-
-
-SCAN_ABOVE = 20_000  # keys asked for at once: above, one pass over the version's rows
 
 
 def get_text_facts(
@@ -55,12 +52,7 @@ def _stored(session: Session, wanted: set[str]) -> Iterator[Any]:
     rows = select(table.c.key, table.c.kind, table.c.marks, table.c.cue_counts).where(
         table.c.version == TEXT_FACTS_VERSION
     )
-    if len(wanted) > SCAN_ABOVE:
-        yield from (row for row in session.execute(rows) if row[0] in wanted)
-        return
-    listed = list(wanted)
-    for start in range(0, len(listed), 500):
-        yield from session.execute(rows.where(table.c.key.in_(listed[start : start + 500])))
+    return rows_with_keys(session, rows, table.c.key, wanted)
 
 
 def _decoded(kind: Any, marks: Any, cue_counts: Any) -> TextFacts | None:
