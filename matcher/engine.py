@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from matcher.catalog import Catalog, load_catalog
+from matcher.demo_vectors import store_shipped_vectors
 from matcher.embedding import (
     Embedder,
     embedding_key,
@@ -165,9 +166,16 @@ class MatchEngine:
     def _encode_waiting(self, index: RankingIndex) -> None:
         index.collect_vectors()
         if index.pending:
-            texts = index.waiting()
-            self.encoded_last += len(texts)
-            index.install_vectors(encode_and_store(self.db, self.embedder, texts))
+            index.install_vectors(self._encode(index.waiting()))
+
+    def _encode(self, texts: dict[str, str]) -> dict[str, np.ndarray]:
+        """Vectors for text hash -> text, counted in encoded_last (the demo's shipped vectors
+        are stored, not encoded, so they are not counted)."""
+        vectors = store_shipped_vectors(self.db, self.embedder.name, texts)
+        rest = {key: text for key, text in texts.items() if key not in vectors}
+        self.encoded_last += len(rest)
+        vectors.update(encode_and_store(self.db, self.embedder, rest))
+        return vectors
 
     def _build_index(self) -> RankingIndex:
         from matcher.ranking import candidates
@@ -219,11 +227,7 @@ class MatchEngine:
             index.refresh()
             return
 
-        def encode_now(texts: dict[str, str]) -> dict:
-            self.encoded_last += len(texts)
-            return encode_and_store(self.db, self.embedder, texts)
-
-        index.refresh(encode_now)
+        index.refresh(self._encode)
 
     def _start_background(self, index: RankingIndex) -> None:
         """Refresh, and gather vectors for waiting texts, off the request path."""

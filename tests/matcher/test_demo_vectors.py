@@ -8,7 +8,8 @@ import numpy as np
 from matcher.catalog import load_catalog
 from matcher.demo_vectors import shipped_vectors, store_shipped_vectors, write_demo_vectors
 from matcher.embedding import DEFAULT_MODEL, embedding_key, encode_and_store, unembedded_texts
-from matcher.models import text_hash
+from matcher.engine import MatchEngine
+from matcher.models import Profile, text_hash
 from matcher.snapshot import demo_snapshot_path, import_snapshot
 from matcher.store.issues import get_embeddings, load_issues
 
@@ -45,6 +46,14 @@ def test_the_demo_is_stored_without_encoding_a_text_and_a_new_text_is_encoded(db
     assert embedder.encoded == 1
     assert set(done) == set(texts)
     assert set(get_embeddings(db, embedder.name, texts)) == set(texts)
+
+
+def test_a_match_counts_only_the_texts_it_really_encoded(db, embedder, settings):
+    demo_texts(db)
+    engine = MatchEngine(db, settings, embedder)
+    results = engine.match_many([Profile(skills="python, pytorch", niche="computer vision")])
+    assert len(next(iter(results.values()))) > 0
+    assert engine.encoded_last == 0  # the 220 demo texts came from the shipped file
 
 
 def test_unembedded_texts_stores_the_shipped_vectors_so_the_model_is_not_needed(db):
