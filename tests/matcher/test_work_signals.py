@@ -163,6 +163,36 @@ def test_work_language_shortcuts_agree_with_the_plain_scan(words, label_words, l
     assert issue_work_language(issue, int(cues[0])) == expected
 
 
+def _plain_cue_counts(text):
+    from matcher.lexical import _WORK_CUES
+
+    return tuple(len(cue.findall(text)) for cue in _WORK_CUES.values())
+
+
+def _any_cue_text():
+    """Text holding matches of the cues themselves: a cue added without its trigger, or a
+    trigger that misses a spelling the cue takes, makes the shortcuts below disagree."""
+    from matcher.lexical import _WORK_CUES
+
+    matches = st.one_of(*(st.from_regex(cue, fullmatch=True) for cue in _WORK_CUES.values()))
+    glue = st.sampled_from([" ", "\n", "see ", "(", "/", "x", "."])
+    return st.lists(st.tuples(glue, matches), min_size=1, max_size=6).map(
+        lambda parts: "".join(g + m for g, m in parts)
+    )
+
+
+@hypothesis_settings(max_examples=500, deadline=None)
+@given(body=_any_cue_text())
+def test_the_cue_shortcuts_count_every_spelling_the_cues_match(body):
+    from matcher.lexical import count_terms_and_cues, issue_work_cue_counts, work_cue_counts
+
+    issue = _issue(title="Title", body=body)
+    expected = _plain_cue_counts(f"Title\n{body}")
+    _, cues = count_terms_and_cues([issue.embedding_text()], {})
+    assert work_cue_counts(f"Title\n{body}") == expected
+    assert issue_work_cue_counts(issue, int(cues[0])) == expected
+
+
 @hypothesis_settings(max_examples=300, deadline=None)
 @given(
     parts=st.lists(
