@@ -156,7 +156,11 @@ class TextFacts:
 
 def text_facts_key(issue: Issue) -> str:
     """The key of an issue's TextFacts: a hash of its title and body, nothing else."""
-    text = f"{len(issue.title)}:{issue.title}{issue.body}"
+    return text_facts_key_of(issue.title, issue.body)
+
+
+def text_facts_key_of(title: str, body: str) -> str:
+    text = f"{len(title)}:{title}{body}"
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 

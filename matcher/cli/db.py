@@ -1,4 +1,5 @@
-"""`db`: the store's schema revision: `db upgrade` migrates, `db current` tells where it stands."""
+"""`db`: the store's schema revision (`db upgrade` migrates, `db current` tells where it stands)
+and its housekeeping (`db prune` drops caches no stored issue uses)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ from typing import Annotated
 
 import typer
 
-from matcher.cli.common import settings_from
+from matcher.cli.common import open_store, settings_from
 from matcher.errors import StoreError
 
 db_app = typer.Typer(
-    help="Schema migrations of the store (PostgreSQL stores are migrated only by `db upgrade`).",
+    help="The store's schema migrations (PostgreSQL stores are migrated only by `db upgrade`) and "
+    "housekeeping.",
     no_args_is_help=True,
 )
 
@@ -58,6 +60,21 @@ def current(ctx: typer.Context) -> None:
     typer.echo(f"{safe_url(url)}: revision {revision or 'none'}, head {head} ({state})")
     if revision != head:
         raise typer.Exit(1)
+
+
+@db_app.command("prune")
+def prune(ctx: typer.Context) -> None:
+    """Delete cached vectors and text facts that no stored issue's text uses any more (old texts
+    of edited issues, facts of an older version); safe beside running processes."""
+    from matcher.store.issues import prune_embeddings
+    from matcher.store.text_facts import prune_text_facts
+
+    db = open_store(settings_from(ctx))
+    try:
+        vectors, facts = prune_embeddings(db), prune_text_facts(db)
+    finally:
+        db.close()
+    typer.echo(f"pruned {vectors} cached vectors and {facts} text facts no stored issue uses")
 
 
 @db_app.command("revision")

@@ -18,6 +18,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    delete,
     func,
     select,
     type_coerce,
@@ -311,6 +312,25 @@ def put_embeddings(db: Database, model: str, vectors: dict[str, np.ndarray]) -> 
             insert_ignoring_duplicates(
                 session, EmbeddingRow, rows[start : start + 500], ["model", "text_hash"]
             )
+
+
+def prune_embeddings(db: Database) -> int:
+    """Delete the cached vectors (of any model) of texts no stored issue has any more, open or
+    closed (an edited text's old vector); return how many. One statement: a vector stored while
+    it runs is kept."""
+    unused = EmbeddingRow.text_hash.not_in(select(IssueRow.text_hash))
+    with db.session() as session:
+        result = session.execute(delete(EmbeddingRow).where(unused))
+        return result.rowcount or 0  # type: ignore[attr-defined]
+
+
+def issue_texts(db: Database) -> Iterator[tuple[str, str]]:
+    """(title, body) of every stored issue, open or closed, streamed."""
+    with db.session() as session:
+        rows = session.execute(
+            select(IssueRow.title, IssueRow.body).execution_options(yield_per=5000)
+        )
+        yield from ((title, body) for title, body in rows)
 
 
 def issues_by_url(db: Database, urls: Iterable[str]) -> list[Issue]:

@@ -8,11 +8,12 @@ import logging
 from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
-from sqlalchemy import Integer, String, select
+from sqlalchemy import Integer, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from matcher.signals import TEXT_FACTS_VERSION, TextFacts
-from matcher.store.db import Base, Database, rows_with_keys, sql_insert
+from matcher.signals import TEXT_FACTS_VERSION, TextFacts, text_facts_key_of
+from matcher.store.db import Base, Database, one_of, rows_with_keys, sql_insert
+from matcher.store.issues import issue_texts
 
 log = logging.getLogger(__name__)
 
@@ -89,3 +90,20 @@ def put_text_facts(db: Database, facts: dict[str, TextFacts]) -> None:
         replace = {name: statement.excluded[name] for name in ("kind", "marks", "cue_counts")}
         statement = statement.on_conflict_do_update(index_elements=["key", "version"], set_=replace)
         session.execute(statement, rows)
+
+
+def prune_text_facts(db: Database) -> int:
+    """Delete the facts of another TEXT_FACTS_VERSION, and of texts no stored issue has any
+    more (open or closed); return how many. Facts a warm-up stores while this runs may go too:
+    they are a cache, found again by the next warm-up."""
+    in_use = {text_facts_key_of(title, body) for title, body in issue_texts(db)}
+    with db.session() as session:
+        removed = session.execute(
+            delete(TextFactsRow).where(TextFactsRow.version != TEXT_FACTS_VERSION)
+        ).rowcount  # type: ignore[attr-defined]
+        current = select(TextFactsRow.key).where(TextFactsRow.version == TEXT_FACTS_VERSION)
+        unused = [key for key in session.scalars(current) if key not in in_use]
+        for start in range(0, len(unused), 500):
+            chunk = unused[start : start + 500]
+            session.execute(delete(TextFactsRow).where(one_of(session, TextFactsRow.key, chunk)))
+        return (removed or 0) + len(unused)
