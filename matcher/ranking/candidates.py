@@ -205,7 +205,7 @@ def candidates(
     farthest[len(probed) - tail :] = True
     order = np.argsort(probed)  # rows read in memory order: np.take, 2-4x faster than probed's
     probed, farthest = probed[order], farthest[order]
-    vectors = np.take(pool.vectors, probed, axis=0)
+    vectors = gathered(pool.vectors, probed)
     dense = dense_at(pool, probed, vectors, query, settings)
     reached = settings.dense * dense + others[probed]
     if not settings.include_taken:
@@ -221,8 +221,14 @@ def candidates(
         lifted = np.append(lifted, best)
     return Candidates(
         np.concatenate([probed, lifted]),
-        np.concatenate([vectors, np.take(pool.vectors, lifted, axis=0)]),
+        np.concatenate([vectors, gathered(pool.vectors, lifted)]),
     )
+
+
+def gathered(vectors: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """The rows at `positions` as float32: a pool above the threshold keeps its vectors in half
+    precision (pool.vector_dtype), and only its candidates' rows are widened."""
+    return np.take(vectors, positions, axis=0).astype(np.float32, copy=False)
 
 
 def strongest(positions: np.ndarray, others: np.ndarray, most: int) -> np.ndarray:

@@ -29,30 +29,39 @@ from matcher.ranking.pool import (
     NichesOf,
     Pool,
     Snapshot,
+    VectorRoom,
     build_pool,
     build_snapshot,
     empty_snapshot,
+    joined_snapshots,
     merge_snapshots,
     restated,
     restated_pool,
+    room_with,
     select_rows,
     sound_text_facts,
     text_facts,
+    vector_dtype,
     with_vectors,
 )
 from matcher.signals import TextFacts, text_facts_key
 from matcher.store import Database
 from matcher.store.issues import (
     change_mark,
+    count_open_issues,
     embedding_rows,
     get_embeddings,
     issues_changed_since,
+    open_issue_pages,
 )
 from matcher.store.text_facts import get_text_facts, put_text_facts
 
 log = logging.getLogger(__name__)
 
 POOL_CACHE = 8  # pools (community focus filters) kept ready per index generation
+# open issues the first build reads and builds at a time (at most store.db.SCAN_ABOVE: each
+# page's vectors and text facts are then read by key, not by a pass over their tables)
+PAGE = 20_000
 EVERYTHING: tuple = (None, None, None)  # the pool key of no focus
 
 VectorSource = Callable[[dict[str, str]], dict[str, np.ndarray]]
@@ -87,9 +96,11 @@ class RankingIndex:
         labels: Labels,
         niches_of: NichesOf,
         prepare: Prepare | None = None,
+        half_above: int | None = None,
     ):
         self.db = db
         self.prepare = prepare  # readies each new unfiltered pool before a ranking can see it
+        self.half_above = half_above  # vectors in half precision above this many (vector_dtype)
         self.model = model
         self.labels = labels
         self.niches_of = niches_of
@@ -122,13 +133,17 @@ class RankingIndex:
             mark = change_mark(self.db)
             if mark == self.mark:
                 return False
-            full = self.mark < 0
-            changed, reached = issues_changed_since(self.db, max(self.mark, 0), open_only=full)
+            if self.mark < 0:
+                self._swap(self._built(mark, vectors_for))
+                self.mark = mark
+                log.debug("ranking index: built, %d issues", len(self))
+                return True
+            changed, reached = issues_changed_since(self.db, self.mark)
             self.rows_read += len(changed)
-            if not full and changed and self._texts_unchanged(changed):
+            if changed and self._texts_unchanged(changed):
                 self._restate([issue for issue, _ in changed])
             else:
-                self._swap(self._merged(changed, full, vectors_for))
+                self._swap(self._merged(changed, vectors_for))
             self.mark = max(mark, reached)
             log.debug("ranking index: %d rows applied, %d issues", len(changed), len(self))
             return True
@@ -156,19 +171,43 @@ class RankingIndex:
         )
         self._swap(snapshot, pool)
 
+    def _built(self, mark: int, vectors_for: VectorSource | None) -> Snapshot:
+        """The first build: every open issue written up to `mark`, read and built PAGE issues at a
+        time (no store rows, tokens or bodies of every issue at once), their vectors written
+        into one buffer with room to grow, in half precision above `half_above` issues."""
+        expected = count_open_issues(self.db, mark)
+        dtype = vector_dtype(expected, self.half_above)
+        parts: list[Snapshot] = []
+        room: VectorRoom | None = None
+        start = 0
+        for page in open_issue_pages(self.db, mark, PAGE):
+            self.rows_read += len(page)
+            matrix, embedded = self._all_vectors(page, vectors_for)
+            room = room_with(room, start, matrix, embedded, expected, dtype)
+            end = start + len(page)
+            issues = [issue for issue, _ in page]
+            parts.append(
+                build_snapshot(
+                    issues,
+                    [h for _, h in page],
+                    (matrix[:, :0] if room is None else room.buffer[start:end], embedded),
+                    self.labels,
+                    self.niches_of,
+                    self.lexicon,
+                    facts=self._text_facts(issues),
+                )
+            )
+            start = end
+        return joined_snapshots(parts, self.lexicon, room)
+
     def _merged(
-        self, changed: list[tuple[Issue, str]], full: bool, vectors_for: VectorSource | None
+        self, changed: list[tuple[Issue, str]], vectors_for: VectorSource | None
     ) -> Snapshot:
-        old = empty_snapshot(self.lexicon) if full else self.snapshot
+        old = self.snapshot
         gone = [old.position[i.url] for i, _ in changed if i.url in old.position]
         keep = np.delete(np.arange(len(old), dtype=np.int64), gone)
-        # a full build read open issues only
-        fresh = changed if full else [(issue, h) for issue, h in changed if issue.is_open]
-        vectors = (
-            self._all_vectors(fresh, vectors_for)
-            if full
-            else self._vectors(fresh, old, vectors_for)
-        )
+        fresh = [(issue, h) for issue, h in changed if issue.is_open]
+        vectors = self._vectors(fresh, old, vectors_for)
         issues = [i for i, _ in fresh]
         added = build_snapshot(
             issues,
@@ -180,9 +219,10 @@ class RankingIndex:
             dim=old.vectors.shape[1],
             facts=self._text_facts(issues),
         )
-        if full:  # nothing to merge with: no copy of every array
-            return added
-        return merge_snapshots(old, keep, added, len(self.lexicon.vocabulary))
+        total = len(keep) + len(added)
+        return merge_snapshots(
+            old, keep, added, len(self.lexicon.vocabulary), vector_dtype(total, self.half_above)
+        )
 
     def _text_facts(self, issues: list[Issue]) -> list[TextFacts]:
         """The issues' text_facts, row-aligned: read from the store, the texts it lacks

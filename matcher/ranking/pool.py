@@ -26,6 +26,7 @@ from matcher.lexical import (
     language_of_work,
 )
 from matcher.models import Issue
+from matcher.ranking.records import IssueRecords, SharedValues
 from matcher.ranking.terms import KIND_ID, Centre, kind_of_text, micros, pool_centre
 from matcher.signals import (
     ALL_MARKS,
@@ -45,6 +46,7 @@ class Lexicon:
 
     vocabulary: dict[str, int] = field(default_factory=dict)
     languages: dict[str, int] = field(default_factory=dict)
+    shared: SharedValues = field(default_factory=SharedValues)  # what issue records share
 
     def language_id(self, issue: Issue, cue_counts: Sequence[int]) -> int:
         """The id of the language an issue's work is in (issue_work_language, from its title's
@@ -237,13 +239,56 @@ class VectorRoom:
 VECTOR_ROOM = 0.125  # spare rows a merge leaves, as a share of the rows (at least 256)
 
 
+def room_with(
+    room: VectorRoom | None,
+    start: int,
+    matrix: np.ndarray,
+    embedded: np.ndarray,
+    expected: int,
+    dtype,
+) -> VectorRoom | None:
+    """`room` with `matrix` written from row `start` on (a first build, page by page): made on
+    the first vectors for `expected` rows and room to spare, grown (one copy) if more come.
+    Rows of another width than the buffer's are left unembedded (never within one model)."""
+    end = start + len(matrix)
+    if matrix.shape[1] == 0:
+        return room
+    if room is None:
+        capacity = max(expected, end)
+        room = VectorRoom(np.zeros((capacity + spare_rows(capacity), matrix.shape[1]), dtype), 0)
+    if matrix.shape[1] != room.buffer.shape[1]:
+        embedded[:] = False
+        return room
+    if end > len(room.buffer):
+        grown = np.zeros((end + spare_rows(end), room.buffer.shape[1]), dtype=room.buffer.dtype)
+        grown[:start] = room.buffer[:start]
+        room = VectorRoom(grown, start)
+    room.buffer[start:end] = matrix
+    room.used = end
+    return room
+
+
+def spare_rows(rows: int) -> int:
+    """The rows a vectors buffer of `rows` keeps spare (np.zeros: not resident until written)."""
+    return max(int(rows * VECTOR_ROOM), 256)
+
+
+def vector_dtype(rows: int, half_above: int | None) -> type:
+    """float16 for a snapshot of more than `half_above` rows (the candidate stage's threshold:
+    a learner's candidates are widened to float32, a few thousand rows, so the pool's vectors
+    take half the memory), else float32, which the exact scorer reads as it is (None: always)."""
+    return np.float16 if half_above is not None and rows > half_above else np.float32
+
+
 @dataclass(frozen=True, eq=False)
 class Snapshot:
     """Issues, their vectors, term counts and signals at one moment; never changed in place."""
 
-    issues: list[Issue]
+    records: IssueRecords  # the issues without their bodies (read only while building)
     hashes: list[str]
-    vectors: np.ndarray  # (n, dim) float32, L2-normalised; zeros where not embedded yet
+    # (n, dim) float32, L2-normalised (float16 above the candidate stage's threshold: see
+    # vector_dtype); zeros where not embedded yet
+    vectors: np.ndarray
     embedded: np.ndarray  # bool
     counts: sparse.csr_matrix  # (n, vocabulary) term counts, float32 (small integers: exact)
     signals: Signals
@@ -255,7 +300,11 @@ class Snapshot:
     room: VectorRoom | None = None  # the buffer `vectors` are the first rows of, if any
 
     def __len__(self) -> int:
-        return len(self.issues)
+        return len(self.records)
+
+    def issue(self, row: int) -> Issue:
+        """The issue at `row`, without its body (IssueRecords)."""
+        return self.records.issue(row)
 
     def terms_of(self, row: int) -> frozenset[int]:
         """The term ids of one row (kept once asked: top lists repeat the same issues)."""
@@ -302,7 +351,7 @@ def build_snapshot(
             repo_niches[issue.repo] = frozenset(n.lower() for n in niches_of(issue.repo))
         niches.append(repo_niches[issue.repo])
     return Snapshot(
-        issues=list(issues),
+        records=IssueRecords.of(issues, lexicon.shared),
         hashes=list(hashes),
         vectors=matrix,
         embedded=embedded,
@@ -319,18 +368,71 @@ def empty_snapshot(lexicon: Lexicon) -> Snapshot:
     return build_snapshot([], [], {}, Labels({}, frozenset()), lambda _: (), lexicon)
 
 
-def merge_snapshots(old: Snapshot, keep: np.ndarray, added: Snapshot, columns: int) -> Snapshot:
-    """`old`'s rows `keep`, then every row of `added` (built with the same Lexicon)."""
+def joined_snapshots(
+    parts: Sequence[Snapshot], lexicon: Lexicon, room: VectorRoom | None
+) -> Snapshot:
+    """Snapshots built a page of issues at a time (the first build), as one: the rows of each in
+    order. Their vectors are `room`'s rows already, one page after another (None: nothing was
+    embedded), so no vector is copied; no page's store rows or tokens outlive its own build."""
+    if not parts:
+        return empty_snapshot(lexicon)
+    total = sum(len(p) for p in parts)
+    records = IssueRecords.concat([p.records for p in parts], lexicon.shared)
+    urls = records.urls.tolist()
+    return Snapshot(
+        records=records,
+        hashes=[h for p in parts for h in p.hashes],
+        vectors=room.buffer[:total] if room is not None else np.zeros((total, 0), np.float32),
+        embedded=np.concatenate([p.embedded for p in parts]),
+        counts=stacked_counts([p.counts for p in parts], len(lexicon.vocabulary)),
+        signals=Signals.concat([p.signals for p in parts]),
+        repo_key=[key for p in parts for key in p.repo_key],
+        niches=[found for p in parts for found in p.niches],
+        url_order=UrlOrder.of(urls),
+        position={url: row for row, url in enumerate(urls)},
+        room=room,
+    )
+
+
+def stacked_counts(parts: Sequence[sparse.csr_matrix], columns: int) -> sparse.csr_matrix:
+    """The count matrices' rows one after another, `columns` wide (the vocabulary grew while
+    they were built): one copy of their entries, no scipy vstack intermediates."""
+    starts = np.cumsum([0] + [int(p.indptr[-1]) for p in parts[:-1]])
+    indptr = np.concatenate(
+        [np.zeros(1, np.int64)]
+        + [p.indptr[1:].astype(np.int64) + start for p, start in zip(parts, starts, strict=True)]
+    )
+    return sparse.csr_matrix(
+        (
+            np.concatenate([p.data for p in parts]),
+            np.concatenate([p.indices for p in parts]),
+            indptr,
+        ),
+        shape=(sum(p.shape[0] for p in parts), columns),
+    )
+
+
+def merge_snapshots(
+    old: Snapshot,
+    keep: np.ndarray,
+    added: Snapshot,
+    columns: int,
+    dtype: np.dtype | type = np.float32,
+) -> Snapshot:
+    """`old`'s rows `keep`, then every row of `added` (built with the same Lexicon); vectors
+    kept as `dtype` (vector_dtype)."""
     dim = max(old.vectors.shape[1], added.vectors.shape[1])
     every = len(keep) == len(old)  # nothing removed: no gather
 
     def kept(values):
         return values if every else values[keep]
 
-    issues = (old.issues if every else [old.issues[r] for r in keep]) + added.issues
-    vectors, room = _merged_vectors(old, keep, every, added.vectors, dim)
+    records = IssueRecords.concat(
+        [old.records if every else old.records.take(keep), added.records], old.records.shared
+    )
+    vectors, room = _merged_vectors(old, keep, every, added.vectors, dim, dtype)
     return Snapshot(
-        issues=issues,
+        records=records,
         hashes=(old.hashes if every else [old.hashes[r] for r in keep]) + added.hashes,
         vectors=vectors,
         embedded=np.concatenate([kept(old.embedded), added.embedded]),
@@ -341,13 +443,13 @@ def merge_snapshots(old: Snapshot, keep: np.ndarray, added: Snapshot, columns: i
         repo_key=(old.repo_key if every else [old.repo_key[r] for r in keep]) + added.repo_key,
         niches=(old.niches if every else [old.niches[r] for r in keep]) + added.niches,
         url_order=old.url_order.merged(keep, every, added.url_order),
-        position=_positions(old, every, issues),
+        position=_positions(old, every, records.urls),
         room=room,
     )
 
 
 def _merged_vectors(
-    old: Snapshot, keep: np.ndarray, every: bool, added: np.ndarray, dim: int
+    old: Snapshot, keep: np.ndarray, every: bool, added: np.ndarray, dim: int, dtype
 ) -> tuple[np.ndarray, VectorRoom]:
     """`old`'s vectors at rows `keep`, then `added`: appended in place when old's buffer has the
     room (and old is its latest view), else copied once into a new buffer with room to spare."""
@@ -358,11 +460,12 @@ def _merged_vectors(
         and room is not None
         and room.holds(old.vectors)
         and room.buffer.shape == (max(len(room.buffer), total), dim)
+        and room.buffer.dtype == dtype
     ):
         room.buffer[n:total] = _width(added, dim)
         room.used = total
         return room.buffer[:total], room
-    buffer = np.empty((total + max(int(total * VECTOR_ROOM), 256), dim), dtype=np.float32)
+    buffer = np.empty((total + spare_rows(total), dim), dtype=dtype)
     source = _width(old.vectors, dim)
     if every:
         buffer[:n] = source
@@ -372,11 +475,11 @@ def _merged_vectors(
     return buffer[:total], VectorRoom(buffer, total)
 
 
-def _positions(old: Snapshot, every: bool, issues: list[Issue]) -> dict[str, int]:
+def _positions(old: Snapshot, every: bool, urls: np.ndarray) -> dict[str, int]:
     if not every:
-        return {issue.url: row for row, issue in enumerate(issues)}
+        return {url: row for row, url in enumerate(urls.tolist())}
     position = dict(old.position)
-    position.update((issues[row].url, row) for row in range(len(old), len(issues)))
+    position.update((url, row) for row, url in enumerate(urls[len(old) :].tolist(), len(old)))
     return position
 
 
@@ -430,7 +533,8 @@ class Pool:
         return len(self.rows)
 
     def issue(self, position: int) -> Issue:
-        return self.snapshot.issues[self.rows[position]]
+        """The issue at a pool position, without its body (IssueRecords)."""
+        return self.snapshot.issue(int(self.rows[position]))
 
     def positions_of(self, urls: Collection[str]) -> np.ndarray:
         """Pool positions of these URLs (those outside the pool are left out)."""
@@ -454,7 +558,7 @@ def select_rows(
     if niches:
         wanted &= np.fromiter((bool(niches & found) for found in snapshot.niches), bool, n)
     if only_urls is not None:
-        wanted &= np.fromiter((i.url in only_urls for i in snapshot.issues), bool, n)
+        wanted &= np.fromiter((u in only_urls for u in snapshot.records.urls), bool, n)
     return np.flatnonzero(wanted)
 
 
@@ -476,7 +580,7 @@ def build_pool(snapshot: Snapshot, rows: np.ndarray, k1: float = 1.5, b: float =
         vectors=vectors,
         weights_t=weights.T.tocsr(),
         signals=signals,
-        repos=[snapshot.issues[r].repo for r in rows],
+        repos=snapshot.records.repos(None if every else rows),
         url_rank=url_rank,
         local=local,
         centre=pool_centre(vectors) if len(rows) else None,
@@ -515,13 +619,12 @@ def restated(
         values = getattr(old.signals, f.name).copy()
         values[rows] = getattr(fresh, f.name)
         arrays[f.name] = values
-    issues = list(old.issues)
     niches = list(old.niches)
     for row, issue in zip(rows.tolist(), changed, strict=True):
-        issues[row] = issue
         niches[row] = frozenset(n.lower() for n in issue.niches or niches_of(issue.repo))
+    records = old.records.replaced(rows, IssueRecords.of(changed, lexicon.shared))
     values = {f.name: getattr(old, f.name) for f in fields(old)}
-    values.update(issues=issues, niches=niches, signals=Signals(**arrays))
+    values.update(records=records, niches=niches, signals=Signals(**arrays))
     return Snapshot(**values)
 
 
