@@ -103,6 +103,10 @@ def objects_mb(roots, seen: set[int]) -> float:
             continue
         seen.add(id(obj))
         total += sys.getsizeof(obj)
+        if isinstance(obj, np.ndarray):
+            if obj.dtype == object:
+                stack.extend(obj.tolist())
+            continue
         if isinstance(obj, dict):
             stack.extend(obj.keys())
             stack.extend(obj.values())
@@ -126,8 +130,14 @@ def breakdown(engine: MatchEngine) -> list[tuple[str, float]]:
     if room is not None:
         spare = room.nbytes - snap.vectors.nbytes
         rows.append(("vectors' spare rows (allocated; resident once written)", spare / MB))
-    rows.append(("term counts (CSR)", array_mb(snap.counts)))
-    rows.append(("BM25 weights_t (pool)", array_mb(full.weights_t)))
+    counts = snap.counts_t if hasattr(snap, "counts_t") else snap.counts
+    rows.append(("term counts (CSR)", array_mb(counts)))
+    shared = np.shares_memory(full.weights_t.indices, counts.indices)
+    if shared:
+        rows.append(("  (weights_t shares the counts' indices: counted once)", 0.0))
+    weights = full.weights_t
+    own = weights.data.nbytes if shared else array_mb(weights) * MB
+    rows.append(("BM25 weights_t (pool)", own / MB))
     fields = [getattr(snap.signals, f) for f in snap.signals.__dataclass_fields__]
     rows.append(("signals, embedded", array_mb(*fields, snap.embedded)))
     rows.append(("URL order (rows, urls pointers, rank)", array_mb(*vars(snap.url_order).values())))
@@ -193,7 +203,7 @@ def main() -> None:
             (pool, "count_terms_and_cues"),
             (pool, "issue_signals"),
             (index, "build_pool"),
-            (pool, "bm25_weights"),
+            (pool, "bm25_weights_t"),
             (candidates, "prepare"),
         ):
             marked(sampler, owner, name)
@@ -216,7 +226,8 @@ def main() -> None:
     parts = breakdown(engine)
     for part, size in parts:
         print(f"  {part:58s} {size:8.1f}")
-    print(f"  {'sum of the parts':58s} {sum(s for _, s in parts):8.1f}")
+    kept_mb = sum(s for p, s in parts if "spare" not in p)
+    print(f"  {'sum of the parts (spare rows aside)':58s} {kept_mb:8.1f}")
     print(f"  {'RSS the index added (trimmed)':58s} {kept - base:8.1f}")
     import resource
 

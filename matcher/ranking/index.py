@@ -314,7 +314,8 @@ class RankingIndex:
             with self._lock:
                 for key in vectors:
                     self.pending.pop(key, None)
-            snapshot, rows = with_vectors(self.snapshot, vectors)
+            dtype = vector_dtype(len(self.snapshot), self.half_above)
+            snapshot, rows = with_vectors(self.snapshot, vectors, dtype)
             if rows:
                 self._swap(snapshot)
             return rows

@@ -20,7 +20,7 @@ from matcher.catalog import Labels
 from matcher.lexical import (
     WORK_LANGUAGES,
     bm25_idf,
-    bm25_weights,
+    bm25_weights_t,
     count_terms_and_cues,
     issue_work_cue_counts,
     language_of_work,
@@ -273,6 +273,12 @@ def spare_rows(rows: int) -> int:
     return max(int(rows * VECTOR_ROOM), 256)
 
 
+def weight_dtype(snapshot: Snapshot) -> type:
+    """The BM25 weights' type for pools of `snapshot`: float32 when its vectors are in half
+    precision (above the candidate threshold: see vector_dtype), else float64, as ever."""
+    return np.float32 if snapshot.vectors.dtype == np.float16 else np.float64
+
+
 def vector_dtype(rows: int, half_above: int | None) -> type:
     """float16 for a snapshot of more than `half_above` rows (the candidate stage's threshold:
     a learner's candidates are widened to float32, a few thousand rows, so the pool's vectors
@@ -290,13 +296,14 @@ class Snapshot:
     # vector_dtype); zeros where not embedded yet
     vectors: np.ndarray
     embedded: np.ndarray  # bool
-    counts: sparse.csr_matrix  # (n, vocabulary) term counts, float32 (small integers: exact)
+    # (vocabulary, n) term counts, term-major (a term's row: the rows holding it, ascending),
+    # in the smallest unsigned integer type that holds them (term_major)
+    counts_t: sparse.csr_matrix
     signals: Signals
     repo_key: list[str]  # repository, lower case (filters)
     niches: list[frozenset[str]]  # lower case
     url_order: UrlOrder  # the rows by URL (ties in the ranking break on URL)
     position: dict[str, int] = field(default_factory=dict)  # url -> row
-    term_sets: dict[int, frozenset[int]] = field(default_factory=dict)  # filled as rows are shown
     room: VectorRoom | None = None  # the buffer `vectors` are the first rows of, if any
 
     def __len__(self) -> int:
@@ -306,13 +313,14 @@ class Snapshot:
         """The issue at `row`, without its body (IssueRecords)."""
         return self.records.issue(row)
 
-    def terms_of(self, row: int) -> frozenset[int]:
-        """The term ids of one row (kept once asked: top lists repeat the same issues)."""
-        found = self.term_sets.get(row)
-        if found is None:
-            start, end = self.counts.indptr[row], self.counts.indptr[row + 1]
-            found = self.term_sets[row] = frozenset(self.counts.indices[start:end].tolist())
-        return found
+    def holders(self, term: int, rows: np.ndarray) -> np.ndarray:
+        """Which of `rows` hold term id `term` (bool each): a binary search of its postings."""
+        counts_t = self.counts_t
+        if not 0 <= term < counts_t.shape[0]:
+            return np.zeros(len(rows), dtype=bool)
+        postings = counts_t.indices[counts_t.indptr[term] : counts_t.indptr[term + 1]]
+        at = np.minimum(np.searchsorted(postings, rows), max(len(postings) - 1, 0))
+        return postings[at] == rows if len(postings) else np.zeros(len(rows), dtype=bool)
 
 
 def build_snapshot(
@@ -355,7 +363,7 @@ def build_snapshot(
         hashes=list(hashes),
         vectors=matrix,
         embedded=embedded,
-        counts=counts,
+        counts_t=term_major(counts),
         signals=issue_signals(issues, labels, lexicon, cues, facts),
         repo_key=[keys.get(i.repo) or keys.setdefault(i.repo, i.repo.lower()) for i in issues],
         niches=niches,
@@ -384,7 +392,7 @@ def joined_snapshots(
         hashes=[h for p in parts for h in p.hashes],
         vectors=room.buffer[:total] if room is not None else np.zeros((total, 0), np.float32),
         embedded=np.concatenate([p.embedded for p in parts]),
-        counts=stacked_counts([p.counts for p in parts], len(lexicon.vocabulary)),
+        counts_t=stacked_terms([p.counts_t for p in parts], len(lexicon.vocabulary)),
         signals=Signals.concat([p.signals for p in parts]),
         repo_key=[key for p in parts for key in p.repo_key],
         niches=[found for p in parts for found in p.niches],
@@ -394,22 +402,10 @@ def joined_snapshots(
     )
 
 
-def stacked_counts(parts: Sequence[sparse.csr_matrix], columns: int) -> sparse.csr_matrix:
-    """The count matrices' rows one after another, `columns` wide (the vocabulary grew while
-    they were built): one copy of their entries, no scipy vstack intermediates."""
-    starts = np.cumsum([0] + [int(p.indptr[-1]) for p in parts[:-1]])
-    indptr = np.concatenate(
-        [np.zeros(1, np.int64)]
-        + [p.indptr[1:].astype(np.int64) + start for p, start in zip(parts, starts, strict=True)]
-    )
-    return sparse.csr_matrix(
-        (
-            np.concatenate([p.data for p in parts]),
-            np.concatenate([p.indices for p in parts]),
-            indptr,
-        ),
-        shape=(sum(p.shape[0] for p in parts), columns),
-    )
+def stacked_terms(parts: Sequence[sparse.csr_matrix], terms: int) -> sparse.csr_matrix:
+    """Term-major counts of consecutive rows side by side, `terms` rows (the vocabulary grew
+    while they were built)."""
+    return _small(sparse.hstack([_terms(p, terms) for p in parts], format="csr"))
 
 
 def merge_snapshots(
@@ -436,8 +432,14 @@ def merge_snapshots(
         hashes=(old.hashes if every else [old.hashes[r] for r in keep]) + added.hashes,
         vectors=vectors,
         embedded=np.concatenate([kept(old.embedded), added.embedded]),
-        counts=sparse.vstack(
-            [_columns(kept(old.counts), columns), _columns(added.counts, columns)], format="csr"
+        counts_t=_small(
+            sparse.hstack(
+                [
+                    _terms(old.counts_t if every else old.counts_t[:, keep], columns),
+                    _terms(added.counts_t, columns),
+                ],
+                format="csr",
+            )
         ),
         signals=Signals.concat([old.signals if every else old.signals.take(keep), added.signals]),
         repo_key=(old.repo_key if every else [old.repo_key[r] for r in keep]) + added.repo_key,
@@ -483,19 +485,30 @@ def _positions(old: Snapshot, every: bool, urls: np.ndarray) -> dict[str, int]:
     return position
 
 
-def with_vectors(old: Snapshot, vectors: dict[str, np.ndarray]) -> tuple[Snapshot, int]:
-    """`old` with vectors (by text hash) filled in where it lacked them; (snapshot, rows set)."""
+def with_vectors(
+    old: Snapshot, vectors: dict[str, np.ndarray], dtype=np.float32
+) -> tuple[Snapshot, int]:
+    """`old` with vectors (by text hash) filled in where it lacked them; (snapshot, rows set).
+
+    Written in place into old's buffer when it is the buffer's latest view (rows not embedded
+    are in no pool, and a pool of every row has none, so no ranking reads them), else into a
+    new buffer of `dtype` with room to spare."""
     rows = [r for r, h in enumerate(old.hashes) if h in vectors and not old.embedded[r]]
     if not rows:
         return old, 0
     dim = len(next(iter(vectors.values())))
-    matrix = _width(old.vectors, dim).copy()
+    room = old.room
+    if room is None or not room.holds(old.vectors) or room.buffer.shape[1] != dim:
+        n = len(old)
+        room = VectorRoom(np.zeros((n + spare_rows(n), dim), dtype=dtype), n)
+        room.buffer[:n] = _width(old.vectors, dim)
+    matrix = room.buffer[: len(old)]
     embedded = old.embedded.copy()
     for row in rows:
         matrix[row] = vectors[old.hashes[row]]
         embedded[row] = True
     values = {f.name: getattr(old, f.name) for f in fields(old)}
-    values.update(vectors=matrix, embedded=embedded, term_sets={}, room=None)
+    values.update(vectors=matrix, embedded=embedded, room=room)
     return Snapshot(**values), len(rows)
 
 
@@ -504,11 +517,30 @@ def _width(vectors: np.ndarray, dim: int) -> np.ndarray:
     return vectors if vectors.shape[1] == dim else np.zeros((len(vectors), dim), np.float32)
 
 
-def _columns(counts: sparse.csr_matrix, columns: int) -> sparse.csr_matrix:
-    """The same rows with room for terms added to the vocabulary since."""
+def _terms(counts_t: sparse.csr_matrix, terms: int) -> sparse.csr_matrix:
+    """The same term-major counts with (empty) rows for terms added to the vocabulary since."""
+    indptr = counts_t.indptr
+    if terms > counts_t.shape[0]:
+        indptr = np.concatenate([indptr, np.full(terms - counts_t.shape[0], indptr[-1])])
     return sparse.csr_matrix(
-        (counts.data, counts.indices, counts.indptr), shape=(counts.shape[0], columns)
+        (counts_t.data, counts_t.indices, indptr), shape=(terms, counts_t.shape[1])
     )
+
+
+def term_major(counts: sparse.csr_matrix) -> sparse.csr_matrix:
+    """Row-major (issues x vocabulary) term counts as a snapshot keeps them: term-major, so a
+    pool's BM25 weights are computed in that order and share their indices, in the smallest
+    unsigned integer type that holds them."""
+    return _small(counts.T.tocsr())
+
+
+def _small(counts: sparse.csr_matrix) -> sparse.csr_matrix:
+    """The counts' values as uint8, else uint16, else uint32 (term counts: whole numbers)."""
+    top = int(counts.data.max()) if counts.nnz else 0
+    dtype = np.uint8 if top <= 0xFF else np.uint16 if top <= 0xFFFF else np.uint32
+    if counts.data.dtype != dtype:
+        counts.data = counts.data.astype(dtype)
+    return counts
 
 
 @dataclass(frozen=True, eq=False)
@@ -565,10 +597,11 @@ def select_rows(
 def build_pool(snapshot: Snapshot, rows: np.ndarray, k1: float = 1.5, b: float = 0.75) -> Pool:
     """The pool of `rows`, BM25 fitted on them (as fitting on their texts alone would)."""
     every = len(rows) == len(snapshot)
-    counts = snapshot.counts if every else snapshot.counts[rows]
-    doc_len = np.asarray(counts.sum(axis=1), dtype=np.float64).ravel()
+    counts_t = snapshot.counts_t if every else snapshot.counts_t[:, rows]
+    doc_len = np.bincount(counts_t.indices, weights=counts_t.data, minlength=len(rows))
     avg_len = doc_len.mean() if len(rows) else 0.0
-    weights = bm25_weights(counts, doc_len, avg_len, bm25_idf(counts, len(rows)), k1, b)
+    idf = bm25_idf(np.diff(counts_t.indptr), len(rows))
+    weights_t = bm25_weights_t(counts_t, doc_len, avg_len, idf, k1, b, weight_dtype(snapshot))
     local = np.full(len(snapshot), -1, dtype=np.int64)
     local[rows] = np.arange(len(rows))
     url_rank = snapshot.url_order.ranks(rows)
@@ -578,7 +611,7 @@ def build_pool(snapshot: Snapshot, rows: np.ndarray, k1: float = 1.5, b: float =
         snapshot=snapshot,
         rows=rows,
         vectors=vectors,
-        weights_t=weights.T.tocsr(),
+        weights_t=weights_t,
         signals=signals,
         repos=snapshot.records.repos(None if every else rows),
         url_rank=url_rank,
