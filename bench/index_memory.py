@@ -67,7 +67,9 @@ class RssSampler:
 
 def marked(sampler: RssSampler, owner, name: str) -> None:
     """Wrap owner.name so the sampler knows which step it is in."""
-    original: Callable = getattr(owner, name)
+    original: Callable | None = getattr(owner, name, None)
+    if original is None:  # another version of the code (bench/index_memory.py runs on both)
+        return
 
     def wrapper(*args, **kwargs):
         outer, sampler.step = sampler.step, name
@@ -169,7 +171,8 @@ def breakdown(engine: MatchEngine) -> list[tuple[str, float]]:
             else array_mb(snap.hashes),
         )
     )
-    rows.append(("position dict (url -> row)", objects_mb([snap.position], seen)))
+    if hasattr(snap, "position"):
+        rows.append(("position dict (url -> row)", objects_mb([snap.position], seen)))
     rows.append(("repo_key, niches lists", objects_mb([snap.repo_key, snap.niches], seen)))
     rows.append(("pool.repos list", objects_mb([full.repos], seen)))
     rows.append(("vocabulary", objects_mb([ix.lexicon.vocabulary], seen)))
@@ -200,9 +203,11 @@ def main() -> None:
             (index, "embedding_rows"),
             (index.RankingIndex, "_text_facts"),
             (index, "build_snapshot"),
+            (index, "joined_snapshots"),
             (pool, "count_terms_and_cues"),
             (pool, "issue_signals"),
             (index, "build_pool"),
+            (pool, "bm25_weights"),
             (pool, "bm25_weights_t"),
             (candidates, "prepare"),
         ):

@@ -151,9 +151,9 @@ class RankingIndex:
     def _texts_unchanged(self, changed: list[tuple[Issue, str]]) -> bool:
         """Every changed row is an open, embedded issue the index holds with the same text."""
         old = self.snapshot
-        for issue, text_hash in changed:
-            row = old.position.get(issue.url)
-            if row is None or not issue.is_open or old.hashes[row] != text_hash:
+        rows = old.rows_of([issue.url for issue, _ in changed]).tolist()
+        for (issue, text_hash), row in zip(changed, rows, strict=True):
+            if row < 0 or not issue.is_open or old.hash_of(row) != text_hash:
                 return False
             if not old.embedded[row]:
                 return False
@@ -204,8 +204,8 @@ class RankingIndex:
         self, changed: list[tuple[Issue, str]], vectors_for: VectorSource | None
     ) -> Snapshot:
         old = self.snapshot
-        gone = [old.position[i.url] for i, _ in changed if i.url in old.position]
-        keep = np.delete(np.arange(len(old), dtype=np.int64), gone)
+        held = old.rows_of([issue.url for issue, _ in changed])
+        keep = np.delete(np.arange(len(old), dtype=np.int64), held[held >= 0])
         fresh = [(issue, h) for issue, h in changed if issue.is_open]
         vectors = self._vectors(fresh, old, vectors_for)
         issues = [i for i, _ in fresh]
@@ -243,9 +243,9 @@ class RankingIndex:
     ) -> dict[str, np.ndarray]:
         """Vectors of the fresh rows: kept from the old snapshot, else from the store or encoded."""
         found = {}
-        for issue, text_hash in fresh:
-            row = old.position.get(issue.url)
-            if row is not None and old.hashes[row] == text_hash and old.embedded[row]:
+        rows = old.rows_of([issue.url for issue, _ in fresh]).tolist()
+        for (_, text_hash), row in zip(fresh, rows, strict=True):
+            if row >= 0 and old.hash_of(row) == text_hash and old.embedded[row]:
                 found[text_hash] = old.vectors[row]
         wanted = [h for _, h in fresh if h not in found]
         found.update(get_embeddings(self.db, self.model, wanted))
@@ -351,5 +351,5 @@ class RankingIndex:
 
     def vector_of(self, url: str) -> np.ndarray | None:
         snapshot = self.snapshot
-        row = snapshot.position.get(url)
+        row = snapshot.row_of(url)
         return snapshot.vectors[row] if row is not None and snapshot.embedded[row] else None

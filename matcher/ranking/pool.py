@@ -25,8 +25,8 @@ from matcher.lexical import (
     issue_work_cue_counts,
     language_of_work,
 )
-from matcher.models import Issue
-from matcher.ranking.records import IssueRecords, SharedValues
+from matcher.models import Issue, text_hash
+from matcher.ranking.records import IssueRecords, SharedValues, objects_array
 from matcher.ranking.terms import KIND_ID, Centre, kind_of_text, micros, pool_centre
 from matcher.signals import (
     ALL_MARKS,
@@ -239,6 +239,11 @@ class VectorRoom:
 VECTOR_ROOM = 0.125  # spare rows a merge leaves, as a share of the rows (at least 256)
 
 
+def hash_array(hashes: Sequence[str]) -> np.ndarray:
+    """Text hashes (models.text_hash: 64 hex digits) as an "S64" array."""
+    return np.array(hashes, dtype="S64").reshape(len(hashes))
+
+
 def room_with(
     room: VectorRoom | None,
     start: int,
@@ -291,7 +296,7 @@ class Snapshot:
     """Issues, their vectors, term counts and signals at one moment; never changed in place."""
 
     records: IssueRecords  # the issues without their bodies (read only while building)
-    hashes: list[str]
+    hashes: np.ndarray  # "S64": each row's text hash as ASCII bytes (hash_of), no str per row
     # (n, dim) float32, L2-normalised (float16 above the candidate stage's threshold: see
     # vector_dtype); zeros where not embedded yet
     vectors: np.ndarray
@@ -302,8 +307,7 @@ class Snapshot:
     signals: Signals
     repo_key: list[str]  # repository, lower case (filters)
     niches: list[frozenset[str]]  # lower case
-    url_order: UrlOrder  # the rows by URL (ties in the ranking break on URL)
-    position: dict[str, int] = field(default_factory=dict)  # url -> row
+    url_order: UrlOrder  # the rows by URL (ties in the ranking break on URL; rows_of)
     room: VectorRoom | None = None  # the buffer `vectors` are the first rows of, if any
 
     def __len__(self) -> int:
@@ -312,6 +316,25 @@ class Snapshot:
     def issue(self, row: int) -> Issue:
         """The issue at `row`, without its body (IssueRecords)."""
         return self.records.issue(row)
+
+    def hash_of(self, row: int) -> str:
+        """The text hash of one row."""
+        return self.hashes[row].decode()
+
+    def rows_of(self, urls: Sequence[str]) -> np.ndarray:
+        """The row of each URL, -1 for one the snapshot does not hold: a binary search of the
+        URL order (no dictionary of every URL beside it)."""
+        order = self.url_order
+        wanted = objects_array(urls)
+        if not len(order.urls) or not len(wanted):
+            return np.full(len(wanted), -1, dtype=np.int64)
+        at = np.minimum(np.searchsorted(order.urls, wanted), len(order.urls) - 1)
+        return np.where(order.urls[at] == wanted, order.rows[at], -1)
+
+    def row_of(self, url: str) -> int | None:
+        """The row of one URL (None: not held)."""
+        row = int(self.rows_of([url])[0])
+        return None if row < 0 else row
 
     def holders(self, term: int, rows: np.ndarray) -> np.ndarray:
         """Which of `rows` hold term id `term` (bool each): a binary search of its postings."""
@@ -360,7 +383,7 @@ def build_snapshot(
         niches.append(repo_niches[issue.repo])
     return Snapshot(
         records=IssueRecords.of(issues, lexicon.shared),
-        hashes=list(hashes),
+        hashes=hash_array(hashes),
         vectors=matrix,
         embedded=embedded,
         counts_t=term_major(counts),
@@ -368,7 +391,6 @@ def build_snapshot(
         repo_key=[keys.get(i.repo) or keys.setdefault(i.repo, i.repo.lower()) for i in issues],
         niches=niches,
         url_order=UrlOrder.of([i.url for i in issues]),
-        position={issue.url: row for row, issue in enumerate(issues)},
     )
 
 
@@ -386,18 +408,16 @@ def joined_snapshots(
         return empty_snapshot(lexicon)
     total = sum(len(p) for p in parts)
     records = IssueRecords.concat([p.records for p in parts], lexicon.shared)
-    urls = records.urls.tolist()
     return Snapshot(
         records=records,
-        hashes=[h for p in parts for h in p.hashes],
+        hashes=np.concatenate([p.hashes for p in parts]),
         vectors=room.buffer[:total] if room is not None else np.zeros((total, 0), np.float32),
         embedded=np.concatenate([p.embedded for p in parts]),
         counts_t=stacked_terms([p.counts_t for p in parts], len(lexicon.vocabulary)),
         signals=Signals.concat([p.signals for p in parts]),
         repo_key=[key for p in parts for key in p.repo_key],
         niches=[found for p in parts for found in p.niches],
-        url_order=UrlOrder.of(urls),
-        position={url: row for row, url in enumerate(urls)},
+        url_order=UrlOrder.of(records.urls),
         room=room,
     )
 
@@ -429,7 +449,7 @@ def merge_snapshots(
     vectors, room = _merged_vectors(old, keep, every, added.vectors, dim, dtype)
     return Snapshot(
         records=records,
-        hashes=(old.hashes if every else [old.hashes[r] for r in keep]) + added.hashes,
+        hashes=np.concatenate([kept(old.hashes), added.hashes]),
         vectors=vectors,
         embedded=np.concatenate([kept(old.embedded), added.embedded]),
         counts_t=_small(
@@ -445,7 +465,6 @@ def merge_snapshots(
         repo_key=(old.repo_key if every else [old.repo_key[r] for r in keep]) + added.repo_key,
         niches=(old.niches if every else [old.niches[r] for r in keep]) + added.niches,
         url_order=old.url_order.merged(keep, every, added.url_order),
-        position=_positions(old, every, records.urls),
         room=room,
     )
 
@@ -477,14 +496,6 @@ def _merged_vectors(
     return buffer[:total], VectorRoom(buffer, total)
 
 
-def _positions(old: Snapshot, every: bool, urls: np.ndarray) -> dict[str, int]:
-    if not every:
-        return {url: row for row, url in enumerate(urls.tolist())}
-    position = dict(old.position)
-    position.update((url, row) for row, url in enumerate(urls[len(old) :].tolist(), len(old)))
-    return position
-
-
 def with_vectors(
     old: Snapshot, vectors: dict[str, np.ndarray], dtype=np.float32
 ) -> tuple[Snapshot, int]:
@@ -493,7 +504,7 @@ def with_vectors(
     Written in place into old's buffer when it is the buffer's latest view (rows not embedded
     are in no pool, and a pool of every row has none, so no ranking reads them), else into a
     new buffer of `dtype` with room to spare."""
-    rows = [r for r, h in enumerate(old.hashes) if h in vectors and not old.embedded[r]]
+    rows = np.flatnonzero(np.isin(old.hashes, hash_array(list(vectors))) & ~old.embedded).tolist()
     if not rows:
         return old, 0
     dim = len(next(iter(vectors.values())))
@@ -505,7 +516,7 @@ def with_vectors(
     matrix = room.buffer[: len(old)]
     embedded = old.embedded.copy()
     for row in rows:
-        matrix[row] = vectors[old.hashes[row]]
+        matrix[row] = vectors[old.hash_of(row)]
         embedded[row] = True
     values = {f.name: getattr(old, f.name) for f in fields(old)}
     values.update(vectors=matrix, embedded=embedded, room=room)
@@ -570,9 +581,8 @@ class Pool:
 
     def positions_of(self, urls: Collection[str]) -> np.ndarray:
         """Pool positions of these URLs (those outside the pool are left out)."""
-        position = self.snapshot.position
-        rows = [position[u] for u in urls if u in position]
-        local = self.local[np.asarray(rows, dtype=np.int64)] if rows else np.zeros(0, np.int64)
+        rows = self.snapshot.rows_of(list(urls))
+        local = self.local[rows[rows >= 0]]
         return local[local >= 0]
 
 
@@ -633,9 +643,14 @@ def snapshot_of(
     niches_of: NichesOf = lambda _repo: (),
 ) -> Snapshot:
     """A snapshot of issues whose vectors are at hand, row-aligned (benchmarks, tests)."""
-    urls = [issue.url for issue in issues]
+    matrix = np.array(vectors, dtype=np.float32) if len(issues) else np.zeros((0, 0), np.float32)
     return build_snapshot(
-        issues, urls, dict(zip(urls, vectors, strict=True)), labels, niches_of, lexicon
+        issues,
+        [text_hash(issue.embedding_text()) for issue in issues],
+        (matrix, np.ones(len(issues), dtype=bool)),
+        labels,
+        niches_of,
+        lexicon,
     )
 
 
@@ -645,7 +660,7 @@ def restated(
     """`old` with issues whose text is unchanged (state, labels aside from text, comments,
     assignees, activity) restated: their signals are recomputed, their terms and vectors kept.
     O(n) copies and no per-issue work beyond the changed ones."""
-    rows = np.array([old.position[i.url] for i in changed], dtype=np.int64)
+    rows = old.rows_of([i.url for i in changed])
     fresh = issue_signals(changed, labels, lexicon)
     arrays = {}
     for f in fields(Signals):

@@ -91,8 +91,8 @@ class IssueRecords:
         ).reshape(n, 3)
         return IssueRecords(
             shared=shared,
-            urls=_objects([i.url for i in issues]),
-            titles=_objects([i.title for i in issues]),
+            urls=objects_array([i.url for i in issues]),
+            titles=objects_array([i.title for i in issues]),
             numbers=np.fromiter((i.number for i in issues), dtype=np.int64, count=n),
             comments=np.fromiter((i.comments for i in issues), dtype=np.int64, count=n),
             unanswered=np.fromiter(
@@ -168,7 +168,8 @@ class IssueRecords:
 _COLUMNS = tuple(f.name for f in fields(IssueRecords) if f.name != "shared")
 
 
-def _objects(values: list[str]) -> np.ndarray:
+def objects_array(values: Sequence[str]) -> np.ndarray:
+    """A one-dimensional object array of `values` (np.array would make a string array)."""
     found = np.empty(len(values), dtype=object)
     found[:] = values
     return found
