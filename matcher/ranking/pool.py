@@ -185,7 +185,7 @@ class UrlOrder:
     rank: np.ndarray  # int64: each row's place in that order
 
     @staticmethod
-    def of(urls: Sequence[str]) -> UrlOrder:
+    def of(urls: Sequence[str] | np.ndarray) -> UrlOrder:
         values = np.array(urls, dtype=object).reshape(len(urls))
         rows = np.argsort(values, kind="stable")
         return UrlOrder(rows, values[rows], _inverse(rows))
