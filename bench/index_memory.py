@@ -203,7 +203,7 @@ def main() -> None:
             (index, "embedding_rows"),
             (index.RankingIndex, "_text_facts"),
             (index, "build_snapshot"),
-            (index, "joined_snapshots"),
+            (pool.Pages, "snapshot"),
             (pool, "count_terms_and_cues"),
             (pool, "issue_signals"),
             (index, "build_pool"),

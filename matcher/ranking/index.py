@@ -27,17 +27,15 @@ from matcher.models import Issue
 from matcher.ranking.pool import (
     Lexicon,
     NichesOf,
+    Pages,
     Pool,
     Snapshot,
-    VectorRoom,
     build_pool,
     build_snapshot,
     empty_snapshot,
-    joined_snapshots,
     merge_snapshots,
     restated,
     restated_pool,
-    room_with,
     select_rows,
     sound_text_facts,
     text_facts,
@@ -176,29 +174,24 @@ class RankingIndex:
         time (no store rows, tokens or bodies of every issue at once), their vectors written
         into one buffer with room to grow, in half precision above `half_above` issues."""
         expected = count_open_issues(self.db, mark)
-        dtype = vector_dtype(expected, self.half_above)
-        parts: list[Snapshot] = []
-        room: VectorRoom | None = None
-        start = 0
+        pages = Pages(self.lexicon, expected, vector_dtype(expected, self.half_above))
         for page in open_issue_pages(self.db, mark, PAGE):
             self.rows_read += len(page)
             matrix, embedded = self._all_vectors(page, vectors_for)
-            room = room_with(room, start, matrix, embedded, expected, dtype)
-            end = start + len(page)
+            vectors = pages.vectors_at(matrix, embedded)
             issues = [issue for issue, _ in page]
-            parts.append(
+            pages.add(
                 build_snapshot(
                     issues,
                     [h for _, h in page],
-                    (matrix[:, :0] if room is None else room.buffer[start:end], embedded),
+                    (vectors, embedded),
                     self.labels,
                     self.niches_of,
                     self.lexicon,
                     facts=self._text_facts(issues),
                 )
             )
-            start = end
-        return joined_snapshots(parts, self.lexicon, room)
+        return pages.snapshot()
 
     def _merged(
         self, changed: list[tuple[Issue, str]], vectors_for: VectorSource | None

@@ -18,6 +18,7 @@ from scipy import sparse
 
 from matcher.catalog import Labels
 from matcher.lexical import (
+    WEIGHT_BLOCK,
     WORK_LANGUAGES,
     bm25_idf,
     bm25_weights_t,
@@ -26,7 +27,7 @@ from matcher.lexical import (
     language_of_work,
 )
 from matcher.models import Issue, text_hash
-from matcher.ranking.records import IssueRecords, SharedValues, objects_array
+from matcher.ranking.records import RECORD_COLUMNS, IssueRecords, SharedValues, objects_array
 from matcher.ranking.terms import KIND_ID, Centre, kind_of_text, micros, pool_centre
 from matcher.signals import (
     ALL_MARKS,
@@ -398,34 +399,116 @@ def empty_snapshot(lexicon: Lexicon) -> Snapshot:
     return build_snapshot([], [], {}, Labels({}, frozenset()), lambda _: (), lexicon)
 
 
-def joined_snapshots(
-    parts: Sequence[Snapshot], lexicon: Lexicon, room: VectorRoom | None
-) -> Snapshot:
-    """Snapshots built a page of issues at a time (the first build), as one: the rows of each in
-    order. Their vectors are `room`'s rows already, one page after another (None: nothing was
-    embedded), so no vector is copied; no page's store rows or tokens outlive its own build."""
-    if not parts:
-        return empty_snapshot(lexicon)
-    total = sum(len(p) for p in parts)
-    records = IssueRecords.concat([p.records for p in parts], lexicon.shared)
-    return Snapshot(
-        records=records,
-        hashes=np.concatenate([p.hashes for p in parts]),
-        vectors=room.buffer[:total] if room is not None else np.zeros((total, 0), np.float32),
-        embedded=np.concatenate([p.embedded for p in parts]),
-        counts_t=stacked_terms([p.counts_t for p in parts], len(lexicon.vocabulary)),
-        signals=Signals.concat([p.signals for p in parts]),
-        repo_key=[key for p in parts for key in p.repo_key],
-        niches=[found for p in parts for found in p.niches],
-        url_order=UrlOrder.of(records.urls),
-        room=room,
-    )
+class Pages:
+    """A first build's snapshot, a page of issues at a time: each page's columns are written into
+    buffers sized for the rows expected (untouched rows are not resident), its vectors into one
+    VectorRoom, so joining the pages copies nothing but their term counts, and no page's store
+    rows, tokens or bodies outlive its own build."""
+
+    def __init__(self, lexicon: Lexicon, expected: int, dtype) -> None:
+        self.lexicon = lexicon
+        self.expected = expected
+        self.dtype = dtype  # the vectors' (vector_dtype)
+        self.rows = 0
+        self.room: VectorRoom | None = None
+        self.columns: dict[str, np.ndarray] = {}
+        self.counts: list[sparse.csr_matrix] = []
+        self.repo_key: list[str] = []
+        self.niches: list[frozenset[str]] = []
+
+    def vectors_at(self, matrix: np.ndarray, embedded: np.ndarray) -> np.ndarray:
+        """The next page's vectors written into the room (`embedded` cleared where their width is
+        not the room's); the rows to build its snapshot with."""
+        self.room = room_with(self.room, self.rows, matrix, embedded, self.expected, self.dtype)
+        end = self.rows + len(matrix)
+        return matrix[:, :0] if self.room is None else self.room.buffer[self.rows : end]
+
+    def add(self, page: Snapshot) -> None:
+        """Keep a page built with vectors_at's rows."""
+        for name, values in self._arrays(page):
+            self._append(name, values)
+        self.counts.append(page.counts_t)
+        self.repo_key += page.repo_key
+        self.niches += page.niches
+        self.rows += len(page)
+
+    def snapshot(self) -> Snapshot:
+        if not self.rows:
+            return empty_snapshot(self.lexicon)
+        at = {name: buffer[: self.rows] for name, buffer in self.columns.items()}
+        records = IssueRecords(
+            shared=self.lexicon.shared, **{f: at[f"records.{f}"] for f in RECORD_COLUMNS}
+        )
+        room, total = self.room, self.rows
+        return Snapshot(
+            records=records,
+            hashes=at["hashes"],
+            vectors=room.buffer[:total] if room is not None else np.zeros((total, 0), np.float32),
+            embedded=at["embedded"],
+            counts_t=stacked_terms(self.counts, len(self.lexicon.vocabulary)),
+            signals=Signals(**{f.name: at[f"signals.{f.name}"] for f in fields(Signals)}),
+            repo_key=self.repo_key,
+            niches=self.niches,
+            url_order=UrlOrder.of(records.urls),
+            room=room,
+        )
+
+    @staticmethod
+    def _arrays(page: Snapshot) -> list[tuple[str, np.ndarray]]:
+        return [
+            *((f"records.{f}", getattr(page.records, f)) for f in RECORD_COLUMNS),
+            *((f"signals.{f.name}", getattr(page.signals, f.name)) for f in fields(Signals)),
+            ("hashes", page.hashes),
+            ("embedded", page.embedded),
+        ]
+
+    def _append(self, name: str, values: np.ndarray) -> None:
+        buffer = self.columns.get(name)
+        end = self.rows + len(values)
+        if buffer is None or end > len(buffer):
+            capacity = max(self.expected, end + spare_rows(end))
+            grown = np.empty((capacity, *values.shape[1:]), dtype=values.dtype)
+            if buffer is not None:
+                grown[: self.rows] = buffer[: self.rows]
+            buffer = self.columns[name] = grown
+        buffer[self.rows : end] = values
 
 
 def stacked_terms(parts: Sequence[sparse.csr_matrix], terms: int) -> sparse.csr_matrix:
     """Term-major counts of consecutive rows side by side, `terms` rows (the vocabulary grew
-    while they were built)."""
-    return _small(sparse.hstack([_terms(p, terms) for p in parts], format="csr"))
+    while they were built): each part's entries written once into the result, a term's
+    postings still ascending (scipy's hstack makes int64 copies of every index first)."""
+    parts = [_terms(p, terms) for p in parts]
+    lengths = [np.diff(p.indptr) for p in parts]
+    indptr = np.zeros(terms + 1, dtype=np.int64)
+    for length in lengths:
+        indptr[1:] += length
+    np.cumsum(indptr, out=indptr)
+    nnz = int(indptr[-1])
+    data = np.empty(nnz, dtype=np.result_type(*(p.data.dtype for p in parts)))
+    indices = np.empty(nnz, dtype=np.int32 if sum(p.shape[1] for p in parts) < 2**31 else np.int64)
+    before = indptr[:-1].copy()  # where each term's entries from the next part go
+    columns = 0
+    for part, length in zip(parts, lengths, strict=True):
+        start = np.repeat(before - part.indptr[:-1], length)  # per entry: destination - source
+        at = start + np.arange(part.nnz, dtype=np.int64)
+        data[at] = part.data
+        indices[at] = part.indices + columns
+        before += length
+        columns += part.shape[1]
+    return _small(sparse.csr_matrix((data, indices, indptr), shape=(terms, columns)))
+
+
+def document_lengths(counts_t: sparse.csr_matrix, documents: int) -> np.ndarray:
+    """Each document's number of terms (a column sum of term-major counts, float64), a block of
+    entries at a time: np.bincount would widen every index and count to 8 bytes at once."""
+    lengths = np.zeros(documents, dtype=np.float64)
+    for low in range(0, counts_t.nnz, WEIGHT_BLOCK):
+        high = low + WEIGHT_BLOCK
+        lengths += np.bincount(
+            counts_t.indices[low:high], weights=counts_t.data[low:high], minlength=documents
+        )
+    return lengths
 
 
 def merge_snapshots(
@@ -608,7 +691,7 @@ def build_pool(snapshot: Snapshot, rows: np.ndarray, k1: float = 1.5, b: float =
     """The pool of `rows`, BM25 fitted on them (as fitting on their texts alone would)."""
     every = len(rows) == len(snapshot)
     counts_t = snapshot.counts_t if every else snapshot.counts_t[:, rows]
-    doc_len = np.bincount(counts_t.indices, weights=counts_t.data, minlength=len(rows))
+    doc_len = document_lengths(counts_t, len(rows))
     avg_len = doc_len.mean() if len(rows) else 0.0
     idf = bm25_idf(np.diff(counts_t.indptr), len(rows))
     weights_t = bm25_weights_t(counts_t, doc_len, avg_len, idf, k1, b, weight_dtype(snapshot))

@@ -151,21 +151,24 @@ class IssueRecords:
 
         return IssueRecords(
             shared=self.shared,
-            **{f: put(getattr(self, f), getattr(fresh, f)) for f in _COLUMNS},
+            **{f: put(getattr(self, f), getattr(fresh, f)) for f in RECORD_COLUMNS},
         )
 
     @staticmethod
     def concat(parts: Sequence[IssueRecords], shared: SharedValues) -> IssueRecords:
         return IssueRecords(
             shared=shared,
-            **{f: np.concatenate([getattr(p, f) for p in parts]) for f in _COLUMNS},
+            **{f: np.concatenate([getattr(p, f) for p in parts]) for f in RECORD_COLUMNS},
         )
 
     def _with(self, change) -> IssueRecords:
-        return IssueRecords(shared=self.shared, **{f: change(getattr(self, f)) for f in _COLUMNS})
+        return IssueRecords(
+            shared=self.shared, **{f: change(getattr(self, f)) for f in RECORD_COLUMNS}
+        )
 
 
-_COLUMNS = tuple(f.name for f in fields(IssueRecords) if f.name != "shared")
+# the columns, row-aligned (shared is the table they refer to)
+RECORD_COLUMNS = tuple(f.name for f in fields(IssueRecords) if f.name != "shared")
 
 
 def objects_array(values: Sequence[str]) -> np.ndarray:
