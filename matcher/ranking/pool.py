@@ -427,7 +427,7 @@ class Pages:
         """Keep a page built with vectors_at's rows."""
         for name, values in self._arrays(page):
             self._append(name, values)
-        self.counts.append(page.counts_t)
+        self.counts.append(_small(page.counts_t.T.tocsr()))  # row-major: see stacked_terms
         self.repo_key += page.repo_key
         self.niches += page.niches
         self.rows += len(page)
@@ -474,29 +474,33 @@ class Pages:
         buffer[self.rows : end] = values
 
 
-def stacked_terms(parts: Sequence[sparse.csr_matrix], terms: int) -> sparse.csr_matrix:
-    """Term-major counts of consecutive rows side by side, `terms` rows (the vocabulary grew
-    while they were built): each part's entries written once into the result, a term's
-    postings still ascending (scipy's hstack makes int64 copies of every index first)."""
-    parts = [_terms(p, terms) for p in parts]
-    lengths = [np.diff(p.indptr) for p in parts]
+def stacked_terms(pages: Sequence[sparse.csr_matrix], terms: int) -> sparse.csr_matrix:
+    """Row-major counts of consecutive pages of rows as one term-major matrix of `terms` rows
+    (the vocabulary grew while they were built): each page's entries are written once into the
+    result, a term's postings ascending. Pages are kept row-major until then: a term-major page
+    holds an index per term of the vocabulary, a million of them per page at a million issues."""
+    held = np.zeros(terms, dtype=np.int64)  # entries per term, over every page
+    for page in pages:
+        held += np.bincount(page.indices, minlength=terms)
     indptr = np.zeros(terms + 1, dtype=np.int64)
-    for length in lengths:
-        indptr[1:] += length
-    np.cumsum(indptr, out=indptr)
-    nnz = int(indptr[-1])
-    data = np.empty(nnz, dtype=np.result_type(*(p.data.dtype for p in parts)))
-    indices = np.empty(nnz, dtype=np.int32 if sum(p.shape[1] for p in parts) < 2**31 else np.int64)
-    before = indptr[:-1].copy()  # where each term's entries from the next part go
-    columns = 0
-    for part, length in zip(parts, lengths, strict=True):
-        start = np.repeat(before - part.indptr[:-1], length)  # per entry: destination - source
-        at = start + np.arange(part.nnz, dtype=np.int64)
-        data[at] = part.data
-        indices[at] = part.indices + columns
-        before += length
-        columns += part.shape[1]
-    return _small(sparse.csr_matrix((data, indices, indptr), shape=(terms, columns)))
+    np.cumsum(held, out=indptr[1:])
+    free = indptr[:-1].copy()  # where each term's next entry goes
+    data = np.empty(int(indptr[-1]), dtype=np.result_type(*(p.data.dtype for p in pages)))
+    rows = sum(p.shape[0] for p in pages)
+    indices = np.empty(int(indptr[-1]), dtype=np.int32 if rows < 2**31 else np.int64)
+    first = 0
+    for page in pages:
+        order = np.argsort(page.indices, kind="stable")  # by term, rows ascending within one
+        term = page.indices[order]
+        starts = np.flatnonzero(np.diff(term, prepend=-1))  # where each term's entries begin
+        sizes = np.diff(starts, append=len(term))
+        within = np.arange(len(term)) - np.repeat(starts, sizes)
+        at = free[term] + within
+        data[at] = page.data[order]
+        indices[at] = np.repeat(np.arange(page.shape[0]), np.diff(page.indptr))[order] + first
+        free[term[starts]] += sizes
+        first += page.shape[0]
+    return _small(sparse.csr_matrix((data, indices, indptr), shape=(terms, rows)))
 
 
 def document_lengths(counts_t: sparse.csr_matrix, documents: int) -> np.ndarray:
