@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import scale  # noqa: E402
 
 from matcher.engine import MatchEngine  # noqa: E402
-from matcher.ranking import candidates, index, pool  # noqa: E402
+from matcher.ranking import candidates, index, pool, terms  # noqa: E402
 from matcher.settings import load_settings  # noqa: E402
 from matcher.store import Database  # noqa: E402
 
@@ -121,6 +121,19 @@ def objects_mb(roots, seen: set[int]) -> float:
     return total / MB
 
 
+def nested_mb(value) -> float:
+    """MB of the arrays (dense or sparse) inside dicts, tuples and lists."""
+    if isinstance(value, dict):
+        return sum(nested_mb(v) for v in value.values())
+    if isinstance(value, (tuple, list)):
+        return sum(nested_mb(v) for v in value)
+    if isinstance(value, np.ndarray) or hasattr(value, "indptr"):
+        return array_mb(value)
+    if hasattr(value, "__dataclass_fields__"):
+        return sum(nested_mb(getattr(value, f)) for f in value.__dataclass_fields__)
+    return 0.0
+
+
 def breakdown(engine: MatchEngine) -> list[tuple[str, float]]:
     """(part, MB) of what the index keeps."""
     ix = engine.index
@@ -176,6 +189,9 @@ def breakdown(engine: MatchEngine) -> list[tuple[str, float]]:
     rows.append(("repo_key, niches lists", objects_mb([snap.repo_key, snap.niches], seen)))
     rows.append(("pool.repos list", objects_mb([full.repos], seen)))
     rows.append(("vocabulary", objects_mb([ix.lexicon.vocabulary], seen)))
+    memo = terms._MEMO.get(full, {})
+    rows.append(("terms kept with the pool (learner-free terms per now, ...)", nested_mb(memo)))
+    rows.append(("phrase rows kept with the pool", nested_mb(full.phrase_rows)))
     kept = candidates._KEPT.get(full)
     if kept is not None:
         rows.append(("quantiser", array_mb(kept.centroids, kept.nearest, kept.order, kept.starts)))

@@ -138,7 +138,12 @@ def train(pool: Pool, seed: int = 0) -> np.ndarray:
     units = _centred_units(pool, sample)
     centroids = units[rng.choice(len(units), clusters, replace=False)]
     for _ in range(ITERATIONS):
-        nearest = np.argmax(units @ centroids.T, axis=1)
+        nearest = np.concatenate(
+            [
+                np.argmax(units[s : s + BLOCK] @ centroids.T, axis=1)
+                for s in range(0, len(units), BLOCK)
+            ]
+        )
         members = sparse.csr_matrix(
             (np.ones(len(units), np.float32), (nearest, np.arange(len(units)))),
             shape=(clusters, len(units)),
@@ -150,11 +155,16 @@ def train(pool: Pool, seed: int = 0) -> np.ndarray:
 
 
 def _centred_units(pool: Pool, positions: np.ndarray) -> np.ndarray:
-    """(vectors - the pool's mean) / their norm at `positions`, float32."""
+    """(vectors - the pool's mean) / their norm at `positions`, float32 (computed in float64 a
+    block of rows at a time: no float64 copy of the whole sample)."""
     centre = pool.centre
     assert centre is not None
-    moved = pool.vectors[positions].astype(np.float64) - centre.mean
-    return (moved / centre.norms[positions, None]).astype(np.float32)
+    units = np.empty((len(positions), pool.vectors.shape[1]), dtype=np.float32)
+    for start in range(0, len(positions), BLOCK):
+        at = positions[start : start + BLOCK]
+        moved = pool.vectors[at].astype(np.float64) - centre.mean
+        units[start : start + BLOCK] = moved / centre.norms[at, None]
+    return units
 
 
 def grouped(pool: Pool, centroids: np.ndarray, known: np.ndarray | None = None) -> Quantiser:
