@@ -263,6 +263,10 @@ def rss_mb() -> float:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def trim() -> None:
     """Collect garbage and give freed heap back to the system, so RSS shows what is kept."""
     gc.collect()
@@ -305,13 +309,16 @@ def one_size(size: int, learner_counts: list[int], runs: int, changes: int, cach
     trim()
     before = rss_mb()
     warm_up = timed(engine.warm_up)
+    peaks = {"warm-up": peak_mb()}
     trim()  # what the index keeps, not the store rows read while building it
     index_mb = rss_mb() - before
     everyone = profiles(max(learner_counts + [runs]))
     engine.queries(everyone)  # profile vectors are kept between requests
     engine.match(everyone[0], now=NOW)
     latencies = [timed(lambda p=p: engine.match(p, now=NOW)) for p in everyone[:runs]]
+    peaks["learners"] = peak_mb()
     staged = candidate_stage(engine, settings, everyone[:runs])
+    peaks["exact comparison"] = peak_mb()
     result = {
         "issues": size,
         "blas_threads": blas_threads(),
@@ -324,13 +331,15 @@ def one_size(size: int, learner_counts: list[int], runs: int, changes: int, cach
         "after_change": after_changes(engine, db, pool, everyone, changes),
         "batch": [],
     }
+    peaks["changes"] = peak_mb()
     for count in learner_counts:
         group = everyone[:count]
         feedback = digest_feedback(group, pool)
         seconds = timed(lambda g=group, f=feedback: engine.match_many(g, feedback_by_id=f, now=NOW))
         result["batch"].append({"learners": count, "seconds": seconds})
     # the engine's peak: the floors below read a float32 copy of the vectors of their own
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_rss_mb"] = peak_mb()
+    result["peak_rss_by_step"] = peaks  # the process's peak so far, after each step
     vectors = engine.index.snapshot.vectors.astype(np.float32)
     qvecs = np.stack([q.vector for q in engine.queries(everyone)])
     result["single_floor_ms"] = floor_single(vectors, qvecs, runs) * 1000
@@ -487,7 +496,9 @@ def print_report(r: dict) -> None:
     print(f"  change check (counter read)    {r['check_ms']:.2f} ms")
     print(
         f"  memory                         index {r['index_mb']:.0f} MB, peak RSS "
-        f"{r['peak_rss_mb']:.0f} MB{verdict(r['peak_rss_mb'], RSS_MB.get(n))}"
+        f"{r['peak_rss_mb']:.0f} MB{verdict(r['peak_rss_mb'], RSS_MB.get(n))} (peak after "
+        + ", ".join(f"{step} {mb:.0f}" for step, mb in r.get("peak_rss_by_step", {}).items())
+        + ")"
     )
 
 

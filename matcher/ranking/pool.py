@@ -503,6 +503,31 @@ def stacked_terms(pages: Sequence[sparse.csr_matrix], terms: int) -> sparse.csr_
     return _small(sparse.csr_matrix((data, indices, indptr), shape=(terms, rows)))
 
 
+def appended_terms(
+    counts_t: sparse.csr_matrix, added_t: sparse.csr_matrix, terms: int
+) -> sparse.csr_matrix:
+    """Term-major counts of `counts_t`'s rows, then `added_t`'s, `terms` rows (the vocabulary
+    grew): each entry written once into the result, a block of entries at a time (scipy's hstack
+    makes int64 copies of every index first)."""
+    old, new = _terms(counts_t, terms), _terms(added_t, terms)
+    before, after = np.diff(old.indptr), np.diff(new.indptr)
+    indptr = np.zeros(terms + 1, dtype=np.int64)
+    np.cumsum(before + after, out=indptr[1:])
+    data = np.empty(int(indptr[-1]), dtype=np.result_type(old.data.dtype, new.data.dtype))
+    rows = old.shape[1] + new.shape[1]
+    indices = np.empty(int(indptr[-1]), dtype=np.int32 if rows < 2**31 else np.int64)
+    # an entry's place: its term's start in the result, plus its rank within the term
+    for part, start, first in ((old, indptr[:-1], 0), (new, indptr[:-1] + before, old.shape[1])):
+        shift = start - part.indptr[:-1]
+        for low in range(0, part.nnz, WEIGHT_BLOCK):
+            high = min(low + WEIGHT_BLOCK, part.nnz)
+            at = np.arange(low, high, dtype=np.int64)
+            at += shift[np.searchsorted(part.indptr, at, side="right") - 1]
+            data[at] = part.data[low:high]
+            indices[at] = part.indices[low:high] + first
+    return _small(sparse.csr_matrix((data, indices, indptr), shape=(terms, rows)))
+
+
 def document_lengths(counts_t: sparse.csr_matrix, documents: int) -> np.ndarray:
     """Each document's number of terms (a column sum of term-major counts, float64), a block of
     entries at a time: np.bincount would widen every index and count to 8 bytes at once."""
@@ -539,14 +564,8 @@ def merge_snapshots(
         hashes=np.concatenate([kept(old.hashes), added.hashes]),
         vectors=vectors,
         embedded=np.concatenate([kept(old.embedded), added.embedded]),
-        counts_t=_small(
-            sparse.hstack(
-                [
-                    _terms(old.counts_t if every else old.counts_t[:, keep], columns),
-                    _terms(added.counts_t, columns),
-                ],
-                format="csr",
-            )
+        counts_t=appended_terms(
+            old.counts_t if every else old.counts_t[:, keep], added.counts_t, columns
         ),
         signals=Signals.concat([old.signals if every else old.signals.take(keep), added.signals]),
         repo_key=(old.repo_key if every else [old.repo_key[r] for r in keep]) + added.repo_key,

@@ -16,7 +16,14 @@ from matcher.engine import MatchEngine
 from matcher.lexical import bm25_idf, bm25_weights_t
 from matcher.models import Welcome
 from matcher.ranking import candidates, index, terms
-from matcher.ranking.pool import Lexicon, build_pool, snapshot_of, term_major
+from matcher.ranking.pool import (
+    Lexicon,
+    appended_terms,
+    build_pool,
+    snapshot_of,
+    stacked_terms,
+    term_major,
+)
 from matcher.ranking.records import IssueRecords, SharedValues
 from matcher.store.issues import save_welcome, upsert_issues
 from tests.conftest import NOW
@@ -233,3 +240,26 @@ def test_a_focus_pool_weighs_its_own_rows():
     own = snapshot_of([issues[r] for r in rows], vectors[rows], LABELS, lexicon)
     alone = build_pool(own, np.arange(len(rows)))
     assert np.array_equal(focus.weights_t.toarray(), alone.weights_t.toarray())
+
+
+def counts(rows: int, terms: int, seed: int) -> sparse.csr_matrix:
+    rng = np.random.default_rng(seed)
+    found = sparse.random(rows, terms, density=0.2, format="csr", random_state=rng)
+    found.data = np.ceil(found.data * 300).astype(np.float32)  # past uint8 in places
+    return found
+
+
+def wider(matrix: sparse.csr_matrix, terms: int) -> sparse.csr_matrix:
+    return sparse.csr_matrix((matrix.data, matrix.indices, matrix.indptr), (matrix.shape[0], terms))
+
+
+def test_pages_and_appended_rows_stack_as_scipy_stacks_them():
+    pages = [counts(30, 20, 1), counts(0, 20, 2), counts(25, 35, 3), counts(1, 50, 4)]
+    expected = term_major(sparse.vstack([wider(p, 60) for p in pages], format="csr"))
+    for got in (
+        stacked_terms(pages, 60),
+        appended_terms(stacked_terms(pages[:2], 20), stacked_terms(pages[2:], 50), 60),
+    ):
+        assert got.shape == expected.shape and got.data.dtype == np.uint16
+        for name in ("data", "indices", "indptr"):
+            assert np.array_equal(getattr(got, name), getattr(expected, name)), name
