@@ -260,12 +260,16 @@ def lexical_scores(
         # ten times the work and give the same sums (the terms are added in id order either way)
         found = slice(q.indptr[j], q.indptr[j + 1])
         if found.start < found.stop:
-            scores[j] = weights_t[q.indices[found]].T @ q.data[found]
+            # in the weights' own type (float32 above the candidate threshold): no widened copy
+            query_weights = q.data[found].astype(weights_t.dtype, copy=False)
+            scores[j] = weights_t[q.indices[found]].T @ query_weights
         partial = parts[j] if parts is not None else None
         if partial is not None:
             # each word found without the rest of its phrase: its BM25 there, taken back in part
             words, weights = partial
-            scores[j] -= (1.0 - settings.phrase_part) * (words.T @ weights)
+            scores[j] -= (1.0 - settings.phrase_part) * (
+                words.T @ weights.astype(words.dtype, copy=False)
+            )
     top = scores.max(axis=1, initial=0.0)  # BM25 is never negative: a row topping at 0 is all 0
     scores /= np.where(top > 0, top, 1.0)[:, None]
     return scores

@@ -10,6 +10,7 @@ from datetime import timedelta
 import numpy as np
 import pytest
 from scipy import sparse
+from sqlalchemy import update
 
 from matcher.catalog import load_catalog
 from matcher.engine import MatchEngine
@@ -25,7 +26,7 @@ from matcher.ranking.pool import (
     term_major,
 )
 from matcher.ranking.records import IssueRecords, SharedValues
-from matcher.store.issues import save_welcome, upsert_issues
+from matcher.store.issues import IssueRow, save_welcome, upsert_issues
 from tests.conftest import NOW
 from tests.fakes.embedder import HashingEmbedder
 from tests.matcher.test_index import PROFILES, pool
@@ -80,6 +81,7 @@ def test_a_match_is_its_issue_without_the_body(db, settings):
 
 def built(db, settings, page: int, monkeypatch):
     monkeypatch.setattr(index, "PAGE", page)
+    monkeypatch.setattr(index, "ONE_PAGE", 0)  # pages of PAGE issues, however few
     engine = MatchEngine(db, settings, embedder=HashingEmbedder())
     engine.warm_up()
     return engine
@@ -89,7 +91,7 @@ def test_a_build_page_by_page_equals_a_build_in_one_page(db, settings, monkeypat
     upsert_issues(db, pool(70, seed=5))
     paged, whole = built(db, settings, 8, monkeypatch), built(db, settings, 1000, monkeypatch)
     one, other = paged.index.snapshot, whole.index.snapshot
-    assert one.records.urls.tolist() == sorted(other.records.urls.tolist())
+    assert one.records.urls.tolist() == other.records.urls.tolist()
     assert [one.issue(r) for r in range(70)] == [other.issue(r) for r in range(70)]
     assert np.array_equal(one.hashes, other.hashes)
     assert np.array_equal(one.vectors, other.vectors)
@@ -263,3 +265,13 @@ def test_pages_and_appended_rows_stack_as_scipy_stacks_them():
         assert got.shape == expected.shape and got.data.dtype == np.uint16
         for name in ("data", "indices", "indptr"):
             assert np.array_equal(getattr(got, name), getattr(expected, name)), name
+
+
+def test_pages_read_every_row_of_a_store_whose_rows_share_a_change_mark(db, settings, monkeypatch):
+    """Rows migrated at revision 0008 took one change_seq: pages go on by URL among them."""
+    issues = pool(40, seed=13)
+    upsert_issues(db, issues)
+    with db.session() as session:
+        session.execute(update(IssueRow).values(change_seq=5))
+    engine = built(db, settings, 7, monkeypatch)
+    assert sorted(engine.index.snapshot.records.urls.tolist()) == sorted(i.url for i in issues)
