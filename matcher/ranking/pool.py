@@ -413,6 +413,7 @@ class Pages:
         self.room: VectorRoom | None = None
         self.columns: dict[str, np.ndarray] = {}
         self.counts: list[sparse.csr_matrix] = []
+        self.url_order: UrlOrder | None = None  # the first page's, while it is the only one
         self.repo_key: list[str] = []
         self.niches: list[frozenset[str]] = []
 
@@ -427,7 +428,13 @@ class Pages:
         """Keep a page built with vectors_at's rows."""
         for name, values in self._arrays(page):
             self._append(name, values)
-        self.counts.append(_small(page.counts_t.T.tocsr()))  # row-major: see stacked_terms
+        # kept term-major while there is one page; from the second on, row-major (stacked_terms)
+        self.counts.append(page.counts_t)
+        if len(self.counts) == 2:
+            self.counts[0] = _small(self.counts[0].T.tocsr())
+        if len(self.counts) >= 2:
+            self.counts[-1] = _small(self.counts[-1].T.tocsr())
+        self.url_order = page.url_order if not self.rows else None
         self.repo_key += page.repo_key
         self.niches += page.niches
         self.rows += len(page)
@@ -445,13 +452,19 @@ class Pages:
             hashes=at["hashes"],
             vectors=room.buffer[:total] if room is not None else np.zeros((total, 0), np.float32),
             embedded=at["embedded"],
-            counts_t=stacked_terms(self.counts, len(self.lexicon.vocabulary)),
+            counts_t=self._counts_t(),
             signals=Signals(**{f.name: at[f"signals.{f.name}"] for f in fields(Signals)}),
             repo_key=self.repo_key,
             niches=self.niches,
-            url_order=UrlOrder.of(records.urls),
+            url_order=self.url_order or UrlOrder.of(records.urls),
             room=room,
         )
+
+    def _counts_t(self) -> sparse.csr_matrix:
+        terms = len(self.lexicon.vocabulary)
+        if len(self.counts) == 1:
+            return _terms(self.counts[0], terms)
+        return stacked_terms(self.counts, terms)
 
     @staticmethod
     def _arrays(page: Snapshot) -> list[tuple[str, np.ndarray]]:
