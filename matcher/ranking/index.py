@@ -60,9 +60,6 @@ POOL_CACHE = 8  # pools (community focus filters) kept ready per index generatio
 # open issues the first build reads and builds at a time (at most store.db.SCAN_ABOVE: each
 # page's vectors and text facts are then read by key, not by a pass over their tables)
 PAGE = 20_000
-# a store of up to this many open issues is built in one page: its vectors and text facts read
-# in one pass each (a few passes cost less than a hundred reads by key; the rows at once, 0.1 GB)
-ONE_PAGE = 100_000
 EVERYTHING: tuple = (None, None, None)  # the pool key of no focus
 
 VectorSource = Callable[[dict[str, str]], dict[str, np.ndarray]]
@@ -178,8 +175,7 @@ class RankingIndex:
         into one buffer with room to grow, in half precision above `half_above` issues."""
         expected = count_open_issues(self.db, mark)
         pages = Pages(self.lexicon, expected, vector_dtype(expected, self.half_above))
-        size = max(expected, 1) if expected <= ONE_PAGE else PAGE
-        for page in open_issue_pages(self.db, mark, size):
+        for page in open_issue_pages(self.db, mark, PAGE):
             self.rows_read += len(page)
             matrix, embedded = self._all_vectors(page, vectors_for)
             vectors = pages.vectors_at(matrix, embedded)

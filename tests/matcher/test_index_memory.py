@@ -81,7 +81,6 @@ def test_a_match_is_its_issue_without_the_body(db, settings):
 
 def built(db, settings, page: int, monkeypatch):
     monkeypatch.setattr(index, "PAGE", page)
-    monkeypatch.setattr(index, "ONE_PAGE", 0)  # pages of PAGE issues, however few
     engine = MatchEngine(db, settings, embedder=HashingEmbedder())
     engine.warm_up()
     return engine
