@@ -67,7 +67,7 @@ class RssSampler:
 
 def marked(sampler: RssSampler, owner, name: str) -> None:
     """Wrap owner.name so the sampler knows which step it is in."""
-    original: Callable | None = getattr(owner, name, None)
+    original: Callable | None = getattr(owner, name, None) if owner is not None else None
     if original is None:  # another version of the code (bench/index_memory.py runs on both)
         return
 
@@ -106,6 +106,8 @@ def objects_mb(roots, seen: set[int]) -> float:
         seen.add(id(obj))
         total += sys.getsizeof(obj)
         if isinstance(obj, np.ndarray):
+            if obj.base is not None:  # a view: getsizeof leaves its data out
+                total += obj.nbytes
             if obj.dtype == object:
                 stack.extend(obj.tolist())
             continue
@@ -219,7 +221,7 @@ def main() -> None:
             (index, "embedding_rows"),
             (index.RankingIndex, "_text_facts"),
             (index, "build_snapshot"),
-            (pool.Pages, "snapshot"),
+            (getattr(pool, "Pages", None), "snapshot"),
             (pool, "count_terms_and_cues"),
             (pool, "issue_signals"),
             (index, "build_pool"),
