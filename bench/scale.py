@@ -41,6 +41,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -59,6 +60,7 @@ from matcher.store import Database  # noqa: E402
 from matcher.store.issues import (  # noqa: E402
     change_mark,
     count_issues,
+    issues_by_url,
     put_embeddings,
     upsert_issues,
 )
@@ -83,6 +85,8 @@ SKILLS = [
 ]
 NICHES = ["computer vision", "NLP", "documentation", "MLOps", "audio", "tabular data", "LLM apps"]
 LANGUAGES = ["Python", "Python", "Python", "C++", "TypeScript", "Jupyter Notebook", "Rust", None]
+REPOS = [f"org{n % 97}/project{n}" for n in range(500)]
+REPO_INDEX = {repo: n for n, repo in enumerate(REPOS)}
 
 
 class HashingEmbedder:
@@ -154,32 +158,46 @@ def real_issues() -> list[Issue]:
     return issues
 
 
-def synthetic_pool(size: int, seed: int = 14) -> list[Issue]:
+def synthetic_issues(size: int, seed: int = 14) -> Iterator[Issue]:
     """`size` issues recombined from real ones: a title, a body and labels each from another."""
     rng = random.Random(seed)
     source = real_issues()
-    repos = [f"org{n % 97}/project{n}" for n in range(500)]
-    pool = []
     for n in range(size):
         title, body, labels = (rng.choice(source) for _ in range(3))
-        repo = repos[rng.randrange(len(repos))]
+        repo = REPOS[rng.randrange(len(REPOS))]
         taken = rng.random() < 0.1
-        pool.append(
-            Issue(
-                url=f"https://github.com/{repo}/issues/{n + 1}",
-                repo=repo,
-                number=n + 1,
-                title=title.title,
-                body=f"{body.body[:1500]} (variant {n})",
-                labels=labels.labels,
-                language=LANGUAGES[n % len(LANGUAGES)],
-                created_at=NOW - timedelta(days=rng.randrange(1, 900)),
-                updated_at=NOW - timedelta(days=rng.randrange(0, 400)),
-                comments=rng.randrange(0, 25),
-                assignees=("someone",) if taken else (),
-            )
+        yield Issue(
+            url=f"https://github.com/{repo}/issues/{n + 1}",
+            repo=repo,
+            number=n + 1,
+            title=title.title,
+            body=f"{body.body[:1500]} (variant {n})",
+            labels=labels.labels,
+            language=LANGUAGES[n % len(LANGUAGES)],
+            created_at=NOW - timedelta(days=rng.randrange(1, 900)),
+            updated_at=NOW - timedelta(days=rng.randrange(0, 400)),
+            comments=rng.randrange(0, 25),
+            assignees=("someone",) if taken else (),
         )
-    return pool
+
+
+def synthetic_pool(size: int, seed: int = 14) -> list[Issue]:
+    return list(synthetic_issues(size, seed))
+
+
+class StoredPool:
+    """The URLs of a stored synthetic pool, without its issue records: the process measured is
+    the one that ranks, so it holds no second copy of a million issues (a run reads the few it
+    changes back from the store)."""
+
+    def __init__(self, repo_of: np.ndarray) -> None:
+        self.repo_of = repo_of  # int16: each issue's repository in REPOS
+
+    def __len__(self) -> int:
+        return len(self.repo_of)
+
+    def url(self, n: int) -> str:
+        return f"https://github.com/{REPOS[self.repo_of[n]]}/issues/{n + 1}"
 
 
 def profiles(count: int, seed: int = 7) -> list[Profile]:
@@ -195,30 +213,38 @@ def profiles(count: int, seed: int = 7) -> list[Profile]:
     ]
 
 
-def digest_feedback(learners: list[Profile], pool: list[Issue]) -> dict[str, Feedback]:
+def digest_feedback(learners: list[Profile], pool: StoredPool) -> dict[str, Feedback]:
     """What a digest passes: already seen issues hidden; a fifth also liked or dismissed one."""
     rng = random.Random(3)
     feedback = {}
     for learner in learners:
-        seen = frozenset(pool[rng.randrange(len(pool))].url for _ in range(10))
+        seen = frozenset(pool.url(rng.randrange(len(pool))) for _ in range(10))
         opinion = rng.random() < 0.2
         feedback[learner.id] = Feedback(
             hidden=seen,
-            liked=frozenset({pool[rng.randrange(len(pool))].url}) if opinion else frozenset(),
-            dismissed=frozenset({pool[rng.randrange(len(pool))].url}) if opinion else frozenset(),
+            liked=frozenset({pool.url(rng.randrange(len(pool)))}) if opinion else frozenset(),
+            dismissed=frozenset({pool.url(rng.randrange(len(pool)))}) if opinion else frozenset(),
         )
     return feedback
 
 
-def store(size: int, cache: Path) -> tuple[Database, list[Issue]]:
+def store(size: int, cache: Path) -> tuple[Database, StoredPool]:
     cache.mkdir(parents=True, exist_ok=True)
     kind = "" if isinstance(EMBEDDER, HashingEmbedder) else "-words"
     db = Database(f"sqlite:///{cache / f'scale-{size}{kind}.sqlite'}")
-    pool = synthetic_pool(size)
-    if count_issues(db) < size:
-        for start in range(0, size, 5000):
-            write(db, pool[start : start + 5000])
-    return db, pool
+    building = count_issues(db) < size
+    repo_of = np.zeros(size, dtype=np.int16)
+    chunk: list[Issue] = []
+    for n, issue in enumerate(synthetic_issues(size)):
+        repo_of[n] = REPO_INDEX[issue.repo]
+        if building:
+            chunk.append(issue)
+        if len(chunk) == 5000:
+            write(db, chunk)
+            chunk = []
+    if chunk:
+        write(db, chunk)
+    return db, StoredPool(repo_of)
 
 
 def write(db: Database, issues: list[Issue]) -> None:
@@ -235,6 +261,10 @@ def write(db: Database, issues: list[Issue]) -> None:
 def rss_mb() -> float:
     with open("/proc/self/statm") as handle:
         return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def trim() -> None:
@@ -279,35 +309,42 @@ def one_size(size: int, learner_counts: list[int], runs: int, changes: int, cach
     trim()
     before = rss_mb()
     warm_up = timed(engine.warm_up)
+    peaks = {"warm-up": peak_mb()}
     trim()  # what the index keeps, not the store rows read while building it
     index_mb = rss_mb() - before
     everyone = profiles(max(learner_counts + [runs]))
     engine.queries(everyone)  # profile vectors are kept between requests
     engine.match(everyone[0], now=NOW)
     latencies = [timed(lambda p=p: engine.match(p, now=NOW)) for p in everyone[:runs]]
+    peaks["learners"] = peak_mb()
     staged = candidate_stage(engine, settings, everyone[:runs])
-    vectors = engine.index.snapshot.vectors
-    qvecs = np.stack([q.vector for q in engine.queries(everyone)])
+    peaks["exact comparison"] = peak_mb()
     result = {
         "issues": size,
         "blas_threads": blas_threads(),
         "warm_up_s": warm_up,
         "single_ms": statistics.median(latencies) * 1000,
         "single_p95_ms": float(np.percentile(latencies, 95)) * 1000,
-        "single_floor_ms": floor_single(vectors, qvecs, runs) * 1000,
         "index_mb": index_mb,
         "check_ms": statistics.median(timed(lambda: change_mark(db)) for _ in range(20)) * 1000,
         "candidates": staged,
         "after_change": after_changes(engine, db, pool, everyone, changes),
         "batch": [],
     }
+    peaks["changes"] = peak_mb()
     for count in learner_counts:
         group = everyone[:count]
         feedback = digest_feedback(group, pool)
         seconds = timed(lambda g=group, f=feedback: engine.match_many(g, feedback_by_id=f, now=NOW))
-        floor = floor_batch(vectors, qvecs[:count])
-        result["batch"].append({"learners": count, "seconds": seconds, "floor_s": floor})
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        result["batch"].append({"learners": count, "seconds": seconds})
+    # the engine's peak: the floors below read a float32 copy of the vectors of their own
+    result["peak_rss_mb"] = peak_mb()
+    result["peak_rss_by_step"] = peaks  # the process's peak so far, after each step
+    vectors = engine.index.snapshot.vectors.astype(np.float32)
+    qvecs = np.stack([q.vector for q in engine.queries(everyone)])
+    result["single_floor_ms"] = floor_single(vectors, qvecs, runs) * 1000
+    for batch in result["batch"]:
+        batch["floor_s"] = floor_batch(vectors, qvecs[: batch["learners"]])
     return result
 
 
@@ -357,7 +394,7 @@ def probe_floor(pool, vector: np.ndarray, ranking) -> float:
 
 
 def after_changes(
-    engine: MatchEngine, db: Database, pool: list[Issue], learners: list[Profile], changes: int
+    engine: MatchEngine, db: Database, pool: StoredPool, learners: list[Profile], changes: int
 ) -> dict:
     """The first query after a store change, beside the steady median, and the time until the
     change is in the index; for one issue changed, and for 256 new issues (an import chunk)."""
@@ -368,7 +405,7 @@ def after_changes(
         firsts, applied = [], []
         for n in range(changes):
             if count == 1:
-                issue = pool[rng.randrange(len(pool))]
+                (issue,) = issues_by_url(db, [pool.url(rng.randrange(len(pool)))])
                 write(db, [replace(issue, comments=rng.randrange(10**6))])
             else:
                 extra = synthetic_pool(count, seed=1000 + n)
@@ -459,7 +496,9 @@ def print_report(r: dict) -> None:
     print(f"  change check (counter read)    {r['check_ms']:.2f} ms")
     print(
         f"  memory                         index {r['index_mb']:.0f} MB, peak RSS "
-        f"{r['peak_rss_mb']:.0f} MB{verdict(r['peak_rss_mb'], RSS_MB.get(n))}"
+        f"{r['peak_rss_mb']:.0f} MB{verdict(r['peak_rss_mb'], RSS_MB.get(n))} (peak after "
+        + ", ".join(f"{step} {mb:.0f}" for step, mb in r.get("peak_rss_by_step", {}).items())
+        + ")"
     )
 
 

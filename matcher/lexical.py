@@ -510,26 +510,41 @@ def profile_languages(text: str, table: dict[str, tuple[str, ...]]) -> frozenset
     return frozenset(found)
 
 
-def bm25_idf(counts, n_docs: int) -> np.ndarray:
-    """BM25's idf of every column, from the documents' count matrix."""
-    df = np.bincount(counts.indices, minlength=counts.shape[1])
+def bm25_idf(df: np.ndarray, n_docs: int) -> np.ndarray:
+    """BM25's idf of every term, from how many documents hold it."""
     return np.log((n_docs - df + 0.5) / (df + 0.5) + 1.0)
 
 
-def bm25_weights(counts, doc_len: np.ndarray, avg_len: float, idf: np.ndarray, k1: float, b: float):
-    """The BM25 weight of every (document, term) the count matrix holds, as a CSR matrix.
+WEIGHT_BLOCK = 1 << 20  # entries weighed at a time: bounded float64 temporaries
 
-    Computed in one buffer (a refresh rebuilds every weight: each temporary is a float64 per
-    term of every issue), with the same operations in the same order as tf * (k1 + 1) /
-    (tf + norm) * idf."""
+
+def bm25_weights_t(
+    counts_t,
+    doc_len: np.ndarray,
+    avg_len: float,
+    idf: np.ndarray,
+    k1: float,
+    b: float,
+    dtype: type = np.float64,
+):
+    """The BM25 weight of every (term, document) the term-major count matrix holds, as a CSR
+    matrix of the same shape that shares its indices (no copy of them).
+
+    Computed a block of entries at a time, with the same operations in the same order as
+    tf * (k1 + 1) / (tf + norm) * idf in float64, then stored as `dtype`."""
     from scipy import sparse
 
     norm = k1 * (1 - b + b * doc_len / (avg_len or 1.0))
-    below = np.repeat(norm, np.diff(counts.indptr))
-    tf = counts.data.astype(np.float64)  # counts may be kept as float32 (small integers, exact)
-    below += tf
-    tf *= k1 + 1
-    tf /= below
-    del below
-    tf *= idf[counts.indices]
-    return sparse.csr_matrix((tf, counts.indices.copy(), counts.indptr.copy()), shape=counts.shape)
+    indptr = counts_t.indptr
+    data: np.ndarray = np.empty(len(counts_t.data), dtype=dtype)
+    for low in range(0, len(data), WEIGHT_BLOCK):
+        high = min(low + WEIGHT_BLOCK, len(data))
+        tf = counts_t.data[low:high].astype(np.float64)
+        below = norm[counts_t.indices[low:high]]
+        below += tf
+        tf *= k1 + 1
+        tf /= below
+        del below
+        tf *= idf[np.searchsorted(indptr, np.arange(low, high), side="right") - 1]
+        data[low:high] = tf
+    return sparse.csr_matrix((data, counts_t.indices, indptr), shape=counts_t.shape)

@@ -138,7 +138,12 @@ def train(pool: Pool, seed: int = 0) -> np.ndarray:
     units = _centred_units(pool, sample)
     centroids = units[rng.choice(len(units), clusters, replace=False)]
     for _ in range(ITERATIONS):
-        nearest = np.argmax(units @ centroids.T, axis=1)
+        nearest = np.concatenate(
+            [
+                np.argmax(units[s : s + BLOCK] @ centroids.T, axis=1)
+                for s in range(0, len(units), BLOCK)
+            ]
+        )
         members = sparse.csr_matrix(
             (np.ones(len(units), np.float32), (nearest, np.arange(len(units)))),
             shape=(clusters, len(units)),
@@ -150,11 +155,16 @@ def train(pool: Pool, seed: int = 0) -> np.ndarray:
 
 
 def _centred_units(pool: Pool, positions: np.ndarray) -> np.ndarray:
-    """(vectors - the pool's mean) / their norm at `positions`, float32."""
+    """(vectors - the pool's mean) / their norm at `positions`, float32 (computed in float64 a
+    block of rows at a time: no float64 copy of the whole sample)."""
     centre = pool.centre
     assert centre is not None
-    moved = pool.vectors[positions].astype(np.float64) - centre.mean
-    return (moved / centre.norms[positions, None]).astype(np.float32)
+    units = np.empty((len(positions), pool.vectors.shape[1]), dtype=np.float32)
+    for start in range(0, len(positions), BLOCK):
+        at = positions[start : start + BLOCK]
+        moved = pool.vectors[at].astype(np.float64) - centre.mean
+        units[start : start + BLOCK] = moved / centre.norms[at, None]
+    return units
 
 
 def grouped(pool: Pool, centroids: np.ndarray, known: np.ndarray | None = None) -> Quantiser:
@@ -205,7 +215,7 @@ def candidates(
     farthest[len(probed) - tail :] = True
     order = np.argsort(probed)  # rows read in memory order: np.take, 2-4x faster than probed's
     probed, farthest = probed[order], farthest[order]
-    vectors = np.take(pool.vectors, probed, axis=0)
+    vectors = gathered(pool.vectors, probed)
     dense = dense_at(pool, probed, vectors, query, settings)
     reached = settings.dense * dense + others[probed]
     if not settings.include_taken:
@@ -221,8 +231,14 @@ def candidates(
         lifted = np.append(lifted, best)
     return Candidates(
         np.concatenate([probed, lifted]),
-        np.concatenate([vectors, np.take(pool.vectors, lifted, axis=0)]),
+        np.concatenate([vectors, gathered(pool.vectors, lifted)]),
     )
+
+
+def gathered(vectors: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """The rows at `positions` as float32: a pool above the threshold keeps its vectors in half
+    precision (pool.vector_dtype), and only its candidates' rows are widened."""
+    return np.take(vectors, positions, axis=0).astype(np.float32, copy=False)
 
 
 def strongest(positions: np.ndarray, others: np.ndarray, most: int) -> np.ndarray:

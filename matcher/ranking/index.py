@@ -27,6 +27,7 @@ from matcher.models import Issue
 from matcher.ranking.pool import (
     Lexicon,
     NichesOf,
+    Pages,
     Pool,
     Snapshot,
     build_pool,
@@ -38,21 +39,27 @@ from matcher.ranking.pool import (
     select_rows,
     sound_text_facts,
     text_facts,
+    vector_dtype,
     with_vectors,
 )
 from matcher.signals import TextFacts, text_facts_key
 from matcher.store import Database
 from matcher.store.issues import (
     change_mark,
+    count_open_issues,
     embedding_rows,
     get_embeddings,
     issues_changed_since,
+    open_issue_pages,
 )
 from matcher.store.text_facts import get_text_facts, put_text_facts
 
 log = logging.getLogger(__name__)
 
 POOL_CACHE = 8  # pools (community focus filters) kept ready per index generation
+# open issues the first build reads and builds at a time (at most store.db.SCAN_ABOVE: each
+# page's vectors and text facts are then read by key, not by a pass over their tables)
+PAGE = 20_000
 EVERYTHING: tuple = (None, None, None)  # the pool key of no focus
 
 VectorSource = Callable[[dict[str, str]], dict[str, np.ndarray]]
@@ -87,9 +94,11 @@ class RankingIndex:
         labels: Labels,
         niches_of: NichesOf,
         prepare: Prepare | None = None,
+        half_above: int | None = None,
     ):
         self.db = db
         self.prepare = prepare  # readies each new unfiltered pool before a ranking can see it
+        self.half_above = half_above  # vectors in half precision above this many (vector_dtype)
         self.model = model
         self.labels = labels
         self.niches_of = niches_of
@@ -122,13 +131,17 @@ class RankingIndex:
             mark = change_mark(self.db)
             if mark == self.mark:
                 return False
-            full = self.mark < 0
-            changed, reached = issues_changed_since(self.db, max(self.mark, 0), open_only=full)
+            if self.mark < 0:
+                self._swap(self._built(mark, vectors_for))
+                self.mark = mark
+                log.debug("ranking index: built, %d issues", len(self))
+                return True
+            changed, reached = issues_changed_since(self.db, self.mark)
             self.rows_read += len(changed)
-            if not full and changed and self._texts_unchanged(changed):
+            if changed and self._texts_unchanged(changed):
                 self._restate([issue for issue, _ in changed])
             else:
-                self._swap(self._merged(changed, full, vectors_for))
+                self._swap(self._merged(changed, vectors_for))
             self.mark = max(mark, reached)
             log.debug("ranking index: %d rows applied, %d issues", len(changed), len(self))
             return True
@@ -136,9 +149,9 @@ class RankingIndex:
     def _texts_unchanged(self, changed: list[tuple[Issue, str]]) -> bool:
         """Every changed row is an open, embedded issue the index holds with the same text."""
         old = self.snapshot
-        for issue, text_hash in changed:
-            row = old.position.get(issue.url)
-            if row is None or not issue.is_open or old.hashes[row] != text_hash:
+        rows = old.rows_of([issue.url for issue, _ in changed]).tolist()
+        for (issue, text_hash), row in zip(changed, rows, strict=True):
+            if row < 0 or not issue.is_open or old.hash_of(row) != text_hash:
                 return False
             if not old.embedded[row]:
                 return False
@@ -156,19 +169,38 @@ class RankingIndex:
         )
         self._swap(snapshot, pool)
 
+    def _built(self, mark: int, vectors_for: VectorSource | None) -> Snapshot:
+        """The first build: every open issue written up to `mark`, read and built PAGE issues at a
+        time (no store rows, tokens or bodies of every issue at once), their vectors written
+        into one buffer with room to grow, in half precision above `half_above` issues."""
+        expected = count_open_issues(self.db, mark)
+        pages = Pages(self.lexicon, expected, vector_dtype(expected, self.half_above))
+        for page in open_issue_pages(self.db, mark, PAGE):
+            self.rows_read += len(page)
+            matrix, embedded = self._all_vectors(page, vectors_for)
+            vectors = pages.vectors_at(matrix, embedded)
+            issues = [issue for issue, _ in page]
+            pages.add(
+                build_snapshot(
+                    issues,
+                    [h for _, h in page],
+                    (vectors, embedded),
+                    self.labels,
+                    self.niches_of,
+                    self.lexicon,
+                    facts=self._text_facts(issues),
+                )
+            )
+        return pages.snapshot()
+
     def _merged(
-        self, changed: list[tuple[Issue, str]], full: bool, vectors_for: VectorSource | None
+        self, changed: list[tuple[Issue, str]], vectors_for: VectorSource | None
     ) -> Snapshot:
-        old = empty_snapshot(self.lexicon) if full else self.snapshot
-        gone = [old.position[i.url] for i, _ in changed if i.url in old.position]
-        keep = np.delete(np.arange(len(old), dtype=np.int64), gone)
-        # a full build read open issues only
-        fresh = changed if full else [(issue, h) for issue, h in changed if issue.is_open]
-        vectors = (
-            self._all_vectors(fresh, vectors_for)
-            if full
-            else self._vectors(fresh, old, vectors_for)
-        )
+        old = self.snapshot
+        held = old.rows_of([issue.url for issue, _ in changed])
+        keep = np.delete(np.arange(len(old), dtype=np.int64), held[held >= 0])
+        fresh = [(issue, h) for issue, h in changed if issue.is_open]
+        vectors = self._vectors(fresh, old, vectors_for)
         issues = [i for i, _ in fresh]
         added = build_snapshot(
             issues,
@@ -180,9 +212,10 @@ class RankingIndex:
             dim=old.vectors.shape[1],
             facts=self._text_facts(issues),
         )
-        if full:  # nothing to merge with: no copy of every array
-            return added
-        return merge_snapshots(old, keep, added, len(self.lexicon.vocabulary))
+        total = len(keep) + len(added)
+        return merge_snapshots(
+            old, keep, added, len(self.lexicon.vocabulary), vector_dtype(total, self.half_above)
+        )
 
     def _text_facts(self, issues: list[Issue]) -> list[TextFacts]:
         """The issues' text_facts, row-aligned: read from the store, the texts it lacks
@@ -203,9 +236,9 @@ class RankingIndex:
     ) -> dict[str, np.ndarray]:
         """Vectors of the fresh rows: kept from the old snapshot, else from the store or encoded."""
         found = {}
-        for issue, text_hash in fresh:
-            row = old.position.get(issue.url)
-            if row is not None and old.hashes[row] == text_hash and old.embedded[row]:
+        rows = old.rows_of([issue.url for issue, _ in fresh]).tolist()
+        for (_, text_hash), row in zip(fresh, rows, strict=True):
+            if row >= 0 and old.hash_of(row) == text_hash and old.embedded[row]:
                 found[text_hash] = old.vectors[row]
         wanted = [h for _, h in fresh if h not in found]
         found.update(get_embeddings(self.db, self.model, wanted))
@@ -274,7 +307,8 @@ class RankingIndex:
             with self._lock:
                 for key in vectors:
                     self.pending.pop(key, None)
-            snapshot, rows = with_vectors(self.snapshot, vectors)
+            dtype = vector_dtype(len(self.snapshot), self.half_above)
+            snapshot, rows = with_vectors(self.snapshot, vectors, dtype)
             if rows:
                 self._swap(snapshot)
             return rows
@@ -310,5 +344,5 @@ class RankingIndex:
 
     def vector_of(self, url: str) -> np.ndarray | None:
         snapshot = self.snapshot
-        row = snapshot.position.get(url)
+        row = snapshot.row_of(url)
         return snapshot.vectors[row] if row is not None and snapshot.embedded[row] else None

@@ -18,14 +18,16 @@ from scipy import sparse
 
 from matcher.catalog import Labels
 from matcher.lexical import (
+    WEIGHT_BLOCK,
     WORK_LANGUAGES,
     bm25_idf,
-    bm25_weights,
+    bm25_weights_t,
     count_terms_and_cues,
     issue_work_cue_counts,
     language_of_work,
 )
-from matcher.models import Issue
+from matcher.models import Issue, text_hash
+from matcher.ranking.records import RECORD_COLUMNS, IssueRecords, SharedValues, objects_array
 from matcher.ranking.terms import KIND_ID, Centre, kind_of_text, micros, pool_centre
 from matcher.signals import (
     ALL_MARKS,
@@ -45,6 +47,7 @@ class Lexicon:
 
     vocabulary: dict[str, int] = field(default_factory=dict)
     languages: dict[str, int] = field(default_factory=dict)
+    shared: SharedValues = field(default_factory=SharedValues)  # what issue records share
 
     def language_id(self, issue: Issue, cue_counts: Sequence[int]) -> int:
         """The id of the language an issue's work is in (issue_work_language, from its title's
@@ -183,7 +186,7 @@ class UrlOrder:
     rank: np.ndarray  # int64: each row's place in that order
 
     @staticmethod
-    def of(urls: Sequence[str]) -> UrlOrder:
+    def of(urls: Sequence[str] | np.ndarray) -> UrlOrder:
         values = np.array(urls, dtype=object).reshape(len(urls))
         rows = np.argsort(values, kind="stable")
         return UrlOrder(rows, values[rows], _inverse(rows))
@@ -237,33 +240,111 @@ class VectorRoom:
 VECTOR_ROOM = 0.125  # spare rows a merge leaves, as a share of the rows (at least 256)
 
 
+def hash_array(hashes: Sequence[str]) -> np.ndarray:
+    """Text hashes (models.text_hash: 64 hex digits) as an "S64" array."""
+    return np.array(hashes, dtype="S64").reshape(len(hashes))
+
+
+def room_with(
+    room: VectorRoom | None,
+    start: int,
+    matrix: np.ndarray,
+    embedded: np.ndarray,
+    expected: int,
+    dtype,
+) -> VectorRoom | None:
+    """`room` with `matrix` written from row `start` on (a first build, page by page): made on
+    the first vectors for `expected` rows and room to spare, grown (one copy) if more come.
+    Rows of another width than the buffer's are left unembedded (never within one model)."""
+    end = start + len(matrix)
+    if matrix.shape[1] == 0:
+        return room
+    if room is None:
+        capacity = max(expected, end)
+        room = VectorRoom(np.zeros((capacity + spare_rows(capacity), matrix.shape[1]), dtype), 0)
+    if matrix.shape[1] != room.buffer.shape[1]:
+        embedded[:] = False
+        return room
+    if end > len(room.buffer):
+        grown = np.zeros((end + spare_rows(end), room.buffer.shape[1]), dtype=room.buffer.dtype)
+        grown[:start] = room.buffer[:start]
+        room = VectorRoom(grown, start)
+    room.buffer[start:end] = matrix
+    room.used = end
+    return room
+
+
+def spare_rows(rows: int) -> int:
+    """The rows a vectors buffer of `rows` keeps spare (np.zeros: not resident until written)."""
+    return max(int(rows * VECTOR_ROOM), 256)
+
+
+def weight_dtype(snapshot: Snapshot) -> type:
+    """The BM25 weights' type for pools of `snapshot`: float32 when its vectors are in half
+    precision (above the candidate threshold: see vector_dtype), else float64, as ever."""
+    return np.float32 if snapshot.vectors.dtype == np.float16 else np.float64
+
+
+def vector_dtype(rows: int, half_above: int | None) -> type:
+    """float16 for a snapshot of more than `half_above` rows (the candidate stage's threshold:
+    a learner's candidates are widened to float32, a few thousand rows, so the pool's vectors
+    take half the memory), else float32, which the exact scorer reads as it is (None: always)."""
+    return np.float16 if half_above is not None and rows > half_above else np.float32
+
+
 @dataclass(frozen=True, eq=False)
 class Snapshot:
     """Issues, their vectors, term counts and signals at one moment; never changed in place."""
 
-    issues: list[Issue]
-    hashes: list[str]
-    vectors: np.ndarray  # (n, dim) float32, L2-normalised; zeros where not embedded yet
+    records: IssueRecords  # the issues without their bodies (read only while building)
+    hashes: np.ndarray  # "S64": each row's text hash as ASCII bytes (hash_of), no str per row
+    # (n, dim) float32, L2-normalised (float16 above the candidate stage's threshold: see
+    # vector_dtype); zeros where not embedded yet
+    vectors: np.ndarray
     embedded: np.ndarray  # bool
-    counts: sparse.csr_matrix  # (n, vocabulary) term counts, float32 (small integers: exact)
+    # (vocabulary, n) term counts, term-major (a term's row: the rows holding it, ascending),
+    # in the smallest unsigned integer type that holds them (term_major)
+    counts_t: sparse.csr_matrix
     signals: Signals
     repo_key: list[str]  # repository, lower case (filters)
     niches: list[frozenset[str]]  # lower case
-    url_order: UrlOrder  # the rows by URL (ties in the ranking break on URL)
-    position: dict[str, int] = field(default_factory=dict)  # url -> row
-    term_sets: dict[int, frozenset[int]] = field(default_factory=dict)  # filled as rows are shown
+    url_order: UrlOrder  # the rows by URL (ties in the ranking break on URL; rows_of)
     room: VectorRoom | None = None  # the buffer `vectors` are the first rows of, if any
 
     def __len__(self) -> int:
-        return len(self.issues)
+        return len(self.records)
 
-    def terms_of(self, row: int) -> frozenset[int]:
-        """The term ids of one row (kept once asked: top lists repeat the same issues)."""
-        found = self.term_sets.get(row)
-        if found is None:
-            start, end = self.counts.indptr[row], self.counts.indptr[row + 1]
-            found = self.term_sets[row] = frozenset(self.counts.indices[start:end].tolist())
-        return found
+    def issue(self, row: int) -> Issue:
+        """The issue at `row`, without its body (IssueRecords)."""
+        return self.records.issue(row)
+
+    def hash_of(self, row: int) -> str:
+        """The text hash of one row."""
+        return self.hashes[row].decode()
+
+    def rows_of(self, urls: Sequence[str]) -> np.ndarray:
+        """The row of each URL, -1 for one the snapshot does not hold: a binary search of the
+        URL order (no dictionary of every URL beside it)."""
+        order = self.url_order
+        wanted = objects_array(urls)
+        if not len(order.urls) or not len(wanted):
+            return np.full(len(wanted), -1, dtype=np.int64)
+        at = np.minimum(np.searchsorted(order.urls, wanted), len(order.urls) - 1)
+        return np.where(order.urls[at] == wanted, order.rows[at], -1)
+
+    def row_of(self, url: str) -> int | None:
+        """The row of one URL (None: not held)."""
+        row = int(self.rows_of([url])[0])
+        return None if row < 0 else row
+
+    def holders(self, term: int, rows: np.ndarray) -> np.ndarray:
+        """Which of `rows` hold term id `term` (bool each): a binary search of its postings."""
+        counts_t = self.counts_t
+        if not 0 <= term < counts_t.shape[0]:
+            return np.zeros(len(rows), dtype=bool)
+        postings = counts_t.indices[counts_t.indptr[term] : counts_t.indptr[term + 1]]
+        at = np.minimum(np.searchsorted(postings, rows), max(len(postings) - 1, 0))
+        return postings[at] == rows if len(postings) else np.zeros(len(rows), dtype=bool)
 
 
 def build_snapshot(
@@ -302,16 +383,15 @@ def build_snapshot(
             repo_niches[issue.repo] = frozenset(n.lower() for n in niches_of(issue.repo))
         niches.append(repo_niches[issue.repo])
     return Snapshot(
-        issues=list(issues),
-        hashes=list(hashes),
+        records=IssueRecords.of(issues, lexicon.shared),
+        hashes=hash_array(hashes),
         vectors=matrix,
         embedded=embedded,
-        counts=counts,
+        counts_t=term_major(counts),
         signals=issue_signals(issues, labels, lexicon, cues, facts),
         repo_key=[keys.get(i.repo) or keys.setdefault(i.repo, i.repo.lower()) for i in issues],
         niches=niches,
         url_order=UrlOrder.of([i.url for i in issues]),
-        position={issue.url: row for row, issue in enumerate(issues)},
     )
 
 
@@ -319,35 +399,197 @@ def empty_snapshot(lexicon: Lexicon) -> Snapshot:
     return build_snapshot([], [], {}, Labels({}, frozenset()), lambda _: (), lexicon)
 
 
-def merge_snapshots(old: Snapshot, keep: np.ndarray, added: Snapshot, columns: int) -> Snapshot:
-    """`old`'s rows `keep`, then every row of `added` (built with the same Lexicon)."""
+class Pages:
+    """A first build's snapshot, a page of issues at a time: each page's columns are written into
+    buffers sized for the rows expected (untouched rows are not resident), its vectors into one
+    VectorRoom, so joining the pages copies nothing but their term counts, and no page's store
+    rows, tokens or bodies outlive its own build."""
+
+    def __init__(self, lexicon: Lexicon, expected: int, dtype) -> None:
+        self.lexicon = lexicon
+        self.expected = expected
+        self.dtype = dtype  # the vectors' (vector_dtype)
+        self.rows = 0
+        self.room: VectorRoom | None = None
+        self.columns: dict[str, np.ndarray] = {}
+        self.counts: list[sparse.csr_matrix] = []
+        self.url_order: UrlOrder | None = None  # the first page's, while it is the only one
+        self.repo_key: list[str] = []
+        self.niches: list[frozenset[str]] = []
+
+    def vectors_at(self, matrix: np.ndarray, embedded: np.ndarray) -> np.ndarray:
+        """The next page's vectors written into the room (`embedded` cleared where their width is
+        not the room's); the rows to build its snapshot with."""
+        self.room = room_with(self.room, self.rows, matrix, embedded, self.expected, self.dtype)
+        end = self.rows + len(matrix)
+        return matrix[:, :0] if self.room is None else self.room.buffer[self.rows : end]
+
+    def add(self, page: Snapshot) -> None:
+        """Keep a page built with vectors_at's rows."""
+        for name, values in self._arrays(page):
+            self._append(name, values)
+        # kept term-major while there is one page; from the second on, row-major (stacked_terms)
+        self.counts.append(page.counts_t)
+        if len(self.counts) == 2:
+            self.counts[0] = _small(self.counts[0].T.tocsr())
+        if len(self.counts) >= 2:
+            self.counts[-1] = _small(self.counts[-1].T.tocsr())
+        self.url_order = page.url_order if not self.rows else None
+        self.repo_key += page.repo_key
+        self.niches += page.niches
+        self.rows += len(page)
+
+    def snapshot(self) -> Snapshot:
+        if not self.rows:
+            return empty_snapshot(self.lexicon)
+        at = {name: buffer[: self.rows] for name, buffer in self.columns.items()}
+        records = IssueRecords(
+            shared=self.lexicon.shared, **{f: at[f"records.{f}"] for f in RECORD_COLUMNS}
+        )
+        room, total = self.room, self.rows
+        return Snapshot(
+            records=records,
+            hashes=at["hashes"],
+            vectors=room.buffer[:total] if room is not None else np.zeros((total, 0), np.float32),
+            embedded=at["embedded"],
+            counts_t=self._counts_t(),
+            signals=Signals(**{f.name: at[f"signals.{f.name}"] for f in fields(Signals)}),
+            repo_key=self.repo_key,
+            niches=self.niches,
+            url_order=self.url_order or UrlOrder.of(records.urls),
+            room=room,
+        )
+
+    def _counts_t(self) -> sparse.csr_matrix:
+        terms = len(self.lexicon.vocabulary)
+        if len(self.counts) == 1:
+            return _terms(self.counts[0], terms)
+        return stacked_terms(self.counts, terms)
+
+    @staticmethod
+    def _arrays(page: Snapshot) -> list[tuple[str, np.ndarray]]:
+        return [
+            *((f"records.{f}", getattr(page.records, f)) for f in RECORD_COLUMNS),
+            *((f"signals.{f.name}", getattr(page.signals, f.name)) for f in fields(Signals)),
+            ("hashes", page.hashes),
+            ("embedded", page.embedded),
+        ]
+
+    def _append(self, name: str, values: np.ndarray) -> None:
+        buffer = self.columns.get(name)
+        end = self.rows + len(values)
+        if buffer is None or end > len(buffer):
+            capacity = max(self.expected, end + spare_rows(end))
+            grown = np.empty((capacity, *values.shape[1:]), dtype=values.dtype)
+            if buffer is not None:
+                grown[: self.rows] = buffer[: self.rows]
+            buffer = self.columns[name] = grown
+        buffer[self.rows : end] = values
+
+
+def stacked_terms(pages: Sequence[sparse.csr_matrix], terms: int) -> sparse.csr_matrix:
+    """Row-major counts of consecutive pages of rows as one term-major matrix of `terms` rows
+    (the vocabulary grew while they were built): each page's entries are written once into the
+    result, a term's postings ascending. Pages are kept row-major until then: a term-major page
+    holds an index per term of the vocabulary, a million of them per page at a million issues."""
+    held = np.zeros(terms, dtype=np.int64)  # entries per term, over every page
+    for page in pages:
+        held += np.bincount(page.indices, minlength=terms)
+    indptr = np.zeros(terms + 1, dtype=np.int64)
+    np.cumsum(held, out=indptr[1:])
+    free = indptr[:-1].copy()  # where each term's next entry goes
+    data = np.empty(int(indptr[-1]), dtype=np.result_type(*(p.data.dtype for p in pages)))
+    rows = sum(p.shape[0] for p in pages)
+    indices = np.empty(int(indptr[-1]), dtype=np.int32 if rows < 2**31 else np.int64)
+    first = 0
+    for page in pages:
+        order = np.argsort(page.indices, kind="stable")  # by term, rows ascending within one
+        term = page.indices[order]
+        starts = np.flatnonzero(np.diff(term, prepend=-1))  # where each term's entries begin
+        sizes = np.diff(starts, append=len(term))
+        within = np.arange(len(term)) - np.repeat(starts, sizes)
+        at = free[term] + within
+        data[at] = page.data[order]
+        indices[at] = np.repeat(np.arange(page.shape[0]), np.diff(page.indptr))[order] + first
+        free[term[starts]] += sizes
+        first += page.shape[0]
+    return _small(sparse.csr_matrix((data, indices, indptr), shape=(terms, rows)))
+
+
+def appended_terms(
+    counts_t: sparse.csr_matrix, added_t: sparse.csr_matrix, terms: int
+) -> sparse.csr_matrix:
+    """Term-major counts of `counts_t`'s rows, then `added_t`'s, `terms` rows (the vocabulary
+    grew): each entry written once into the result, a block of entries at a time (scipy's hstack
+    makes int64 copies of every index first)."""
+    old, new = _terms(counts_t, terms), _terms(added_t, terms)
+    before, after = np.diff(old.indptr), np.diff(new.indptr)
+    indptr = np.zeros(terms + 1, dtype=np.int64)
+    np.cumsum(before + after, out=indptr[1:])
+    data = np.empty(int(indptr[-1]), dtype=np.result_type(old.data.dtype, new.data.dtype))
+    rows = old.shape[1] + new.shape[1]
+    indices = np.empty(int(indptr[-1]), dtype=np.int32 if rows < 2**31 else np.int64)
+    # an entry's place: its term's start in the result, plus its rank within the term
+    for part, start, first in ((old, indptr[:-1], 0), (new, indptr[:-1] + before, old.shape[1])):
+        shift = start - part.indptr[:-1]
+        for low in range(0, part.nnz, WEIGHT_BLOCK):
+            high = min(low + WEIGHT_BLOCK, part.nnz)
+            at = np.arange(low, high, dtype=np.int64)
+            at += shift[np.searchsorted(part.indptr, at, side="right") - 1]
+            data[at] = part.data[low:high]
+            indices[at] = part.indices[low:high] + first
+    return _small(sparse.csr_matrix((data, indices, indptr), shape=(terms, rows)))
+
+
+def document_lengths(counts_t: sparse.csr_matrix, documents: int) -> np.ndarray:
+    """Each document's number of terms (a column sum of term-major counts, float64), a block of
+    entries at a time: np.bincount would widen every index and count to 8 bytes at once."""
+    lengths = np.zeros(documents, dtype=np.float64)
+    for low in range(0, counts_t.nnz, WEIGHT_BLOCK):
+        high = low + WEIGHT_BLOCK
+        lengths += np.bincount(
+            counts_t.indices[low:high], weights=counts_t.data[low:high], minlength=documents
+        )
+    return lengths
+
+
+def merge_snapshots(
+    old: Snapshot,
+    keep: np.ndarray,
+    added: Snapshot,
+    columns: int,
+    dtype: np.dtype | type = np.float32,
+) -> Snapshot:
+    """`old`'s rows `keep`, then every row of `added` (built with the same Lexicon); vectors
+    kept as `dtype` (vector_dtype)."""
     dim = max(old.vectors.shape[1], added.vectors.shape[1])
     every = len(keep) == len(old)  # nothing removed: no gather
 
     def kept(values):
         return values if every else values[keep]
 
-    issues = (old.issues if every else [old.issues[r] for r in keep]) + added.issues
-    vectors, room = _merged_vectors(old, keep, every, added.vectors, dim)
+    records = IssueRecords.concat(
+        [old.records if every else old.records.take(keep), added.records], old.records.shared
+    )
+    vectors, room = _merged_vectors(old, keep, every, added.vectors, dim, dtype)
     return Snapshot(
-        issues=issues,
-        hashes=(old.hashes if every else [old.hashes[r] for r in keep]) + added.hashes,
+        records=records,
+        hashes=np.concatenate([kept(old.hashes), added.hashes]),
         vectors=vectors,
         embedded=np.concatenate([kept(old.embedded), added.embedded]),
-        counts=sparse.vstack(
-            [_columns(kept(old.counts), columns), _columns(added.counts, columns)], format="csr"
+        counts_t=appended_terms(
+            old.counts_t if every else old.counts_t[:, keep], added.counts_t, columns
         ),
         signals=Signals.concat([old.signals if every else old.signals.take(keep), added.signals]),
         repo_key=(old.repo_key if every else [old.repo_key[r] for r in keep]) + added.repo_key,
         niches=(old.niches if every else [old.niches[r] for r in keep]) + added.niches,
         url_order=old.url_order.merged(keep, every, added.url_order),
-        position=_positions(old, every, issues),
         room=room,
     )
 
 
 def _merged_vectors(
-    old: Snapshot, keep: np.ndarray, every: bool, added: np.ndarray, dim: int
+    old: Snapshot, keep: np.ndarray, every: bool, added: np.ndarray, dim: int, dtype
 ) -> tuple[np.ndarray, VectorRoom]:
     """`old`'s vectors at rows `keep`, then `added`: appended in place when old's buffer has the
     room (and old is its latest view), else copied once into a new buffer with room to spare."""
@@ -358,11 +600,12 @@ def _merged_vectors(
         and room is not None
         and room.holds(old.vectors)
         and room.buffer.shape == (max(len(room.buffer), total), dim)
+        and room.buffer.dtype == dtype
     ):
         room.buffer[n:total] = _width(added, dim)
         room.used = total
         return room.buffer[:total], room
-    buffer = np.empty((total + max(int(total * VECTOR_ROOM), 256), dim), dtype=np.float32)
+    buffer = np.empty((total + spare_rows(total), dim), dtype=dtype)
     source = _width(old.vectors, dim)
     if every:
         buffer[:n] = source
@@ -372,27 +615,30 @@ def _merged_vectors(
     return buffer[:total], VectorRoom(buffer, total)
 
 
-def _positions(old: Snapshot, every: bool, issues: list[Issue]) -> dict[str, int]:
-    if not every:
-        return {issue.url: row for row, issue in enumerate(issues)}
-    position = dict(old.position)
-    position.update((issues[row].url, row) for row in range(len(old), len(issues)))
-    return position
+def with_vectors(
+    old: Snapshot, vectors: dict[str, np.ndarray], dtype=np.float32
+) -> tuple[Snapshot, int]:
+    """`old` with vectors (by text hash) filled in where it lacked them; (snapshot, rows set).
 
-
-def with_vectors(old: Snapshot, vectors: dict[str, np.ndarray]) -> tuple[Snapshot, int]:
-    """`old` with vectors (by text hash) filled in where it lacked them; (snapshot, rows set)."""
-    rows = [r for r, h in enumerate(old.hashes) if h in vectors and not old.embedded[r]]
+    Written in place into old's buffer when it is the buffer's latest view (rows not embedded
+    are in no pool, and a pool of every row has none, so no ranking reads them), else into a
+    new buffer of `dtype` with room to spare."""
+    rows = np.flatnonzero(np.isin(old.hashes, hash_array(list(vectors))) & ~old.embedded).tolist()
     if not rows:
         return old, 0
     dim = len(next(iter(vectors.values())))
-    matrix = _width(old.vectors, dim).copy()
+    room = old.room
+    if room is None or not room.holds(old.vectors) or room.buffer.shape[1] != dim:
+        n = len(old)
+        room = VectorRoom(np.zeros((n + spare_rows(n), dim), dtype=dtype), n)
+        room.buffer[:n] = _width(old.vectors, dim)
+    matrix = room.buffer[: len(old)]
     embedded = old.embedded.copy()
     for row in rows:
-        matrix[row] = vectors[old.hashes[row]]
+        matrix[row] = vectors[old.hash_of(row)]
         embedded[row] = True
     values = {f.name: getattr(old, f.name) for f in fields(old)}
-    values.update(vectors=matrix, embedded=embedded, term_sets={}, room=None)
+    values.update(vectors=matrix, embedded=embedded, room=room)
     return Snapshot(**values), len(rows)
 
 
@@ -401,11 +647,30 @@ def _width(vectors: np.ndarray, dim: int) -> np.ndarray:
     return vectors if vectors.shape[1] == dim else np.zeros((len(vectors), dim), np.float32)
 
 
-def _columns(counts: sparse.csr_matrix, columns: int) -> sparse.csr_matrix:
-    """The same rows with room for terms added to the vocabulary since."""
+def _terms(counts_t: sparse.csr_matrix, terms: int) -> sparse.csr_matrix:
+    """The same term-major counts with (empty) rows for terms added to the vocabulary since."""
+    indptr = counts_t.indptr
+    if terms > counts_t.shape[0]:
+        indptr = np.concatenate([indptr, np.full(terms - counts_t.shape[0], indptr[-1])])
     return sparse.csr_matrix(
-        (counts.data, counts.indices, counts.indptr), shape=(counts.shape[0], columns)
+        (counts_t.data, counts_t.indices, indptr), shape=(terms, counts_t.shape[1])
     )
+
+
+def term_major(counts: sparse.csr_matrix) -> sparse.csr_matrix:
+    """Row-major (issues x vocabulary) term counts as a snapshot keeps them: term-major, so a
+    pool's BM25 weights are computed in that order and share their indices, in the smallest
+    unsigned integer type that holds them."""
+    return _small(counts.T.tocsr())
+
+
+def _small(counts: sparse.csr_matrix) -> sparse.csr_matrix:
+    """The counts' values as uint8, else uint16, else uint32 (term counts: whole numbers)."""
+    top = int(counts.data.max()) if counts.nnz else 0
+    dtype = np.uint8 if top <= 0xFF else np.uint16 if top <= 0xFFFF else np.uint32
+    if counts.data.dtype != dtype:
+        counts.data = counts.data.astype(dtype)
+    return counts
 
 
 @dataclass(frozen=True, eq=False)
@@ -430,13 +695,13 @@ class Pool:
         return len(self.rows)
 
     def issue(self, position: int) -> Issue:
-        return self.snapshot.issues[self.rows[position]]
+        """The issue at a pool position, without its body (IssueRecords)."""
+        return self.snapshot.issue(int(self.rows[position]))
 
     def positions_of(self, urls: Collection[str]) -> np.ndarray:
         """Pool positions of these URLs (those outside the pool are left out)."""
-        position = self.snapshot.position
-        rows = [position[u] for u in urls if u in position]
-        local = self.local[np.asarray(rows, dtype=np.int64)] if rows else np.zeros(0, np.int64)
+        rows = self.snapshot.rows_of(list(urls))
+        local = self.local[rows[rows >= 0]]
         return local[local >= 0]
 
 
@@ -454,17 +719,18 @@ def select_rows(
     if niches:
         wanted &= np.fromiter((bool(niches & found) for found in snapshot.niches), bool, n)
     if only_urls is not None:
-        wanted &= np.fromiter((i.url in only_urls for i in snapshot.issues), bool, n)
+        wanted &= np.fromiter((u in only_urls for u in snapshot.records.urls), bool, n)
     return np.flatnonzero(wanted)
 
 
 def build_pool(snapshot: Snapshot, rows: np.ndarray, k1: float = 1.5, b: float = 0.75) -> Pool:
     """The pool of `rows`, BM25 fitted on them (as fitting on their texts alone would)."""
     every = len(rows) == len(snapshot)
-    counts = snapshot.counts if every else snapshot.counts[rows]
-    doc_len = np.asarray(counts.sum(axis=1), dtype=np.float64).ravel()
+    counts_t = snapshot.counts_t if every else snapshot.counts_t[:, rows]
+    doc_len = document_lengths(counts_t, len(rows))
     avg_len = doc_len.mean() if len(rows) else 0.0
-    weights = bm25_weights(counts, doc_len, avg_len, bm25_idf(counts, len(rows)), k1, b)
+    idf = bm25_idf(np.diff(counts_t.indptr), len(rows))
+    weights_t = bm25_weights_t(counts_t, doc_len, avg_len, idf, k1, b, weight_dtype(snapshot))
     local = np.full(len(snapshot), -1, dtype=np.int64)
     local[rows] = np.arange(len(rows))
     url_rank = snapshot.url_order.ranks(rows)
@@ -474,9 +740,9 @@ def build_pool(snapshot: Snapshot, rows: np.ndarray, k1: float = 1.5, b: float =
         snapshot=snapshot,
         rows=rows,
         vectors=vectors,
-        weights_t=weights.T.tocsr(),
+        weights_t=weights_t,
         signals=signals,
-        repos=[snapshot.issues[r].repo for r in rows],
+        repos=snapshot.records.repos(None if every else rows),
         url_rank=url_rank,
         local=local,
         centre=pool_centre(vectors) if len(rows) else None,
@@ -496,9 +762,14 @@ def snapshot_of(
     niches_of: NichesOf = lambda _repo: (),
 ) -> Snapshot:
     """A snapshot of issues whose vectors are at hand, row-aligned (benchmarks, tests)."""
-    urls = [issue.url for issue in issues]
+    matrix = np.array(vectors, dtype=np.float32) if len(issues) else np.zeros((0, 0), np.float32)
     return build_snapshot(
-        issues, urls, dict(zip(urls, vectors, strict=True)), labels, niches_of, lexicon
+        issues,
+        [text_hash(issue.embedding_text()) for issue in issues],
+        (matrix, np.ones(len(issues), dtype=bool)),
+        labels,
+        niches_of,
+        lexicon,
     )
 
 
@@ -508,20 +779,19 @@ def restated(
     """`old` with issues whose text is unchanged (state, labels aside from text, comments,
     assignees, activity) restated: their signals are recomputed, their terms and vectors kept.
     O(n) copies and no per-issue work beyond the changed ones."""
-    rows = np.array([old.position[i.url] for i in changed], dtype=np.int64)
+    rows = old.rows_of([i.url for i in changed])
     fresh = issue_signals(changed, labels, lexicon)
     arrays = {}
     for f in fields(Signals):
         values = getattr(old.signals, f.name).copy()
         values[rows] = getattr(fresh, f.name)
         arrays[f.name] = values
-    issues = list(old.issues)
     niches = list(old.niches)
     for row, issue in zip(rows.tolist(), changed, strict=True):
-        issues[row] = issue
         niches[row] = frozenset(n.lower() for n in issue.niches or niches_of(issue.repo))
+    records = old.records.replaced(rows, IssueRecords.of(changed, lexicon.shared))
     values = {f.name: getattr(old, f.name) for f in fields(old)}
-    values.update(issues=issues, niches=niches, signals=Signals(**arrays))
+    values.update(records=records, niches=niches, signals=Signals(**arrays))
     return Snapshot(**values)
 
 

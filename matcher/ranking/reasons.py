@@ -158,22 +158,24 @@ def build_matches(
     table = np.vstack(list(values_at.values())).T.tolist()  # (chosen, terms) as Python floats
     words = list(dict.fromkeys(query.terms))
     term_ids = [lexicon.vocabulary.get(t, -1) for t in words]
+    # which chosen issue holds which of the learner's words: one search of each word's postings
+    rows = pool.rows[positions]
+    held = [pool.snapshot.holders(term, rows).tolist() for term in term_ids]
     asked = asked_kinds(query)
     # the pool's signals hold each issue's work language (an id) and kind: no text is read again
     language_names = {i: name for name, i in dict(lexicon.languages).items()}
     language_ids = pool.signals.language[positions].tolist()
     kinds = [KINDS[k] for k in pool.signals.kind[positions].tolist()]
     matches = []
-    for position, row, value, language_id, kind in zip(
-        chosen, table, score[positions].tolist(), language_ids, kinds, strict=True
+    for n, (position, row, value, language_id, kind) in enumerate(
+        zip(chosen, table, score[positions].tolist(), language_ids, kinds, strict=True)
     ):
         issue = pool.issue(position)
-        present = pool.snapshot.terms_of(int(pool.rows[position]))
         values = dict(zip(names, row, strict=True))
         reasons = reasons_for(
             issue,
             named_matches(
-                [t for t, i in zip(words, term_ids, strict=True) if i in present], query.phrases
+                [t for t, holds in zip(words, held, strict=True) if holds[n]], query.phrases
             ),
             values["dense"],
             values["language"],

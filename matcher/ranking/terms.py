@@ -12,7 +12,7 @@ import re
 import threading
 import weakref
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -119,18 +119,43 @@ def pool_centre(vectors: np.ndarray) -> Centre:
 
     A handful of issues has no meaningful centre: the mean shrinks towards zero (no centring)
     by n / (n + CENTRE_PRIOR), so a focus pool of three issues is ranked almost as raw cosine.
+    Half-precision vectors (a pool above the candidate threshold) are read a block at a time,
+    widened to float32: no float32 copy of the whole pool.
     """
     n = len(vectors)
     mean = vectors.sum(axis=0, dtype=np.float64) / (n + CENTRE_PRIOR)
-    squared = np.einsum("ij,ij->i", vectors, vectors, dtype=np.float64)
-    along = (vectors @ mean.astype(vectors.dtype)).astype(np.float64)
+    if vectors.dtype == np.float16:
+        squared, along = np.empty(n), np.empty(n)
+        for start, block in wide_blocks(vectors):
+            end = start + len(block)
+            squared[start:end] = np.einsum("ij,ij->i", block, block, dtype=np.float64)
+            along[start:end] = block @ mean.astype(np.float32)
+    else:
+        squared = np.einsum("ij,ij->i", vectors, vectors, dtype=np.float64)
+        along = (vectors @ mean.astype(vectors.dtype)).astype(np.float64)
     norms = np.sqrt(np.maximum(squared - 2 * along + mean @ mean, 1e-12))
     return Centre(mean, norms)
 
 
+WIDE_BLOCK = 16_384  # half-precision rows widened to float32 at a time (24 MB at 384 dims)
+
+
+def wide_blocks(vectors: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+    """(first row, the rows as float32) a block at a time: numpy has no half-precision BLAS."""
+    for start in range(0, len(vectors), WIDE_BLOCK):
+        yield start, vectors[start : start + WIDE_BLOCK].astype(np.float32)
+
+
 def products(queries: np.ndarray, vectors: np.ndarray) -> np.ndarray:
     """queries @ vectors.T in float32 (learners x issues); one learner takes BLAS's
-    matrix-vector product, which streams the pool's vectors once (a 1-row gemm was 1.5x slower)."""
+    matrix-vector product, which streams the pool's vectors once (a 1-row gemm was 1.5x slower).
+    Half-precision vectors are widened a block at a time (wide_blocks)."""
+    if vectors.dtype == np.float16:
+        queries = np.atleast_2d(queries).astype(np.float32, copy=False)
+        out = np.empty((len(queries), len(vectors)), dtype=np.float32)
+        for start, block in wide_blocks(vectors):
+            out[:, start : start + len(block)] = products(queries, block)
+        return out
     queries = np.atleast_2d(queries).astype(vectors.dtype, copy=False)
     if len(queries) == 1:
         return (vectors @ queries[0])[None, :]
@@ -235,12 +260,16 @@ def lexical_scores(
         # ten times the work and give the same sums (the terms are added in id order either way)
         found = slice(q.indptr[j], q.indptr[j + 1])
         if found.start < found.stop:
-            scores[j] = weights_t[q.indices[found]].T @ q.data[found]
+            # in the weights' own type (float32 above the candidate threshold): no widened copy
+            query_weights = q.data[found].astype(weights_t.dtype, copy=False)
+            scores[j] = weights_t[q.indices[found]].T @ query_weights
         partial = parts[j] if parts is not None else None
         if partial is not None:
             # each word found without the rest of its phrase: its BM25 there, taken back in part
             words, weights = partial
-            scores[j] -= (1.0 - settings.phrase_part) * (words.T @ weights)
+            scores[j] -= (1.0 - settings.phrase_part) * (
+                words.T @ weights.astype(words.dtype, copy=False)
+            )
     top = scores.max(axis=1, initial=0.0)  # BM25 is never negative: a row topping at 0 is all 0
     scores /= np.where(top > 0, top, 1.0)[:, None]
     return scores
@@ -646,7 +675,9 @@ def feedback_shifts(
         for like, dislike in zip(liked, disliked, strict=True)
     ]
     if similarity is None:
-        similarity = opinion_matrix(liked, disliked, vectors.shape[1]) @ vectors.T
+        stacked = opinion_matrix(liked, disliked, vectors.shape[1])
+        half = vectors.dtype == np.float16  # widened a block at a time
+        similarity = products(stacked, vectors) if half else stacked @ vectors.T
     # clip and max in the product's float32, widened after: the same values, less memory
     np.clip(similarity, 0, None, out=similarity)
     offset = 0

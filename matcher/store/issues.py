@@ -379,6 +379,54 @@ def issues_changed_since(
     return found, reached
 
 
+def count_open_issues(db: Database, upto: int) -> int:
+    """How many open issues were written up to change mark `upto` (sizes a build's buffers)."""
+    table = IssueRow.__table__
+    query = select(func.count()).where(table.c.state == "open", table.c.change_seq <= upto)
+    with db.session() as session:
+        return int(session.scalar(query) or 0)
+
+
+def open_issue_pages(db: Database, upto: int, size: int) -> Iterator[list[tuple[Issue, str]]]:
+    """(issue, text hash) of every open issue written up to change mark `upto` (change_mark's
+    value: every such row is committed), `size` at a time in change order, each page one short
+    read of its own: building the ranking index never holds every row, or an open cursor across
+    other reads and writes. A row written after `upto` is left to the next refresh (its mark is
+    higher, whether it is new or an older row written again meanwhile)."""
+    table = IssueRow.__table__
+    raw = {*_LIST_FIELDS, *_TIME_FIELDS}
+    columns = [
+        type_coerce(table.c[name], Text).label(name) if name in raw else table.c[name]
+        for name in _READ_ORDER
+    ]
+    seq, url = table.c.change_seq, table.c.url
+    # the state is tested as an expression, so the planner walks the change_seq index in order
+    # (by the state index, SQLite sorted every remaining row, bodies and all, for each page);
+    # rows migrated at revision 0008 share one change_seq: the URL orders them
+    query = (
+        select(*columns)
+        .where(func.coalesce(table.c.state, "") == "open", seq <= upto)
+        .order_by(seq, url)
+        .limit(size)
+    )
+    decode = _Decoder({})
+    asked: set[str] = set()  # repositories whose welcoming figures were looked up
+    after: tuple[int, str] | None = None
+    while True:
+        page = query
+        if after is not None:
+            page = query.where(seq >= after[0], (seq > after[0]) | (url > after[1]))
+        with db.session() as session:
+            rows = session.execute(page).all()
+            repos = {row.repo.lower() for row in rows} - asked
+            decode.welcome.update(_welcome_of(session, repos))
+            asked |= repos
+        if not rows:
+            return
+        yield [(decode.issue(row), row.text_hash) for row in rows]
+        after = (rows[-1].change_seq, rows[-1].url)
+
+
 _TIME_FIELDS = ("created_at", "updated_at", "unanswered_since")
 # the columns issues_changed_since reads, in the order _Decoder.issue unpacks them
 _READ_ORDER = (

@@ -196,8 +196,14 @@ def test_an_engine_above_the_threshold_prepares_its_pool_and_ranks_through_the_s
     calls = []
     real = candidates.candidates
     monkeypatch.setattr(candidates, "candidates", lambda *a, **k: calls.append(1) or real(*a, **k))
+    assert staged.index.snapshot.vectors.dtype == np.float16  # above the threshold
     for profile in PROFILES:
-        same_lists(staged.match(profile, now=NOW), exact.match(profile, now=NOW))
+        mine, theirs = staged.match(profile, now=NOW), exact.match(profile, now=NOW)
+        # the same lists and reasons; scores to float16 rounding of the issues' vectors
+        assert [(m.issue.url, m.reasons) for m in mine] == [
+            (m.issue.url, m.reasons) for m in theirs
+        ]
+        assert [m.score for m in mine] == pytest.approx([m.score for m in theirs], abs=2e-3)
     assert len(calls) == len(PROFILES)
 
 

@@ -72,8 +72,9 @@ def test_reasons_name_only_terms_that_are_in_the_issue(engine):
     matches = ranked(
         engine, Profile(skills="Python, librosa, Docker, Kubernetes, React", niche="audio"), POOL
     )
+    by_url = {issue.url: issue for issue in POOL}  # a match's issue comes without its body
     for match in matches:
-        issue_tokens = set(tokenize(match.issue.embedding_text()))
+        issue_tokens = set(tokenize(by_url[match.issue.url].embedding_text()))
         for reason in match.reasons:
             if reason.startswith("matches: "):
                 names = reason.removeprefix("matches: ").split(", ")

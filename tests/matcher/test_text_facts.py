@@ -167,10 +167,10 @@ def snapshot_of_store(db):
 
 def same_snapshots(one, other) -> None:
     (left, left_lexicon), (right, right_lexicon) = one, other
-    assert [i.url for i in left.issues] == [i.url for i in right.issues]
+    assert list(left.records.urls) == list(right.records.urls)
     assert left_lexicon == right_lexicon
     for name in ("data", "indices", "indptr"):
-        assert np.array_equal(getattr(left.counts, name), getattr(right.counts, name)), name
+        assert np.array_equal(getattr(left.counts_t, name), getattr(right.counts_t, name)), name
     same_signals(left.signals, right.signals)
 
 

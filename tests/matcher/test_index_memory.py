@@ -1,0 +1,276 @@
+"""What the warm index keeps, and how it is built (issue 22, 1,000,000 issues in 2 GB): records
+without bodies, a first build a page at a time, term-major counts in small integers, and half-
+precision vectors above the candidate threshold, each ranking as before."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from scipy import sparse
+from sqlalchemy import update
+
+from matcher.catalog import load_catalog
+from matcher.engine import MatchEngine
+from matcher.lexical import bm25_idf, bm25_weights_t
+from matcher.models import Welcome
+from matcher.ranking import candidates, index, terms
+from matcher.ranking.pool import (
+    Lexicon,
+    appended_terms,
+    build_pool,
+    snapshot_of,
+    stacked_terms,
+    term_major,
+)
+from matcher.ranking.records import IssueRecords, SharedValues
+from matcher.store.issues import IssueRow, save_welcome, upsert_issues
+from tests.conftest import NOW
+from tests.fakes.embedder import HashingEmbedder
+from tests.matcher.test_index import PROFILES, pool
+
+LABELS = load_catalog().labels
+
+
+def identical(matches):
+    return [(m.issue, m.score, m.reasons, m.components) for m in matches]
+
+
+def test_records_give_back_every_field_but_the_body():
+    issues = pool(40, seed=3)
+    issues[0] = dataclasses.replace(
+        issues[0],
+        welcome=Welcome(3, 2, 4.5, NOW - timedelta(days=2), NOW, 182, 1.0),
+        unanswered_comments=2,
+        unanswered_since=NOW - timedelta(days=5, microseconds=7),
+        stars=12,
+        topics=("nlp",),
+        niches=("nlp",),
+        linked_prs=("https://github.com/o/r/pull/1",),
+        claimed=True,
+        demo=True,
+        created_at=None,
+    )
+    records = IssueRecords.of(issues, SharedValues())
+    assert [records.issue(r) for r in range(len(issues))] == [
+        dataclasses.replace(i, body="") for i in issues
+    ]
+    assert records.repos() == [i.repo for i in issues]
+    rows = np.array([5, 1])
+    fresh = [dataclasses.replace(issues[5], comments=99), dataclasses.replace(issues[1], title="x")]
+    changed = records.replaced(rows, IssueRecords.of(fresh, records.shared))
+    assert changed.issue(5).comments == 99 and changed.issue(1).title == "x"
+    assert records.issue(5) == dataclasses.replace(issues[5], body="")  # the original is kept
+
+
+def test_a_match_is_its_issue_without_the_body(db, settings):
+    issues = pool(50, seed=4)
+    upsert_issues(db, issues)
+    save_welcome(db, issues[0].repo, Welcome(5, 4, 2.0, NOW, NOW), cost=1)
+    engine = MatchEngine(db, settings, embedder=HashingEmbedder())
+    by_url = {i.url: i for i in issues}
+    for profile in PROFILES:
+        for m in engine.match(profile, now=NOW):
+            assert dataclasses.replace(m.issue, welcome=None) == dataclasses.replace(
+                by_url[m.issue.url], body=""
+            )
+            assert (m.issue.welcome is not None) == (m.issue.repo == issues[0].repo)
+
+
+def built(db, settings, page: int, monkeypatch):
+    monkeypatch.setattr(index, "PAGE", page)
+    engine = MatchEngine(db, settings, embedder=HashingEmbedder())
+    engine.warm_up()
+    return engine
+
+
+def test_a_build_page_by_page_equals_a_build_in_one_page(db, settings, monkeypatch):
+    upsert_issues(db, pool(70, seed=5))
+    paged, whole = built(db, settings, 8, monkeypatch), built(db, settings, 1000, monkeypatch)
+    one, other = paged.index.snapshot, whole.index.snapshot
+    assert one.records.urls.tolist() == other.records.urls.tolist()
+    assert [one.issue(r) for r in range(70)] == [other.issue(r) for r in range(70)]
+    assert np.array_equal(one.hashes, other.hashes)
+    assert np.array_equal(one.vectors, other.vectors)
+    assert one.room is not None and one.room.holds(one.vectors)
+    assert paged.index.lexicon.vocabulary.keys() == whole.index.lexicon.vocabulary.keys()
+    for name in ("indptr", "data"):
+        assert np.array_equal(getattr(one.counts_t, name), getattr(other.counts_t, name))
+    for f in dataclasses.fields(one.signals):
+        assert np.array_equal(getattr(one.signals, f.name), getattr(other.signals, f.name))
+    for profile in PROFILES:
+        assert identical(paged.match(profile, now=NOW)) == identical(whole.match(profile, now=NOW))
+
+
+def test_rows_written_after_the_first_build_s_mark_join_at_the_next_refresh(
+    db, settings, monkeypatch
+):
+    upsert_issues(db, pool(30, seed=6))
+    real = index.open_issue_pages
+    late = pool(33, seed=7)[30:]
+
+    def pages_then_a_write(db_, upto, size):
+        upsert_issues(db, late)  # after the build read its mark
+        yield from real(db_, upto, size)
+
+    monkeypatch.setattr(index, "open_issue_pages", pages_then_a_write)
+    built = index.RankingIndex(db, HashingEmbedder().name, LABELS, load_catalog().niches_of)
+    built.refresh()
+    monkeypatch.setattr(index, "open_issue_pages", real)
+    assert len(built) == 30
+    built.refresh()
+    assert len(built) == 33
+
+
+def test_term_major_bm25_weights_are_the_row_major_ones_to_the_bit():
+    rng = np.random.default_rng(0)
+    counts = sparse.random(300, 90, density=0.08, format="csr", random_state=rng, dtype=np.float32)
+    counts.data = np.ceil(counts.data * 5).astype(np.float32)
+    doc_len = np.asarray(counts.sum(axis=1), dtype=np.float64).ravel()
+    df = np.bincount(counts.indices, minlength=counts.shape[1])
+    idf = bm25_idf(df, counts.shape[0])
+    k1, b = 1.5, 0.75
+    # the row-major computation the index made before (then transposed)
+    norm = k1 * (1 - b + b * doc_len / doc_len.mean())
+    tf = counts.data.astype(np.float64)
+    below = np.repeat(norm, np.diff(counts.indptr)) + tf
+    expected = sparse.csr_matrix(
+        (tf * (k1 + 1) / below * idf[counts.indices], counts.indices, counts.indptr),
+        shape=counts.shape,
+    ).T.tocsr()
+    counts_t = term_major(counts)
+    assert counts_t.data.dtype == np.uint8
+    got = bm25_weights_t(counts_t, doc_len, doc_len.mean(), idf, k1, b)
+    for name in ("data", "indices", "indptr"):
+        assert np.array_equal(getattr(got, name), getattr(expected, name)), name
+    assert np.shares_memory(got.indices, counts_t.indices)  # no copy of the postings
+
+
+def test_holders_are_the_rows_whose_counts_hold_the_term():
+    issues = pool(60, seed=8)
+    lexicon = Lexicon()
+    vectors = HashingEmbedder().encode([i.embedding_text() for i in issues])
+    snapshot = snapshot_of(issues, vectors, LABELS, lexicon)
+    dense = snapshot.counts_t.toarray()
+    rows = np.array([0, 7, 13, 59, 22])
+    for term in range(dense.shape[0]):
+        assert snapshot.holders(term, rows).tolist() == (dense[term, rows] > 0).tolist()
+    assert not snapshot.holders(dense.shape[0] + 5, rows).any()
+
+
+def test_half_precision_products_and_centre_are_the_widened_ones(monkeypatch):
+    monkeypatch.setattr(terms, "WIDE_BLOCK", 7)
+    rng = np.random.default_rng(1)
+    half = rng.standard_normal((40, 16)).astype(np.float16)
+    wide = half.astype(np.float32)
+    queries = rng.standard_normal((3, 16)).astype(np.float32)
+    assert np.array_equal(terms.products(queries, half), terms.products(queries, wide))
+    # one learner: BLAS's matrix-vector product, a block at a time (the last bits may differ)
+    one, other = terms.products(queries[:1], half), terms.products(queries[:1], wide)
+    assert np.allclose(one, other, rtol=1e-6, atol=1e-6)
+    a, b = terms.pool_centre(half), terms.pool_centre(wide)
+    assert np.array_equal(a.mean, b.mean)
+    assert np.allclose(a.norms, b.norms, rtol=1e-6)
+
+
+@pytest.fixture
+def engines(db, settings, monkeypatch):
+    """An engine above a lowered threshold (vectors in half precision; every cluster probed) and
+    one at the default (exact, float32), on the same store."""
+    monkeypatch.setattr(candidates, "CLUSTER_SIZE", 10)
+    monkeypatch.setattr(candidates, "PROBED", 10_000)
+    upsert_issues(db, pool(70, seed=9))
+    lowered = settings.model_copy(
+        update={"ranking": settings.ranking.model_copy(update={"candidates_above": 30})}
+    )
+    return (
+        MatchEngine(db, lowered, embedder=HashingEmbedder()),
+        MatchEngine(db, settings, embedder=HashingEmbedder()),
+    )
+
+
+def test_above_the_threshold_vectors_are_half_precision_and_rank_as_the_exact_lists(engines):
+    staged, exact = engines
+    staged.warm_up()
+    exact.warm_up()
+    assert staged.index.snapshot.vectors.dtype == np.float16
+    assert staged.index.pool().weights_t.dtype == np.float32
+    assert exact.index.snapshot.vectors.dtype == np.float32
+    assert exact.index.pool().weights_t.dtype == np.float64
+    for profile in PROFILES:
+        mine, theirs = staged.match(profile, now=NOW), exact.match(profile, now=NOW)
+        assert [m.issue.url for m in mine] == [m.issue.url for m in theirs]  # recall 1.0
+        assert [m.reasons for m in mine] == [m.reasons for m in theirs]
+        assert [m.score for m in mine] == pytest.approx([m.score for m in theirs], abs=2e-3)
+
+
+def test_a_half_precision_index_appends_new_issues_in_place(engines, db):
+    staged, _ = engines
+    staged.warm_up()
+    before = staged.index.snapshot
+    upsert_issues(db, [dataclasses.replace(i, url=f"{i.url}-new") for i in pool(5, seed=12)])
+    staged.index.refresh()
+    after = staged.index.snapshot
+    assert len(after) == 75 and after.vectors.dtype == np.float16
+    assert after.room is before.room and after.room.holds(after.vectors)
+
+
+def test_at_the_threshold_the_index_keeps_float32_and_the_exact_lists(db, settings):
+    upsert_issues(db, pool(70, seed=10))
+    at = settings.model_copy(
+        update={"ranking": settings.ranking.model_copy(update={"candidates_above": 70})}
+    )
+    exact = MatchEngine(db, settings, embedder=HashingEmbedder())
+    bounded = MatchEngine(db, at, embedder=HashingEmbedder())
+    assert bounded.index.snapshot.vectors.dtype == np.float32
+    for profile in PROFILES:
+        assert identical(bounded.match(profile, now=NOW)) == identical(
+            exact.match(profile, now=NOW)
+        )
+
+
+def test_a_focus_pool_weighs_its_own_rows():
+    issues = pool(60, seed=11)
+    lexicon = Lexicon()
+    vectors = HashingEmbedder().encode([i.embedding_text() for i in issues])
+    snapshot = snapshot_of(issues, vectors, LABELS, lexicon)
+    rows = np.arange(0, 60, 3)
+    focus = build_pool(snapshot, rows)
+    own = snapshot_of([issues[r] for r in rows], vectors[rows], LABELS, lexicon)
+    alone = build_pool(own, np.arange(len(rows)))
+    assert np.array_equal(focus.weights_t.toarray(), alone.weights_t.toarray())
+
+
+def counts(rows: int, terms: int, seed: int) -> sparse.csr_matrix:
+    rng = np.random.default_rng(seed)
+    found = sparse.random(rows, terms, density=0.2, format="csr", random_state=rng)
+    found.data = np.ceil(found.data * 300).astype(np.float32)  # past uint8 in places
+    return found
+
+
+def wider(matrix: sparse.csr_matrix, terms: int) -> sparse.csr_matrix:
+    return sparse.csr_matrix((matrix.data, matrix.indices, matrix.indptr), (matrix.shape[0], terms))
+
+
+def test_pages_and_appended_rows_stack_as_scipy_stacks_them():
+    pages = [counts(30, 20, 1), counts(0, 20, 2), counts(25, 35, 3), counts(1, 50, 4)]
+    expected = term_major(sparse.vstack([wider(p, 60) for p in pages], format="csr"))
+    for got in (
+        stacked_terms(pages, 60),
+        appended_terms(stacked_terms(pages[:2], 20), stacked_terms(pages[2:], 50), 60),
+    ):
+        assert got.shape == expected.shape and got.data.dtype == np.uint16
+        for name in ("data", "indices", "indptr"):
+            assert np.array_equal(getattr(got, name), getattr(expected, name)), name
+
+
+def test_pages_read_every_row_of_a_store_whose_rows_share_a_change_mark(db, settings, monkeypatch):
+    """Rows migrated at revision 0008 took one change_seq: pages go on by URL among them."""
+    issues = pool(40, seed=13)
+    upsert_issues(db, issues)
+    with db.session() as session:
+        session.execute(update(IssueRow).values(change_seq=5))
+    engine = built(db, settings, 7, monkeypatch)
+    assert sorted(engine.index.snapshot.records.urls.tolist()) == sorted(i.url for i in issues)
