@@ -60,6 +60,9 @@ POOL_CACHE = 8  # pools (community focus filters) kept ready per index generatio
 # open issues the first build reads and builds at a time (at most store.db.SCAN_ABOVE: each
 # page's vectors and text facts are then read by key, not by a pass over their tables)
 PAGE = 20_000
+# a store of up to this many open issues is read in one page: their vectors and facts in one
+# pass over each table (at 50,000: about 1 s faster than pages read by key, 0.15 GB more peak)
+ONE_PAGE_UPTO = 100_000
 EVERYTHING: tuple = (None, None, None)  # the pool key of no focus
 
 VectorSource = Callable[[dict[str, str]], dict[str, np.ndarray]]
@@ -175,7 +178,8 @@ class RankingIndex:
         into one buffer with room to grow, in half precision above `half_above` issues."""
         expected = count_open_issues(self.db, mark)
         pages = Pages(self.lexicon, expected, vector_dtype(expected, self.half_above))
-        for page in open_issue_pages(self.db, mark, PAGE):
+        size = expected if 0 < expected <= ONE_PAGE_UPTO else PAGE
+        for page in open_issue_pages(self.db, mark, size):
             self.rows_read += len(page)
             matrix, embedded = self._all_vectors(page, vectors_for)
             vectors = pages.vectors_at(matrix, embedded)

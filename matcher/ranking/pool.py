@@ -310,13 +310,18 @@ class Snapshot:
     niches: list[frozenset[str]]  # lower case
     url_order: UrlOrder  # the rows by URL (ties in the ranking break on URL; rows_of)
     room: VectorRoom | None = None  # the buffer `vectors` are the first rows of, if any
+    shown: dict[int, Issue] = field(default_factory=dict)  # issue(row)s made so far
 
     def __len__(self) -> int:
         return len(self.records)
 
     def issue(self, row: int) -> Issue:
-        """The issue at `row`, without its body (IssueRecords)."""
-        return self.records.issue(row)
+        """The issue at `row`, without its body (IssueRecords); kept once made: top lists
+        repeat the same issues across learners."""
+        found = self.shown.get(row)
+        if found is None:
+            found = self.shown[row] = self.records.issue(row)
+        return found
 
     def hash_of(self, row: int) -> str:
         """The text hash of one row."""
@@ -343,6 +348,7 @@ class Snapshot:
         if not 0 <= term < counts_t.shape[0]:
             return np.zeros(len(rows), dtype=bool)
         postings = counts_t.indices[counts_t.indptr[term] : counts_t.indptr[term + 1]]
+        rows = rows.astype(postings.dtype)  # else numpy widens every posting to search them
         at = np.minimum(np.searchsorted(postings, rows), max(len(postings) - 1, 0))
         return postings[at] == rows if len(postings) else np.zeros(len(rows), dtype=bool)
 
@@ -638,7 +644,7 @@ def with_vectors(
         matrix[row] = vectors[old.hash_of(row)]
         embedded[row] = True
     values = {f.name: getattr(old, f.name) for f in fields(old)}
-    values.update(vectors=matrix, embedded=embedded, room=room)
+    values.update(vectors=matrix, embedded=embedded, room=room, shown={})
     return Snapshot(**values), len(rows)
 
 
@@ -791,7 +797,7 @@ def restated(
         niches[row] = frozenset(n.lower() for n in issue.niches or niches_of(issue.repo))
     records = old.records.replaced(rows, IssueRecords.of(changed, lexicon.shared))
     values = {f.name: getattr(old, f.name) for f in fields(old)}
-    values.update(records=records, niches=niches, signals=Signals(**arrays))
+    values.update(records=records, niches=niches, signals=Signals(**arrays), shown={})
     return Snapshot(**values)
 
 

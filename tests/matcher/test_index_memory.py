@@ -81,6 +81,7 @@ def test_a_match_is_its_issue_without_the_body(db, settings):
 
 def built(db, settings, page: int, monkeypatch):
     monkeypatch.setattr(index, "PAGE", page)
+    monkeypatch.setattr(index, "ONE_PAGE_UPTO", 0)  # a small store is read in pages too
     engine = MatchEngine(db, settings, embedder=HashingEmbedder())
     engine.warm_up()
     return engine
