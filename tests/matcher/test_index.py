@@ -259,6 +259,16 @@ def test_changes_in_the_store_show_up_without_a_rebuild(engine):
     assert only_one_row_read()
 
 
+def test_a_shown_issue_is_shown_anew_after_a_change_that_keeps_its_text(engine):
+    issues = {issue.url: issue for issue in pool(40)}
+    upsert_issues(engine.db, issues.values())
+    profile = Profile(skills="librosa audio spectrogram")
+    first = issues[engine.match(profile, now=NOW)[0].issue.url]  # a match's issue has no body
+    upsert_issues(engine.db, [dataclasses.replace(first, comments=first.comments + 7)])
+    again = next(m.issue for m in engine.match(profile, now=NOW) if m.issue.url == first.url)
+    assert again.comments == first.comments + 7
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_dismissed_and_hidden_issues_never_leak(engine, seed):
     issues = pool(70, seed=seed)
