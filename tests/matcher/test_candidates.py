@@ -14,12 +14,11 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from matcher.catalog import load_catalog
-from matcher.engine import MatchEngine, query_for
+from matcher.engine import query_for
 from matcher.ranking import candidates
 from matcher.ranking.pool import Lexicon, build_pool, restated_pool, snapshot_of
 from matcher.ranking.score import rank_batch, score_batch
 from matcher.settings import RankingSettings, load_settings
-from matcher.store.issues import upsert_issues
 from tests.conftest import NOW
 from tests.fakes.embedder import HashingEmbedder
 from tests.matcher.test_index import PROFILES, pool, same_lists
@@ -172,24 +171,10 @@ def test_below_the_threshold_no_quantiser_is_built():
     assert whole not in candidates._KEPT
 
 
-@pytest.fixture
-def small_engine(db, settings, monkeypatch):
-    monkeypatch.setattr(candidates, "CLUSTER_SIZE", 10)
-    monkeypatch.setattr(candidates, "PROBED", 10_000)  # every cluster: the exact lists
-    upsert_issues(db, pool(70, seed=9))
-    lowered = settings.model_copy(
-        update={"ranking": settings.ranking.model_copy(update={"candidates_above": 30})}
-    )
-    return (
-        MatchEngine(db, lowered, embedder=HashingEmbedder()),
-        MatchEngine(db, settings, embedder=HashingEmbedder()),
-    )
-
-
 def test_an_engine_above_the_threshold_prepares_its_pool_and_ranks_through_the_stage(
-    small_engine, monkeypatch
+    staged_and_exact, monkeypatch
 ):
-    staged, exact = small_engine
+    staged, exact = staged_and_exact
     staged.warm_up()
     full = staged.index.pool()
     assert full in candidates._KEPT  # prepared by the refresh, before any request

@@ -16,7 +16,7 @@ from matcher.catalog import load_catalog
 from matcher.engine import MatchEngine
 from matcher.lexical import bm25_idf, bm25_weights_t
 from matcher.models import Welcome
-from matcher.ranking import candidates, index, terms
+from matcher.ranking import index, terms
 from matcher.ranking.pool import (
     Lexicon,
     appended_terms,
@@ -176,24 +176,10 @@ def test_half_precision_products_and_centre_are_the_widened_ones(monkeypatch):
     assert np.allclose(a.norms, b.norms, rtol=1e-6)
 
 
-@pytest.fixture
-def engines(db, settings, monkeypatch):
-    """An engine above a lowered threshold (vectors in half precision; every cluster probed) and
-    one at the default (exact, float32), on the same store."""
-    monkeypatch.setattr(candidates, "CLUSTER_SIZE", 10)
-    monkeypatch.setattr(candidates, "PROBED", 10_000)
-    upsert_issues(db, pool(70, seed=9))
-    lowered = settings.model_copy(
-        update={"ranking": settings.ranking.model_copy(update={"candidates_above": 30})}
-    )
-    return (
-        MatchEngine(db, lowered, embedder=HashingEmbedder()),
-        MatchEngine(db, settings, embedder=HashingEmbedder()),
-    )
-
-
-def test_above_the_threshold_vectors_are_half_precision_and_rank_as_the_exact_lists(engines):
-    staged, exact = engines
+def test_above_the_threshold_vectors_are_half_precision_and_rank_as_the_exact_lists(
+    staged_and_exact,
+):
+    staged, exact = staged_and_exact
     staged.warm_up()
     exact.warm_up()
     assert staged.index.snapshot.vectors.dtype == np.float16
@@ -207,8 +193,8 @@ def test_above_the_threshold_vectors_are_half_precision_and_rank_as_the_exact_li
         assert [m.score for m in mine] == pytest.approx([m.score for m in theirs], abs=2e-3)
 
 
-def test_a_half_precision_index_appends_new_issues_in_place(engines, db):
-    staged, _ = engines
+def test_a_half_precision_index_appends_new_issues_in_place(staged_and_exact, db):
+    staged, _ = staged_and_exact
     staged.warm_up()
     before = staged.index.snapshot
     upsert_issues(db, [dataclasses.replace(i, url=f"{i.url}-new") for i in pool(5, seed=12)])
