@@ -371,9 +371,8 @@ def _frozen(values: np.ndarray) -> np.ndarray:
 
 def task_table(queries: Sequence[Query]) -> np.ndarray:
     """signals.task_fit per query and kind of work (learners x KINDS)."""
-    return np.array(
-        [[task_fit(kind, asked_kinds(q)) for kind in KINDS] for q in queries], dtype=float
-    )
+    asked = [asked_kinds(q) for q in queries]
+    return np.array([[task_fit(kind, a) for kind in KINDS] for a in asked], dtype=float)
 
 
 def intent_fits(kinds: Sequence[str | None], intent: frozenset[str]) -> np.ndarray:
