@@ -293,6 +293,9 @@ def vector_dtype(rows: int, half_above: int | None) -> np.dtype:
     return HALF if half_above is not None and rows > half_above else np.dtype(np.float32)
 
 
+SHOWN_KEPT = 20_000  # shown issues a snapshot keeps made (about 1.5 KB each)
+
+
 @dataclass(frozen=True, eq=False)
 class Snapshot:
     """Issues, their vectors, term counts and signals at one moment; never changed in place."""
@@ -321,6 +324,8 @@ class Snapshot:
         repeat the same issues across learners."""
         found = self.shown.get(row)
         if found is None:
+            if len(self.shown) >= SHOWN_KEPT:  # a digest of a million-issue store shows many
+                self.shown.clear()
             found = self.shown[row] = self.records.issue(row)
         return found
 
