@@ -397,7 +397,10 @@ def after_changes(
     engine: MatchEngine, db: Database, pool: StoredPool, learners: list[Profile], changes: int
 ) -> dict:
     """The first query after a store change, beside the steady median, and the time until the
-    change is in the index; for one issue changed, and for 256 new issues (an import chunk)."""
+    change is in the index; for one issue changed, and for 256 new issues (an import chunk).
+    With `changes` 0, none is timed (the store stays as it is)."""
+    if not changes:
+        return {}
     rng = random.Random(11)
     nonce = os.urandom(4).hex()  # the store is kept between runs: every run changes it anew
     out = {}

@@ -28,7 +28,7 @@ from matcher.lexical import (
 )
 from matcher.models import Issue, text_hash
 from matcher.ranking.records import RECORD_COLUMNS, IssueRecords, SharedValues, objects_array
-from matcher.ranking.terms import KIND_ID, Centre, kind_of_text, micros, pool_centre
+from matcher.ranking.terms import HALF, KIND_ID, Centre, is_half, kind_of_text, micros, pool_centre
 from matcher.signals import (
     ALL_MARKS,
     TextFacts,
@@ -282,14 +282,18 @@ def spare_rows(rows: int) -> int:
 def weight_dtype(snapshot: Snapshot) -> type:
     """The BM25 weights' type for pools of `snapshot`: float32 when its vectors are in half
     precision (above the candidate threshold: see vector_dtype), else float64, as ever."""
-    return np.float32 if snapshot.vectors.dtype == np.float16 else np.float64
+    return np.float32 if is_half(snapshot.vectors) else np.float64
 
 
-def vector_dtype(rows: int, half_above: int | None) -> type:
-    """float16 for a snapshot of more than `half_above` rows (the candidate stage's threshold:
-    a learner's candidates are widened to float32, a few thousand rows, so the pool's vectors
-    take half the memory), else float32, which the exact scorer reads as it is (None: always)."""
-    return np.float16 if half_above is not None and rows > half_above else np.float32
+def vector_dtype(rows: int, half_above: int | None) -> np.dtype:
+    """bfloat16 (terms.HALF) for a snapshot of more than `half_above` rows (the candidate
+    stage's threshold: a learner's candidates are widened to float32, a few thousand rows, so the
+    pool's vectors take half the memory), else float32, which the exact scorer reads as it is
+    (None: always)."""
+    return HALF if half_above is not None and rows > half_above else np.dtype(np.float32)
+
+
+SHOWN_KEPT = 20_000  # shown issues a snapshot keeps made (about 1.5 KB each)
 
 
 @dataclass(frozen=True, eq=False)
@@ -298,7 +302,7 @@ class Snapshot:
 
     records: IssueRecords  # the issues without their bodies (read only while building)
     hashes: np.ndarray  # "S64": each row's text hash as ASCII bytes (hash_of), no str per row
-    # (n, dim) float32, L2-normalised (float16 above the candidate stage's threshold: see
+    # (n, dim) float32, L2-normalised (bfloat16 above the candidate stage's threshold: see
     # vector_dtype); zeros where not embedded yet
     vectors: np.ndarray
     embedded: np.ndarray  # bool
@@ -320,6 +324,8 @@ class Snapshot:
         repeat the same issues across learners."""
         found = self.shown.get(row)
         if found is None:
+            if len(self.shown) >= SHOWN_KEPT:  # a digest of a million-issue store shows many
+                self.shown.clear()
             found = self.shown[row] = self.records.issue(row)
         return found
 

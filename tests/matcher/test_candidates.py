@@ -18,6 +18,7 @@ from matcher.engine import query_for
 from matcher.ranking import candidates
 from matcher.ranking.pool import Lexicon, build_pool, restated_pool, snapshot_of
 from matcher.ranking.score import rank_batch, score_batch
+from matcher.ranking.terms import HALF
 from matcher.settings import RankingSettings, load_settings
 from tests.conftest import NOW
 from tests.fakes.embedder import HashingEmbedder
@@ -181,10 +182,10 @@ def test_an_engine_above_the_threshold_prepares_its_pool_and_ranks_through_the_s
     calls = []
     real = candidates.candidates
     monkeypatch.setattr(candidates, "candidates", lambda *a, **k: calls.append(1) or real(*a, **k))
-    assert staged.index.snapshot.vectors.dtype == np.float16  # above the threshold
+    assert staged.index.snapshot.vectors.dtype == HALF  # above the threshold
     for profile in PROFILES:
         mine, theirs = staged.match(profile, now=NOW), exact.match(profile, now=NOW)
-        # the same lists and reasons; scores to float16 rounding of the issues' vectors
+        # the same lists and reasons; scores to bfloat16 rounding of the issues' vectors
         assert [(m.issue.url, m.reasons) for m in mine] == [
             (m.issue.url, m.reasons) for m in theirs
         ]

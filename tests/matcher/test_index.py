@@ -21,6 +21,7 @@ from matcher.embedding import embed_pending
 from matcher.engine import MatchEngine, query_for
 from matcher.lexical import ENGLISH_STOP_WORDS, tokenize
 from matcher.models import Feedback, Profile
+from matcher.ranking import pool as ranking_pool
 from matcher.ranking import task_type
 from matcher.ranking.pool import Lexicon, build_pool, snapshot_of
 from matcher.ranking.score import rank_batch
@@ -267,6 +268,18 @@ def test_a_shown_issue_is_shown_anew_after_a_change_that_keeps_its_text(engine):
     upsert_issues(engine.db, [dataclasses.replace(first, comments=first.comments + 7)])
     again = next(m.issue for m in engine.match(profile, now=NOW) if m.issue.url == first.url)
     assert again.comments == first.comments + 7
+
+
+def test_the_shown_issues_kept_are_bounded_and_still_right(engine, monkeypatch):
+    issues = {issue.url: issue for issue in pool(40)}
+    upsert_issues(engine.db, issues.values())
+    monkeypatch.setattr(ranking_pool, "SHOWN_KEPT", 7)
+    results = engine.match_many(PROFILES, top_k=10, now=NOW)
+    snapshot = engine.index.snapshot
+    assert 0 < len(snapshot.shown) <= 7
+    for matches in results.values():
+        for match in matches:
+            assert match.issue == dataclasses.replace(issues[match.issue.url], body="")
 
 
 @pytest.mark.parametrize("seed", range(4))

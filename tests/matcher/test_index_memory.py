@@ -164,7 +164,7 @@ def test_holders_are_the_rows_whose_counts_hold_the_term():
 def test_half_precision_products_and_centre_are_the_widened_ones(monkeypatch):
     monkeypatch.setattr(terms, "WIDE_BLOCK", 7)
     rng = np.random.default_rng(1)
-    half = rng.standard_normal((40, 16)).astype(np.float16)
+    half = rng.standard_normal((40, 16)).astype(terms.HALF)
     wide = half.astype(np.float32)
     queries = rng.standard_normal((3, 16)).astype(np.float32)
     assert np.array_equal(terms.products(queries, half), terms.products(queries, wide))
@@ -182,7 +182,7 @@ def test_above_the_threshold_vectors_are_half_precision_and_rank_as_the_exact_li
     staged, exact = staged_and_exact
     staged.warm_up()
     exact.warm_up()
-    assert staged.index.snapshot.vectors.dtype == np.float16
+    assert staged.index.snapshot.vectors.dtype == terms.HALF
     assert staged.index.pool().weights_t.dtype == np.float32
     assert exact.index.snapshot.vectors.dtype == np.float32
     assert exact.index.pool().weights_t.dtype == np.float64
@@ -200,7 +200,7 @@ def test_a_half_precision_index_appends_new_issues_in_place(staged_and_exact, db
     upsert_issues(db, [dataclasses.replace(i, url=f"{i.url}-new") for i in pool(5, seed=12)])
     staged.index.refresh()
     after = staged.index.snapshot
-    assert len(after) == 75 and after.vectors.dtype == np.float16
+    assert len(after) == 75 and after.vectors.dtype == terms.HALF
     assert after.room is before.room and after.room.holds(after.vectors)
 
 

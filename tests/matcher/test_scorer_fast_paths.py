@@ -1,6 +1,7 @@
 """The scorer's fast paths give what the plain rules give: the hard-label rule on a batch's own
 rows (matcher.ranking.score) against signals.keep_hard_below_beginner, combine_batch against
-combine, and select_top on -inf rows against select_top with an eligible mask."""
+combine, select_top on -inf rows against select_top with an eligible mask, and the candidates'
+edge found from a sample against a partition of the whole row."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 from matcher.catalog import load_catalog
 from matcher.engine import query_for
 from matcher.models import Level
-from matcher.ranking.diversity import select_top
+from matcher.ranking.diversity import select_top, wanted_th_highest
 from matcher.ranking.pool import Lexicon, build_pool, snapshot_of
 from matcher.ranking.score import HardRule, hold_and_select, hold_hard_below_beginner
 from matcher.ranking.terms import batch_terms, combine, combine_batch
@@ -109,3 +110,25 @@ def test_the_rule_skipped_below_the_candidates_edge_changes_no_list(seed, size, 
     )
     assert chosen == expected
     np.testing.assert_array_equal(row[chosen], always[chosen])
+
+
+@hypothesis_settings(max_examples=100, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    size=st.integers(1, 3000),
+    distinct=st.sampled_from([2, 10, 1000]),
+    hidden=st.sampled_from([0.0, 0.5, 0.97]),
+    sorted_=st.booleans(),
+    share=st.floats(0, 1),
+)
+def test_the_wanted_th_highest_is_the_whole_rows_partition(
+    seed, size, distinct, hidden, sorted_, share
+):
+    # ties, hidden rows (-inf) and rows in score order (a strided sample's worst case)
+    rng = np.random.default_rng(seed)
+    values = rng.integers(0, distinct, size) / distinct
+    values[rng.random(size) < hidden] = -np.inf
+    if sorted_:
+        values.sort()
+    wanted = max(1, round(share * size))
+    assert wanted_th_highest(values, wanted) == np.sort(values)[size - wanted]
