@@ -70,7 +70,7 @@ from matcher.signals import (  # noqa: E402
 )
 from matcher.snapshot import read_snapshot  # noqa: E402
 from matcher.store import Database  # noqa: E402
-from matcher.store.issues import upsert_issues  # noqa: E402
+from matcher.store.issues import issues_by_url, upsert_issues  # noqa: E402
 
 SIGNAL_KEYS = {"difficulty": 0.0, "hard_rule": 1.0}
 SYNONYM_MODES = ("all", "general", "none")
@@ -193,7 +193,10 @@ class Bench:
         upsert_issues(db, self.issues)
         engine = MatchEngine(db, self.settings)
         pool = engine.candidates(only_urls={i.url for i in self.issues})
-        self.issues = [pool.issue(k) for k in range(len(pool))]
+        # the stored issues, bodies and all (a pool's issue() leaves the body out), in pool order
+        urls = [pool.issue(k).url for k in range(len(pool))]
+        stored = {issue.url: issue for issue in issues_by_url(db, urls)}
+        self.issues = [stored[url] for url in urls]
         self.vectors = pool.vectors
         self.lexicon = Lexicon()
         self.queries = engine.queries(self.profiles)
