@@ -14,15 +14,17 @@ from matcher.engine import MatchEngine
 from matcher.models import Profile
 from matcher.snapshot import read_snapshot
 from matcher.store import Database
-from tests.fakes.github_server import _shared_dir
+from tests.fakes.github_server import SHARED
 
 ROOT = Path(__file__).resolve().parents[2]
-DATA = _shared_dir() / "bench" / "dev"
+DATA = SHARED / "bench" / "dev"
 
 pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason="../shared/bench/dev is absent")
 
 
-def _tune_ranking():
+@pytest.fixture(scope="module")
+def tune():
+    """bench/tune_ranking.py as a module (bench/ is scripts, not a package)."""
     path = ROOT / "bench" / "tune_ranking.py"
     spec = importlib.util.spec_from_file_location("tune_ranking", path)
     assert spec is not None and spec.loader is not None
@@ -30,11 +32,6 @@ def _tune_ranking():
     sys.modules[spec.name] = module  # its dataclasses look their module up while defined
     spec.loader.exec_module(module)
     return module
-
-
-@pytest.fixture(scope="module")
-def tune():
-    return _tune_ranking()
 
 
 @pytest.fixture(scope="module")
