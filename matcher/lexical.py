@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -518,33 +518,96 @@ def bm25_idf(df: np.ndarray, n_docs: int) -> np.ndarray:
 WEIGHT_BLOCK = 1 << 20  # entries weighed at a time: bounded float64 temporaries
 
 
-def bm25_weights_t(
-    counts_t,
-    doc_len: np.ndarray,
-    avg_len: float,
-    idf: np.ndarray,
-    k1: float,
-    b: float,
-    dtype: type = np.float64,
-):
-    """The BM25 weight of every (term, document) the term-major count matrix holds, as a CSR
-    matrix of the same shape that shares its indices (no copy of them).
+class Bm25Weights:
+    """The BM25 weight of every (term, document) a term-major count matrix holds, computed for
+    the terms a query asks for (`weights[terms]`, a CSR matrix of those rows) and never kept
+    whole: a pool keeps its counts, each document's length norm and each term's idf (at a
+    million issues the weights themselves were 167 MB, and a second copy while a merge ran).
 
-    Computed a block of entries at a time, with the same operations in the same order as
-    tf * (k1 + 1) / (tf + norm) * idf in float64, then stored as `dtype`."""
-    from scipy import sparse
+    Each weight is tf * (k1 + 1) / (tf + norm) * idf in float64, with the same operations in the
+    same order wherever it is computed, then given as `dtype`: a row computed twice, or for a
+    subset of the documents (`at`), holds the same bits."""
 
-    norm = k1 * (1 - b + b * doc_len / (avg_len or 1.0))
-    indptr = counts_t.indptr
-    data: np.ndarray = np.empty(len(counts_t.data), dtype=dtype)
-    for low in range(0, len(data), WEIGHT_BLOCK):
-        high = min(low + WEIGHT_BLOCK, len(data))
-        tf = counts_t.data[low:high].astype(np.float64)
-        below = norm[counts_t.indices[low:high]]
-        below += tf
-        tf *= k1 + 1
-        tf /= below
-        del below
-        tf *= idf[np.searchsorted(indptr, np.arange(low, high), side="right") - 1]
-        data[low:high] = tf
-    return sparse.csr_matrix((data, counts_t.indices, indptr), shape=counts_t.shape)
+    def __init__(
+        self, counts_t, norm: np.ndarray, idf: np.ndarray, k1: float, dtype: Any = np.float64
+    ) -> None:
+        self.counts_t = counts_t
+        self.norm = norm  # k1 * (1 - b + b * length / mean length), per document
+        self.idf = idf  # per term
+        self.k1 = k1
+        self.dtype = np.dtype(dtype)
+
+    @staticmethod
+    def fitted(
+        counts_t,
+        doc_len: np.ndarray,
+        avg_len: float,
+        idf: np.ndarray,
+        k1: float,
+        b: float,
+        dtype: type = np.float64,
+    ) -> Bm25Weights:
+        return Bm25Weights(counts_t, k1 * (1 - b + b * doc_len / (avg_len or 1.0)), idf, k1, dtype)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.counts_t.shape
+
+    @property
+    def indptr(self) -> np.ndarray:
+        return self.counts_t.indptr
+
+    @property
+    def indices(self) -> np.ndarray:
+        return self.counts_t.indices
+
+    def __getitem__(self, terms):
+        """Rows `terms` (an id, or ids) of the weights, as a CSR matrix."""
+        from scipy import sparse
+
+        taken = self.counts_t[terms]
+        data = self._weighed(taken, self.idf[np.atleast_1d(terms)])
+        return sparse.csr_matrix((data, taken.indices, taken.indptr), shape=taken.shape)
+
+    def whole(self):
+        """Every row, sharing the counts' indices."""
+        from scipy import sparse
+
+        data = self._weighed(self.counts_t, self.idf)
+        return sparse.csr_matrix((data, self.indices, self.indptr), shape=self.shape)
+
+    def at(self, terms: np.ndarray, documents: np.ndarray) -> Bm25Weights:
+        """The weights of `documents` only (their counts in rows `terms`, every other row empty):
+        each weight is the one this matrix gives it, to the bit."""
+        from scipy import sparse
+
+        column = np.full(self.shape[1], -1, dtype=np.int32)
+        column[documents] = np.arange(len(documents))
+        taken = self.counts_t[terms]
+        moved = column[taken.indices]
+        keep = moved >= 0
+        before = np.concatenate([[0], np.cumsum(keep)])
+        lengths = np.zeros(self.shape[0], dtype=np.int64)
+        lengths[terms] = before[taken.indptr[1:]] - before[taken.indptr[:-1]]
+        counts_t = sparse.csr_matrix(
+            (taken.data[keep], moved[keep], np.concatenate([[0], np.cumsum(lengths)])),
+            shape=(self.shape[0], len(documents)),
+        )
+        return Bm25Weights(counts_t, self.norm[documents], self.idf, self.k1, self.dtype)
+
+    def _weighed(self, counts_t, idf: np.ndarray) -> np.ndarray:
+        """The weights of `counts_t`'s entries, its rows' idf `idf`, a block of entries at a
+        time (bounded float64 temporaries)."""
+        indptr, k1 = counts_t.indptr, self.k1
+        data: np.ndarray = np.empty(len(counts_t.data), dtype=self.dtype)
+        for low in range(0, len(data), WEIGHT_BLOCK):
+            high = min(low + WEIGHT_BLOCK, len(data))
+            tf = counts_t.data[low:high].astype(np.float64)
+            below = self.norm[counts_t.indices[low:high]]
+            below += tf
+            tf *= k1 + 1
+            tf /= below
+            del below
+            tf *= idf[np.searchsorted(indptr, np.arange(low, high), side="right") - 1]
+            data[low:high] = tf
+        return data

@@ -20,8 +20,8 @@ from matcher.catalog import Labels
 from matcher.lexical import (
     WEIGHT_BLOCK,
     WORK_LANGUAGES,
+    Bm25Weights,
     bm25_idf,
-    bm25_weights_t,
     count_terms_and_cues,
     issue_work_cue_counts,
     language_of_work,
@@ -385,11 +385,15 @@ def build_snapshot(
                 embedded[row] = True
     counts, cues = count_terms_and_cues((i.embedding_text() for i in issues), lexicon.vocabulary)
     repo_niches: dict[str, frozenset[str]] = {}  # the catalogue asked once per repository
+    own_niches: dict[tuple[str, ...], frozenset[str]] = {}  # one set per distinct niches
     keys: dict[str, str] = {}  # one lower-case name per repository, shared by its rows
     niches = []
     for issue in issues:
         if issue.niches:
-            niches.append(frozenset(n.lower() for n in issue.niches))
+            found = own_niches.get(issue.niches)
+            if found is None:
+                found = own_niches[issue.niches] = frozenset(n.lower() for n in issue.niches)
+            niches.append(found)
             continue
         if issue.repo not in repo_niches:
             repo_niches[issue.repo] = frozenset(n.lower() for n in niches_of(issue.repo))
@@ -692,7 +696,7 @@ class Pool:
     snapshot: Snapshot
     rows: np.ndarray  # snapshot rows in the pool
     vectors: np.ndarray
-    weights_t: sparse.csr_matrix  # (vocabulary, n) BM25 weights, transposed for Q @ W.T
+    bm25: Bm25Weights  # (vocabulary, n) BM25 weights, computed for the terms a query asks
     signals: Signals
     repos: list[str]
     url_rank: np.ndarray  # ties break on URL
@@ -742,7 +746,7 @@ def build_pool(snapshot: Snapshot, rows: np.ndarray, k1: float = 1.5, b: float =
     doc_len = document_lengths(counts_t, len(rows))
     avg_len = doc_len.mean() if len(rows) else 0.0
     idf = bm25_idf(np.diff(counts_t.indptr), len(rows))
-    weights_t = bm25_weights_t(counts_t, doc_len, avg_len, idf, k1, b, weight_dtype(snapshot))
+    bm25 = Bm25Weights.fitted(counts_t, doc_len, avg_len, idf, k1, b, weight_dtype(snapshot))
     local = np.full(len(snapshot), -1, dtype=np.int64)
     local[rows] = np.arange(len(rows))
     url_rank = snapshot.url_order.ranks(rows)
@@ -752,7 +756,7 @@ def build_pool(snapshot: Snapshot, rows: np.ndarray, k1: float = 1.5, b: float =
         snapshot=snapshot,
         rows=rows,
         vectors=vectors,
-        weights_t=weights_t,
+        bm25=bm25,
         signals=signals,
         repos=snapshot.records.repos(None if every else rows),
         url_rank=url_rank,
