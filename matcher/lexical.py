@@ -83,7 +83,13 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
-@lru_cache(maxsize=262144)  # a pool's texts share most of their words
+# The common words of every page of texts; count_terms_and_cues meets each distinct token of a
+# page once anyway. A cache of 262,144 tokens held 66 MB at a million issues (one-off tokens:
+# numbers, names), turned over page after page amid the pages' short-lived objects.
+TOKEN_CACHE = 16_384
+
+
+@lru_cache(maxsize=TOKEN_CACHE)
 def token_terms(token: str) -> tuple[str, ...]:
     """The terms one raw lowercase token stands for: itself (unless a stop word) and, for a
     compound name, its parts."""
@@ -413,7 +419,7 @@ _TOKEN_CUES = {name: re.compile(_token_pattern(name)) for name in _WORK_CUES}
 _ANY_TOKEN_CUE = re.compile("|".join(f"(?:{p.pattern})" for p in _TOKEN_CUES.values()))
 
 
-@lru_cache(maxsize=262144)
+@lru_cache(maxsize=TOKEN_CACHE)
 def _token_cues(token: str) -> int:
     """The languages (a bit each, in _WORK_CUES' order) whose cues may have matched `token`."""
     if not _ANY_TOKEN_CUE.search(token):
