@@ -524,11 +524,15 @@ def bm25_idf(df: np.ndarray, n_docs: int) -> np.ndarray:
 WEIGHT_BLOCK = 1 << 20  # entries weighed at a time: bounded float64 temporaries
 
 
+ROWS_KEPT = 1 << 22  # weights a pool keeps computed for the terms queries asked (4M entries)
+
+
 class Bm25Weights:
     """The BM25 weight of every (term, document) a term-major count matrix holds, computed for
-    the terms a query asks for (`weights[terms]`, a CSR matrix of those rows) and never kept
-    whole: a pool keeps its counts, each document's length norm and each term's idf (at a
-    million issues the weights themselves were 167 MB, and a second copy while a merge ran).
+    the terms queries ask for (`weights[terms]`, a CSR matrix of those rows) and never kept
+    whole: a pool keeps its counts, each document's length norm and each term's idf, and the rows
+    asked for so far (up to ROWS_KEPT weights: a digest's learners share most of their words). At
+    a million issues the whole weights were 167 MB, and a second copy while a merge ran.
 
     Each weight is tf * (k1 + 1) / (tf + norm) * idf in float64, with the same operations in the
     same order wherever it is computed, then given as `dtype`: a row computed twice, or for a
@@ -542,6 +546,8 @@ class Bm25Weights:
         self.idf = idf  # per term
         self.k1 = k1
         self.dtype = np.dtype(dtype)
+        self._rows: dict[int, np.ndarray] = {}  # term -> its row's weights, computed so far
+        self._kept = 0
 
     @staticmethod
     def fitted(
@@ -551,7 +557,7 @@ class Bm25Weights:
         idf: np.ndarray,
         k1: float,
         b: float,
-        dtype: type = np.float64,
+        dtype: Any = np.float64,
     ) -> Bm25Weights:
         return Bm25Weights(counts_t, k1 * (1 - b + b * doc_len / (avg_len or 1.0)), idf, k1, dtype)
 
@@ -572,15 +578,22 @@ class Bm25Weights:
         from scipy import sparse
 
         taken = self.counts_t[terms]
-        data = self._weighed(taken, self.idf[np.atleast_1d(terms)])
+        rows = [self._row(int(term)) for term in np.atleast_1d(terms)]
+        data = np.concatenate(rows) if rows else np.zeros(0, dtype=self.dtype)
         return sparse.csr_matrix((data, taken.indices, taken.indptr), shape=taken.shape)
 
     def whole(self):
-        """Every row, sharing the counts' indices."""
+        """Every row, sharing the counts' indices (a block of entries at a time: bounded float64
+        temporaries)."""
         from scipy import sparse
 
-        data = self._weighed(self.counts_t, self.idf)
-        return sparse.csr_matrix((data, self.indices, self.indptr), shape=self.shape)
+        counts_t, indptr = self.counts_t, self.indptr
+        data: np.ndarray = np.empty(len(counts_t.data), dtype=self.dtype)
+        for low in range(0, len(data), WEIGHT_BLOCK):
+            high = min(low + WEIGHT_BLOCK, len(data))
+            idf = self.idf[np.searchsorted(indptr, np.arange(low, high), side="right") - 1]
+            data[low:high] = self._weighed(counts_t.data[low:high], counts_t.indices[low:high], idf)
+        return sparse.csr_matrix((data, self.indices, indptr), shape=self.shape)
 
     def at(self, terms: np.ndarray, documents: np.ndarray) -> Bm25Weights:
         """The weights of `documents` only (their counts in rows `terms`, every other row empty):
@@ -601,19 +614,27 @@ class Bm25Weights:
         )
         return Bm25Weights(counts_t, self.norm[documents], self.idf, self.k1, self.dtype)
 
-    def _weighed(self, counts_t, idf: np.ndarray) -> np.ndarray:
-        """The weights of `counts_t`'s entries, its rows' idf `idf`, a block of entries at a
-        time (bounded float64 temporaries)."""
-        indptr, k1 = counts_t.indptr, self.k1
-        data: np.ndarray = np.empty(len(counts_t.data), dtype=self.dtype)
-        for low in range(0, len(data), WEIGHT_BLOCK):
-            high = min(low + WEIGHT_BLOCK, len(data))
-            tf = counts_t.data[low:high].astype(np.float64)
-            below = self.norm[counts_t.indices[low:high]]
-            below += tf
-            tf *= k1 + 1
-            tf /= below
-            del below
-            tf *= idf[np.searchsorted(indptr, np.arange(low, high), side="right") - 1]
-            data[low:high] = tf
-        return data
+    def _row(self, term: int) -> np.ndarray:
+        found = self._rows.get(term)
+        if found is None:
+            start, end = self.indptr[term], self.indptr[term + 1]
+            counts_t = self.counts_t
+            found = self._weighed(
+                counts_t.data[start:end], counts_t.indices[start:end], self.idf[term]
+            )
+            if self._kept + len(found) > ROWS_KEPT:
+                self._rows.clear()
+                self._kept = 0
+            self._rows[term] = found
+            self._kept += len(found)
+        return found
+
+    def _weighed(self, counts: np.ndarray, documents: np.ndarray, idf) -> np.ndarray:
+        """The weights of `counts` in `documents`, of terms of idf `idf` (one, or one each)."""
+        tf = counts.astype(np.float64)
+        below = self.norm[documents]
+        below += tf
+        tf *= self.k1 + 1
+        tf /= below
+        tf *= idf
+        return tf.astype(self.dtype, copy=False)
