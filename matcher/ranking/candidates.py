@@ -113,7 +113,7 @@ def prepare(pool: Pool, settings: RankingSettings, previous: Pool | None = None)
 
 def extends(vectors: np.ndarray, older: np.ndarray) -> bool:
     """Whether `vectors` are `older`'s rows, in place, and more after them: a refresh that only
-    added issues appended their vectors into the same buffer (pool.VectorRoom), so every older
+    added issues appended their vectors into the same buffer (pool.Room), so every older
     position holds the same issue."""
     return (
         len(vectors) > len(older)
