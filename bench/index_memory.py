@@ -149,12 +149,15 @@ def breakdown(engine: MatchEngine) -> list[tuple[str, float]]:
         rows.append(("vectors' spare rows (allocated; resident once written)", spare / MB))
     counts = snap.counts_t if hasattr(snap, "counts_t") else snap.counts
     rows.append(("term counts (CSR)", array_mb(counts)))
-    shared = np.shares_memory(full.weights_t.indices, counts.indices)
-    if shared:
-        rows.append(("  (weights_t shares the counts' indices: counted once)", 0.0))
-    weights = full.weights_t
-    own = weights.data.nbytes if shared else array_mb(weights) * MB
-    rows.append(("BM25 weights_t (pool)", own / MB))
+    bm25 = getattr(full, "bm25", None)
+    if bm25 is not None:
+        norm_idf = array_mb(bm25.norm, bm25.idf)
+        rows.append(("BM25 norms and idf (pool; weights computed per query)", norm_idf))
+    else:  # a version that kept the weights (weights_t), sharing the counts' indices or not
+        weights = full.weights_t
+        shared = np.shares_memory(weights.indices, counts.indices)
+        own = weights.data.nbytes if shared else array_mb(weights) * MB
+        rows.append(("BM25 weights_t (pool)", own / MB))
     fields = [getattr(snap.signals, f) for f in snap.signals.__dataclass_fields__]
     rows.append(("signals, embedded", array_mb(*fields, snap.embedded)))
     rows.append(("URL order (rows, urls pointers, rank)", array_mb(*vars(snap.url_order).values())))
@@ -225,7 +228,6 @@ def main() -> None:
             (pool, "count_terms_and_cues"),
             (pool, "issue_signals"),
             (index, "build_pool"),
-            (pool, "bm25_weights"),
             (pool, "bm25_weights_t"),
             (candidates, "prepare"),
         ):

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -83,7 +83,13 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
-@lru_cache(maxsize=262144)  # a pool's texts share most of their words
+# The common words of every page of texts; count_terms_and_cues meets each distinct token of a
+# page once anyway. A cache of 262,144 tokens held 66 MB at a million issues (one-off tokens:
+# numbers, names), turned over page after page amid the pages' short-lived objects.
+TOKEN_CACHE = 16_384
+
+
+@lru_cache(maxsize=TOKEN_CACHE)
 def token_terms(token: str) -> tuple[str, ...]:
     """The terms one raw lowercase token stands for: itself (unless a stop word) and, for a
     compound name, its parts."""
@@ -413,7 +419,7 @@ _TOKEN_CUES = {name: re.compile(_token_pattern(name)) for name in _WORK_CUES}
 _ANY_TOKEN_CUE = re.compile("|".join(f"(?:{p.pattern})" for p in _TOKEN_CUES.values()))
 
 
-@lru_cache(maxsize=262144)
+@lru_cache(maxsize=TOKEN_CACHE)
 def _token_cues(token: str) -> int:
     """The languages (a bit each, in _WORK_CUES' order) whose cues may have matched `token`."""
     if not _ANY_TOKEN_CUE.search(token):
@@ -518,33 +524,117 @@ def bm25_idf(df: np.ndarray, n_docs: int) -> np.ndarray:
 WEIGHT_BLOCK = 1 << 20  # entries weighed at a time: bounded float64 temporaries
 
 
-def bm25_weights_t(
-    counts_t,
-    doc_len: np.ndarray,
-    avg_len: float,
-    idf: np.ndarray,
-    k1: float,
-    b: float,
-    dtype: type = np.float64,
-):
-    """The BM25 weight of every (term, document) the term-major count matrix holds, as a CSR
-    matrix of the same shape that shares its indices (no copy of them).
+ROWS_KEPT = 1 << 22  # weights a pool keeps computed for the terms queries asked (4M entries)
 
-    Computed a block of entries at a time, with the same operations in the same order as
-    tf * (k1 + 1) / (tf + norm) * idf in float64, then stored as `dtype`."""
-    from scipy import sparse
 
-    norm = k1 * (1 - b + b * doc_len / (avg_len or 1.0))
-    indptr = counts_t.indptr
-    data: np.ndarray = np.empty(len(counts_t.data), dtype=dtype)
-    for low in range(0, len(data), WEIGHT_BLOCK):
-        high = min(low + WEIGHT_BLOCK, len(data))
-        tf = counts_t.data[low:high].astype(np.float64)
-        below = norm[counts_t.indices[low:high]]
+class Bm25Weights:
+    """The BM25 weight of every (term, document) a term-major count matrix holds, computed for
+    the terms queries ask for (`weights[terms]`, a CSR matrix of those rows) and never kept
+    whole: a pool keeps its counts, each document's length norm and each term's idf, and the rows
+    asked for so far (up to ROWS_KEPT weights: a digest's learners share most of their words). At
+    a million issues the whole weights were 167 MB, and a second copy while a merge ran.
+
+    Each weight is tf * (k1 + 1) / (tf + norm) * idf in float64, with the same operations in the
+    same order wherever it is computed, then given as `dtype`: a row computed twice, or for a
+    subset of the documents (`at`), holds the same bits."""
+
+    def __init__(
+        self, counts_t, norm: np.ndarray, idf: np.ndarray, k1: float, dtype: Any = np.float64
+    ) -> None:
+        self.counts_t = counts_t
+        self.norm = norm  # k1 * (1 - b + b * length / mean length), per document
+        self.idf = idf  # per term
+        self.k1 = k1
+        self.dtype = np.dtype(dtype)
+        self._rows: dict[int, np.ndarray] = {}  # term -> its row's weights, computed so far
+        self._kept = 0
+
+    @staticmethod
+    def fitted(
+        counts_t,
+        doc_len: np.ndarray,
+        avg_len: float,
+        idf: np.ndarray,
+        k1: float,
+        b: float,
+        dtype: Any = np.float64,
+    ) -> Bm25Weights:
+        return Bm25Weights(counts_t, k1 * (1 - b + b * doc_len / (avg_len or 1.0)), idf, k1, dtype)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.counts_t.shape
+
+    @property
+    def indptr(self) -> np.ndarray:
+        return self.counts_t.indptr
+
+    @property
+    def indices(self) -> np.ndarray:
+        return self.counts_t.indices
+
+    def __getitem__(self, terms):
+        """Rows `terms` (an id, or ids) of the weights, as a CSR matrix."""
+        from scipy import sparse
+
+        taken = self.counts_t[terms]
+        rows = [self._row(int(term)) for term in np.atleast_1d(terms)]
+        data = np.concatenate(rows) if rows else np.zeros(0, dtype=self.dtype)
+        return sparse.csr_matrix((data, taken.indices, taken.indptr), shape=taken.shape)
+
+    def whole(self):
+        """Every row, sharing the counts' indices (a block of entries at a time: bounded float64
+        temporaries)."""
+        from scipy import sparse
+
+        counts_t, indptr = self.counts_t, self.indptr
+        data: np.ndarray = np.empty(len(counts_t.data), dtype=self.dtype)
+        for low in range(0, len(data), WEIGHT_BLOCK):
+            high = min(low + WEIGHT_BLOCK, len(data))
+            idf = self.idf[np.searchsorted(indptr, np.arange(low, high), side="right") - 1]
+            data[low:high] = self._weighed(counts_t.data[low:high], counts_t.indices[low:high], idf)
+        return sparse.csr_matrix((data, self.indices, indptr), shape=self.shape)
+
+    def at(self, terms: np.ndarray, documents: np.ndarray) -> Bm25Weights:
+        """The weights of `documents` only (their counts in rows `terms`, every other row empty):
+        each weight is the one this matrix gives it, to the bit."""
+        from scipy import sparse
+
+        column = np.full(self.shape[1], -1, dtype=np.int32)
+        column[documents] = np.arange(len(documents))
+        taken = self.counts_t[terms]
+        moved = column[taken.indices]
+        keep = moved >= 0
+        before = np.concatenate([[0], np.cumsum(keep)])
+        lengths = np.zeros(self.shape[0], dtype=np.int64)
+        lengths[terms] = before[taken.indptr[1:]] - before[taken.indptr[:-1]]
+        counts_t = sparse.csr_matrix(
+            (taken.data[keep], moved[keep], np.concatenate([[0], np.cumsum(lengths)])),
+            shape=(self.shape[0], len(documents)),
+        )
+        return Bm25Weights(counts_t, self.norm[documents], self.idf, self.k1, self.dtype)
+
+    def _row(self, term: int) -> np.ndarray:
+        found = self._rows.get(term)
+        if found is None:
+            start, end = self.indptr[term], self.indptr[term + 1]
+            counts_t = self.counts_t
+            found = self._weighed(
+                counts_t.data[start:end], counts_t.indices[start:end], self.idf[term]
+            )
+            if self._kept + len(found) > ROWS_KEPT:
+                self._rows.clear()
+                self._kept = 0
+            self._rows[term] = found
+            self._kept += len(found)
+        return found
+
+    def _weighed(self, counts: np.ndarray, documents: np.ndarray, idf) -> np.ndarray:
+        """The weights of `counts` in `documents`, of terms of idf `idf` (one, or one each)."""
+        tf = counts.astype(np.float64)
+        below = self.norm[documents]
         below += tf
-        tf *= k1 + 1
+        tf *= self.k1 + 1
         tf /= below
-        del below
-        tf *= idf[np.searchsorted(indptr, np.arange(low, high), side="right") - 1]
-        data[low:high] = tf
-    return sparse.csr_matrix((data, counts_t.indices, indptr), shape=counts_t.shape)
+        tf *= idf
+        return tf.astype(self.dtype, copy=False)

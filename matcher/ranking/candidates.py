@@ -51,7 +51,7 @@ LIFTED = 6_000  # at most this many issues outside the probe are lifted by their
 DEPTH = 3  # x top_k: the probe's score this far down sets the bar for every other issue
 TRAIN_PER_CLUSTER = 32  # k-means is fitted on a sample of this many issues per cluster
 ITERATIONS = 8
-BLOCK = 16_384  # issues assigned to their clusters at a time (a few MB of products)
+BLOCK = 4_096  # issues assigned at a time: 16 MB of products with the 1,000 clusters of a million
 
 
 def applies(pool: Pool, settings: RankingSettings) -> bool:
@@ -113,7 +113,7 @@ def prepare(pool: Pool, settings: RankingSettings, previous: Pool | None = None)
 
 def extends(vectors: np.ndarray, older: np.ndarray) -> bool:
     """Whether `vectors` are `older`'s rows, in place, and more after them: a refresh that only
-    added issues appended their vectors into the same buffer (pool.VectorRoom), so every older
+    added issues appended their vectors into the same buffer (pool.Room), so every older
     position holds the same issue."""
     return (
         len(vectors) > len(older)
@@ -315,7 +315,7 @@ def candidate_pool(pool: Pool, found: Candidates, term_ids: np.ndarray) -> Pool:
         snapshot=pool.snapshot,
         rows=rows,
         vectors=found.vectors,
-        weights_t=weight_rows(pool.weights_t, term_ids, positions),
+        bm25=pool.bm25.at(term_ids, positions),
         signals=pool.signals.take(positions),
         repos=columns.repos.take(positions).tolist(),
         url_rank=pool.url_rank[positions],
@@ -347,29 +347,9 @@ def pool_columns(pool: Pool) -> PoolColumns:
     return found
 
 
-def weight_rows(
-    weights_t: sparse.csr_matrix, term_ids: np.ndarray, positions: np.ndarray
-) -> sparse.csr_matrix:
-    """(vocabulary x candidates) BM25 weights: rows `term_ids` (sorted, distinct) at the
-    candidates' columns, every other row empty. Each issue's weights are the pool's own, in the
-    same term order, so its BM25 sums are the same to the bit."""
-    column = np.full(weights_t.shape[1], -1, dtype=np.int32)
-    column[positions] = np.arange(len(positions))
-    taken = weights_t[term_ids]
-    moved = column[taken.indices]
-    keep = moved >= 0
-    before = np.concatenate([[0], np.cumsum(keep)])
-    counts = np.zeros(weights_t.shape[0], dtype=np.int64)
-    counts[term_ids] = before[taken.indptr[1:]] - before[taken.indptr[:-1]]
-    return sparse.csr_matrix(
-        (taken.data[keep], moved[keep], np.concatenate([[0], np.cumsum(counts)])),
-        shape=(weights_t.shape[0], len(positions)),
-    )
-
-
 def term_ids(pool: Pool, query: Query, lexicon: Lexicon, settings: RankingSettings) -> np.ndarray:
     """The vocabulary ids BM25 reads for this query: its terms and its phrases' words."""
-    columns = pool.weights_t.shape[0]
+    columns = pool.bm25.shape[0]
     vocabulary = lexicon.vocabulary
     asked = query_matrix([query], vocabulary, columns, settings.implied_terms).indices
     words = [vocabulary.get(w, columns) for group in phrase_groups(query.phrases) for w in group]

@@ -20,8 +20,8 @@ from matcher.catalog import Labels
 from matcher.lexical import (
     WEIGHT_BLOCK,
     WORK_LANGUAGES,
+    Bm25Weights,
     bm25_idf,
-    bm25_weights_t,
     count_terms_and_cues,
     issue_work_cue_counts,
     language_of_work,
@@ -78,12 +78,6 @@ class Signals:
 
     def take(self, rows: np.ndarray) -> Signals:
         return Signals(**{f.name: getattr(self, f.name)[rows] for f in fields(self)})
-
-    @staticmethod
-    def concat(parts: Sequence[Signals]) -> Signals:
-        return Signals(
-            **{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Signals)}
-        )
 
 
 def _stamps(values: list[datetime | None]) -> tuple[np.ndarray, np.ndarray]:
@@ -218,23 +212,45 @@ def _inverse(order: np.ndarray) -> np.ndarray:
 
 
 @dataclass(eq=False)
-class VectorRoom:
-    """A vectors buffer with spare rows: a snapshot's vectors are its first `used` rows, and the
-    next snapshot appends in place (rows no older snapshot sees), so a refresh that adds issues
-    neither copies every vector nor holds two copies at once. Only the snapshot that viewed
-    `used` rows last may append; anyone else copies."""
+class Room:
+    """A buffer with spare rows: a snapshot's vectors, or another of its row-aligned columns, are
+    its first `used` rows, and the next snapshot appends in place (rows no older snapshot sees),
+    so a refresh that adds issues neither copies the column nor holds two copies at once. Only
+    the snapshot that viewed `used` rows last may append; anyone else copies."""
 
     buffer: np.ndarray
     used: int
 
-    def holds(self, vectors: np.ndarray) -> bool:
-        """Whether `vectors` are this buffer's rows in use (not a copy, not an older view)."""
+    def holds(self, values: np.ndarray) -> bool:
+        """Whether `values` are this buffer's rows in use (not a copy, not an older view)."""
         return (
-            vectors.base is self.buffer
-            and len(vectors) == self.used
-            and vectors.shape[1] == self.buffer.shape[1]
-            and vectors.ctypes.data == self.buffer.ctypes.data
+            values.base is self.buffer
+            and len(values) == self.used
+            and values.shape[1:] == self.buffer.shape[1:]
+            and values.ctypes.data == self.buffer.ctypes.data
         )
+
+    def appended(self, values: np.ndarray, added: np.ndarray) -> Room:
+        """A room whose rows in use are `values`, then `added`: this one, written in place, when
+        it holds `values` and has the rows; else a new one with rows to spare (one copy)."""
+        n, total = len(values), len(values) + len(added)
+        if self.holds(values) and total <= len(self.buffer) and added.dtype == self.buffer.dtype:
+            self.buffer[n:total] = added
+            self.used = total
+            return self
+        return Room.of([values, added])
+
+    @staticmethod
+    def of(parts: Sequence[np.ndarray]) -> Room:
+        """A new room holding `parts`, one after the other, with rows to spare."""
+        n = sum(len(part) for part in parts)
+        dtype = np.result_type(*parts)
+        buffer = np.empty((n + spare_rows(n), *parts[0].shape[1:]), dtype=dtype)
+        start = 0
+        for part in parts:
+            buffer[start : start + len(part)] = part
+            start += len(part)
+        return Room(buffer, n)
 
 
 VECTOR_ROOM = 0.125  # spare rows a merge leaves, as a share of the rows (at least 256)
@@ -246,13 +262,13 @@ def hash_array(hashes: Sequence[str]) -> np.ndarray:
 
 
 def room_with(
-    room: VectorRoom | None,
+    room: Room | None,
     start: int,
     matrix: np.ndarray,
     embedded: np.ndarray,
     expected: int,
     dtype,
-) -> VectorRoom | None:
+) -> Room | None:
     """`room` with `matrix` written from row `start` on (a first build, page by page): made on
     the first vectors for `expected` rows and room to spare, grown (one copy) if more come.
     Rows of another width than the buffer's are left unembedded (never within one model)."""
@@ -261,14 +277,14 @@ def room_with(
         return room
     if room is None:
         capacity = max(expected, end)
-        room = VectorRoom(np.zeros((capacity + spare_rows(capacity), matrix.shape[1]), dtype), 0)
+        room = Room(np.zeros((capacity + spare_rows(capacity), matrix.shape[1]), dtype), 0)
     if matrix.shape[1] != room.buffer.shape[1]:
         embedded[:] = False
         return room
     if end > len(room.buffer):
         grown = np.zeros((end + spare_rows(end), room.buffer.shape[1]), dtype=room.buffer.dtype)
         grown[:start] = room.buffer[:start]
-        room = VectorRoom(grown, start)
+        room = Room(grown, start)
     room.buffer[start:end] = matrix
     room.used = end
     return room
@@ -313,7 +329,9 @@ class Snapshot:
     repo_key: list[str]  # repository, lower case (filters)
     niches: list[frozenset[str]]  # lower case
     url_order: UrlOrder  # the rows by URL (ties in the ranking break on URL; rows_of)
-    room: VectorRoom | None = None  # the buffer `vectors` are the first rows of, if any
+    room: Room | None = None  # the buffer `vectors` are the first rows of, if any
+    # the buffers its other row-aligned columns (row_columns) are the first rows of, by name
+    rooms: dict[str, Room] = field(default_factory=dict)
     shown: dict[int, Issue] = field(default_factory=dict)  # issue(row)s made so far
 
     def __len__(self) -> int:
@@ -359,6 +377,26 @@ class Snapshot:
         return postings[at] == rows if len(postings) else np.zeros(len(rows), dtype=bool)
 
 
+def row_columns(snapshot: Snapshot) -> dict[str, np.ndarray]:
+    """A snapshot's row-aligned columns but its vectors, by name: what a merge appends to."""
+    return {
+        **{f"records.{f}": getattr(snapshot.records, f) for f in RECORD_COLUMNS},
+        **{f"signals.{f.name}": getattr(snapshot.signals, f.name) for f in fields(Signals)},
+        "hashes": snapshot.hashes,
+        "embedded": snapshot.embedded,
+    }
+
+
+def _from_columns(at: dict[str, np.ndarray], shared: SharedValues) -> dict:
+    """Snapshot fields from row_columns' columns."""
+    return {
+        "records": IssueRecords(shared=shared, **{f: at[f"records.{f}"] for f in RECORD_COLUMNS}),
+        "signals": Signals(**{f.name: at[f"signals.{f.name}"] for f in fields(Signals)}),
+        "hashes": at["hashes"],
+        "embedded": at["embedded"],
+    }
+
+
 def build_snapshot(
     issues: Sequence[Issue],
     hashes: Sequence[str],
@@ -385,11 +423,15 @@ def build_snapshot(
                 embedded[row] = True
     counts, cues = count_terms_and_cues((i.embedding_text() for i in issues), lexicon.vocabulary)
     repo_niches: dict[str, frozenset[str]] = {}  # the catalogue asked once per repository
+    own_niches: dict[tuple[str, ...], frozenset[str]] = {}  # one set per distinct niches
     keys: dict[str, str] = {}  # one lower-case name per repository, shared by its rows
     niches = []
     for issue in issues:
         if issue.niches:
-            niches.append(frozenset(n.lower() for n in issue.niches))
+            found = own_niches.get(issue.niches)
+            if found is None:
+                found = own_niches[issue.niches] = frozenset(n.lower() for n in issue.niches)
+            niches.append(found)
             continue
         if issue.repo not in repo_niches:
             repo_niches[issue.repo] = frozenset(n.lower() for n in niches_of(issue.repo))
@@ -414,7 +456,7 @@ def empty_snapshot(lexicon: Lexicon) -> Snapshot:
 class Pages:
     """A first build's snapshot, a page of issues at a time: each page's columns are written into
     buffers sized for the rows expected (untouched rows are not resident), its vectors into one
-    VectorRoom, so joining the pages copies nothing but their term counts, and no page's store
+    Room, so joining the pages copies nothing but their term counts, and no page's store
     rows, tokens or bodies outlive its own build."""
 
     def __init__(self, lexicon: Lexicon, expected: int, dtype) -> None:
@@ -422,8 +464,8 @@ class Pages:
         self.expected = expected
         self.dtype = dtype  # the vectors' (vector_dtype)
         self.rows = 0
-        self.room: VectorRoom | None = None
-        self.columns: dict[str, np.ndarray] = {}
+        self.room: Room | None = None
+        self.rooms: dict[str, Room] = {}  # row_columns' buffers
         self.counts: list[sparse.csr_matrix] = []
         self.url_order: UrlOrder | None = None  # the first page's, while it is the only one
         self.repo_key: list[str] = []
@@ -438,7 +480,7 @@ class Pages:
 
     def add(self, page: Snapshot) -> None:
         """Keep a page built with vectors_at's rows."""
-        for name, values in self._arrays(page):
+        for name, values in row_columns(page).items():
             self._append(name, values)
         # kept term-major while there is one page; from the second on, row-major (stacked_terms)
         self.counts.append(page.counts_t)
@@ -454,22 +496,18 @@ class Pages:
     def snapshot(self) -> Snapshot:
         if not self.rows:
             return empty_snapshot(self.lexicon)
-        at = {name: buffer[: self.rows] for name, buffer in self.columns.items()}
-        records = IssueRecords(
-            shared=self.lexicon.shared, **{f: at[f"records.{f}"] for f in RECORD_COLUMNS}
-        )
+        at = {name: room.buffer[: room.used] for name, room in self.rooms.items()}
+        columns = _from_columns(at, self.lexicon.shared)
         room, total = self.room, self.rows
         return Snapshot(
-            records=records,
-            hashes=at["hashes"],
+            **columns,
             vectors=room.buffer[:total] if room is not None else np.zeros((total, 0), np.float32),
-            embedded=at["embedded"],
             counts_t=self._counts_t(),
-            signals=Signals(**{f.name: at[f"signals.{f.name}"] for f in fields(Signals)}),
             repo_key=self.repo_key,
             niches=self.niches,
-            url_order=self.url_order or UrlOrder.of(records.urls),
+            url_order=self.url_order or UrlOrder.of(columns["records"].urls),
             room=room,
+            rooms=self.rooms,
         )
 
     def _counts_t(self) -> sparse.csr_matrix:
@@ -478,25 +516,18 @@ class Pages:
             return _terms(self.counts[0], terms)
         return stacked_terms(self.counts, terms)
 
-    @staticmethod
-    def _arrays(page: Snapshot) -> list[tuple[str, np.ndarray]]:
-        return [
-            *((f"records.{f}", getattr(page.records, f)) for f in RECORD_COLUMNS),
-            *((f"signals.{f.name}", getattr(page.signals, f.name)) for f in fields(Signals)),
-            ("hashes", page.hashes),
-            ("embedded", page.embedded),
-        ]
-
     def _append(self, name: str, values: np.ndarray) -> None:
-        buffer = self.columns.get(name)
+        room = self.rooms.get(name)
         end = self.rows + len(values)
-        if buffer is None or end > len(buffer):
-            capacity = max(self.expected, end + spare_rows(end))
-            grown = np.empty((capacity, *values.shape[1:]), dtype=values.dtype)
-            if buffer is not None:
-                grown[: self.rows] = buffer[: self.rows]
-            buffer = self.columns[name] = grown
-        buffer[self.rows : end] = values
+        if room is None or end > len(room.buffer):
+            # spare rows past the rows expected, for the merges to come (untouched until then)
+            capacity = max(self.expected, end)
+            grown = np.empty((capacity + spare_rows(capacity), *values.shape[1:]), values.dtype)
+            if room is not None:
+                grown[: self.rows] = room.buffer[: self.rows]
+            room = self.rooms[name] = Room(grown, self.rows)
+        room.buffer[self.rows : end] = values
+        room.used = end
 
 
 def stacked_terms(pages: Sequence[sparse.csr_matrix], terms: int) -> sparse.csr_matrix:
@@ -576,33 +607,42 @@ def merge_snapshots(
     kept as `dtype` (vector_dtype)."""
     dim = max(old.vectors.shape[1], added.vectors.shape[1])
     every = len(keep) == len(old)  # nothing removed: no gather
-
-    def kept(values):
-        return values if every else values[keep]
-
-    records = IssueRecords.concat(
-        [old.records if every else old.records.take(keep), added.records], old.records.shared
-    )
+    rooms = _merged_columns(old, keep, every, added)
+    at = {name: room.buffer[: room.used] for name, room in rooms.items()}
     vectors, room = _merged_vectors(old, keep, every, added.vectors, dim, dtype)
     return Snapshot(
-        records=records,
-        hashes=np.concatenate([kept(old.hashes), added.hashes]),
+        **_from_columns(at, old.records.shared),
         vectors=vectors,
-        embedded=np.concatenate([kept(old.embedded), added.embedded]),
         counts_t=appended_terms(
             old.counts_t if every else old.counts_t[:, keep], added.counts_t, columns
         ),
-        signals=Signals.concat([old.signals if every else old.signals.take(keep), added.signals]),
         repo_key=(old.repo_key if every else [old.repo_key[r] for r in keep]) + added.repo_key,
         niches=(old.niches if every else [old.niches[r] for r in keep]) + added.niches,
         url_order=old.url_order.merged(keep, every, added.url_order),
         room=room,
+        rooms=rooms,
     )
+
+
+def _merged_columns(
+    old: Snapshot, keep: np.ndarray, every: bool, added: Snapshot
+) -> dict[str, Room]:
+    """Rooms of `old`'s row-aligned columns at rows `keep`, then `added`'s: appended in place
+    where nothing was removed and old's room has the rows (Room.appended), else copied once."""
+    new = row_columns(added)
+    rooms = {}
+    for name, values in row_columns(old).items():
+        room = old.rooms.get(name)
+        if every and room is not None:
+            rooms[name] = room.appended(values, new[name])
+        else:
+            rooms[name] = Room.of([values if every else values[keep], new[name]])
+    return rooms
 
 
 def _merged_vectors(
     old: Snapshot, keep: np.ndarray, every: bool, added: np.ndarray, dim: int, dtype
-) -> tuple[np.ndarray, VectorRoom]:
+) -> tuple[np.ndarray, Room]:
     """`old`'s vectors at rows `keep`, then `added`: appended in place when old's buffer has the
     room (and old is its latest view), else copied once into a new buffer with room to spare."""
     n, total = len(keep), len(keep) + len(added)
@@ -624,7 +664,7 @@ def _merged_vectors(
     else:
         np.take(source, keep, axis=0, out=buffer[:n])
     buffer[n:total] = _width(added, dim)
-    return buffer[:total], VectorRoom(buffer, total)
+    return buffer[:total], Room(buffer, total)
 
 
 def with_vectors(
@@ -642,7 +682,7 @@ def with_vectors(
     room = old.room
     if room is None or not room.holds(old.vectors) or room.buffer.shape[1] != dim:
         n = len(old)
-        room = VectorRoom(np.zeros((n + spare_rows(n), dim), dtype=dtype), n)
+        room = Room(np.zeros((n + spare_rows(n), dim), dtype=dtype), n)
         room.buffer[:n] = _width(old.vectors, dim)
     matrix = room.buffer[: len(old)]
     embedded = old.embedded.copy()
@@ -692,7 +732,7 @@ class Pool:
     snapshot: Snapshot
     rows: np.ndarray  # snapshot rows in the pool
     vectors: np.ndarray
-    weights_t: sparse.csr_matrix  # (vocabulary, n) BM25 weights, transposed for Q @ W.T
+    bm25: Bm25Weights  # (vocabulary, n) BM25 weights, computed for the terms a query asks
     signals: Signals
     repos: list[str]
     url_rank: np.ndarray  # ties break on URL
@@ -742,7 +782,7 @@ def build_pool(snapshot: Snapshot, rows: np.ndarray, k1: float = 1.5, b: float =
     doc_len = document_lengths(counts_t, len(rows))
     avg_len = doc_len.mean() if len(rows) else 0.0
     idf = bm25_idf(np.diff(counts_t.indptr), len(rows))
-    weights_t = bm25_weights_t(counts_t, doc_len, avg_len, idf, k1, b, weight_dtype(snapshot))
+    bm25 = Bm25Weights.fitted(counts_t, doc_len, avg_len, idf, k1, b, weight_dtype(snapshot))
     local = np.full(len(snapshot), -1, dtype=np.int64)
     local[rows] = np.arange(len(rows))
     url_rank = snapshot.url_order.ranks(rows)
@@ -752,7 +792,7 @@ def build_pool(snapshot: Snapshot, rows: np.ndarray, k1: float = 1.5, b: float =
         snapshot=snapshot,
         rows=rows,
         vectors=vectors,
-        weights_t=weights_t,
+        bm25=bm25,
         signals=signals,
         repos=snapshot.records.repos(None if every else rows),
         url_rank=url_rank,

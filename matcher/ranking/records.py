@@ -138,9 +138,6 @@ class IssueRecords:
         values = self.shared.values
         return [values[i][0] for i in ids.tolist()]
 
-    def take(self, rows: np.ndarray) -> IssueRecords:
-        return self._with(lambda column: column[rows])
-
     def replaced(self, rows: np.ndarray, fresh: IssueRecords) -> IssueRecords:
         """A copy with `rows` holding `fresh`'s records, in order."""
 
@@ -152,18 +149,6 @@ class IssueRecords:
         return IssueRecords(
             shared=self.shared,
             **{f: put(getattr(self, f), getattr(fresh, f)) for f in RECORD_COLUMNS},
-        )
-
-    @staticmethod
-    def concat(parts: Sequence[IssueRecords], shared: SharedValues) -> IssueRecords:
-        return IssueRecords(
-            shared=shared,
-            **{f: np.concatenate([getattr(p, f) for p in parts]) for f in RECORD_COLUMNS},
-        )
-
-    def _with(self, change) -> IssueRecords:
-        return IssueRecords(
-            shared=self.shared, **{f: change(getattr(self, f)) for f in RECORD_COLUMNS}
         )
 
 

@@ -259,18 +259,18 @@ def lexical_scores(
     settings.implied_terms as much.
     """
     settings = settings or RankingSettings()
-    weights_t: sparse.csr_matrix = pool.weights_t
-    q = query_matrix(queries, lexicon.vocabulary, weights_t.shape[0], settings.implied_terms)
+    bm25 = pool.bm25
+    q = query_matrix(queries, lexicon.vocabulary, bm25.shape[0], settings.implied_terms)
     parts = phrase_parts(pool, q, queries, lexicon) if settings.phrase_part < 1.0 else None
-    scores = np.zeros((len(queries), weights_t.shape[1]))
+    scores = np.zeros((len(queries), bm25.shape[1]))
     for j in range(len(queries)):
         # each learner's own terms' postings: a product over the batch's every term would do
         # ten times the work and give the same sums (the terms are added in id order either way)
         found = slice(q.indptr[j], q.indptr[j + 1])
         if found.start < found.stop:
             # in the weights' own type (float32 above the candidate threshold): no widened copy
-            query_weights = q.data[found].astype(weights_t.dtype, copy=False)
-            scores[j] = weights_t[q.indices[found]].T @ query_weights
+            query_weights = q.data[found].astype(bm25.dtype, copy=False)
+            scores[j] = bm25[q.indices[found]].T @ query_weights
         partial = parts[j] if parts is not None else None
         if partial is not None:
             # each word found without the rest of its phrase: its BM25 there, taken back in part
@@ -292,7 +292,7 @@ def phrase_parts(
     who wrote no phrase of several words. The pool keeps each word's row: profiles repeat."""
     from scipy import sparse
 
-    vocabulary, columns = lexicon.vocabulary, pool.weights_t.shape[0]
+    vocabulary, columns = lexicon.vocabulary, pool.bm25.shape[0]
     found: list[tuple[sparse.csr_matrix, np.ndarray] | None] = []
     for j, query in enumerate(queries):
         groups = [
@@ -317,14 +317,14 @@ def _phrase_row(pool: Pool, term: int, groups: frozenset[frozenset[int]]) -> spa
     known = pool.phrase_rows.get((term, groups))
     if known is not None:
         return known
-    weights_t = pool.weights_t
-    row = weights_t[term]
+    bm25 = pool.bm25
+    row = bm25[term]
     whole = np.zeros(0, dtype=row.indices.dtype)
     for group in groups:
         holders = [
-            weights_t.indices[weights_t.indptr[w] : weights_t.indptr[w + 1]]
+            bm25.indices[bm25.indptr[w] : bm25.indptr[w + 1]]
             for w in group
-            if w < weights_t.shape[0]  # else a word no issue here holds
+            if w < bm25.shape[0]  # else a word no issue here holds
         ]
         need = min(len(group), WHOLE_PHRASE)
         if len(holders) < need:

@@ -23,7 +23,7 @@ from matcher.lexical import ENGLISH_STOP_WORDS, tokenize
 from matcher.models import Feedback, Profile
 from matcher.ranking import pool as ranking_pool
 from matcher.ranking import task_type
-from matcher.ranking.pool import Lexicon, build_pool, snapshot_of
+from matcher.ranking.pool import Lexicon, build_pool, row_columns, snapshot_of
 from matcher.ranking.score import rank_batch
 from matcher.settings import load_settings
 from matcher.snapshot import demo_snapshot_path, read_snapshot
@@ -626,3 +626,37 @@ def test_two_merges_from_one_snapshot_do_not_share_rows():
     assert np.array_equal(one.vectors, vectors[:22])
     assert np.array_equal(other.vectors, np.vstack([vectors[:20], vectors[22:30]]))
     assert one.room is base.room and other.room is not base.room
+    # every other row-aligned column too: records, signals, hashes, embedded
+    alone = part(0, 30)
+    for name, values in row_columns(one).items():
+        assert one.rooms[name] is base.rooms[name] and one.rooms[name].holds(values), name
+        assert np.array_equal(values, row_columns(alone)[name][:22]), name
+    for name, values in row_columns(other).items():
+        assert other.rooms[name] is not base.rooms[name], name
+        expected = row_columns(alone)[name]
+        assert np.array_equal(values, np.concatenate([expected[:20], expected[22:30]])), name
+    for name, values in row_columns(base).items():
+        assert np.array_equal(values, row_columns(alone)[name][:20]), name
+    assert [one.issue(r).url for r in range(22)] == [i.url for i in issues[:22]]
+
+
+def test_a_merge_that_removes_rows_copies_its_columns_once():
+    from matcher.ranking.pool import merge_snapshots
+
+    lexicon = Lexicon()
+    issues = pool(24, seed=6)
+    vectors = EMBEDDER.encode([i.embedding_text() for i in issues])
+
+    def part(low, high):
+        return snapshot_of(issues[low:high], vectors[low:high], LABELS, lexicon)
+
+    base = merge_snapshots(part(0, 10), np.arange(10), part(10, 20), len(lexicon.vocabulary))
+    keep = np.array([0, 2, 3, 9, 15])
+    fewer = merge_snapshots(base, keep, part(20, 24), len(lexicon.vocabulary))
+    rows = [*keep.tolist(), 20, 21, 22, 23]
+    assert [fewer.issue(r).url for r in range(len(fewer))] == [issues[r].url for r in rows]
+    for name, values in row_columns(fewer).items():
+        assert fewer.rooms[name] is not base.rooms[name] and fewer.rooms[name].holds(values)
+        assert np.array_equal(values, row_columns(part(0, 24))[name][rows]), name
+    grown = merge_snapshots(fewer, np.arange(len(fewer)), part(0, 2), len(lexicon.vocabulary))
+    assert all(grown.rooms[name] is fewer.rooms[name] for name in row_columns(grown))

@@ -14,7 +14,7 @@ from sqlalchemy import update
 
 from matcher.catalog import load_catalog
 from matcher.engine import MatchEngine
-from matcher.lexical import bm25_idf, bm25_weights_t
+from matcher.lexical import Bm25Weights, bm25_idf
 from matcher.models import Welcome
 from matcher.ranking import index, terms
 from matcher.ranking.pool import (
@@ -143,10 +143,47 @@ def test_term_major_bm25_weights_are_the_row_major_ones_to_the_bit():
     ).T.tocsr()
     counts_t = term_major(counts)
     assert counts_t.data.dtype == np.uint8
-    got = bm25_weights_t(counts_t, doc_len, doc_len.mean(), idf, k1, b)
+    weights = Bm25Weights.fitted(counts_t, doc_len, doc_len.mean(), idf, k1, b)
+    got = weights.whole()
     for name in ("data", "indices", "indptr"):
         assert np.array_equal(getattr(got, name), getattr(expected, name)), name
     assert np.shares_memory(got.indices, counts_t.indices)  # no copy of the postings
+    asked = np.array([3, 17, 42, 88])
+    rows = weights[asked]
+    for name in ("data", "indices", "indptr"):
+        assert np.array_equal(getattr(rows, name), getattr(expected[asked], name)), name
+    one = weights[17]
+    assert one.shape == (1, counts.shape[0])
+    assert np.array_equal(one.data, expected[17].data)
+
+
+def test_the_weights_of_some_documents_are_the_whole_matrix_s_to_the_bit():
+    rng = np.random.default_rng(3)
+    counts_t = term_major(counts(200, 60, seed=4))
+    doc_len = np.asarray(counts_t.sum(axis=0), dtype=np.float64).ravel()
+    idf = bm25_idf(np.diff(counts_t.indptr), counts_t.shape[1])
+    weights = Bm25Weights.fitted(counts_t, doc_len, doc_len.mean(), idf, 1.2, 0.6, np.float32)
+    terms = np.array([0, 5, 9, 31, 59])
+    documents = np.sort(rng.choice(200, size=40, replace=False))
+    some = weights.at(terms, documents)
+    assert some.shape == (60, 40)
+    expected = weights.whole().toarray()[:, documents]
+    got = some.whole().toarray()
+    assert got.dtype == np.float32
+    assert np.array_equal(got[terms], expected[terms])
+    others = np.setdiff1d(np.arange(60), terms)
+    assert not got[others].any()
+
+
+def test_issues_of_the_same_niches_share_one_set():
+    issues = [
+        dataclasses.replace(issue, niches=("Vision", "NLP") if n % 2 else ("rl",))
+        for n, issue in enumerate(pool(40, seed=9))
+    ]
+    vectors = HashingEmbedder().encode([i.embedding_text() for i in issues])
+    niches = snapshot_of(issues, vectors, LABELS, Lexicon()).niches
+    assert niches[1] == {"vision", "nlp"} and niches[0] == {"rl"}
+    assert len({id(found) for found in niches}) == 2  # not a set per row: a million of them
 
 
 def test_holders_are_the_rows_whose_counts_hold_the_term():
@@ -183,9 +220,9 @@ def test_above_the_threshold_vectors_are_half_precision_and_rank_as_the_exact_li
     staged.warm_up()
     exact.warm_up()
     assert staged.index.snapshot.vectors.dtype == terms.HALF
-    assert staged.index.pool().weights_t.dtype == np.float32
+    assert staged.index.pool().bm25.dtype == np.float32
     assert exact.index.snapshot.vectors.dtype == np.float32
-    assert exact.index.pool().weights_t.dtype == np.float64
+    assert exact.index.pool().bm25.dtype == np.float64
     for profile in PROFILES:
         mine, theirs = staged.match(profile, now=NOW), exact.match(profile, now=NOW)
         assert [m.issue.url for m in mine] == [m.issue.url for m in theirs]  # recall 1.0
@@ -227,7 +264,7 @@ def test_a_focus_pool_weighs_its_own_rows():
     focus = build_pool(snapshot, rows)
     own = snapshot_of([issues[r] for r in rows], vectors[rows], LABELS, lexicon)
     alone = build_pool(own, np.arange(len(rows)))
-    assert np.array_equal(focus.weights_t.toarray(), alone.weights_t.toarray())
+    assert np.array_equal(focus.bm25.whole().toarray(), alone.bm25.whole().toarray())
 
 
 def counts(rows: int, terms: int, seed: int) -> sparse.csr_matrix:
