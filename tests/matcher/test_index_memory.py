@@ -12,6 +12,7 @@ import pytest
 from scipy import sparse
 from sqlalchemy import update
 
+from matcher import lexical
 from matcher.catalog import load_catalog
 from matcher.engine import MatchEngine
 from matcher.lexical import Bm25Weights, bm25_idf
@@ -173,6 +174,22 @@ def test_the_weights_of_some_documents_are_the_whole_matrix_s_to_the_bit():
     assert np.array_equal(got[terms], expected[terms])
     others = np.setdiff1d(np.arange(60), terms)
     assert not got[others].any()
+
+
+def test_the_rows_a_pool_keeps_are_bounded_and_read_the_same(monkeypatch):
+    counts_t = term_major(counts(300, 80, seed=5))
+    doc_len = np.asarray(counts_t.sum(axis=0), dtype=np.float64).ravel()
+    idf = bm25_idf(np.diff(counts_t.indptr), counts_t.shape[1])
+    monkeypatch.setattr(lexical, "ROWS_KEPT", 200)  # a few rows of 60 weights each
+    weights = Bm25Weights.fitted(counts_t, doc_len, doc_len.mean(), idf, 1.5, 0.75)
+    whole = weights.whole()
+    for start in range(0, 80, 7):
+        asked = np.arange(start, min(start + 9, 80))
+        for _ in range(2):  # computed, then read back while it is still kept
+            got = weights[asked]
+            for name in ("data", "indices", "indptr"):
+                assert np.array_equal(getattr(got, name), getattr(whole[asked], name)), name
+        assert weights._kept <= 200 + max(np.diff(counts_t.indptr))
 
 
 def test_issues_of_the_same_niches_share_one_set():
