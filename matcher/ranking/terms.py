@@ -322,7 +322,7 @@ def _phrase_row(pool: Pool, term: int, groups: frozenset[frozenset[int]]) -> spa
     whole = np.zeros(0, dtype=row.indices.dtype)
     for group in groups:
         holders = [
-            bm25.indices[bm25.indptr[w] : bm25.indptr[w + 1]]
+            bm25.postings(w)
             for w in group
             if w < bm25.shape[0]  # else a word no issue here holds
         ]
