@@ -580,11 +580,12 @@ class Bm25Weights:
 
         asked = np.atleast_1d(terms)
         found = [self.postings(int(term)) for term in asked]
-        indptr = np.zeros(len(asked) + 1, dtype=np.int64)
+        indices = np.concatenate(found) if found else np.zeros(0, dtype=np.int32)
+        # in the postings' own type: scipy would copy them all to match an int64 indptr
+        indptr = np.zeros(len(asked) + 1, dtype=indices.dtype)
         np.cumsum([len(f) for f in found], out=indptr[1:])
         rows = [self._row(int(term)) for term in asked]
         data = np.concatenate(rows) if rows else np.zeros(0, dtype=self.dtype)
-        indices = np.concatenate(found) if found else np.zeros(0, dtype=np.int32)
         return sparse.csr_matrix((data, indices, indptr), shape=(len(asked), self.shape[1]))
 
     def whole(self):
