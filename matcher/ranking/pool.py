@@ -370,22 +370,28 @@ class Snapshot:
 
     def holders(self, term: int, rows: np.ndarray) -> np.ndarray:
         """Which of `rows` hold term id `term` (bool each): a binary search of its postings."""
+        if self.tail_t is None:
+            return _holders(self.counts_t, term, rows)
+        first = self.counts_t.shape[1]
+        before = rows < first
         found = np.zeros(len(rows), dtype=bool)
-        first = 0
-        for counts_t in self.term_segments():
-            if 0 <= term < counts_t.shape[0]:
-                postings = counts_t.indices[counts_t.indptr[term] : counts_t.indptr[term + 1]]
-                if len(postings):
-                    # in the postings' own type: else numpy widens every posting to search them
-                    local = (rows - first).clip(0, counts_t.shape[1]).astype(postings.dtype)
-                    at = np.minimum(np.searchsorted(postings, local), len(postings) - 1)
-                    found |= (postings[at] == local) & (rows >= first)
-            first += counts_t.shape[1]
+        found[before] = _holders(self.counts_t, term, rows[before])
+        found[~before] = _holders(self.tail_t, term, rows[~before] - first)
         return found
 
     def term_segments(self) -> list[sparse.csr_matrix]:
         """The term counts of consecutive rows: counts_t's, then tail_t's if any."""
         return [self.counts_t] if self.tail_t is None else [self.counts_t, self.tail_t]
+
+
+def _holders(counts_t: sparse.csr_matrix, term: int, rows: np.ndarray) -> np.ndarray:
+    """Which of `rows` (columns of `counts_t`) hold term id `term`."""
+    if not 0 <= term < counts_t.shape[0]:
+        return np.zeros(len(rows), dtype=bool)
+    postings = counts_t.indices[counts_t.indptr[term] : counts_t.indptr[term + 1]]
+    rows = rows.astype(postings.dtype)  # else numpy widens every posting to search them
+    at = np.minimum(np.searchsorted(postings, rows), max(len(postings) - 1, 0))
+    return postings[at] == rows if len(postings) else np.zeros(len(rows), dtype=bool)
 
 
 def row_columns(snapshot: Snapshot) -> dict[str, np.ndarray]:
