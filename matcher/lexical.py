@@ -588,6 +588,15 @@ class Bm25Weights:
         data = np.concatenate(rows) if rows else np.zeros(0, dtype=self.dtype)
         return sparse.csr_matrix((data, indices, indptr), shape=(len(asked), self.shape[1]))
 
+    def dot(self, terms: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """The weighted sum of rows `terms` (ascending), `weights` each: every document's BM25
+        for a query. Summed term by term, as the product of `self[terms].T` and `weights`
+        would, in the type it would have (no sparse matrix built)."""
+        found = np.zeros(self.shape[1], dtype=np.result_type(self.dtype, weights.dtype))
+        for term, weight in zip(terms.tolist(), weights, strict=True):
+            found[self.postings(term)] += self._row(term) * weight
+        return found
+
     def whole(self):
         """Every row (tests and benchmarks: a loop over the vocabulary)."""
         return self[np.arange(self.shape[0])]

@@ -270,7 +270,7 @@ def lexical_scores(
         if found.start < found.stop:
             # in the weights' own type (float32 above the candidate threshold): no widened copy
             query_weights = q.data[found].astype(bm25.dtype, copy=False)
-            scores[j] = bm25[q.indices[found]].T @ query_weights
+            scores[j] = bm25.dot(q.indices[found], query_weights)
         partial = parts[j] if parts is not None else None
         if partial is not None:
             # each word found without the rest of its phrase: its BM25 there, taken back in part
