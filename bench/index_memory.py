@@ -148,7 +148,7 @@ def breakdown(engine: MatchEngine) -> list[tuple[str, float]]:
         spare = room.nbytes - snap.vectors.nbytes
         rows.append(("vectors' spare rows (allocated; resident once written)", spare / MB))
     counts = snap.counts_t if hasattr(snap, "counts_t") else snap.counts
-    rows.append(("term counts (CSR)", array_mb(counts)))
+    rows.append(("term counts (CSR)", array_mb(counts, getattr(snap, "tail_t", None))))
     bm25 = getattr(full, "bm25", None)
     if bm25 is not None:
         norm_idf = array_mb(bm25.norm, bm25.idf)

@@ -528,20 +528,25 @@ ROWS_KEPT = 1 << 22  # weights a pool keeps computed for the terms queries asked
 
 
 class Bm25Weights:
-    """The BM25 weight of every (term, document) a term-major count matrix holds, computed for
+    """The BM25 weight of every (term, document) that term-major count matrices hold, computed for
     the terms queries ask for (`weights[terms]`, a CSR matrix of those rows) and never kept
     whole: a pool keeps its counts, each document's length norm and each term's idf, and the rows
     asked for so far (up to ROWS_KEPT weights: a digest's learners share most of their words). At
     a million issues the whole weights were 167 MB, and a second copy while a merge ran.
+
+    The counts may come in segments: term-major matrices of consecutive documents (a snapshot's
+    counts and those of the issues added since, pool.Snapshot.tail_t), each numbering its own
+    documents from 0 and holding the terms known when it was made.
 
     Each weight is tf * (k1 + 1) / (tf + norm) * idf in float64, with the same operations in the
     same order wherever it is computed, then given as `dtype`: a row computed twice, or for a
     subset of the documents (`at`), holds the same bits."""
 
     def __init__(
-        self, counts_t, norm: np.ndarray, idf: np.ndarray, k1: float, dtype: Any = np.float64
+        self, counts, norm: np.ndarray, idf: np.ndarray, k1: float, dtype: Any = np.float64
     ) -> None:
-        self.counts_t = counts_t
+        self.segments = [counts] if hasattr(counts, "indptr") else list(counts)
+        self.starts = np.cumsum([0] + [c.shape[1] for c in self.segments])  # first documents
         self.norm = norm  # k1 * (1 - b + b * length / mean length), per document
         self.idf = idf  # per term
         self.k1 = k1
@@ -551,7 +556,7 @@ class Bm25Weights:
 
     @staticmethod
     def fitted(
-        counts_t,
+        counts,
         doc_len: np.ndarray,
         avg_len: float,
         idf: np.ndarray,
@@ -559,41 +564,42 @@ class Bm25Weights:
         b: float,
         dtype: Any = np.float64,
     ) -> Bm25Weights:
-        return Bm25Weights(counts_t, k1 * (1 - b + b * doc_len / (avg_len or 1.0)), idf, k1, dtype)
+        return Bm25Weights(counts, k1 * (1 - b + b * doc_len / (avg_len or 1.0)), idf, k1, dtype)
 
     @property
     def shape(self) -> tuple[int, int]:
-        return self.counts_t.shape
+        return max(c.shape[0] for c in self.segments), int(self.starts[-1])
 
-    @property
-    def indptr(self) -> np.ndarray:
-        return self.counts_t.indptr
-
-    @property
-    def indices(self) -> np.ndarray:
-        return self.counts_t.indices
+    def postings(self, term: int) -> np.ndarray:
+        """The documents holding `term`, ascending."""
+        return self._counts(term)[1]
 
     def __getitem__(self, terms):
         """Rows `terms` (an id, or ids) of the weights, as a CSR matrix."""
         from scipy import sparse
 
-        taken = self.counts_t[terms]
-        rows = [self._row(int(term)) for term in np.atleast_1d(terms)]
+        asked = np.atleast_1d(terms)
+        found = [self.postings(int(term)) for term in asked]
+        indices = np.concatenate(found) if found else np.zeros(0, dtype=np.int32)
+        # in the postings' own type: scipy would copy them all to match an int64 indptr
+        indptr = np.zeros(len(asked) + 1, dtype=indices.dtype)
+        np.cumsum([len(f) for f in found], out=indptr[1:])
+        rows = [self._row(int(term)) for term in asked]
         data = np.concatenate(rows) if rows else np.zeros(0, dtype=self.dtype)
-        return sparse.csr_matrix((data, taken.indices, taken.indptr), shape=taken.shape)
+        return sparse.csr_matrix((data, indices, indptr), shape=(len(asked), self.shape[1]))
+
+    def dot(self, terms: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """The weighted sum of rows `terms` (ascending), `weights` each: every document's BM25
+        for a query. Summed term by term, as the product of `self[terms].T` and `weights`
+        would, in the type it would have (no sparse matrix built)."""
+        found = np.zeros(self.shape[1], dtype=np.result_type(self.dtype, weights.dtype))
+        for term, weight in zip(terms.tolist(), weights, strict=True):
+            found[self.postings(term)] += self._row(term) * weight
+        return found
 
     def whole(self):
-        """Every row, sharing the counts' indices (a block of entries at a time: bounded float64
-        temporaries)."""
-        from scipy import sparse
-
-        counts_t, indptr = self.counts_t, self.indptr
-        data: np.ndarray = np.empty(len(counts_t.data), dtype=self.dtype)
-        for low in range(0, len(data), WEIGHT_BLOCK):
-            high = min(low + WEIGHT_BLOCK, len(data))
-            idf = self.idf[np.searchsorted(indptr, np.arange(low, high), side="right") - 1]
-            data[low:high] = self._weighed(counts_t.data[low:high], counts_t.indices[low:high], idf)
-        return sparse.csr_matrix((data, self.indices, indptr), shape=self.shape)
+        """Every row (tests and benchmarks: a loop over the vocabulary)."""
+        return self[np.arange(self.shape[0])]
 
     def at(self, terms: np.ndarray, documents: np.ndarray) -> Bm25Weights:
         """The weights of `documents` only (their counts in rows `terms`, every other row empty):
@@ -602,26 +608,44 @@ class Bm25Weights:
 
         column = np.full(self.shape[1], -1, dtype=np.int32)
         column[documents] = np.arange(len(documents))
-        taken = self.counts_t[terms]
-        moved = column[taken.indices]
-        keep = moved >= 0
-        before = np.concatenate([[0], np.cumsum(keep)])
-        lengths = np.zeros(self.shape[0], dtype=np.int64)
-        lengths[terms] = before[taken.indptr[1:]] - before[taken.indptr[:-1]]
+        counts, indices, lengths = [], [], np.zeros(self.shape[0], dtype=np.int64)
+        for term in terms.tolist():
+            held, where = self._counts(term)
+            moved = column[where]
+            keep = moved >= 0
+            counts.append(held[keep])
+            indices.append(moved[keep])
+            lengths[term] = len(indices[-1])
         counts_t = sparse.csr_matrix(
-            (taken.data[keep], moved[keep], np.concatenate([[0], np.cumsum(lengths)])),
+            (
+                np.concatenate(counts) if counts else np.zeros(0, dtype=np.uint8),
+                np.concatenate(indices) if indices else np.zeros(0, dtype=np.int32),
+                np.concatenate([[0], np.cumsum(lengths)]),
+            ),
             shape=(self.shape[0], len(documents)),
         )
         return Bm25Weights(counts_t, self.norm[documents], self.idf, self.k1, self.dtype)
 
+    def _counts(self, term: int) -> tuple[np.ndarray, np.ndarray]:
+        """Row `term`'s counts and their documents, over every segment."""
+        counts, where = [], []
+        for segment, first in zip(self.segments, self.starts.tolist(), strict=False):
+            if term < segment.shape[0]:
+                start, end = segment.indptr[term], segment.indptr[term + 1]
+                counts.append(segment.data[start:end])
+                found = segment.indices[start:end]
+                where.append(found + found.dtype.type(first) if first else found)
+        if len(counts) == 1:
+            return counts[0], where[0]
+        if not counts:
+            return np.zeros(0, dtype=np.uint8), np.zeros(0, dtype=np.int32)
+        return np.concatenate(counts), np.concatenate(where)
+
     def _row(self, term: int) -> np.ndarray:
         found = self._rows.get(term)
         if found is None:
-            start, end = self.indptr[term], self.indptr[term + 1]
-            counts_t = self.counts_t
-            found = self._weighed(
-                counts_t.data[start:end], counts_t.indices[start:end], self.idf[term]
-            )
+            counts, where = self._counts(term)
+            found = self._weighed(counts, where, self.idf[term])
             if self._kept + len(found) > ROWS_KEPT:
                 self._rows.clear()
                 self._kept = 0

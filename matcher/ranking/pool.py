@@ -323,12 +323,14 @@ class Snapshot:
     vectors: np.ndarray
     embedded: np.ndarray  # bool
     # (vocabulary, n) term counts, term-major (a term's row: the rows holding it, ascending),
-    # in the smallest unsigned integer type that holds them (term_major)
+    # in the smallest unsigned integer type that holds them (term_major); the last rows' in
+    # `tail_t` when merges added rows since (their own columns from 0: see merged_counts)
     counts_t: sparse.csr_matrix
     signals: Signals
     repo_key: list[str]  # repository, lower case (filters)
     niches: list[frozenset[str]]  # lower case
     url_order: UrlOrder  # the rows by URL (ties in the ranking break on URL; rows_of)
+    tail_t: sparse.csr_matrix | None = None  # term counts of rows appended since counts_t's
     room: Room | None = None  # the buffer `vectors` are the first rows of, if any
     # the buffers its other row-aligned columns (row_columns) are the first rows of, by name
     rooms: dict[str, Room] = field(default_factory=dict)
@@ -368,13 +370,28 @@ class Snapshot:
 
     def holders(self, term: int, rows: np.ndarray) -> np.ndarray:
         """Which of `rows` hold term id `term` (bool each): a binary search of its postings."""
-        counts_t = self.counts_t
-        if not 0 <= term < counts_t.shape[0]:
-            return np.zeros(len(rows), dtype=bool)
-        postings = counts_t.indices[counts_t.indptr[term] : counts_t.indptr[term + 1]]
-        rows = rows.astype(postings.dtype)  # else numpy widens every posting to search them
-        at = np.minimum(np.searchsorted(postings, rows), max(len(postings) - 1, 0))
-        return postings[at] == rows if len(postings) else np.zeros(len(rows), dtype=bool)
+        if self.tail_t is None:
+            return _holders(self.counts_t, term, rows)
+        first = self.counts_t.shape[1]
+        before = rows < first
+        found = np.zeros(len(rows), dtype=bool)
+        found[before] = _holders(self.counts_t, term, rows[before])
+        found[~before] = _holders(self.tail_t, term, rows[~before] - first)
+        return found
+
+    def term_segments(self) -> list[sparse.csr_matrix]:
+        """The term counts of consecutive rows: counts_t's, then tail_t's if any."""
+        return [self.counts_t] if self.tail_t is None else [self.counts_t, self.tail_t]
+
+
+def _holders(counts_t: sparse.csr_matrix, term: int, rows: np.ndarray) -> np.ndarray:
+    """Which of `rows` (columns of `counts_t`) hold term id `term`."""
+    if not 0 <= term < counts_t.shape[0]:
+        return np.zeros(len(rows), dtype=bool)
+    postings = counts_t.indices[counts_t.indptr[term] : counts_t.indptr[term + 1]]
+    rows = rows.astype(postings.dtype)  # else numpy widens every posting to search them
+    at = np.minimum(np.searchsorted(postings, rows), max(len(postings) - 1, 0))
+    return postings[at] == rows if len(postings) else np.zeros(len(rows), dtype=bool)
 
 
 def row_columns(snapshot: Snapshot) -> dict[str, np.ndarray]:
@@ -608,20 +625,50 @@ def merge_snapshots(
     dim = max(old.vectors.shape[1], added.vectors.shape[1])
     every = len(keep) == len(old)  # nothing removed: no gather
     rooms = _merged_columns(old, keep, every, added)
+    counts_t, tail_t = merged_counts(old, keep, every, added.counts_t, columns)
     at = {name: room.buffer[: room.used] for name, room in rooms.items()}
     vectors, room = _merged_vectors(old, keep, every, added.vectors, dim, dtype)
     return Snapshot(
         **_from_columns(at, old.records.shared),
         vectors=vectors,
-        counts_t=appended_terms(
-            old.counts_t if every else old.counts_t[:, keep], added.counts_t, columns
-        ),
+        counts_t=counts_t,
+        tail_t=tail_t,
         repo_key=(old.repo_key if every else [old.repo_key[r] for r in keep]) + added.repo_key,
         niches=(old.niches if every else [old.niches[r] for r in keep]) + added.niches,
         url_order=old.url_order.merged(keep, every, added.url_order),
         room=room,
         rooms=rooms,
     )
+
+
+TAIL_SHARE = 0.125  # a tail of counts is folded into the rest past this share of its rows
+
+
+def merged_counts(
+    old: Snapshot, keep: np.ndarray, every: bool, added_t: sparse.csr_matrix, terms: int
+) -> tuple[sparse.csr_matrix, sparse.csr_matrix | None]:
+    """The term counts (counts_t, tail_t) of `old`'s rows `keep`, then `added_t`'s. A merge that
+    only adds rows appends them to the tail, so the counts of every other row are neither copied
+    nor held twice (term-major counts cannot take rows in place: each term's postings would grow
+    in the middle); the tail is folded in once it passes TAIL_SHARE of the rest, and a merge that
+    removes rows joins everything."""
+    if not every:
+        return appended_terms(joined_counts(old)[:, keep], added_t, terms), None
+    if old.tail_t is None:
+        tail = _terms(added_t, terms)
+    else:
+        tail = appended_terms(old.tail_t, added_t, terms)
+    if tail.shape[1] > TAIL_SHARE * old.counts_t.shape[1]:
+        return appended_terms(old.counts_t, tail, terms), None
+    return old.counts_t, tail
+
+
+def joined_counts(snapshot: Snapshot) -> sparse.csr_matrix:
+    """Every row's term counts as one term-major matrix (a copy when there is a tail)."""
+    if snapshot.tail_t is None:
+        return snapshot.counts_t
+    terms = max(snapshot.counts_t.shape[0], snapshot.tail_t.shape[0])
+    return appended_terms(snapshot.counts_t, snapshot.tail_t, terms)
 
 
 def _merged_columns(
@@ -778,11 +825,15 @@ def select_rows(
 def build_pool(snapshot: Snapshot, rows: np.ndarray, k1: float = 1.5, b: float = 0.75) -> Pool:
     """The pool of `rows`, BM25 fitted on them (as fitting on their texts alone would)."""
     every = len(rows) == len(snapshot)
-    counts_t = snapshot.counts_t if every else snapshot.counts_t[:, rows]
-    doc_len = document_lengths(counts_t, len(rows))
+    if every:
+        segments = snapshot.term_segments()
+    else:
+        segments = [joined_counts(snapshot)[:, rows]]
+    terms = max(c.shape[0] for c in segments)
+    doc_len = np.concatenate([document_lengths(c, c.shape[1]) for c in segments])
     avg_len = doc_len.mean() if len(rows) else 0.0
-    idf = bm25_idf(np.diff(counts_t.indptr), len(rows))
-    bm25 = Bm25Weights.fitted(counts_t, doc_len, avg_len, idf, k1, b, weight_dtype(snapshot))
+    idf = bm25_idf(sum(np.diff(_terms(c, terms).indptr) for c in segments), len(rows))
+    bm25 = Bm25Weights.fitted(segments, doc_len, avg_len, idf, k1, b, weight_dtype(snapshot))
     local = np.full(len(snapshot), -1, dtype=np.int64)
     local[rows] = np.arange(len(rows))
     url_rank = snapshot.url_order.ranks(rows)

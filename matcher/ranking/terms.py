@@ -270,7 +270,7 @@ def lexical_scores(
         if found.start < found.stop:
             # in the weights' own type (float32 above the candidate threshold): no widened copy
             query_weights = q.data[found].astype(bm25.dtype, copy=False)
-            scores[j] = bm25[q.indices[found]].T @ query_weights
+            scores[j] = bm25.dot(q.indices[found], query_weights)
         partial = parts[j] if parts is not None else None
         if partial is not None:
             # each word found without the rest of its phrase: its BM25 there, taken back in part
@@ -322,7 +322,7 @@ def _phrase_row(pool: Pool, term: int, groups: frozenset[frozenset[int]]) -> spa
     whole = np.zeros(0, dtype=row.indices.dtype)
     for group in groups:
         holders = [
-            bm25.indices[bm25.indptr[w] : bm25.indptr[w + 1]]
+            bm25.postings(w)
             for w in group
             if w < bm25.shape[0]  # else a word no issue here holds
         ]

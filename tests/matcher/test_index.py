@@ -606,6 +606,64 @@ def test_issues_appended_refresh_after_refresh_rank_as_a_fresh_build(db, setting
     assert snapshot.room is not None and snapshot.room.holds(snapshot.vectors)
 
 
+def test_issues_added_a_few_at_a_time_wait_in_a_tail_of_counts_and_rank_as_a_fresh_build(
+    db, settings
+):
+    engine = MatchEngine(db, settings, embedder=HashingEmbedder())
+    issues = pool(100, seed=13)
+    upsert_issues(db, issues[:80])
+    engine.match(PROFILES[0], now=NOW)
+    base = engine.index.snapshot.counts_t
+    for start in (80, 84, 88):  # 4, 8, then 12 rows: past an eighth of 80, folded in
+        upsert_issues(db, issues[start : start + 4])
+        after = engine.match_many(PROFILES, now=NOW, top_k=20)
+        snapshot = engine.index.snapshot
+        fresh = MatchEngine(db, settings, embedder=HashingEmbedder())
+        expected = fresh.match_many(PROFILES, now=NOW, top_k=20)
+        for profile in PROFILES:
+            same_lists(after[profile.id], expected[profile.id])
+        if start < 88:
+            assert snapshot.counts_t is base and snapshot.tail_t is not None
+            assert snapshot.tail_t.shape[1] == start + 4 - 80
+        else:
+            assert snapshot.tail_t is None and snapshot.counts_t.shape[1] == 92
+        rows = np.arange(len(snapshot))
+        joined = ranking_pool.joined_counts(snapshot).toarray()
+        for term in range(0, joined.shape[0], 7):
+            assert snapshot.holders(term, rows).tolist() == (joined[term] > 0).tolist()
+
+
+def test_a_pool_over_a_tail_of_counts_weighs_as_one_over_every_row_joined():
+    from matcher.ranking.pool import joined_counts, merge_snapshots
+
+    lexicon = Lexicon()
+    issues = pool(90, seed=14)
+    vectors = EMBEDDER.encode([i.embedding_text() for i in issues])
+
+    def part(low, high):
+        return snapshot_of(issues[low:high], vectors[low:high], LABELS, lexicon)
+
+    snapshot = part(0, 80)
+    for low in (80, 84):
+        snapshot = merge_snapshots(
+            snapshot, np.arange(len(snapshot)), part(low, low + 4), len(lexicon.vocabulary)
+        )
+    assert snapshot.tail_t is not None and snapshot.tail_t.shape[1] == 8
+    joined = dataclasses.replace(snapshot, counts_t=joined_counts(snapshot), tail_t=None)
+    assert np.array_equal(joined.counts_t.toarray(), part(0, 88).counts_t.toarray())
+    every, alone = build_pool(snapshot, np.arange(88)), build_pool(joined, np.arange(88))
+    assert np.array_equal(every.bm25.whole().toarray(), alone.bm25.whole().toarray())
+    focus = np.arange(3, 88, 4)  # a focus pool joins the counts of its rows
+    assert np.array_equal(
+        build_pool(snapshot, focus).bm25.whole().toarray(),
+        build_pool(joined, focus).bm25.whole().toarray(),
+    )
+    fewer = merge_snapshots(snapshot, np.arange(0, 88, 2), part(88, 90), len(lexicon.vocabulary))
+    assert fewer.tail_t is None  # a merge that removes rows joins everything
+    expected = joined.counts_t.toarray()[:, np.arange(0, 88, 2)]
+    assert np.array_equal(fewer.counts_t.toarray()[: expected.shape[0], :44], expected)
+
+
 def test_two_merges_from_one_snapshot_do_not_share_rows():
     from matcher.ranking.pool import merge_snapshots
 
