@@ -633,23 +633,31 @@ def test_issues_added_a_few_at_a_time_wait_in_a_tail_of_counts_and_rank_as_a_fre
             assert snapshot.holders(term, rows).tolist() == (joined[term] > 0).tolist()
 
 
+class Parts:
+    """Snapshots of slices of one pool of issues, built with one lexicon, and their merges."""
+
+    def __init__(self, count: int, seed: int) -> None:
+        self.lexicon = Lexicon()
+        self.issues = pool(count, seed=seed)
+        self.vectors = EMBEDDER.encode([i.embedding_text() for i in self.issues])
+
+    def __call__(self, low: int, high: int):
+        return snapshot_of(self.issues[low:high], self.vectors[low:high], LABELS, self.lexicon)
+
+    def merged(self, old, added, keep=None):
+        """`old`'s rows `keep` (every row when None), then `added`'s."""
+        keep = np.arange(len(old)) if keep is None else keep
+        return ranking_pool.merge_snapshots(old, keep, added, len(self.lexicon.vocabulary))
+
+
 def test_a_pool_over_a_tail_of_counts_weighs_as_one_over_every_row_joined():
-    from matcher.ranking.pool import joined_counts, merge_snapshots
-
-    lexicon = Lexicon()
-    issues = pool(90, seed=14)
-    vectors = EMBEDDER.encode([i.embedding_text() for i in issues])
-
-    def part(low, high):
-        return snapshot_of(issues[low:high], vectors[low:high], LABELS, lexicon)
-
+    part = Parts(90, seed=14)
     snapshot = part(0, 80)
     for low in (80, 84):
-        snapshot = merge_snapshots(
-            snapshot, np.arange(len(snapshot)), part(low, low + 4), len(lexicon.vocabulary)
-        )
+        snapshot = part.merged(snapshot, part(low, low + 4))
     assert snapshot.tail_t is not None and snapshot.tail_t.shape[1] == 8
-    joined = dataclasses.replace(snapshot, counts_t=joined_counts(snapshot), tail_t=None)
+    joined_t = ranking_pool.joined_counts(snapshot)
+    joined = dataclasses.replace(snapshot, counts_t=joined_t, tail_t=None)
     assert np.array_equal(joined.counts_t.toarray(), part(0, 88).counts_t.toarray())
     every, alone = build_pool(snapshot, np.arange(88)), build_pool(joined, np.arange(88))
     assert np.array_equal(every.bm25.whole().toarray(), alone.bm25.whole().toarray())
@@ -658,25 +666,15 @@ def test_a_pool_over_a_tail_of_counts_weighs_as_one_over_every_row_joined():
         build_pool(snapshot, focus).bm25.whole().toarray(),
         build_pool(joined, focus).bm25.whole().toarray(),
     )
-    fewer = merge_snapshots(snapshot, np.arange(0, 88, 2), part(88, 90), len(lexicon.vocabulary))
+    fewer = part.merged(snapshot, part(88, 90), keep=np.arange(0, 88, 2))
     assert fewer.tail_t is None  # a merge that removes rows joins everything
     expected = joined.counts_t.toarray()[:, np.arange(0, 88, 2)]
     assert np.array_equal(fewer.counts_t.toarray()[: expected.shape[0], :44], expected)
 
 
 def test_two_merges_from_one_snapshot_do_not_share_rows():
-    from matcher.ranking.pool import merge_snapshots
-
-    lexicon = Lexicon()
-    issues = pool(30, seed=5)
-    vectors = EMBEDDER.encode([i.embedding_text() for i in issues])
-
-    def part(low, high):
-        return snapshot_of(issues[low:high], vectors[low:high], LABELS, lexicon)
-
-    def merged(old, added):
-        return merge_snapshots(old, np.arange(len(old)), added, len(lexicon.vocabulary))
-
+    part = Parts(30, seed=5)
+    issues, vectors, merged = part.issues, part.vectors, part.merged
     base = merged(part(0, 10), part(10, 20))  # a buffer with spare rows
     one = merged(base, part(20, 22))  # appended in place
     other = merged(base, part(22, 30))  # base is no longer the buffer's latest view: a copy
@@ -699,22 +697,14 @@ def test_two_merges_from_one_snapshot_do_not_share_rows():
 
 
 def test_a_merge_that_removes_rows_copies_its_columns_once():
-    from matcher.ranking.pool import merge_snapshots
-
-    lexicon = Lexicon()
-    issues = pool(24, seed=6)
-    vectors = EMBEDDER.encode([i.embedding_text() for i in issues])
-
-    def part(low, high):
-        return snapshot_of(issues[low:high], vectors[low:high], LABELS, lexicon)
-
-    base = merge_snapshots(part(0, 10), np.arange(10), part(10, 20), len(lexicon.vocabulary))
+    part = Parts(24, seed=6)
+    base = part.merged(part(0, 10), part(10, 20))
     keep = np.array([0, 2, 3, 9, 15])
-    fewer = merge_snapshots(base, keep, part(20, 24), len(lexicon.vocabulary))
+    fewer = part.merged(base, part(20, 24), keep=keep)
     rows = [*keep.tolist(), 20, 21, 22, 23]
-    assert [fewer.issue(r).url for r in range(len(fewer))] == [issues[r].url for r in rows]
+    assert [fewer.issue(r).url for r in range(len(fewer))] == [part.issues[r].url for r in rows]
     for name, values in row_columns(fewer).items():
         assert fewer.rooms[name] is not base.rooms[name] and fewer.rooms[name].holds(values)
         assert np.array_equal(values, row_columns(part(0, 24))[name][rows]), name
-    grown = merge_snapshots(fewer, np.arange(len(fewer)), part(0, 2), len(lexicon.vocabulary))
+    grown = part.merged(fewer, part(0, 2))
     assert all(grown.rooms[name] is fewer.rooms[name] for name in row_columns(grown))
