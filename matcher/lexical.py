@@ -616,12 +616,11 @@ class Bm25Weights:
             counts.append(held[keep])
             indices.append(moved[keep])
             lengths[term] = len(indices[-1])
+        moved_to = np.concatenate(indices) if indices else np.zeros(0, dtype=np.int32)
+        indptr = np.zeros(self.shape[0] + 1, dtype=moved_to.dtype)  # as in __getitem__
+        np.cumsum(lengths, out=indptr[1:])
         counts_t = sparse.csr_matrix(
-            (
-                np.concatenate(counts) if counts else np.zeros(0, dtype=np.uint8),
-                np.concatenate(indices) if indices else np.zeros(0, dtype=np.int32),
-                np.concatenate([[0], np.cumsum(lengths)]),
-            ),
+            (np.concatenate(counts) if counts else np.zeros(0, dtype=np.uint8), moved_to, indptr),
             shape=(self.shape[0], len(documents)),
         )
         return Bm25Weights(counts_t, self.norm[documents], self.idf, self.k1, self.dtype)
