@@ -54,6 +54,7 @@ sys.path.insert(0, str(ROOT))
 from matcher.engine import MatchEngine, blas_threads  # noqa: E402
 from matcher.models import Feedback, Issue, Profile, text_hash  # noqa: E402
 from matcher.ranking import Query, candidates  # noqa: E402
+from matcher.ranking.vectors import widened  # noqa: E402
 from matcher.settings import load_settings  # noqa: E402
 from matcher.snapshot import demo_snapshot_path, read_snapshot  # noqa: E402
 from matcher.store import Database  # noqa: E402
@@ -340,7 +341,7 @@ def one_size(size: int, learner_counts: list[int], runs: int, changes: int, cach
     # the engine's peak: the floors below read a float32 copy of the vectors of their own
     result["peak_rss_mb"] = peak_mb()
     result["peak_rss_by_step"] = peaks  # the process's peak so far, after each step
-    vectors = engine.index.snapshot.vectors.astype(np.float32)
+    vectors = widened(engine.index.snapshot.vectors)
     qvecs = np.stack([q.vector for q in engine.queries(everyone)])
     result["single_floor_ms"] = floor_single(vectors, qvecs, runs) * 1000
     for batch in result["batch"]:
@@ -384,11 +385,12 @@ def candidate_stage(engine: MatchEngine, settings, learners: list[Profile]) -> d
 
 def probe_floor(pool, vector: np.ndarray, ranking) -> float:
     """The candidate stage's numpy floor for one learner: the probed clusters' vectors read
-    (np.take, memory order), their product with the query, argpartition top-k."""
+    (np.take, memory order) and widened to float32, their product with the query,
+    argpartition top-k."""
     probe = candidates.quantiser(pool).probe
     start = time.perf_counter()
     probed, _ = probe(candidates.direction(pool, Query(vector, ()), ranking), candidates.PROBED)
-    s = np.take(pool.vectors, np.sort(probed), axis=0) @ vector
+    s = candidates.gathered(pool.vectors, np.sort(probed)) @ vector
     np.argpartition(-s, 10)[:10]
     return time.perf_counter() - start
 
