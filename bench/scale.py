@@ -398,20 +398,26 @@ def probe_floor(pool, vector: np.ndarray, ranking) -> float:
 def after_changes(
     engine: MatchEngine, db: Database, pool: StoredPool, learners: list[Profile], changes: int
 ) -> dict:
-    """The first query after a store change, beside the steady median, and the time until the
-    change is in the index; for one issue changed, and for 256 new issues (an import chunk).
+    """The first query after a store change, beside the steady median, the time until the
+    change is in the index and the process's peak RSS after it; for one issue changed, 256 new
+    issues (an import chunk) and one issue closed (a merge that removes a row).
     With `changes` 0, none is timed (the store stays as it is)."""
     if not changes:
         return {}
     rng = random.Random(11)
     nonce = os.urandom(4).hex()  # the store is kept between runs: every run changes it anew
     out = {}
-    for kind, count in (("one changed", 1), ("256 added", 256)):
+    for kind, count in (("one changed", 1), ("256 added", 256), ("one closed", 1)):
         firsts, applied = [], []
         for n in range(changes):
             if count == 1:
                 (issue,) = issues_by_url(db, [pool.url(rng.randrange(len(pool)))])
-                write(db, [replace(issue, comments=rng.randrange(10**6))])
+                while kind == "one closed" and issue.state != "open":  # closed by an earlier run
+                    (issue,) = issues_by_url(db, [pool.url(rng.randrange(len(pool)))])
+                if kind == "one closed":
+                    write(db, [replace(issue, state="closed")])
+                else:
+                    write(db, [replace(issue, comments=rng.randrange(10**6))])
             else:
                 extra = synthetic_pool(count, seed=1000 + n)
                 write(db, [replace(i, url=f"{i.url}-{nonce}{n}") for i in extra])
@@ -429,6 +435,7 @@ def after_changes(
             "next_max_ms": max(firsts) * 1000,
             "steady_ms": statistics.median(steady) * 1000,
             "applied_s": statistics.median(applied),
+            "peak_rss_mb": peak_mb(),
         }
     return out
 
@@ -488,7 +495,8 @@ def print_report(r: dict) -> None:
             f"  next query, {kind:11s}       {c['next_ms']:.2f} ms median, "
             f"{c['next_max_ms']:.2f} max "
             f"(steady {c['steady_ms']:.2f} ms, {ratio:.2f}x{verdict(ratio, 2.0)}); "
-            f"in the index after {c['applied_s']:.2f} s"
+            f"in the index after {c['applied_s']:.2f} s; peak RSS so far "
+            f"{c.get('peak_rss_mb', 0):.0f} MB"
         )
     for b in r["batch"]:
         ratio = b["seconds"] / b["floor_s"]

@@ -257,9 +257,13 @@ class Room:
 VECTOR_ROOM = 0.125  # spare rows a merge leaves, as a share of the rows (at least 256)
 
 
+HASH_BYTES = 32  # a sha256 digest (models.text_hash)
+
+
 def hash_array(hashes: Sequence[str]) -> np.ndarray:
-    """Text hashes (models.text_hash: 64 hex digits) as an "S64" array."""
-    return np.array(hashes, dtype="S64").reshape(len(hashes))
+    """Text hashes (models.text_hash: 64 hex digits) as their 32 bytes, an "S32" array (numpy
+    drops an "S" value's trailing zero bytes: equal hashes stay equal; hash_of restores them)."""
+    return np.array([bytes.fromhex(h) for h in hashes], dtype="S32").reshape(len(hashes))
 
 
 def room_with(
@@ -318,7 +322,7 @@ class Snapshot:
     """Issues, their vectors, term counts and signals at one moment; never changed in place."""
 
     records: IssueRecords  # the issues without their bodies (read only while building)
-    hashes: np.ndarray  # "S64": each row's text hash as ASCII bytes (hash_of), no str per row
+    hashes: np.ndarray  # "S32": each row's text hash as its 32 bytes (hash_of), no str per row
     # (n, dim) float32, L2-normalised (above the candidate stage's threshold, n compact rows:
     # compact_vectors, matcher.ranking.vectors); zeros where not embedded yet
     vectors: np.ndarray
@@ -352,7 +356,7 @@ class Snapshot:
 
     def hash_of(self, row: int) -> str:
         """The text hash of one row."""
-        return self.hashes[row].decode()
+        return self.hashes[row].ljust(HASH_BYTES, b"\0").hex()
 
     def rows_of(self, urls: Sequence[str]) -> np.ndarray:
         """The row of each URL, -1 for one the snapshot does not hold: a binary search of the

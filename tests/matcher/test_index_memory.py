@@ -16,12 +16,14 @@ from matcher import lexical
 from matcher.catalog import load_catalog
 from matcher.engine import MatchEngine
 from matcher.lexical import Bm25Weights, bm25_idf
-from matcher.models import Welcome
+from matcher.models import Welcome, text_hash
 from matcher.ranking import candidates, index, terms
 from matcher.ranking.pool import (
     Lexicon,
     appended_terms,
     build_pool,
+    empty_snapshot,
+    hash_array,
     snapshot_of,
     stacked_terms,
     term_major,
@@ -379,3 +381,12 @@ def test_pages_read_every_row_of_a_store_whose_rows_share_a_change_mark(db, sett
         session.execute(update(IssueRow).values(change_seq=5))
     engine = built(db, settings, 7, monkeypatch)
     assert sorted(engine.index.snapshot.records.urls.tolist()) == sorted(i.url for i in issues)
+
+
+def test_text_hashes_keep_their_32_bytes_and_come_back_whole():
+    hashes = [text_hash("a"), "ab" * 31 + "00", "00" * 32, text_hash("b")]  # trailing zero bytes
+    array = hash_array(hashes)
+    assert array.dtype == np.dtype("S32") and array.nbytes == 4 * 32
+    snapshot = dataclasses.replace(empty_snapshot(Lexicon()), hashes=array)
+    assert [snapshot.hash_of(row) for row in range(4)] == hashes
+    assert np.isin(array, hash_array(["00" * 32, text_hash("b")])).tolist() == [0, 0, 1, 1]
