@@ -54,6 +54,7 @@ sys.path.insert(0, str(ROOT))
 from matcher.engine import MatchEngine, blas_threads  # noqa: E402
 from matcher.models import Feedback, Issue, Profile, text_hash  # noqa: E402
 from matcher.ranking import Query, candidates  # noqa: E402
+from matcher.ranking.vectors import widened  # noqa: E402
 from matcher.settings import load_settings  # noqa: E402
 from matcher.snapshot import demo_snapshot_path, read_snapshot  # noqa: E402
 from matcher.store import Database  # noqa: E402
@@ -340,7 +341,7 @@ def one_size(size: int, learner_counts: list[int], runs: int, changes: int, cach
     # the engine's peak: the floors below read a float32 copy of the vectors of their own
     result["peak_rss_mb"] = peak_mb()
     result["peak_rss_by_step"] = peaks  # the process's peak so far, after each step
-    vectors = engine.index.snapshot.vectors.astype(np.float32)
+    vectors = widened(engine.index.snapshot.vectors)
     qvecs = np.stack([q.vector for q in engine.queries(everyone)])
     result["single_floor_ms"] = floor_single(vectors, qvecs, runs) * 1000
     for batch in result["batch"]:
@@ -384,11 +385,12 @@ def candidate_stage(engine: MatchEngine, settings, learners: list[Profile]) -> d
 
 def probe_floor(pool, vector: np.ndarray, ranking) -> float:
     """The candidate stage's numpy floor for one learner: the probed clusters' vectors read
-    (np.take, memory order), their product with the query, argpartition top-k."""
+    (np.take, memory order) and widened to float32, their product with the query,
+    argpartition top-k."""
     probe = candidates.quantiser(pool).probe
     start = time.perf_counter()
     probed, _ = probe(candidates.direction(pool, Query(vector, ()), ranking), candidates.PROBED)
-    s = np.take(pool.vectors, np.sort(probed), axis=0) @ vector
+    s = candidates.gathered(pool.vectors, np.sort(probed)) @ vector
     np.argpartition(-s, 10)[:10]
     return time.perf_counter() - start
 
@@ -396,20 +398,26 @@ def probe_floor(pool, vector: np.ndarray, ranking) -> float:
 def after_changes(
     engine: MatchEngine, db: Database, pool: StoredPool, learners: list[Profile], changes: int
 ) -> dict:
-    """The first query after a store change, beside the steady median, and the time until the
-    change is in the index; for one issue changed, and for 256 new issues (an import chunk).
+    """The first query after a store change, beside the steady median, the time until the
+    change is in the index and the process's peak RSS after it; for one issue changed, 256 new
+    issues (an import chunk) and one issue closed (a merge that removes a row).
     With `changes` 0, none is timed (the store stays as it is)."""
     if not changes:
         return {}
     rng = random.Random(11)
     nonce = os.urandom(4).hex()  # the store is kept between runs: every run changes it anew
     out = {}
-    for kind, count in (("one changed", 1), ("256 added", 256)):
+    for kind, count in (("one changed", 1), ("256 added", 256), ("one closed", 1)):
         firsts, applied = [], []
         for n in range(changes):
             if count == 1:
                 (issue,) = issues_by_url(db, [pool.url(rng.randrange(len(pool)))])
-                write(db, [replace(issue, comments=rng.randrange(10**6))])
+                while kind == "one closed" and issue.state != "open":  # closed by an earlier run
+                    (issue,) = issues_by_url(db, [pool.url(rng.randrange(len(pool)))])
+                if kind == "one closed":
+                    write(db, [replace(issue, state="closed")])
+                else:
+                    write(db, [replace(issue, comments=rng.randrange(10**6))])
             else:
                 extra = synthetic_pool(count, seed=1000 + n)
                 write(db, [replace(i, url=f"{i.url}-{nonce}{n}") for i in extra])
@@ -427,6 +435,7 @@ def after_changes(
             "next_max_ms": max(firsts) * 1000,
             "steady_ms": statistics.median(steady) * 1000,
             "applied_s": statistics.median(applied),
+            "peak_rss_mb": peak_mb(),
         }
     return out
 
@@ -486,7 +495,8 @@ def print_report(r: dict) -> None:
             f"  next query, {kind:11s}       {c['next_ms']:.2f} ms median, "
             f"{c['next_max_ms']:.2f} max "
             f"(steady {c['steady_ms']:.2f} ms, {ratio:.2f}x{verdict(ratio, 2.0)}); "
-            f"in the index after {c['applied_s']:.2f} s"
+            f"in the index after {c['applied_s']:.2f} s; peak RSS so far "
+            f"{c.get('peak_rss_mb', 0):.0f} MB"
         )
     for b in r["batch"]:
         ratio = b["seconds"] / b["floor_s"]

@@ -191,7 +191,7 @@ class MatchEngine:
                 self.catalog.labels,
                 self.catalog.niches_of,
                 prepare=prepare,
-                half_above=self.settings.ranking.candidates_above,
+                compact_above=self.settings.ranking.candidates_above,
             )
             self._checked_at = -float("inf")
         return self._index

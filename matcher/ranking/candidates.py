@@ -43,6 +43,7 @@ from matcher.ranking.terms import (
     products,
     query_matrix,
 )
+from matcher.ranking.vectors import widened, width
 from matcher.settings import RankingSettings
 
 CLUSTER_SIZE = 1_000  # issues per cluster of the quantiser, about
@@ -105,7 +106,7 @@ def prepare(pool: Pool, settings: RankingSettings, previous: Pool | None = None)
         _keep(pool, old)
     elif old is not None and extends(pool.vectors, old.vectors):
         _keep(pool, grouped(pool, old.centroids, old.nearest))
-    elif old is not None and old.centroids.shape[1] == pool.vectors.shape[1]:
+    elif old is not None and old.centroids.shape[1] == width(pool.vectors):
         _keep(pool, grouped(pool, old.centroids))
     else:
         _keep(pool, grouped(pool, train(pool)))
@@ -117,7 +118,8 @@ def extends(vectors: np.ndarray, older: np.ndarray) -> bool:
     position holds the same issue."""
     return (
         len(vectors) > len(older)
-        and vectors.shape[1] == older.shape[1]
+        and vectors.dtype == older.dtype
+        and width(vectors) == width(older)
         and vectors.strides == older.strides
         and vectors.ctypes.data == older.ctypes.data
     )
@@ -159,10 +161,10 @@ def _centred_units(pool: Pool, positions: np.ndarray) -> np.ndarray:
     block of rows at a time: no float64 copy of the whole sample)."""
     centre = pool.centre
     assert centre is not None
-    units = np.empty((len(positions), pool.vectors.shape[1]), dtype=np.float32)
+    units = np.empty((len(positions), width(pool.vectors)), dtype=np.float32)
     for start in range(0, len(positions), BLOCK):
         at = positions[start : start + BLOCK]
-        moved = pool.vectors[at].astype(np.float64) - centre.mean
+        moved = widened(pool.vectors[at]).astype(np.float64) - centre.mean
         units[start : start + BLOCK] = moved / centre.norms[at, None]
     return units
 
@@ -179,7 +181,7 @@ def grouped(pool: Pool, centroids: np.ndarray, known: np.ndarray | None = None) 
     if known is not None:
         nearest[:first] = known
     for start in range(first, len(pool), BLOCK):
-        block = pool.vectors[start : start + BLOCK] @ centroids.T
+        block = widened(pool.vectors[start : start + BLOCK]) @ centroids.T
         block -= offsets
         nearest[start : start + BLOCK] = np.argmax(block, axis=1)
     order = np.argsort(nearest, kind="stable").astype(np.int32)
@@ -236,9 +238,9 @@ def candidates(
 
 
 def gathered(vectors: np.ndarray, positions: np.ndarray) -> np.ndarray:
-    """The rows at `positions` as float32: a pool above the threshold keeps its vectors in half
-    precision (pool.vector_dtype), and only its candidates' rows are widened."""
-    return np.take(vectors, positions, axis=0).astype(np.float32, copy=False)
+    """The rows at `positions` as float32: a pool above the threshold keeps its vectors compact
+    (matcher.ranking.vectors), and only its candidates' rows are widened."""
+    return widened(np.take(vectors, positions, axis=0))
 
 
 def strongest(positions: np.ndarray, others: np.ndarray, most: int) -> np.ndarray:

@@ -32,6 +32,7 @@ from matcher.ranking.pool import (
     Snapshot,
     build_pool,
     build_snapshot,
+    compact_vectors,
     empty_snapshot,
     merge_snapshots,
     restated,
@@ -39,9 +40,10 @@ from matcher.ranking.pool import (
     select_rows,
     sound_text_facts,
     text_facts,
-    vector_dtype,
     with_vectors,
 )
+from matcher.ranking.vectors import row as vector_row
+from matcher.ranking.vectors import width
 from matcher.signals import TextFacts, text_facts_key
 from matcher.store import Database
 from matcher.store.issues import (
@@ -97,11 +99,11 @@ class RankingIndex:
         labels: Labels,
         niches_of: NichesOf,
         prepare: Prepare | None = None,
-        half_above: int | None = None,
+        compact_above: int | None = None,
     ):
         self.db = db
         self.prepare = prepare  # readies each new unfiltered pool before a ranking can see it
-        self.half_above = half_above  # vectors in half precision above this many (vector_dtype)
+        self.compact_above = compact_above  # vectors kept compact above this many (compact_vectors)
         self.model = model
         self.labels = labels
         self.niches_of = niches_of
@@ -175,9 +177,9 @@ class RankingIndex:
     def _built(self, mark: int, vectors_for: VectorSource | None) -> Snapshot:
         """The first build: every open issue written up to `mark`, read and built PAGE issues at a
         time (no store rows, tokens or bodies of every issue at once), their vectors written
-        into one buffer with room to grow, in half precision above `half_above` issues."""
+        into one buffer with room to grow, kept compact above `compact_above` issues."""
         expected = count_open_issues(self.db, mark)
-        pages = Pages(self.lexicon, expected, vector_dtype(expected, self.half_above))
+        pages = Pages(self.lexicon, expected, compact_vectors(expected, self.compact_above))
         size = expected if 0 < expected <= ONE_PAGE_UPTO else PAGE
         for page in open_issue_pages(self.db, mark, size):
             self.rows_read += len(page)
@@ -213,13 +215,12 @@ class RankingIndex:
             self.labels,
             self.niches_of,
             self.lexicon,
-            dim=old.vectors.shape[1],
+            dim=width(old.vectors),
             facts=self._text_facts(issues),
         )
         total = len(keep) + len(added)
-        return merge_snapshots(
-            old, keep, added, len(self.lexicon.vocabulary), vector_dtype(total, self.half_above)
-        )
+        compact = compact_vectors(total, self.compact_above)
+        return merge_snapshots(old, keep, added, len(self.lexicon.vocabulary), compact)
 
     def _text_facts(self, issues: list[Issue]) -> list[TextFacts]:
         """The issues' text_facts, row-aligned: read from the store, the texts it lacks
@@ -243,7 +244,7 @@ class RankingIndex:
         rows = old.rows_of([issue.url for issue, _ in fresh]).tolist()
         for (_, text_hash), row in zip(fresh, rows, strict=True):
             if row >= 0 and old.hash_of(row) == text_hash and old.embedded[row]:
-                found[text_hash] = old.vectors[row]
+                found[text_hash] = vector_row(old.vectors, row)
         wanted = [h for _, h in fresh if h not in found]
         found.update(get_embeddings(self.db, self.model, wanted))
         missing = {h: i.embedding_text() for i, h in fresh if h not in found}
@@ -311,8 +312,8 @@ class RankingIndex:
             with self._lock:
                 for key in vectors:
                     self.pending.pop(key, None)
-            dtype = vector_dtype(len(self.snapshot), self.half_above)
-            snapshot, rows = with_vectors(self.snapshot, vectors, dtype)
+            compact = compact_vectors(len(self.snapshot), self.compact_above)
+            snapshot, rows = with_vectors(self.snapshot, vectors, compact)
             if rows:
                 self._swap(snapshot)
             return rows
@@ -349,4 +350,6 @@ class RankingIndex:
     def vector_of(self, url: str) -> np.ndarray | None:
         snapshot = self.snapshot
         row = snapshot.row_of(url)
-        return snapshot.vectors[row] if row is not None and snapshot.embedded[row] else None
+        if row is None or not snapshot.embedded[row]:
+            return None
+        return vector_row(snapshot.vectors, row)

@@ -28,7 +28,8 @@ from matcher.lexical import (
 )
 from matcher.models import Issue, text_hash
 from matcher.ranking.records import RECORD_COLUMNS, IssueRecords, SharedValues, objects_array
-from matcher.ranking.terms import HALF, KIND_ID, Centre, is_half, kind_of_text, micros, pool_centre
+from matcher.ranking.terms import KIND_ID, Centre, kind_of_text, micros, pool_centre
+from matcher.ranking.vectors import WIDE_BLOCK, empty, is_compact, stored, width
 from matcher.signals import (
     ALL_MARKS,
     TextFacts,
@@ -256,9 +257,13 @@ class Room:
 VECTOR_ROOM = 0.125  # spare rows a merge leaves, as a share of the rows (at least 256)
 
 
+HASH_BYTES = 32  # a sha256 digest (models.text_hash)
+
+
 def hash_array(hashes: Sequence[str]) -> np.ndarray:
-    """Text hashes (models.text_hash: 64 hex digits) as an "S64" array."""
-    return np.array(hashes, dtype="S64").reshape(len(hashes))
+    """Text hashes (models.text_hash: 64 hex digits) as their 32 bytes, an "S32" array (numpy
+    drops an "S" value's trailing zero bytes: equal hashes stay equal; hash_of restores them)."""
+    return np.array([bytes.fromhex(h) for h in hashes], dtype="S32").reshape(len(hashes))
 
 
 def room_with(
@@ -267,25 +272,26 @@ def room_with(
     matrix: np.ndarray,
     embedded: np.ndarray,
     expected: int,
-    dtype,
+    compact: bool,
 ) -> Room | None:
-    """`room` with `matrix` written from row `start` on (a first build, page by page): made on
-    the first vectors for `expected` rows and room to spare, grown (one copy) if more come.
-    Rows of another width than the buffer's are left unembedded (never within one model)."""
+    """`room` with `matrix` (float32) written from row `start` on (a first build, page by page):
+    made on the first vectors for `expected` rows and room to spare, compact or not
+    (compact_vectors), grown (one copy) if more come. Rows of another width than the buffer's
+    are left unembedded (never within one model)."""
     end = start + len(matrix)
     if matrix.shape[1] == 0:
         return room
     if room is None:
         capacity = max(expected, end)
-        room = Room(np.zeros((capacity + spare_rows(capacity), matrix.shape[1]), dtype), 0)
-    if matrix.shape[1] != room.buffer.shape[1]:
+        room = Room(empty(capacity + spare_rows(capacity), matrix.shape[1], compact), 0)
+    if matrix.shape[1] != width(room.buffer):
         embedded[:] = False
         return room
     if end > len(room.buffer):
-        grown = np.zeros((end + spare_rows(end), room.buffer.shape[1]), dtype=room.buffer.dtype)
+        grown = np.zeros((end + spare_rows(end), *room.buffer.shape[1:]), room.buffer.dtype)
         grown[:start] = room.buffer[:start]
         room = Room(grown, start)
-    room.buffer[start:end] = matrix
+    room.buffer[start:end] = stored(matrix, room.buffer)
     room.used = end
     return room
 
@@ -296,17 +302,16 @@ def spare_rows(rows: int) -> int:
 
 
 def weight_dtype(snapshot: Snapshot) -> type:
-    """The BM25 weights' type for pools of `snapshot`: float32 when its vectors are in half
-    precision (above the candidate threshold: see vector_dtype), else float64, as ever."""
-    return np.float32 if is_half(snapshot.vectors) else np.float64
+    """The BM25 weights' type for pools of `snapshot`: float32 when its vectors are compact
+    (above the candidate threshold: see compact_vectors), else float64, as ever."""
+    return np.float32 if is_compact(snapshot.vectors) else np.float64
 
 
-def vector_dtype(rows: int, half_above: int | None) -> np.dtype:
-    """bfloat16 (terms.HALF) for a snapshot of more than `half_above` rows (the candidate
-    stage's threshold: a learner's candidates are widened to float32, a few thousand rows, so the
-    pool's vectors take half the memory), else float32, which the exact scorer reads as it is
-    (None: always)."""
-    return HALF if half_above is not None and rows > half_above else np.dtype(np.float32)
+def compact_vectors(rows: int, compact_above: int | None) -> bool:
+    """Whether a snapshot of `rows` keeps its vectors compact (int8 codes and a scale per row:
+    matcher.ranking.vectors): above `compact_above` rows, the candidate stage's threshold, where
+    only a learner's candidates, a few thousand rows, are widened to float32 (None: never)."""
+    return compact_above is not None and rows > compact_above
 
 
 SHOWN_KEPT = 20_000  # shown issues a snapshot keeps made (about 1.5 KB each)
@@ -317,9 +322,9 @@ class Snapshot:
     """Issues, their vectors, term counts and signals at one moment; never changed in place."""
 
     records: IssueRecords  # the issues without their bodies (read only while building)
-    hashes: np.ndarray  # "S64": each row's text hash as ASCII bytes (hash_of), no str per row
-    # (n, dim) float32, L2-normalised (bfloat16 above the candidate stage's threshold: see
-    # vector_dtype); zeros where not embedded yet
+    hashes: np.ndarray  # "S32": each row's text hash as its 32 bytes (hash_of), no str per row
+    # (n, dim) float32, L2-normalised (above the candidate stage's threshold, n compact rows:
+    # compact_vectors, matcher.ranking.vectors); zeros where not embedded yet
     vectors: np.ndarray
     embedded: np.ndarray  # bool
     # (vocabulary, n) term counts, term-major (a term's row: the rows holding it, ascending),
@@ -351,7 +356,7 @@ class Snapshot:
 
     def hash_of(self, row: int) -> str:
         """The text hash of one row."""
-        return self.hashes[row].decode()
+        return self.hashes[row].ljust(HASH_BYTES, b"\0").hex()
 
     def rows_of(self, urls: Sequence[str]) -> np.ndarray:
         """The row of each URL, -1 for one the snapshot does not hold: a binary search of the
@@ -476,10 +481,10 @@ class Pages:
     Room, so joining the pages copies nothing but their term counts, and no page's store
     rows, tokens or bodies outlive its own build."""
 
-    def __init__(self, lexicon: Lexicon, expected: int, dtype) -> None:
+    def __init__(self, lexicon: Lexicon, expected: int, compact: bool) -> None:
         self.lexicon = lexicon
         self.expected = expected
-        self.dtype = dtype  # the vectors' (vector_dtype)
+        self.compact = compact  # the vectors kept compact (compact_vectors)
         self.rows = 0
         self.room: Room | None = None
         self.rooms: dict[str, Room] = {}  # row_columns' buffers
@@ -491,7 +496,7 @@ class Pages:
     def vectors_at(self, matrix: np.ndarray, embedded: np.ndarray) -> np.ndarray:
         """The next page's vectors written into the room (`embedded` cleared where their width is
         not the room's); the rows to build its snapshot with."""
-        self.room = room_with(self.room, self.rows, matrix, embedded, self.expected, self.dtype)
+        self.room = room_with(self.room, self.rows, matrix, embedded, self.expected, self.compact)
         end = self.rows + len(matrix)
         return matrix[:, :0] if self.room is None else self.room.buffer[self.rows : end]
 
@@ -618,16 +623,16 @@ def merge_snapshots(
     keep: np.ndarray,
     added: Snapshot,
     columns: int,
-    dtype: np.dtype | type = np.float32,
+    compact: bool = False,
 ) -> Snapshot:
     """`old`'s rows `keep`, then every row of `added` (built with the same Lexicon); vectors
-    kept as `dtype` (vector_dtype)."""
-    dim = max(old.vectors.shape[1], added.vectors.shape[1])
+    kept compact or not (compact_vectors)."""
+    dim = max(width(old.vectors), width(added.vectors))
     every = len(keep) == len(old)  # nothing removed: no gather
     rooms = _merged_columns(old, keep, every, added)
     counts_t, tail_t = merged_counts(old, keep, every, added.counts_t, columns)
     at = {name: room.buffer[: room.used] for name, room in rooms.items()}
-    vectors, room = _merged_vectors(old, keep, every, added.vectors, dim, dtype)
+    vectors, room = _merged_vectors(old, keep, every, added.vectors, dim, compact)
     return Snapshot(
         **_from_columns(at, old.records.shared),
         vectors=vectors,
@@ -688,7 +693,7 @@ def _merged_columns(
 
 
 def _merged_vectors(
-    old: Snapshot, keep: np.ndarray, every: bool, added: np.ndarray, dim: int, dtype
+    old: Snapshot, keep: np.ndarray, every: bool, added: np.ndarray, dim: int, compact: bool
 ) -> tuple[np.ndarray, Room]:
     """`old`'s vectors at rows `keep`, then `added`: appended in place when old's buffer has the
     room (and old is its latest view), else copied once into a new buffer with room to spare."""
@@ -698,44 +703,51 @@ def _merged_vectors(
         every
         and room is not None
         and room.holds(old.vectors)
-        and room.buffer.shape == (max(len(room.buffer), total), dim)
-        and room.buffer.dtype == dtype
+        and len(room.buffer) >= total
+        and width(room.buffer) == dim
+        and is_compact(room.buffer) == compact
     ):
-        room.buffer[n:total] = _width(added, dim)
+        room.buffer[n:total] = stored(_width(added, dim), room.buffer)
         room.used = total
         return room.buffer[:total], room
-    buffer = np.empty((total + spare_rows(total), dim), dtype=dtype)
+    buffer = empty(total + spare_rows(total), dim, compact)
     source = _width(old.vectors, dim)
-    if every:
-        buffer[:n] = source
-    else:
+    if source.dtype == buffer.dtype and not every:
         np.take(source, keep, axis=0, out=buffer[:n])
-    buffer[n:total] = _width(added, dim)
+    else:
+        _write(buffer, source if every else source[keep])
+    buffer[n:total] = stored(_width(added, dim), buffer)
     return buffer[:total], Room(buffer, total)
 
 
+def _write(buffer: np.ndarray, rows: np.ndarray) -> None:
+    """`rows` into `buffer`'s first rows, converted a block at a time when kept otherwise."""
+    for start in range(0, len(rows), WIDE_BLOCK):
+        end = start + WIDE_BLOCK
+        buffer[start : min(end, len(rows))] = stored(rows[start:end], buffer)
+
+
 def with_vectors(
-    old: Snapshot, vectors: dict[str, np.ndarray], dtype=np.float32
+    old: Snapshot, vectors: dict[str, np.ndarray], compact: bool = False
 ) -> tuple[Snapshot, int]:
     """`old` with vectors (by text hash) filled in where it lacked them; (snapshot, rows set).
 
     Written in place into old's buffer when it is the buffer's latest view (rows not embedded
     are in no pool, and a pool of every row has none, so no ranking reads them), else into a
-    new buffer of `dtype` with room to spare."""
+    new buffer (compact or not) with room to spare."""
     rows = np.flatnonzero(np.isin(old.hashes, hash_array(list(vectors))) & ~old.embedded).tolist()
     if not rows:
         return old, 0
     dim = len(next(iter(vectors.values())))
     room = old.room
-    if room is None or not room.holds(old.vectors) or room.buffer.shape[1] != dim:
+    if room is None or not room.holds(old.vectors) or width(room.buffer) != dim:
         n = len(old)
-        room = Room(np.zeros((n + spare_rows(n), dim), dtype=dtype), n)
-        room.buffer[:n] = _width(old.vectors, dim)
+        room = Room(empty(n + spare_rows(n), dim, compact), n)
+        _write(room.buffer, _width(old.vectors, dim))
     matrix = room.buffer[: len(old)]
+    matrix[rows] = stored(np.stack([vectors[old.hash_of(row)] for row in rows]), matrix)
     embedded = old.embedded.copy()
-    for row in rows:
-        matrix[row] = vectors[old.hash_of(row)]
-        embedded[row] = True
+    embedded[rows] = True
     values = {f.name: getattr(old, f.name) for f in fields(old)}
     values.update(vectors=matrix, embedded=embedded, room=room, shown={})
     return Snapshot(**values), len(rows)
@@ -743,7 +755,7 @@ def with_vectors(
 
 def _width(vectors: np.ndarray, dim: int) -> np.ndarray:
     """Vectors of `dim` columns (a snapshot with nothing embedded yet has none)."""
-    return vectors if vectors.shape[1] == dim else np.zeros((len(vectors), dim), np.float32)
+    return vectors if width(vectors) == dim else np.zeros((len(vectors), dim), np.float32)
 
 
 def _terms(counts_t: sparse.csr_matrix, terms: int) -> sparse.csr_matrix:

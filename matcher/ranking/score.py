@@ -27,6 +27,7 @@ from matcher.ranking.terms import (
     kept,
     opinion_matrix,
 )
+from matcher.ranking.vectors import width
 from matcher.settings import RankingSettings
 from matcher.signals import hold_below_beginner
 
@@ -52,7 +53,7 @@ def score_batch(
     """
     liked = [mine for mine, _ in opinions or ()]
     disliked = [theirs for _, theirs in opinions or ()]
-    stacked = opinion_matrix(liked, disliked, pool.vectors.shape[1]) if opinions else None
+    stacked = opinion_matrix(liked, disliked, width(pool.vectors)) if opinions else None
     terms = batch_terms(
         pool, queries, settings=settings, now=now, lexicon=lexicon, levels=levels, opinions=stacked
     )

@@ -12,17 +12,17 @@ import re
 import threading
 import weakref
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
-from ml_dtypes import bfloat16
 
 from matcher.lexical import own_words, phrase_groups
 from matcher.models import Issue, Level
+from matcher.ranking.vectors import is_compact, wide_blocks, width
 from matcher.settings import RankingSettings
 from matcher.signals import kind_step, kinds_asked, neglect, ramp_fits, task_fit
 
@@ -120,45 +120,31 @@ def pool_centre(vectors: np.ndarray) -> Centre:
 
     A handful of issues has no meaningful centre: the mean shrinks towards zero (no centring)
     by n / (n + CENTRE_PRIOR), so a focus pool of three issues is ranked almost as raw cosine.
-    Half-precision vectors (a pool above the candidate threshold) are read a block at a time,
-    widened to float32: no float32 copy of the whole pool.
+    Compact vectors (a pool above the candidate threshold: matcher.ranking.vectors) are read a
+    block at a time, widened to float32: no float32 copy of the whole pool.
     """
     n = len(vectors)
-    mean = vectors.sum(axis=0, dtype=np.float64) / (n + CENTRE_PRIOR)
-    if is_half(vectors):
-        squared, along = np.empty(n), np.empty(n)
+    if is_compact(vectors):
+        total, squared = np.zeros(vectors.dtype["codes"].shape[0]), np.empty(n)
         for start, block in wide_blocks(vectors):
+            total += block.sum(axis=0, dtype=np.float64)
             end = start + len(block)
             squared[start:end] = np.einsum("ij,ij->i", block, block, dtype=np.float64)
-            along[start:end] = block @ mean.astype(np.float32)
+        mean = total / (n + CENTRE_PRIOR)
+        along = products(mean.astype(np.float32), vectors)[0].astype(np.float64)
     else:
+        mean = vectors.sum(axis=0, dtype=np.float64) / (n + CENTRE_PRIOR)
         squared = np.einsum("ij,ij->i", vectors, vectors, dtype=np.float64)
         along = (vectors @ mean.astype(vectors.dtype)).astype(np.float64)
     norms = np.sqrt(np.maximum(squared - 2 * along + mean @ mean, 1e-12))
     return Centre(mean, norms)
 
 
-# Vectors past the candidate threshold (pool.vector_dtype): bfloat16 is float32's upper half, so
-# widening a candidate's row is a shift (ml_dtypes: 0.6 ns a value here; numpy's float16: 1.7)
-HALF = np.dtype(bfloat16)
-WIDE_BLOCK = 16_384  # half-precision rows widened to float32 at a time (24 MB at 384 dims)
-
-
-def is_half(vectors: np.ndarray) -> bool:
-    return vectors.dtype == HALF
-
-
-def wide_blocks(vectors: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
-    """(first row, the rows as float32) a block at a time: numpy has no half-precision BLAS."""
-    for start in range(0, len(vectors), WIDE_BLOCK):
-        yield start, vectors[start : start + WIDE_BLOCK].astype(np.float32)
-
-
 def products(queries: np.ndarray, vectors: np.ndarray) -> np.ndarray:
     """queries @ vectors.T in float32 (learners x issues); one learner takes BLAS's
     matrix-vector product, which streams the pool's vectors once (a 1-row gemm was 1.5x slower).
-    Half-precision vectors are widened a block at a time (wide_blocks)."""
-    if is_half(vectors):
+    Compact vectors are widened a block at a time (wide_blocks)."""
+    if is_compact(vectors):
         queries = np.atleast_2d(queries).astype(np.float32, copy=False)
         out = np.empty((len(queries), len(vectors)), dtype=np.float32)
         for start, block in wide_blocks(vectors):
@@ -682,9 +668,8 @@ def feedback_shifts(
         for like, dislike in zip(liked, disliked, strict=True)
     ]
     if similarity is None:
-        stacked = opinion_matrix(liked, disliked, vectors.shape[1])
-        # half-precision vectors are widened a block at a time
-        similarity = products(stacked, vectors) if is_half(vectors) else stacked @ vectors.T
+        stacked = opinion_matrix(liked, disliked, width(vectors))
+        similarity = products(stacked, vectors)
     # clip and max in the product's float32, widened after: the same values, less memory
     np.clip(similarity, 0, None, out=similarity)
     offset = 0

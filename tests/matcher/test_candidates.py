@@ -18,7 +18,7 @@ from matcher.engine import query_for
 from matcher.ranking import candidates
 from matcher.ranking.pool import Lexicon, build_pool, restated_pool, snapshot_of
 from matcher.ranking.score import rank_batch, score_batch
-from matcher.ranking.terms import HALF
+from matcher.ranking.vectors import is_compact
 from matcher.settings import RankingSettings, load_settings
 from tests.conftest import NOW
 from tests.fakes.embedder import HashingEmbedder
@@ -182,14 +182,14 @@ def test_an_engine_above_the_threshold_prepares_its_pool_and_ranks_through_the_s
     calls = []
     real = candidates.candidates
     monkeypatch.setattr(candidates, "candidates", lambda *a, **k: calls.append(1) or real(*a, **k))
-    assert staged.index.snapshot.vectors.dtype == HALF  # above the threshold
+    assert is_compact(staged.index.snapshot.vectors)  # above the threshold
     for profile in PROFILES:
         mine, theirs = staged.match(profile, now=NOW), exact.match(profile, now=NOW)
-        # the same lists and reasons; scores to bfloat16 rounding of the issues' vectors
+        # the same lists and reasons; scores to float32 rounding (the BM25 weights, the centre)
         assert [(m.issue.url, m.reasons) for m in mine] == [
             (m.issue.url, m.reasons) for m in theirs
         ]
-        assert [m.score for m in mine] == pytest.approx([m.score for m in theirs], abs=2e-3)
+        assert [m.score for m in mine] == pytest.approx([m.score for m in theirs], abs=1e-5)
     assert len(calls) == len(PROFILES)
 
 
