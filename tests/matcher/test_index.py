@@ -674,7 +674,8 @@ def test_a_pool_over_a_tail_of_counts_weighs_as_one_over_every_row_joined():
         kept_t = ranking_pool.joined_counts(fewer)
         expected = np.hstack([joined_t.toarray()[:, keep], added.counts_t.toarray()])
         assert np.array_equal(kept_t.toarray()[: expected.shape[0]], expected)
-        rows, alone = np.arange(len(fewer)), dataclasses.replace(fewer, counts_t=kept_t, tail_t=None)
+        rows = np.arange(len(fewer))
+        alone = dataclasses.replace(fewer, counts_t=kept_t, tail_t=None)
         assert np.array_equal(
             build_pool(fewer, rows).bm25.whole().toarray(),
             build_pool(alone, rows).bm25.whole().toarray(),
