@@ -655,17 +655,22 @@ def merged_counts(
     """The term counts (counts_t, tail_t) of `old`'s rows `keep`, then `added_t`'s. A merge that
     only adds rows appends them to the tail, so the counts of every other row are neither copied
     nor held twice (term-major counts cannot take rows in place: each term's postings would grow
-    in the middle); the tail is folded in once it passes TAIL_SHARE of the rest, and a merge that
-    removes rows joins everything."""
+    in the middle); the tail is folded in once it passes TAIL_SHARE of the rest. A merge that
+    removes rows copies the kept columns of counts_t once (scipy's column selection: one pass),
+    and the tail's kept rows with the added ones make the new tail."""
+    counts_t, kept_tail = old.counts_t, old.tail_t
     if not every:
-        return appended_terms(joined_counts(old)[:, keep], added_t, terms), None
-    if old.tail_t is None:
+        split = int(np.searchsorted(keep, counts_t.shape[1]))
+        if kept_tail is not None:
+            kept_tail = kept_tail[:, keep[split:] - counts_t.shape[1]]
+        counts_t = counts_t[:, keep[:split]]
+    if kept_tail is None:
         tail = _terms(added_t, terms)
     else:
-        tail = appended_terms(old.tail_t, added_t, terms)
-    if tail.shape[1] > TAIL_SHARE * old.counts_t.shape[1]:
-        return appended_terms(old.counts_t, tail, terms), None
-    return old.counts_t, tail
+        tail = appended_terms(kept_tail, added_t, terms)
+    if tail.shape[1] > TAIL_SHARE * counts_t.shape[1]:
+        return appended_terms(counts_t, tail, terms), None
+    return counts_t, tail
 
 
 def joined_counts(snapshot: Snapshot) -> sparse.csr_matrix:
@@ -713,7 +718,8 @@ def _merged_vectors(
     buffer = empty(total + spare_rows(total), dim, compact)
     source = _width(old.vectors, dim)
     if source.dtype == buffer.dtype and not every:
-        np.take(source, keep, axis=0, out=buffer[:n])
+        # mode="clip" (keep is in range): the default, "raise", gathers into a temporary first
+        np.take(source, keep, axis=0, out=buffer[:n], mode="clip")
     else:
         _write(buffer, source if every else source[keep])
     buffer[n:total] = stored(_width(added, dim), buffer)

@@ -666,10 +666,20 @@ def test_a_pool_over_a_tail_of_counts_weighs_as_one_over_every_row_joined():
         build_pool(snapshot, focus).bm25.whole().toarray(),
         build_pool(joined, focus).bm25.whole().toarray(),
     )
-    fewer = part.merged(snapshot, part(88, 90), keep=np.arange(0, 88, 2))
-    assert fewer.tail_t is None  # a merge that removes rows joins everything
-    expected = joined.counts_t.toarray()[:, np.arange(0, 88, 2)]
-    assert np.array_equal(fewer.counts_t.toarray()[: expected.shape[0], :44], expected)
+    # a merge that removes rows copies the kept counts once; the tail's kept rows stay a tail
+    one_gone, every_other = np.delete(np.arange(88), 5), np.arange(0, 88, 2)
+    for keep, added, tail in ((one_gone, part(88, 88), 8), (every_other, part(88, 90), None)):
+        fewer = part.merged(snapshot, added, keep=keep)
+        assert (fewer.tail_t is None) if tail is None else fewer.tail_t.shape[1] == tail
+        kept_t = ranking_pool.joined_counts(fewer)
+        expected = np.hstack([joined_t.toarray()[:, keep], added.counts_t.toarray()])
+        assert np.array_equal(kept_t.toarray()[: expected.shape[0]], expected)
+        rows = np.arange(len(fewer))
+        alone = dataclasses.replace(fewer, counts_t=kept_t, tail_t=None)
+        assert np.array_equal(
+            build_pool(fewer, rows).bm25.whole().toarray(),
+            build_pool(alone, rows).bm25.whole().toarray(),
+        )
 
 
 def test_two_merges_from_one_snapshot_do_not_share_rows():

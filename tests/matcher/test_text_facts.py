@@ -16,7 +16,7 @@ from sqlalchemy import delete, select, update
 
 from matcher.catalog import load_catalog, normalize_label
 from matcher.lexical import WORK_LANGUAGES
-from matcher.models import Issue
+from matcher.models import Issue, text_hash
 from matcher.ranking import task_type
 from matcher.ranking.index import RankingIndex
 from matcher.ranking.pool import (
@@ -286,8 +286,8 @@ def test_put_and_get_round_trip(db):
 def test_build_snapshot_takes_the_facts_it_is_given():
     found = [dataclasses.replace(i, labels=()) for i in demo_issues()[:20]]  # the title's kind
     facts = [dataclasses.replace(text_facts(i), kind="example", marks=0) for i in found]
-    urls = [i.url for i in found]
-    built = build_snapshot(found, urls, {}, LABELS, lambda _: (), Lexicon(), facts=facts)
-    plain = build_snapshot(found, urls, {}, LABELS, lambda _: (), Lexicon())
+    hashes = [text_hash(i.embedding_text()) for i in found]
+    built = build_snapshot(found, hashes, {}, LABELS, lambda _: (), Lexicon(), facts=facts)
+    plain = build_snapshot(found, hashes, {}, LABELS, lambda _: (), Lexicon())
     assert not np.array_equal(built.signals.kind, plain.signals.kind)
     assert not np.array_equal(built.signals.difficulty, plain.signals.difficulty)
