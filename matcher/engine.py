@@ -181,8 +181,8 @@ class MatchEngine:
         from matcher.ranking import candidates
         from matcher.ranking.index import RankingIndex
 
-        def prepare(pool: Pool, previous: Pool | None) -> None:
-            candidates.prepare(pool, self.settings.ranking, previous)
+        def prepare(pool: Pool, previous: Pool | None, carried: np.ndarray | None) -> None:
+            candidates.prepare(pool, self.settings.ranking, previous, carried)
 
         if self._index is None:
             self._index = RankingIndex(

@@ -93,11 +93,18 @@ def quantiser(pool: Pool) -> Quantiser:
     return found if found is not None else _keep(pool, grouped(pool, train(pool)))
 
 
-def prepare(pool: Pool, settings: RankingSettings, previous: Pool | None = None) -> None:
+def prepare(
+    pool: Pool,
+    settings: RankingSettings,
+    previous: Pool | None = None,
+    carried: np.ndarray | None = None,
+) -> None:
     """Build the quantiser of a pool above the threshold before anyone ranks with it (the index
     calls this on its refresh thread): `previous`'s when the vectors are the same (a restated
-    pool), else `previous`'s centroids with only the appended issues grouped (an import added
-    issues in place: see extends), or every issue grouped again, else trained anew."""
+    pool), else `previous`'s centroids with only the issues it did not group grouped: the
+    appended ones (an import added issues in place: see extends), or those `carried` (each
+    position's position in `previous`, -1 for a new issue: a merge that removed rows) marks new;
+    with no such link every issue is grouped again, else the centroids are trained anew."""
     if not applies(pool, settings):
         return
     with _KEPT_LOCK:
@@ -107,7 +114,10 @@ def prepare(pool: Pool, settings: RankingSettings, previous: Pool | None = None)
     elif old is not None and extends(pool.vectors, old.vectors):
         _keep(pool, grouped(pool, old.centroids, old.nearest))
     elif old is not None and old.centroids.shape[1] == width(pool.vectors):
-        _keep(pool, grouped(pool, old.centroids))
+        known = None
+        if carried is not None and len(carried) == len(pool):
+            known = np.where(carried >= 0, old.nearest[np.maximum(carried, 0)], -1)
+        _keep(pool, grouped(pool, old.centroids, known))
     else:
         _keep(pool, grouped(pool, train(pool)))
 
@@ -172,18 +182,23 @@ def _centred_units(pool: Pool, positions: np.ndarray) -> np.ndarray:
 def grouped(pool: Pool, centroids: np.ndarray, known: np.ndarray | None = None) -> Quantiser:
     """Every issue of the pool in the cluster of its nearest centroid (cosine after centring:
     the norm of an issue's centred vector changes no argmax, so it is left out); `known`: the
-    clusters of the first positions, kept (only the issues after them are grouped)."""
+    clusters of the first len(known) positions, kept where not -1 (only the others are grouped;
+    a kept cluster was chosen from an earlier pool's centre, which moves little)."""
     centre = pool.centre
     assert centre is not None
     offsets = (centre.mean @ centroids.T.astype(np.float64)).astype(np.float32)
-    nearest = np.empty(len(pool), dtype=np.int32)
-    first = 0 if known is None else len(known)
+    nearest = np.full(len(pool), -1, dtype=np.int32)
     if known is not None:
-        nearest[:first] = known
-    for start in range(first, len(pool), BLOCK):
-        block = widened(pool.vectors[start : start + BLOCK]) @ centroids.T
+        nearest[: len(known)] = known
+    todo = np.flatnonzero(nearest < 0)
+    for start in range(0, len(todo), BLOCK):
+        at = todo[start : start + BLOCK]
+        rows = (
+            pool.vectors[at[0] : at[-1] + 1] if at[-1] - at[0] + 1 == len(at) else pool.vectors[at]
+        )
+        block = widened(rows) @ centroids.T
         block -= offsets
-        nearest[start : start + BLOCK] = np.argmax(block, axis=1)
+        nearest[at] = np.argmax(block, axis=1)
     order = np.argsort(nearest, kind="stable").astype(np.int32)
     starts = np.concatenate([[0], np.cumsum(np.bincount(nearest, minlength=len(centroids)))])
     return Quantiser(centroids, nearest, order, starts.astype(np.int64), pool.vectors)

@@ -68,8 +68,9 @@ ONE_PAGE_UPTO = 100_000
 EVERYTHING: tuple = (None, None, None)  # the pool key of no focus
 
 VectorSource = Callable[[dict[str, str]], dict[str, np.ndarray]]
-# readies a new pool (the candidate stage's quantiser), given the pool it replaces
-Prepare = Callable[[Pool, Pool | None], None]
+# readies a new pool (the candidate stage's quantiser), given the pool it replaces and each new
+# position's position in it (-1: a new issue; None: not known)
+Prepare = Callable[[Pool, Pool | None, np.ndarray | None], None]
 PoolKey = tuple[frozenset[str] | None, frozenset[str] | None, frozenset[str] | None]
 
 
@@ -146,7 +147,8 @@ class RankingIndex:
             if changed and self._texts_unchanged(changed):
                 self._restate([issue for issue, _ in changed])
             else:
-                self._swap(self._merged(changed, vectors_for))
+                snapshot, kept = self._merged(changed, vectors_for)
+                self._swap(snapshot, kept=kept)
             self.mark = max(mark, reached)
             log.debug("ranking index: %d rows applied, %d issues", len(changed), len(self))
             return True
@@ -201,7 +203,8 @@ class RankingIndex:
 
     def _merged(
         self, changed: list[tuple[Issue, str]], vectors_for: VectorSource | None
-    ) -> Snapshot:
+    ) -> tuple[Snapshot, np.ndarray]:
+        """The snapshot with `changed` applied, and the rows of the old one its first rows are."""
         old = self.snapshot
         held = old.rows_of([issue.url for issue, _ in changed])
         keep = np.delete(np.arange(len(old), dtype=np.int64), held[held >= 0])
@@ -220,7 +223,8 @@ class RankingIndex:
         )
         total = len(keep) + len(added)
         compact = compact_vectors(total, self.compact_above)
-        return merge_snapshots(old, keep, added, len(self.lexicon.vocabulary), compact)
+        merged = merge_snapshots(old, keep, added, len(self.lexicon.vocabulary), compact)
+        return merged, keep
 
     def _text_facts(self, issues: list[Issue]) -> list[TextFacts]:
         """The issues' text_facts, row-aligned: read from the store, the texts it lacks
@@ -281,17 +285,32 @@ class RankingIndex:
             self.pending.update(missing)
         return matrix, embedded
 
-    def _swap(self, snapshot: Snapshot, pool: Pool | None = None) -> None:
-        """Make `snapshot` current, with its unfiltered pool built before anyone can see it."""
+    def _swap(
+        self, snapshot: Snapshot, pool: Pool | None = None, kept: np.ndarray | None = None
+    ) -> None:
+        """Make `snapshot` current, with its unfiltered pool built before anyone can see it;
+        `kept`: the current snapshot's rows that are its first rows (a merge's), which lets the
+        pool's preparation carry over what it knew of the same issues."""
         pool = pool or build_pool(snapshot, select_rows(snapshot))
         if self.prepare is not None:  # on the refresh's thread: no request waits for it
-            self.prepare(pool, self._full)
+            self.prepare(pool, self._full, self._carried(pool, kept))
         with self._lock:
             self.snapshot = snapshot
             self.generation += 1
             self._full = pool
             self._pools = OrderedDict()
             self.refreshed_at = time.time()
+
+    def _carried(self, pool: Pool, kept: np.ndarray | None) -> np.ndarray | None:
+        """Each position of `pool` (a merge's) in the current unfiltered pool, -1 for an issue
+        it did not hold; None without a link between them."""
+        previous = self._full
+        if kept is None or previous is None or previous.snapshot is not self.snapshot:
+            return None
+        carried = np.full(len(pool), -1, dtype=np.int64)
+        inside = pool.rows < len(kept)
+        carried[inside] = previous.local[kept[pool.rows[inside]]]
+        return carried
 
     def waiting(self, limit: int | None = None) -> dict[str, str]:
         """Up to `limit` texts (hash -> text) still waiting for their vector."""

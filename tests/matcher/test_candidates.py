@@ -20,6 +20,7 @@ from matcher.ranking.pool import Lexicon, build_pool, restated_pool, snapshot_of
 from matcher.ranking.score import rank_batch, score_batch
 from matcher.ranking.vectors import is_compact
 from matcher.settings import RankingSettings, load_settings
+from matcher.store.issues import issues_by_url, upsert_issues
 from tests.conftest import NOW
 from tests.fakes.embedder import HashingEmbedder
 from tests.matcher.test_index import PROFILES, pool, same_lists
@@ -210,6 +211,57 @@ def test_issues_appended_in_place_are_grouped_alone(monkeypatch):
     again = candidates.grouped(whole, before.centroids)
     assert np.array_equal(after.nearest[80:], again.nearest[80:])
     assert sorted(after.order.tolist()) == list(range(90))
+
+
+def test_issues_carried_from_the_pool_before_keep_their_clusters_and_only_new_ones_are_grouped(
+    monkeypatch,
+):
+    whole, _ = ranked_pool(90, 10)
+    monkeypatch.setattr(candidates, "CLUSTER_SIZE", 9)
+    settings = RankingSettings(candidates_above=10)
+    candidates.prepare(whole, settings)
+    before = candidates.quantiser(whole)
+    # a merge that removed every third issue: a copy of the rest (not in place), then 5 new ones
+    kept = np.delete(np.arange(85), np.arange(0, 85, 3))
+    order = np.concatenate([kept, np.arange(85, 90)])
+    fewer = dataclasses.replace(whole, rows=whole.rows[order], vectors=whole.vectors[order].copy())
+    carried = np.concatenate([kept, np.full(5, -1)])
+    grouped_calls = []
+    real = candidates.grouped
+    monkeypatch.setattr(
+        candidates, "grouped", lambda *a, **k: grouped_calls.append(a[2]) or real(*a, **k)
+    )
+    candidates.prepare(fewer, settings, whole, carried)
+    after = candidates.quantiser(fewer)
+    assert np.array_equal(after.centroids, before.centroids)
+    assert np.array_equal(after.nearest[: len(kept)], before.nearest[kept])
+    fresh = real(fewer, before.centroids)
+    assert np.array_equal(after.nearest[len(kept) :], fresh.nearest[len(kept) :])
+    assert (grouped_calls[0] >= 0).sum() == len(kept)  # only the new issues were grouped
+    assert sorted(after.order.tolist()) == list(range(len(fewer)))
+
+
+def test_an_index_that_closes_an_issue_keeps_the_other_issues_clusters(
+    staged_and_exact, db, monkeypatch
+):
+    staged, _ = staged_and_exact
+    staged.warm_up()
+    before = staged.index.pool()
+    grouped = candidates.quantiser(before)
+    (closed,) = issues_by_url(db, [before.issue(3).url])
+    upsert_issues(db, [dataclasses.replace(closed, state="closed")])
+    known = []
+    real = candidates.grouped
+    monkeypatch.setattr(candidates, "grouped", lambda *a: known.append(a[2]) or real(*a))
+    staged.index.refresh()
+    assert (known[0] >= 0).all()  # every issue carried over: none grouped again
+    after = staged.index.pool()
+    assert len(after) == len(before) - 1 and closed.url not in after.snapshot.records.urls
+    now = candidates.quantiser(after)
+    urls = list(before.snapshot.records.urls)
+    for position in range(len(after)):
+        was = urls.index(after.issue(position).url)
+        assert now.nearest[position] == grouped.nearest[before.local[was]]
 
 
 def test_the_terms_that_choose_candidates_are_taken_once_an_hour(monkeypatch):
