@@ -101,10 +101,10 @@ def prepare(
 ) -> None:
     """Build the quantiser of a pool above the threshold before anyone ranks with it (the index
     calls this on its refresh thread): `previous`'s when the vectors are the same (a restated
-    pool), else `previous`'s centroids with only the issues it did not group grouped: the
-    appended ones (an import added issues in place: see extends), or those `carried` (each
-    position's position in `previous`, -1 for a new issue: a merge that removed rows) marks new;
-    with no such link every issue is grouped again, else the centroids are trained anew."""
+    pool); else `previous`'s centroids, keeping the clusters of the issues it grouped already
+    (the first ones when issues were appended in place, see extends; else those `carried` names:
+    each position's position in `previous`, -1 for a new issue) and grouping the rest (every
+    issue when nothing links the two pools); else centroids trained anew."""
     if not applies(pool, settings):
         return
     with _KEPT_LOCK:
