@@ -721,16 +721,19 @@ def _merged_vectors(
         # mode="clip" (keep is in range): the default, "raise", gathers into a temporary first
         np.take(source, keep, axis=0, out=buffer[:n], mode="clip")
     else:
-        _write(buffer, source if every else source[keep])
+        _write(buffer, source, None if every else keep)
     buffer[n:total] = stored(_width(added, dim), buffer)
     return buffer[:total], Room(buffer, total)
 
 
-def _write(buffer: np.ndarray, rows: np.ndarray) -> None:
-    """`rows` into `buffer`'s first rows, converted a block at a time when kept otherwise."""
-    for start in range(0, len(rows), WIDE_BLOCK):
-        end = start + WIDE_BLOCK
-        buffer[start : min(end, len(rows))] = stored(rows[start:end], buffer)
+def _write(buffer: np.ndarray, source: np.ndarray, keep: np.ndarray | None = None) -> None:
+    """`source`'s rows (those at `keep`, if given) into `buffer`'s first rows, gathered and
+    converted a block at a time when kept otherwise: no copy of every row in either form."""
+    count = len(source) if keep is None else len(keep)
+    for start in range(0, count, WIDE_BLOCK):
+        end = min(start + WIDE_BLOCK, count)
+        rows = source[start:end] if keep is None else source[keep[start:end]]
+        buffer[start:end] = stored(rows, buffer)
 
 
 def with_vectors(

@@ -125,7 +125,7 @@ def pool_centre(vectors: np.ndarray) -> Centre:
     """
     n = len(vectors)
     if is_compact(vectors):
-        total, squared = np.zeros(vectors.dtype["codes"].shape[0]), np.empty(n)
+        total, squared = np.zeros(width(vectors)), np.empty(n)
         for start, block in wide_blocks(vectors):
             total += block.sum(axis=0, dtype=np.float64)
             end = start + len(block)

@@ -18,6 +18,7 @@ from matcher.engine import MatchEngine
 from matcher.lexical import Bm25Weights, bm25_idf
 from matcher.models import Welcome, text_hash
 from matcher.ranking import candidates, index, terms
+from matcher.ranking import pool as ranking_pool
 from matcher.ranking.pool import (
     Lexicon,
     appended_terms,
@@ -34,7 +35,7 @@ from matcher.store.issues import IssueRow, save_welcome, upsert_issues
 from tests.conftest import NOW
 from tests.fakes.embedder import HashingEmbedder
 from tests.matcher.conftest import upsert_with_grid_vectors
-from tests.matcher.test_index import PROFILES, pool
+from tests.matcher.test_index import PROFILES, Parts, pool
 
 LABELS = load_catalog().labels
 
@@ -390,3 +391,19 @@ def test_text_hashes_keep_their_32_bytes_and_come_back_whole():
     snapshot = dataclasses.replace(empty_snapshot(Lexicon()), hashes=array)
     assert [snapshot.hash_of(row) for row in range(4)] == hashes
     assert np.isin(array, hash_array(["00" * 32, text_hash("b")])).tolist() == [0, 0, 1, 1]
+
+
+def test_a_merge_that_removes_rows_and_passes_the_threshold_compacts_the_rows_it_keeps(
+    monkeypatch,
+):
+    monkeypatch.setattr("matcher.ranking.vectors.WIDE_BLOCK", 7)  # several blocks
+    part = Parts(40, seed=15)
+    old, added = part(0, 36), part(36, 40)
+    keep = np.arange(1, 36, 2)
+    merged = ranking_pool.merge_snapshots(
+        old, keep, added, len(part.lexicon.vocabulary), compact=True
+    )
+    assert is_compact(merged.vectors) and len(merged) == len(keep) + 4
+    expected = compacted(np.vstack([old.vectors[keep], added.vectors]))
+    assert np.array_equal(merged.vectors["codes"], expected["codes"])
+    assert np.array_equal(merged.vectors["scale"], expected["scale"])
