@@ -312,9 +312,11 @@ def test_an_index_past_the_threshold_keeps_compact_rows_through_appends_and_clos
     assert is_compact(staged.index.snapshot.vectors) and len(staged.index.snapshot) == 75
     closed = [dataclasses.replace(i, state="closed") for i in pool(70, seed=13)[:2]]
     upsert_issues(db, closed)
+    before = staged.index.snapshot
     staged.index.refresh()
     snapshot = staged.index.snapshot
-    assert is_compact(snapshot.vectors) and len(snapshot) == 73  # a close copies, compact
+    assert is_compact(snapshot.vectors) and len(snapshot) == 75  # two rows gone, in place
+    assert snapshot.held_issues == len(staged.index) == 73 and snapshot.room is before.room
     for at in range(len(snapshot)):
         assert np.array_equal(row(snapshot.vectors, at), vectors[snapshot.hash_of(at)])
     for profile in PROFILES:
