@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from array import array
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -553,6 +554,7 @@ class Bm25Weights:
         self.dtype = np.dtype(dtype)
         self._rows: dict[int, np.ndarray] = {}  # term -> its row's weights, computed so far
         self._kept = 0
+        self._keeping = threading.Lock()  # a digest's two ranking threads share one pool
 
     @staticmethod
     def fitted(
@@ -645,11 +647,13 @@ class Bm25Weights:
         if found is None:
             counts, where = self._counts(term)
             found = self._weighed(counts, where, self.idf[term])
-            if self._kept + len(found) > ROWS_KEPT:
-                self._rows.clear()
-                self._kept = 0
-            self._rows[term] = found
-            self._kept += len(found)
+            with self._keeping:
+                if self._kept + len(found) > ROWS_KEPT:
+                    self._rows.clear()
+                    self._kept = 0
+                if term not in self._rows:  # else another thread weighed it meanwhile
+                    self._rows[term] = found
+                    self._kept += len(found)
         return found
 
     def _weighed(self, counts: np.ndarray, documents: np.ndarray, idf) -> np.ndarray:

@@ -138,7 +138,12 @@ def pool_centre(vectors: np.ndarray, hidden: np.ndarray | None = None) -> Centre
         along = products(mean.astype(np.float32), vectors)[0].astype(np.float64)
     else:
         # where=: the rows left out are skipped in place, the rest summed in the same order
-        total = np.add.reduce(vectors, axis=0, dtype=np.float64, where=shown[:, None])
+        every = hidden is None or not len(hidden)
+        total = (
+            vectors.sum(axis=0, dtype=np.float64)
+            if every
+            else np.add.reduce(vectors, axis=0, dtype=np.float64, where=shown[:, None])
+        )
         mean = total / (int(shown.sum()) + CENTRE_PRIOR)
         squared = np.einsum("ij,ij->i", vectors, vectors, dtype=np.float64)
         along = (vectors @ mean.astype(vectors.dtype)).astype(np.float64)
