@@ -33,8 +33,8 @@ from matcher.ranking.pool import (
     build_pool,
     build_snapshot,
     compact_vectors,
+    compacted_rows,
     empty_snapshot,
-    gone_rows,
     merge_snapshots,
     restated,
     restated_pool,
@@ -207,8 +207,8 @@ class RankingIndex:
         self, changed: list[tuple[Issue, str]], vectors_for: VectorSource | None
     ) -> tuple[Snapshot, np.ndarray]:
         """The snapshot with `changed` applied, and the rows of the old one its first rows are.
-        The rows of changed issues become gone rows (with_gone), appended after in place, until
-        there are too many of them (gone_rows): then the merge keeps only the others (a copy)."""
+        The changed issues' rows become gone rows (with_gone) and the merge appends in place,
+        until there are too many of them (compacted_rows): then it keeps the others (a copy)."""
         old = self.snapshot
         held = old.rows_of([issue.url for issue, _ in changed])
         removed = held[held >= 0]
@@ -225,7 +225,7 @@ class RankingIndex:
             dim=width(old.vectors),
             facts=self._text_facts(issues),
         )
-        keep = gone_rows(old, removed, len(added)) if len(removed) else None
+        keep = compacted_rows(old, removed, len(added)) if len(removed) else None
         if keep is None:
             old = with_gone(old, removed) if len(removed) else old
             keep = np.arange(len(old), dtype=np.int64)

@@ -342,7 +342,7 @@ class Snapshot:
     rooms: dict[str, Room] = field(default_factory=dict)
     shown: dict[int, Issue] = field(default_factory=dict)  # issue(row)s made so far
     # bool: rows whose issue was closed or re-worded since (None: none), left in place until a
-    # merge compacts them (see gone_rows): no list shows them, BM25 and the centre leave them out
+    # merge drops them (compacted_rows): no list shows them, BM25 and the centre leave them out
     gone: np.ndarray | None = None
 
     def __len__(self) -> int:
@@ -669,11 +669,10 @@ def merge_snapshots(
 GONE_SHARE = 0.125  # gone rows a snapshot keeps, as a share of its rows, before a merge drops them
 
 
-def gone_rows(old: Snapshot, removed: np.ndarray, added: int) -> np.ndarray | None:
-    """What a merge that removes rows `removed` and adds `added` rows does with them: None when
-    they can stay as gone rows (the merge then appends in place and copies nothing), else the
-    rows to keep: every row neither removed nor gone (one copy of every column, which drops
-    the gone rows for good; once they pass GONE_SHARE of the rows)."""
+def compacted_rows(old: Snapshot, removed: np.ndarray, added: int) -> np.ndarray | None:
+    """The rows a merge that removes `removed` and adds `added` rows keeps when it drops every
+    gone row (one copy of every column); None while the gone rows, these with the earlier ones,
+    stay within GONE_SHARE of the rows (the merge then marks them gone and copies nothing)."""
     gone = np.zeros(len(old), dtype=bool) if old.gone is None else old.gone.copy()
     gone[removed] = True
     if gone.sum() <= GONE_SHARE * (len(old) + added):
@@ -683,7 +682,7 @@ def gone_rows(old: Snapshot, removed: np.ndarray, added: int) -> np.ndarray | No
 
 def with_gone(old: Snapshot, rows: np.ndarray) -> Snapshot:
     """`old` with `rows` gone: still there, but no pool ranks them (Pool.hidden), no URL finds
-    them (rows_of), and a merge keeps them until gone_rows drops them."""
+    them (rows_of), and merges keep them until one drops them (compacted_rows)."""
     gone = np.zeros(len(old), dtype=bool) if old.gone is None else old.gone.copy()
     gone[rows] = True
     values = {f.name: getattr(old, f.name) for f in fields(old)}
