@@ -910,13 +910,11 @@ def build_pool(
         hidden = np.zeros(0, dtype=np.int64)
     segments = snapshot.term_segments() if every else [joined_counts(snapshot)[:, rows]]
     terms = max(c.shape[0] for c in segments)
-    doc_len = np.concatenate([document_lengths(c, c.shape[1]) for c in segments])
-    shown = np.delete(doc_len, hidden) if len(hidden) else doc_len
-    avg_len = shown.mean() if len(shown) else 0.0
-    held = sum(np.diff(_terms(c, terms).indptr) for c in segments) - _held_by(
-        segments, terms, hidden
-    )
-    idf = bm25_idf(held, len(shown))
+    lengths = [document_lengths(c, c.shape[1]) for c in segments]
+    doc_len = lengths[0] if len(lengths) == 1 else np.concatenate(lengths)
+    shown = len(rows) - len(hidden)
+    avg_len = (np.delete(doc_len, hidden) if len(hidden) else doc_len).mean() if shown else 0.0
+    idf = bm25_idf(document_frequencies(segments, terms, hidden), shown)
     bm25 = Bm25Weights.fitted(segments, doc_len, avg_len, idf, k1, b, weight_dtype(snapshot))
     local = np.full(len(snapshot), -1, dtype=np.int64)
     local[rows] = np.arange(len(rows))
@@ -932,28 +930,28 @@ def build_pool(
         repos=snapshot.records.repos(None if every else rows),
         url_rank=url_rank,
         local=local,
-        centre=pool_centre(vectors, hidden) if len(shown) else None,
+        centre=pool_centre(vectors, hidden) if shown else None,
         labelled=_labelled(signals, hidden),
         hidden=hidden,
     )
 
 
-def _held_by(segments: Sequence[sparse.csr_matrix], terms: int, rows: np.ndarray) -> np.ndarray:
-    """How many of `rows` (over the segments' documents, in order) hold each term: a pass over
-    the postings a block at a time, the terms of those rows' entries counted."""
+def document_frequencies(
+    segments: Sequence[sparse.csr_matrix], terms: int, hidden: np.ndarray
+) -> np.ndarray:
+    """How many documents of the segments (consecutive, term-major) hold each term, the `hidden`
+    ones left out: those are found by a pass over the postings, a block at a time."""
     held = np.zeros(terms, dtype=np.int64)
-    if not len(rows):
-        return held
     first = 0
     for counts_t in segments:
+        held[: counts_t.shape[0]] += np.diff(counts_t.indptr)
         mine = np.zeros(counts_t.shape[1], dtype=bool)
-        inside = rows[(rows >= first) & (rows < first + counts_t.shape[1])] - first
-        mine[inside] = True
-        for low in range(0, counts_t.nnz, WEIGHT_BLOCK):
+        mine[hidden[(hidden >= first) & (hidden < first + counts_t.shape[1])] - first] = True
+        for low in range(0, counts_t.nnz if len(hidden) else 0, WEIGHT_BLOCK):
             high = min(low + WEIGHT_BLOCK, counts_t.nnz)
             entries = low + np.flatnonzero(mine[counts_t.indices[low:high]])
             term = np.searchsorted(counts_t.indptr, entries, side="right") - 1
-            held += np.bincount(term, minlength=terms)
+            held -= np.bincount(term, minlength=terms)
         first += counts_t.shape[1]
     return held
 

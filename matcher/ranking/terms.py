@@ -147,8 +147,12 @@ def pool_centre(vectors: np.ndarray, hidden: np.ndarray | None = None) -> Centre
         mean = total / (int(shown.sum()) + CENTRE_PRIOR)
         squared = np.einsum("ij,ij->i", vectors, vectors, dtype=np.float64)
         along = (vectors @ mean.astype(vectors.dtype)).astype(np.float64)
-    norms = np.sqrt(np.maximum(squared - 2 * along + mean @ mean, 1e-12))
-    return Centre(mean, norms)
+    # sqrt(max(squared - 2 * along + mean @ mean, 1e-12)), its steps in place
+    along *= 2
+    squared -= along
+    squared += mean @ mean
+    np.maximum(squared, 1e-12, out=squared)
+    return Centre(mean, np.sqrt(squared, out=squared))
 
 
 def products(queries: np.ndarray, vectors: np.ndarray) -> np.ndarray:
