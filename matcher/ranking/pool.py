@@ -188,6 +188,8 @@ class UrlOrder:
 
     def merged(self, keep: np.ndarray, every: bool, added: UrlOrder) -> UrlOrder:
         """The order of `keep`'s rows (renumbered from 0) followed by `added`'s rows."""
+        if every and not len(added.rows):
+            return self  # rows only marked gone: the order stands
         rows, urls = self.rows, self.urls
         if not every:
             new_row = np.full(len(self.rank), -1, dtype=np.int64)
@@ -657,13 +659,21 @@ def merge_snapshots(
         vectors=vectors,
         counts_t=counts_t,
         tail_t=tail_t,
-        repo_key=(old.repo_key if every else [old.repo_key[r] for r in keep]) + added.repo_key,
-        niches=(old.niches if every else [old.niches[r] for r in keep]) + added.niches,
+        repo_key=_merged_list(old.repo_key, keep, every, added.repo_key),
+        niches=_merged_list(old.niches, keep, every, added.niches),
         url_order=old.url_order.merged(keep, every, added.url_order),
         room=room,
         rooms=rooms,
         gone=None if old.gone is None or not every else _grown(old.gone, len(added)),
     )
+
+
+def _merged_list(old: list, keep: np.ndarray, every: bool, added: list) -> list:
+    """`old`'s values at `keep`, then `added`'s: `old` itself when that is all (lists are
+    never changed in place once a snapshot holds them)."""
+    if every and not added:
+        return old
+    return (old if every else [old[r] for r in keep]) + added
 
 
 GONE_SHARE = 0.125  # gone rows a snapshot keeps, as a share of its rows, before a merge drops them
@@ -708,6 +718,8 @@ def merged_counts(
     removes rows copies the kept columns of counts_t once (scipy's column selection: one pass),
     and the tail's kept rows with the added ones make the new tail."""
     counts_t, kept_tail = old.counts_t, old.tail_t
+    if every and not added_t.shape[1]:
+        return counts_t, kept_tail  # rows only marked gone (segments may hold fewer terms)
     if not every:
         split = int(np.searchsorted(keep, counts_t.shape[1]))
         if kept_tail is not None:

@@ -778,6 +778,7 @@ def test_closed_and_reworded_issues_stay_as_gone_rows_until_a_merge_drops_them(d
         [dataclasses.replace(i, state="closed") for i in issues[10:15]],  # past GONE_SHARE
     ]
     for n, changed in enumerate(steps):
+        previous = engine.index.snapshot
         upsert_issues(db, changed)
         after = engine.match_many(PROFILES, now=NOW, top_k=30)
         expected = MatchEngine(db, settings, embedder=HashingEmbedder()).match_many(
@@ -788,6 +789,9 @@ def test_closed_and_reworded_issues_stay_as_gone_rows_until_a_merge_drops_them(d
         snapshot = engine.index.snapshot
         held = sum(1 for i in issues if i.is_open) - 3 + (n >= 2) - 5 * (n >= 3)
         assert len(engine.index) == snapshot.held_issues == held
+        if n == 0:  # closes alone: every part but the gone mask is the previous snapshot's
+            for name in ("url_order", "repo_key", "niches", "counts_t", "tail_t"):
+                assert getattr(snapshot, name) is getattr(previous, name), name
         if n < 3:  # appended in place, the rows of changed issues left gone
             assert snapshot.room is first.room and snapshot.gone is not None
             assert len(snapshot) == 64 + (n >= 1) + (n >= 2)
