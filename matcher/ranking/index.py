@@ -33,8 +33,8 @@ from matcher.ranking.pool import (
     build_pool,
     build_snapshot,
     compact_vectors,
-    compacted_rows,
     empty_snapshot,
+    kept_rows,
     merge_snapshots,
     restated,
     restated_pool,
@@ -208,10 +208,9 @@ class RankingIndex:
     ) -> tuple[Snapshot, np.ndarray]:
         """The snapshot with `changed` applied, and the rows of the old one its first rows are.
         The changed issues' rows become gone rows (with_gone) and the merge appends in place,
-        until there are too many of them (compacted_rows): then it keeps the others (a copy)."""
+        until there are too many of them (kept_rows): then it keeps the others (a copy)."""
         old = self.snapshot
         held = old.rows_of([issue.url for issue, _ in changed])
-        removed = held[held >= 0]
         fresh = [(issue, h) for issue, h in changed if issue.is_open]
         vectors = self._vectors(fresh, old, vectors_for)
         issues = [i for i, _ in fresh]
@@ -225,10 +224,8 @@ class RankingIndex:
             dim=width(old.vectors),
             facts=self._text_facts(issues),
         )
-        keep = compacted_rows(old, removed, len(added)) if len(removed) else None
-        if keep is None:
-            old = with_gone(old, removed) if len(removed) else old
-            keep = np.arange(len(old), dtype=np.int64)
+        old = with_gone(old, held[held >= 0])
+        keep = kept_rows(old, len(added))
         compact = compact_vectors(len(keep) + len(added), self.compact_above)
         merged = merge_snapshots(old, keep, added, len(self.lexicon.vocabulary), compact)
         return merged, keep

@@ -344,7 +344,7 @@ class Snapshot:
     rooms: dict[str, Room] = field(default_factory=dict)
     shown: dict[int, Issue] = field(default_factory=dict)  # issue(row)s made so far
     # bool: rows whose issue was closed or re-worded since (None: none), left in place until a
-    # merge drops them (compacted_rows): no list shows them, BM25 and the centre leave them out
+    # merge drops them (kept_rows): no list shows them, BM25 and the centre leave them out
     gone: np.ndarray | None = None
 
     def __len__(self) -> int:
@@ -679,20 +679,21 @@ def _merged_list(old: list, keep: np.ndarray, every: bool, added: list) -> list:
 GONE_SHARE = 0.125  # gone rows a snapshot keeps, as a share of its rows, before a merge drops them
 
 
-def compacted_rows(old: Snapshot, removed: np.ndarray, added: int) -> np.ndarray | None:
-    """The rows a merge that removes `removed` and adds `added` rows keeps when it drops every
-    gone row (one copy of every column); None while the gone rows, these with the earlier ones,
-    stay within GONE_SHARE of the rows (the merge then marks them gone and copies nothing)."""
-    gone = np.zeros(len(old), dtype=bool) if old.gone is None else old.gone.copy()
-    gone[removed] = True
-    if gone.sum() <= GONE_SHARE * (len(old) + added):
-        return None
+def kept_rows(snapshot: Snapshot, added: int) -> np.ndarray:
+    """The rows a merge that adds `added` rows keeps: every row while the gone ones stay within
+    GONE_SHARE of the rows (they stay, gone, and the merge copies nothing), else every row but
+    the gone ones (one copy of every column drops them for good)."""
+    gone = snapshot.gone
+    if gone is None or gone.sum() <= GONE_SHARE * (len(snapshot) + added):
+        return np.arange(len(snapshot), dtype=np.int64)
     return np.flatnonzero(~gone)
 
 
 def with_gone(old: Snapshot, rows: np.ndarray) -> Snapshot:
     """`old` with `rows` gone: still there, but no pool ranks them (Pool.hidden), no URL finds
-    them (rows_of), and merges keep them until one drops them (compacted_rows)."""
+    them (rows_of), and merges keep them until one drops them (kept_rows)."""
+    if not len(rows):
+        return old
     gone = np.zeros(len(old), dtype=bool) if old.gone is None else old.gone.copy()
     gone[rows] = True
     values = {f.name: getattr(old, f.name) for f in fields(old)}
