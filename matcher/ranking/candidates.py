@@ -57,7 +57,8 @@ BLOCK = 4_096  # issues assigned at a time: 16 MB of products with the 1,000 clu
 
 def applies(pool: Pool, settings: RankingSettings) -> bool:
     """Whether `pool` is ranked through the candidate stage (above settings.candidates_above)."""
-    return settings.candidates_above is not None and len(pool) > settings.candidates_above
+    above = settings.candidates_above
+    return above is not None and len(pool) - len(pool.hidden) > above
 
 
 @dataclass(frozen=True, eq=False)
@@ -145,8 +146,10 @@ def train(pool: Pool, seed: int = 0) -> np.ndarray:
     """Spherical k-means centroids (about CLUSTER_SIZE issues each) of a sample of the pool's
     centred, normalised vectors: the direction the dense term measures from."""
     rng = np.random.default_rng(seed)
-    clusters = max(1, len(pool) // CLUSTER_SIZE)
-    sample = np.sort(rng.choice(len(pool), min(len(pool), clusters * TRAIN_PER_CLUSTER), False))
+    shown = np.delete(np.arange(len(pool)), pool.hidden)  # Pool.hidden: no part of the centre
+    clusters = max(1, len(shown) // CLUSTER_SIZE)
+    picked = rng.choice(len(shown), min(len(shown), clusters * TRAIN_PER_CLUSTER), False)
+    sample = np.sort(shown[picked])
     units = _centred_units(pool, sample)
     centroids = units[rng.choice(len(units), clusters, replace=False)]
     for _ in range(ITERATIONS):
@@ -235,20 +238,23 @@ def candidates(
     vectors = gathered(pool.vectors, probed)
     dense = dense_at(pool, probed, vectors, query, settings)
     reached = settings.dense * dense + others[probed]
+    hidden = pool_columns(pool).hidden  # Pool.hidden: never a candidate, nor part of the bar
+    reached[hidden[probed]] = -np.inf
     if not settings.include_taken:
         reached[pool.signals.taken[probed]] = -np.inf
     depth = min(len(reached), DEPTH * top_k)
     bar = np.partition(reached, len(reached) - depth)[len(reached) - depth]
     reach = settings.dense * dense[farthest].max()
-    inside = np.zeros(len(pool), dtype=bool)
+    inside = hidden.copy()  # not to be lifted: probed already, or hidden
     inside[probed] = True
     lifted = strongest(np.flatnonzero((others + reach >= bar) & ~inside), others, LIFTED)
     best = int(np.argmax(lexical))  # always a candidate: BM25 is scaled by its score
     if not inside[best] and best not in lifted:
         lifted = np.append(lifted, best)
+    shown = ~hidden[probed]
     return Candidates(
-        np.concatenate([probed, lifted]),
-        np.concatenate([vectors, gathered(pool.vectors, lifted)]),
+        np.concatenate([probed[shown], lifted]),
+        np.concatenate([vectors[shown], gathered(pool.vectors, lifted)]),
     )
 
 
@@ -349,6 +355,7 @@ class PoolColumns:
 
     repos: np.ndarray  # object: pool.repos, gathered rather than looped over per learner
     labelled: np.ndarray  # bool: pool.labelled as a mask
+    hidden: np.ndarray  # bool: pool.hidden as a mask
 
 
 def pool_columns(pool: Pool) -> PoolColumns:
@@ -358,7 +365,9 @@ def pool_columns(pool: Pool) -> PoolColumns:
     if found is None:
         labelled = np.zeros(len(pool), dtype=bool)
         labelled[pool.labelled] = True
-        found = PoolColumns(np.array(pool.repos, dtype=object), labelled)
+        hidden = np.zeros(len(pool), dtype=bool)
+        hidden[pool.hidden] = True
+        found = PoolColumns(np.array(pool.repos, dtype=object), labelled, hidden)
         with _KEPT_LOCK:
             _COLUMNS[pool] = found
     return found

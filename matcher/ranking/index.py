@@ -34,12 +34,14 @@ from matcher.ranking.pool import (
     build_snapshot,
     compact_vectors,
     empty_snapshot,
+    kept_rows,
     merge_snapshots,
     restated,
     restated_pool,
     select_rows,
     sound_text_facts,
     text_facts,
+    with_gone,
     with_vectors,
 )
 from matcher.ranking.vectors import row as vector_row
@@ -125,7 +127,7 @@ class RankingIndex:
         return self.lexicon.vocabulary
 
     def __len__(self) -> int:
-        return len(self.snapshot)
+        return self.snapshot.held_issues
 
     def refresh(self, vectors_for: VectorSource | None = None) -> bool:
         """Apply the issues written since the last refresh; True when anything changed.
@@ -172,7 +174,7 @@ class RankingIndex:
         pool = (
             restated_pool(full, snapshot)
             if full is not None and full.snapshot is self.snapshot
-            else build_pool(snapshot, select_rows(snapshot))
+            else build_pool(snapshot)
         )
         self._swap(snapshot, pool)
 
@@ -204,10 +206,11 @@ class RankingIndex:
     def _merged(
         self, changed: list[tuple[Issue, str]], vectors_for: VectorSource | None
     ) -> tuple[Snapshot, np.ndarray]:
-        """The snapshot with `changed` applied, and the rows of the old one its first rows are."""
+        """The snapshot with `changed` applied, and the rows of the old one its first rows are.
+        The changed issues' rows become gone rows (with_gone) and the merge appends in place,
+        until there are too many of them (kept_rows): then it keeps the others (a copy)."""
         old = self.snapshot
         held = old.rows_of([issue.url for issue, _ in changed])
-        keep = np.delete(np.arange(len(old), dtype=np.int64), held[held >= 0])
         fresh = [(issue, h) for issue, h in changed if issue.is_open]
         vectors = self._vectors(fresh, old, vectors_for)
         issues = [i for i, _ in fresh]
@@ -221,8 +224,9 @@ class RankingIndex:
             dim=width(old.vectors),
             facts=self._text_facts(issues),
         )
-        total = len(keep) + len(added)
-        compact = compact_vectors(total, self.compact_above)
+        old = with_gone(old, held[held >= 0])
+        keep = kept_rows(old, len(added))
+        compact = compact_vectors(len(keep) + len(added), self.compact_above)
         merged = merge_snapshots(old, keep, added, len(self.lexicon.vocabulary), compact)
         return merged, keep
 
@@ -291,7 +295,7 @@ class RankingIndex:
         """Make `snapshot` current, with its unfiltered pool built before anyone can see it;
         `kept`: the current snapshot's rows that are its first rows (a merge's), which lets the
         pool's preparation carry over what it knew of the same issues."""
-        pool = pool or build_pool(snapshot, select_rows(snapshot))
+        pool = pool or build_pool(snapshot)
         if self.prepare is not None:  # on the refresh's thread: no request waits for it
             self.prepare(pool, self._full, self._carried(pool, kept))
         with self._lock:
@@ -356,7 +360,7 @@ class RankingIndex:
                 if key != EVERYTHING:
                     self._pools.move_to_end(key)
                 return pool
-        pool = build_pool(snapshot, select_rows(snapshot, *key))
+        pool = build_pool(snapshot, None if key == EVERYTHING else select_rows(snapshot, *key))
         with self._lock:
             if generation == self.generation and key == EVERYTHING:
                 self._full = pool

@@ -188,6 +188,8 @@ class UrlOrder:
 
     def merged(self, keep: np.ndarray, every: bool, added: UrlOrder) -> UrlOrder:
         """The order of `keep`'s rows (renumbered from 0) followed by `added`'s rows."""
+        if every and not len(added.rows):
+            return self  # rows only marked gone: the order stands
         rows, urls = self.rows, self.urls
         if not every:
             new_row = np.full(len(self.rank), -1, dtype=np.int64)
@@ -195,7 +197,8 @@ class UrlOrder:
             rows = new_row[rows]
             kept = rows >= 0
             rows, urls = rows[kept], urls[kept]
-        at = np.searchsorted(urls, added.urls)
+        # after equal URLs: a URL's rows stay in row order (a gone row, then its newest)
+        at = np.searchsorted(urls, added.urls, side="right")
         rows = np.insert(rows, at, added.rows + len(keep))
         return UrlOrder(rows, np.insert(urls, at, added.urls), _inverse(rows))
 
@@ -340,9 +343,22 @@ class Snapshot:
     # the buffers its other row-aligned columns (row_columns) are the first rows of, by name
     rooms: dict[str, Room] = field(default_factory=dict)
     shown: dict[int, Issue] = field(default_factory=dict)  # issue(row)s made so far
+    # bool: rows whose issue was closed or re-worded since (None: none), left in place until a
+    # merge drops them (kept_rows): no list shows them, BM25 and the centre leave them out
+    gone: np.ndarray | None = None
 
     def __len__(self) -> int:
+        """Rows, the gone ones included (held_issues: without them)."""
         return len(self.records)
+
+    @property
+    def held_issues(self) -> int:
+        """The issues the snapshot holds: its rows but the gone ones."""
+        return len(self) - (0 if self.gone is None else int(self.gone.sum()))
+
+    def shown_rows(self) -> np.ndarray:
+        """bool per row: embedded and not gone (what a pool may rank)."""
+        return self.embedded if self.gone is None else self.embedded & ~self.gone
 
     def issue(self, row: int) -> Issue:
         """The issue at `row`, without its body (IssueRecords); kept once made: top lists
@@ -359,14 +375,18 @@ class Snapshot:
         return self.hashes[row].ljust(HASH_BYTES, b"\0").hex()
 
     def rows_of(self, urls: Sequence[str]) -> np.ndarray:
-        """The row of each URL, -1 for one the snapshot does not hold: a binary search of the
-        URL order (no dictionary of every URL beside it)."""
+        """The row of each URL, -1 for one the snapshot does not hold (or holds gone): a binary
+        search of the URL order (no dictionary of every URL beside it). A URL's gone rows come
+        before its newest row there (UrlOrder.merged), so the last of its rows is the one."""
         order = self.url_order
         wanted = objects_array(urls)
         if not len(order.urls) or not len(wanted):
             return np.full(len(wanted), -1, dtype=np.int64)
-        at = np.minimum(np.searchsorted(order.urls, wanted), len(order.urls) - 1)
-        return np.where(order.urls[at] == wanted, order.rows[at], -1)
+        at = np.maximum(np.searchsorted(order.urls, wanted, side="right") - 1, 0)
+        rows = np.where(order.urls[at] == wanted, order.rows[at], -1)
+        if self.gone is not None:
+            rows[(rows >= 0) & self.gone[np.maximum(rows, 0)]] = -1
+        return rows
 
     def row_of(self, url: str) -> int | None:
         """The row of one URL (None: not held)."""
@@ -626,7 +646,8 @@ def merge_snapshots(
     compact: bool = False,
 ) -> Snapshot:
     """`old`'s rows `keep`, then every row of `added` (built with the same Lexicon); vectors
-    kept compact or not (compact_vectors)."""
+    kept compact or not (compact_vectors). `keep` holds no gone row unless it holds every row
+    (then they stay gone: see with_gone)."""
     dim = max(width(old.vectors), width(added.vectors))
     every = len(keep) == len(old)  # nothing removed: no gather
     rooms = _merged_columns(old, keep, every, added)
@@ -638,12 +659,51 @@ def merge_snapshots(
         vectors=vectors,
         counts_t=counts_t,
         tail_t=tail_t,
-        repo_key=(old.repo_key if every else [old.repo_key[r] for r in keep]) + added.repo_key,
-        niches=(old.niches if every else [old.niches[r] for r in keep]) + added.niches,
+        repo_key=_merged_list(old.repo_key, keep, every, added.repo_key),
+        niches=_merged_list(old.niches, keep, every, added.niches),
         url_order=old.url_order.merged(keep, every, added.url_order),
         room=room,
         rooms=rooms,
+        gone=None if old.gone is None or not every else _grown(old.gone, len(added)),
     )
+
+
+def _merged_list(old: list, keep: np.ndarray, every: bool, added: list) -> list:
+    """`old`'s values at `keep`, then `added`'s: `old` itself when that is all (lists are
+    never changed in place once a snapshot holds them)."""
+    if every and not added:
+        return old
+    return (old if every else [old[r] for r in keep]) + added
+
+
+GONE_SHARE = 0.125  # gone rows a snapshot keeps, as a share of its rows, before a merge drops them
+
+
+def kept_rows(snapshot: Snapshot, added: int) -> np.ndarray:
+    """The rows a merge that adds `added` rows keeps: every row while the gone ones stay within
+    GONE_SHARE of the rows (they stay, gone, and the merge copies nothing), else every row but
+    the gone ones (one copy of every column drops them for good)."""
+    gone = snapshot.gone
+    if gone is None or gone.sum() <= GONE_SHARE * (len(snapshot) + added):
+        return np.arange(len(snapshot), dtype=np.int64)
+    return np.flatnonzero(~gone)
+
+
+def with_gone(old: Snapshot, rows: np.ndarray) -> Snapshot:
+    """`old` with `rows` gone: still there, but no pool ranks them (Pool.hidden), no URL finds
+    them (rows_of), and merges keep them until one drops them (kept_rows)."""
+    if not len(rows):
+        return old
+    gone = np.zeros(len(old), dtype=bool) if old.gone is None else old.gone.copy()
+    gone[rows] = True
+    values = {f.name: getattr(old, f.name) for f in fields(old)}
+    values.update(gone=gone, shown={})
+    return Snapshot(**values)
+
+
+def _grown(values: np.ndarray, rows: int) -> np.ndarray:
+    """`values` (bool) with `rows` False rows after them."""
+    return np.concatenate([values, np.zeros(rows, dtype=bool)])
 
 
 TAIL_SHARE = 0.125  # a tail of counts is folded into the rest past this share of its rows
@@ -659,6 +719,8 @@ def merged_counts(
     removes rows copies the kept columns of counts_t once (scipy's column selection: one pass),
     and the tail's kept rows with the added ones make the new tail."""
     counts_t, kept_tail = old.counts_t, old.tail_t
+    if every and not added_t.shape[1]:
+        return counts_t, kept_tail  # rows only marked gone (segments may hold fewer terms)
     if not every:
         split = int(np.searchsorted(keep, counts_t.shape[1]))
         if kept_tail is not None:
@@ -807,6 +869,9 @@ class Pool:
     local: np.ndarray  # snapshot row -> pool position, -1 outside the pool
     centre: Centre | None  # terms.pool_centre, for the centred dense similarity
     labelled: np.ndarray  # positions with a beginner or a hard label (the hard-label rule's)
+    # positions no list shows and BM25 and the centre leave out (int64, ascending): the pool of
+    # every row keeps the gone and not yet embedded ones in place rather than copy the rest
+    hidden: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     # terms.phrase_parts: (word, its phrases) -> its BM25 row where the phrase is not whole (a
     # dict of its own, not terms.kept's few entries per pool: a community's profiles hold many)
     phrase_rows: dict = field(default_factory=dict)
@@ -831,8 +896,9 @@ def select_rows(
     niches: frozenset[str] | None = None,
     only_urls: frozenset[str] | None = None,
 ) -> np.ndarray:
-    """The embedded rows a focus keeps (repositories and niches lower case; None: any)."""
-    wanted = snapshot.embedded.copy()
+    """The embedded rows a focus keeps, none gone (repositories and niches lower case; None:
+    any)."""
+    wanted = snapshot.shown_rows().copy()
     n = len(snapshot)
     if repos is not None:
         wanted &= np.fromiter((r in repos for r in snapshot.repo_key), bool, n)
@@ -843,17 +909,25 @@ def select_rows(
     return np.flatnonzero(wanted)
 
 
-def build_pool(snapshot: Snapshot, rows: np.ndarray, k1: float = 1.5, b: float = 0.75) -> Pool:
-    """The pool of `rows`, BM25 fitted on them (as fitting on their texts alone would)."""
-    every = len(rows) == len(snapshot)
-    if every:
-        segments = snapshot.term_segments()
+def build_pool(
+    snapshot: Snapshot, rows: np.ndarray | None = None, k1: float = 1.5, b: float = 0.75
+) -> Pool:
+    """The pool of `rows`, BM25 fitted on them (as fitting on their texts alone would). None: the
+    pool of every issue, over every row in place: its gone and not yet embedded rows hidden
+    (Pool.hidden), as if they were not there."""
+    every = rows is None or len(rows) == len(snapshot)
+    if rows is None:
+        rows = np.arange(len(snapshot), dtype=np.int64)
+        hidden = np.flatnonzero(~snapshot.shown_rows())
     else:
-        segments = [joined_counts(snapshot)[:, rows]]
+        hidden = np.zeros(0, dtype=np.int64)
+    segments = snapshot.term_segments() if every else [joined_counts(snapshot)[:, rows]]
     terms = max(c.shape[0] for c in segments)
-    doc_len = np.concatenate([document_lengths(c, c.shape[1]) for c in segments])
-    avg_len = doc_len.mean() if len(rows) else 0.0
-    idf = bm25_idf(sum(np.diff(_terms(c, terms).indptr) for c in segments), len(rows))
+    lengths = [document_lengths(c, c.shape[1]) for c in segments]
+    doc_len = lengths[0] if len(lengths) == 1 else np.concatenate(lengths)
+    shown = len(rows) - len(hidden)
+    avg_len = (np.delete(doc_len, hidden) if len(hidden) else doc_len).mean() if shown else 0.0
+    idf = bm25_idf(document_frequencies(segments, terms, hidden), shown)
     bm25 = Bm25Weights.fitted(segments, doc_len, avg_len, idf, k1, b, weight_dtype(snapshot))
     local = np.full(len(snapshot), -1, dtype=np.int64)
     local[rows] = np.arange(len(rows))
@@ -869,13 +943,36 @@ def build_pool(snapshot: Snapshot, rows: np.ndarray, k1: float = 1.5, b: float =
         repos=snapshot.records.repos(None if every else rows),
         url_rank=url_rank,
         local=local,
-        centre=pool_centre(vectors) if len(rows) else None,
-        labelled=_labelled(signals),
+        centre=pool_centre(vectors, hidden) if shown else None,
+        labelled=_labelled(signals, hidden),
+        hidden=hidden,
     )
 
 
-def _labelled(signals: Signals) -> np.ndarray:
-    return np.flatnonzero((signals.label > 0) | (signals.hard > 0))
+def document_frequencies(
+    segments: Sequence[sparse.csr_matrix], terms: int, hidden: np.ndarray
+) -> np.ndarray:
+    """How many documents of the segments (consecutive, term-major) hold each term, the `hidden`
+    ones left out: those are found by a pass over the postings, a block at a time."""
+    held = np.zeros(terms, dtype=np.int64)
+    first = 0
+    for counts_t in segments:
+        held[: counts_t.shape[0]] += np.diff(counts_t.indptr)
+        mine = np.zeros(counts_t.shape[1], dtype=bool)
+        mine[hidden[(hidden >= first) & (hidden < first + counts_t.shape[1])] - first] = True
+        for low in range(0, counts_t.nnz if len(hidden) else 0, WEIGHT_BLOCK):
+            high = min(low + WEIGHT_BLOCK, counts_t.nnz)
+            entries = low + np.flatnonzero(mine[counts_t.indices[low:high]])
+            term = np.searchsorted(counts_t.indptr, entries, side="right") - 1
+            held -= np.bincount(term, minlength=terms)
+        first += counts_t.shape[1]
+    return held
+
+
+def _labelled(signals: Signals, hidden: np.ndarray) -> np.ndarray:
+    labelled = (signals.label > 0) | (signals.hard > 0)
+    labelled[hidden] = False
+    return np.flatnonzero(labelled)
 
 
 def snapshot_of(
@@ -924,5 +1021,5 @@ def restated_pool(pool: Pool, snapshot: Snapshot) -> Pool:
     every = len(pool.rows) == len(snapshot)
     values = {f.name: getattr(pool, f.name) for f in fields(pool)}
     signals = snapshot.signals if every else snapshot.signals.take(pool.rows)
-    values.update(snapshot=snapshot, signals=signals, labelled=_labelled(signals))
+    values.update(snapshot=snapshot, signals=signals, labelled=_labelled(signals, pool.hidden))
     return Pool(**values)

@@ -173,6 +173,7 @@ def rank_batch(
         opinions=opinions,
     )
     # what no list may show scores -inf: the rows are this batch's own, no per-learner mask
+    score[:, pool.hidden] = -np.inf
     if not settings.include_taken:
         score[:, taken_positions(pool)] = -np.inf
     rule = hard_rule_rows(pool, settings.include_taken)

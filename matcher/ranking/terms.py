@@ -115,8 +115,9 @@ def micros(when: datetime) -> int:
     return (when - _EPOCH) // _MICROSECOND
 
 
-def pool_centre(vectors: np.ndarray) -> Centre:
-    """The mean of the pool's vectors (summed in float64: the row order moves it by ~1e-16).
+def pool_centre(vectors: np.ndarray, hidden: np.ndarray | None = None) -> Centre:
+    """The mean of the pool's vectors (summed in float64: the row order moves it by ~1e-16),
+    the rows at `hidden` left out (a pool's issues no list shows: Pool.hidden).
 
     A handful of issues has no meaningful centre: the mean shrinks towards zero (no centring)
     by n / (n + CENTRE_PRIOR), so a focus pool of three issues is ranked almost as raw cosine.
@@ -124,20 +125,34 @@ def pool_centre(vectors: np.ndarray) -> Centre:
     block at a time, widened to float32: no float32 copy of the whole pool.
     """
     n = len(vectors)
+    shown = np.ones(n, dtype=bool)
+    if hidden is not None:
+        shown[hidden] = False
     if is_compact(vectors):
         total, squared = np.zeros(width(vectors)), np.empty(n)
         for start, block in wide_blocks(vectors):
-            total += block.sum(axis=0, dtype=np.float64)
             end = start + len(block)
+            total += np.add.reduce(block, axis=0, dtype=np.float64, where=shown[start:end, None])
             squared[start:end] = np.einsum("ij,ij->i", block, block, dtype=np.float64)
-        mean = total / (n + CENTRE_PRIOR)
+        mean = total / (int(shown.sum()) + CENTRE_PRIOR)
         along = products(mean.astype(np.float32), vectors)[0].astype(np.float64)
     else:
-        mean = vectors.sum(axis=0, dtype=np.float64) / (n + CENTRE_PRIOR)
+        # where=: the rows left out are skipped in place, the rest summed in the same order
+        every = hidden is None or not len(hidden)
+        total = (
+            vectors.sum(axis=0, dtype=np.float64)
+            if every
+            else np.add.reduce(vectors, axis=0, dtype=np.float64, where=shown[:, None])
+        )
+        mean = total / (int(shown.sum()) + CENTRE_PRIOR)
         squared = np.einsum("ij,ij->i", vectors, vectors, dtype=np.float64)
         along = (vectors @ mean.astype(vectors.dtype)).astype(np.float64)
-    norms = np.sqrt(np.maximum(squared - 2 * along + mean @ mean, 1e-12))
-    return Centre(mean, norms)
+    # sqrt(max(squared - 2 * along + mean @ mean, 1e-12)), its steps in place
+    along *= 2
+    squared -= along
+    squared += mean @ mean
+    np.maximum(squared, 1e-12, out=squared)
+    return Centre(mean, np.sqrt(squared, out=squared))
 
 
 def products(queries: np.ndarray, vectors: np.ndarray) -> np.ndarray:
@@ -264,6 +279,7 @@ def lexical_scores(
             scores[j] -= (1.0 - settings.phrase_part) * (
                 words.T @ weights.astype(words.dtype, copy=False)
             )
+    scores[:, pool.hidden] = 0.0  # scaled by the best of the issues a list may show
     top = scores.max(axis=1, initial=0.0)  # BM25 is never negative: a row topping at 0 is all 0
     scores /= np.where(top > 0, top, 1.0)[:, None]
     return scores

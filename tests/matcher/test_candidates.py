@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from matcher.catalog import load_catalog
 from matcher.engine import query_for
 from matcher.ranking import candidates
+from matcher.ranking import pool as ranking_pool
 from matcher.ranking.pool import Lexicon, build_pool, restated_pool, snapshot_of
 from matcher.ranking.score import rank_batch, score_batch
 from matcher.ranking.vectors import is_compact
@@ -241,9 +242,12 @@ def test_issues_carried_from_the_pool_before_keep_their_clusters_and_only_new_on
     assert sorted(after.order.tolist()) == list(range(len(fewer)))
 
 
+@pytest.mark.parametrize("gone_share", [ranking_pool.GONE_SHARE, 0.0])
 def test_an_index_that_closes_an_issue_keeps_the_other_issues_clusters(
-    staged_and_exact, db, monkeypatch
+    staged_and_exact, db, monkeypatch, gone_share
 ):
+    """Whether the closed issue's row stays, gone, or a merge drops it (no gone rows allowed)."""
+    monkeypatch.setattr(ranking_pool, "GONE_SHARE", gone_share)
     staged, _ = staged_and_exact
     staged.warm_up()
     before = staged.index.pool()
@@ -256,10 +260,14 @@ def test_an_index_that_closes_an_issue_keeps_the_other_issues_clusters(
     staged.index.refresh()
     assert (known[0] >= 0).all()  # every issue carried over: none grouped again
     after = staged.index.pool()
-    assert len(after) == len(before) - 1 and closed.url not in after.snapshot.records.urls
+    assert len(after) - len(after.hidden) == len(before) - 1
+    assert after.snapshot.row_of(closed.url) is None
+    kept_rows = gone_share > 0
+    assert (closed.url in after.snapshot.records.urls) == kept_rows
+    assert after.hidden.tolist() == ([3] if kept_rows else [])
     now = candidates.quantiser(after)
     urls = list(before.snapshot.records.urls)
-    for position in range(len(after)):
+    for position in np.delete(np.arange(len(after)), after.hidden):
         was = urls.index(after.issue(position).url)
         assert now.nearest[position] == grouped.nearest[before.local[was]]
 

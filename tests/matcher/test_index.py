@@ -323,6 +323,9 @@ def test_the_bot_waits_for_the_importers_vectors_and_encodes_none_itself(db, set
     engine.match(librosa, now=NOW)  # starts a refresh in the background
     engine.wait_for_refresh(30)
     assert len(engine.index.pending) == 5  # they wait: nobody stored their vectors yet
+    waiting = engine.index.pool()  # hidden in place: the pool of every issue copies no vector
+    assert waiting.vectors is engine.index.snapshot.vectors and len(waiting.hidden) == 5
+    assert not {m.issue.url for m in engine.match(librosa, now=NOW)} & {i.url for i in fresh}
     embed_pending(db, HashingEmbedder())  # the importer embeds them, in its own process
     engine.wait_for_embedding(30)
     assert not engine.index.pending
@@ -718,3 +721,84 @@ def test_a_merge_that_removes_rows_copies_its_columns_once():
         assert np.array_equal(values, row_columns(part(0, 24))[name][rows]), name
     grown = part.merged(fewer, part(0, 2))
     assert all(grown.rooms[name] is fewer.rooms[name] for name in row_columns(grown))
+
+
+# --- gone rows: closed and re-worded issues left in place until a merge drops them -----------
+
+
+@hypothesis_settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), size=st.integers(10, 60), data=st.data())
+def test_a_pool_with_gone_rows_ranks_as_one_without_them(seed, size, data):
+    part = Parts(size, seed=seed)
+    base = part(0, size)
+    gone = np.array(sorted(data.draw(st.sets(st.integers(0, size - 1), max_size=size // 2))))
+    gone = gone.astype(np.int64)
+    kept = np.delete(np.arange(size), gone)
+    marked = ranking_pool.with_gone(base, gone)
+    fewer = part.merged(base, part(size, size), keep=kept)
+    hidden, alone = build_pool(marked), build_pool(fewer)
+    assert hidden.hidden.tolist() == gone.tolist() and hidden.vectors is base.vectors
+    assert (
+        marked.held_issues == len(fewer)
+        and marked.rows_of([base.issue(r).url for r in gone]).max(initial=-1) == -1
+    )
+    weights = hidden.bm25.whole().toarray()[:, kept]
+    assert np.array_equal(weights, alone.bm25.whole().toarray()[: weights.shape[0]])
+    assert np.allclose(hidden.centre.mean, alone.centre.mean, rtol=0, atol=1e-15)
+    assert np.allclose(hidden.centre.norms[kept], alone.centre.norms, rtol=0, atol=1e-6)
+    texts = [p.query_text() for p in PROFILES]
+    queries = [query_for(t, v) for t, v in zip(texts, EMBEDDER.encode(texts), strict=True)]
+    lists = [
+        rank_batch(
+            one,
+            queries,
+            settings=load_settings().ranking,
+            labels=LABELS,
+            now=NOW,
+            lexicon=part.lexicon,
+            top_k=size,
+        )
+        for one in (hidden, alone)
+    ]
+    for with_gone, without in zip(*lists, strict=True):
+        same_lists(with_gone, without)
+
+
+def test_closed_and_reworded_issues_stay_as_gone_rows_until_a_merge_drops_them(db, settings):
+    engine = MatchEngine(db, settings, embedder=HashingEmbedder())
+    issues = pool(64, seed=21)
+    upsert_issues(db, issues)
+    engine.match(PROFILES[0], now=NOW)
+    first = engine.index.snapshot
+    reworded = dataclasses.replace(issues[3], title="Helm chart values", body="Kubernetes port")
+    steps = [
+        [dataclasses.replace(i, state="closed") for i in issues[:3]],
+        [reworded],
+        [issues[0]],  # reopened: a new row, its gone one left behind
+        [dataclasses.replace(i, state="closed") for i in issues[10:15]],  # past GONE_SHARE
+    ]
+    for n, changed in enumerate(steps):
+        previous = engine.index.snapshot
+        upsert_issues(db, changed)
+        after = engine.match_many(PROFILES, now=NOW, top_k=30)
+        expected = MatchEngine(db, settings, embedder=HashingEmbedder()).match_many(
+            PROFILES, now=NOW, top_k=30
+        )
+        for profile in PROFILES:
+            same_lists(after[profile.id], expected[profile.id])
+        snapshot = engine.index.snapshot
+        held = sum(1 for i in issues if i.is_open) - 3 + (n >= 2) - 5 * (n >= 3)
+        assert len(engine.index) == snapshot.held_issues == held
+        if n == 0:  # closes alone: every part but the gone mask is the previous snapshot's
+            for name in ("url_order", "repo_key", "niches", "counts_t", "tail_t"):
+                assert getattr(snapshot, name) is getattr(previous, name), name
+        if n < 3:  # appended in place, the rows of changed issues left gone
+            assert snapshot.room is first.room and snapshot.gone is not None
+            assert len(snapshot) == 64 + (n >= 1) + (n >= 2)
+        else:  # nine gone rows of 66: the merge keeps the others
+            assert snapshot.room is not first.room and snapshot.gone is None
+            assert len(snapshot) == held
+    snapshot = engine.index.snapshot
+    assert snapshot.row_of(issues[0].url) is not None and snapshot.row_of(issues[1].url) is None
+    row = snapshot.row_of(reworded.url)
+    assert row is not None and snapshot.issue(row).title == reworded.title

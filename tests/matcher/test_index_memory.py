@@ -5,6 +5,7 @@ without bodies, a first build a page at a time, term-major counts in small integ
 from __future__ import annotations
 
 import dataclasses
+import threading
 from datetime import timedelta
 
 import numpy as np
@@ -208,6 +209,26 @@ def test_the_rows_a_pool_keeps_are_bounded_and_read_the_same(monkeypatch):
         assert weights._kept <= 200 + max(np.diff(counts_t.indptr))
 
 
+def test_rows_weighed_by_several_threads_are_counted_once(monkeypatch):
+    counts_t = term_major(counts(300, 80, seed=6))
+    doc_len = np.asarray(counts_t.sum(axis=0), dtype=np.float64).ravel()
+    idf = bm25_idf(np.diff(counts_t.indptr), counts_t.shape[1])
+    monkeypatch.setattr(lexical, "ROWS_KEPT", 1_000)
+    weights = Bm25Weights.fitted(counts_t, doc_len, doc_len.mean(), idf, 1.5, 0.75)
+    whole = weights.whole().toarray()
+
+    def ask(seed: int) -> None:
+        for term in np.random.default_rng(seed).permutation(80).tolist() * 3:
+            assert np.array_equal(weights[term].toarray()[0], whole[term])
+
+    threads = [threading.Thread(target=ask, args=(seed,)) for seed in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert weights._kept == sum(len(row) for row in weights._rows.values()) <= 1_000 + 300
+
+
 def test_issues_of_the_same_niches_share_one_set():
     issues = [
         dataclasses.replace(issue, niches=("Vision", "NLP") if n % 2 else ("rl",))
@@ -312,9 +333,11 @@ def test_an_index_past_the_threshold_keeps_compact_rows_through_appends_and_clos
     assert is_compact(staged.index.snapshot.vectors) and len(staged.index.snapshot) == 75
     closed = [dataclasses.replace(i, state="closed") for i in pool(70, seed=13)[:2]]
     upsert_issues(db, closed)
+    before = staged.index.snapshot
     staged.index.refresh()
     snapshot = staged.index.snapshot
-    assert is_compact(snapshot.vectors) and len(snapshot) == 73  # a close copies, compact
+    assert is_compact(snapshot.vectors) and len(snapshot) == 75  # two rows gone, in place
+    assert snapshot.held_issues == len(staged.index) == 73 and snapshot.room is before.room
     for at in range(len(snapshot)):
         assert np.array_equal(row(snapshot.vectors, at), vectors[snapshot.hash_of(at)])
     for profile in PROFILES:

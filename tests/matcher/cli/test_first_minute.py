@@ -396,7 +396,9 @@ def test_shell_completion_is_offered_and_completes(tmp_path):
         [sys.executable, str(script), "--show-completion", "bash"],
         capture_output=True,
         text=True,
-        env=subprocess_env(),
+        # typer's own switch: the shell is the option's value, not guessed from the parent
+        # process (a test run detached from any shell would otherwise find none)
+        env=subprocess_env(_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION="1"),
         timeout=60,
     )
     assert shown.returncode == 0 and "_ML_FIRST_ISSUES_COMPLETE=complete_bash" in shown.stdout
