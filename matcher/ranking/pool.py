@@ -915,12 +915,13 @@ def build_pool(
     """The pool of `rows`, BM25 fitted on them (as fitting on their texts alone would). None: the
     pool of every issue, over every row in place: its gone and not yet embedded rows hidden
     (Pool.hidden), as if they were not there."""
-    every = rows is None or len(rows) == len(snapshot)
+    identity = rows is None  # every row, in order
     if rows is None:
         rows = np.arange(len(snapshot), dtype=np.int64)
         hidden = np.flatnonzero(~snapshot.shown_rows())
     else:
         hidden = np.zeros(0, dtype=np.int64)
+    every = len(rows) == len(snapshot)
     segments = snapshot.term_segments() if every else [joined_counts(snapshot)[:, rows]]
     terms = max(c.shape[0] for c in segments)
     lengths = [document_lengths(c, c.shape[1]) for c in segments]
@@ -929,8 +930,11 @@ def build_pool(
     avg_len = (np.delete(doc_len, hidden) if len(hidden) else doc_len).mean() if shown else 0.0
     idf = bm25_idf(document_frequencies(segments, terms, hidden), shown)
     bm25 = Bm25Weights.fitted(segments, doc_len, avg_len, idf, k1, b, weight_dtype(snapshot))
-    local = np.full(len(snapshot), -1, dtype=np.int64)
-    local[rows] = np.arange(len(rows))
+    if identity:
+        local = rows  # position = row: one array for both (8 MB at a million)
+    else:
+        local = np.full(len(snapshot), -1, dtype=np.int64)
+        local[rows] = np.arange(len(rows))
     url_rank = snapshot.url_order.ranks(rows)
     vectors = snapshot.vectors if every else snapshot.vectors[rows]
     signals = snapshot.signals if every else snapshot.signals.take(rows)
