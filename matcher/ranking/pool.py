@@ -800,15 +800,17 @@ def _write(buffer: np.ndarray, source: np.ndarray, keep: np.ndarray | None = Non
 
 def with_vectors(
     old: Snapshot, vectors: dict[str, np.ndarray], compact: bool = False
-) -> tuple[Snapshot, int]:
+) -> tuple[Snapshot, np.ndarray]:
     """`old` with vectors (by text hash) filled in where it lacked them; (snapshot, rows set).
 
     Written in place into old's buffer when it is the buffer's latest view (rows not embedded
-    are in no pool, and a pool of every row has none, so no ranking reads them), else into a
-    new buffer (compact or not) with room to spare."""
-    rows = np.flatnonzero(np.isin(old.hashes, hash_array(list(vectors))) & ~old.embedded).tolist()
+    are in no focus pool and hidden in the pool of every row: a ranking reading one meanwhile
+    gives it -inf whatever it reads), else into a new buffer (compact or not) with room to
+    spare."""
+    found = np.flatnonzero(np.isin(old.hashes, hash_array(list(vectors))) & ~old.embedded)
+    rows = found.tolist()
     if not rows:
-        return old, 0
+        return old, found
     dim = len(next(iter(vectors.values())))
     room = old.room
     if room is None or not room.holds(old.vectors) or width(room.buffer) != dim:
@@ -821,7 +823,7 @@ def with_vectors(
     embedded[rows] = True
     values = {f.name: getattr(old, f.name) for f in fields(old)}
     values.update(vectors=matrix, embedded=embedded, room=room, shown={})
-    return Snapshot(**values), len(rows)
+    return Snapshot(**values), found
 
 
 def _width(vectors: np.ndarray, dim: int) -> np.ndarray:
