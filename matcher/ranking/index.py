@@ -293,8 +293,9 @@ class RankingIndex:
         self, snapshot: Snapshot, pool: Pool | None = None, kept: np.ndarray | None = None
     ) -> None:
         """Make `snapshot` current, with its unfiltered pool built before anyone can see it;
-        `kept`: the current snapshot's rows that are its first rows (a merge's), which lets the
-        pool's preparation carry over what it knew of the same issues."""
+        `kept`: the current snapshot's rows that are its first rows (a merge's; -1 where a row
+        holds something new), which lets the pool's preparation carry over what it knew of the
+        same issues."""
         pool = pool or build_pool(snapshot)
         if self.prepare is not None:  # on the refresh's thread: no request waits for it
             self.prepare(pool, self._full, self._carried(pool, kept))
@@ -307,13 +308,14 @@ class RankingIndex:
 
     def _carried(self, pool: Pool, kept: np.ndarray | None) -> np.ndarray | None:
         """Each position of `pool` (a merge's) in the current unfiltered pool, -1 for an issue
-        it did not hold; None without a link between them."""
+        it did not hold (or whose row `kept` says is new: -1); None without a link between them."""
         previous = self._full
         if kept is None or previous is None or previous.snapshot is not self.snapshot:
             return None
         carried = np.full(len(pool), -1, dtype=np.int64)
         inside = pool.rows < len(kept)
-        carried[inside] = previous.local[kept[pool.rows[inside]]]
+        was = kept[pool.rows[inside]]
+        carried[inside] = np.where(was >= 0, previous.local[np.maximum(was, 0)], -1)
         return carried
 
     def waiting(self, limit: int | None = None) -> dict[str, str]:
@@ -336,10 +338,13 @@ class RankingIndex:
                 for key in vectors:
                     self.pending.pop(key, None)
             compact = compact_vectors(len(self.snapshot), self.compact_above)
-            snapshot, rows = with_vectors(self.snapshot, vectors, compact)
-            if rows:
-                self._swap(snapshot)
-            return rows
+            snapshot, filled = with_vectors(self.snapshot, vectors, compact)
+            if len(filled):
+                # every row where it was; the filled ones new to the quantiser (-1: see _carried)
+                kept = np.arange(len(snapshot), dtype=np.int64)
+                kept[filled] = -1
+                self._swap(snapshot, kept=kept)
+            return len(filled)
 
     def pool(
         self,

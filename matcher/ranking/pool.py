@@ -800,15 +800,17 @@ def _write(buffer: np.ndarray, source: np.ndarray, keep: np.ndarray | None = Non
 
 def with_vectors(
     old: Snapshot, vectors: dict[str, np.ndarray], compact: bool = False
-) -> tuple[Snapshot, int]:
+) -> tuple[Snapshot, np.ndarray]:
     """`old` with vectors (by text hash) filled in where it lacked them; (snapshot, rows set).
 
     Written in place into old's buffer when it is the buffer's latest view (rows not embedded
-    are in no pool, and a pool of every row has none, so no ranking reads them), else into a
-    new buffer (compact or not) with room to spare."""
-    rows = np.flatnonzero(np.isin(old.hashes, hash_array(list(vectors))) & ~old.embedded).tolist()
+    are in no focus pool and hidden in the pool of every row: a ranking reading one meanwhile
+    gives it -inf whatever it reads), else into a new buffer (compact or not) with room to
+    spare."""
+    found = np.flatnonzero(np.isin(old.hashes, hash_array(list(vectors))) & ~old.embedded)
+    rows = found.tolist()
     if not rows:
-        return old, 0
+        return old, found
     dim = len(next(iter(vectors.values())))
     room = old.room
     if room is None or not room.holds(old.vectors) or width(room.buffer) != dim:
@@ -821,7 +823,7 @@ def with_vectors(
     embedded[rows] = True
     values = {f.name: getattr(old, f.name) for f in fields(old)}
     values.update(vectors=matrix, embedded=embedded, room=room, shown={})
-    return Snapshot(**values), len(rows)
+    return Snapshot(**values), found
 
 
 def _width(vectors: np.ndarray, dim: int) -> np.ndarray:
@@ -915,12 +917,13 @@ def build_pool(
     """The pool of `rows`, BM25 fitted on them (as fitting on their texts alone would). None: the
     pool of every issue, over every row in place: its gone and not yet embedded rows hidden
     (Pool.hidden), as if they were not there."""
-    every = rows is None or len(rows) == len(snapshot)
+    identity = rows is None  # every row, in order
     if rows is None:
         rows = np.arange(len(snapshot), dtype=np.int64)
         hidden = np.flatnonzero(~snapshot.shown_rows())
     else:
         hidden = np.zeros(0, dtype=np.int64)
+    every = len(rows) == len(snapshot)
     segments = snapshot.term_segments() if every else [joined_counts(snapshot)[:, rows]]
     terms = max(c.shape[0] for c in segments)
     lengths = [document_lengths(c, c.shape[1]) for c in segments]
@@ -929,8 +932,11 @@ def build_pool(
     avg_len = (np.delete(doc_len, hidden) if len(hidden) else doc_len).mean() if shown else 0.0
     idf = bm25_idf(document_frequencies(segments, terms, hidden), shown)
     bm25 = Bm25Weights.fitted(segments, doc_len, avg_len, idf, k1, b, weight_dtype(snapshot))
-    local = np.full(len(snapshot), -1, dtype=np.int64)
-    local[rows] = np.arange(len(rows))
+    if identity:
+        local = rows  # position = row: one array for both (8 MB at a million)
+    else:
+        local = np.full(len(snapshot), -1, dtype=np.int64)
+        local[rows] = np.arange(len(rows))
     url_rank = snapshot.url_order.ranks(rows)
     vectors = snapshot.vectors if every else snapshot.vectors[rows]
     signals = snapshot.signals if every else snapshot.signals.take(rows)

@@ -36,8 +36,13 @@ def upsert_with_grid_vectors(db, issues) -> dict[str, np.ndarray]:
     """Store `issues` with HashingEmbedder's vectors moved onto the int8 grid (compact rows widen
     to exactly these values); the vectors by text hash."""
     upsert_issues(db, issues)
-    texts = {text_hash(i.embedding_text()): i.embedding_text() for i in issues}
-    encoded = widened(compacted(HashingEmbedder().encode(list(texts.values()))))
-    vectors = dict(zip(texts, encoded, strict=True))
+    vectors = grid_vectors(issues)
     put_embeddings(db, HashingEmbedder().name, vectors)
     return vectors
+
+
+def grid_vectors(issues) -> dict[str, np.ndarray]:
+    """HashingEmbedder's vectors of `issues` moved onto the int8 grid, by text hash."""
+    texts = {text_hash(i.embedding_text()): i.embedding_text() for i in issues}
+    encoded = widened(compacted(HashingEmbedder().encode(list(texts.values()))))
+    return dict(zip(texts, encoded, strict=True))

@@ -15,15 +15,17 @@ from hypothesis import strategies as st
 
 from matcher.catalog import load_catalog
 from matcher.engine import query_for
+from matcher.models import Profile
 from matcher.ranking import candidates
 from matcher.ranking import pool as ranking_pool
 from matcher.ranking.pool import Lexicon, build_pool, restated_pool, snapshot_of
 from matcher.ranking.score import rank_batch, score_batch
 from matcher.ranking.vectors import is_compact
 from matcher.settings import RankingSettings, load_settings
-from matcher.store.issues import issues_by_url, upsert_issues
-from tests.conftest import NOW
+from matcher.store.issues import issues_by_url, put_embeddings, upsert_issues
+from tests.conftest import NOW, make_issue
 from tests.fakes.embedder import HashingEmbedder
+from tests.matcher.conftest import grid_vectors
 from tests.matcher.test_index import PROFILES, pool, same_lists
 
 LABELS = load_catalog().labels
@@ -270,6 +272,31 @@ def test_an_index_that_closes_an_issue_keeps_the_other_issues_clusters(
     for position in np.delete(np.arange(len(after)), after.hidden):
         was = urls.index(after.issue(position).url)
         assert now.nearest[position] == grouped.nearest[before.local[was]]
+
+
+def test_vectors_that_arrive_late_are_grouped_alone(staged_and_exact, db, monkeypatch):
+    staged, exact = staged_and_exact
+    staged.warm_up()
+    index = staged.index  # refreshed here without an encoder, as the bot's background pass
+    late = [make_issue(950 + n, f"librosa onset {n}", repo=f"sound/x{n}") for n in range(4)]
+    upsert_issues(db, late)  # stored without vectors: they wait, hidden in the pool
+    index.refresh()
+    waiting = index.pool()
+    assert len(index.pending) == 4 and len(waiting.hidden) == 4
+    known = []
+    real = candidates.grouped
+    monkeypatch.setattr(candidates, "grouped", lambda *a: known.append(a[2]) or real(*a))
+    put_embeddings(db, HashingEmbedder().name, grid_vectors(late))  # the importer's
+    assert index.collect_vectors() == 4
+    filled = index.pool()
+    assert not len(filled.hidden) and filled.vectors.base is waiting.vectors.base  # in place
+    assert np.flatnonzero(known[0] < 0).tolist() == waiting.hidden.tolist()  # only they grouped
+    kept = known[0] >= 0
+    assert (known[0][kept] == candidates.quantiser(waiting).nearest[kept]).all()
+    librosa = Profile(skills="librosa onset detection")
+    mine, theirs = staged.match(librosa, now=NOW), exact.match(librosa, now=NOW)
+    assert [m.issue.url for m in mine] == [m.issue.url for m in theirs]
+    assert {i.url for i in late} <= {m.issue.url for m in mine}
 
 
 def test_the_terms_that_choose_candidates_are_taken_once_an_hour(monkeypatch):

@@ -325,6 +325,7 @@ def test_the_bot_waits_for_the_importers_vectors_and_encodes_none_itself(db, set
     assert len(engine.index.pending) == 5  # they wait: nobody stored their vectors yet
     waiting = engine.index.pool()  # hidden in place: the pool of every issue copies no vector
     assert waiting.vectors is engine.index.snapshot.vectors and len(waiting.hidden) == 5
+    assert waiting.local is waiting.rows  # position = row: one array
     assert not {m.issue.url for m in engine.match(librosa, now=NOW)} & {i.url for i in fresh}
     embed_pending(db, HashingEmbedder())  # the importer embeds them, in its own process
     engine.wait_for_embedding(30)
