@@ -378,7 +378,7 @@ class MatchEngine:
         levels_by_id: dict[str, Level] | None,
     ) -> dict[str, list[Match]]:
         pool = index.pool(repos, niches, only_urls)
-        if len(pool) == len(pool.hidden):  # nothing a list may show
+        if not pool.showable:
             return {profile.id: [] for profile in profiles}
         now = now or datetime.now(UTC)
         top_k = top_k or self.settings.top_k

@@ -58,7 +58,7 @@ BLOCK = 4_096  # issues assigned at a time: 16 MB of products with the 1,000 clu
 def applies(pool: Pool, settings: RankingSettings) -> bool:
     """Whether `pool` is ranked through the candidate stage (above settings.candidates_above)."""
     above = settings.candidates_above
-    return above is not None and len(pool) - len(pool.hidden) > above
+    return above is not None and pool.showable > above
 
 
 @dataclass(frozen=True, eq=False)
@@ -239,7 +239,8 @@ def candidates(
     dense = dense_at(pool, probed, vectors, query, settings)
     reached = settings.dense * dense + others[probed]
     hidden = pool_columns(pool).hidden  # Pool.hidden: never a candidate, nor part of the bar
-    reached[hidden[probed]] = -np.inf
+    shown = ~hidden[probed]
+    reached[~shown] = -np.inf
     if not settings.include_taken:
         reached[pool.signals.taken[probed]] = -np.inf
     depth = min(len(reached), DEPTH * top_k)
@@ -251,7 +252,6 @@ def candidates(
     best = int(np.argmax(lexical))  # always a candidate: BM25 is scaled by its score
     if not inside[best] and best not in lifted:
         lifted = np.append(lifted, best)
-    shown = ~hidden[probed]
     return Candidates(
         np.concatenate([probed[shown], lifted]),
         np.concatenate([vectors[shown], gathered(pool.vectors, lifted)]),

@@ -10,7 +10,7 @@ while a newer one is built beside it.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 
 import numpy as np
@@ -696,9 +696,7 @@ def with_gone(old: Snapshot, rows: np.ndarray) -> Snapshot:
         return old
     gone = np.zeros(len(old), dtype=bool) if old.gone is None else old.gone.copy()
     gone[rows] = True
-    values = {f.name: getattr(old, f.name) for f in fields(old)}
-    values.update(gone=gone, shown={})
-    return Snapshot(**values)
+    return replace(old, gone=gone, shown={})
 
 
 def _grown(values: np.ndarray, rows: int) -> np.ndarray:
@@ -821,9 +819,7 @@ def with_vectors(
     matrix[rows] = stored(np.stack([vectors[old.hash_of(row)] for row in rows]), matrix)
     embedded = old.embedded.copy()
     embedded[rows] = True
-    values = {f.name: getattr(old, f.name) for f in fields(old)}
-    values.update(vectors=matrix, embedded=embedded, room=room, shown={})
-    return Snapshot(**values), found
+    return replace(old, vectors=matrix, embedded=embedded, room=room, shown={}), found
 
 
 def _width(vectors: np.ndarray, dim: int) -> np.ndarray:
@@ -880,6 +876,11 @@ class Pool:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    @property
+    def showable(self) -> int:
+        """Positions a list may show: every one but the hidden."""
+        return len(self.rows) - len(self.hidden)
 
     def issue(self, position: int) -> Issue:
         """The issue at a pool position, without its body (IssueRecords)."""
@@ -1017,15 +1018,12 @@ def restated(
     for row, issue in zip(rows.tolist(), changed, strict=True):
         niches[row] = frozenset(n.lower() for n in issue.niches or niches_of(issue.repo))
     records = old.records.replaced(rows, IssueRecords.of(changed, lexicon.shared))
-    values = {f.name: getattr(old, f.name) for f in fields(old)}
-    values.update(records=records, niches=niches, signals=Signals(**arrays), shown={})
-    return Snapshot(**values)
+    return replace(old, records=records, niches=niches, signals=Signals(**arrays), shown={})
 
 
 def restated_pool(pool: Pool, snapshot: Snapshot) -> Pool:
     """`pool` over a restated snapshot (same rows, texts and vectors): only its signals change."""
     every = len(pool.rows) == len(snapshot)
-    values = {f.name: getattr(pool, f.name) for f in fields(pool)}
     signals = snapshot.signals if every else snapshot.signals.take(pool.rows)
-    values.update(snapshot=snapshot, signals=signals, labelled=_labelled(signals, pool.hidden))
-    return Pool(**values)
+    labelled = _labelled(signals, pool.hidden)
+    return replace(pool, snapshot=snapshot, signals=signals, labelled=labelled)

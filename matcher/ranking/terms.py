@@ -134,8 +134,6 @@ def pool_centre(vectors: np.ndarray, hidden: np.ndarray | None = None) -> Centre
             end = start + len(block)
             total += np.add.reduce(block, axis=0, dtype=np.float64, where=shown[start:end, None])
             squared[start:end] = np.einsum("ij,ij->i", block, block, dtype=np.float64)
-        mean = total / (int(shown.sum()) + CENTRE_PRIOR)
-        along = products(mean.astype(np.float32), vectors)[0].astype(np.float64)
     else:
         # where=: the rows left out are skipped in place, the rest summed in the same order
         every = hidden is None or not len(hidden)
@@ -144,9 +142,10 @@ def pool_centre(vectors: np.ndarray, hidden: np.ndarray | None = None) -> Centre
             if every
             else np.add.reduce(vectors, axis=0, dtype=np.float64, where=shown[:, None])
         )
-        mean = total / (int(shown.sum()) + CENTRE_PRIOR)
         squared = np.einsum("ij,ij->i", vectors, vectors, dtype=np.float64)
-        along = (vectors @ mean.astype(vectors.dtype)).astype(np.float64)
+    mean = total / (int(shown.sum()) + CENTRE_PRIOR)
+    # each row's product with the mean (float32 rows: BLAS's matrix-vector product, as before)
+    along = products(mean.astype(np.float32), vectors)[0].astype(np.float64)
     # sqrt(max(squared - 2 * along + mean @ mean, 1e-12)), its steps in place
     along *= 2
     squared -= along
