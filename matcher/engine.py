@@ -403,7 +403,7 @@ class MatchEngine:
             )
 
         starts = range(0, len(profiles), BATCH)
-        threads = min(rank_threads(), len(starts))
+        threads = min(rank_threads(), len(starts)) if len(starts) > 1 else 1
         if threads > 1:
             with ThreadPoolExecutor(threads, thread_name_prefix="rank") as workers:
                 ranked = [m for chunk in workers.map(rank, starts) for m in chunk]

@@ -595,7 +595,7 @@ class Bm25Weights:
         # in the postings' own type: scipy would copy them all to match an int64 indptr
         indptr = np.zeros(len(asked) + 1, dtype=indices.dtype)
         np.cumsum([len(f) for f in found], out=indptr[1:])
-        rows = [self._row(int(term)) for term in asked]
+        rows = [self.row(int(term)) for term in asked]
         data = np.concatenate(rows) if rows else np.zeros(0, dtype=self.dtype)
         return sparse.csr_matrix((data, indices, indptr), shape=(len(asked), self.shape[1]))
 
@@ -605,7 +605,7 @@ class Bm25Weights:
         would, in the type it would have (no sparse matrix built)."""
         found = np.zeros(self.shape[1], dtype=np.result_type(self.dtype, weights.dtype))
         for term, weight in zip(terms.tolist(), weights, strict=True):
-            found[self.postings(term)] += self._row(term) * weight
+            found[self.postings(term)] += self.row(term) * weight
         return found
 
     def whole(self):
@@ -651,7 +651,8 @@ class Bm25Weights:
             return np.zeros(0, dtype=np.uint8), np.zeros(0, dtype=np.int32)
         return np.concatenate(counts), np.concatenate(where)
 
-    def _row(self, term: int) -> np.ndarray:
+    def row(self, term: int) -> np.ndarray:
+        """Row `term`'s weights, at its postings (kept while ROWS_KEPT allows)."""
         found = self._rows.get(term)
         if found is None:
             counts, where = self._counts(term)

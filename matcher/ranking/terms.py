@@ -12,7 +12,7 @@ import re
 import threading
 import weakref
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -27,8 +27,6 @@ from matcher.settings import RankingSettings
 from matcher.signals import kind_step, kinds_asked, neglect, ramp_fits, task_fit
 
 if TYPE_CHECKING:
-    from scipy import sparse
-
     from matcher.ranking.pool import Lexicon, Pool
 
 # Task types a person recognises, detected from labels and title.
@@ -107,7 +105,12 @@ def kind_of_text(text: str) -> str | None:
 
 def asked_kinds(query: Query) -> frozenset[str]:
     """The kinds of work (TASK_TYPES) the learner's own query words ask for."""
-    return kinds_asked(" ".join(query.terms), TASK_TYPES)
+    return _kinds_of_words(query.terms)
+
+
+@lru_cache(maxsize=4096)  # a learner's query is ranked and explained many times
+def _kinds_of_words(terms: tuple[str, ...]) -> frozenset[str]:
+    return kinds_asked(" ".join(terms), TASK_TYPES)
 
 
 def micros(when: datetime) -> int:
@@ -222,31 +225,22 @@ def dense_and_opinions(
     return own.astype(np.float64), theirs
 
 
-def query_matrix(
-    queries: Sequence[Query], vocabulary: dict[str, int], columns: int, implied: float = 1.0
-):
-    """(learners, vocabulary) CSR: a term given n times weighs sqrt(n) (the profile dwells on it),
-    times `implied` for a term the profile does not say itself (a synonym, initials)."""
-    from scipy import sparse
-
-    indptr: list[int] = [0]
-    indices: list[int] = []
-    data: list[float] = []
-    for query in queries:
-        # a term the vocabulary learnt after this pool was built is in none of its issues
-        counted = Counter(t for t in query.terms if vocabulary.get(t, columns) < columns)
-        said = own_words(query.phrases) if query.phrases else None
-        weighed = sorted(
-            (vocabulary[t], np.sqrt(float(n)) * (1.0 if said is None or t in said else implied))
-            for t, n in counted.items()
-        )
-        indices.extend(col for col, _ in weighed)
-        data.extend(weight for _, weight in weighed)
-        indptr.append(len(indices))
-    return sparse.csr_matrix(
-        (np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int32), indptr),
-        shape=(len(queries), columns),
+def query_terms(
+    query: Query, vocabulary: dict[str, int], columns: int, implied: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """A learner's terms the pool's vocabulary holds (ids ascending) and their weights: a term
+    given n times weighs sqrt(n) (the profile dwells on it), times `implied` for a term the
+    profile does not say itself (a synonym, initials)."""
+    # a term the vocabulary learnt after this pool was built is in none of its issues
+    counted = Counter(t for t in query.terms if vocabulary.get(t, columns) < columns)
+    said = own_words(query.phrases) if query.phrases else None
+    weighed = sorted(
+        (vocabulary[t], np.sqrt(float(n)) * (1.0 if said is None or t in said else implied))
+        for t, n in counted.items()
     )
+    ids = np.fromiter((term for term, _ in weighed), dtype=np.int64, count=len(weighed))
+    weights = np.fromiter((weight for _, weight in weighed), dtype=np.float64, count=len(weighed))
+    return ids, weights
 
 
 def lexical_scores(
@@ -260,24 +254,22 @@ def lexical_scores(
     """
     settings = settings or RankingSettings()
     bm25 = pool.bm25
-    q = query_matrix(queries, lexicon.vocabulary, bm25.shape[0], settings.implied_terms)
-    parts = phrase_parts(pool, q, queries, lexicon) if settings.phrase_part < 1.0 else None
     scores = np.zeros((len(queries), bm25.shape[1]))
-    for j in range(len(queries)):
+    for j, query in enumerate(queries):
+        terms, weights = query_terms(
+            query, lexicon.vocabulary, bm25.shape[0], settings.implied_terms
+        )
+        if not len(terms):
+            continue
         # each learner's own terms' postings: a product over the batch's every term would do
         # ten times the work and give the same sums (the terms are added in id order either way)
-        found = slice(q.indptr[j], q.indptr[j + 1])
-        if found.start < found.stop:
-            # in the weights' own type (float32 above the candidate threshold): no widened copy
-            query_weights = q.data[found].astype(bm25.dtype, copy=False)
-            scores[j] = bm25.dot(q.indices[found], query_weights)
-        partial = parts[j] if parts is not None else None
-        if partial is not None:
+        # in the weights' own type (float32 above the candidate threshold): no widened copy
+        scores[j] = bm25.dot(terms, weights.astype(bm25.dtype, copy=False))
+        if settings.phrase_part < 1.0:
             # each word found without the rest of its phrase: its BM25 there, taken back in part
-            words, weights = partial
-            scores[j] -= (1.0 - settings.phrase_part) * (
-                words.T @ weights.astype(words.dtype, copy=False)
-            )
+            taken_back = 1.0 - settings.phrase_part
+            for where, partial, weight in phrase_parts(pool, query, terms, weights, lexicon):
+                scores[j, where] -= taken_back * (partial * weight)
     scores[:, pool.hidden] = 0.0  # scaled by the best of the issues a list may show
     top = scores.max(axis=1, initial=0.0)  # BM25 is never negative: a row topping at 0 is all 0
     scores /= np.where(top > 0, top, 1.0)[:, None]
@@ -285,42 +277,36 @@ def lexical_scores(
 
 
 def phrase_parts(
-    pool: Pool, q: sparse.csr_matrix, queries: Sequence[Query], lexicon: Lexicon
-) -> list[tuple[sparse.csr_matrix, np.ndarray] | None]:
-    """Per learner, the words of their phrases among their query's terms, as (words x pool) BM25
-    weights kept only in issues where the rest of the phrase is missing (a word in several of
-    their phrases is whole when any of them is) and the words' query weights; None for a learner
-    who wrote no phrase of several words. The pool keeps each word's row: profiles repeat."""
-    from scipy import sparse
-
+    pool: Pool, query: Query, terms: np.ndarray, weights: np.ndarray, lexicon: Lexicon
+) -> Iterator[tuple[np.ndarray, np.ndarray, float]]:
+    """The learner's words of their phrases among `terms` (query_terms), each as the issues
+    where the rest of the phrase is missing (a word in several of their phrases is whole when any
+    of them is), its BM25 weights there and its query weight; nothing for a learner who wrote no
+    phrase of several words. The pool keeps each word's row: profiles repeat."""
     vocabulary, columns = lexicon.vocabulary, pool.bm25.shape[0]
-    found: list[tuple[sparse.csr_matrix, np.ndarray] | None] = []
-    for j, query in enumerate(queries):
-        groups = [
-            frozenset(vocabulary.get(word, columns) for word in group)
-            for group in phrase_groups(query.phrases)
-        ]
-        start, end = q.indptr[j], q.indptr[j + 1]
-        rows, weights = [], []
-        for term, weight in zip(q.indices[start:end], q.data[start:end], strict=True):
-            its = frozenset(g for g in groups if term in g)
-            if its:
-                rows.append(_phrase_row(pool, int(term), its))
-                weights.append(weight)
-        found.append((sparse.vstack(rows, format="csr"), np.array(weights)) if rows else None)
-    return found
+    groups = [
+        frozenset(vocabulary.get(word, columns) for word in group)
+        for group in phrase_groups(query.phrases)
+    ]
+    if not groups:
+        return
+    for term, weight in zip(terms.tolist(), weights.tolist(), strict=True):
+        its = frozenset(g for g in groups if term in g)
+        if its:
+            where, partial = _phrase_row(pool, term, its)
+            yield where, partial, weight
 
 
-def _phrase_row(pool: Pool, term: int, groups: frozenset[frozenset[int]]) -> sparse.csr_matrix:
-    """Row `term` of the pool's BM25 weights, kept where none of `groups` is whole."""
-    from scipy import sparse
-
+def _phrase_row(
+    pool: Pool, term: int, groups: frozenset[frozenset[int]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row `term` of the pool's BM25 weights where none of `groups` is whole: (issues, weights)."""
     known = pool.phrase_rows.get((term, groups))
     if known is not None:
         return known
     bm25 = pool.bm25
-    row = bm25[term]
-    whole = np.zeros(0, dtype=row.indices.dtype)
+    held, weights = bm25.postings(term), bm25.row(term)
+    whole = np.zeros(0, dtype=held.dtype)
     for group in groups:
         holders = [
             bm25.postings(w)
@@ -332,10 +318,8 @@ def _phrase_row(pool: Pool, term: int, groups: frozenset[frozenset[int]]) -> spa
             continue
         issues, words = np.unique(np.concatenate(holders), return_counts=True)
         whole = np.union1d(whole, issues[words >= need])
-    keep = ~np.isin(row.indices, whole, assume_unique=True)
-    partial = sparse.csr_matrix(
-        (row.data[keep], row.indices[keep], [0, int(keep.sum())]), shape=row.shape
-    )
+    keep = ~np.isin(held, whole, assume_unique=True)
+    partial = held[keep], weights[keep]
     pool.phrase_rows[(term, groups)] = partial
     return partial
 
