@@ -441,7 +441,13 @@ def learner_free(
     pool: Pool, now: datetime, settings: RankingSettings
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """The terms that do not depend on the learner (LEARNER_FREE, 1 x pool rows) and their signed
-    weighted sum, computed once per pool, `now` and settings rather than per batch."""
+    weighted sum, computed once per pool, minute and settings rather than per batch.
+
+    They are taken at the start of `now`'s minute: the bot's requests each bring their own `now`,
+    and recomputing them per request cost a learner a fifth of its time at 50,000 issues (about
+    1 ms), while a minute moves a freshness by about 4e-6 of itself (the 120-day half-life).
+    """
+    now = now.replace(second=0, microsecond=0)
     weights = tuple((name, sign * getattr(settings, setting)) for name, setting, sign in TERMS)
     key = (
         "learner_free",
