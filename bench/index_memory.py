@@ -195,7 +195,7 @@ def breakdown(engine: MatchEngine) -> list[tuple[str, float]]:
     rows.append(("pool.repos list", objects_mb([full.repos], seen)))
     rows.append(("vocabulary", objects_mb([ix.lexicon.vocabulary], seen)))
     memo = terms._MEMO.get(full, {})
-    rows.append(("terms kept with the pool (learner-free terms per now, ...)", nested_mb(memo)))
+    rows.append(("terms kept with the pool (learner-free terms, ...)", nested_mb(memo)))
     rows.append(("phrase rows kept with the pool", nested_mb(full.phrase_rows)))
     kept = candidates._KEPT.get(full)
     if kept is not None:

@@ -651,6 +651,11 @@ class Bm25Weights:
             return np.zeros(0, dtype=np.uint8), np.zeros(0, dtype=np.int32)
         return np.concatenate(counts), np.concatenate(where)
 
+    def asked(self) -> list[int]:
+        """The terms whose rows are kept now (the ones queries asked for lately)."""
+        with self._keeping:
+            return list(self._rows)
+
     def row(self, term: int) -> np.ndarray:
         """Row `term`'s weights, at its postings (kept while ROWS_KEPT allows)."""
         found = self._rows.get(term)

@@ -297,6 +297,19 @@ def phrase_parts(
             yield where, partial, weight
 
 
+def warm_rows(pool: Pool, previous: Pool) -> None:
+    """The BM25 rows and phrase rows `previous` computed for the learners who asked, computed
+    for `pool` (its successor) too: the first request after a refresh finds them (vocabulary
+    ids are the lexicon's, the same in both)."""
+    columns = pool.bm25.shape[0]
+    for term in previous.bm25.asked():
+        if term < columns:
+            pool.bm25.row(term)
+    for term, groups in list(previous.phrase_rows):
+        if term < columns:
+            _phrase_row(pool, term, groups)
+
+
 def _phrase_row(
     pool: Pool, term: int, groups: frozenset[frozenset[int]]
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -412,7 +425,7 @@ def ramp_scores(pool: Pool, levels: Sequence[Level | None]) -> np.ndarray:
     )
 
 
-# Terms no learner changes: computed once per pool, `now` and settings (see learner_free).
+# Terms no learner changes: computed once per pool, minute and settings (see learner_free).
 LEARNER_FREE = ("label", "fresh", "taken", "hard", "welcome", "neglect")
 # Terms read from a (learners x ids) table by a per-issue id: summed into one table, one gather.
 LOOKED_UP = ("language", "task", "intent")
@@ -420,21 +433,27 @@ T = TypeVar("T")
 _MEMO: weakref.WeakKeyDictionary[Pool, dict[tuple, Any]] = weakref.WeakKeyDictionary()
 _MEMO_LOCK = threading.Lock()
 CACHE_BLOCK = 32_768  # float64 values per operand in one block of combine_batch (256 kB)
-_MEMO_SIZE = 8  # entries per pool: a few `now`s (the bot's requests each bring their own)
+_MEMO_SIZE = 8  # entries per pool
 
 
-def kept(pool: Pool, key: tuple, compute: Callable[[], T]) -> T:
-    """compute(), kept with the pool under `key` (a pool never changes: nothing goes stale)."""
+def kept(pool: Pool, key: tuple, compute: Callable[[], T], stamp: Any = None) -> T:
+    """compute(), kept with the pool under `key` (a pool never changes: nothing goes stale).
+
+    With a `stamp` (the minute learner-free terms are taken at) the key keeps the latest stamp's
+    value alone: a pool alive for hours keeps one minute's terms, not one per minute (they are
+    56 MB at a million issues).
+    """
     with _MEMO_LOCK:
         memo = _MEMO.setdefault(pool, {})
         found = memo.get(key)
-    if found is None:  # two threads may both compute it: the same value, no harm
-        found = compute()
-        with _MEMO_LOCK:
-            while len(memo) >= _MEMO_SIZE:
-                memo.pop(next(iter(memo)))
-            memo[key] = found
-    return found
+    if found is not None and found[0] == stamp:
+        return found[1]
+    value = compute()  # two threads may both compute it: the same value, no harm
+    with _MEMO_LOCK:
+        while key not in memo and len(memo) >= _MEMO_SIZE:
+            memo.pop(next(iter(memo)))
+        memo[key] = (stamp, value)
+    return value
 
 
 def learner_free(
@@ -451,8 +470,6 @@ def learner_free(
     weights = tuple((name, sign * getattr(settings, setting)) for name, setting, sign in TERMS)
     key = (
         "learner_free",
-        micros(now),
-        now.tzinfo is None,
         settings.freshness_half_life_days,
         settings.stale_after_days,
         settings.unanswered_after_days,
@@ -474,7 +491,7 @@ def learner_free(
                 shared += weight * rows[name]
         return rows, shared
 
-    return kept(pool, key, compute)
+    return kept(pool, key, compute, stamp=(micros(now), now.tzinfo is None))
 
 
 @dataclass(frozen=True)

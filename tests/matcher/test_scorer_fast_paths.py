@@ -18,7 +18,7 @@ from matcher.models import Level
 from matcher.ranking.diversity import select_top, wanted_th_highest
 from matcher.ranking.pool import Lexicon, build_pool, snapshot_of
 from matcher.ranking.score import HardRule, hold_and_select, hold_hard_below_beginner
-from matcher.ranking.terms import batch_terms, combine, combine_batch, learner_free
+from matcher.ranking.terms import _MEMO, batch_terms, combine, combine_batch, learner_free
 from matcher.settings import load_settings
 from matcher.signals import keep_hard_below_beginner
 from tests.conftest import NOW
@@ -148,5 +148,7 @@ def test_requests_within_a_minute_share_the_learner_free_terms():
     assert learner_free(ranked_pool, minute + timedelta(seconds=59.9), settings) is first
     later = learner_free(ranked_pool, minute + timedelta(days=30), settings)
     assert later is not first
+    # the later minute's replaced the earlier's: a pool keeps one minute's
+    assert [key[0] for key in _MEMO[ranked_pool]].count("learner_free") == 1
     assert (later[0]["fresh"] <= first[0]["fresh"]).all()
     assert (later[0]["fresh"] < first[0]["fresh"]).any()
