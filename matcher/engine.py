@@ -186,7 +186,8 @@ class MatchEngine:
             candidates.prepare(pool, self.settings.ranking, previous, carried)
             # at the latest request's `now`: the bot's is the clock's, a digest's its own
             now = self.latest_now or datetime.now(UTC)
-            score.prepare(pool, self.settings.ranking, now, previous)
+            at = candidates.learner_free_at(pool, self.settings.ranking, now)
+            score.prepare(pool, self.settings.ranking, at, previous)
 
         if self._index is None:
             self._index = RankingIndex(

@@ -532,6 +532,42 @@ WEIGHT_BLOCK = 1 << 20  # entries weighed at a time: bounded float64 temporaries
 ROWS_KEPT = 1 << 22  # weights a pool keeps computed for the terms queries asked (4M entries)
 
 
+class KeptRows:
+    """Rows computed for the terms queries asked, kept until together they pass `limit` entries
+    (ROWS_KEPT), then dropped at once: a digest's learners share most of their words, and a
+    community's many profiles cannot grow what a pool keeps without bound. Safe to share between
+    threads (a digest's two ranking threads share one pool)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[Any, Any] = {}
+        self.entries = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        return self._rows.get(key)
+
+    def keep(self, key: Any, row: Any, entries: int) -> None:
+        with self._lock:
+            if self.entries + entries > ROWS_KEPT:
+                self._rows.clear()
+                self.entries = 0
+            if key not in self._rows:  # else another thread computed it meanwhile
+                self._rows[key] = row
+                self.entries += entries
+
+    def keys(self) -> list:
+        """The keys kept now (the terms queries asked for lately)."""
+        with self._lock:
+            return list(self._rows)
+
+    def values(self) -> list:
+        with self._lock:
+            return list(self._rows.values())
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
 class Bm25Weights:
     """The BM25 weight of every (term, document) that term-major count matrices hold, computed for
     the terms queries ask for (`weights[terms]`, a CSR matrix of those rows) and never kept
@@ -556,9 +592,7 @@ class Bm25Weights:
         self.idf = idf  # per term
         self.k1 = k1
         self.dtype = np.dtype(dtype)
-        self._rows: dict[int, np.ndarray] = {}  # term -> its row's weights, computed so far
-        self._kept = 0
-        self._keeping = threading.Lock()  # a digest's two ranking threads share one pool
+        self.kept = KeptRows()  # term -> its row's weights, computed so far
 
     @staticmethod
     def fitted(
@@ -651,24 +685,13 @@ class Bm25Weights:
             return np.zeros(0, dtype=np.uint8), np.zeros(0, dtype=np.int32)
         return np.concatenate(counts), np.concatenate(where)
 
-    def asked(self) -> list[int]:
-        """The terms whose rows are kept now (the ones queries asked for lately)."""
-        with self._keeping:
-            return list(self._rows)
-
     def row(self, term: int) -> np.ndarray:
         """Row `term`'s weights, at its postings (kept while ROWS_KEPT allows)."""
-        found = self._rows.get(term)
+        found = self.kept.get(term)
         if found is None:
             counts, where = self._counts(term)
             found = self._weighed(counts, where, self.idf[term])
-            with self._keeping:
-                if self._kept + len(found) > ROWS_KEPT:
-                    self._rows.clear()
-                    self._kept = 0
-                if term not in self._rows:  # else another thread weighed it meanwhile
-                    self._rows[term] = found
-                    self._kept += len(found)
+            self.kept.keep(term, found, len(found))
         return found
 
     def _weighed(self, counts: np.ndarray, documents: np.ndarray, idf) -> np.ndarray:

@@ -302,10 +302,10 @@ def warm_rows(pool: Pool, previous: Pool) -> None:
     for `pool` (its successor) too: the first request after a refresh finds them (vocabulary
     ids are the lexicon's, the same in both)."""
     columns = pool.bm25.shape[0]
-    for term in previous.bm25.asked():
+    for term in previous.bm25.kept.keys():
         if term < columns:
             pool.bm25.row(term)
-    for term, groups in list(previous.phrase_rows):
+    for term, groups in previous.phrase_rows.keys():
         if term < columns:
             _phrase_row(pool, term, groups)
 
@@ -333,7 +333,7 @@ def _phrase_row(
         whole = np.union1d(whole, issues[words >= need])
     keep = ~np.isin(held, whole, assume_unique=True)
     partial = held[keep], weights[keep]
-    pool.phrase_rows[(term, groups)] = partial
+    pool.phrase_rows.keep((term, groups), partial, len(partial[0]))
     return partial
 
 
