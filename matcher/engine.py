@@ -184,10 +184,12 @@ class MatchEngine:
 
         def prepare(pool: Pool, previous: Pool | None, carried: np.ndarray | None) -> None:
             candidates.prepare(pool, self.settings.ranking, previous, carried)
-            # at the latest request's `now`: the bot's is the clock's, a digest's its own
-            now = self.latest_now or datetime.now(UTC)
-            at = candidates.learner_free_at(pool, self.settings.ranking, now)
-            score.prepare(pool, self.settings.ranking, at, previous)
+            # past the threshold memory is the limit: computed beside the previous pool's, these
+            # would add ~100 MB to a merge's peak at a million issues (the first request makes them)
+            if not candidates.applies(pool, self.settings.ranking):
+                # at the latest request's `now`: the bot's is the clock's, a digest's its own
+                now = self.latest_now or datetime.now(UTC)
+                score.prepare(pool, self.settings.ranking, now, previous)
 
         if self._index is None:
             self._index = RankingIndex(

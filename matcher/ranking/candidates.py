@@ -291,26 +291,17 @@ def other_terms(
     issues they cost tens of ms). They only choose candidates: the candidates are then scored at
     `now` itself.
     """
+    hour = now.replace(minute=0, second=0, microsecond=0)
     terms = batch_terms(
         pool,
         [query],
         settings=settings,
-        now=_hour(now),
+        now=hour,
         lexicon=lexicon,
         levels=[level],
         with_dense=False,
     )
     return combine_batch(terms, settings)[0], terms.lexical[0]
-
-
-def learner_free_at(pool: Pool, settings: RankingSettings, now: datetime) -> datetime:
-    """When a ranking at `now` takes `pool`'s learner-free terms: past the threshold at the
-    hour (other_terms), else at `now` (terms.learner_free takes its minute)."""
-    return _hour(now) if applies(pool, settings) else now
-
-
-def _hour(now: datetime) -> datetime:
-    return now.replace(minute=0, second=0, microsecond=0)
 
 
 def direction(pool: Pool, query: Query, settings: RankingSettings) -> np.ndarray:

@@ -318,17 +318,6 @@ def test_the_terms_that_choose_candidates_are_taken_once_an_hour(monkeypatch):
     assert all(np.array_equal(s[0], sums[0][0]) for s in sums)
 
 
-def test_a_refresh_prepares_the_learner_free_terms_the_stage_will_read():
-    """Past the threshold the whole pool's learner-free terms are read at the hour, so that is
-    when a refresh computes them; below it, at the request's own minute."""
-    whole, _ = ranked_pool(60, 11)
-    later = NOW.replace(minute=41, second=7)
-    above = load_settings().ranking.model_copy(update={"candidates_above": 20})
-    assert candidates.learner_free_at(whole, above, later) == NOW.replace(minute=0, second=0)
-    below = above.model_copy(update={"candidates_above": None})
-    assert candidates.learner_free_at(whole, below, later) == later
-
-
 def test_the_strongest_of_many_lifted_issues_are_kept():
     others = np.array([0.1, 0.9, 0.5, 0.7, 0.2, 0.8])
     lifted = np.array([0, 1, 2, 3, 5])
