@@ -195,8 +195,8 @@ def breakdown(engine: MatchEngine) -> list[tuple[str, float]]:
     rows.append(("pool.repos list", objects_mb([full.repos], seen)))
     rows.append(("vocabulary", objects_mb([ix.lexicon.vocabulary], seen)))
     memo = terms._MEMO.get(full, {})
-    rows.append(("terms kept with the pool (learner-free terms per now, ...)", nested_mb(memo)))
-    rows.append(("phrase rows kept with the pool", nested_mb(full.phrase_rows)))
+    rows.append(("terms kept with the pool (learner-free terms, ...)", nested_mb(memo)))
+    rows.append(("phrase rows kept with the pool", nested_mb(full.phrase_rows.values())))
     kept = candidates._KEPT.get(full)
     if kept is not None:
         rows.append(("quantiser", array_mb(kept.centroids, kept.nearest, kept.order, kept.starts)))

@@ -122,6 +122,7 @@ class MatchEngine:
         self._queries_lock = threading.Lock()
         self._background: threading.Thread | None = None
         self._waiting_since: float | None = None  # when texts last waited with no vector coming
+        self.latest_now: datetime | None = None  # the `now` the latest ranking was asked at
         limit_blas_threads()
 
     @property
@@ -178,11 +179,17 @@ class MatchEngine:
         return vectors
 
     def _build_index(self) -> RankingIndex:
-        from matcher.ranking import candidates
+        from matcher.ranking import candidates, score
         from matcher.ranking.index import RankingIndex
 
         def prepare(pool: Pool, previous: Pool | None, carried: np.ndarray | None) -> None:
             candidates.prepare(pool, self.settings.ranking, previous, carried)
+            # past the threshold memory is the limit: computed beside the previous pool's, these
+            # would add ~100 MB to a merge's peak at a million issues (the first request makes them)
+            if not candidates.applies(pool, self.settings.ranking):
+                # at the latest request's `now`: the bot's is the clock's, a digest's its own
+                now = self.latest_now or datetime.now(UTC)
+                score.prepare(pool, self.settings.ranking, now, previous)
 
         if self._index is None:
             self._index = RankingIndex(
@@ -381,6 +388,7 @@ class MatchEngine:
         if not pool.showable:
             return {profile.id: [] for profile in profiles}
         now = now or datetime.now(UTC)
+        self.latest_now = now
         top_k = top_k or self.settings.top_k
         queries = self.queries(profiles)  # new profiles encoded together, before any ranking
         # the store is read on this thread; the chunks then rank from arrays alone
@@ -403,7 +411,7 @@ class MatchEngine:
             )
 
         starts = range(0, len(profiles), BATCH)
-        threads = min(rank_threads(), len(starts))
+        threads = min(rank_threads(), len(starts)) if len(starts) > 1 else 1
         if threads > 1:
             with ThreadPoolExecutor(threads, thread_name_prefix="rank") as workers:
                 ranked = [m for chunk in workers.map(rank, starts) for m in chunk]

@@ -532,6 +532,42 @@ WEIGHT_BLOCK = 1 << 20  # entries weighed at a time: bounded float64 temporaries
 ROWS_KEPT = 1 << 22  # weights a pool keeps computed for the terms queries asked (4M entries)
 
 
+class KeptRows:
+    """Rows computed for the terms queries asked, kept until together they pass `limit` entries
+    (ROWS_KEPT), then dropped at once: a digest's learners share most of their words, and a
+    community's many profiles cannot grow what a pool keeps without bound. Safe to share between
+    threads (a digest's two ranking threads share one pool)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[Any, Any] = {}
+        self.entries = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        return self._rows.get(key)
+
+    def keep(self, key: Any, row: Any, entries: int) -> None:
+        with self._lock:
+            if self.entries + entries > ROWS_KEPT:
+                self._rows.clear()
+                self.entries = 0
+            if key not in self._rows:  # else another thread computed it meanwhile
+                self._rows[key] = row
+                self.entries += entries
+
+    def keys(self) -> list:
+        """The keys kept now (the terms queries asked for lately)."""
+        with self._lock:
+            return list(self._rows)
+
+    def values(self) -> list:
+        with self._lock:
+            return list(self._rows.values())
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+
 class Bm25Weights:
     """The BM25 weight of every (term, document) that term-major count matrices hold, computed for
     the terms queries ask for (`weights[terms]`, a CSR matrix of those rows) and never kept
@@ -556,9 +592,7 @@ class Bm25Weights:
         self.idf = idf  # per term
         self.k1 = k1
         self.dtype = np.dtype(dtype)
-        self._rows: dict[int, np.ndarray] = {}  # term -> its row's weights, computed so far
-        self._kept = 0
-        self._keeping = threading.Lock()  # a digest's two ranking threads share one pool
+        self.kept = KeptRows()  # term -> its row's weights, computed so far
 
     @staticmethod
     def fitted(
@@ -595,7 +629,7 @@ class Bm25Weights:
         # in the postings' own type: scipy would copy them all to match an int64 indptr
         indptr = np.zeros(len(asked) + 1, dtype=indices.dtype)
         np.cumsum([len(f) for f in found], out=indptr[1:])
-        rows = [self._row(int(term)) for term in asked]
+        rows = [self.row(int(term)) for term in asked]
         data = np.concatenate(rows) if rows else np.zeros(0, dtype=self.dtype)
         return sparse.csr_matrix((data, indices, indptr), shape=(len(asked), self.shape[1]))
 
@@ -605,7 +639,7 @@ class Bm25Weights:
         would, in the type it would have (no sparse matrix built)."""
         found = np.zeros(self.shape[1], dtype=np.result_type(self.dtype, weights.dtype))
         for term, weight in zip(terms.tolist(), weights, strict=True):
-            found[self.postings(term)] += self._row(term) * weight
+            found[self.postings(term)] += self.row(term) * weight
         return found
 
     def whole(self):
@@ -651,18 +685,13 @@ class Bm25Weights:
             return np.zeros(0, dtype=np.uint8), np.zeros(0, dtype=np.int32)
         return np.concatenate(counts), np.concatenate(where)
 
-    def _row(self, term: int) -> np.ndarray:
-        found = self._rows.get(term)
+    def row(self, term: int) -> np.ndarray:
+        """Row `term`'s weights, at its postings (kept while ROWS_KEPT allows)."""
+        found = self.kept.get(term)
         if found is None:
             counts, where = self._counts(term)
             found = self._weighed(counts, where, self.idf[term])
-            with self._keeping:
-                if self._kept + len(found) > ROWS_KEPT:
-                    self._rows.clear()
-                    self._kept = 0
-                if term not in self._rows:  # else another thread weighed it meanwhile
-                    self._rows[term] = found
-                    self._kept += len(found)
+            self.kept.keep(term, found, len(found))
         return found
 
     def _weighed(self, counts: np.ndarray, documents: np.ndarray, idf) -> np.ndarray:

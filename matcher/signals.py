@@ -301,9 +301,12 @@ def hold_below_beginner(
     # for every threshold at or below its fit, i.e. for the first `bucket` sorted thresholds.
     thresholds = hard_fit - margin
     order = np.argsort(thresholds)
-    bucket = np.searchsorted(thresholds[order], easy_fit, side="right")
+    # a beginner issue below every threshold (bucket 0) counts for none: most, once hard issues
+    # reach a learner's top, so they are left out before the search
+    counted = easy_fit >= thresholds[order[0]]
+    bucket = np.searchsorted(thresholds[order], easy_fit[counted], side="right")
     lowest = np.full(len(hard_rows) + 1, np.inf)
-    np.minimum.at(lowest, bucket, easy_score)
+    np.minimum.at(lowest, bucket, easy_score[counted])
     # below[j]: the lowest beginner score among those whose fit reaches sorted threshold j
     below = np.empty(len(hard_rows))
     below[order] = np.minimum.accumulate(lowest[::-1])[::-1][1:]

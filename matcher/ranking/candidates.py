@@ -41,7 +41,7 @@ from matcher.ranking.terms import (
     centred_similarity,
     combine_batch,
     products,
-    query_matrix,
+    query_terms,
 )
 from matcher.ranking.vectors import widened, width
 from matcher.settings import RankingSettings
@@ -377,7 +377,7 @@ def term_ids(pool: Pool, query: Query, lexicon: Lexicon, settings: RankingSettin
     """The vocabulary ids BM25 reads for this query: its terms and its phrases' words."""
     columns = pool.bm25.shape[0]
     vocabulary = lexicon.vocabulary
-    asked = query_matrix([query], vocabulary, columns, settings.implied_terms).indices
+    asked, _ = query_terms(query, vocabulary, columns, settings.implied_terms)
     words = [vocabulary.get(w, columns) for group in phrase_groups(query.phrases) for w in group]
     return np.union1d(asked, [w for w in words if w < columns]).astype(np.int64)
 

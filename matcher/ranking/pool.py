@@ -21,6 +21,7 @@ from matcher.lexical import (
     WEIGHT_BLOCK,
     WORK_LANGUAGES,
     Bm25Weights,
+    KeptRows,
     bm25_idf,
     count_terms_and_cues,
     issue_work_cue_counts,
@@ -870,9 +871,9 @@ class Pool:
     # positions no list shows and BM25 and the centre leave out (int64, ascending): the pool of
     # every row keeps the gone and not yet embedded ones in place rather than copy the rest
     hidden: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    # terms.phrase_parts: (word, its phrases) -> its BM25 row where the phrase is not whole (a
-    # dict of its own, not terms.kept's few entries per pool: a community's profiles hold many)
-    phrase_rows: dict = field(default_factory=dict)
+    # terms.phrase_parts: (word, its phrases) -> its BM25 row where the phrase is not whole (kept
+    # apart from terms.kept's few entries per pool: a community's profiles hold many)
+    phrase_rows: KeptRows = field(default_factory=KeptRows)
 
     def __len__(self) -> int:
         return len(self.rows)

@@ -25,7 +25,9 @@ from matcher.ranking.terms import (
     combine_batch,
     feedback_shifts,
     kept,
+    learner_free,
     opinion_matrix,
+    warm_rows,
 )
 from matcher.ranking.vectors import width
 from matcher.settings import RankingSettings
@@ -64,6 +66,20 @@ def score_batch(
         if shift is not None:
             score[j] += settings.dense * shift
     return score, terms
+
+
+def prepare(
+    pool: Pool, settings: RankingSettings, now: datetime, previous: Pool | None = None
+) -> None:
+    """Compute what rankings of `pool` read before anyone ranks with it (the index calls this on
+    its refresh thread), so the first request after a change does not: the learner-free terms
+    at `now`'s minute, the hard-label rule's rows, the taken issues, and the word rows
+    `previous` had computed for its learners (terms.warm_rows)."""
+    learner_free(pool, now, settings)
+    hard_rule_rows(pool, settings.include_taken)
+    taken_positions(pool)
+    if previous is not None:
+        warm_rows(pool, previous)
 
 
 @dataclass(frozen=True)

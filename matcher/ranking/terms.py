@@ -12,7 +12,7 @@ import re
 import threading
 import weakref
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -27,8 +27,6 @@ from matcher.settings import RankingSettings
 from matcher.signals import kind_step, kinds_asked, neglect, ramp_fits, task_fit
 
 if TYPE_CHECKING:
-    from scipy import sparse
-
     from matcher.ranking.pool import Lexicon, Pool
 
 # Task types a person recognises, detected from labels and title.
@@ -107,7 +105,12 @@ def kind_of_text(text: str) -> str | None:
 
 def asked_kinds(query: Query) -> frozenset[str]:
     """The kinds of work (TASK_TYPES) the learner's own query words ask for."""
-    return kinds_asked(" ".join(query.terms), TASK_TYPES)
+    return _kinds_of_words(query.terms)
+
+
+@lru_cache(maxsize=4096)  # a learner's query is ranked and explained many times
+def _kinds_of_words(terms: tuple[str, ...]) -> frozenset[str]:
+    return kinds_asked(" ".join(terms), TASK_TYPES)
 
 
 def micros(when: datetime) -> int:
@@ -222,31 +225,22 @@ def dense_and_opinions(
     return own.astype(np.float64), theirs
 
 
-def query_matrix(
-    queries: Sequence[Query], vocabulary: dict[str, int], columns: int, implied: float = 1.0
-):
-    """(learners, vocabulary) CSR: a term given n times weighs sqrt(n) (the profile dwells on it),
-    times `implied` for a term the profile does not say itself (a synonym, initials)."""
-    from scipy import sparse
-
-    indptr: list[int] = [0]
-    indices: list[int] = []
-    data: list[float] = []
-    for query in queries:
-        # a term the vocabulary learnt after this pool was built is in none of its issues
-        counted = Counter(t for t in query.terms if vocabulary.get(t, columns) < columns)
-        said = own_words(query.phrases) if query.phrases else None
-        weighed = sorted(
-            (vocabulary[t], np.sqrt(float(n)) * (1.0 if said is None or t in said else implied))
-            for t, n in counted.items()
-        )
-        indices.extend(col for col, _ in weighed)
-        data.extend(weight for _, weight in weighed)
-        indptr.append(len(indices))
-    return sparse.csr_matrix(
-        (np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int32), indptr),
-        shape=(len(queries), columns),
+def query_terms(
+    query: Query, vocabulary: dict[str, int], columns: int, implied: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """A learner's terms the pool's vocabulary holds (ids ascending) and their weights: a term
+    given n times weighs sqrt(n) (the profile dwells on it), times `implied` for a term the
+    profile does not say itself (a synonym, initials)."""
+    # a term the vocabulary learnt after this pool was built is in none of its issues
+    counted = Counter(t for t in query.terms if vocabulary.get(t, columns) < columns)
+    said = own_words(query.phrases) if query.phrases else None
+    weighed = sorted(
+        (vocabulary[t], np.sqrt(float(n)) * (1.0 if said is None or t in said else implied))
+        for t, n in counted.items()
     )
+    ids = np.fromiter((term for term, _ in weighed), dtype=np.int64, count=len(weighed))
+    weights = np.fromiter((weight for _, weight in weighed), dtype=np.float64, count=len(weighed))
+    return ids, weights
 
 
 def lexical_scores(
@@ -260,24 +254,22 @@ def lexical_scores(
     """
     settings = settings or RankingSettings()
     bm25 = pool.bm25
-    q = query_matrix(queries, lexicon.vocabulary, bm25.shape[0], settings.implied_terms)
-    parts = phrase_parts(pool, q, queries, lexicon) if settings.phrase_part < 1.0 else None
     scores = np.zeros((len(queries), bm25.shape[1]))
-    for j in range(len(queries)):
+    for j, query in enumerate(queries):
+        terms, weights = query_terms(
+            query, lexicon.vocabulary, bm25.shape[0], settings.implied_terms
+        )
+        if not len(terms):
+            continue
         # each learner's own terms' postings: a product over the batch's every term would do
         # ten times the work and give the same sums (the terms are added in id order either way)
-        found = slice(q.indptr[j], q.indptr[j + 1])
-        if found.start < found.stop:
-            # in the weights' own type (float32 above the candidate threshold): no widened copy
-            query_weights = q.data[found].astype(bm25.dtype, copy=False)
-            scores[j] = bm25.dot(q.indices[found], query_weights)
-        partial = parts[j] if parts is not None else None
-        if partial is not None:
+        # in the weights' own type (float32 above the candidate threshold): no widened copy
+        scores[j] = bm25.dot(terms, weights.astype(bm25.dtype, copy=False))
+        if settings.phrase_part < 1.0:
             # each word found without the rest of its phrase: its BM25 there, taken back in part
-            words, weights = partial
-            scores[j] -= (1.0 - settings.phrase_part) * (
-                words.T @ weights.astype(words.dtype, copy=False)
-            )
+            taken_back = 1.0 - settings.phrase_part
+            for where, partial, weight in phrase_parts(pool, query, terms, weights, lexicon):
+                scores[j, where] -= taken_back * (partial * weight)
     scores[:, pool.hidden] = 0.0  # scaled by the best of the issues a list may show
     top = scores.max(axis=1, initial=0.0)  # BM25 is never negative: a row topping at 0 is all 0
     scores /= np.where(top > 0, top, 1.0)[:, None]
@@ -285,42 +277,49 @@ def lexical_scores(
 
 
 def phrase_parts(
-    pool: Pool, q: sparse.csr_matrix, queries: Sequence[Query], lexicon: Lexicon
-) -> list[tuple[sparse.csr_matrix, np.ndarray] | None]:
-    """Per learner, the words of their phrases among their query's terms, as (words x pool) BM25
-    weights kept only in issues where the rest of the phrase is missing (a word in several of
-    their phrases is whole when any of them is) and the words' query weights; None for a learner
-    who wrote no phrase of several words. The pool keeps each word's row: profiles repeat."""
-    from scipy import sparse
-
+    pool: Pool, query: Query, terms: np.ndarray, weights: np.ndarray, lexicon: Lexicon
+) -> Iterator[tuple[np.ndarray, np.ndarray, float]]:
+    """The learner's words of their phrases among `terms` (query_terms), each as the issues
+    where the rest of the phrase is missing (a word in several of their phrases is whole when any
+    of them is), its BM25 weights there and its query weight; nothing for a learner who wrote no
+    phrase of several words. The pool keeps each word's row: profiles repeat."""
     vocabulary, columns = lexicon.vocabulary, pool.bm25.shape[0]
-    found: list[tuple[sparse.csr_matrix, np.ndarray] | None] = []
-    for j, query in enumerate(queries):
-        groups = [
-            frozenset(vocabulary.get(word, columns) for word in group)
-            for group in phrase_groups(query.phrases)
-        ]
-        start, end = q.indptr[j], q.indptr[j + 1]
-        rows, weights = [], []
-        for term, weight in zip(q.indices[start:end], q.data[start:end], strict=True):
-            its = frozenset(g for g in groups if term in g)
-            if its:
-                rows.append(_phrase_row(pool, int(term), its))
-                weights.append(weight)
-        found.append((sparse.vstack(rows, format="csr"), np.array(weights)) if rows else None)
-    return found
+    groups = [
+        frozenset(vocabulary.get(word, columns) for word in group)
+        for group in phrase_groups(query.phrases)
+    ]
+    if not groups:
+        return
+    for term, weight in zip(terms.tolist(), weights.tolist(), strict=True):
+        its = frozenset(g for g in groups if term in g)
+        if its:
+            where, partial = _phrase_row(pool, term, its)
+            yield where, partial, weight
 
 
-def _phrase_row(pool: Pool, term: int, groups: frozenset[frozenset[int]]) -> sparse.csr_matrix:
-    """Row `term` of the pool's BM25 weights, kept where none of `groups` is whole."""
-    from scipy import sparse
+def warm_rows(pool: Pool, previous: Pool) -> None:
+    """The BM25 rows and phrase rows `previous` computed for the learners who asked, computed
+    for `pool` (its successor) too: the first request after a refresh finds them (vocabulary
+    ids are the lexicon's, the same in both)."""
+    columns = pool.bm25.shape[0]
+    for term in previous.bm25.kept.keys():
+        if term < columns:
+            pool.bm25.row(term)
+    for term, groups in previous.phrase_rows.keys():
+        if term < columns:
+            _phrase_row(pool, term, groups)
 
+
+def _phrase_row(
+    pool: Pool, term: int, groups: frozenset[frozenset[int]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row `term` of the pool's BM25 weights where none of `groups` is whole: (issues, weights)."""
     known = pool.phrase_rows.get((term, groups))
     if known is not None:
         return known
     bm25 = pool.bm25
-    row = bm25[term]
-    whole = np.zeros(0, dtype=row.indices.dtype)
+    held, weights = bm25.postings(term), bm25.row(term)
+    whole = np.zeros(0, dtype=held.dtype)
     for group in groups:
         holders = [
             bm25.postings(w)
@@ -332,11 +331,9 @@ def _phrase_row(pool: Pool, term: int, groups: frozenset[frozenset[int]]) -> spa
             continue
         issues, words = np.unique(np.concatenate(holders), return_counts=True)
         whole = np.union1d(whole, issues[words >= need])
-    keep = ~np.isin(row.indices, whole, assume_unique=True)
-    partial = sparse.csr_matrix(
-        (row.data[keep], row.indices[keep], [0, int(keep.sum())]), shape=row.shape
-    )
-    pool.phrase_rows[(term, groups)] = partial
+    keep = ~np.isin(held, whole, assume_unique=True)
+    partial = held[keep], weights[keep]
+    pool.phrase_rows.keep((term, groups), partial, len(partial[0]))
     return partial
 
 
@@ -428,7 +425,7 @@ def ramp_scores(pool: Pool, levels: Sequence[Level | None]) -> np.ndarray:
     )
 
 
-# Terms no learner changes: computed once per pool, `now` and settings (see learner_free).
+# Terms no learner changes: computed once per pool, minute and settings (see learner_free).
 LEARNER_FREE = ("label", "fresh", "taken", "hard", "welcome", "neglect")
 # Terms read from a (learners x ids) table by a per-issue id: summed into one table, one gather.
 LOOKED_UP = ("language", "task", "intent")
@@ -436,33 +433,43 @@ T = TypeVar("T")
 _MEMO: weakref.WeakKeyDictionary[Pool, dict[tuple, Any]] = weakref.WeakKeyDictionary()
 _MEMO_LOCK = threading.Lock()
 CACHE_BLOCK = 32_768  # float64 values per operand in one block of combine_batch (256 kB)
-_MEMO_SIZE = 8  # entries per pool: a few `now`s (the bot's requests each bring their own)
+_MEMO_SIZE = 8  # entries per pool
 
 
-def kept(pool: Pool, key: tuple, compute: Callable[[], T]) -> T:
-    """compute(), kept with the pool under `key` (a pool never changes: nothing goes stale)."""
+def kept(pool: Pool, key: tuple, compute: Callable[[], T], stamp: Any = None) -> T:
+    """compute(), kept with the pool under `key` (a pool never changes: nothing goes stale).
+
+    With a `stamp` (the minute learner-free terms are taken at) the key keeps the latest stamp's
+    value alone: a pool alive for hours keeps one minute's terms, not one per minute (they are
+    56 MB at a million issues).
+    """
     with _MEMO_LOCK:
         memo = _MEMO.setdefault(pool, {})
         found = memo.get(key)
-    if found is None:  # two threads may both compute it: the same value, no harm
-        found = compute()
-        with _MEMO_LOCK:
-            while len(memo) >= _MEMO_SIZE:
-                memo.pop(next(iter(memo)))
-            memo[key] = found
-    return found
+    if found is not None and found[0] == stamp:
+        return found[1]
+    value = compute()  # two threads may both compute it: the same value, no harm
+    with _MEMO_LOCK:
+        while key not in memo and len(memo) >= _MEMO_SIZE:
+            memo.pop(next(iter(memo)))
+        memo[key] = (stamp, value)
+    return value
 
 
 def learner_free(
     pool: Pool, now: datetime, settings: RankingSettings
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """The terms that do not depend on the learner (LEARNER_FREE, 1 x pool rows) and their signed
-    weighted sum, computed once per pool, `now` and settings rather than per batch."""
+    weighted sum, computed once per pool, minute and settings rather than per batch.
+
+    They are taken at the start of `now`'s minute: the bot's requests each bring their own `now`,
+    and recomputing them per request cost a learner a fifth of its time at 50,000 issues (about
+    1 ms), while a minute moves a freshness by about 4e-6 of itself (the 120-day half-life).
+    """
+    now = now.replace(second=0, microsecond=0)
     weights = tuple((name, sign * getattr(settings, setting)) for name, setting, sign in TERMS)
     key = (
         "learner_free",
-        micros(now),
-        now.tzinfo is None,
         settings.freshness_half_life_days,
         settings.stale_after_days,
         settings.unanswered_after_days,
@@ -484,7 +491,7 @@ def learner_free(
                 shared += weight * rows[name]
         return rows, shared
 
-    return kept(pool, key, compute)
+    return kept(pool, key, compute, stamp=(micros(now), now.tzinfo is None))
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from matcher.engine import MatchEngine, query_for
 from matcher.lexical import ENGLISH_STOP_WORDS, tokenize
 from matcher.models import Feedback, Profile
 from matcher.ranking import pool as ranking_pool
-from matcher.ranking import task_type
+from matcher.ranking import task_type, terms
 from matcher.ranking.pool import Lexicon, build_pool, row_columns, snapshot_of
 from matcher.ranking.score import rank_batch
 from matcher.settings import load_settings
@@ -258,6 +258,27 @@ def test_changes_in_the_store_show_up_without_a_rebuild(engine):
     everything = engine.match(Profile(skills="Python"), now=NOW, top_k=200)
     assert issues[0].url not in urls(everything)
     assert only_one_row_read()
+
+
+def test_a_refresh_prepares_the_new_pool_before_a_request_ranks_with_it(engine):
+    """The terms no learner changes (at the latest request's minute), the hard-label rule and
+    the word rows the previous pool computed are ready in the new pool when it is swapped in."""
+    upsert_issues(engine.db, pool(40))
+    profile = Profile(skills="librosa audio spectrogram, speech recognition")
+    engine.match(profile, now=NOW)
+    before = engine.index.pool()
+    asked = set(before.bm25.kept.keys())
+    assert asked and before.phrase_rows  # the learner's words and their phrase's
+    upsert_issues(engine.db, [make_issue(500, "librosa spectrogram", "audio", repo="new/one")])
+    engine.index.refresh()
+    after = engine.index.pool()
+    assert after is not before
+    assert asked <= set(after.bm25.kept.keys())
+    assert set(after.phrase_rows.keys()) == set(before.phrase_rows.keys())
+    memo = terms._MEMO[after]
+    assert memo[("hard_rule", engine.settings.ranking.include_taken)][1] is not None
+    stamps = [value[0] for key, value in memo.items() if key[0] == "learner_free"]
+    assert stamps == [(terms.micros(NOW.replace(second=0, microsecond=0)), False)]
 
 
 def test_a_shown_issue_is_shown_anew_after_a_change_that_keeps_its_text(engine):

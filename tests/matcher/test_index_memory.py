@@ -15,7 +15,7 @@ from sqlalchemy import update
 
 from matcher import lexical
 from matcher.catalog import load_catalog
-from matcher.engine import MatchEngine
+from matcher.engine import MatchEngine, query_for
 from matcher.lexical import Bm25Weights, bm25_idf
 from matcher.models import Welcome, text_hash
 from matcher.ranking import candidates, index, terms
@@ -32,6 +32,7 @@ from matcher.ranking.pool import (
 )
 from matcher.ranking.records import IssueRecords, SharedValues
 from matcher.ranking.vectors import compacted, is_compact, row, widened, width
+from matcher.settings import load_settings
 from matcher.store.issues import IssueRow, save_welcome, upsert_issues
 from tests.conftest import NOW
 from tests.fakes.embedder import HashingEmbedder
@@ -206,7 +207,7 @@ def test_the_rows_a_pool_keeps_are_bounded_and_read_the_same(monkeypatch):
             got = weights[asked]
             for name in ("data", "indices", "indptr"):
                 assert np.array_equal(getattr(got, name), getattr(whole[asked], name)), name
-        assert weights._kept <= 200 + max(np.diff(counts_t.indptr))
+        assert weights.kept.entries <= 200 + max(np.diff(counts_t.indptr))
 
 
 def test_rows_weighed_by_several_threads_are_counted_once(monkeypatch):
@@ -226,7 +227,31 @@ def test_rows_weighed_by_several_threads_are_counted_once(monkeypatch):
         thread.start()
     for thread in threads:
         thread.join()
-    assert weights._kept == sum(len(row) for row in weights._rows.values()) <= 1_000 + 300
+    assert weights.kept.entries == sum(len(row) for row in weights.kept.values()) <= 1_000 + 300
+
+
+def test_the_phrase_rows_a_pool_keeps_are_bounded_and_score_the_same(monkeypatch):
+    """A community's many phrases cannot grow what a pool keeps without bound: past ROWS_KEPT
+    the rows are dropped and computed again, to the same scores."""
+    issues, lexicon, embedder = pool(60, seed=4), Lexicon(), HashingEmbedder()
+    vectors = embedder.encode([i.embedding_text() for i in issues])
+    snapshot = snapshot_of(issues, vectors, LABELS, lexicon)
+    settings = load_settings().ranking
+    texts = [p.query_text() for p in PROFILES] + [
+        "speech recognition, data loading",
+        "image classification, unit tests for models",
+    ]
+    queries = [query_for(t, v) for t, v in zip(texts, embedder.encode(texts), strict=True)]
+    unbounded = build_pool(snapshot)
+    expected = [terms.lexical_scores(unbounded, [q], lexicon, settings) for q in queries]
+    largest = max(len(where) for where, _ in unbounded.phrase_rows.values())
+    assert unbounded.phrase_rows.entries > 4 + largest  # the bound below is passed
+    monkeypatch.setattr(lexical, "ROWS_KEPT", 4)
+    bounded = build_pool(snapshot)
+    for _ in range(2):
+        for query, scores in zip(queries, expected, strict=True):
+            assert np.array_equal(terms.lexical_scores(bounded, [query], lexicon, settings), scores)
+            assert bounded.phrase_rows.entries <= 4 + largest
 
 
 def test_issues_of_the_same_niches_share_one_set():

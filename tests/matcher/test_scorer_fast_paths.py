@@ -5,6 +5,8 @@ edge found from a sample against a partition of the whole row."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import numpy as np
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
@@ -16,7 +18,7 @@ from matcher.models import Level
 from matcher.ranking.diversity import select_top, wanted_th_highest
 from matcher.ranking.pool import Lexicon, build_pool, snapshot_of
 from matcher.ranking.score import HardRule, hold_and_select, hold_hard_below_beginner
-from matcher.ranking.terms import batch_terms, combine, combine_batch
+from matcher.ranking.terms import _MEMO, batch_terms, combine, combine_batch, learner_free
 from matcher.settings import load_settings
 from matcher.signals import keep_hard_below_beginner
 from tests.conftest import NOW
@@ -132,3 +134,21 @@ def test_the_wanted_th_highest_is_the_whole_rows_partition(
         values.sort()
     wanted = max(1, round(share * size))
     assert wanted_th_highest(values, wanted) == np.sort(values)[size - wanted]
+
+
+def test_requests_within_a_minute_share_the_learner_free_terms():
+    """Each request brings its own `now`: within one minute the terms no learner changes are
+    computed once; the next minute's are its own, and fresher issues age in them."""
+    issues, lexicon = pool(40, seed=3), Lexicon()
+    vectors = HashingEmbedder().encode([i.embedding_text() for i in issues])
+    ranked_pool = build_pool(snapshot_of(issues, vectors, load_catalog().labels, lexicon))
+    settings = load_settings().ranking
+    minute = NOW.replace(second=0, microsecond=0)
+    first = learner_free(ranked_pool, minute + timedelta(seconds=5), settings)
+    assert learner_free(ranked_pool, minute + timedelta(seconds=59.9), settings) is first
+    later = learner_free(ranked_pool, minute + timedelta(days=30), settings)
+    assert later is not first
+    # the later minute's replaced the earlier's: a pool keeps one minute's
+    assert [key[0] for key in _MEMO[ranked_pool]].count("learner_free") == 1
+    assert (later[0]["fresh"] <= first[0]["fresh"]).all()
+    assert (later[0]["fresh"] < first[0]["fresh"]).any()

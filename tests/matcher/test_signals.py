@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matcher.catalog import load_labels
 from matcher.models import Issue
@@ -116,6 +118,29 @@ def test_hard_issue_goes_below_the_lowest_comparable_beginner_issue():
     beginner = np.array([False, True, True, True])
     out = keep_hard_below_beginner(score, fit, hard, beginner, margin=0.1)
     assert out[2] > out[0] > out[3]  # below both comparable ones, above the far-off one
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    size=st.integers(1, 40),
+    margin=st.sampled_from([0.0, 0.05, 0.3, 1.0]),
+)
+def test_the_rule_is_its_definition_issue_by_issue(seed, size, margin):
+    """Each hard-only issue goes just below the lowest-scoring shown beginner issue whose fit
+    reaches its own less the margin, when it scored at or above it; nothing else moves."""
+    rng = np.random.default_rng(seed)
+    # few distinct fits: a beginner issue often sits exactly at a threshold
+    score, fit = rng.choice([0.1, 0.5, 0.9], size) + rng.random(size) / 4, rng.choice(4, size) / 4
+    hard, beginner, eligible = (rng.random((3, size)) < 0.4).tolist()
+    hard, beginner, eligible = np.array(hard), np.array(beginner), np.array(eligible)
+    out = keep_hard_below_beginner(score, fit, hard, beginner, margin, eligible=eligible)
+    expected = score.copy()
+    for h in np.flatnonzero(hard & ~beginner):
+        comparable = beginner & eligible & (fit >= fit[h] - margin)
+        if comparable.any() and score[h] >= score[comparable].min():
+            expected[h] = np.nextafter(score[comparable].min(), -np.inf) - 1e-9
+    assert out.tolist() == expected.tolist()
 
 
 def test_issue_with_both_labels_counts_as_beginner():
