@@ -533,8 +533,8 @@ ROWS_KEPT = 1 << 22  # weights a pool keeps computed for the terms queries asked
 
 
 class KeptRows:
-    """Rows computed for the terms queries asked, kept until together they pass `limit` entries
-    (ROWS_KEPT), then dropped at once: a digest's learners share most of their words, and a
+    """Rows computed for the terms queries asked, kept until together they pass ROWS_KEPT
+    entries, then dropped at once: a digest's learners share most of their words, and a
     community's many profiles cannot grow what a pool keeps without bound. Safe to share between
     threads (a digest's two ranking threads share one pool)."""
 

@@ -132,8 +132,7 @@ def test_the_rule_is_its_definition_issue_by_issue(seed, size, margin):
     rng = np.random.default_rng(seed)
     # few distinct fits: a beginner issue often sits exactly at a threshold
     score, fit = rng.choice([0.1, 0.5, 0.9], size) + rng.random(size) / 4, rng.choice(4, size) / 4
-    hard, beginner, eligible = (rng.random((3, size)) < 0.4).tolist()
-    hard, beginner, eligible = np.array(hard), np.array(beginner), np.array(eligible)
+    hard, beginner, eligible = rng.random((3, size)) < 0.4
     out = keep_hard_below_beginner(score, fit, hard, beginner, margin, eligible=eligible)
     expected = score.copy()
     for h in np.flatnonzero(hard & ~beginner):
